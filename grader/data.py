@@ -1,0 +1,37 @@
+"""MNIST as the grader sees it: labels stay on this side, images go to the notebook."""
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+
+from reference_nn import fetch
+from reference_nn.idx import load_images, load_labels
+
+# What a notebook may read: the training set and the test images, never the test labels.
+PUBLIC_FILES = (fetch.TRAIN_IMAGES, fetch.TRAIN_LABELS, fetch.TEST_IMAGES)
+
+
+def public_data_dir() -> Path:
+    """A directory holding links to the public MNIST files only (made once, idempotent)."""
+    source = Path(settings.MNIST_DATA_DIR).resolve()
+    public = source.parent / (source.name + "-public")
+    public.mkdir(parents=True, exist_ok=True)
+    for name in PUBLIC_FILES:
+        link = public / name
+        if not link.exists():
+            tmp = public / f".{name}.link"
+            tmp.unlink(missing_ok=True)
+            os.symlink(source / name, tmp)
+            os.replace(tmp, link)
+    return public
+
+
+@functools.lru_cache(maxsize=1)
+def test_set() -> tuple[np.ndarray, np.ndarray]:
+    """(images float32 (10000, 784) in [0, 1], labels int64 (10000,)), loaded once per process."""
+    data = Path(settings.MNIST_DATA_DIR)
+    return load_images(data / fetch.TEST_IMAGES), load_labels(data / fetch.TEST_LABELS)

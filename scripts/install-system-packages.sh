@@ -1,0 +1,14 @@
+#!/bin/sh
+# Install the Debian packages the service needs, only when they are missing.
+# Needs root (as on this project's machines and CI); otherwise it says what to install.
+set -eu
+missing=""
+command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "Please install these Debian packages:$missing" >&2
+    exit 1
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null

@@ -1,0 +1,10 @@
+import pytest
+
+from tests.support.redis import redis_server
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real Redis: the one in REDIS_URL (CI), else the embedded server on a private socket."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url

@@ -1,0 +1,87 @@
+import pytest
+
+from coursework.models import Submission
+from grader import tasks
+from tests.factories import make_assignment, make_student, make_submission
+from tests.support.notebooks import notebook
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def student_client(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    make_assignment()
+    client.force_login(make_student())
+    return client
+
+
+def upload(client, name, data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post("/assignments/mnist/", {"notebook": SimpleUploadedFile(name, data)})
+
+
+def test_an_upload_stores_a_queued_row_and_enqueues_it_only_after_commit(student_client, monkeypatch, django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(tasks.grade_submission, "delay", lambda pk: sent.append(pk))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = upload(student_client, "mine.ipynb", notebook("x = 1"))
+    submission = Submission.objects.get()
+    assert response.status_code == 302 and response.url == f"/submissions/{submission.pk}/"
+    assert submission.status == Submission.QUEUED and submission.original_name == "mine.ipynb"
+    assert sent == []  # nothing is sent before the transaction commits
+    for callback in callbacks:
+        callback()
+    assert sent == [submission.pk]
+
+
+def test_a_file_that_is_not_json_is_refused_beside_the_field_and_nothing_is_stored(student_client):
+    response = upload(student_client, "bad.ipynb", b"this is not json")
+    assert response.status_code == 200
+    assert "not valid JSON" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_a_file_without_the_ipynb_extension_is_refused(student_client):
+    response = upload(student_client, "notes.txt", notebook("x = 1"))
+    assert "must end in .ipynb" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(student_client, settings):
+    settings.MAX_UPLOAD_BYTES = 1000
+    response = upload(student_client, "big.ipynb", b"{" + b" " * 5000 + b"}")
+    assert "at most 0.0 MB" in response.content.decode() or "at most" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_a_path_traversal_file_name_is_kept_only_as_a_plain_name(student_client, monkeypatch):
+    monkeypatch.setattr(tasks.grade_submission, "delay", lambda pk: None)
+    upload(student_client, "../../etc/evil.ipynb", notebook("x = 1"))
+    submission = Submission.objects.get()
+    assert submission.original_name == "evil.ipynb"
+    assert ".." not in submission.notebook.name
+
+
+def test_another_students_submission_is_a_404(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    theirs = make_submission(make_student("bob"))
+    client.force_login(make_student("alice"))
+    assert client.get(f"/submissions/{theirs.pk}/").status_code == 404
+    assert client.get(f"/submissions/{theirs.pk}/status/").status_code == 404
+
+
+def test_the_status_fragment_says_whether_to_keep_polling(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    student = make_student()
+    submission = make_submission(student, status=Submission.GRADED, accuracy=0.820312345)
+    client.force_login(student)
+    fragment = client.get(f"/submissions/{submission.pk}/status/").content.decode()
+    assert 'data-pending="false"' in fragment and "82.03%" in fragment
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client):
+    make_assignment()
+    response = client.get("/assignments/mnist/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")

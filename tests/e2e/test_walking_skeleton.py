@@ -1,0 +1,76 @@
+"""The whole path on real processes: HTTP upload -> Redis -> Celery worker -> kernel -> page."""
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+
+from reference_nn.idx import load_images, load_labels
+from tests.support.notebooks import nearest_mean_notebook
+from tests.support.stack import Browser, Stack
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture
+def stack(tmp_path, redis_url):
+    running = Stack(tmp_path, redis_url).start()
+    yield running
+    running.stop()
+
+
+def nearest_mean_accuracy() -> float:
+    """The same classifier computed here, independently of the service."""
+    data = Path(settings.MNIST_DATA_DIR)
+    x = load_images(data / "train-images-idx3-ubyte")
+    y = load_labels(data / "train-labels-idx1-ubyte")
+    means = np.stack([x[y == k].mean(axis=0) for k in range(10)])
+    tx = load_images(data / "t10k-images-idx3-ubyte")
+    ty = load_labels(data / "t10k-labels-idx1-ubyte")
+    distances = (tx**2).sum(1)[:, None] - 2 * tx @ means.T + (means**2).sum(1)[None, :]
+    return float((distances.argmin(1) == ty).mean())
+
+
+def wait_for_final_status(browser: Browser, status_path: str, timeout_s: float = 240) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        fragment = browser.http.get(browser.url(status_path), timeout=10).text
+        if 'data-pending="false"' in fragment:
+            return fragment
+        time.sleep(1)
+    raise AssertionError(f"grading did not finish; worker log:\n{browser.stack.log('worker')}")
+
+
+def test_a_student_uploads_a_notebook_and_sees_its_real_accuracy(stack):
+    browser = Browser(stack)
+    browser.login("student", "student-demo-pass")
+
+    response = browser.upload("mnist", "nearest_mean.ipynb", nearest_mean_notebook())
+
+    assert response.status_code == 200
+    match = re.search(r"/submissions/(\d+)/$", response.url)
+    assert match, f"upload did not land on a submission page: {response.url}"
+    assert "queued" in response.text or "running" in response.text or "graded" in response.text
+    fragment = wait_for_final_status(browser, f"/submissions/{match.group(1)}/status/")
+    assert ">graded<" in fragment, fragment
+    expected = nearest_mean_accuracy()
+    assert 0.80 < expected < 0.84  # the classifier really is the ~82% one
+    assert f"{expected * 100:.2f}%" in fragment
+    page = browser.http.get(response.url, timeout=10).text
+    assert f"{expected * 100:.2f}%" in page
+
+
+def test_a_notebook_that_raises_ends_failed_with_the_error_shown(stack):
+    from tests.support.notebooks import notebook
+
+    browser = Browser(stack)
+    browser.login("student", "student-demo-pass")
+    response = browser.upload("mnist", "broken.ipynb", notebook("x = 1", "raise ValueError('my bug')"))
+    submission_id = re.search(r"/submissions/(\d+)/$", response.url).group(1)
+
+    fragment = wait_for_final_status(browser, f"/submissions/{submission_id}/status/")
+
+    assert ">failed<" in fragment
+    assert "Cell 2 raised ValueError: my bug" in fragment

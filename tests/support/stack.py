@@ -1,0 +1,174 @@
+"""Start the real service (gunicorn, a Celery worker, optionally beat) against a fresh database.
+
+Used by the end-to-end tests and, later, the reliability scenarios. Every process is
+a real one, started the way the Procfile starts it.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FreshDatabase:
+    """A new, empty database: a SQLite file, or a new database on the PostgreSQL in DATABASE_URL."""
+
+    def __init__(self, workdir: Path):
+        self.base = os.environ.get("DATABASE_URL", "")
+        self.name = f"coursework_stack_{secrets.token_hex(4)}"
+        if self.base.startswith("postgres"):
+            self.url = self.base.rsplit("/", 1)[0] + "/" + self.name
+            self._admin("CREATE DATABASE " + self.name)
+        else:
+            self.url = f"sqlite:///{workdir / 'stack.sqlite3'}"
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        parsed = urlparse(self.base)
+        with psycopg.connect(
+            host=parsed.hostname, port=parsed.port or 5432, user=parsed.username, password=parsed.password,
+            dbname="postgres", autocommit=True,
+        ) as conn:
+            conn.execute(sql)
+
+    def drop(self) -> None:
+        if self.base.startswith("postgres"):
+            self._admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
+class Stack:
+    def __init__(self, workdir: Path, redis_url: str, **extra_env: str):
+        self.workdir = workdir
+        self.db = FreshDatabase(workdir)
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.db.url,
+            "REDIS_URL": redis_url,
+            "VAR_DIR": str(workdir / "var"),
+            "MEDIA_ROOT": str(workdir / "media"),
+            "MNIST_DATA_DIR": str(settings.MNIST_DATA_DIR),
+            "GRADER_WORK_ROOT": str(workdir / "work"),
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "DEBUG": "1",
+            "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+            **extra_env,
+        }
+        self.env.pop("DJANGO_SETTINGS_MODULE", None)
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.logs = workdir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    def manage(self, *args: str) -> str:
+        out = subprocess.run(
+            [str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300
+        )
+        if out.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
+        return out.stdout
+
+    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "ab")
+        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def start_web(self) -> None:
+        self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "2"])
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(self.base_url + "/", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer:\n" + self.log("web"))
+            time.sleep(0.2)
+
+    def start_worker(self, name: str = "worker", concurrency: int = 1) -> subprocess.Popen:
+        return self.spawn(
+            name,
+            [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
+             "--prefetch-multiplier=1", "-O", "fair", "-n", f"{name}@%h"],
+        )
+
+    def start(self) -> "Stack":
+        self.manage("migrate", "--noinput")
+        self.manage("seed_demo")
+        self.start_web()
+        self.start_worker()
+        return self
+
+    def log(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.db.drop()
+
+
+class Browser:
+    """A logged-in HTTP session against the stack, as a student's browser would use it."""
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.http = requests.Session()
+
+    def url(self, path: str) -> str:
+        return self.stack.base_url + path
+
+    def csrf(self, path: str) -> str:
+        self.http.get(self.url(path), timeout=10).raise_for_status()
+        return self.http.cookies["csrftoken"]
+
+    def login(self, username: str, password: str) -> None:
+        token = self.csrf("/accounts/login/")
+        response = self.http.post(
+            self.url("/accounts/login/"),
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+            headers={"Referer": self.url("/accounts/login/")},
+            timeout=10,
+        )
+        response.raise_for_status()
+        assert "Log out" in response.text, "login failed"
+
+    def upload(self, slug: str, filename: str, data: bytes) -> requests.Response:
+        path = f"/assignments/{slug}/"
+        token = self.csrf(path)
+        return self.http.post(
+            self.url(path),
+            data={"csrfmiddlewaretoken": token},
+            files={"notebook": (filename, data, "application/x-ipynb+json")},
+            headers={"Referer": self.url(path)},
+            timeout=30,
+        )
