@@ -1,0 +1,131 @@
+"""Train the same network in reference_nn (NumPy) and in PyTorch on the CPU, alternating.
+
+Same architecture, optimiser (Adam), learning-rate schedule, epochs, batch size,
+initialisation scale (He normal, zero biases) and data order. Each run happens in
+its own child process so that its peak memory is its own; wall time covers the
+training loop only (not imports or loading MNIST). Run it with an environment that
+has torch (``make bench-reference`` builds one):
+
+    python benchmarks/reference_vs_torch.py [--epochs 10] [--rounds 3]
+
+Last line: ratio=R numpy_s=N torch_s=T numpy_acc=A torch_acc=B (medians; ratio is
+numpy/torch, below 1.0 means NumPy is faster).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def load(data_dir: Path):
+    from reference_nn.idx import load_images, load_labels
+
+    return (load_images(data_dir / "train-images-idx3-ubyte"), load_labels(data_dir / "train-labels-idx1-ubyte"),
+            load_images(data_dir / "t10k-images-idx3-ubyte"), load_labels(data_dir / "t10k-labels-idx1-ubyte"))
+
+
+def run_numpy(args, x, y, tx, ty):
+    from reference_nn.train import TrainConfig, accuracy, build, train
+
+    config = TrainConfig(sizes=args.sizes, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         lr_decay=args.lr_decay, seed=args.seed)
+    net = build(config)
+    started = time.perf_counter()
+    train(net, x, y, config, progress=False)
+    seconds = time.perf_counter() - started
+    return seconds, accuracy(net, tx, ty)
+
+
+def run_torch(args, x, y, tx, ty):
+    import numpy as np
+    import torch
+
+    torch.manual_seed(args.seed)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(args.sizes[:-1], args.sizes[1:])):
+        linear = torch.nn.Linear(n_in, n_out)
+        torch.nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")  # He normal, as reference_nn
+        torch.nn.init.zeros_(linear.bias)
+        layers.append(linear)
+        if i < len(args.sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=args.lr_decay)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    rng = np.random.default_rng(args.seed + 1)
+    started = time.perf_counter()
+    for _ in range(args.epochs):
+        order = torch.from_numpy(rng.permutation(len(x)))
+        xs, ys = xt[order], yt[order]
+        for start in range(0, len(xs), args.batch_size):
+            optimizer.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(model(xs[start:start + args.batch_size]), ys[start:start + args.batch_size])
+            loss.backward()
+            optimizer.step()
+        scheduler.step()
+    seconds = time.perf_counter() - started
+    with torch.no_grad():
+        predictions = model(torch.from_numpy(tx)).argmax(1).numpy()
+    return seconds, float((predictions == ty).mean())
+
+
+def child(args) -> None:
+    x, y, tx, ty = load(Path(args.data_dir))
+    seconds, acc = (run_numpy if args.child == "numpy" else run_torch)(args, x, y, tx, ty)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "accuracy": acc, "peak_mb": peak_mb}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr-decay", type=float, default=0.8)
+    parser.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")], default=[784, 512, 256, 128, 10])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT / "var" / "data" / "mnist")))
+    parser.add_argument("--child", choices=["numpy", "torch"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+
+    import numpy
+    import torch
+
+    print(f"numpy {numpy.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+          f"{os.cpu_count()} cores; sizes={args.sizes} adam lr={args.lr} decay={args.lr_decay} "
+          f"epochs={args.epochs} batch={args.batch_size} seed={args.seed}")
+    results = {"numpy": [], "torch": []}
+    passthrough = [a for a in sys.argv[1:] if a != "--child"]
+    for round_ in range(args.rounds):
+        for kind in ("numpy", "torch") if round_ % 2 == 0 else ("torch", "numpy"):
+            out = subprocess.run([sys.executable, __file__, *passthrough, "--child", kind],
+                                 capture_output=True, text=True, check=True)
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            results[kind].append(result)
+            print(f"round {round_ + 1} {kind:5s}: {result['seconds']:7.2f} s  test accuracy {result['accuracy']:.4f}  "
+                  f"peak memory {result['peak_mb']:.0f} MB", flush=True)
+    med = {k: statistics.median(r["seconds"] for r in v) for k, v in results.items()}
+    acc = {k: statistics.median(r["accuracy"] for r in v) for k, v in results.items()}
+    mem = {k: max(r["peak_mb"] for r in v) for k, v in results.items()}
+    print(f"median wall: numpy {med['numpy']:.2f} s, torch {med['torch']:.2f} s; "
+          f"peak memory: numpy {mem['numpy']:.0f} MB, torch {mem['torch']:.0f} MB")
+    print(f"ratio={med['numpy'] / med['torch']:.3f} numpy_s={med['numpy']:.2f} torch_s={med['torch']:.2f} "
+          f"numpy_acc={acc['numpy']:.4f} torch_acc={acc['torch']:.4f}")
+
+
+if __name__ == "__main__":
+    main()

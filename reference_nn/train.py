@@ -1,0 +1,86 @@
+"""Mini-batch training: shuffle, forward, backpropagate, step, repeat for each epoch."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm import tqdm
+
+from .network import Network
+from .optim import make_optimizer
+
+
+@dataclass
+class TrainConfig:
+    sizes: list[int] = field(default_factory=lambda: [784, 512, 256, 128, 10])
+    activation: str = "relu"
+    loss: str = "cross_entropy"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    lr_decay: float = 0.7  # the learning rate is multiplied by this after each epoch
+    epochs: int = 10
+    batch_size: int = 128
+    seed: int = 0
+    init_scale: float = 1.0
+    validation: int = 5000  # the last N training images are held out to watch progress
+
+
+@dataclass
+class History:
+    loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def accuracy(net: Network, images: np.ndarray, labels: np.ndarray) -> float:
+    return float((net.predict(images) == labels).mean())
+
+
+def train(
+    net: Network,
+    x: np.ndarray,
+    y: np.ndarray,
+    config: TrainConfig,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    progress: bool = True,
+) -> History:
+    """Train ``net`` in place on x (N, 784) float and y (N,) int labels."""
+    x = np.ascontiguousarray(x, dtype=net.dtype)
+    y = np.asarray(y, dtype=np.int64)
+    rng = np.random.default_rng(config.seed + 1)  # separate stream from the weight initialisation
+    optimizer = make_optimizer(config.optimizer, net.params, net.grads, config.lr)
+    history = History()
+    started = time.perf_counter()
+    for epoch in range(config.epochs):
+        order = rng.permutation(len(x))
+        # One shuffled copy per epoch makes every mini-batch a contiguous, copy-free slice.
+        xs, ys = x[order], y[order]
+        total, batches = 0.0, 0
+        steps = range(0, len(xs), config.batch_size)
+        bar = tqdm(steps, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", disable=not progress, leave=True)
+        for start in bar:
+            xb, yb = xs[start:start + config.batch_size], ys[start:start + config.batch_size]
+            p = net.forward(xb)
+            total += -float(np.log(np.maximum(p[np.arange(len(yb)), yb], 1e-30)).mean())
+            batches += 1
+            net.backward(yb)
+            optimizer.step()
+        history.loss.append(total / max(batches, 1))
+        if validation is not None:
+            history.val_accuracy.append(accuracy(net, *validation))
+        if progress:
+            postfix = {"loss": f"{history.loss[-1]:.4f}"}
+            if history.val_accuracy:
+                postfix["val_acc"] = f"{history.val_accuracy[-1]:.4f}"
+            bar.set_postfix(postfix)
+            bar.refresh()
+        bar.close()
+        optimizer.lr *= config.lr_decay
+    history.seconds = time.perf_counter() - started
+    return history
+
+
+def build(config: TrainConfig) -> Network:
+    return Network(config.sizes, activation=config.activation, loss=config.loss, seed=config.seed,
+                   init_scale=config.init_scale)

@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+
+from reference_nn.network import ACTIVATIONS, LOSSES, Network, softmax
+from reference_nn.optim import OPTIMIZERS, make_optimizer
+
+
+def loss_of(net, x, y):
+    return net.loss_value(net.forward(x), y)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("loss", LOSSES)
+def test_backpropagation_matches_finite_differences(activation, loss):
+    rng = np.random.default_rng(7)
+    net = Network([6, 5, 4, 3, 4], activation=activation, loss=loss, seed=3, dtype=np.float64)
+    x = rng.standard_normal((8, 6))
+    y = rng.integers(0, 4, size=8)
+    net.forward(x)
+    net.backward(y)
+    analytic = net.grads.copy()
+
+    numeric = np.empty_like(analytic)
+    h = 1e-6
+    for i in range(net.params.size):
+        saved = net.params[i]
+        net.params[i] = saved + h
+        plus = loss_of(net, x, y)
+        net.params[i] = saved - h
+        minus = loss_of(net, x, y)
+        net.params[i] = saved
+        numeric[i] = (plus - minus) / (2 * h)
+
+    relative_error = np.linalg.norm(analytic - numeric) / max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-12)
+    assert relative_error < 1e-6
+
+
+def test_softmax_rows_sum_to_one_even_for_huge_scores():
+    p = softmax(np.array([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]]))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+    assert np.all(np.isfinite(p))
+
+
+def test_every_layer_has_the_shapes_its_sizes_say():
+    net = Network([784, 64, 32, 16, 10], seed=0)
+    assert [W.shape for W in net.W] == [(784, 64), (64, 32), (32, 16), (16, 10)]
+    assert [b.shape for b in net.b] == [(64,), (32,), (16,), (10,)]
+    p = net.forward(np.zeros((7, 784), dtype=np.float32))
+    assert p.shape == (7, 10) and p.dtype == np.float32
+    assert [net.A[l][:7].shape for l in range(1, 5)] == [(7, 64), (7, 32), (7, 16), (7, 10)]
+    net.backward(np.arange(7) % 10)
+    assert [dW.shape for dW in net.dW] == [W.shape for W in net.W]
+
+
+def test_parameters_are_views_into_one_flat_buffer():
+    net = Network([4, 3, 2], seed=0)
+    net.params[:] = 0
+    assert all(not W.any() for W in net.W) and all(not b.any() for b in net.b)
+
+
+def test_two_networks_with_the_same_seed_start_identical_and_a_different_seed_differs():
+    a, b, c = Network([20, 8, 3], seed=5), Network([20, 8, 3], seed=5), Network([20, 8, 3], seed=6)
+    np.testing.assert_array_equal(a.params, b.params)
+    assert not np.array_equal(a.params, c.params)
+
+
+def test_predict_follows_the_notebook_contract():
+    net = Network([784, 16, 10], seed=0)
+    labels = net.predict(np.random.default_rng(0).random((25, 784), dtype=np.float32))
+    assert labels.shape == (25,) and labels.dtype.kind == "i" and labels.min() >= 0 and labels.max() <= 9
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_each_optimizer_lowers_the_loss(name):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 10)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    net = Network([10, 16, 2], seed=1)
+    optimizer = make_optimizer(name, net.params, net.grads)
+    before = loss_of(net, x, y)
+    for _ in range(300):
+        net.forward(x)
+        net.backward(y)
+        optimizer.step()
+    assert loss_of(net, x, y) < 0.5 * before
+
+
+def test_adam_matches_the_textbook_update_with_bias_corrected_moments():
+    rng = np.random.default_rng(2)
+    params = rng.standard_normal(5)
+    grads = np.zeros(5)
+    adam = make_optimizer("adam", params, grads, lr=0.01)
+    expected, m, v = params.copy(), np.zeros(5), np.zeros(5)
+    for t in range(1, 6):
+        grads[:] = rng.standard_normal(5)
+        adam.step()
+        m = 0.9 * m + 0.1 * grads
+        v = 0.999 * v + 0.001 * grads**2
+        m_hat, v_hat = m / (1 - 0.9**t), v / (1 - 0.999**t)
+        expected -= 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8)
+    np.testing.assert_allclose(params, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_it_refuses_an_unknown_activation_loss_or_optimizer():
+    with pytest.raises(ValueError, match="activation"):
+        Network([2, 2], activation="tanh")
+    with pytest.raises(ValueError, match="loss"):
+        Network([2, 2], loss="hinge")
+    with pytest.raises(ValueError, match="optimizer"):
+        make_optimizer("rmsprop", np.zeros(1), np.zeros(1))
