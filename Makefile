@@ -13,7 +13,7 @@ else
 PROCESSES := web worker beat
 endif
 
-.PHONY: install run test setup kernel-venv system-packages clean
+.PHONY: install run test setup kernel-venv system-packages bench-reference clean
 
 install: $(VENV)/.installed $(KVENV)/.installed
 
@@ -39,6 +39,7 @@ setup: install system-packages
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py fetch_mnist
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py train_reference
 
 run: setup
 	@echo ""
@@ -49,6 +50,17 @@ run: setup
 test: install system-packages
 	$(BIN)/python manage.py fetch_mnist
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks need torch (CPU build), which only the benchmark environment installs.
+BENCH := .venv-bench
+$(BENCH)/.installed: requirements.txt requirements-bench.txt
+	$(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-bench.txt
+	touch $@
+
+bench-reference: $(BENCH)/.installed
+	$(BIN)/python manage.py fetch_mnist
+	$(BENCH)/bin/python benchmarks/reference_vs_torch.py
 
 clean:
 	rm -rf var/work var/static

@@ -88,14 +88,17 @@ def child(args) -> None:
 
 
 def main() -> None:
+    from reference_nn.train import TrainConfig
+
+    defaults = TrainConfig()  # the reference's own default configuration
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--lr-decay", type=float, default=0.8)
-    parser.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")], default=[784, 512, 256, 128, 10])
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--lr-decay", type=float, default=defaults.lr_decay)
+    parser.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")], default=defaults.sizes)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT / "var" / "data" / "mnist")))
     parser.add_argument("--child", choices=["numpy", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -120,6 +120,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Grading --------------------------------------------------------------------
 MNIST_DATA_DIR = Path(env_str("MNIST_DATA_DIR", str(VAR_DIR / "data" / "mnist")))
+# The reference network's weights (.npz) and metadata (.json, with its test accuracy).
+REFERENCE_MODEL_PATH = Path(env_str("REFERENCE_MODEL_PATH", str(VAR_DIR / "reference" / "model")))
 GRADER_WORK_ROOT = Path(env_str("GRADER_WORK_ROOT", str(VAR_DIR / "work")))
 GRADER_KERNEL_PYTHON = env_str("GRADER_KERNEL_PYTHON", str(BASE_DIR / ".venv-kernel" / "bin" / "python"))
 GRADER_TOTAL_TIMEOUT_S = env_int("GRADER_TOTAL_TIMEOUT_S", 900)

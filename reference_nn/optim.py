@@ -1,79 +1,146 @@
 """Gradient descent and its two common refinements, each updating one flat parameter array.
 
 Every optimiser sees the whole network as one vector ``params`` with gradient
-``grads`` (see network.Network), so one step is a few whole-array operations.
+``grads`` (see network.Network), so one step is a few whole-array operations. Those
+operations are memory-bound: done over the whole 2 MB vectors, each one streams
+them from the last-level cache. So the step walks the vector in blocks small enough
+that all of one block's operations run in the core's own cache. (Splitting the
+blocks over two threads was measured too and gained nothing on a 2-core machine:
+the step is limited by memory traffic, not arithmetic.) After a step the ``grads``
+buffer holds scratch values: the next backward pass overwrites it anyway.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 
-class SGD:
-    """Plain gradient descent: params <- params - lr * grads."""
+class _Optimizer:
+    # 64k float32 values = 256 KB per array; the four arrays Adam touches fit in L2.
+    BLOCK = 65_536
 
-    def __init__(self, params: np.ndarray, grads: np.ndarray, lr: float = 0.1):
-        self.params, self.grads, self.lr = params, grads, lr
-        self._tmp = np.empty_like(params)
+    def __init__(self, params: np.ndarray, grads: np.ndarray, lr: float):
+        if params.shape != grads.shape or params.ndim != 1:
+            raise ValueError("params and grads must be flat arrays of the same length")
+        self.params, self.grads, self.lr = params, grads, float(lr)
+        self._blocks = [slice(i, min(i + self.BLOCK, params.size)) for i in range(0, params.size, self.BLOCK)]
 
     def step(self) -> None:
-        np.multiply(self.grads, self.lr, out=self._tmp)
-        self.params -= self._tmp
+        self._prepare()
+        for block in self._blocks:
+            self._update(block)
+
+    def _prepare(self) -> None:
+        """Per-step scalars, computed once before the blocks are updated."""
+
+    def _update(self, part: slice) -> None:
+        raise NotImplementedError
 
 
-class Momentum:
+class SGD(_Optimizer):
+    """Plain gradient descent: params <- params - lr * grads."""
+
+    def __init__(self, params, grads, lr: float = 0.1):
+        super().__init__(params, grads, lr)
+
+    def _update(self, part):
+        g = self.grads[part]
+        g *= self.lr
+        self.params[part] -= g
+
+
+class Momentum(_Optimizer):
     """Gradient descent with momentum: a velocity that remembers past gradients.
 
     velocity <- mu * velocity - lr * grads;  params <- params + velocity
     """
 
-    def __init__(self, params: np.ndarray, grads: np.ndarray, lr: float = 0.05, momentum: float = 0.9):
-        self.params, self.grads, self.lr, self.mu = params, grads, lr, momentum
+    def __init__(self, params, grads, lr: float = 0.05, momentum: float = 0.9):
+        super().__init__(params, grads, lr)
+        self.mu = momentum
         self.velocity = np.zeros_like(params)
-        self._tmp = np.empty_like(params)
 
-    def step(self) -> None:
-        self.velocity *= self.mu
-        np.multiply(self.grads, self.lr, out=self._tmp)
-        self.velocity -= self._tmp
-        self.params += self.velocity
+    def _update(self, part):
+        v, g = self.velocity[part], self.grads[part]
+        v *= self.mu
+        g *= self.lr
+        v -= g
+        self.params[part] += v
 
 
-class Adam:
+class Adam(_Optimizer):
     """Adam (Kingma & Ba, 2015): per-parameter steps scaled by running gradient moments.
 
-    m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
-    params <- params - lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps')
-    where eps' = eps * sqrt(1 - b2^t) gives exactly the textbook update with the
-    bias-corrected moments.
+    Textbook form, with g the gradient at step t:
+        m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
+        params <- params - lr * m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+
+    To touch memory fewer times we keep M = m / (1 - b1) and V = v / (1 - b2), whose
+    updates need no multiplication of g (M <- b1 M + g, V <- b2 V + g^2), and fold
+    every constant into one step size and one epsilon. The result is the same update.
     """
 
-    def __init__(self, params: np.ndarray, grads: np.ndarray, lr: float = 1e-3,
-                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
-        self.params, self.grads, self.lr = params, grads, lr
+    def __init__(self, params, grads, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8):
+        super().__init__(params, grads, lr)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.m = np.zeros_like(params)
-        self.v = np.zeros_like(params)
-        self._tmp = np.empty_like(params)
+        self.M = np.zeros_like(params)
+        self.V = np.zeros_like(params)
         self.t = 0
 
-    def step(self) -> None:
+    @property
+    def m(self) -> np.ndarray:
+        """The textbook first moment."""
+        return (1 - self.beta1) * self.M
+
+    @property
+    def v(self) -> np.ndarray:
+        """The textbook second moment."""
+        return (1 - self.beta2) * self.V
+
+    def _prepare(self):
         self.t += 1
-        b1, b2, g, tmp = self.beta1, self.beta2, self.grads, self._tmp
-        # m += (1 - b1) (g - m)   and   v += (1 - b2) (g^2 - v): the same moving averages, in place
-        np.subtract(g, self.m, out=tmp)
-        tmp *= 1 - b1
-        self.m += tmp
-        np.multiply(g, g, out=tmp)
-        tmp -= self.v
-        tmp *= 1 - b2
-        self.v += tmp
-        correction2 = np.sqrt(1 - b2**self.t)
-        step_size = self.lr * correction2 / (1 - b1**self.t)
-        np.sqrt(self.v, out=tmp)
-        tmp += self.eps * correction2
-        np.divide(self.m, tmp, out=tmp)
-        tmp *= step_size
-        self.params -= tmp
+        b1, b2 = self.beta1, self.beta2
+        # m_hat / (sqrt(v_hat) + eps) = c * M / (sqrt(V) + eps / sqrt(s))
+        #   with c = (1 - b1) / (1 - b1^t) * sqrt((1 - b2^t) / (1 - b2)) and s = (1 - b2) / (1 - b2^t)
+        s = (1 - b2) / (1 - b2**self.t)
+        # Python floats, not NumPy float64 scalars: under NumPy's promotion rules a
+        # float64 scalar would turn each float32 in-place operation into a slow
+        # cast-and-compute loop (measured: Adam's step took 1.8x as long).
+        self._step = float(self.lr * (1 - b1) / (1 - b1**self.t) / math.sqrt(s))
+        self._eps = float(self.eps / math.sqrt(s))
+
+    # A weight whose gradient stays zero (say, for a pixel that is blank in every
+    # recent image) sees M shrink by beta1 each step until it is a subnormal float,
+    # and arithmetic on subnormals is many times slower: measured here, the step
+    # grew from 0.9 ms to 2.2 ms by the sixth epoch. So every FLUSH_EVERY steps,
+    # moments below FLUSH_BELOW become exactly zero (what a CPU's flush-to-zero mode
+    # does). Such a moment moves its weight by about lr * 1e-30 / sqrt(v), far below
+    # a float32 weight's resolution, so the weights do not change at all.
+    FLUSH_EVERY = 64
+    FLUSH_BELOW = 1e-30
+
+    def step(self) -> None:
+        super().step()
+        if self.t % self.FLUSH_EVERY == 0:
+            for block in self._blocks:
+                M, V = self.M[block], self.V[block]
+                M *= np.abs(M) >= self.FLUSH_BELOW
+                V *= V >= self.FLUSH_BELOW
+
+    def _update(self, part):
+        M, V, g = self.M[part], self.V[part], self.grads[part]
+        M *= self.beta1
+        M += g
+        np.square(g, out=g)
+        V *= self.beta2
+        V += g
+        np.sqrt(V, out=g)
+        g += self._eps
+        np.divide(M, g, out=g)
+        g *= self._step
+        self.params[part] -= g
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

@@ -45,7 +45,7 @@ def train_and_save(config: TrainConfig, data_dir: str | Path, model_path: str | 
         "test_accuracy": test_accuracy,
     }
     persist.save(net, model_path, metadata)
-    return net, metadata
+    return net, persist.load_metadata(model_path)
 
 
 def ensure_reference(data_dir: str | Path, model_path: str | Path, config: TrainConfig = DEFAULT,

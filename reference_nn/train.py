@@ -52,15 +52,19 @@ def train(
     optimizer = make_optimizer(config.optimizer, net.params, net.grads, config.lr)
     history = History()
     started = time.perf_counter()
+    # Each mini-batch is gathered into one reused buffer: cheaper than a shuffled copy
+    # of the whole training set per epoch, and the batch is then hot in cache.
+    batch_buffer = np.empty((config.batch_size, x.shape[1]), dtype=net.dtype)
     for epoch in range(config.epochs):
         order = rng.permutation(len(x))
-        # One shuffled copy per epoch makes every mini-batch a contiguous, copy-free slice.
-        xs, ys = x[order], y[order]
         total, batches = 0.0, 0
-        steps = range(0, len(xs), config.batch_size)
+        steps = range(0, len(x), config.batch_size)
         bar = tqdm(steps, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", disable=not progress, leave=True)
         for start in bar:
-            xb, yb = xs[start:start + config.batch_size], ys[start:start + config.batch_size]
+            index = order[start:start + config.batch_size]
+            xb = batch_buffer[:len(index)]
+            np.take(x, index, axis=0, out=xb)
+            yb = y[index]
             p = net.forward(xb)
             total += -float(np.log(np.maximum(p[np.arange(len(yb)), yb], 1e-30)).mean())
             batches += 1

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from reference_nn.network import ACTIVATIONS, LOSSES, Network, softmax
-from reference_nn.optim import OPTIMIZERS, make_optimizer
+from reference_nn.optim import OPTIMIZERS, Adam, make_optimizer
 
 
 def loss_of(net, x, y):
@@ -92,13 +92,55 @@ def test_adam_matches_the_textbook_update_with_bias_corrected_moments():
     adam = make_optimizer("adam", params, grads, lr=0.01)
     expected, m, v = params.copy(), np.zeros(5), np.zeros(5)
     for t in range(1, 6):
-        grads[:] = rng.standard_normal(5)
+        g = rng.standard_normal(5)
+        grads[:] = g
         adam.step()
-        m = 0.9 * m + 0.1 * grads
-        v = 0.999 * v + 0.001 * grads**2
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g**2
         m_hat, v_hat = m / (1 - 0.9**t), v / (1 - 0.999**t)
         expected -= 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8)
     np.testing.assert_allclose(params, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(adam.m, m, rtol=1e-10)
+    np.testing.assert_allclose(adam.v, v, rtol=1e-10)
+
+
+def test_a_blocked_step_equals_one_over_the_whole_vector():
+    rng = np.random.default_rng(3)
+    start, gradient = rng.standard_normal(200_000), rng.standard_normal(200_000)
+    results = []
+    for block in (1_000, 10**9):
+        params, grads = start.copy(), np.empty_like(start)
+        adam = make_optimizer("adam", params, grads)
+        adam._blocks = [slice(i, i + block) for i in range(0, params.size, block)]
+        for _ in range(3):
+            grads[:] = gradient
+            adam.step()
+        results.append(params)
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_flushing_vanishing_adam_moments_leaves_the_weights_bit_identical(monkeypatch):
+    """A feature that goes silent stops feeding its weights' gradients; their moments
+    decay towards subnormal floats, which Adam flushes to zero without effect."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((64, 12)).astype(np.float32)
+    y = (x[:, 1] > 0).astype(np.int64)
+    results = []
+    for flush_every in (64, 10**9):
+        monkeypatch.setattr(Adam, "FLUSH_EVERY", flush_every)
+        net = Network([12, 8, 2], seed=4)
+        adam = make_optimizer("adam", net.params, net.grads)
+        for step in range(1500):
+            batch = x.copy()
+            if step > 20:
+                batch[:, 0] = 0  # feature 0 falls silent: its weights get zero gradient
+            net.forward(batch)
+            net.backward(y)
+            adam.step()
+        results.append((net.params.copy(), int(np.count_nonzero(adam.M == 0))))
+    (flushed, zeros_flushed), (kept, zeros_kept) = results
+    assert zeros_flushed > zeros_kept  # the flush really happened
+    np.testing.assert_array_equal(flushed, kept)
 
 
 def test_it_refuses_an_unknown_activation_loss_or_optimizer():
