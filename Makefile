@@ -23,8 +23,12 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 # Student notebooks run in their own environment: it cannot import the site's code.
+# It is built from the system Python under /usr, which the sandbox binds read-only
+# (a Python installed under /root, such as pyenv's, is out of the sandbox's reach).
+KERNEL_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo $(PYTHON))
 $(KVENV)/.installed: requirements-kernel.txt
-	$(PYTHON) -m venv $(KVENV)
+	rm -rf $(KVENV)
+	$(KERNEL_PYTHON) -m venv $(KVENV)
 	$(KVENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-kernel.txt
 	touch $@
 

@@ -123,15 +123,37 @@ MNIST_DATA_DIR = Path(env_str("MNIST_DATA_DIR", str(VAR_DIR / "data" / "mnist"))
 # The reference network's weights (.npz) and metadata (.json, with its test accuracy).
 REFERENCE_MODEL_PATH = Path(env_str("REFERENCE_MODEL_PATH", str(VAR_DIR / "reference" / "model")))
 GRADER_WORK_ROOT = Path(env_str("GRADER_WORK_ROOT", str(VAR_DIR / "work")))
-GRADER_KERNEL_PYTHON = env_str("GRADER_KERNEL_PYTHON", str(BASE_DIR / ".venv-kernel" / "bin" / "python"))
-GRADER_TOTAL_TIMEOUT_S = env_int("GRADER_TOTAL_TIMEOUT_S", 900)
-GRADER_CELL_TIMEOUT_S = env_int("GRADER_CELL_TIMEOUT_S", 600)
+# What student notebooks run with: its own virtualenv, built from the system Python.
+GRADER_KERNEL_VENV = Path(env_str("GRADER_KERNEL_VENV", str(BASE_DIR / ".venv-kernel")))
+# "bwrap" (always, in production). "none" runs notebooks unconfined and exists only for
+# development machines without bubblewrap; it is never chosen automatically.
+GRADER_SANDBOX = env_str("GRADER_SANDBOX", "bwrap")
+GRADER_SANDBOX_UID_BASE = env_int("GRADER_SANDBOX_UID_BASE", 100000)
+# Defaults for every assignment; an assignment's `limits` field overrides any of them.
+GRADER_DEFAULT_LIMITS = {
+    "memory_mb": env_int("GRADER_MEMORY_MB", 2048),
+    "cpu_seconds": env_int("GRADER_CPU_SECONDS", 1200),
+    "processes": env_int("GRADER_PROCESSES", 256),
+    "file_size_mb": env_int("GRADER_FILE_SIZE_MB", 256),
+    "open_files": env_int("GRADER_OPEN_FILES", 512),
+    "disk_mb": env_int("GRADER_DISK_MB", 512),
+    "cell_timeout_s": env_int("GRADER_CELL_TIMEOUT_S", 600),
+    "total_timeout_s": env_int("GRADER_TOTAL_TIMEOUT_S", 900),
+    "stored_output_kb": env_int("GRADER_STORED_OUTPUT_KB", 1024),
+    "log_tail_kb": env_int("GRADER_LOG_TAIL_KB", 64),
+}
+# The integrity probe: the harness also sees a copy of the test images with Gaussian
+# noise of this standard deviation; a clean-minus-noisy accuracy gap above
+# GRADER_PROBE_MAX_GAP flags the submission for a TA.
+GRADER_PROBE_NOISE = float(env_str("GRADER_PROBE_NOISE", "0.05"))
+GRADER_PROBE_MAX_GAP = float(env_str("GRADER_PROBE_MAX_GAP", "0.15"))
+GRADER_MAX_TOTAL_TIMEOUT_S = max(GRADER_DEFAULT_LIMITS["total_timeout_s"], env_int("GRADER_MAX_TOTAL_TIMEOUT_S", 3600))
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 # Longer than the longest job, so Redis never redelivers a message whose worker
 # is still busy with it (acks_late holds the ack until the job ends).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADER_TOTAL_TIMEOUT_S * 2 + 600}
-# A row still queued or running this long after its last heartbeat is requeued.
-GRADER_STUCK_AFTER_S = env_int("GRADER_STUCK_AFTER_S", GRADER_TOTAL_TIMEOUT_S + 300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADER_MAX_TOTAL_TIMEOUT_S * 2 + 600}
+# A queued row not picked up for this long is sent again (its message may be lost).
+GRADER_STUCK_AFTER_S = env_int("GRADER_STUCK_AFTER_S", 600)
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-submissions": {"task": "grader.tasks.requeue_stuck", "schedule": 60.0},
 }

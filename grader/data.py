@@ -15,8 +15,14 @@ from reference_nn.idx import load_images, load_labels
 PUBLIC_FILES = (fetch.TRAIN_IMAGES, fetch.TRAIN_LABELS, fetch.TEST_IMAGES)
 
 
+def public_files() -> dict[str, Path]:
+    """The public MNIST files by name, to bind one by one into the sandbox."""
+    source = Path(settings.MNIST_DATA_DIR).resolve()
+    return {name: source / name for name in PUBLIC_FILES}
+
+
 def public_data_dir() -> Path:
-    """A directory holding links to the public MNIST files only (made once, idempotent)."""
+    """A directory of links to the public files only, for unconfined development runs."""
     source = Path(settings.MNIST_DATA_DIR).resolve()
     public = source.parent / (source.name + "-public")
     public.mkdir(parents=True, exist_ok=True)

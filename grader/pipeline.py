@@ -1,4 +1,4 @@
-"""One grading run, from a claimed submission to the figures stored on it."""
+"""One grading run, from notebook bytes to the figures and feedback stored on a submission."""
 from __future__ import annotations
 
 import secrets
@@ -12,7 +12,11 @@ from django.conf import settings
 from . import scoring
 from .data import test_set
 from .errors import StudentFault, SystemFault
-from .runner import prepare_workdir, run_harness
+from .reference import reference_summary
+from .runner import RunOutcome, prepare_inputs, run_harness
+from .sandbox import Limits
+
+GALLERY_SIZE = 32
 
 
 @dataclass
@@ -20,50 +24,129 @@ class GradeResult:
     status: str  # "graded" or "failed"
     message: str
     accuracy: float | None = None
+    public_accuracy: float | None = None
+    private_accuracy: float | None = None
+    flagged: bool = False
+    flag_reason: str = ""
     run_seconds: float | None = None
     peak_memory_mb: float | None = None
-    details: dict = field(default_factory=dict)
+    feedback: dict = field(default_factory=dict)
+    notebook: str | None = None
+    log_tail: str = ""
 
 
-def grade_notebook_bytes(notebook_bytes: bytes, workdir: Path, heartbeat: Callable[[], None] = lambda: None) -> GradeResult:
+def grade_notebook_bytes(
+    notebook_bytes: bytes,
+    job_dir: Path,
+    limits: Limits | None = None,
+    heartbeat: Callable[[], None] = lambda: None,
+) -> GradeResult:
+    """Run the notebook in the sandbox and score it. Raises SystemFault for faults that are not the student's."""
+    limits = limits or Limits.from_settings()
     images, labels = test_set()
-    # A fresh secret order per run: predictions only score if they follow the images,
-    # so nothing copied from another run or printed in advance can match.
-    order = np.random.default_rng(secrets.randbits(64)).permutation(len(images))
-    prepare_workdir(workdir, notebook_bytes, images[order], settings.GRADER_CELL_TIMEOUT_S)
-    run = run_harness(workdir, settings.GRADER_TOTAL_TIMEOUT_S, heartbeat)
-    base = {"run_seconds": run.wall_seconds, "peak_memory_mb": run.peak_memory_mb}
+    n = len(images)
+    # A fresh secret order per run, with a lightly noised copy mixed in: the clean and
+    # noised images are indistinguishable by position, and predictions only score if
+    # they follow the images, so nothing prepared in advance can match.
+    rng = np.random.default_rng(secrets.randbits(64))
+    combined = np.concatenate([images, scoring.noisy_copy(images, settings.GRADER_PROBE_NOISE, rng)])
+    order = rng.permutation(len(combined))
+    input_dir = prepare_inputs(job_dir, notebook_bytes, combined[order], limits)
+    run = run_harness(job_dir, input_dir, limits, heartbeat)
+    base = {
+        "run_seconds": run.wall_seconds,
+        "peak_memory_mb": run.result.get("peak_memory_mb"),
+        "notebook": run.notebook,
+        "log_tail": run.log_tail,
+    }
+    limits_shown = {"limits": limits.as_dict(), "truncated_cells": run.result.get("truncated_cells", [])}
     try:
-        _raise_for_run(run)
-        predictions_path = workdir / "predictions.npy"
-        if not predictions_path.is_file():
-            raise StudentFault("The notebook ran but no predictions were written; does predict(images) return?")
-        try:
-            raw = np.load(predictions_path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise StudentFault(f"predict(images) returned something that is not an array of labels ({exc}).") from None
-        predictions = scoring.unpermute(scoring.check_predictions(raw, len(images)), order)
+        _raise_for_run(run, limits)
+        raw = scoring.check_predictions(run.predictions, len(combined))
     except StudentFault as fault:
-        return GradeResult(status="failed", message=str(fault), **base)
-    acc = scoring.accuracy(predictions, labels)
-    return GradeResult(status="graded", message=f"Test accuracy {acc:.2%} on {len(labels)} images.", accuracy=acc, **base)
+        return GradeResult(status="failed", message=str(fault), feedback=limits_shown, **base)
+
+    restored = scoring.unpermute(raw, order)
+    clean, noisy = restored[:n], restored[n:]
+    mine = scoring.summary(clean, labels)
+    noisy_accuracy = scoring.accuracy(noisy, labels)
+    gap = mine["accuracy"] - noisy_accuracy
+    flagged = gap > settings.GRADER_PROBE_MAX_GAP
+    reference = reference_summary()
+    wrong = np.flatnonzero(clean != labels)
+    picks = wrong[np.linspace(0, len(wrong) - 1, min(GALLERY_SIZE, len(wrong))).astype(int)] if len(wrong) else wrong
+    feedback = {
+        **limits_shown,
+        "per_digit": mine["per_digit"],
+        "confusion": mine["confusion"],
+        "reference": {k: reference[k] for k in ("accuracy", "public_accuracy", "private_accuracy", "per_digit", "description")},
+        "per_digit_delta": [a - b for a, b in zip(mine["per_digit"], reference["per_digit"])],
+        "probe": {"clean_accuracy": mine["accuracy"], "noisy_accuracy": noisy_accuracy, "gap": gap,
+                  "noise_sigma": settings.GRADER_PROBE_NOISE, "max_gap": settings.GRADER_PROBE_MAX_GAP},
+        "misclassified": [{"index": int(i), "true": int(labels[i]), "predicted": int(clean[i])} for i in picks],
+        "misclassified_total": int(len(wrong)),
+    }
+    flag_reason = (
+        f"Integrity probe: accuracy {mine['accuracy']:.2%} on the test images but {noisy_accuracy:.2%} on a lightly "
+        f"noised copy (gap {gap:.2%}, more than {settings.GRADER_PROBE_MAX_GAP:.0%}). A network that learned the "
+        "digits barely notices the noise; one that recognises the exact test images does."
+    ) if flagged else ""
+    return GradeResult(
+        status="graded",
+        message=f"Test accuracy {mine['accuracy']:.2%} on {n:,} images.",
+        accuracy=mine["accuracy"],
+        public_accuracy=mine["public_accuracy"],
+        private_accuracy=mine["private_accuracy"],
+        flagged=flagged,
+        flag_reason=flag_reason,
+        feedback=feedback,
+        **base,
+    )
 
 
-def _raise_for_run(run) -> None:
+def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
+    """Turn how the run ended into a StudentFault with a message that names the cell and the cause."""
     result = run.result
     if run.timed_out:
         raise StudentFault(
-            f"The notebook did not finish within {settings.GRADER_TOTAL_TIMEOUT_S} seconds in total and was stopped."
+            f"The notebook did not finish within {limits.total_timeout_s} seconds in total and was stopped."
         )
-    if not result:
-        raise SystemFault(f"The harness ended without a result. Log tail:\n{run.log[-2000:]}")
-    if result["status"] == "ok":
+    status = result.get("status")
+    if status == "harness_error":
+        raise SystemFault(f"the grading harness failed: {result.get('detail', '')[-1500:]}")
+    if status is None:
+        # The sandbox was checked before this run, so a harness that sent nothing was
+        # overwhelmed by the notebook (a fork bomb, a flood of output, memory).
+        raise StudentFault(
+            "The grader could not collect your notebook's results: the notebook exhausted a limit of the "
+            f"sandbox (memory {limits.memory_mb} MB, {limits.processes} processes, {limits.disk_mb} MB of disk) "
+            "or interfered with the grading process."
+        )
+    if status == "ok":
+        if run.predictions is None:
+            raise StudentFault("The notebook ran, but predict(images) produced no labels.")
         return
     cell = result.get("cell")
-    where = "the grading step that calls predict(images)" if result.get("in_harness") else f"cell {cell + 1 if cell is not None else '?'}"
+    where = ("the grading step that calls predict(images)" if result.get("in_harness")
+             else f"cell {cell + 1}" if cell is not None else "a cell")
     kind = result.get("kind")
     if kind == "cell_timeout":
-        raise StudentFault(f"{where.capitalize()} ran longer than {settings.GRADER_CELL_TIMEOUT_S} seconds and was stopped.")
+        raise StudentFault(f"{where.capitalize()} ran longer than {limits.cell_timeout_s} seconds and was stopped.")
     if kind == "dead_kernel":
-        raise StudentFault(f"The Python kernel died while running {where} (it crashed or was killed).")
-    raise StudentFault(f"{where.capitalize()} raised {result.get('ename')}: {result.get('evalue')}")
+        raise StudentFault(
+            f"The Python kernel died while running {where}: it crashed (for example a segmentation fault or "
+            f"os._exit) or was killed for exceeding a limit ({limits.memory_mb} MB of memory, "
+            f"{limits.cpu_seconds} CPU seconds, {limits.processes} processes)."
+        )
+    if kind == "exception" and result.get("ename") == "MemoryError":
+        raise StudentFault(f"{where.capitalize()} ran out of memory (the limit is {limits.memory_mb} MB): "
+                           f"{result.get('evalue') or 'MemoryError'}")
+    if kind == "exception":
+        raise StudentFault(f"{where.capitalize()} raised {result.get('ename')}: {result.get('evalue')}")
+    if kind == "predictions_too_large":
+        raise StudentFault("predict(images) returned far more data than one label per image.")
+    if kind == "no_predictions":
+        raise StudentFault("The notebook ran, but predict(images) produced no labels.")
+    if kind == "harness_memory":
+        raise StudentFault("The notebook's output was too large for the grader to collect.")
+    raise SystemFault(f"the harness ended in an unknown state: {result!r}")

@@ -1,105 +1,161 @@
-"""Preparing a work directory and running the harness on it in a child process."""
+"""One sandboxed run of the harness: prepare the inputs, start, watch, collect."""
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from django.conf import settings
 
-from .data import public_data_dir
+from . import sandbox
+from .data import public_data_dir, public_files
 from .errors import SystemFault
 
-HARNESS_SCRIPT = Path(__file__).parent / "harness" / "run_notebook.py"
+MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
 class RunOutcome:
-    result: dict  # what the harness wrote to result.json
-    workdir: Path
+    result: dict  # the harness's account of the run ({} if it sent nothing)
+    notebook: str | None  # the executed notebook (outputs capped)
+    predictions: np.ndarray | None  # raw, unchecked: scoring validates them
     wall_seconds: float
-    peak_memory_mb: float
     timed_out: bool
-    log: str
+    log_tail: str
+    payload_error: str | None = None
+    exit_code: int | None = None
+    extra: dict = field(default_factory=dict)
 
 
-def prepare_workdir(workdir: Path, notebook_bytes: bytes, images: np.ndarray, cell_timeout_s: int) -> None:
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    (workdir / ".harness").mkdir(parents=True)
-    (workdir / "submission.ipynb").write_bytes(notebook_bytes)
-    np.save(workdir / ".harness" / "images.npy", images, allow_pickle=False)
-    (workdir / ".harness" / "config.json").write_text(json.dumps({"cell_timeout_s": cell_timeout_s}))
+class _Drain(threading.Thread):
+    """Read a pipe to its end, keeping at most `keep` bytes (the head or the tail)."""
+
+    def __init__(self, fd: int, keep: int, tail: bool):
+        super().__init__(daemon=True)
+        self.fd, self.keep, self.tail = fd, keep, tail
+        self.data = bytearray()
+        self.overflow = False
+
+    def run(self):
+        with os.fdopen(self.fd, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(1 << 16):
+                self.data += chunk
+                if len(self.data) > self.keep:
+                    self.overflow = True
+                    if self.tail:
+                        del self.data[: len(self.data) - self.keep]
+                    else:
+                        del self.data[self.keep:]
 
 
-def kernel_environment() -> dict[str, str]:
-    """A cleared environment: nothing of the site's (secrets, DATABASE_URL) reaches the notebook."""
-    kernel_bin = str(Path(settings.GRADER_KERNEL_PYTHON).parent)
-    return {
-        "PATH": f"{kernel_bin}:/usr/bin:/bin",
-        "HOME": "/tmp",
-        "LANG": "C.UTF-8",
-        "MNIST_DATA_DIR": str(public_data_dir()),
-        "MPLBACKEND": "Agg",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "JUPYTER_PLATFORM_DIRS": "1",
+def prepare_inputs(job_dir: Path, notebook_bytes: bytes, images: np.ndarray, limits: sandbox.Limits) -> Path:
+    """Write the read-only inputs of one run; readable (not writable) by the sandbox's uid."""
+    if job_dir.exists():
+        shutil.rmtree(job_dir)
+    input_dir = job_dir / "input"
+    input_dir.mkdir(parents=True)
+    job_dir.chmod(0o711)
+    input_dir.chmod(0o755)
+    unconfined = sandbox.sandbox_mode() == "none"
+    scratch = job_dir / "scratch"
+    if unconfined:
+        scratch.mkdir()
+    config = {
+        "cell_timeout_s": limits.cell_timeout_s,
+        "stored_output_kb": limits.stored_output_kb,
+        "workdir": str(scratch) if unconfined else sandbox.WORK_MOUNT,
+        "scratch_dir": str(scratch) if unconfined else "/tmp",
     }
+    (input_dir / "submission.ipynb").write_bytes(notebook_bytes)
+    np.save(input_dir / "images.npy", images, allow_pickle=False)
+    (input_dir / "config.json").write_text(json.dumps(config))
+    for path in input_dir.iterdir():
+        path.chmod(0o644)
+    return input_dir
 
 
-def run_harness(workdir: Path, total_timeout_s: int, heartbeat: Callable[[], None], heartbeat_every_s: float = 10) -> RunOutcome:
-    """Run the harness on workdir; kill the whole process group at the total timeout."""
-    python = settings.GRADER_KERNEL_PYTHON
-    if not Path(python).exists():
-        raise SystemFault(f"The kernel environment is missing ({python}); run `make kernel-venv`.")
-    log_path = workdir / "harness.log"
+def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, heartbeat: Callable[[], None],
+                heartbeat_every_s: float = 10) -> RunOutcome:
+    sandbox.check_sandbox()
+    result_r, result_w = os.pipe()
+    log_r, log_w = os.pipe()
+    argv = sandbox.command(input_dir, public_files(), limits, result_w)
+    env = sandbox.sandbox_env() if sandbox.sandbox_mode() == "bwrap" else {
+        **sandbox.sandbox_env(), "MNIST_DATA_DIR": str(public_data_dir()), "HOME": str(job_dir / "scratch"),
+        "MPLCONFIGDIR": str(job_dir / "scratch" / ".mpl"), "JUPYTER_RUNTIME_DIR": str(job_dir / "scratch" / ".rt"),
+        "JUPYTER_DATA_DIR": str(job_dir / "scratch" / ".jd"), "IPYTHONDIR": str(job_dir / "scratch" / ".ip"),
+    }
     started = time.monotonic()
-    with open(log_path, "wb") as log:
+    try:
         proc = subprocess.Popen(
-            [python, str(HARNESS_SCRIPT), str(workdir)],
-            cwd=workdir,
-            env=kernel_environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a kill reaches the kernel too
+            argv, env=env, stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w, pass_fds=[result_w],
+            start_new_session=True,  # its own process group: one kill reaches everything it started
+            cwd=job_dir, **sandbox.popen_kwargs(),
         )
-        timed_out = False
-        last_beat = started
-        while proc.poll() is None:
-            now = time.monotonic()
-            if now - started > total_timeout_s:
-                timed_out = True
-                break
-            if now - last_beat >= heartbeat_every_s:
-                heartbeat()
-                last_beat = now
-            time.sleep(0.05)
-        _kill_group(proc)
-    wall = time.monotonic() - started
-    result_path = workdir / "result.json"
-    result = json.loads(result_path.read_text()) if result_path.exists() and not timed_out else {}
-    return RunOutcome(
-        result=result,
-        workdir=workdir,
-        wall_seconds=wall,
-        peak_memory_mb=float(result.get("peak_memory_mb") or 0.0),
-        timed_out=timed_out,
-        log=log_path.read_text(errors="replace")[-20000:],
+    except OSError as exc:
+        for fd in (result_r, result_w, log_r, log_w):
+            os.close(fd)
+        raise SystemFault(f"could not start the sandbox: {exc}") from exc
+    os.close(result_w)
+    os.close(log_w)
+    result_reader = _Drain(result_r, MAX_PAYLOAD_BYTES, tail=False)
+    log_reader = _Drain(log_r, limits.log_tail_kb * 1024, tail=True)
+    result_reader.start()
+    log_reader.start()
+
+    timed_out = False
+    last_beat = started
+    while proc.poll() is None:
+        now = time.monotonic()
+        if now - started > limits.total_timeout_s:
+            timed_out = True
+            break
+        if now - last_beat >= heartbeat_every_s:
+            heartbeat()
+            last_beat = now
+        time.sleep(0.02)
+    _kill_group(proc)
+    result_reader.join(10)
+    log_reader.join(10)
+    outcome = RunOutcome(
+        result={}, notebook=None, predictions=None, wall_seconds=time.monotonic() - started,
+        timed_out=timed_out, log_tail=bytes(log_reader.data).decode(errors="replace"), exit_code=proc.returncode,
     )
+    if not timed_out:
+        _parse_payload(bytes(result_reader.data), result_reader.overflow, outcome)
+    return outcome
+
+
+def _parse_payload(raw: bytes, overflow: bool, outcome: RunOutcome) -> None:
+    if overflow:
+        outcome.payload_error = "the harness sent more than the payload limit"
+        return
+    if not raw:
+        outcome.payload_error = "the harness sent nothing"
+        return
+    try:
+        payload = json.loads(raw)
+        outcome.result = payload["result"]
+        outcome.notebook = payload.get("notebook")
+        encoded = payload.get("predictions")
+        if encoded is not None:
+            outcome.predictions = np.load(io.BytesIO(base64.b64decode(encoded)), allow_pickle=False)
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        outcome.payload_error = f"unreadable harness payload ({exc})"
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
     proc.wait()

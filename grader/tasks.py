@@ -16,6 +16,8 @@ from coursework.models import Submission
 
 from .errors import SystemFault
 from .pipeline import grade_notebook_bytes
+from .sandbox import Limits
+from .services import owned_by_attempt, record_result
 
 log = logging.getLogger(__name__)
 
@@ -38,43 +40,34 @@ def claim(submission_id: int) -> int | None:
     return Submission.objects.values_list("attempts", flat=True).get(pk=submission_id)
 
 
-def _mine(submission_id: int, attempt: int):
-    """Rows this attempt still owns: a zombie worker can never overwrite a newer attempt."""
-    return Submission.objects.filter(pk=submission_id, status=Submission.RUNNING, attempts=attempt)
-
-
 @shared_task(
     bind=True,
     acks_late=True,
-    soft_time_limit=settings.GRADER_TOTAL_TIMEOUT_S + 120,
-    time_limit=settings.GRADER_TOTAL_TIMEOUT_S + 240,
+    # Headroom above the longest run the settings allow: the run's own wall clock
+    # stops a notebook first, these only stop a worker that hangs outside it.
+    soft_time_limit=settings.GRADER_MAX_TOTAL_TIMEOUT_S + 300,
+    time_limit=settings.GRADER_MAX_TOTAL_TIMEOUT_S + 600,
 )
 def grade_submission(self, submission_id: int) -> str:
     attempt = claim(submission_id)
     if attempt is None:
         return "not claimed (already taken or finished)"
-    submission = Submission.objects.get(pk=submission_id)
-    workdir = Path(settings.GRADER_WORK_ROOT) / f"submission-{submission_id}-attempt-{attempt}"
+    submission = Submission.objects.select_related("assignment").get(pk=submission_id)
+    job_dir = Path(settings.GRADER_WORK_ROOT) / f"submission-{submission_id}-attempt-{attempt}"
 
     def heartbeat():
-        _mine(submission_id, attempt).update(heartbeat_at=timezone.now())
+        owned_by_attempt(submission_id, attempt).update(heartbeat_at=timezone.now())
 
     try:
         with submission.notebook.open("rb") as fh:
             notebook_bytes = fh.read()
-        result = grade_notebook_bytes(notebook_bytes, workdir, heartbeat)
+        limits = Limits.from_settings(submission.assignment.limits)
+        result = grade_notebook_bytes(notebook_bytes, job_dir, limits, heartbeat)
+        record_result(submission_id, attempt, result)
     except TRANSIENT as exc:
         return _system_fault(self, submission_id, attempt, exc)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    _mine(submission_id, attempt).update(
-        status=result.status,
-        message=result.message,
-        accuracy=result.accuracy,
-        run_seconds=result.run_seconds,
-        peak_memory_mb=result.peak_memory_mb,
-        finished_at=timezone.now(),
-    )
+        shutil.rmtree(job_dir, ignore_errors=True)
     return result.status
 
 
@@ -82,14 +75,15 @@ def _system_fault(task, submission_id: int, attempt: int, exc: Exception) -> str
     log.warning("grading submission %s attempt %s hit a system fault: %s", submission_id, attempt, exc)
     system_retries = task.request.retries
     if system_retries >= MAX_SYSTEM_RETRIES:
-        _mine(submission_id, attempt).update(
+        owned_by_attempt(submission_id, attempt).update(
             status=Submission.ERROR,
-            message=f"The grader failed for a reason that is not your notebook's; staff have been told. ({exc})",
+            message="The grader failed for a reason that is not your notebook's; staff have been told and will regrade it.",
+            log_tail=f"{type(exc).__name__}: {exc}"[-65536:],
             finished_at=timezone.now(),
         )
         return Submission.ERROR
     try:
-        _mine(submission_id, attempt).update(status=Submission.QUEUED, heartbeat_at=timezone.now())
+        owned_by_attempt(submission_id, attempt).update(status=Submission.QUEUED, heartbeat_at=timezone.now())
     except DatabaseError:
         pass  # the sweeper will find the row once its heartbeat is stale
     raise task.retry(countdown=min(300, 10 * 3**system_retries), exc=exc)

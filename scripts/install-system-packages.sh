@@ -5,6 +5,11 @@ set -eu
 missing=""
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
+command -v prlimit >/dev/null 2>&1 || missing="$missing util-linux"
+# The kernel environment is built from the system Python and needs its venv module.
+if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+    missing="$missing python3-venv"
+fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "Please install these Debian packages:$missing" >&2

@@ -1,61 +1,79 @@
-"""The grading run on real kernels (no Celery): what students see for each kind of notebook."""
+"""The grading run on real kernels in the real sandbox (no Celery): what students see."""
+import shutil
+import uuid
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 
 from grader.pipeline import grade_notebook_bytes
+from grader.sandbox import Limits
 from tests.support.notebooks import nearest_mean_notebook, notebook
+
+CONSTANT = "def predict(images):\n    return [0] * len(images)"
 
 
 @pytest.fixture
-def grade(tmp_path, settings):
-    settings.GRADER_WORK_ROOT = tmp_path
+def grade():
+    job_dirs = []
 
     def run(data: bytes, **limits):
-        for name, value in limits.items():
-            setattr(settings, name, value)
-        return grade_notebook_bytes(data, tmp_path / "work")
+        job_dir = Path(settings.GRADER_WORK_ROOT) / f"test-{uuid.uuid4().hex}"
+        job_dirs.append(job_dir)
+        return grade_notebook_bytes(data, job_dir, Limits.from_settings(limits))
 
-    return run
+    yield run
+    for job_dir in job_dirs:
+        shutil.rmtree(job_dir, ignore_errors=True)
 
 
-def test_a_nearest_mean_classifier_scores_about_82_percent(grade):
+def test_a_nearest_mean_classifier_scores_about_82_percent_with_full_feedback(grade):
     result = grade(nearest_mean_notebook())
-    assert result.status == "graded"
+    assert result.status == "graded", result.message
     assert 0.80 < result.accuracy < 0.84
+    assert abs(result.public_accuracy - result.accuracy) < 0.02 and abs(result.private_accuracy - result.accuracy) < 0.02
+    assert len(result.feedback["per_digit"]) == 10
+    assert sum(map(sum, result.feedback["confusion"])) == 10_000
+    assert result.feedback["reference"]["accuracy"] > 0.97
+    assert result.feedback["per_digit_delta"][1] < 0.05
+    assert result.feedback["misclassified_total"] == round((1 - result.accuracy) * 10_000)
+    assert not result.flagged and result.feedback["probe"]["gap"] < 0.05
     assert result.run_seconds > 0 and result.peak_memory_mb > 0
+    assert '"predict"' not in (result.notebook or "")  # our prediction cell is not in the student's notebook
 
 
 def test_a_cell_that_raises_fails_naming_the_cell_and_the_error(grade):
     result = grade(notebook("x = 1", "1 / 0"))
     assert result.status == "failed"
     assert result.message == "Cell 2 raised ZeroDivisionError: division by zero"
+    assert "ZeroDivisionError" in result.notebook  # the executed notebook shows the traceback
 
 
 def test_a_notebook_without_predict_fails_saying_so(grade):
     result = grade(notebook("x = 1"))
     assert result.status == "failed"
-    assert "does not define a function predict(images)" in result.message
+    assert "defines neither predict(images) nor a torch `model`" in result.message
 
 
-def test_predict_returning_the_wrong_shape_fails_with_the_shape(grade):
+def test_predict_returning_scores_instead_of_labels_fails_with_a_hint(grade):
     result = grade(notebook("import numpy as np\ndef predict(images):\n    return np.zeros((len(images), 10))"))
-    assert result.status == "failed"
-    assert "argmax" in result.message
+    assert result.status == "failed" and "argmax" in result.message
 
 
 def test_a_cell_that_runs_too_long_is_stopped(grade):
-    result = grade(notebook("import time\ntime.sleep(60)"), GRADER_CELL_TIMEOUT_S=2)
+    result = grade(notebook("import time\ntime.sleep(60)"), cell_timeout_s=2)
     assert result.status == "failed"
     assert "Cell 1 ran longer than 2 seconds" in result.message
 
 
 def test_a_kernel_that_dies_is_reported_as_such(grade):
     result = grade(notebook("import os\nos._exit(1)"))
-    assert result.status == "failed"
-    assert "kernel died" in result.message
+    assert result.status == "failed" and "kernel died while running cell 1" in result.message
 
 
-def test_the_notebook_cannot_see_the_sites_secrets(grade, settings, monkeypatch):
+def test_the_notebook_sees_none_of_the_sites_environment(grade, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "very-secret-value")
-    result = grade(notebook("import os\nassert 'SECRET_KEY' not in os.environ, 'leak'\nassert 'DATABASE_URL' not in os.environ"
-                            "\ndef predict(images):\n    return [0] * len(images)"))
+    monkeypatch.setenv("DATABASE_URL", "postgres://secret@db/x")
+    result = grade(notebook("import os\nassert 'SECRET_KEY' not in os.environ, 'leak'\n"
+                            "assert 'DATABASE_URL' not in os.environ, 'leak'", CONSTANT))
     assert result.status == "graded", result.message

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from coursework.models import Submission
-from grader import tasks
+from grader import services, tasks
 from tests.factories import make_student, make_submission
 from tests.support.notebooks import notebook
 
@@ -14,7 +14,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def queued(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.GRADER_WORK_ROOT = tmp_path / "work"
     return make_submission(make_student(), notebook("def predict(images):\n    return [3] * len(images)"))
 
 
@@ -30,6 +29,8 @@ def test_the_task_grades_a_queued_submission_and_a_second_delivery_does_nothing(
     queued.refresh_from_db()
     assert queued.status == Submission.GRADED
     assert queued.accuracy == pytest.approx(0.1010)  # digit 3 is 1010 of the 10,000 test images
+    assert queued.score == pytest.approx((0.1010 - 0.10) / 0.80)  # barely above chance: barely any credit
+    assert queued.confusion_png and queued.gallery_png and queued.executed_html
     finished_at = queued.finished_at
 
     assert tasks.grade_submission.apply(args=[queued.pk]).get().startswith("not claimed")
@@ -41,8 +42,8 @@ def test_a_stale_attempt_cannot_overwrite_a_newer_one(queued):
     first = tasks.claim(queued.pk)
     Submission.objects.filter(pk=queued.pk).update(status=Submission.QUEUED)  # as the sweeper would
     second = tasks.claim(queued.pk)
-    assert tasks._mine(queued.pk, first).update(status=Submission.GRADED) == 0
-    assert tasks._mine(queued.pk, second).update(status=Submission.GRADED) == 1
+    assert services.owned_by_attempt(queued.pk, first).update(status=Submission.GRADED) == 0
+    assert services.owned_by_attempt(queued.pk, second).update(status=Submission.GRADED) == 1
 
 
 def test_the_sweeper_requeues_a_running_row_whose_worker_went_silent(queued, monkeypatch):
@@ -64,9 +65,10 @@ def test_the_sweeper_leaves_a_live_running_row_alone(queued, monkeypatch):
 
 
 def test_a_missing_kernel_environment_is_a_system_error_not_the_students(queued, settings):
-    settings.GRADER_KERNEL_PYTHON = "/nonexistent/python"
+    settings.GRADER_KERNEL_VENV = "/nonexistent/venv"
     # apply() runs retries inline; after the last one the row shows the system error.
     tasks.grade_submission.apply(args=[queued.pk], retries=tasks.MAX_SYSTEM_RETRIES)
     queued.refresh_from_db()
     assert queued.status == Submission.ERROR
-    assert "not your notebook" in queued.message and "make kernel-venv" in queued.message
+    assert "not your notebook" in queued.message
+    assert "make kernel-venv" in queued.log_tail  # the cause is kept for TAs
