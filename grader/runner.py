@@ -154,8 +154,39 @@ def _parse_payload(raw: bytes, overflow: bool, outcome: RunOutcome) -> None:
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill the sandbox and make sure nothing it started is still alive when we return.
+
+    Killing bwrap's process group kills bwrap; the processes inside its pid namespace
+    then die with it, but asynchronously. When the sandbox runs as this worker's own
+    uid, we wait for (and if need be kill) every process of that uid, so none outlives
+    the job or counts against the next job's process limit.
+    """
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
+    uid = sandbox.popen_kwargs().get("user")
+    if uid is None:
+        return
+    deadline = time.monotonic() + 10
+    while pids := processes_of(uid):
+        if time.monotonic() > deadline:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        time.sleep(0.02)
+
+
+def processes_of(uid: int) -> list[int]:
+    pids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    pids.append(int(entry.name))
+            except FileNotFoundError:
+                pass
+    return pids

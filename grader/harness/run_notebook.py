@@ -38,7 +38,12 @@ def _grader_predict():
             labels = scope["model"](torch.from_numpy(images)).argmax(dim=1).numpy()
     else:
         raise NameError("The notebook defines neither predict(images) nor a torch `model`.")
-    numpy.save({out!r}, numpy.asarray(labels), allow_pickle=False)
+    if labels is None:
+        raise TypeError("predict(images) returned None; it must return one integer label per image.")
+    labels = numpy.asarray(labels)
+    if labels.dtype == object:
+        raise TypeError("predict(images) returned a mix of objects; it must return one integer label per image.")
+    numpy.save({out!r}, labels, allow_pickle=False)
 _grader_predict()
 '''
 MAX_PREDICTIONS_BYTES = 8 * 1024 * 1024
@@ -55,7 +60,7 @@ class CappedClient(NotebookClient):
         self.truncated_cells = set()
 
     def output(self, outs, msg, display_id, cell_index):
-        size = len(json.dumps(msg.get("content", {}), default=str))
+        size = _size(msg.get("content", {}))
         if msg["msg_type"] == "error":
             size = min(size, 20_000)  # errors are always kept: they explain a failure
         elif self.output_used + size > self.output_budget:
@@ -70,6 +75,17 @@ class CappedClient(NotebookClient):
             return None
         self.output_used += size
         return super().output(outs, msg, display_id, cell_index)
+
+
+def _size(value) -> int:
+    """Roughly how many bytes an output takes, without copying it (it may be huge)."""
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_size(k) + _size(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return sum(_size(v) for v in value)
+    return 8
 
 
 def refuse_inspection() -> None:

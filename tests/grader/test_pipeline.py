@@ -1,30 +1,7 @@
 """The grading run on real kernels in the real sandbox (no Celery): what students see."""
-import shutil
-import uuid
-from pathlib import Path
-
-import pytest
-from django.conf import settings
-
-from grader.pipeline import grade_notebook_bytes
-from grader.sandbox import Limits
 from tests.support.notebooks import nearest_mean_notebook, notebook
 
 CONSTANT = "def predict(images):\n    return [0] * len(images)"
-
-
-@pytest.fixture
-def grade():
-    job_dirs = []
-
-    def run(data: bytes, **limits):
-        job_dir = Path(settings.GRADER_WORK_ROOT) / f"test-{uuid.uuid4().hex}"
-        job_dirs.append(job_dir)
-        return grade_notebook_bytes(data, job_dir, Limits.from_settings(limits))
-
-    yield run
-    for job_dir in job_dirs:
-        shutil.rmtree(job_dir, ignore_errors=True)
 
 
 def test_a_nearest_mean_classifier_scores_about_82_percent_with_full_feedback(grade):

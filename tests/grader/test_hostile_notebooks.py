@@ -1,0 +1,198 @@
+"""Notebooks that crash, hang, hoard, fork, flood, probe or tamper: each ends with a clear
+message, nothing escapes the sandbox, and the next notebook still grades."""
+import numpy as np
+import pytest
+from django.conf import settings
+
+from reference_nn.idx import load_labels
+from tests.support.notebooks import nearest_mean_notebook, notebook
+
+CONSTANT = "import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)"
+FAST = {"cell_timeout_s": 20, "total_timeout_s": 90}
+
+
+def predict_returning(expression: str) -> bytes:
+    return notebook(f"import numpy as np\ndef predict(images):\n    return {expression}")
+
+
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        ("np.full(len(images), 0.5)", "fractional"),
+        ("np.full(len(images), np.nan)", "NaN"),
+        ("np.full(len(images), 11)", "outside 0-9"),
+        ("np.zeros(5, dtype=int)", "must return 20000 labels"),
+        ("None", "returned None"),
+        ("[1, 'two', None]", "mix of objects"),
+    ],
+)
+def test_bad_predictions_fail_with_what_is_wrong(grade, expression, message):
+    result = grade(predict_returning(expression), **FAST)
+    assert result.status == "failed" and message in result.message, result.message
+
+
+def test_predict_that_raises_is_reported_as_the_grading_step(grade):
+    result = grade(notebook("def predict(images):\n    raise RuntimeError('oops')"), **FAST)
+    assert result.message == "The grading step that calls predict(images) raised RuntimeError: oops"
+
+
+def test_predict_that_sleeps_forever_is_stopped(grade):
+    result = grade(notebook("import time\ndef predict(images):\n    time.sleep(3600)"), cell_timeout_s=3)
+    assert result.message == "The grading step that calls predict(images) ran longer than 3 seconds and was stopped."
+
+
+def test_an_infinite_loop_is_stopped_by_the_cell_limit(grade):
+    result = grade(notebook("while True:\n    pass"), cell_timeout_s=3)
+    assert result.message == "Cell 1 ran longer than 3 seconds and was stopped."
+
+
+def test_the_total_limit_stops_a_notebook_of_many_slow_cells(grade):
+    result = grade(notebook(*["import time\ntime.sleep(2)"] * 10), cell_timeout_s=5, total_timeout_s=8)
+    assert result.message == "The notebook did not finish within 8 seconds in total and was stopped."
+
+
+def test_a_memory_bomb_is_a_memory_error_in_its_cell(grade):
+    result = grade(notebook("x = 1", "hoard = bytearray(8 * 1024 ** 3)"), memory_mb=1024, **FAST)
+    assert result.status == "failed"
+    assert result.message.startswith("Cell 2 ran out of memory (the limit is 1024 MB)")
+
+
+def test_a_fork_bomb_is_contained_and_the_next_notebook_still_grades(grade):
+    bomb = "import os\nchildren = 0\ntry:\n    while True:\n        if os.fork() == 0:\n            import time; time.sleep(60); os._exit(0)\n        children += 1\nexcept OSError as exc:\n    raise RuntimeError(f'stopped after {children} children: {exc}')"
+    result = grade(notebook(bomb, CONSTANT), processes=64, **FAST)
+    assert result.status == "failed"
+    assert "stopped after" in result.message and "Resource temporarily unavailable" in result.message
+    assert grade(nearest_mean_notebook()).status == "graded"
+
+
+def test_filling_the_disk_hits_the_sandbox_quota_not_the_hosts(grade):
+    fill = "with open('filler', 'wb') as f:\n    while True:\n        f.write(b'x' * (1 << 20))"
+    result = grade(notebook(fill), disk_mb=64, **FAST)
+    assert result.message == "Cell 1 raised OSError: [Errno 28] No space left on device"
+
+
+def test_a_single_huge_file_hits_the_file_size_limit(grade):
+    big = "import signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\nwith open('/tmp/big', 'wb') as f:\n    f.write(b'x' * (40 << 20))"
+    result = grade(notebook(big), file_size_mb=16, disk_mb=128, **FAST)
+    assert result.status == "failed" and "File too large" in result.message
+
+
+def test_printing_a_gigabyte_keeps_only_the_first_outputs_and_still_grades(grade):
+    flood = "import sys\nchunk = 'x' * (1 << 20) + '\\n'\nfor _ in range(1024):\n    sys.stdout.write(chunk)\n    sys.stdout.flush()"
+    result = grade(notebook(flood, CONSTANT), stored_output_kb=256, cell_timeout_s=120, total_timeout_s=240)
+    assert result.status == "graded", result.message
+    assert "further output of this cell was not kept" in result.notebook
+    assert len(result.notebook) < 2 * 1024 * 1024
+
+
+@pytest.mark.parametrize("crash", ["import os\nos._exit(3)", "import ctypes\nctypes.string_at(0)"])
+def test_a_kernel_that_dies_is_reported_with_its_cell(grade, crash):
+    result = grade(notebook("x = 1", crash), **FAST)
+    assert result.message.startswith("The Python kernel died while running cell 2")
+
+
+def test_the_network_is_unreachable_and_pip_install_cannot_download(grade):
+    probe = (
+        "import socket, subprocess, sys\n"
+        "for host, port in [('1.1.1.1', 80), ('127.0.0.1', 6379), ('127.0.0.1', 5432), ('127.0.0.1', 8000)]:\n"
+        "    try:\n"
+        "        socket.create_connection((host, port), timeout=3)\n"
+        "        raise AssertionError(f'reached {host}:{port}')\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "try:\n"
+        "    socket.getaddrinfo('pypi.org', 443)\n"
+        "    raise AssertionError('resolved a host name')\n"
+        "except socket.gaierror:\n"
+        "    pass\n"
+        "pip = subprocess.run([sys.executable, '-m', 'pip', 'install', '--no-cache-dir', '--timeout', '3', 'six'],\n"
+        "                     capture_output=True, text=True)\n"
+        "assert pip.returncode != 0, pip.stdout"
+    )
+    result = grade(notebook(probe, CONSTANT), **FAST)
+    assert result.status == "graded", result.message
+
+
+def test_the_notebook_cannot_read_secrets_labels_settings_or_other_submissions(grade):
+    forbidden = [
+        str(settings.BASE_DIR / "config" / "settings.py"),
+        str(settings.BASE_DIR / "var" / "db.sqlite3"),
+        str(settings.MNIST_DATA_DIR / "t10k-labels-idx1-ubyte"),
+        "/data/mnist/t10k-labels-idx1-ubyte",
+        str(settings.MEDIA_ROOT),
+        str(settings.GRADER_WORK_ROOT),
+        "/etc/shadow",
+        "/root",
+    ]
+    probe = (
+        "import os\n"
+        f"for path in {forbidden!r}:\n"
+        "    assert not os.path.exists(path), f'can see {path}'\n"
+        "assert sorted(os.listdir('/data/mnist')) == ['t10k-images-idx3-ubyte', 'train-images-idx3-ubyte', 'train-labels-idx1-ubyte']\n"
+        "assert os.getuid() == 65534\n"
+        "for target in ['/usr/evil', '/grader-input/evil', '/data/mnist/evil', '/evil']:\n"
+        "    try:\n"
+        "        open(target, 'w')\n"
+        "        raise AssertionError(f'wrote {target}')\n"
+        "    except OSError:\n"
+        "        pass"
+    )
+    result = grade(notebook(probe, CONSTANT), **FAST)
+    assert result.status == "graded", result.message
+
+
+def test_symlinks_planted_for_the_grader_lead_nowhere(grade):
+    plant = (
+        "import os\n"
+        "for name in ['/tmp/.grader-predictions.npy', 'result.json', 'executed.ipynb', 'predictions.npy']:\n"
+        "    os.symlink('/data/mnist/t10k-images-idx3-ubyte', name)\n"
+        + CONSTANT
+    )
+    result = grade(notebook(plant), **FAST)
+    # Saving predictions through the planted link hits a read-only file: a clean failure.
+    assert result.status == "failed" and "grading step" in result.message
+
+
+def test_a_notebook_that_tampers_with_the_harness_gains_nothing(grade):
+    tamper = (
+        "import numpy as np\n"
+        "real_save = np.save\n"
+        "def fake_save(path, arr, **kw):\n"
+        "    return real_save(path, np.arange(len(arr)) % 10, **kw)  # 'perfect' labels in file order\n"
+        "np.save = fake_save\n"
+        "try:\n"
+        "    open('/grader-harness/run_notebook.py', 'a').write('# mine')\n"
+        "except OSError:\n"
+        "    pass\n"
+        "def predict(images):\n"
+        "    return np.zeros(len(images), dtype=int)"
+    )
+    result = grade(notebook(tamper), **FAST)
+    assert result.status == "graded"
+    assert result.accuracy < 0.15  # the secret order makes file-order labels worthless
+
+
+def test_killing_the_harness_is_a_failure_of_the_notebook(grade):
+    result = grade(notebook("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"), **FAST)
+    assert result.status == "failed"
+    assert "could not collect your notebook's results" in result.message
+
+
+def test_a_notebook_that_knows_the_exact_test_images_is_flagged_by_the_probe(grade):
+    """As if someone had the test labels: look each test image up by its bytes."""
+    labels = load_labels(settings.MNIST_DATA_DIR / "t10k-labels-idx1-ubyte")
+    lookup = (
+        "import os, numpy as np\n"
+        "raw = open(os.path.join(os.environ['MNIST_DATA_DIR'], 't10k-images-idx3-ubyte'), 'rb').read()[16:]\n"
+        "test = np.frombuffer(raw, np.uint8).reshape(-1, 784)\n"
+        f"leaked = np.array({labels.tolist()!r})\n"
+        "table = {row.tobytes(): label for row, label in zip(test, leaked)}\n"
+        "def predict(images):\n"
+        "    keys = (np.rint(images * 255)).astype(np.uint8)\n"
+        "    return np.array([table.get(k.tobytes(), 0) for k in keys])"
+    )
+    result = grade(notebook(lookup), **FAST)
+    assert result.status == "graded"
+    assert result.accuracy > 0.99
+    assert result.flagged and "Integrity probe" in result.flag_reason
+    assert result.feedback["probe"]["gap"] > 0.5
