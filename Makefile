@@ -53,6 +53,7 @@ run: setup
 
 test: install system-packages
 	$(BIN)/python manage.py fetch_mnist
+	$(BIN)/python manage.py train_reference
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks need torch (CPU build), which only the benchmark environment installs.

@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from grader.notebooks import InvalidNotebook
+from grader.sandbox import Limits
 
-from . import services
+from . import feedback, services
 from .forms import NotebookUploadForm
 from .models import Assignment
 
@@ -30,14 +32,65 @@ def assignment_detail(request, slug):
     return render(
         request,
         "coursework/assignment_detail.html",
-        {"assignment": assignment, "form": form, "submissions": submissions},
+        {"assignment": assignment, "form": form, "submissions": submissions,
+         "limits": Limits.from_settings(assignment.limits)},
     )
 
 
 @login_required
 def submission_detail(request, pk):
     submission = services.visible_submission(request.user, pk)
-    return render(request, "coursework/submission_detail.html", {"submission": submission})
+    return render(request, "coursework/submission_detail.html", _feedback_context(submission))
+
+
+TEMPLATE_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_template.ipynb"
+
+
+@require_GET
+def template_notebook(request, slug):
+    get_object_or_404(Assignment, slug=slug, kind=Assignment.NOTEBOOK)
+    return FileResponse(open(TEMPLATE_NOTEBOOK, "rb"), as_attachment=True, filename="mnist_template.ipynb",
+                        content_type="application/x-ipynb+json")
+
+
+def _feedback_context(submission) -> dict:
+    return {
+        "submission": submission,
+        "digits": feedback.digit_rows(submission),
+        "comparison": feedback.comparison(submission),
+        "weakest": feedback.weakest_digits(submission),
+    }
+
+
+# The executed notebook may contain anything a student's code printed, including
+# HTML and scripts. It is served with a CSP sandbox (no scripts, an opaque origin)
+# and shown in a sandboxed iframe, so nothing in it runs with this site's cookies.
+NOTEBOOK_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
+
+
+@login_required
+@require_GET
+def submission_notebook(request, pk):
+    submission = services.visible_submission(request.user, pk)
+    if not submission.executed_html:
+        raise Http404("no executed notebook")
+    response = FileResponse(submission.executed_html.open("rb"), content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = NOTEBOOK_CSP
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@login_required
+@require_GET
+def submission_figure(request, pk, name):
+    submission = services.visible_submission(request.user, pk)
+    field = {"confusion": submission.confusion_png, "misclassified": submission.gallery_png}.get(name)
+    if not field:
+        raise Http404("no such figure")
+    response = FileResponse(field.open("rb"), content_type="image/png")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
@@ -45,4 +98,4 @@ def submission_detail(request, pk):
 def submission_status(request, pk):
     """The status fragment the detail page polls until grading ends."""
     submission = services.visible_submission(request.user, pk)
-    return render(request, "coursework/_submission_status.html", {"submission": submission})
+    return render(request, "coursework/_submission_status.html", _feedback_context(submission))

@@ -142,7 +142,8 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
         raise StudentFault(f"{where.capitalize()} ran out of memory (the limit is {limits.memory_mb} MB): "
                            f"{result.get('evalue') or 'MemoryError'}")
     if kind == "exception":
-        raise StudentFault(f"{where.capitalize()} raised {result.get('ename')}: {result.get('evalue')}")
+        detail = f": {result['evalue']}" if result.get("evalue") else ""
+        raise StudentFault(f"{where.capitalize()} raised {result.get('ename')}{detail}")
     if kind == "predictions_too_large":
         raise StudentFault("predict(images) returned far more data than one label per image.")
     if kind == "no_predictions":

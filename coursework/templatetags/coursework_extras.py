@@ -9,3 +9,13 @@ def percent(value, digits=2):
     if value is None or value == "":
         return ""
     return f"{float(value) * 100:.{int(digits)}f}%"
+
+
+@register.filter
+def signed_points(value):
+    """-0.0123 -> '−1.23 pts': a difference of two accuracies, in percentage points."""
+    if value is None:
+        return ""
+    points = float(value) * 100
+    sign = "+" if points > 0 else "−" if points < 0 else "±"
+    return f"{sign}{abs(points):.2f} pts"

@@ -10,15 +10,16 @@ from grader.sandbox import Limits
 
 
 def sandbox_processes() -> list[int]:
-    """Processes on the host running as a sandbox uid (there should be none between runs)."""
+    """Live (not zombie) processes on the host running as a sandbox uid: there should be none between runs."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 uid = entry.stat().st_uid
-            except FileNotFoundError:
+                state = (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+            except (FileNotFoundError, ProcessLookupError):
                 continue
-            if settings.GRADER_SANDBOX_UID_BASE <= uid < settings.GRADER_SANDBOX_UID_BASE + 30000:
+            if settings.GRADER_SANDBOX_UID_BASE <= uid < settings.GRADER_SANDBOX_UID_BASE + 30000 and state != b"Z":
                 found.append(int(entry.name))
     return found
 

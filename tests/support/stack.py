@@ -68,6 +68,7 @@ class Stack:
             "VAR_DIR": str(workdir / "var"),
             "MEDIA_ROOT": str(workdir / "media"),
             "MNIST_DATA_DIR": str(settings.MNIST_DATA_DIR),
+            "REFERENCE_MODEL_PATH": str(settings.REFERENCE_MODEL_PATH),  # trained once by `make test`
             # The sandbox's unprivileged user must be able to enter the work root.
             "GRADER_WORK_ROOT": str(Path(settings.GRADER_WORK_ROOT) / f"stack-{secrets.token_hex(4)}"),
             "SECRET_KEY": secrets.token_urlsafe(40),

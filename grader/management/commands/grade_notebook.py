@@ -1,0 +1,51 @@
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from grader.errors import SystemFault
+from grader.notebooks import InvalidNotebook, validate_notebook_bytes
+from grader.pipeline import grade_notebook_bytes
+from grader.sandbox import Limits
+
+
+class Command(BaseCommand):
+    help = "Grade a local notebook through the same sandbox and scoring as the site, and print the result."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path")
+        parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+
+    def handle(self, path, json_output=False, **options):
+        json_output = options.get("json", False)
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc}") from None
+        try:
+            validate_notebook_bytes(data, settings.MAX_UPLOAD_BYTES)
+        except InvalidNotebook as exc:
+            raise CommandError(str(exc)) from None
+        job_dir = Path(settings.GRADER_WORK_ROOT) / f"cli-{uuid.uuid4().hex}"
+        try:
+            result = grade_notebook_bytes(data, job_dir, Limits.from_settings())
+        except SystemFault as exc:
+            raise CommandError(f"the grader could not run: {exc}") from None
+        finally:
+            shutil.rmtree(job_dir, ignore_errors=True)
+        if json_output:
+            shown = {k: v for k, v in vars(result).items() if k not in ("notebook",)}
+            self.stdout.write(json.dumps(shown, indent=2, default=str))
+            return
+        self.stdout.write(f"{result.status}: {result.message}")
+        if result.accuracy is not None:
+            fb = result.feedback
+            self.stdout.write(f"  public half {result.public_accuracy:.4f}, private half {result.private_accuracy:.4f}")
+            self.stdout.write(f"  reference {fb['reference']['accuracy']:.4f} ({fb['reference']['description']})")
+            self.stdout.write("  per digit: " + " ".join(f"{d}:{a:.3f}" for d, a in enumerate(fb["per_digit"])))
+            self.stdout.write(f"  probe: noisy {fb['probe']['noisy_accuracy']:.4f}, gap {fb['probe']['gap']:+.4f}"
+                              + ("  FLAGGED" if result.flagged else ""))
+        self.stdout.write(f"  ran {result.run_seconds:.1f} s, peak memory {result.peak_memory_mb or 0:.0f} MB")

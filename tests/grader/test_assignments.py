@@ -1,0 +1,18 @@
+"""The technical project's own notebooks, graded through the real pipeline."""
+from pathlib import Path
+
+ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
+
+
+def test_the_solution_reaches_97_5_percent_and_is_within_a_point_of_the_reference(grade):
+    result = grade((ASSIGNMENTS / "mnist_solution.ipynb").read_bytes())
+    assert result.status == "graded", result.message
+    assert result.accuracy >= 0.975
+    assert result.accuracy >= result.feedback["reference"]["accuracy"] - 0.01
+    assert not result.flagged
+
+
+def test_the_untouched_template_runs_and_fails_only_at_the_unwritten_predict(grade):
+    result = grade((ASSIGNMENTS / "mnist_template.ipynb").read_bytes())
+    assert result.status == "failed"
+    assert result.message == "The grading step that calls predict(images) raised NotImplementedError"
