@@ -47,7 +47,7 @@ def main() -> None:
                 "import sys\n"
                 "from django.contrib.auth.models import User\n"
                 "from coursework.models import Assignment\n"
-                "from coursework.services import submit_notebook\n"
+                "from coursework.services.notebooks import submit_notebook\n"
                 "data = open(sys.argv[1], 'rb').read()\n"
                 "student, assignment = User.objects.get(username='student'), Assignment.objects.get(slug='mnist')\n"
                 f"for i in range({args.notebooks}):\n"

@@ -171,3 +171,7 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
 SESSION_COOKIE_HTTPONLY = True
+
+# --- Course ---------------------------------------------------------------------
+# Students need this code to sign up; TAs hand it out in the first session.
+COURSE_JOIN_CODE = env_str("COURSE_JOIN_CODE", "basics-demo-code")

@@ -2,12 +2,13 @@ from django.contrib import admin, messages
 
 from grader.services import regrade
 
-from .models import Assignment, Submission
+from .models import (Assignment, Essay, EssayPrompt, EssaySubmission, Page, Profile, Question, QuestionSet,
+                     StudyGroup, Submission, SynthesisResponse)
 
 
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
-    list_display = ("title", "slug", "kind", "due_at", "full_credit_accuracy", "zero_credit_accuracy")
+    list_display = ("title", "slug", "kind", "due_at", "full_credit_accuracy", "daily_submission_limit")
     actions = ["regrade_all_submissions"]
 
     @admin.action(description="Regrade every submission of the selected assignments")
@@ -18,8 +19,8 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ("id", "student", "assignment", "status", "accuracy", "flagged", "attempts", "created_at")
-    list_filter = ("status", "flagged", "assignment")
+    list_display = ("id", "student", "assignment", "status", "accuracy", "flagged", "late", "attempts", "created_at")
+    list_filter = ("status", "flagged", "late", "assignment")
     readonly_fields = ("created_at", "started_at", "heartbeat_at", "finished_at", "log_tail", "feedback")
     actions = ["regrade_selected"]
 
@@ -27,3 +28,48 @@ class SubmissionAdmin(admin.ModelAdmin):
     def regrade_selected(self, request, queryset):
         count = regrade(queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} submissions queued for regrading (running ones are skipped).", messages.SUCCESS)
+
+
+@admin.register(Page)
+class PageAdmin(admin.ModelAdmin):
+    list_display = ("title", "slug", "kind", "order")
+    readonly_fields = ("source_hash", "loaded_body_hash")
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    extra = 0
+
+
+@admin.register(QuestionSet)
+class QuestionSetAdmin(admin.ModelAdmin):
+    list_display = ("page", "optional")
+    inlines = [QuestionInline]
+
+
+@admin.register(EssayPrompt)
+class EssayPromptAdmin(admin.ModelAdmin):
+    list_display = ("order", "text")
+
+
+class EssayInline(admin.StackedInline):
+    model = Essay
+    extra = 0
+    readonly_fields = ("prompt", "text", "meaningful_words", "source_name")
+
+
+@admin.register(EssaySubmission)
+class EssaySubmissionAdmin(admin.ModelAdmin):
+    list_display = ("student", "version", "submitted_at", "late", "status")
+    list_filter = ("status", "late")
+    inlines = [EssayInline]
+
+
+@admin.register(SynthesisResponse)
+class SynthesisResponseAdmin(admin.ModelAdmin):
+    list_display = ("student", "question_set", "status", "submitted_at", "late")
+    list_filter = ("status", "late")
+
+
+admin.site.register(Profile)
+admin.site.register(StudyGroup)

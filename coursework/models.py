@@ -3,11 +3,42 @@ from django.db import models
 from django.utils import timezone
 
 
+class StudyGroup(models.Model):
+    """A group of students with the TA who reviews their work."""
+
+    name = models.CharField(max_length=100, unique=True)
+    ta = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="groups_led", limit_choices_to={"is_staff": True})
+
+    def __str__(self):
+        return self.name
+
+
+class Profile(models.Model):
+    """What the course knows about a person beyond their login."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    display_name = models.CharField(max_length=80)
+    leaderboard_alias = models.CharField(max_length=40, unique=True)
+    show_name_on_leaderboard = models.BooleanField(default=False)
+    group = models.ForeignKey(StudyGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def leaderboard_name(self) -> str:
+        return self.display_name if self.show_name_on_leaderboard else self.leaderboard_alias
+
+
 class Assignment(models.Model):
-    """One task of the unit that students hand work in for."""
+    """One task of the unit that students hand work in for, with its due date."""
 
     NOTEBOOK = "notebook"
-    KINDS = [(NOTEBOOK, "Notebook (technical project)")]
+    ESSAYS = "essays"
+    SYNTHESIS = "synthesis"
+    KINDS = [(NOTEBOOK, "Notebook (technical project)"), (ESSAYS, "Essays (non-technical project)"),
+             (SYNTHESIS, "Synthesis questions")]
 
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
@@ -19,6 +50,11 @@ class Assignment(models.Model):
     zero_credit_accuracy = models.FloatField(default=0.10)
     # Overrides of settings.GRADER_DEFAULT_LIMITS for this assignment, e.g. {"total_timeout_s": 1800}.
     limits = models.JSONField(default=dict, blank=True)
+    # Notebook uploads per student per day (UTC); failures caused by the system do not count.
+    daily_submission_limit = models.PositiveIntegerField(default=10)
+
+    def is_late(self, when) -> bool:
+        return self.due_at is not None and when > self.due_at
 
     def score_for(self, accuracy: float) -> float:
         """The fraction of the credit earned at this test accuracy."""
@@ -66,6 +102,7 @@ class Submission(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     run_seconds = models.FloatField(null=True, blank=True)
     peak_memory_mb = models.FloatField(null=True, blank=True)
+    late = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -81,3 +118,137 @@ class Submission(models.Model):
     @property
     def is_pending(self):
         return self.status in self.PENDING
+
+
+class Page(models.Model):
+    """A page of the unit, written in Markdown under content/ and editable by staff."""
+
+    OVERVIEW, READING, VIDEO, PROJECT, ARCHIVE = "overview", "reading", "video", "project", "archive"
+    KINDS = [(k, k) for k in (OVERVIEW, READING, VIDEO, PROJECT, ARCHIVE)]
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=KINDS)
+    order = models.PositiveIntegerField(default=0)
+    body = models.TextField(help_text="Markdown. Figures: [[figure:network]], [[figure:flatten]].")
+    video_url = models.URLField(blank=True)
+    video_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # The hash of the content file this page was last loaded from, and of the body then:
+    # if the body no longer matches, staff edited it and the loader leaves it alone.
+    source_hash = models.CharField(max_length=64, blank=True)
+    loaded_body_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self):
+        return self.title
+
+
+class QuestionSet(models.Model):
+    """The synthesis questions of one video section."""
+
+    page = models.OneToOneField(Page, on_delete=models.CASCADE, related_name="question_set")
+    optional = models.BooleanField(default=False)  # the archive's extra sets
+
+    def __str__(self):
+        return self.page.title
+
+
+class Question(models.Model):
+    NO_CHECK, MSE, IS_OR_IS_NOT = "", "mse", "is_or_is_not"
+    CHECKS = [(NO_CHECK, "none"), (MSE, "MSE of [0.25, 0.75] against [0, 1]"), (IS_OR_IS_NOT, "IS / IS NOT")]
+
+    question_set = models.ForeignKey(QuestionSet, on_delete=models.CASCADE, related_name="questions")
+    order = models.PositiveIntegerField()
+    text = models.TextField()
+    bonus = models.BooleanField(default=False)
+    answer_check = models.CharField(max_length=20, choices=CHECKS, blank=True, default=NO_CHECK)
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [models.UniqueConstraint(fields=["question_set", "order"], name="question_order_unique")]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class SynthesisResponse(models.Model):
+    """One student's answers to one question set: draft -> submitted -> reviewed."""
+
+    DRAFT, SUBMITTED, REVIEWED, RESUBMIT = "draft", "submitted", "reviewed", "resubmit"
+    STATUSES = [(DRAFT, "draft"), (SUBMITTED, "submitted"), (REVIEWED, "reviewed"), (RESUBMIT, "resubmission requested")]
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="synthesis_responses")
+    question_set = models.ForeignKey(QuestionSet, on_delete=models.CASCADE, related_name="responses")
+    status = models.CharField(max_length=10, choices=STATUSES, default=DRAFT)
+    saved_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    late = models.BooleanField(default=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="synthesis_reviews")
+    score = models.FloatField(null=True, blank=True)
+    ta_feedback = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["student", "question_set"], name="one_response_per_set")]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="synthesis_queue")]
+
+    @property
+    def editable(self) -> bool:
+        return self.status != self.REVIEWED
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(SynthesisResponse, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question")]
+
+
+class EssayPrompt(models.Model):
+    order = models.PositiveIntegerField(unique=True)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self):
+        return self.text
+
+
+class EssaySubmission(models.Model):
+    """One version of a student's three essays; every version is kept."""
+
+    SUBMITTED, REVIEWED, RESUBMIT = "submitted", "reviewed", "resubmit"
+    STATUSES = [(SUBMITTED, "submitted"), (REVIEWED, "reviewed"), (RESUBMIT, "resubmission requested")]
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="essay_submissions")
+    version = models.PositiveIntegerField()
+    submitted_at = models.DateTimeField(default=timezone.now)
+    late = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=STATUSES, default=SUBMITTED)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="essay_reviews")
+    score = models.FloatField(null=True, blank=True)
+    ta_feedback = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["student", "version"], name="essay_version_unique")]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="essay_queue")]
+
+
+class Essay(models.Model):
+    submission = models.ForeignKey(EssaySubmission, on_delete=models.CASCADE, related_name="essays")
+    prompt = models.ForeignKey(EssayPrompt, on_delete=models.PROTECT)
+    text = models.TextField()
+    meaningful_words = models.PositiveIntegerField()
+    source_name = models.CharField(max_length=200, blank=True)  # the uploaded file's name, if any
+
+    class Meta:
+        ordering = ["prompt__order"]

@@ -1,13 +1,20 @@
 from django.urls import path
 
-from . import views
+from .views import accounts, content, essays, notebooks, synthesis
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("assignments/<slug:slug>/", views.assignment_detail, name="assignment_detail"),
-    path("assignments/<slug:slug>/template.ipynb", views.template_notebook, name="template_notebook"),
-    path("submissions/<int:pk>/", views.submission_detail, name="submission_detail"),
-    path("submissions/<int:pk>/status/", views.submission_status, name="submission_status"),
-    path("submissions/<int:pk>/notebook/", views.submission_notebook, name="submission_notebook"),
-    path("submissions/<int:pk>/figures/<slug:name>.png", views.submission_figure, name="submission_figure"),
+    path("", content.overview, name="home"),
+    path("unit/<slug:slug>/", content.page_detail, name="page"),
+    path("synthesis/<slug:slug>/", synthesis.question_set, name="question_set"),
+    path("synthesis/<slug:slug>/autosave/", synthesis.autosave, name="synthesis_autosave"),
+    path("essays/", essays.essays_page, name="essays"),
+    path("essays/preview/", essays.preview, name="essay_preview"),
+    path("signup/", accounts.signup, name="signup"),
+    path("profile/", accounts.profile, name="profile"),
+    path("assignments/<slug:slug>/", notebooks.assignment_detail, name="assignment_detail"),
+    path("assignments/<slug:slug>/template.ipynb", notebooks.template_notebook, name="template_notebook"),
+    path("submissions/<int:pk>/", notebooks.submission_detail, name="submission_detail"),
+    path("submissions/<int:pk>/status/", notebooks.submission_status, name="submission_status"),
+    path("submissions/<int:pk>/notebook/", notebooks.submission_notebook, name="submission_notebook"),
+    path("submissions/<int:pk>/figures/<slug:name>.png", notebooks.submission_figure, name="submission_figure"),
 ]

@@ -19,3 +19,11 @@ def signed_points(value):
     points = float(value) * 100
     sign = "+" if points > 0 else "−" if points < 0 else "±"
     return f"{sign}{abs(points):.2f} pts"
+
+
+@register.filter
+def points_from(value, reference):
+    """Accuracy minus the reference's, in percentage points."""
+    if value is None or reference in (None, ""):
+        return ""
+    return signed_points(float(value) - float(reference))

@@ -7,33 +7,47 @@ from django.views.decorators.http import require_GET
 from grader.notebooks import InvalidNotebook
 from grader.sandbox import Limits
 
-from . import feedback, services
-from .forms import NotebookUploadForm
-from .models import Assignment
+from .. import feedback
+from ..services import notebooks as services
+from ..forms import NotebookUploadForm
+from ..uploads import limit_upload_size
+from ..models import Assignment
 
 
-def home(request):
-    return render(request, "coursework/home.html", {"assignments": Assignment.objects.all()})
+def reference_accuracy() -> float | None:
+    """The baseline's test accuracy, from the metadata `train_reference` wrote."""
+    from reference_nn.persist import load_metadata
+
+    meta = load_metadata(settings.REFERENCE_MODEL_PATH)
+    return meta.get("test_accuracy") if meta else None
 
 
 @login_required
+@limit_upload_size(lambda: settings.MAX_UPLOAD_BYTES)
 def assignment_detail(request, slug):
-    assignment = get_object_or_404(Assignment, slug=slug)
+    assignment = get_object_or_404(Assignment, slug=slug, kind=Assignment.NOTEBOOK)
     form = NotebookUploadForm(request.POST or None, request.FILES or None, max_bytes=settings.MAX_UPLOAD_BYTES)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["notebook"]
-        try:
-            submission = services.submit_notebook(request.user, assignment, upload.name, upload.read())
-        except InvalidNotebook as exc:
-            form.add_error("notebook", str(exc))
-        else:
-            return redirect("submission_detail", pk=submission.pk)
+    if request.method == "POST":
+        oversized = getattr(request, "oversized_uploads", {})
+        if "notebook" in oversized:
+            form.add_error(None, f"{oversized['notebook']} is larger than {settings.MAX_UPLOAD_BYTES / 1e6:.0f} MB, "
+                                 "the limit for a notebook. Clear its outputs and upload it again.")
+        elif form.is_valid():
+            upload = form.cleaned_data["notebook"]
+            try:
+                submission = services.submit_notebook(request.user, assignment, upload.name, upload.read())
+            except (InvalidNotebook, services.DailyLimitReached) as exc:
+                form.add_error("notebook", str(exc))
+            else:
+                return redirect("submission_detail", pk=submission.pk)
     submissions = assignment.submissions.filter(student=request.user)
     return render(
         request,
         "coursework/assignment_detail.html",
         {"assignment": assignment, "form": form, "submissions": submissions,
-         "limits": Limits.from_settings(assignment.limits)},
+         "limits": Limits.from_settings(assignment.limits),
+         "uploads_left": services.uploads_left_today(request.user, assignment),
+         "reference": reference_accuracy()},
     )
 
 

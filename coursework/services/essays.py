@@ -1,0 +1,195 @@
+"""Essays: text from what students type or upload, meaningful word counts, versioned submissions."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from ..models import Assignment, Essay, EssayPrompt, EssaySubmission
+
+REQUIRED_WORDS = 200
+ESSAYS_REQUIRED = 3
+MAX_ESSAY_UPLOAD_BYTES = 5 * 1024 * 1024
+ALLOWED_EXTENSIONS = (".txt", ".md", ".docx", ".pdf")
+# A word used more often than this counts this many times: a padded essay is not a long one.
+MAX_COUNT_PER_WORD = 8
+
+STOP_WORDS = frozenset("""
+a about above after again against all also am an and any are aren't as at be because been before being below
+between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each few
+for from further had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers herself him
+himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself just let's me more most mustn't
+my myself no nor not now of off on once only or other ought our ours ourselves out over own same shan't she
+she'd she'll she's should shouldn't so some such than that that's the their theirs them themselves then there
+there's these they they'd they'll they're they've this those through to too under until up very was wasn't we
+we'd we'll we're we've were weren't what what's when when's where where's which while who who's whom why why's
+will with won't would wouldn't you you'd you'll you're you've your yours yourself yourselves
+""".split())
+FILLER = frozenset("um uh erm like basically literally really actually stuff things thing etc blah lorem ipsum dolor sit amet".split())
+WORD = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:['’][A-Za-z]+)*")
+
+
+class EssayError(ValueError):
+    """A problem with an essay or an upload, worded for the student."""
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in WORD.findall(text)]
+
+
+def meaningful_word_count(text: str, prompt: str = "") -> int:
+    """Words that carry meaning: not stop words or filler, not a copy of the prompt,
+    not the same sentence pasted again, and no single word counted more than a few times."""
+    prompt_words = _words(prompt)
+    words = _words(text)
+    # Drop any run of the prompt copied into the essay (5+ words in a row).
+    if len(prompt_words) >= 5:
+        n, keep, i = len(prompt_words), [], 0
+        grams = {tuple(prompt_words[k:k + 5]) for k in range(n - 4)}
+        while i < len(words):
+            if tuple(words[i:i + 5]) in grams:
+                j = i + 5
+                while j < len(words) and tuple(words[j - 4:j + 1]) in grams:
+                    j += 1
+                i = j
+            else:
+                keep.append(words[i])
+                i += 1
+        words = keep
+    # A sentence repeated verbatim counts once.
+    seen_sentences, kept = set(), []
+    sentence: list[str] = []
+    for word in words + ["."]:
+        sentence.append(word)
+        if word == "." or len(sentence) > 40:
+            key = tuple(sentence)
+            if len(key) < 4 or key not in seen_sentences:
+                kept.extend(sentence)
+            seen_sentences.add(key)
+            sentence = []
+    counts: dict[str, int] = {}
+    total = 0
+    previous = None
+    for word in kept:
+        if word == "." or word in STOP_WORDS or word in FILLER or len(word) < 2 or word == previous:
+            previous = word
+            continue
+        previous = word
+        counts[word] = counts.get(word, 0) + 1
+        if counts[word] <= MAX_COUNT_PER_WORD:
+            total += 1
+    return total
+
+
+
+def extract_text(filename: str, data: bytes) -> str:
+    """The text of an uploaded essay, or EssayError saying exactly why not."""
+    name = os.path.basename(filename.replace("\\", "/"))
+    extension = os.path.splitext(name)[1].lower()
+    if extension not in ALLOWED_EXTENSIONS:
+        raise EssayError(f"{name}: upload a .txt, .md, .docx or .pdf file.")
+    if len(data) > MAX_ESSAY_UPLOAD_BYTES:
+        raise EssayError(f"{name} is {len(data) / 1e6:.1f} MB; an essay file may be at most {MAX_ESSAY_UPLOAD_BYTES / 1e6:.0f} MB.")
+    if not data.strip():
+        raise EssayError(f"{name} is empty.")
+    looks_like = "a PDF" if data.startswith(b"%PDF") else "a Word or other ZIP document" if data.startswith(b"PK\x03\x04") else None
+    if extension == ".docx":
+        if not data.startswith(b"PK\x03\x04"):
+            raise EssayError(f"{name} is not a Word document" + (f" (it looks like {looks_like})." if looks_like else "."))
+        return _docx_text(name, data)
+    if extension == ".pdf":
+        if not data.startswith(b"%PDF"):
+            raise EssayError(f"{name} is not a PDF" + (f" (it looks like {looks_like})." if looks_like else "."))
+        return _pdf_text(name, data)
+    if looks_like:
+        raise EssayError(f"{name} is not a text file (it looks like {looks_like}); rename it or save it as plain text.")
+    return _decode(name, data)
+
+
+def _decode(name: str, data: bytes) -> str:
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(codec)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None or b"\x00" in data:
+        raise EssayError(f"{name} does not look like text in any encoding we know; save it as UTF-8 text.")
+    return str(best)
+
+
+def _docx_text(name: str, data: bytes) -> str:
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError, Exception) as exc:  # python-docx raises many kinds
+        raise EssayError(f"{name} could not be read as a Word document ({type(exc).__name__}); "
+                         "open it in Word or LibreOffice and save it again, or upload a PDF.") from None
+    return "\n\n".join(p.text for p in document.paragraphs)
+
+
+def _pdf_text(name: str, data: bytes) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise EssayError(f"{name} is password-protected; upload an unprotected copy.")
+        text = "\n\n".join(page.extract_text() or "" for page in reader.pages[:50])
+    except EssayError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, Exception) as exc:
+        raise EssayError(f"{name} could not be read as a PDF ({type(exc).__name__}); export it again or upload a .docx.") from None
+    if not text.strip():
+        raise EssayError(f"{name} has no text we can read (a scanned image?); upload a text-based PDF or a .docx.")
+
+@dataclass
+class Draft:
+    prompt: EssayPrompt
+    text: str
+    source_name: str = ""
+
+    @property
+    def words(self) -> int:
+        return meaningful_word_count(self.text, self.prompt.text)
+
+
+def check_drafts(drafts: list[Draft]) -> list[str]:
+    """Everything wrong with a set of essays, one message each (empty when they can be submitted)."""
+    problems = []
+    if len(drafts) != ESSAYS_REQUIRED:
+        problems.append(f"Choose exactly {ESSAYS_REQUIRED} prompts (you chose {len(drafts)}).")
+    if len({d.prompt.pk for d in drafts}) != len(drafts):
+        problems.append("Each essay needs a different prompt.")
+    for draft in drafts:
+        if draft.words < REQUIRED_WORDS:
+            problems.append(f"The essay on prompt {draft.prompt.order} (\u201c{draft.prompt.text[:60]}…\u201d) has "
+                            f"{draft.words} meaningful words: {REQUIRED_WORDS - draft.words} more are needed.")
+    return problems
+
+
+@transaction.atomic
+def submit_essays(student, drafts: list[Draft]) -> EssaySubmission:
+    problems = check_drafts(drafts)
+    if problems:
+        raise EssayError(" ".join(problems))
+    latest = EssaySubmission.objects.select_for_update().filter(student=student).aggregate(v=Max("version"))["v"] or 0
+    now = timezone.now()
+    due = Assignment.objects.filter(kind=Assignment.ESSAYS).values_list("due_at", flat=True).first()
+    submission = EssaySubmission.objects.create(student=student, version=latest + 1, submitted_at=now,
+                                                late=due is not None and now > due)
+    for draft in drafts:
+        Essay.objects.create(submission=submission, prompt=draft.prompt, text=draft.text,
+                             meaningful_words=draft.words, source_name=draft.source_name[:200])
+    return submission

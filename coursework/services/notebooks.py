@@ -1,0 +1,68 @@
+"""What students do, as plain functions the views (and tests, and commands) call."""
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from grader.notebooks import validate_notebook_bytes
+
+from ..models import Assignment, Submission
+
+
+class DailyLimitReached(Exception):
+    """The student used today's uploads; the message says when more are possible."""
+
+
+def _today_start():
+    now = timezone.now()
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def uploads_left_today(student, assignment: Assignment) -> int:
+    # Failures caused by the system (status error) do not count against the student.
+    used = assignment.submissions.filter(student=student, created_at__gte=_today_start()).exclude(
+        status=Submission.ERROR).count()
+    return max(0, assignment.daily_submission_limit - used)
+
+
+def submit_notebook(student, assignment: Assignment, filename: str, data: bytes) -> Submission:
+    """Store the notebook and its queued Submission together, then enqueue grading.
+
+    Raises grader.notebooks.InvalidNotebook or DailyLimitReached with a message for
+    the student; in that case nothing is stored.
+    """
+    from grader.tasks import grade_submission
+
+    validate_notebook_bytes(data, settings.MAX_UPLOAD_BYTES)
+    # Never trust the client's file name as a path: keep only a plain base name.
+    shown_name = os.path.basename(filename.replace("\\", "/"))[:200] or "notebook.ipynb"
+    with transaction.atomic():
+        # Lock the student's row so two uploads at once cannot both take the last slot
+        # (on PostgreSQL; SQLite serialises write transactions anyway).
+        type(student).objects.select_for_update().filter(pk=student.pk).first()
+        if uploads_left_today(student, assignment) <= 0:
+            raise DailyLimitReached(
+                f"You have used today's {assignment.daily_submission_limit} uploads for this assignment; "
+                "more are possible from midnight UTC. Uploads that failed because of the grader do not count."
+            )
+        submission = Submission(assignment=assignment, student=student, original_name=shown_name,
+                                late=assignment.is_late(timezone.now()))
+        submission.notebook.save("submission.ipynb", ContentFile(data), save=False)
+        submission.save()
+        # The worker must never look for a row that is not committed yet.
+        transaction.on_commit(lambda: grade_submission.delay(submission.pk))
+    return submission
+
+
+def visible_submission(user, pk: int) -> Submission:
+    """The submission if this user may see it; Http404 otherwise (never 403: that confirms it exists)."""
+    from django.shortcuts import get_object_or_404
+
+    queryset = Submission.objects.select_related("assignment", "student")
+    if not user.is_staff:
+        queryset = queryset.filter(student=user)
+    return get_object_or_404(queryset, pk=pk)

@@ -1,0 +1,1 @@
+"""Student-facing pages, one module per area: content, synthesis, essays, notebooks, accounts."""

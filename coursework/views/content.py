@@ -1,0 +1,38 @@
+"""The unit's pages: overview, reading, video sections, project specs, archive."""
+from django.shortcuts import get_object_or_404, render
+
+from ..models import Assignment, Page, SynthesisResponse
+from ..rendering import render_markdown
+
+
+def overview(request):
+    page = Page.objects.filter(kind=Page.OVERVIEW).first()
+    pages = Page.objects.exclude(kind=Page.OVERVIEW).select_related("question_set")
+    statuses = {}
+    if request.user.is_authenticated:
+        statuses = dict(SynthesisResponse.objects.filter(student=request.user)
+                        .values_list("question_set__page_id", "status"))
+    return render(request, "coursework/overview.html", {
+        "page": page,
+        "body": render_markdown(page.body) if page else "",
+        "readings": [p for p in pages if p.kind == Page.READING],
+        "videos": [(p, statuses.get(p.pk)) for p in pages if p.kind == Page.VIDEO and not _optional(p)],
+        "extra_videos": [(p, statuses.get(p.pk)) for p in pages if p.kind == Page.VIDEO and _optional(p)],
+        "projects": [p for p in pages if p.kind == Page.PROJECT],
+        "archive": [p for p in pages if p.kind == Page.ARCHIVE],
+        "assignments": {a.kind: a for a in Assignment.objects.all()},
+    })
+
+
+def _optional(page):
+    question_set = getattr(page, "question_set", None)
+    return bool(question_set and question_set.optional)
+
+
+def page_detail(request, slug):
+    page = get_object_or_404(Page, slug=slug)
+    return render(request, "coursework/page.html", {
+        "page": page,
+        "body": render_markdown(page.body, figures=True),
+        "question_set": getattr(page, "question_set", None),
+    })

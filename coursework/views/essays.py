@@ -1,0 +1,82 @@
+"""The non-technical project: three essays, typed or uploaded, with word counts."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from ..forms import EssaySlotForm
+from ..models import Assignment, EssayPrompt, EssaySubmission
+from ..rendering import render_markdown
+from ..services import essays
+from ..uploads import limit_upload_size
+
+SLOTS = 3
+
+
+@login_required
+@limit_upload_size(lambda: essays.MAX_ESSAY_UPLOAD_BYTES)
+def essays_page(request):
+    prompts = list(EssayPrompt.objects.all())
+    latest = EssaySubmission.objects.filter(student=request.user).prefetch_related("essays__prompt").first()
+    problems, drafts = [], []
+    if request.method == "POST":
+        forms = [EssaySlotForm(request.POST, request.FILES, prefix=f"e{i}") for i in range(SLOTS)]
+        oversized = getattr(request, "oversized_uploads", {})
+        for i, form in enumerate(forms):
+            if f"e{i}-upload" in oversized:
+                form.add_error("upload", f"{oversized[f'e{i}-upload']} is larger than "
+                                         f"{essays.MAX_ESSAY_UPLOAD_BYTES // 1_000_000} MB, the limit for an essay file.")
+                continue
+            if not form.is_valid():
+                continue
+            prompt, text, upload = form.cleaned_data["prompt"], form.cleaned_data["text"], form.cleaned_data["upload"]
+            source = ""
+            if upload:
+                try:
+                    text = essays.extract_text(upload.name, upload.read())
+                    source = upload.name
+                except essays.EssayError as exc:
+                    form.add_error("upload", str(exc))
+                    continue
+                # Show the extracted text in the box, so a second submit keeps it.
+                form.data = form.data.copy()
+                form.data[f"e{i}-text"] = text
+            if prompt is None:
+                if text.strip():
+                    form.add_error("prompt", "Choose the prompt this essay answers.")
+                continue
+            drafts.append(essays.Draft(prompt=prompt, text=text, source_name=source))
+        if all(not f.errors for f in forms):
+            try:
+                submission = essays.submit_essays(request.user, drafts)
+            except essays.EssayError:
+                problems = essays.check_drafts(drafts)
+            else:
+                messages.success(request, f"Version {submission.version} submitted"
+                                          f"{' (after the deadline: marked late)' if submission.late else ''}. "
+                                          "Your TA will review it.")
+                return redirect("essays")
+    else:
+        initial = [{"prompt": e.prompt, "text": e.text} for e in latest.essays.all()] if latest else []
+        forms = [EssaySlotForm(prefix=f"e{i}", initial=initial[i] if i < len(initial) else None) for i in range(SLOTS)]
+    counts = [essays.Draft(prompt=d.prompt, text=d.text).words for d in drafts] if drafts else []
+    return render(request, "coursework/essays.html", {
+        "forms": forms, "prompts": prompts, "problems": problems, "counts": counts,
+        "required": essays.REQUIRED_WORDS, "latest": latest,
+        "versions": EssaySubmission.objects.filter(student=request.user),
+        "due": Assignment.objects.filter(kind=Assignment.ESSAYS).first(),
+    })
+
+
+@login_required
+@require_POST
+def preview(request):
+    """Markdown preview and live word count for one essay box."""
+    text = request.POST.get("text", "")[:60000]
+    prompt = EssayPrompt.objects.filter(pk=request.POST.get("prompt") or 0).first()
+    return JsonResponse({
+        "html": render_markdown(text),
+        "words": essays.meaningful_word_count(text, prompt.text if prompt else ""),
+        "required": essays.REQUIRED_WORDS,
+    })
