@@ -32,6 +32,10 @@ class SizeLimitHandler(FileUploadHandler):
         return None
 
 
+def size_label(n: int) -> str:
+    return f"{n / 1e6:.0f} MB" if n >= 1_000_000 else f"{n / 1e3:.0f} KB"
+
+
 def limit_upload_size(max_bytes_of):
     """View decorator: install SizeLimitHandler before the body is parsed.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import zipfile
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
@@ -44,49 +43,40 @@ def _words(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in WORD.findall(text)]
 
 
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n{2,}")
+
+
 def meaningful_word_count(text: str, prompt: str = "") -> int:
     """Words that carry meaning: not stop words or filler, not a copy of the prompt,
     not the same sentence pasted again, and no single word counted more than a few times."""
-    prompt_words = _words(prompt)
-    words = _words(text)
-    # Drop any run of the prompt copied into the essay (5+ words in a row).
+    prompt_grams = set()
+    prompt_words = _words(prompt or "")
     if len(prompt_words) >= 5:
-        n, keep, i = len(prompt_words), [], 0
-        grams = {tuple(prompt_words[k:k + 5]) for k in range(n - 4)}
-        while i < len(words):
-            if tuple(words[i:i + 5]) in grams:
-                j = i + 5
-                while j < len(words) and tuple(words[j - 4:j + 1]) in grams:
-                    j += 1
-                i = j
-            else:
-                keep.append(words[i])
-                i += 1
-        words = keep
-    # A sentence repeated verbatim counts once.
-    seen_sentences, kept = set(), []
-    sentence: list[str] = []
-    for word in words + ["."]:
-        sentence.append(word)
-        if word == "." or len(sentence) > 40:
-            key = tuple(sentence)
-            if len(key) < 4 or key not in seen_sentences:
-                kept.extend(sentence)
-            seen_sentences.add(key)
-            sentence = []
+        prompt_grams = {tuple(prompt_words[k:k + 5]) for k in range(len(prompt_words) - 4)}
+    seen_sentences: set[tuple[str, ...]] = set()
     counts: dict[str, int] = {}
     total = 0
-    previous = None
-    for word in kept:
-        if word == "." or word in STOP_WORDS or word in FILLER or len(word) < 2 or word == previous:
+    for sentence in SENTENCE_END.split(text or ""):
+        words = _words(sentence)
+        key = tuple(words)
+        if len(key) >= 2 and key in seen_sentences:
+            continue  # the same sentence pasted again counts once
+        seen_sentences.add(key)
+        # Drop any run of five or more words copied from the prompt.
+        copied = set()
+        for i in range(len(words) - 4):
+            if tuple(words[i:i + 5]) in prompt_grams:
+                copied.update(range(i, i + 5))
+        previous = None
+        for i, word in enumerate(words):
+            repeated = word == previous
             previous = word
-            continue
-        previous = word
-        counts[word] = counts.get(word, 0) + 1
-        if counts[word] <= MAX_COUNT_PER_WORD:
-            total += 1
+            if i in copied or repeated or word in STOP_WORDS or word in FILLER or len(word) < 2:
+                continue
+            counts[word] = counts.get(word, 0) + 1
+            if counts[word] <= MAX_COUNT_PER_WORD:
+                total += 1
     return total
-
 
 
 def extract_text(filename: str, data: bytes) -> str:
@@ -117,14 +107,20 @@ def _decode(name: str, data: bytes) -> str:
     for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
             return data.decode(codec)
+    not_text = EssayError(f"{name} does not look like text in any encoding we know; save it as UTF-8 text.")
+    if b"\x00" in data:
+        raise not_text
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-    best = from_bytes(data).best()
-    if best is None or b"\x00" in data:
-        raise EssayError(f"{name} does not look like text in any encoding we know; save it as UTF-8 text.")
-    return str(best)
+        best = from_bytes(data).best()
+        if best is None:
+            raise not_text from None
+        text = str(best)
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > len(text) / 100:
+        raise not_text
+    return text
 
 
 def _docx_text(name: str, data: bytes) -> str:
@@ -132,7 +128,7 @@ def _docx_text(name: str, data: bytes) -> str:
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError, Exception) as exc:  # python-docx raises many kinds
+    except Exception as exc:  # python-docx raises many kinds (BadZipFile, KeyError, ValueError...)
         raise EssayError(f"{name} could not be read as a Word document ({type(exc).__name__}); "
                          "open it in Word or LibreOffice and save it again, or upload a PDF.") from None
     return "\n\n".join(p.text for p in document.paragraphs)
@@ -140,7 +136,6 @@ def _docx_text(name: str, data: bytes) -> str:
 
 def _pdf_text(name: str, data: bytes) -> str:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -149,10 +144,12 @@ def _pdf_text(name: str, data: bytes) -> str:
         text = "\n\n".join(page.extract_text() or "" for page in reader.pages[:50])
     except EssayError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, Exception) as exc:
+    except Exception as exc:  # pypdf raises PdfReadError and, on mangled files, many others
         raise EssayError(f"{name} could not be read as a PDF ({type(exc).__name__}); export it again or upload a .docx.") from None
     if not text.strip():
         raise EssayError(f"{name} has no text we can read (a scanned image?); upload a text-based PDF or a .docx.")
+    return text
+
 
 @dataclass
 class Draft:

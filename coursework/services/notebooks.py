@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -43,7 +44,7 @@ def submit_notebook(student, assignment: Assignment, filename: str, data: bytes)
     with transaction.atomic():
         # Lock the student's row so two uploads at once cannot both take the last slot
         # (on PostgreSQL; SQLite serialises write transactions anyway).
-        type(student).objects.select_for_update().filter(pk=student.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=student.pk).first()
         if uploads_left_today(student, assignment) <= 0:
             raise DailyLimitReached(
                 f"You have used today's {assignment.daily_submission_limit} uploads for this assignment; "

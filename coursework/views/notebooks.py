@@ -10,7 +10,7 @@ from grader.sandbox import Limits
 from .. import feedback
 from ..services import notebooks as services
 from ..forms import NotebookUploadForm
-from ..uploads import limit_upload_size
+from ..uploads import limit_upload_size, size_label
 from ..models import Assignment
 
 
@@ -26,11 +26,15 @@ def reference_accuracy() -> float | None:
 @limit_upload_size(lambda: settings.MAX_UPLOAD_BYTES)
 def assignment_detail(request, slug):
     assignment = get_object_or_404(Assignment, slug=slug, kind=Assignment.NOTEBOOK)
-    form = NotebookUploadForm(request.POST or None, request.FILES or None, max_bytes=settings.MAX_UPLOAD_BYTES)
+    if request.method == "POST":
+        form = NotebookUploadForm(request.POST, request.FILES, max_bytes=settings.MAX_UPLOAD_BYTES)
+    else:
+        form = NotebookUploadForm(max_bytes=settings.MAX_UPLOAD_BYTES)
     if request.method == "POST":
         oversized = getattr(request, "oversized_uploads", {})
         if "notebook" in oversized:
-            form.add_error(None, f"{oversized['notebook']} is larger than {settings.MAX_UPLOAD_BYTES / 1e6:.0f} MB, "
+            form.is_valid()  # binds the form, so the error below can be attached
+            form.add_error(None, f"{oversized['notebook']} is larger than {size_label(settings.MAX_UPLOAD_BYTES)}, "
                                  "the limit for a notebook. Clear its outputs and upload it again.")
         elif form.is_valid():
             upload = form.cleaned_data["notebook"]

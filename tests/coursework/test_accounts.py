@@ -1,0 +1,46 @@
+import pytest
+from django.contrib.auth.models import User
+
+from coursework.models import Profile
+
+pytestmark = pytest.mark.django_db
+
+
+def signup(client, **overrides):
+    data = {"username": "newbie", "email": "n@example.org", "display_name": "New Bie", "leaderboard_alias": "nb",
+            "password1": "a-long-Passphrase-42", "password2": "a-long-Passphrase-42", "join_code": "basics-demo-code"}
+    data.update(overrides)
+    return client.post("/signup/", data)
+
+
+def test_sign_up_with_the_join_code_creates_a_profile_and_logs_in(client):
+    response = signup(client)
+    assert response.status_code == 302
+    profile = Profile.objects.get(user__username="newbie")
+    assert profile.leaderboard_name == "nb"  # the alias, unless the student chose to show their name
+    assert client.get("/").context["user"].is_authenticated
+
+
+def test_a_wrong_join_code_is_refused_beside_the_field(client):
+    page = signup(client, join_code="guess").content.decode()
+    assert "That join code is not this course" in page and not User.objects.exists()
+
+
+def test_an_alias_already_taken_is_refused(client):
+    signup(client)
+    client.logout()
+    page = signup(client, username="other", leaderboard_alias="NB").content.decode()
+    assert "Someone already uses that alias" in page
+
+
+def test_html_in_a_display_name_is_shown_as_text(client):
+    signup(client, display_name="<img src=x onerror=alert(1)>")
+    page = client.get("/").content.decode()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
+
+
+def test_password_reset_sends_a_link_by_email(client, mailoutbox):
+    signup(client)
+    client.logout()
+    client.post("/accounts/password_reset/", {"email": "n@example.org"})
+    assert len(mailoutbox) == 1 and "/accounts/reset/" in mailoutbox[0].body

@@ -1,0 +1,78 @@
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from coursework.models import Answer, Assignment, QuestionSet, SynthesisResponse
+from coursework.services.content import load_content
+from tests.factories import make_student
+
+pytestmark = pytest.mark.django_db
+SLUG = "archive-gradient-descent"
+
+
+@pytest.fixture
+def qs():
+    load_content()
+    return QuestionSet.objects.get(page__slug=SLUG)
+
+
+@pytest.fixture
+def student(client):
+    user = make_student()
+    client.force_login(user)
+    return user
+
+
+def answers(qs, text="Because the network must generalise.", **overrides):
+    data = {f"q-{q.pk}": ("" if q.bonus else text) for q in qs.questions.all()}
+    data.update(overrides)
+    return data
+
+
+def test_autosave_keeps_a_draft_and_returns_a_hint_for_checkable_answers(client, student, qs):
+    mse = qs.questions.get(answer_check="mse")
+    response = client.post(f"/synthesis/{SLUG}/autosave/", {f"q-{mse.pk}": "0.25"})
+    body = json.loads(response.content)
+    assert body["saved"] and body["status"] == "draft"
+    assert body["hints"][str(mse.pk)]["ok"] is False
+    assert Answer.objects.get(question=mse).text == "0.25"
+
+
+def test_submitting_with_a_required_answer_blank_names_it_and_keeps_the_rest(client, student, qs):
+    data = answers(qs)
+    first = qs.questions.get(order=1)
+    data[f"q-{first.pk}"] = ""
+    page = client.post(f"/synthesis/{SLUG}/", {**data, "submit": "1"}).content.decode()
+    assert "still blank: question 1" in page
+    assert "Because the network must generalise." in page  # nothing typed is lost
+    assert SynthesisResponse.objects.get().status == "draft"
+
+
+def test_a_submitted_set_can_be_edited_until_a_ta_reviews_it(client, student, qs):
+    client.post(f"/synthesis/{SLUG}/", {**answers(qs), "submit": "1"})
+    response = SynthesisResponse.objects.get()
+    assert response.status == "submitted" and not response.late
+    client.post(f"/synthesis/{SLUG}/", {**answers(qs, "Second thoughts."), "submit": "1"})
+    assert Answer.objects.filter(text="Second thoughts.").exists()
+
+    SynthesisResponse.objects.update(status="reviewed", ta_feedback="Good work <b>really</b>")
+    page = client.get(f"/synthesis/{SLUG}/").content.decode()
+    assert "Good work &lt;b&gt;really&lt;/b&gt;" in page and "readonly" in page
+    reply = client.post(f"/synthesis/{SLUG}/autosave/", answers(qs, "Too late"))
+    assert reply.status_code == 409
+    assert not Answer.objects.filter(text="Too late").exists()
+
+
+def test_work_submitted_after_the_due_date_is_accepted_and_marked_late(client, student, qs):
+    Assignment.objects.create(slug="synthesis", title="S", kind=Assignment.SYNTHESIS,
+                              due_at=timezone.now() - timedelta(hours=1))
+    client.post(f"/synthesis/{SLUG}/", {**answers(qs), "submit": "1"})
+    assert SynthesisResponse.objects.get().late
+
+
+def test_answers_to_questions_of_another_set_are_ignored(client, student, qs):
+    other = QuestionSet.objects.exclude(pk=qs.pk).first().questions.first()
+    client.post(f"/synthesis/{SLUG}/autosave/", {f"q-{other.pk}": "sneaky"})
+    assert not Answer.objects.filter(question=other).exists()
