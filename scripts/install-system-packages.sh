@@ -6,6 +6,8 @@ missing=""
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 command -v prlimit >/dev/null 2>&1 || missing="$missing util-linux"
+# Debian's chromium, driven by Playwright in the browser tests.
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 # The kernel environment is built from the system Python and needs its venv module.
 if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
     missing="$missing python3-venv"

@@ -15,7 +15,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.profile.display_name}. Start with the reading.")
+        messages.success(request, f"Welcome to the course, {user.profile.display_name} — start with the reading.")
         return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
 

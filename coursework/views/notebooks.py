@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +13,7 @@ from .. import feedback
 from ..services import notebooks as services
 from ..forms import NotebookUploadForm
 from ..uploads import limit_upload_size, size_label
-from ..models import Assignment
+from ..models import Assignment, Submission
 
 
 def reference_accuracy() -> float | None:
@@ -74,6 +76,7 @@ def template_notebook(request, slug):
 def _feedback_context(submission) -> dict:
     return {
         "submission": submission,
+        "notebook_token": notebook_link_token(submission.pk),
         "digits": feedback.digit_rows(submission),
         "comparison": feedback.comparison(submission),
         "weakest": feedback.weakest_digits(submission),
@@ -86,10 +89,31 @@ def _feedback_context(submission) -> dict:
 NOTEBOOK_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
 
 
-@login_required
+NOTEBOOK_LINK_SALT = "submission-notebook"
+
+
+def notebook_link_token(submission_id: int) -> str:
+    """A short-lived capability for one executed notebook. The page frames the notebook
+    in a sandboxed iframe, whose opaque origin sends no session cookie, so the frame's
+    URL itself carries the permission (issued only to someone who may see the page)."""
+    return signing.TimestampSigner(salt=NOTEBOOK_LINK_SALT).sign(str(submission_id))
+
+
 @require_GET
 def submission_notebook(request, pk):
-    submission = services.visible_submission(request.user, pk)
+    token = request.GET.get("token")
+    if token:
+        try:
+            signed_pk = signing.TimestampSigner(salt=NOTEBOOK_LINK_SALT).unsign(token, max_age=3600)
+        except signing.BadSignature:
+            raise Http404("this link has expired; reload the submission page") from None
+        if signed_pk != str(pk):
+            raise Http404("no executed notebook")
+        submission = get_object_or_404(Submission, pk=pk)
+    elif request.user.is_authenticated:
+        submission = services.visible_submission(request.user, pk)
+    else:
+        return redirect_to_login(request.get_full_path())
     if not submission.executed_html:
         raise Http404("no executed notebook")
     response = FileResponse(submission.executed_html.open("rb"), content_type="text/html; charset=utf-8")

@@ -43,6 +43,19 @@ def test_the_executed_notebook_is_served_so_that_its_scripts_cannot_run(client, 
     assert '<iframe class="notebook" sandbox src=' in page
 
 
+def test_the_framed_notebook_opens_with_its_signed_link_and_not_with_a_forged_one(client, graded):
+    from coursework.views.notebooks import notebook_link_token
+
+    client.force_login(graded.student)
+    page = client.get(f"/submissions/{graded.pk}/").context
+    client.logout()  # the sandboxed frame sends no session cookie
+    assert client.get(f"/submissions/{graded.pk}/notebook/?token={page['notebook_token']}").status_code == 200
+    assert client.get(f"/submissions/{graded.pk}/notebook/?token=forged").status_code == 404
+    other = make_submission(make_student("carol"))
+    assert client.get(f"/submissions/{other.pk}/notebook/?token={notebook_link_token(graded.pk)}").status_code == 404
+    assert client.get(f"/submissions/{graded.pk}/notebook/").status_code == 302  # to the login page
+
+
 def test_figures_and_notebooks_of_another_student_are_404(client, graded):
     client.force_login(make_student("bob"))
     assert client.get(f"/submissions/{graded.pk}/notebook/").status_code == 404
