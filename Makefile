@@ -51,7 +51,8 @@ run: setup
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile $(PROCESSES)
 
-test: install system-packages
+test: install
+	@scripts/install-system-packages.sh --with-browser
 	$(BIN)/python manage.py fetch_mnist
 	$(BIN)/python manage.py train_reference
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
