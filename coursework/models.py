@@ -52,6 +52,8 @@ class Assignment(models.Model):
     limits = models.JSONField(default=dict, blank=True)
     # Notebook uploads per student per day (UTC); failures caused by the system do not count.
     daily_submission_limit = models.PositiveIntegerField(default=10)
+    # The leaderboard ranks on the public half of the test set until a TA reveals the private half.
+    private_revealed = models.BooleanField(default=False)
 
     def is_late(self, when) -> bool:
         return self.due_at is not None and when > self.due_at
@@ -103,10 +105,20 @@ class Submission(models.Model):
     run_seconds = models.FloatField(null=True, blank=True)
     peak_memory_mb = models.FloatField(null=True, blank=True)
     late = models.BooleanField(default=False)
+    # A TA's decision on a flag: "" (open), "cleared" (counts) or "upheld" (does not count).
+    flag_resolution = models.CharField(max_length=10, blank=True)
+    flag_resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+")
+    flag_resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # the leaderboard: each student's best graded submission of an assignment
+            models.Index(fields=["assignment", "status", "student", "-public_accuracy", "created_at"],
+                         name="leaderboard_public"),
+            models.Index(fields=["assignment", "status", "student", "-private_accuracy", "created_at"],
+                         name="leaderboard_private"),
             # the sweeper's query: pending rows by age of last sign of life
             models.Index(fields=["status", "heartbeat_at"], name="submission_status_heartbeat"),
             models.Index(fields=["student", "-created_at"], name="submission_student_recent"),
@@ -118,6 +130,10 @@ class Submission(models.Model):
     @property
     def is_pending(self):
         return self.status in self.PENDING
+
+    @property
+    def flag_open(self) -> bool:
+        return self.flagged and not self.flag_resolution
 
 
 class Page(models.Model):
@@ -189,6 +205,7 @@ class SynthesisResponse(models.Model):
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="synthesis_reviews")
     score = models.FloatField(null=True, blank=True)
+    rubric_scores = models.JSONField(default=dict, blank=True)  # criterion id -> points
     ta_feedback = models.TextField(blank=True)
 
     class Meta:
@@ -235,6 +252,7 @@ class EssaySubmission(models.Model):
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="essay_reviews")
     score = models.FloatField(null=True, blank=True)
+    rubric_scores = models.JSONField(default=dict, blank=True)  # criterion id -> points
     ta_feedback = models.TextField(blank=True)
 
     class Meta:
@@ -252,3 +270,34 @@ class Essay(models.Model):
 
     class Meta:
         ordering = ["prompt__order"]
+
+
+class RubricCriterion(models.Model):
+    """One line of a task's rubric, set by staff; a review scores each criterion."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="rubric")
+    order = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    max_points = models.PositiveIntegerField(default=2)
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self):
+        return f"{self.assignment.slug}: {self.name}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which piece of work, and what changed: reviews, regrades, flags."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=40)
+    target = models.CharField(max_length=60)  # e.g. "essays:12", "submission:5"
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="audit_events")
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["target", "-at"], name="audit_by_target")]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, content, essays, notebooks, synthesis
+from .views import accounts, content, essays, leaderboard, notebooks, staff, synthesis
 
 urlpatterns = [
     path("", content.overview, name="home"),
@@ -17,4 +17,15 @@ urlpatterns = [
     path("submissions/<int:pk>/status/", notebooks.submission_status, name="submission_status"),
     path("submissions/<int:pk>/notebook/", notebooks.submission_notebook, name="submission_notebook"),
     path("submissions/<int:pk>/figures/<slug:name>.png", notebooks.submission_figure, name="submission_figure"),
+    path("leaderboard/", leaderboard.leaderboard_page, name="leaderboard"),
+    path("leaderboard/rows/", leaderboard.leaderboard_rows, name="leaderboard_rows"),
+    path("ta/", staff.dashboard, name="ta_dashboard"),
+    path("ta/synthesis/<int:pk>/", staff.review_synthesis, name="ta_review_synthesis"),
+    path("ta/essays/<int:pk>/", staff.review_essays, name="ta_review_essays"),
+    path("ta/notebooks/<int:pk>/", staff.notebook, name="ta_notebook"),
+    path("ta/notebooks/regrade-failed/", staff.regrade_all_failed, name="ta_regrade_failed"),
+    path("ta/students/<int:pk>/", staff.student_timeline, name="ta_student"),
+    path("ta/assignments/<slug:slug>/reveal/", staff.reveal_private, name="ta_reveal_private"),
+    path("ta/gradebook.csv", staff.gradebook_csv, name="ta_gradebook"),
+    path("ta/gradebook/<slug:slug>.csv", staff.gradebook_csv, name="ta_gradebook_task"),
 ]

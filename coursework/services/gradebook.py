@@ -1,0 +1,95 @@
+"""Grades in columns an LMS can import, and one student's history in time order."""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Q, Sum
+
+from ..models import Assignment, AuditEvent, EssaySubmission, QuestionSet, Submission, SynthesisResponse
+
+HEADER = ["username", "email", "display_name", "group",
+          "synthesis_sets_submitted", "synthesis_sets_reviewed", "synthesis_score", "synthesis_late",
+          "essays_version", "essays_status", "essays_score", "essays_late",
+          "notebook_best_accuracy", "notebook_score", "notebook_submissions", "notebook_late", "project"]
+
+
+def _students():
+    return (get_user_model().objects.filter(is_staff=False, is_active=True).select_related("profile__group")
+            .order_by("username"))
+
+
+def rows() -> tuple[list[str], list[list]]:
+    """One row per student; a handful of grouped queries whatever the class size."""
+    required_sets = QuestionSet.objects.filter(optional=False).count()
+    synthesis = {r["student"]: r for r in SynthesisResponse.objects.filter(question_set__optional=False)
+                 .values("student").annotate(
+                     submitted=Count("pk", filter=~Q(status=SynthesisResponse.DRAFT)),
+                     reviewed=Count("pk", filter=Q(status=SynthesisResponse.REVIEWED)),
+                     score=Sum("score"), late=Count("pk", filter=Q(late=True)))}
+    latest_essays = {}
+    for essay in EssaySubmission.objects.order_by("student", "-version").only(
+            "student_id", "version", "status", "score", "late"):
+        latest_essays.setdefault(essay.student_id, essay)
+    notebook = Assignment.objects.filter(kind=Assignment.NOTEBOOK).first()
+    best = {}
+    if notebook:
+        counted = Submission.objects.filter(assignment=notebook, status=Submission.GRADED).filter(
+            Q(flagged=False) | Q(flag_resolution="cleared"))
+        best = {r["student"]: r for r in counted.values("student").annotate(
+            accuracy=Max("accuracy"), score=Max("score"))}
+        totals = dict(Submission.objects.filter(assignment=notebook).values("student").annotate(n=Count("pk"))
+                      .values_list("student", "n"))
+        late_best = set(counted.filter(late=True).values_list("student", flat=True))
+    out = []
+    for student in _students():
+        profile = getattr(student, "profile", None)
+        s = synthesis.get(student.pk, {})
+        e = latest_essays.get(student.pk)
+        b = best.get(student.pk, {})
+        project = "notebook" if b else "essays" if e else ""
+        out.append([
+            student.get_username(), student.email, profile.display_name if profile else "",
+            profile.group.name if profile and profile.group else "",
+            f"{s.get('submitted', 0)}/{required_sets}", s.get("reviewed", 0), _num(s.get("score")), "yes" if s.get("late") else "no",
+            e.version if e else "", e.status if e else "", _num(e.score) if e else "", ("yes" if e.late else "no") if e else "",
+            _num(b.get("accuracy"), 6), _num(b.get("score"), 4), totals.get(student.pk, 0) if notebook else 0,
+            ("yes" if student.pk in late_best else "no") if b else "", project,
+        ])
+    return HEADER, out
+
+
+def _num(value, digits=2):
+    return "" if value is None else round(float(value), digits)
+
+
+def task_rows(slug: str) -> tuple[list[str], list[list]]:
+    """One task's columns only (plus who the student is)."""
+    header, everything = rows()
+    who = header[:4]
+    kind = Assignment.objects.filter(slug=slug).values_list("kind", flat=True).first()
+    prefix = {Assignment.NOTEBOOK: "notebook_", Assignment.ESSAYS: "essays_", Assignment.SYNTHESIS: "synthesis_"}.get(kind)
+    if prefix is None:
+        from django.http import Http404
+
+        raise Http404("no such task")
+    keep = [i for i, name in enumerate(header) if i < 4 or name.startswith(prefix)]
+    return [header[i] for i in keep], [[row[i] for i in keep] for row in everything]
+
+
+def timeline(student) -> list[dict]:
+    """Everything one student has done, oldest first."""
+    events = []
+    for r in SynthesisResponse.objects.filter(student=student).select_related("question_set__page"):
+        events.append({"at": r.submitted_at or r.saved_at, "what": f"Synthesis: {r.question_set.page.title}",
+                       "status": r.get_status_display(), "grade": r.score, "late": r.late,
+                       "link": ("ta_review_synthesis", r.pk)})
+    for e in EssaySubmission.objects.filter(student=student):
+        events.append({"at": e.submitted_at, "what": f"Essays, version {e.version}", "status": e.get_status_display(),
+                       "grade": e.score, "late": e.late, "link": ("ta_review_essays", e.pk)})
+    for s in Submission.objects.filter(student=student).select_related("assignment"):
+        events.append({"at": s.created_at, "what": f"Notebook {s.original_name}",
+                       "status": s.status + (" (flagged)" if s.flag_open else ""),
+                       "grade": s.accuracy, "late": s.late, "link": ("ta_notebook", s.pk)})
+    for a in AuditEvent.objects.filter(student=student).select_related("actor"):
+        events.append({"at": a.at, "what": f"{a.action.replace('_', ' ')} by {a.actor}", "status": "", "grade": None,
+                       "late": False, "link": None})
+    return sorted(events, key=lambda e: e["at"])

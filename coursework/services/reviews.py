@@ -1,0 +1,122 @@
+"""What TAs do: queues, reviews against a rubric, resubmission requests, flags, regrades, the audit trail."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from ..models import (Assignment, AuditEvent, EssaySubmission, RubricCriterion, Submission, SynthesisResponse)
+
+QUEUES = ("synthesis", "essays", "notebooks")
+
+
+def audit(actor, action: str, target: str, student, **changes) -> AuditEvent:
+    return AuditEvent.objects.create(actor=actor, action=action, target=target, student=student, changes=changes)
+
+
+@dataclass
+class Filters:
+    group: str = ""
+    status: str = ""
+    late: str = ""  # "", "yes", "no"
+
+    @classmethod
+    def from_query(cls, query) -> "Filters":
+        return cls(group=query.get("group", ""), status=query.get("status", ""), late=query.get("late", ""))
+
+    def as_query(self) -> str:
+        from urllib.parse import urlencode
+
+        return urlencode({k: v for k, v in vars(self).items() if v})
+
+
+def _common(queryset, filters: Filters, student_field="student"):
+    if filters.group:
+        queryset = queryset.filter(**{f"{student_field}__profile__group_id": filters.group})
+    if filters.late in ("yes", "no"):
+        queryset = queryset.filter(late=filters.late == "yes")
+    return queryset
+
+
+def synthesis_queue(filters: Filters):
+    statuses = [filters.status] if filters.status else [SynthesisResponse.SUBMITTED]
+    return _common(SynthesisResponse.objects.filter(status__in=statuses), filters).select_related(
+        "student__profile", "question_set__page").order_by("submitted_at", "pk")
+
+
+def essay_queue(filters: Filters):
+    statuses = [filters.status] if filters.status else [EssaySubmission.SUBMITTED]
+    # Only each student's latest version waits for review; earlier ones are kept as history.
+    latest = EssaySubmission.objects.filter(student=OuterRef("student")).order_by("-version").values("pk")[:1]
+    return _common(EssaySubmission.objects.filter(status__in=statuses, pk=Subquery(latest)), filters).select_related(
+        "student__profile").order_by("submitted_at", "pk")
+
+
+def notebook_queue(filters: Filters):
+    problems = Q(status__in=[Submission.FAILED, Submission.ERROR]) | Q(flagged=True, flag_resolution="")
+    queryset = Submission.objects.filter(problems)
+    if filters.status:
+        queryset = queryset.filter(flagged=True, flag_resolution="") if filters.status == "flagged" else queryset.filter(status=filters.status)
+    return _common(queryset, filters).select_related("student__profile", "assignment").order_by("created_at", "pk")
+
+
+QUEUE_FUNCTIONS = {"synthesis": synthesis_queue, "essays": essay_queue, "notebooks": notebook_queue}
+
+
+def next_in_queue(queue: str, filters: Filters, after_pk: int | None = None):
+    """The next item to review in the same queue and filters, so a TA never returns to the list."""
+    items = QUEUE_FUNCTIONS[queue](filters)
+    if after_pk is not None:
+        items = items.exclude(pk=after_pk)
+    return items.first()
+
+
+def rubric_for(kind: str):
+    return list(RubricCriterion.objects.filter(assignment__kind=kind))
+
+
+@transaction.atomic
+def review(item, reviewer, points: dict[int, float], feedback: str, request_resubmission: bool = False):
+    """Score a synthesis response or essay submission against its rubric and record it."""
+    kind = Assignment.SYNTHESIS if isinstance(item, SynthesisResponse) else Assignment.ESSAYS
+    criteria = {c.pk: c for c in rubric_for(kind)}
+    scores = {str(pk): max(0.0, min(float(points.get(pk, 0)), c.max_points)) for pk, c in criteria.items()}
+    before = {"status": item.status, "score": item.score, "feedback": item.ta_feedback}
+    item.rubric_scores = scores
+    item.score = sum(scores.values()) if criteria else None
+    item.ta_feedback = feedback
+    item.status = item.RESUBMIT if request_resubmission else item.REVIEWED
+    item.reviewer = reviewer
+    item.reviewed_at = timezone.now()
+    item.save()
+    target = f"{'synthesis' if kind == Assignment.SYNTHESIS else 'essays'}:{item.pk}"
+    audit(reviewer, "request_resubmission" if request_resubmission else "review", target, item.student,
+          before=before, after={"status": item.status, "score": item.score, "feedback": feedback, "rubric": scores})
+    return item
+
+
+@transaction.atomic
+def resolve_flag(submission: Submission, ta, decision: str) -> Submission:
+    if decision not in ("cleared", "upheld"):
+        raise ValueError("decision must be 'cleared' or 'upheld'")
+    Submission.objects.filter(pk=submission.pk).update(flag_resolution=decision, flag_resolved_by=ta,
+                                                       flag_resolved_at=timezone.now())
+    audit(ta, f"flag_{decision}", f"submission:{submission.pk}", submission.student, reason=submission.flag_reason)
+    submission.refresh_from_db()
+    return submission
+
+
+def regrade_with_audit(submissions, ta) -> int:
+    from grader.services import regrade
+
+    submissions = list(submissions)
+    count = regrade(s.pk for s in submissions)
+    for s in submissions:
+        audit(ta, "regrade", f"submission:{s.pk}", s.student, previous_status=s.status, previous_accuracy=s.accuracy)
+    return count
+
+
+def counts(filters: Filters) -> dict[str, int]:
+    return {name: fn(filters).count() for name, fn in QUEUE_FUNCTIONS.items()}

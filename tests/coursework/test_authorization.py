@@ -1,0 +1,117 @@
+"""Every URL of the site, as an anonymous visitor, the owner, another student and a TA.
+
+Someone else's object is a 404, never a 403 that would confirm it exists; staff pages
+are 404 to students too. A new URL must be added here, or the last test fails.
+"""
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+
+from coursework import urls as coursework_urls
+from coursework.models import Assignment, EssaySubmission, Profile, Submission, SynthesisResponse
+from coursework.services.content import load_content
+from tests.factories import make_assignment, make_student, make_submission, make_ta
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "login"
+PUBLIC, SIGNED_IN, OWNER, STAFF = "public", "signed-in", "owner", "staff"
+
+
+@pytest.fixture
+def world(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    load_content()
+    make_assignment()
+    owner, other, ta = make_student("owner"), make_student("other"), make_ta()
+    for user in (owner, other, ta):
+        Profile.objects.create(user=user, display_name=user.username, leaderboard_alias=user.username + "-a")
+    submission = make_submission(owner, status=Submission.GRADED, accuracy=0.9)
+    submission.executed_html.save("n.html", ContentFile(b"<p>hi</p>"))
+    submission.confusion_png.save("c.png", ContentFile(b"png"))
+    qs_response = SynthesisResponse.objects.create(student=owner, question_set_id=1, status="submitted")
+    essays = EssaySubmission.objects.create(student=owner, version=1)
+    return {"owner": owner, "other": other, "ta": ta, "submission": submission, "response": qs_response,
+            "essays": essays}
+
+
+def routes(w):
+    """name -> (args, who may see it, method)"""
+    s = w["submission"].pk
+    return {
+        "home": ((), PUBLIC, "get"),
+        "page": (("back-to-basics",), PUBLIC, "get"),
+        "leaderboard": ((), PUBLIC, "get"),
+        "leaderboard_rows": ((), PUBLIC, "get"),
+        "template_notebook": (("mnist",), PUBLIC, "get"),
+        "signup": ((), "anonymous-only", "get"),
+        "question_set": (("video-what-is-a-neural-network",), SIGNED_IN, "get"),
+        "synthesis_autosave": (("video-what-is-a-neural-network",), SIGNED_IN, "post"),
+        "essays": ((), SIGNED_IN, "get"),
+        "essay_preview": ((), SIGNED_IN, "post"),
+        "profile": ((), SIGNED_IN, "get"),
+        "assignment_detail": (("mnist",), SIGNED_IN, "get"),
+        "submission_detail": ((s,), OWNER, "get"),
+        "submission_status": ((s,), OWNER, "get"),
+        "submission_notebook": ((s,), OWNER, "get"),
+        "submission_figure": ((s, "confusion"), OWNER, "get"),
+        "ta_dashboard": ((), STAFF, "get"),
+        "ta_review_synthesis": ((w["response"].pk,), STAFF, "get"),
+        "ta_review_essays": ((w["essays"].pk,), STAFF, "get"),
+        "ta_notebook": ((s,), STAFF, "get"),
+        "ta_regrade_failed": ((), STAFF, "post"),
+        "ta_student": ((w["owner"].pk,), STAFF, "get"),
+        "ta_reveal_private": (("mnist",), STAFF, "post"),
+        "ta_gradebook": ((), STAFF, "get"),
+        "ta_gradebook_task": (("mnist",), STAFF, "get"),
+    }
+
+
+def expected(rule: str, persona: str) -> int | str:
+    if rule == PUBLIC:
+        return 200
+    if rule == "anonymous-only":
+        return 200 if persona == "anonymous" else 302
+    if persona == "anonymous":
+        return LOGIN
+    if rule == SIGNED_IN:
+        return 200
+    if rule == OWNER:
+        return 404 if persona == "other" else 200
+    return 200 if persona == "ta" else 404  # STAFF
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "owner", "other", "ta"])
+def test_every_url_gives_each_persona_exactly_what_it_should(client, world, persona, monkeypatch):
+    from grader import tasks
+
+    monkeypatch.setattr(tasks.grade_submission, "delay", lambda pk: None)
+    if persona != "anonymous":
+        client.force_login(world[persona])
+    failures = []
+    for name, (args, rule, method) in routes(world).items():
+        url = reverse(name, args=args)
+        response = getattr(client, method)(url)
+        want = expected(rule, persona)
+        got = response.status_code
+        if want == LOGIN:
+            ok = got == 302 and response.url.startswith("/accounts/login/")
+        elif want == 200 and method == "post":
+            ok = got in (200, 302)
+        else:
+            ok = got == want
+        if not ok:
+            failures.append(f"{persona} {method.upper()} {url}: got {got}, expected {want}")
+    assert failures == []
+
+
+def test_every_named_url_is_in_the_walk(world):
+    named = {p.name for p in coursework_urls.urlpatterns if p.name}
+    assert named == set(routes(world))
+
+
+def test_a_students_own_page_never_shows_another_students_existence(client, world):
+    client.force_login(world["other"])
+    missing = client.get(f"/submissions/{world['submission'].pk}/")
+    really_missing = client.get("/submissions/999999/")
+    assert missing.status_code == really_missing.status_code == 404

@@ -1,0 +1,92 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from coursework.models import Profile, Submission
+from coursework.services import leaderboard
+from tests.factories import make_assignment, make_student, make_submission
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def student(name, alias, show_name=False):
+    user = make_student(name)
+    Profile.objects.create(user=user, display_name=name.title(), leaderboard_alias=alias, show_name_on_leaderboard=show_name)
+    return user
+
+
+def graded(user, public, private=None, minutes_ago=0, **fields):
+    submission = make_submission(user, status=Submission.GRADED, accuracy=public, public_accuracy=public,
+                                 private_accuracy=private if private is not None else public, **fields)
+    Submission.objects.filter(pk=submission.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago),
+                                                       finished_at=timezone.now() - timedelta(minutes=minutes_ago))
+    return submission
+
+
+def test_each_student_appears_once_with_their_best_and_their_submission_count():
+    assignment = make_assignment()
+    ada = student("ada", "lovelace")
+    graded(ada, 0.91)
+    graded(ada, 0.95)
+    make_submission(ada, status=Submission.FAILED)
+    rows = leaderboard.standings(assignment)
+    assert [(r.name, r.accuracy, r.submissions) for r in rows] == [("lovelace", 0.95, 3)]
+
+
+def test_full_precision_ranks_and_the_earlier_submission_wins_a_tie():
+    assignment = make_assignment()
+    graded(student("a", "early"), 0.9512, minutes_ago=30)
+    graded(student("b", "late"), 0.9512, minutes_ago=5)
+    graded(student("c", "close"), 0.95119)
+    assert [r.name for r in leaderboard.standings(assignment)] == ["early", "late", "close"]
+
+
+def test_names_show_only_for_students_who_chose_to_show_them():
+    assignment = make_assignment()
+    graded(student("grace", "amazing", show_name=True), 0.9)
+    graded(student("alan", "enigma"), 0.8)
+    assert [r.name for r in leaderboard.standings(assignment)] == ["Grace", "enigma"]
+
+
+def test_open_or_upheld_flags_do_not_count_and_cleared_ones_do():
+    assignment = make_assignment()
+    cheat = student("x", "suspect")
+    graded(cheat, 0.999, flagged=True)
+    graded(student("y", "honest"), 0.9)
+    assert [r.name for r in leaderboard.standings(assignment)] == ["honest"]
+    Submission.objects.filter(student=cheat).update(flag_resolution="cleared")
+    assert [r.name for r in leaderboard.standings(assignment)] == ["suspect", "honest"]
+
+
+def test_the_private_half_ranks_once_revealed():
+    assignment = make_assignment()
+    graded(student("p", "public-star"), 0.95, private=0.90)
+    graded(student("q", "private-star"), 0.93, private=0.94)
+    assert leaderboard.standings(assignment)[0].name == "public-star"
+    assignment.private_revealed = True
+    assignment.save()
+    assert leaderboard.standings(assignment)[0].name == "private-star"
+
+
+def test_the_reference_is_a_baseline_row_placed_by_its_accuracy():
+    assignment = make_assignment()
+    graded(student("a", "top"), 0.99)
+    graded(student("b", "bottom"), 0.90)
+    rows = leaderboard.with_reference(leaderboard.standings(assignment), 0.98, "NumPy 784-512-10")
+    assert [(r.name.split(" (")[0], r.rank) for r in rows] == [("top", 1), ("Reference network", None), ("bottom", 2)]
+
+
+def test_the_page_marks_the_viewer_and_draws_the_chart(client):
+    make_assignment()
+    me = student("me", "myself")
+    graded(me, 0.93, minutes_ago=60 * 24)
+    graded(student("o", "other"), 0.95)
+    client.force_login(me)
+    page = client.get("/leaderboard/").content.decode()
+    assert 'class=" me"' in page and "<svg" in page and "baseline" in page

@@ -1,0 +1,127 @@
+import csv
+import io
+
+import pytest
+
+from coursework.models import (Assignment, AuditEvent, EssaySubmission, Profile, RubricCriterion, StudyGroup,
+                               Submission, SynthesisResponse)
+from coursework.services.content import load_content
+from tests.factories import make_student, make_submission, make_ta
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    load_content()
+    synthesis = Assignment.objects.create(slug="synthesis", title="Synthesis", kind=Assignment.SYNTHESIS)
+    RubricCriterion.objects.create(assignment=synthesis, order=1, name="Accuracy", max_points=3)
+    RubricCriterion.objects.create(assignment=synthesis, order=2, name="Reasoning", max_points=2)
+    group = StudyGroup.objects.create(name="G1")
+    students = []
+    for name in ("amy", "ben", "cal"):
+        user = make_student(name)
+        Profile.objects.create(user=user, display_name=name.title(), leaderboard_alias=name + "-alias", group=group)
+        students.append(user)
+    from coursework.models import QuestionSet
+
+    qs = QuestionSet.objects.get(page__slug="video-what-is-a-neural-network")
+    responses = [SynthesisResponse.objects.create(student=s, question_set=qs, status="submitted") for s in students]
+    return {"students": students, "responses": responses, "criteria": list(RubricCriterion.objects.all())}
+
+
+def test_a_review_scores_the_rubric_notifies_the_student_and_moves_to_the_next_item(client, setup):
+    ta = make_ta()
+    client.force_login(ta)
+    first, second = setup["responses"][:2]
+    accuracy, reasoning = setup["criteria"]
+    response = client.post(f"/ta/synthesis/{first.pk}/", {f"criterion-{accuracy.pk}": "2.5",
+                                                          f"criterion-{reasoning.pk}": "9", "feedback": "Clear answers."})
+    assert response.status_code == 302 and response.url == f"/ta/synthesis/{second.pk}/"
+    first.refresh_from_db()
+    assert first.status == "reviewed" and first.score == 4.5  # 9 is capped at the criterion's 2 points
+    event = AuditEvent.objects.get(target=f"synthesis:{first.pk}")
+    assert event.actor == ta and event.changes["before"]["status"] == "submitted" and event.changes["after"]["score"] == 4.5
+    client.force_login(setup["students"][0])
+    page = client.get("/synthesis/video-what-is-a-neural-network/").content.decode()
+    assert "Clear answers." in page and "4.5" in page
+
+
+def test_the_last_review_of_a_queue_returns_to_the_queue(client, setup):
+    client.force_login(make_ta())
+    for r in setup["responses"][:2]:
+        SynthesisResponse.objects.filter(pk=r.pk).update(status="reviewed")
+    last = setup["responses"][2]
+    response = client.post(f"/ta/synthesis/{last.pk}/", {"feedback": "ok"})
+    assert response.url == "/ta/?queue=synthesis"
+
+
+def test_a_ta_can_request_a_resubmission_and_the_student_can_edit_again(client, setup):
+    client.force_login(make_ta())
+    target = setup["responses"][0]
+    client.post(f"/ta/synthesis/{target.pk}/", {"feedback": "Please expand question 3.", "request_resubmission": "1"})
+    target.refresh_from_db()
+    assert target.status == "resubmit" and target.editable
+
+
+def test_queues_filter_by_group_and_lateness_and_count(client, setup):
+    client.force_login(make_ta())
+    SynthesisResponse.objects.filter(pk=setup["responses"][0].pk).update(late=True)
+    page = client.get("/ta/?queue=synthesis&late=yes")
+    assert page.context["counts"]["synthesis"] == 1
+    other = StudyGroup.objects.create(name="G2")
+    assert client.get(f"/ta/?queue=synthesis&group={other.pk}").context["counts"]["synthesis"] == 0
+
+
+def test_essay_queue_shows_only_the_latest_version(client, setup):
+    client.force_login(make_ta())
+    amy = setup["students"][0]
+    EssaySubmission.objects.create(student=amy, version=1)
+    latest = EssaySubmission.objects.create(student=amy, version=2)
+    items = list(client.get("/ta/?queue=essays").context["items"])
+    assert items == [latest]
+
+
+def test_flags_are_resolved_with_an_audit_trail_and_failed_notebooks_regraded(client, setup, monkeypatch, django_capture_on_commit_callbacks):
+    from grader import tasks
+
+    monkeypatch.setattr(tasks.grade_submission, "delay", lambda pk: None)
+    ta = make_ta()
+    client.force_login(ta)
+    flagged = make_submission(setup["students"][0], status=Submission.GRADED, accuracy=0.99, flagged=True,
+                              flag_reason="Integrity probe: gap 80%")
+    failed = make_submission(setup["students"][1], status=Submission.FAILED, message="Cell 2 raised X")
+    assert client.get("/ta/?queue=notebooks").context["counts"]["notebooks"] == 2
+    page = client.get(f"/ta/notebooks/{flagged.pk}/").content.decode()
+    assert "Integrity probe: gap 80%" in page
+    client.post(f"/ta/notebooks/{flagged.pk}/", {"action": "upheld"})
+    flagged.refresh_from_db()
+    assert flagged.flag_resolution == "upheld" and flagged.flag_resolved_by == ta
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/ta/notebooks/{failed.pk}/", {"action": "regrade"})
+    failed.refresh_from_db()
+    assert failed.status == "queued"
+    assert set(AuditEvent.objects.values_list("action", flat=True)) == {"flag_upheld", "regrade"}
+
+
+def test_the_gradebook_has_a_row_per_student_in_lms_friendly_columns(client, setup):
+    client.force_login(make_ta())
+    amy = setup["students"][0]
+    make_submission(amy, status=Submission.GRADED, accuracy=0.9731, score=1.0)
+    SynthesisResponse.objects.filter(student=amy).update(status="reviewed", score=4)
+    rows = list(csv.DictReader(io.StringIO(client.get("/ta/gradebook.csv").content.decode())))
+    assert [r["username"] for r in rows] == ["amy", "ben", "cal"]
+    assert rows[0]["notebook_best_accuracy"] == "0.9731" and rows[0]["project"] == "notebook"
+    assert rows[0]["synthesis_sets_reviewed"] == "1" and rows[0]["synthesis_score"] == "4.0"
+    per_task = client.get("/ta/gradebook/mnist.csv").content.decode().splitlines()[0]
+    assert per_task.startswith("username,email,display_name,group,notebook_")
+    assert "synthesis" not in per_task
+
+
+def test_the_student_timeline_lists_everything_in_order(client, setup):
+    client.force_login(make_ta())
+    amy = setup["students"][0]
+    make_submission(amy, status=Submission.FAILED)
+    page = client.get(f"/ta/students/{amy.pk}/").content.decode()
+    assert "Synthesis: Video 2" in page and "Notebook nb.ipynb" in page
