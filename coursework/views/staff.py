@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from ..models import (Assignment, AuditEvent, EssaySubmission, StudyGroup, Submission, SynthesisResponse)
 from ..services import gradebook, reviews
+from ..services import similarity as similarity_service
 from ..services.synthesis import answers_by_question
 
 
@@ -155,3 +156,28 @@ def gradebook_csv(request, slug=None):
     writer.writerow(header)
     writer.writerows(rows)
     return response
+
+
+@staff_only
+def similarity(request):
+    assignment = Assignment.objects.filter(kind=Assignment.NOTEBOOK).first()
+    return render(request, "staff/similarity.html", {
+        "notebook_pairs": similarity_service.notebook_pairs(assignment) if assignment else [],
+        "essay_pairs": similarity_service.essay_pairs(),
+        "threshold": similarity_service.THRESHOLD,
+    })
+
+
+@staff_only
+def similarity_pair(request, kind, a, b):
+    """Two submissions side by side, with the parts they share marked."""
+    pairs = (similarity_service.notebook_pairs(Assignment.objects.filter(kind=Assignment.NOTEBOOK).first())
+             if kind == "submission" else similarity_service.essay_pairs())
+    pair = next((p for p in pairs if {p.a.ref[1], p.b.ref[1]} == {a, b}), None)
+    if pair is None:
+        raise Http404()
+    return render(request, "staff/similarity_pair.html", {
+        "pair": pair, "kind": kind,
+        "left": similarity_service.highlight(pair.a.text, pair.shared, kind),
+        "right": similarity_service.highlight(pair.b.text, pair.shared, kind),
+    })

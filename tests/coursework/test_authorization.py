@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from coursework import urls as coursework_urls
-from coursework.models import Assignment, EssaySubmission, Profile, Submission, SynthesisResponse
+from coursework.models import Essay, EssayPrompt, EssaySubmission, Profile, Submission, SynthesisResponse
 from coursework.services.content import load_content
 from tests.factories import make_assignment, make_student, make_submission, make_ta
 
@@ -31,8 +31,12 @@ def world(settings, tmp_path):
     submission.confusion_png.save("c.png", ContentFile(b"png"))
     qs_response = SynthesisResponse.objects.create(student=owner, question_set_id=1, status="submitted")
     essays = EssaySubmission.objects.create(student=owner, version=1)
+    copied = EssaySubmission.objects.create(student=other, version=1)
+    text = "Signals flow from dendrites through the soma to the axon and on to other neurons in turn. " * 3
+    for e in (essays, copied):
+        Essay.objects.create(submission=e, prompt=EssayPrompt.objects.first(), text=text, meaningful_words=200)
     return {"owner": owner, "other": other, "ta": ta, "submission": submission, "response": qs_response,
-            "essays": essays}
+            "essays": essays, "copied": copied}
 
 
 def routes(w):
@@ -64,6 +68,8 @@ def routes(w):
         "ta_reveal_private": (("mnist",), STAFF, "post"),
         "ta_gradebook": ((), STAFF, "get"),
         "ta_gradebook_task": (("mnist",), STAFF, "get"),
+        "ta_similarity": ((), STAFF, "get"),
+        "ta_similarity_pair": (("essays", w["essays"].pk, w["copied"].pk), STAFF, "get"),
     }
 
 
