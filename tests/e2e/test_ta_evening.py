@@ -1,0 +1,142 @@
+"""A TA's evening in a real browser against the real stack, and what the student then sees."""
+import json
+import re
+import time
+
+import pytest
+from django.conf import settings
+
+from reference_nn.idx import load_labels
+from tests.coursework.test_essays import ESSAY
+from tests.support.browser import browser_page, screenshot
+from tests.support.notebooks import notebook
+from tests.support.stack import Browser, Stack
+
+pytestmark = pytest.mark.stack
+
+SETUP = r"""
+import json, sys
+from django.contrib.auth.models import User
+from coursework.models import Assignment, Essay, EssayPrompt, EssaySubmission, Profile, QuestionSet, RubricCriterion, SynthesisResponse, Answer
+from coursework.services.notebooks import submit_notebook
+student = User.objects.get(username="student")
+for slug in ("essays", "synthesis"):
+    a = Assignment.objects.get(slug=slug)
+    RubricCriterion.objects.get_or_create(assignment=a, order=1, defaults={"name": "Understanding", "max_points": 3})
+    RubricCriterion.objects.get_or_create(assignment=a, order=2, defaults={"name": "Clarity", "max_points": 2})
+qs = QuestionSet.objects.get(page__slug="video-what-is-a-neural-network")
+from django.utils import timezone
+r = SynthesisResponse.objects.create(student=student, question_set=qs, status="submitted", submitted_at=timezone.now())
+for q in qs.questions.all():
+    Answer.objects.create(response=r, question=q, text="An answer with a because.")
+e = EssaySubmission.objects.create(student=student, version=1)
+for p in EssayPrompt.objects.all()[:3]:
+    Essay.objects.create(submission=e, prompt=p, text=sys.argv[1], meaningful_words=240)
+mnist = Assignment.objects.get(slug="mnist")
+failed = submit_notebook(student, mnist, "broken.ipynb", open(sys.argv[2], "rb").read())
+flagged = submit_notebook(student, mnist, "lookup.ipynb", open(sys.argv[3], "rb").read())
+print(json.dumps({"failed": failed.pk, "flagged": flagged.pk}))
+"""
+
+
+@pytest.fixture
+def stack(tmp_path, redis_url):
+    running = Stack(tmp_path, redis_url).start()
+    yield running
+    running.stop()
+
+
+def wait_until_finished(stack, *ids, timeout=180):
+    deadline = time.monotonic() + timeout
+    query = f"from coursework.models import Submission as S; print(list(S.objects.filter(pk__in={list(ids)!r}, status__in=['queued','running']).values_list('pk', flat=True)))"
+    while time.monotonic() < deadline:
+        if stack.manage("shell", "-c", query).strip().endswith("[]"):
+            return
+        time.sleep(1)
+    raise AssertionError("grading did not finish: " + stack.log("worker"))
+
+
+def test_a_ta_clears_the_queues_and_the_student_sees_the_feedback(stack, tmp_path):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_bytes(notebook("raise ValueError('my bug')"))
+    labels = load_labels(settings.MNIST_DATA_DIR / "t10k-labels-idx1-ubyte")
+    lookup = tmp_path / "lookup.ipynb"
+    lookup.write_bytes(notebook(
+        "import os, numpy as np\n"
+        "raw = open(os.path.join(os.environ['MNIST_DATA_DIR'], 't10k-images-idx3-ubyte'), 'rb').read()[16:]\n"
+        "test = np.frombuffer(raw, np.uint8).reshape(-1, 784)\n"
+        f"table = {{row.tobytes(): int(label) for row, label in zip(test, {labels.tolist()!r})}}\n"
+        "def predict(images):\n"
+        "    return np.array([table.get(np.rint(i * 255).astype(np.uint8).tobytes(), 0) for i in images])"))
+    script = tmp_path / "setup.py"
+    script.write_text(SETUP)
+    ids = json.loads(stack.manage("shell", "-c", f"import sys; sys.argv=['x', {ESSAY!r}, {str(broken)!r}, {str(lookup)!r}]; exec(open({str(script)!r}).read())").strip().splitlines()[-1])
+    wait_until_finished(stack, ids["failed"], ids["flagged"])
+
+    with browser_page() as page:
+        base = stack.base_url
+        page.goto(base + "/accounts/login/")
+        page.fill("#id_username", "ta")
+        page.fill("#id_password", "ta-demo-pass")
+        page.click("button.primary")
+        page.click("header >> text=TA dashboard")
+        assert page.inner_text("#count-synthesis") == "1" and page.inner_text("#count-essays") == "1"
+        assert page.inner_text("#count-notebooks") == "2"
+        screenshot(page, "10-ta-dashboard")
+
+        # Essays, with the rubric.
+        page.click("nav.tabs >> text=Essays")
+        page.click("text=Start reviewing")
+        page.fill("input[name^=criterion-] >> nth=0", "3")
+        page.fill("input[name^=criterion-] >> nth=1", "1.5")
+        page.fill("#feedback", "Thoughtful essays; cite one source next time.")
+        screenshot(page, "11-ta-review-essays")
+        page.click("button[name=save]")
+        assert "Review saved" in page.inner_text("main")
+
+        # Synthesis answers.
+        page.goto(base + "/ta/?queue=synthesis")
+        page.click("text=Start reviewing")
+        page.fill("input[name^=criterion-] >> nth=0", "2")
+        page.fill("#feedback", "Good definitions of weights and biases.")
+        page.click("button[name=save]")
+        assert "Review saved" in page.inner_text("main")
+
+        # The failed notebook: read its log, regrade it.
+        page.goto(base + "/ta/?queue=notebooks&status=failed")
+        page.click("text=broken.ipynb")
+        assert "Cell 1 raised ValueError: my bug" in page.inner_text("main")
+        page.click("button[value=regrade]")
+        assert "Queued for regrading" in page.inner_text("main")
+        screenshot(page, "12-ta-notebook-failed")
+
+        # The flagged notebook: see why, uphold the flag.
+        page.goto(base + "/ta/?queue=notebooks&status=flagged")
+        page.click("text=lookup.ipynb")
+        assert "Integrity probe" in page.inner_text("main")
+        screenshot(page, "13-ta-notebook-flagged")
+        page.click("button[value=upheld]")
+        assert "does not count" in page.inner_text("main")
+
+        # The gradebook.
+        page.goto(base + "/ta/")
+        with page.expect_download() as download:
+            page.click("text=Download the gradebook (CSV)")
+        csv_text = open(download.value.path()).read()
+        assert csv_text.splitlines()[0].startswith("username,email,display_name,group")
+        assert re.search(r"^student,.*,reviewed,4\.5,", csv_text, re.M)
+
+    wait_until_finished(stack, ids["failed"])
+    with browser_page() as page:
+        page.goto(stack.base_url + "/accounts/login/")
+        page.fill("#id_username", "student")
+        page.fill("#id_password", "student-demo-pass")
+        page.click("button.primary")
+        page.goto(stack.base_url + "/essays/")
+        assert "Thoughtful essays; cite one source next time." in page.inner_text("main")
+        screenshot(page, "14-student-sees-essay-review")
+        page.goto(stack.base_url + "/synthesis/video-what-is-a-neural-network/")
+        assert "Good definitions of weights and biases." in page.inner_text("main")
+        page.goto(stack.base_url + "/leaderboard/")
+        assert "baseline" in page.inner_text("main")
+        screenshot(page, "15-leaderboard")
