@@ -8,3 +8,9 @@ def redis_url(tmp_path_factory):
     """A real Redis: the one in REDIS_URL (CI), else the embedded server on a private socket."""
     with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests create many users; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models import Count, F, Max, Q
 from django.db.models.functions import RowNumber, TruncDate
 from django.db.models.expressions import Window
 
@@ -32,33 +32,42 @@ def eligible(assignment: Assignment):
         Q(flagged=False) | Q(flag_resolution="cleared"))
 
 
-def standings(assignment: Assignment, viewer=None, limit: int | None = None) -> list[Row]:
+PAGE_SIZE = 100
+
+
+def standings(assignment: Assignment, viewer=None, limit: int | None = None, offset: int = 0) -> list[Row]:
     field = ranking_field(assignment)
-    attempts = (Submission.objects.filter(assignment=assignment, student=OuterRef("student"))
-                .order_by().values("student").annotate(n=Count("pk")).values("n"))
-    best = (
-        eligible(assignment).filter(**{f"{field}__isnull": False})
-        .annotate(place=Window(RowNumber(), partition_by=[F("student_id")],
-                               order_by=[F(field).desc(), F("created_at").asc(), F("id").asc()]))
-        .filter(place=1)
-    )
-    # Full precision decides the order (and the earlier submission wins a tie); only
-    # the template rounds.
-    best = (best.annotate(submission_count=Subquery(attempts))
-            .select_related("student__profile")
-            .only("student__username", "student__profile__display_name", "student__profile__leaderboard_alias",
-                  "student__profile__show_name_on_leaderboard", field, "created_at")
-            .order_by(F(field).desc(), "created_at", "id"))
+    order = [F(field).desc(), F("created_at").asc(), F("id").asc()]
+    # Step 1, in SQL: each student's best counting submission (a window function),
+    # ranked by full-precision accuracy with the earlier submission first on a tie.
+    best = (eligible(assignment).filter(**{f"{field}__isnull": False})
+            .annotate(place=Window(RowNumber(), partition_by=[F("student_id")], order_by=order))
+            .filter(place=1).order_by(*order).values_list("pk", flat=True))
     if limit:
-        best = best[:limit]
+        best = best[offset:offset + limit]
+    ids = list(best)
+    # Step 2: what the page shows for just those rows, and their submission counts,
+    # in two more queries however large the class.
+    shown = (Submission.objects.filter(pk__in=ids).select_related("student__profile")
+             .only("student__username", "student__profile__display_name", "student__profile__leaderboard_alias",
+                   "student__profile__show_name_on_leaderboard", field, "created_at")
+             .order_by(*order))
+    shown = list(shown)
+    attempts = dict(Submission.objects.filter(assignment=assignment, student__in=[s.student_id for s in shown])
+                    .values("student").annotate(n=Count("pk")).values_list("student", "n"))
     viewer_id = getattr(viewer, "pk", None)
     rows = []
-    for rank, submission in enumerate(best, start=1):
+    for rank, submission in enumerate(shown, start=offset + 1):
         profile = getattr(submission.student, "profile", None)
         rows.append(Row(rank=rank, name=profile.leaderboard_name if profile else submission.student.get_username(),
-                        accuracy=getattr(submission, field), submissions=submission.submission_count,
+                        accuracy=getattr(submission, field), submissions=attempts.get(submission.student_id, 0),
                         submitted_at=submission.created_at, is_me=submission.student_id == viewer_id))
     return rows
+
+
+def ranked_students(assignment: Assignment) -> int:
+    """How many students have a submission that counts (for paging)."""
+    return eligible(assignment).filter(**{f"{ranking_field(assignment)}__isnull": False}).values("student").distinct().count()
 
 
 def with_reference(rows: list[Row], reference_accuracy: float | None, description: str) -> list[Row]:

@@ -43,7 +43,7 @@ def _common(queryset, filters: Filters, student_field="student"):
 def synthesis_queue(filters: Filters):
     statuses = [filters.status] if filters.status else [SynthesisResponse.SUBMITTED]
     return _common(SynthesisResponse.objects.filter(status__in=statuses), filters).select_related(
-        "student__profile", "question_set__page").order_by("submitted_at", "pk")
+        "student__profile__group", "question_set__page").order_by("submitted_at", "pk")
 
 
 def essay_queue(filters: Filters):
@@ -51,7 +51,7 @@ def essay_queue(filters: Filters):
     # Only each student's latest version waits for review; earlier ones are kept as history.
     latest = EssaySubmission.objects.filter(student=OuterRef("student")).order_by("-version").values("pk")[:1]
     return _common(EssaySubmission.objects.filter(status__in=statuses, pk=Subquery(latest)), filters).select_related(
-        "student__profile").order_by("submitted_at", "pk")
+        "student__profile__group").order_by("submitted_at", "pk")
 
 
 def notebook_queue(filters: Filters):
@@ -59,7 +59,7 @@ def notebook_queue(filters: Filters):
     queryset = Submission.objects.filter(problems)
     if filters.status:
         queryset = queryset.filter(flagged=True, flag_resolution="") if filters.status == "flagged" else queryset.filter(status=filters.status)
-    return _common(queryset, filters).select_related("student__profile", "assignment").order_by("created_at", "pk")
+    return _common(queryset, filters).select_related("student__profile__group", "assignment").order_by("created_at", "pk")
 
 
 QUEUE_FUNCTIONS = {"synthesis": synthesis_queue, "essays": essay_queue, "notebooks": notebook_queue}

@@ -27,3 +27,8 @@ def points_from(value, reference):
     if value is None or reference in (None, ""):
         return ""
     return signed_points(float(value) - float(reference))
+
+
+@register.filter
+def multiply(value, factor):
+    return int(value) * int(factor)

@@ -18,9 +18,21 @@ def _context(request):
         reference, description = ref[field], ref["description"]
     except (OSError, KeyError, ValueError):
         reference, description = None, ""
-    rows = leaderboard.standings(assignment, viewer=request.user if request.user.is_authenticated else None)
+    try:
+        page = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page = 1
+    size = leaderboard.PAGE_SIZE
+    total = leaderboard.ranked_students(assignment)
+    rows = leaderboard.standings(assignment, viewer=request.user if request.user.is_authenticated else None,
+                                 limit=size, offset=(page - 1) * size)
+    last_page = max(1, -(-total // size))
+    if rows and (page < last_page) and reference is not None and reference < rows[-1].accuracy:
+        reference = None  # the baseline sits on a later page
+    if page > 1 and rows and reference is not None and reference > rows[0].accuracy:
+        reference = None  # ...or on an earlier one
     return {
-        "assignment": assignment,
+        "assignment": assignment, "page": page, "last_page": last_page, "total": total,
         "rows": leaderboard.with_reference(rows, reference, description),
         "half": "private" if assignment.private_revealed else "public",
         "chart": leaderboard.chart_svg(leaderboard.best_over_time(assignment), reference),

@@ -90,3 +90,15 @@ def test_the_page_marks_the_viewer_and_draws_the_chart(client):
     client.force_login(me)
     page = client.get("/leaderboard/").content.decode()
     assert 'class=" me"' in page and "<svg" in page and "baseline" in page
+
+
+def test_a_large_class_is_paged_and_ranks_continue_on_the_next_page(client):
+    make_assignment()
+    for i in range(130):
+        graded(student(f"s{i:03d}", f"alias{i:03d}"), 0.5 + i / 1000)
+    first = client.get("/leaderboard/").context
+    second = client.get("/leaderboard/?page=2").context
+    assert first["total"] == 130 and first["last_page"] == 2
+    assert [r.rank for r in first["rows"] if not r.is_reference][:2] == [1, 2]
+    ranked = [r for r in second["rows"] if not r.is_reference]
+    assert ranked[0].rank == 101 and ranked[-1].rank == 130 and ranked[-1].name == "alias000"

@@ -1,0 +1,198 @@
+"""Leaderboard and TA dashboard latency with a full class, under concurrent load.
+
+Fills a fresh PostgreSQL database with 2,000 students and 20,000 notebook submissions
+(plus synthesis answers and essays), starts gunicorn on loopback, and drives each page
+with wrk: 32 connections kept busy for --seconds (a closed loop with no think time,
+which is harsher than 32 people browsing). Prints p50 and p95 per page and the number
+of SQL queries each page makes (no N+1: the count does not grow with the class).
+
+    python benchmarks/web_latency.py [--seconds 15] [--students 2000] [--per-student 10]
+
+Needs PostgreSQL (DATABASE_URL, default the local server) and wrk (Debian package).
+Last line: leaderboard_p95_ms=X dashboard_p95_ms=Y
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def fill(students: int, per_student: int) -> None:
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from coursework.models import (Assignment, EssaySubmission, Profile, QuestionSet, StudyGroup, Submission,
+                                   SynthesisResponse)
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    rng = random.Random(7)
+    password = make_password("bench-pass")
+    groups = [StudyGroup.objects.create(name=f"Bench group {g}") for g in range(20)]
+    users = User.objects.bulk_create([User(username=f"s{i:05d}", password=password) for i in range(students)],
+                                     batch_size=1000)
+    Profile.objects.bulk_create([Profile(user=u, display_name=f"Student {i}", leaderboard_alias=f"alias-{i:05d}",
+                                         show_name_on_leaderboard=i % 3 == 0, group=groups[i % 20])
+                                 for i, u in enumerate(users)], batch_size=1000)
+    mnist = Assignment.objects.get(slug="mnist")
+    now = timezone.now()
+    rows = []
+    for u in users:
+        skill = rng.uniform(0.85, 0.985)
+        for k in range(per_student):
+            status = rng.choices(["graded", "failed", "error"], [85, 12, 3])[0]
+            acc = min(0.999, skill + rng.gauss(0, 0.01)) if status == "graded" else None
+            at = now - timedelta(minutes=rng.randint(0, 60 * 24 * 14))
+            rows.append(Submission(assignment=mnist, student=u, notebook="notebooks/bench.ipynb", original_name="nb.ipynb",
+                                   status=status, accuracy=acc,
+                                   public_accuracy=None if acc is None else acc + rng.gauss(0, 0.002),
+                                   private_accuracy=None if acc is None else acc + rng.gauss(0, 0.002),
+                                   created_at=at, finished_at=at + timedelta(minutes=2),
+                                   flagged=status == "graded" and rng.random() < 0.01,
+                                   message="Cell 3 raised ValueError: shapes" if status == "failed" else ""))
+    Submission.objects.bulk_create(rows, batch_size=2000)
+    sets = list(QuestionSet.objects.filter(optional=False))
+    SynthesisResponse.objects.bulk_create([SynthesisResponse(student=u, question_set=qs, status=rng.choice(["submitted", "reviewed", "draft"]),
+                                                             submitted_at=now) for u in users for qs in sets], batch_size=2000)
+    EssaySubmission.objects.bulk_create([EssaySubmission(student=u, version=1, status=rng.choice(["submitted", "reviewed"]))
+                                         for u in users[: students // 2]], batch_size=2000)
+
+
+def login_cookie(base: str) -> str:
+    import requests
+
+    s = requests.Session()
+    s.get(base + "/accounts/login/")
+    s.post(base + "/accounts/login/", data={"username": "ta", "password": "ta-demo-pass",
+                                            "csrfmiddlewaretoken": s.cookies["csrftoken"]}, headers={"Referer": base})
+    return "; ".join(f"{k}={v}" for k, v in s.cookies.items())
+
+
+def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict:
+    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
+                          "-H", f"Cookie: {cookie}", url], capture_output=True, text=True, check=True).stdout
+    def ms(label):
+        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"p50": ms("50"), "p95": None, "p90": ms("90"), "p99": ms("99"), "requests": requests,
+            "errors": int(non2xx.group(1)) if non2xx else 0, "raw": out}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--students", type=int, default=2000)
+    parser.add_argument("--per-student", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (Debian package wrk)")
+    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    if not base_url.startswith("postgres"):
+        sys.exit("this benchmark needs PostgreSQL: set DATABASE_URL")
+    name = f"coursework_bench_{secrets.token_hex(4)}"
+    import psycopg
+
+    admin = psycopg.connect(base_url.rsplit("/", 1)[0] + "/postgres", autocommit=True)
+    admin.execute(f"CREATE DATABASE {name}")
+    tmp = Path(tempfile.mkdtemp())
+    env = {**os.environ, "DATABASE_URL": base_url.rsplit("/", 1)[0] + "/" + name, "DEBUG": "0",
+           "SECRET_KEY": secrets.token_urlsafe(40), "ALLOWED_HOSTS": "127.0.0.1", "VAR_DIR": str(tmp),
+           "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0",
+           "REFERENCE_MODEL_PATH": str(ROOT / "var" / "reference" / "model"),
+           "MNIST_DATA_DIR": str(ROOT / "var" / "data" / "mnist"), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    os.environ.update(env)
+    server = None
+    try:
+        import django
+
+        django.setup()
+        started = time.perf_counter()
+        fill(args.students, args.per_student)
+        print(f"filled {args.students} students and {args.students * args.per_student} submissions "
+              f"in {time.perf_counter() - started:.1f} s", flush=True)
+
+        from django.contrib.auth.models import User
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+        setup_test_environment()
+        client = Client()
+        client.force_login(User.objects.get(username="ta"))
+        pages = {"leaderboard": "/leaderboard/", "dashboard": "/ta/?queue=synthesis",
+                 "dashboard_notebooks": "/ta/?queue=notebooks"}
+        for label, path in pages.items():
+            client.get(path)
+            t0 = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(path).status_code == 200
+            elapsed = 1000 * (time.perf_counter() - t0)
+            slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
+            print(f"{label}: {len(queries.captured_queries)} SQL queries per page, {elapsed:.0f} ms in-process, "
+                  f"slowest query {1000 * float(slowest['time']):.0f} ms", flush=True)
+            if os.environ.get("BENCH_SHOW_SQL"):
+                print(slowest["sql"][:3000])
+
+        port = 18000 + secrets.randbelow(1000)
+        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind",
+                                   f"127.0.0.1:{port}", "--workers", str(args.workers)], cwd=ROOT, env=env,
+                                  stdout=open(tmp / "gunicorn.log", "wb"), stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        import requests
+
+        for _ in range(100):
+            try:
+                requests.get(base + "/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        cookie = login_cookie(base)
+        print("session cookie acquired" if "sessionid" in cookie else "login failed:\n" + (tmp / "gunicorn.log").read_text()[-2000:], flush=True)
+        results = {}
+        for label, path in pages.items():
+            t0 = time.perf_counter()
+            probe = requests.get(base + path, headers={"Cookie": cookie}, timeout=30)
+            print(f"{label}: one request alone: HTTP {probe.status_code} in {1000 * (time.perf_counter() - t0):.0f} ms", flush=True)
+            wrk(base + path, cookie, 3, args.connections)  # warm every worker's caches
+            r = wrk(base + path, cookie, args.seconds, args.connections)
+            # wrk prints 50/75/90/99; p95 is read from its --latency distribution by interpolation.
+            r["p95"] = r["p90"] + (r["p99"] - r["p90"]) * (5 / 9)
+            results[label] = r
+            if not r["requests"]:
+                print(r["raw"], flush=True)
+            print(f"{label}: {r['requests']} requests, {r['errors']} errors, p50 {r['p50']:.1f} ms, "
+                  f"p90 {r['p90']:.1f} ms, p95 ~{r['p95']:.1f} ms, p99 {r['p99']:.1f} ms", flush=True)
+        print(f"leaderboard_p95_ms={results['leaderboard']['p95']:.1f} dashboard_p95_ms={results['dashboard']['p95']:.1f}")
+    finally:
+        if server:
+            server.terminate()
+            server.wait()
+        from django.db import connections
+
+        connections.close_all()
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
