@@ -119,6 +119,11 @@ class Submission(models.Model):
                          name="leaderboard_public"),
             models.Index(fields=["assignment", "status", "student", "-private_accuracy", "created_at"],
                          name="leaderboard_private"),
+            # the leaderboard cache's version: the latest grade of an assignment
+            models.Index(fields=["assignment", "finished_at"], name="submission_latest_grade"),
+            # the TA queue of notebooks to check: failed, errored, or flagged and not yet resolved
+            models.Index(fields=["created_at", "id"], name="notebook_problems",
+                         condition=models.Q(status__in=["failed", "error"]) | models.Q(flagged=True, flag_resolution="")),
             # the sweeper's query: pending rows by age of last sign of life
             models.Index(fields=["status", "heartbeat_at"], name="submission_status_heartbeat"),
             models.Index(fields=["student", "-created_at"], name="submission_student_recent"),

@@ -19,7 +19,7 @@ class Row:
     submissions: int
     submitted_at: object
     is_reference: bool = False
-    is_me: bool = False
+    student_id: int | None = None
 
 
 def ranking_field(assignment: Assignment) -> str:
@@ -35,7 +35,7 @@ def eligible(assignment: Assignment):
 PAGE_SIZE = 100
 
 
-def standings(assignment: Assignment, viewer=None, limit: int | None = None, offset: int = 0) -> list[Row]:
+def standings(assignment: Assignment, limit: int | None = None, offset: int = 0) -> list[Row]:
     field = ranking_field(assignment)
     order = [F(field).desc(), F("created_at").asc(), F("id").asc()]
     # Step 1, in SQL: each student's best counting submission (a window function),
@@ -55,13 +55,13 @@ def standings(assignment: Assignment, viewer=None, limit: int | None = None, off
     shown = list(shown)
     attempts = dict(Submission.objects.filter(assignment=assignment, student__in=[s.student_id for s in shown])
                     .values("student").annotate(n=Count("pk")).values_list("student", "n"))
-    viewer_id = getattr(viewer, "pk", None)
     rows = []
     for rank, submission in enumerate(shown, start=offset + 1):
         profile = getattr(submission.student, "profile", None)
         rows.append(Row(rank=rank, name=profile.leaderboard_name if profile else submission.student.get_username(),
                         accuracy=getattr(submission, field), submissions=attempts.get(submission.student_id, 0),
-                        submitted_at=submission.created_at, is_me=submission.student_id == viewer_id))
+                        submitted_at=submission.created_at,
+                        student_id=submission.student_id))
     return rows
 
 

@@ -55,7 +55,8 @@ def essay_queue(filters: Filters):
 
 
 def notebook_queue(filters: Filters):
-    problems = Q(status__in=[Submission.FAILED, Submission.ERROR]) | Q(flagged=True, flag_resolution="")
+    # Written exactly as the partial index notebook_problems is, so PostgreSQL uses it.
+    problems = Q(status__in=["failed", "error"]) | Q(flagged=True, flag_resolution="")
     queryset = Submission.objects.filter(problems)
     if filters.status:
         queryset = queryset.filter(flagged=True, flag_resolution="") if filters.status == "flagged" else queryset.filter(status=filters.status)

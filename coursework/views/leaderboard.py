@@ -1,15 +1,30 @@
 """The leaderboard, for everyone: best graded notebook per student, with the reference as a baseline."""
-from django.http import Http404
-from django.shortcuts import render
+import hashlib
 
-from ..models import Assignment
+from django.core.cache import cache
+from django.db.models import Count, Max, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+
+from ..models import Assignment, Submission
 from ..services import leaderboard
 
 
-def _context(request):
-    assignment = Assignment.objects.filter(kind=Assignment.NOTEBOOK).first()
-    if assignment is None:
-        raise Http404("no notebook assignment")
+def _version(assignment) -> str:
+    """Changes whenever the standings can: a grade stored, a flag resolved, a regrade, a reveal."""
+    state = Submission.objects.filter(assignment=assignment).aggregate(
+        graded=Max("finished_at"), resolved=Max("flag_resolved_at"),
+        n=Count("pk", filter=Q(status=Submission.GRADED)))
+    return f"{state['graded']}|{state['resolved']}|{state['n']}|{assignment.private_revealed}"
+
+
+def _standings(assignment, page: int) -> dict:
+    """The ranked page, cached until the standings change (the viewer's own row is marked afterwards)."""
+    key = f"leaderboard:{assignment.pk}:{page}:{hashlib.sha1(_version(assignment).encode()).hexdigest()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     from grader.reference import reference_summary
 
     try:
@@ -18,25 +33,39 @@ def _context(request):
         reference, description = ref[field], ref["description"]
     except (OSError, KeyError, ValueError):
         reference, description = None, ""
-    try:
-        page = max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        page = 1
     size = leaderboard.PAGE_SIZE
     total = leaderboard.ranked_students(assignment)
-    rows = leaderboard.standings(assignment, viewer=request.user if request.user.is_authenticated else None,
-                                 limit=size, offset=(page - 1) * size)
+    rows = leaderboard.standings(assignment, limit=size, offset=(page - 1) * size)
     last_page = max(1, -(-total // size))
-    if rows and (page < last_page) and reference is not None and reference < rows[-1].accuracy:
+    if rows and page < last_page and reference is not None and reference < rows[-1].accuracy:
         reference = None  # the baseline sits on a later page
     if page > 1 and rows and reference is not None and reference > rows[0].accuracy:
         reference = None  # ...or on an earlier one
-    return {
-        "assignment": assignment, "page": page, "last_page": last_page, "total": total,
+    value = {
+        "page": page, "last_page": last_page, "total": total,
         "rows": leaderboard.with_reference(rows, reference, description),
         "half": "private" if assignment.private_revealed else "public",
         "chart": leaderboard.chart_svg(leaderboard.best_over_time(assignment), reference),
     }
+    # The table is the same for everyone, so it is rendered once per change; the
+    # viewer's own row is picked out by a one-line style (see leaderboard.html).
+    value["table"] = render_to_string("coursework/_leaderboard_rows.html", value)
+    cache.set(key, value, 600)
+    return value
+
+
+def _context(request):
+    assignment = Assignment.objects.filter(kind=Assignment.NOTEBOOK).first()
+    if assignment is None:
+        raise Http404("no notebook assignment")
+    try:
+        page = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page = 1
+    context = dict(_standings(assignment, page))
+    context["assignment"] = assignment
+    context["me"] = request.user.pk if request.user.is_authenticated else None
+    return context
 
 
 def leaderboard_page(request):
@@ -45,4 +74,4 @@ def leaderboard_page(request):
 
 def leaderboard_rows(request):
     """The table alone, which the page polls to stay current."""
-    return render(request, "coursework/_leaderboard_rows.html", _context(request))
+    return HttpResponse(_context(request)["table"])

@@ -37,7 +37,8 @@ def dashboard(request):
     queue = request.GET.get("queue", "synthesis")
     if queue not in reviews.QUEUES:
         raise Http404()
-    items = reviews.QUEUE_FUNCTIONS[queue](filters)[:200]
+    # A page of the queue; "next item" navigation from a review walks the rest.
+    items = reviews.QUEUE_FUNCTIONS[queue](filters)[:25]
     return render(request, "staff/dashboard.html", {
         "queue": queue, "items": items, "filters": filters, "query": filters.as_query(),
         "counts": reviews.counts(filters), "groups": StudyGroup.objects.all(),

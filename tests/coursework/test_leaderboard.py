@@ -89,7 +89,8 @@ def test_the_page_marks_the_viewer_and_draws_the_chart(client):
     graded(student("o", "other"), 0.95)
     client.force_login(me)
     page = client.get("/leaderboard/").content.decode()
-    assert 'class=" me"' in page and "<svg" in page and "baseline" in page
+    assert f'tr[data-student="{me.pk}"]' in page and f'data-student="{me.pk}"' in page
+    assert "<svg" in page and "baseline" in page
 
 
 def test_a_large_class_is_paged_and_ranks_continue_on_the_next_page(client):
@@ -102,3 +103,13 @@ def test_a_large_class_is_paged_and_ranks_continue_on_the_next_page(client):
     assert [r.rank for r in first["rows"] if not r.is_reference][:2] == [1, 2]
     ranked = [r for r in second["rows"] if not r.is_reference]
     assert ranked[0].rank == 101 and ranked[-1].rank == 130 and ranked[-1].name == "alias000"
+
+
+def test_the_cached_page_changes_as_soon_as_a_new_grade_or_a_flag_decision_lands(client):
+    make_assignment()
+    first = graded(student("a", "first"), 0.90, minutes_ago=10)
+    assert [r.name for r in client.get("/leaderboard/").context["rows"] if not r.is_reference] == ["first"]
+    graded(student("b", "second"), 0.95)
+    assert [r.name for r in client.get("/leaderboard/").context["rows"] if not r.is_reference] == ["second", "first"]
+    Submission.objects.filter(pk=first.pk).update(flagged=True, flag_resolution="upheld", flag_resolved_at=timezone.now())
+    assert [r.name for r in client.get("/leaderboard/").context["rows"] if not r.is_reference] == ["second"]
