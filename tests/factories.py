@@ -19,7 +19,7 @@ def make_ta(username="tara") -> User:
 
 
 def make_submission(student, data: bytes = b"{}", **fields) -> Submission:
-    submission = Submission(assignment=make_assignment(), student=student, original_name="nb.ipynb", **fields)
+    submission = Submission(assignment=make_assignment(), student=student, **{"original_name": "nb.ipynb", **fields})
     submission.notebook.save("submission.ipynb", ContentFile(data), save=False)
     submission.save()
     return submission

@@ -22,9 +22,16 @@ class Filters:
     status: str = ""
     late: str = ""  # "", "yes", "no"
 
+    STATUSES = ("", "submitted", "reviewed", "resubmit", "failed", "error", "flagged")
+
     @classmethod
     def from_query(cls, query) -> "Filters":
-        return cls(group=query.get("group", ""), status=query.get("status", ""), late=query.get("late", ""))
+        """Filters from the URL; anything malformed is ignored rather than trusted."""
+        group = query.get("group", "")
+        status = query.get("status", "")
+        late = query.get("late", "")
+        return cls(group=group if group.isdigit() else "", status=status if status in cls.STATUSES else "",
+                   late=late if late in ("yes", "no") else "")
 
     def as_query(self) -> str:
         from urllib.parse import urlencode

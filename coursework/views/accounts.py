@@ -1,8 +1,11 @@
-"""Sign-up with the course's join code, and the student's own settings."""
+"""Log-in (rate limited), sign-up with the course's join code, and the student's own settings."""
 from django.contrib import messages
+from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django_ratelimit.core import get_usage
 
 from ..forms import ProfileForm, SignupForm
 from ..models import Profile
@@ -31,3 +34,40 @@ def profile(request):
         messages.success(request, "Saved.")
         return redirect("profile")
     return render(request, "registration/profile.html", {"form": form})
+
+
+def _failures_rate(group, request) -> str:
+    return f"{settings.LOGIN_FAILURES_ALLOWED}/15m"
+
+
+def _address_rate(group, request) -> str:
+    # Generous per address: a classroom shares one, and its students may all mistype.
+    return f"{settings.LOGIN_FAILURES_ALLOWED * 10}/15m"
+
+
+def _username(group, request) -> str:
+    return (request.POST.get("username") or "").strip().lower()
+
+
+LIMITS = ((_username, _failures_rate), ("ip", _address_rate))
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in, slowed down for guessers: after a few failed attempts for one
+    username (or many from one address) in fifteen minutes, further attempts are refused
+    for a while. Only failures count; django-ratelimit keeps the counters in the cache."""
+
+    def post(self, request, *args, **kwargs):
+        for key, rate in LIMITS:
+            usage = get_usage(request, group="login", key=key, rate=rate, method="POST", increment=False)
+            if usage and usage["count"] >= usage["limit"]:
+                return rate_limited(request, None)
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200:  # the form came back: the log-in failed
+            for key, rate in LIMITS:
+                get_usage(request, group="login", key=key, rate=rate, method="POST", increment=True)
+        return response
+
+
+def rate_limited(request, exception):
+    return render(request, "registration/rate_limited.html", status=429)

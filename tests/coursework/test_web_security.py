@@ -1,0 +1,127 @@
+"""CSRF on every form, script injected in every field a user controls, log-in rate
+limiting, cookie flags, and a clean deploy check with production settings."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from coursework.models import (Answer, Essay, EssayPrompt, EssaySubmission, Profile, QuestionSet, Submission,
+                               SynthesisResponse)
+from coursework.services.content import load_content
+from tests.factories import make_assignment, make_student, make_submission, make_ta
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+PAYLOADS = ['<script>alert("x1")</script>', '"><img src=x onerror=alert("x2")>', "javascript:alert('x3')",
+            "<svg/onload=alert('x4')>"]
+
+
+@pytest.fixture
+def world(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    load_content()
+    make_assignment()
+    student = make_student("victim")
+    ta = make_ta()
+    Profile.objects.create(user=student, display_name=PAYLOADS[0], leaderboard_alias=PAYLOADS[1], show_name_on_leaderboard=True)
+    Profile.objects.create(user=ta, display_name="TA", leaderboard_alias="ta")
+    qs = QuestionSet.objects.get(page__slug="video-what-is-a-neural-network")
+    response = SynthesisResponse.objects.create(student=student, question_set=qs, status="reviewed", ta_feedback=PAYLOADS[2] + PAYLOADS[3])
+    for q in qs.questions.all():
+        Answer.objects.create(response=response, question=q, text=PAYLOADS[1])
+    essays = EssaySubmission.objects.create(student=student, version=1, ta_feedback=PAYLOADS[0])
+    for prompt in EssayPrompt.objects.all()[:3]:
+        Essay.objects.create(submission=essays, prompt=prompt, text="\\n".join(PAYLOADS), meaningful_words=1,
+                             source_name=PAYLOADS[3])
+    submission = make_submission(student, status=Submission.FAILED, message=PAYLOADS[0], original_name=PAYLOADS[1],
+                                 log_tail=PAYLOADS[2], flagged=True, flag_reason=PAYLOADS[3], public_accuracy=0.5, accuracy=0.5)
+    return {"student": student, "ta": ta, "response": response, "essays": essays, "submission": submission}
+
+
+def test_no_stored_script_is_ever_served_unescaped(world):
+    pages = ["/", "/essays/", "/synthesis/video-what-is-a-neural-network/", "/assignments/mnist/",
+             f"/submissions/{world['submission'].pk}/", "/leaderboard/", "/profile/"]
+    ta_pages = ["/ta/", "/ta/?queue=essays", "/ta/?queue=notebooks&status=failed",
+                f"/ta/synthesis/{world['response'].pk}/", f"/ta/essays/{world['essays'].pk}/",
+                f"/ta/notebooks/{world['submission'].pk}/", f"/ta/students/{world['student'].pk}/"]
+    for user, urls in ((world["student"], pages), (world["ta"], ta_pages)):
+        client = Client()
+        client.force_login(user)
+        for url in urls:
+            html = client.get(url).content.decode()
+            for payload in PAYLOADS:
+                assert payload not in html, f"{url} serves {payload!r} unescaped"
+            assert not re.search(r"<(script|img|svg)[^>]*(alert|onerror|onload)", html, re.I), url
+
+
+def test_reflected_input_is_escaped_too(world):
+    client = Client()
+    client.force_login(world["ta"])
+    html = client.get("/ta/", {"queue": "synthesis", "group": PAYLOADS[1], "late": PAYLOADS[0]}).content.decode()
+    assert PAYLOADS[0] not in html and PAYLOADS[1] not in html
+    anonymous = Client()
+    html = anonymous.get("/accounts/login/", {"next": PAYLOADS[1]}).content.decode()
+    assert PAYLOADS[1] not in html
+
+
+def test_every_form_refuses_a_post_without_its_csrf_token(world, monkeypatch):
+    from grader import tasks
+
+    monkeypatch.setattr(tasks.grade_submission, "delay", lambda pk: None)
+    posts = {
+        "/accounts/login/": None, "/signup/": None, "/accounts/password_reset/": None,
+        "/synthesis/video-what-is-a-neural-network/": "student", "/synthesis/video-what-is-a-neural-network/autosave/": "student",
+        "/essays/": "student", "/essays/preview/": "student", "/profile/": "student", "/assignments/mnist/": "student",
+        f"/ta/synthesis/{world['response'].pk}/": "ta", f"/ta/essays/{world['essays'].pk}/": "ta",
+        f"/ta/notebooks/{world['submission'].pk}/": "ta", "/ta/notebooks/regrade-failed/": "ta",
+        "/ta/assignments/mnist/reveal/": "ta", "/accounts/logout/": "student",
+    }
+    for url, who in posts.items():
+        client = Client(enforce_csrf_checks=True)
+        if who:
+            client.force_login(world[who])
+        data = {"notebook": SimpleUploadedFile("a.ipynb", b"{}")} if url == "/assignments/mnist/" else {"x": "1"}
+        assert client.post(url, data).status_code == 403, url
+
+
+def test_log_in_is_refused_after_repeated_failures_for_one_account(world, settings):
+    settings.LOGIN_FAILURES_ALLOWED = 3
+    client = Client()
+    for _ in range(3):
+        assert client.post("/accounts/login/", {"username": "victim", "password": "wrong"}).status_code == 200
+    blocked = client.post("/accounts/login/", {"username": "victim", "password": "pw-for-tests-123"})
+    assert blocked.status_code == 429 and "Too many attempts" in blocked.content.decode()
+    # Someone else can still log in.
+    assert Client().post("/accounts/login/", {"username": "tara", "password": "pw-for-tests-123"}).status_code == 302
+
+
+def test_cookies_are_http_only_and_same_site(world):
+    client = Client()
+    client.get("/accounts/login/")
+    response = client.post("/accounts/login/", {"username": "victim", "password": "pw-for-tests-123"})
+    session = response.cookies["sessionid"]
+    assert session["httponly"] and session["samesite"] == "Lax"
+    assert client.cookies["csrftoken"]["httponly"] if "csrftoken" in client.cookies else True
+
+
+def test_the_deploy_check_is_clean_with_production_settings(tmp_path):
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "x" * 20 + "Yz9-production-secret-key-0123456789abcdef",
+           "ALLOWED_HOSTS": "coursework.example.org", "VAR_DIR": str(tmp_path)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                         env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "no issues" in out.stdout
+
+
+def test_the_default_secret_key_stops_a_production_start(tmp_path):
+    env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "x.org", "VAR_DIR": str(tmp_path)}
+    env.pop("SECRET_KEY", None)
+    out = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert out.returncode != 0 and "coursework.E001" in out.stderr
