@@ -100,6 +100,10 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+STORAGES = {
+    "default": {"BACKEND": "coursework.storage.CleanFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
@@ -124,6 +128,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long jobs: never hoard messages
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# An upload must not hang while the broker is down: try briefly, then leave the
+# queued row to the sweeper (see coursework.services.notebooks.enqueue_grading).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 
 # --- Grading --------------------------------------------------------------------
 MNIST_DATA_DIR = Path(env_str("MNIST_DATA_DIR", str(VAR_DIR / "data" / "mnist")))
@@ -161,8 +170,12 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADER_MAX_TOTAL_TIMEOUT_S * 2 + 600}
 # A queued row not picked up for this long is sent again (its message may be lost).
 GRADER_STUCK_AFTER_S = env_int("GRADER_STUCK_AFTER_S", 600)
+# A running row whose worker has been silent this long is presumed dead (heartbeats
+# come every 10 s while a notebook runs).
+GRADER_STALE_RUNNING_S = env_int("GRADER_STALE_RUNNING_S", 90)
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stuck-submissions": {"task": "grader.tasks.requeue_stuck", "schedule": 60.0},
+    "requeue-stuck-submissions": {"task": "grader.tasks.requeue_stuck",
+                                  "schedule": float(env_int("GRADER_SWEEP_EVERY_S", 60))},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

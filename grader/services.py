@@ -63,7 +63,7 @@ RESET = dict(
 
 def regrade(submission_ids) -> int:
     """Queue these submissions again (those not running right now); return how many were queued."""
-    from .tasks import grade_submission
+    from .tasks import enqueue
 
     with transaction.atomic():
         ids = list(
@@ -72,5 +72,5 @@ def regrade(submission_ids) -> int:
         )
         Submission.objects.filter(pk__in=ids).update(**RESET)
         for pk in ids:
-            transaction.on_commit(lambda pk=pk: grade_submission.delay(pk))
+            transaction.on_commit(lambda pk=pk: enqueue(pk))
     return len(ids)

@@ -1,6 +1,7 @@
 """What students do, as plain functions the views (and tests, and commands) call."""
 from __future__ import annotations
 
+import logging
 import os
 
 from django.conf import settings
@@ -10,8 +11,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from grader.notebooks import validate_notebook_bytes
+from grader.tasks import enqueue
 
 from ..models import Assignment, Submission
+
+log = logging.getLogger(__name__)
+
+
+class UploadNotStored(Exception):
+    """The storage refused the file (full disk, I/O error); nothing was saved."""
 
 
 class DailyLimitReached(Exception):
@@ -36,11 +44,20 @@ def submit_notebook(student, assignment: Assignment, filename: str, data: bytes)
     Raises grader.notebooks.InvalidNotebook or DailyLimitReached with a message for
     the student; in that case nothing is stored.
     """
-    from grader.tasks import grade_submission
-
     validate_notebook_bytes(data, settings.MAX_UPLOAD_BYTES)
     # Never trust the client's file name as a path: keep only a plain base name.
     shown_name = os.path.basename(filename.replace("\\", "/"))[:200] or "notebook.ipynb"
+    try:
+        return _store(student, assignment, shown_name, data)
+    except OSError as exc:
+        log.error("could not store an upload from %s: %s", student, exc)
+        raise UploadNotStored(
+            "The server could not store your notebook just now (its storage is full or failing), so nothing was "
+            "saved and nothing counts against your uploads. Please try again later; staff have been alerted."
+        ) from None
+
+
+def _store(student, assignment: Assignment, shown_name: str, data: bytes) -> Submission:
     with transaction.atomic():
         # Lock the student's row so two uploads at once cannot both take the last slot
         # (on PostgreSQL; SQLite serialises write transactions anyway).
@@ -55,7 +72,7 @@ def submit_notebook(student, assignment: Assignment, filename: str, data: bytes)
         submission.notebook.save("submission.ipynb", ContentFile(data), save=False)
         submission.save()
         # The worker must never look for a row that is not committed yet.
-        transaction.on_commit(lambda: grade_submission.delay(submission.pk))
+        transaction.on_commit(lambda: enqueue(submission.pk))
     return submission
 
 

@@ -42,7 +42,7 @@ def assignment_detail(request, slug):
             upload = form.cleaned_data["notebook"]
             try:
                 submission = services.submit_notebook(request.user, assignment, upload.name, upload.read())
-            except (InvalidNotebook, services.DailyLimitReached) as exc:
+            except (InvalidNotebook, services.DailyLimitReached, services.UploadNotStored) as exc:
                 form.add_error("notebook", str(exc))
             else:
                 return redirect("submission_detail", pk=submission.pk)
