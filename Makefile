@@ -13,7 +13,7 @@ else
 PROCESSES := web worker beat
 endif
 
-.PHONY: install run test setup kernel-venv system-packages bench-reference clean
+.PHONY: install run test reliability setup kernel-venv system-packages bench-reference clean
 
 install: $(VENV)/.installed $(KVENV)/.installed
 
@@ -56,6 +56,15 @@ test: install
 	$(BIN)/python manage.py fetch_mnist
 	$(BIN)/python manage.py train_reference
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Faults against the real stack, the sandbox escape suite and the web security checks,
+# ending with a summary table (see tests/reliability).
+reliability: install
+	@scripts/install-system-packages.sh --with-browser
+	$(BIN)/python manage.py fetch_mnist
+	$(BIN)/python manage.py train_reference
+	$(BIN)/python -m pytest -m "reliability or not reliability" -p no:randomly tests/reliability \
+		tests/grader/test_hostile_notebooks.py tests/coursework/test_web_security.py $(PYTEST_ARGS)
 
 # Benchmarks need torch (CPU build), which only the benchmark environment installs.
 BENCH := .venv-bench

@@ -5,7 +5,9 @@ a real one, started the way the Procfile starts it.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -108,12 +110,52 @@ class Stack:
                 raise RuntimeError("gunicorn did not answer:\n" + self.log("web"))
             time.sleep(0.2)
 
-    def start_worker(self, name: str = "worker", concurrency: int = 1) -> subprocess.Popen:
-        return self.spawn(
-            name,
-            [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
-             "--prefetch-multiplier=1", "-O", "fair", "-n", f"{name}@%h"],
-        )
+    def start_worker(self, name: str = "worker", concurrency: int = 1, **env: str) -> subprocess.Popen:
+        """A Celery worker; `env` gives it settings of its own (a separate "host")."""
+        argv = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
+                "--prefetch-multiplier=1", "-O", "fair", "-n", f"{name}@%h"]
+        if not env:
+            return self.spawn(name, argv)
+        saved = self.env
+        self.env = {**saved, **env}
+        try:
+            return self.spawn(name, argv)
+        finally:
+            self.env = saved
+
+    def start_beat(self) -> subprocess.Popen:
+        return self.spawn("beat", [str(BIN / "celery"), "-A", "config", "beat", "--loglevel=INFO",
+                                   "--schedule", str(self.workdir / "celerybeat-schedule")])
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a process and everything in its group, as a crashed host would."""
+        proc = self.procs.get(name)
+        if proc and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def stored_results(self) -> dict[int, int]:
+        """How many times each submission's result was stored, from every worker's log."""
+        counts: dict[int, int] = {}
+        for log in self.logs.glob("*.log"):
+            for match in re.finditer(r"stored result of submission (\d+) attempt", log.read_text(errors="replace")):
+                counts[int(match.group(1))] = counts.get(int(match.group(1)), 0) + 1
+        return counts
+
+    def statuses(self) -> dict[int, str]:
+        out = self.manage("shell", "-c", "from coursework.models import Submission as S; import json; "
+                                         "print(json.dumps(dict(S.objects.values_list('pk', 'status'))))")
+        return {int(k): v for k, v in json.loads(out.strip().splitlines()[-1]).items()}
+
+    def submit(self, count: int, notebook_bytes: bytes, username: str = "student") -> list[int]:
+        path = self.workdir / f"batch-{secrets.token_hex(3)}.ipynb"
+        path.write_bytes(notebook_bytes)
+        code = (f"import json; from django.contrib.auth.models import User; from coursework.models import Assignment; "
+                f"from coursework.services.notebooks import submit_notebook; from django.db import transaction; "
+                f"u = User.objects.get(username={username!r}); a = Assignment.objects.get(slug='mnist'); "
+                f"a.daily_submission_limit = 100000; a.save(); d = open({str(path)!r}, 'rb').read(); "
+                f"print(json.dumps([submit_notebook(u, a, 'nb{{}}.ipynb'.format(i), d).pk for i in range({count})]))")
+        return json.loads(self.manage("shell", "-c", code).strip().splitlines()[-1])
 
     def start(self) -> "Stack":
         self.manage("migrate", "--noinput")

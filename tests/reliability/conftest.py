@@ -1,0 +1,35 @@
+"""`make reliability`: scenarios against the real stack, and a summary table at the end."""
+import pytest
+
+from tests.support.redis import redis_server
+
+RESULTS: list[dict] = []
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """An embedded Redis this scenario owns, so it may stop and restart it."""
+    with redis_server(tmp_path / "redis", db=0, force_embedded=True) as url:
+        yield url
+
+
+def record(scenario: str, runs: int, submissions: int, lost: int, duplicated: int, stuck: int, note: str = "") -> None:
+    RESULTS.append({"scenario": scenario, "runs": runs, "submissions": submissions, "lost": lost,
+                    "duplicated": duplicated, "stuck": stuck, "note": note})
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not RESULTS:
+        return
+    write = terminalreporter.write_line
+    write("")
+    write(f"{'scenario':<28}{'runs':>6}{'submissions':>13}{'lost':>6}{'duplicated':>12}{'stuck':>7}  note")
+    for r in RESULTS:
+        write(f"{r['scenario']:<28}{r['runs']:>6}{r['submissions']:>13}{r['lost']:>6}{r['duplicated']:>12}{r['stuck']:>7}  {r['note']}")
+    escapes = terminalreporter.stats.get("passed", [])
+    contained = sum(1 for rep in escapes if "test_hostile_notebooks" in rep.nodeid)
+    tried = contained + sum(1 for rep in terminalreporter.stats.get("failed", []) if "test_hostile_notebooks" in rep.nodeid)
+    web = [rep for rep in escapes if "test_web_security" in rep.nodeid]
+    write(f"sandbox escape and abuse attempts: {tried} tried, {contained} contained; web security checks passed: {len(web)}")
+    write(f"lost={sum(r['lost'] for r in RESULTS)} duplicated={sum(r['duplicated'] for r in RESULTS)} "
+          f"stuck={sum(r['stuck'] for r in RESULTS)} escapes_contained={contained}/{tried}")

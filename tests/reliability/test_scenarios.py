@@ -1,0 +1,186 @@
+"""Faults against the real stack (gunicorn, Celery workers and beat, Redis, the sandbox), with
+nothing lost, duplicated or stuck. Run with `make reliability`; each prints what it did."""
+import hashlib
+import os
+import random
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.conftest import record
+from tests.support.notebooks import notebook
+from tests.support.redis import EmbeddedRedis
+from tests.support.stack import Browser, Stack
+
+pytestmark = pytest.mark.reliability
+
+TRIVIAL = notebook("import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)")
+FAST_RECOVERY = {"GRADER_STALE_RUNNING_S": "15", "GRADER_SWEEP_EVERY_S": "2", "GRADER_STUCK_AFTER_S": "5"}
+KILLS = int(os.environ.get("RELIABILITY_KILLS", "50"))
+OUTAGE_S = int(os.environ.get("RELIABILITY_OUTAGE_S", "30"))
+
+
+@pytest.fixture
+def redis_server_owned(tmp_path):
+    server = EmbeddedRedis(tmp_path / "redis" / "redis.sock")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stack(tmp_path, redis_server_owned):
+    running = Stack(tmp_path, redis_server_owned.url, **FAST_RECOVERY)
+    running.manage("migrate", "--noinput")
+    running.manage("seed_demo")
+    yield running
+    running.stop()
+
+
+def wait_for_all(stack, ids, timeout=600) -> dict[int, str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = stack.statuses()
+        pending = [i for i in ids if statuses.get(i) in ("queued", "running")]
+        if not pending or time.monotonic() > deadline:
+            return statuses
+        time.sleep(2)
+
+
+def tally(stack, ids, statuses):
+    stored = stack.stored_results()
+    lost = [i for i in ids if i not in statuses or statuses[i] in ("failed", "error")]
+    stuck = [i for i in ids if statuses.get(i) in ("queued", "running")]
+    duplicated = sum(n - 1 for i, n in stored.items() if i in ids and n > 1)
+    missing_result = [i for i in ids if statuses.get(i) == "graded" and stored.get(i, 0) == 0]
+    return lost + missing_result, duplicated, stuck
+
+
+def test_kill_minus_9_of_a_worker_in_the_middle_of_grading(stack):
+    stack.start_worker(concurrency=2)
+    stack.start_beat()
+    ids = stack.submit(30, TRIVIAL)
+    rng = random.Random(1)
+    mid_job_kills = 0
+    for kill in range(KILLS):
+        time.sleep(rng.uniform(2.0, 4.0))  # the worker starts, claims and runs for a while
+        log = stack.log("worker")
+        running = log.count("received") > log.count("succeeded")
+        stack.kill("worker")
+        mid_job_kills += running
+        stack.start_worker(concurrency=2)
+        if kill % 10 == 9:
+            ids += stack.submit(5, TRIVIAL)  # keep work queued for the next kills
+    statuses = wait_for_all(stack, ids)
+    lost, duplicated, stuck = tally(stack, ids, statuses)
+    print(f"\nkill -9: {KILLS} kills ({mid_job_kills} while a task was running), {len(ids)} submissions: "
+          f"lost {len(lost)}, duplicated {duplicated}, stuck {len(stuck)}")
+    record("worker kill -9", KILLS, len(ids), len(lost), duplicated, len(stuck), f"{mid_job_kills} kills mid-task")
+    assert (lost, duplicated, stuck) == ([], 0, [])
+
+
+def test_redis_down_for_30_seconds_while_students_upload(stack, redis_server_owned):
+    stack.start_web()
+    stack.start_worker(concurrency=2)
+    stack.start_beat()
+    browser = Browser(stack)
+    browser.login("student", "student-demo-pass")
+    ids, refused, slowest = [], 0, 0.0
+
+    def upload():
+        nonlocal refused, slowest
+        started = time.monotonic()
+        response = browser.upload("mnist", "during.ipynb", TRIVIAL)
+        slowest = max(slowest, time.monotonic() - started)
+        match = re.search(r"/submissions/(\d+)/$", response.url)
+        if match:
+            ids.append(int(match.group(1)))
+        else:
+            refused += 1
+            assert "error" in response.text, "a refused upload must say why"
+
+    for _ in range(3):
+        upload()
+    redis_server_owned.stop()
+    outage_started = time.monotonic()
+    while time.monotonic() - outage_started < OUTAGE_S:
+        upload()
+        time.sleep(1)
+    during = len(ids) - 3
+    redis_server_owned.start()
+    statuses = wait_for_all(stack, ids)
+    lost, duplicated, stuck = tally(stack, ids, statuses)
+    print(f"\nredis outage {OUTAGE_S} s: {during} uploads accepted during it, {refused} refused, slowest upload "
+          f"{slowest:.1f} s; afterwards lost {len(lost)}, duplicated {duplicated}, stuck {len(stuck)}")
+    record("redis down 30 s", 1, len(ids), len(lost), duplicated, len(stuck),
+           f"{during} accepted during the outage, slowest upload {slowest:.1f} s")
+    assert during > 0 and (lost, duplicated, stuck) == ([], 0, [])
+
+
+def test_a_worker_host_that_vanishes_for_good(stack, tmp_path):
+    from django.conf import settings
+
+    for host in ("host-a", "host-b"):
+        stack.start_worker(host, concurrency=1,
+                           GRADER_WORK_ROOT=str(Path(settings.GRADER_WORK_ROOT) / f"{host}-{os.getpid()}"))
+    stack.start_beat()
+    ids = stack.submit(16, TRIVIAL)
+    deadline = time.monotonic() + 120
+    while "stored result" not in stack.log("host-a") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(1.5)  # let host A be in the middle of its next job
+    stack.kill("host-a")
+    statuses = wait_for_all(stack, ids)
+    lost, duplicated, stuck = tally(stack, ids, statuses)
+    by_host = {h: stack.log(h).count("stored result") for h in ("host-a", "host-b")}
+    print(f"\nvanished host: results stored by host A {by_host['host-a']} (then killed for good), by host B "
+          f"{by_host['host-b']}; lost {len(lost)}, duplicated {duplicated}, stuck {len(stuck)}")
+    record("worker host vanishes", 1, len(ids), len(lost), duplicated, len(stuck),
+           f"host A {by_host['host-a']} / host B {by_host['host-b']} results")
+    assert by_host["host-a"] > 0 and by_host["host-b"] > 0
+    assert (lost, duplicated, stuck) == ([], 0, [])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_a_full_media_disk_refuses_uploads_cleanly_and_damages_nothing(tmp_path, redis_server_owned):
+    media = tmp_path / "media"
+    media.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(media)], check=True)
+    stack = Stack(tmp_path, redis_server_owned.url, MEDIA_ROOT=str(media), **FAST_RECOVERY)
+    try:
+        stack.manage("migrate", "--noinput")
+        stack.manage("seed_demo")
+        stack.manage("shell", "-c", "from coursework.models import Assignment; Assignment.objects.filter(slug='mnist').update(daily_submission_limit=1000)")
+        stack.start_web()
+        stack.start_worker(concurrency=2)
+        browser = Browser(stack)
+        browser.login("student", "student-demo-pass")
+        stored, refused = {}, 0
+        for k in range(20):
+            data = notebook("# padding " + "x" * 150_000 + f" {k}", "import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)")
+            response = browser.upload("mnist", f"big{k}.ipynb", data)
+            match = re.search(r"/submissions/(\d+)/$", response.url)
+            if match:
+                stored[int(match.group(1))] = hashlib.sha256(data).hexdigest()
+            else:
+                refused += 1
+                assert "could not store your notebook just now" in response.text, response.text[-3000:]
+        paths = stack.manage("shell", "-c", "from coursework.models import Submission as S; "
+                             "print('\\n'.join(f'{s.pk} {s.notebook.path}' for s in S.objects.all()))").split("\n")
+        intact = 0
+        for line in filter(None, (l.strip() for l in paths)):
+            pk, path = line.split(" ", 1)
+            if int(pk) in stored and hashlib.sha256(Path(path).read_bytes()).hexdigest() == stored[int(pk)]:
+                intact += 1
+        leftovers = sum(1 for p in media.rglob("*.ipynb")) - len(stored)
+        print(f"\nfull media disk (2 MB tmpfs): {len(stored)} uploads stored, {refused} refused with a message, "
+              f"{intact} stored files intact, {leftovers} partial files left")
+        record("media disk full", 1, len(stored) + refused, len(stored) - intact, 0, 0,
+               f"{refused} refused cleanly, {leftovers} partial files")
+        assert refused > 0 and intact == len(stored) and leftovers == 0
+    finally:
+        stack.stop()
+        subprocess.run(["umount", "-l", str(media)], check=False)
