@@ -63,7 +63,7 @@ reliability: install
 	@scripts/install-system-packages.sh --with-browser
 	$(BIN)/python manage.py fetch_mnist
 	$(BIN)/python manage.py train_reference
-	$(BIN)/python -m pytest -m "reliability or not reliability" -p no:randomly tests/reliability \
+	$(BIN)/python -m pytest -m "reliability or not reliability" tests/reliability \
 		tests/grader/test_hostile_notebooks.py tests/coursework/test_web_security.py $(PYTEST_ARGS)
 
 # Benchmarks need torch (CPU build), which only the benchmark environment installs.

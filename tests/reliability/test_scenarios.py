@@ -135,7 +135,7 @@ def test_a_worker_host_that_vanishes_for_good(stack, tmp_path):
     stack.kill("host-a")
     statuses = wait_for_all(stack, ids)
     lost, duplicated, stuck = tally(stack, ids, statuses)
-    by_host = {h: stack.log(h).count("stored result") for h in ("host-a", "host-b")}
+    by_host = {h: (stack.logs / f"{h}.log").read_text(errors="replace").count("stored result") for h in ("host-a", "host-b")}
     print(f"\nvanished host: results stored by host A {by_host['host-a']} (then killed for good), by host B "
           f"{by_host['host-b']}; lost {len(lost)}, duplicated {duplicated}, stuck {len(stuck)}")
     record("worker host vanishes", 1, len(ids), len(lost), duplicated, len(stuck),
