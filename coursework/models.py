@@ -194,7 +194,21 @@ class Question(models.Model):
         return self.text[:60]
 
 
-class SynthesisResponse(models.Model):
+class Reviewed(models.Model):
+    """What a TA's review leaves on a piece of work: who, when, the rubric points, the comments."""
+
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="%(class)s_reviews")
+    score = models.FloatField(null=True, blank=True)
+    rubric_scores = models.JSONField(default=dict, blank=True)  # criterion id -> points
+    ta_feedback = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class SynthesisResponse(Reviewed):
     """One student's answers to one question set: draft -> submitted -> reviewed."""
 
     DRAFT, SUBMITTED, REVIEWED, RESUBMIT = "draft", "submitted", "reviewed", "resubmit"
@@ -206,12 +220,6 @@ class SynthesisResponse(models.Model):
     saved_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
     late = models.BooleanField(default=False)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="synthesis_reviews")
-    score = models.FloatField(null=True, blank=True)
-    rubric_scores = models.JSONField(default=dict, blank=True)  # criterion id -> points
-    ta_feedback = models.TextField(blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["student", "question_set"], name="one_response_per_set")]
@@ -242,7 +250,7 @@ class EssayPrompt(models.Model):
         return self.text
 
 
-class EssaySubmission(models.Model):
+class EssaySubmission(Reviewed):
     """One version of a student's three essays; every version is kept."""
 
     SUBMITTED, REVIEWED, RESUBMIT = "submitted", "reviewed", "resubmit"
@@ -253,12 +261,6 @@ class EssaySubmission(models.Model):
     submitted_at = models.DateTimeField(default=timezone.now)
     late = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=STATUSES, default=SUBMITTED)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="essay_reviews")
-    score = models.FloatField(null=True, blank=True)
-    rubric_scores = models.JSONField(default=dict, blank=True)  # criterion id -> points
-    ta_feedback = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-version"]

@@ -11,12 +11,13 @@ buffer holds scratch values: the next backward pass overwrites it anyway.
 """
 from __future__ import annotations
 
+import abc
 import math
 
 import numpy as np
 
 
-class _Optimizer:
+class _Optimizer(abc.ABC):
     # 64k float32 values = 256 KB per array; the four arrays Adam touches fit in L2.
     BLOCK = 65_536
 
@@ -34,8 +35,9 @@ class _Optimizer:
     def _prepare(self) -> None:
         """Per-step scalars, computed once before the blocks are updated."""
 
+    @abc.abstractmethod
     def _update(self, part: slice) -> None:
-        raise NotImplementedError
+        """Update params[part] from grads[part]."""
 
 
 class SGD(_Optimizer):

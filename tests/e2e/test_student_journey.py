@@ -6,16 +6,8 @@ import pytest
 from tests.coursework.test_essays import ESSAY
 from tests.support.browser import SCREENSHOTS, browser_page, screenshot
 from tests.support.notebooks import nearest_mean_notebook
-from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
-
-
-@pytest.fixture
-def stack(tmp_path, redis_url):
-    running = Stack(tmp_path, redis_url).start()
-    yield running
-    running.stop()
 
 
 def test_a_new_student_signs_up_reads_answers_writes_and_gets_a_notebook_graded(stack, tmp_path):

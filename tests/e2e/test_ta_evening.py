@@ -10,7 +10,7 @@ from reference_nn.idx import load_labels
 from tests.coursework.test_essays import ESSAY
 from tests.support.browser import browser_page, screenshot
 from tests.support.notebooks import notebook
-from tests.support.stack import Browser, Stack
+from tests.support.stack import Browser
 
 pytestmark = pytest.mark.stack
 
@@ -37,13 +37,6 @@ failed = submit_notebook(student, mnist, "broken.ipynb", open(sys.argv[2], "rb")
 flagged = submit_notebook(student, mnist, "lookup.ipynb", open(sys.argv[3], "rb").read())
 print(json.dumps({"failed": failed.pk, "flagged": flagged.pk}))
 """
-
-
-@pytest.fixture
-def stack(tmp_path, redis_url):
-    running = Stack(tmp_path, redis_url).start()
-    yield running
-    running.stop()
 
 
 def wait_until_finished(stack, *ids, timeout=180):

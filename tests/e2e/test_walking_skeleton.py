@@ -9,16 +9,9 @@ from django.conf import settings
 
 from reference_nn.idx import load_images, load_labels
 from tests.support.notebooks import nearest_mean_notebook
-from tests.support.stack import Browser, Stack
+from tests.support.stack import Browser
 
 pytestmark = pytest.mark.stack
-
-
-@pytest.fixture
-def stack(tmp_path, redis_url):
-    running = Stack(tmp_path, redis_url).start()
-    yield running
-    running.stop()
 
 
 def nearest_mean_accuracy() -> float:

@@ -1,0 +1,11 @@
+import pytest
+
+from tests.support.stack import Stack
+
+
+@pytest.fixture
+def stack(tmp_path, redis_url):
+    """The real service: migrated fresh database, gunicorn and one Celery worker."""
+    running = Stack(tmp_path, redis_url).start()
+    yield running
+    running.stop()
