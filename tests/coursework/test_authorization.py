@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from coursework import urls as coursework_urls
-from coursework.models import Essay, EssayPrompt, EssaySubmission, Profile, Submission, SynthesisResponse
+from coursework.models import Essay, EssayPrompt, EssaySubmission, Profile, QuestionSet, Submission, SynthesisResponse
 from coursework.services.content import load_content
 from tests.factories import make_assignment, make_student, make_submission, make_ta
 
@@ -29,7 +29,7 @@ def world(settings, tmp_path):
     submission = make_submission(owner, status=Submission.GRADED, accuracy=0.9)
     submission.executed_html.save("n.html", ContentFile(b"<p>hi</p>"))
     submission.confusion_png.save("c.png", ContentFile(b"png"))
-    qs_response = SynthesisResponse.objects.create(student=owner, question_set_id=1, status="submitted")
+    qs_response = SynthesisResponse.objects.create(student=owner, question_set=QuestionSet.objects.first(), status="submitted")
     essays = EssaySubmission.objects.create(student=owner, version=1)
     copied = EssaySubmission.objects.create(student=other, version=1)
     text = "Signals flow from dendrites through the soma to the axon and on to other neurons in turn. " * 3

@@ -184,3 +184,28 @@ def test_a_full_media_disk_refuses_uploads_cleanly_and_damages_nothing(tmp_path,
     finally:
         stack.stop()
         subprocess.run(["umount", "-l", str(media)], check=False)
+
+
+def _postgres_cluster() -> list[str] | None:
+    """The pg_ctlcluster arguments for the local PostgreSQL, if this machine has one we may restart."""
+    versions = sorted(Path("/etc/postgresql").glob("*/main")) if Path("/etc/postgresql").exists() else []
+    if os.geteuid() != 0 or not versions or not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return None
+    return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1].parent.name, "main"]
+
+
+@pytest.mark.skipif(_postgres_cluster() is None, reason="needs root, a local PostgreSQL cluster and DATABASE_URL on it")
+def test_postgresql_restarts_in_the_middle_of_grading(stack):
+    stack.start_worker(concurrency=2)
+    stack.start_beat()
+    ids = stack.submit(20, TRIVIAL)
+    time.sleep(4)  # grading is under way
+    started = time.monotonic()
+    subprocess.run(_postgres_cluster() + ["restart"], check=True, capture_output=True)
+    restart_s = time.monotonic() - started
+    statuses = wait_for_all(stack, ids)
+    lost, duplicated, stuck = tally(stack, ids, statuses)
+    print(f"\npostgresql restart ({restart_s:.1f} s) during grading: {len(ids)} submissions, lost {len(lost)}, "
+          f"duplicated {duplicated}, stuck {len(stuck)}")
+    record("postgresql restart", 1, len(ids), len(lost), duplicated, len(stuck), f"restart took {restart_s:.1f} s")
+    assert (lost, duplicated, stuck) == ([], 0, [])
