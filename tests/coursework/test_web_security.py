@@ -15,6 +15,7 @@ from coursework.models import (Answer, Essay, EssayPrompt, EssaySubmission, Prof
                                SynthesisResponse)
 from coursework.services.content import load_content
 from tests.factories import make_assignment, make_student, make_submission, make_ta
+from tests.support.summary import count
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +59,7 @@ def test_no_stored_script_is_ever_served_unescaped(world):
             for payload in PAYLOADS:
                 assert payload not in html, f"{url} serves {payload!r} unescaped"
             assert not re.search(r"<(script|img|svg)[^>]*(alert|onerror|onload)", html, re.I), url
+            count("stored XSS cases", len(PAYLOADS))
 
 
 def test_reflected_input_is_escaped_too(world):
@@ -68,6 +70,7 @@ def test_reflected_input_is_escaped_too(world):
     anonymous = Client()
     html = anonymous.get("/accounts/login/", {"next": PAYLOADS[1]}).content.decode()
     assert PAYLOADS[1] not in html
+    count("reflected XSS cases", 3)
 
 
 def test_every_form_refuses_a_post_without_its_csrf_token(world, monkeypatch):
@@ -88,6 +91,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(world, monkeypatch):
             client.force_login(world[who])
         data = {"notebook": SimpleUploadedFile("a.ipynb", b"{}")} if url == "/assignments/mnist/" else {"x": "1"}
         assert client.post(url, data).status_code == 403, url
+        count("CSRF cases", 1)
 
 
 def test_log_in_is_refused_after_repeated_failures_for_one_account(world, settings):

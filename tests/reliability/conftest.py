@@ -29,7 +29,9 @@ def pytest_terminal_summary(terminalreporter):
     escapes = terminalreporter.stats.get("passed", [])
     contained = sum(1 for rep in escapes if "test_hostile_notebooks" in rep.nodeid)
     tried = contained + sum(1 for rep in terminalreporter.stats.get("failed", []) if "test_hostile_notebooks" in rep.nodeid)
-    web = [rep for rep in escapes if "test_web_security" in rep.nodeid]
-    write(f"sandbox escape and abuse attempts: {tried} tried, {contained} contained; web security checks passed: {len(web)}")
+    from tests.support.summary import SECURITY
+
+    write(f"sandbox escape and abuse attempts: {tried} tried, {contained} contained")
+    write("web security: " + ", ".join(f"{n} {kind} refused or escaped" for kind, n in SECURITY.items()))
     write(f"lost={sum(r['lost'] for r in RESULTS)} duplicated={sum(r['duplicated'] for r in RESULTS)} "
           f"stuck={sum(r['stuck'] for r in RESULTS)} escapes_contained={contained}/{tried}")
