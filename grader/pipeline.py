@@ -57,7 +57,8 @@ def grade_notebook_bytes(
         "run_seconds": run.wall_seconds,
         "peak_memory_mb": run.result.get("peak_memory_mb"),
         "notebook": run.notebook,
-        "log_tail": run.log_tail,
+        # Why the harness's answer was unusable, if it was: for the TA reading the log.
+        "log_tail": run.log_tail + (f"\n[grader] {run.payload_error}\n" if run.payload_error else ""),
     }
     limits_shown = {"limits": limits.as_dict(), "truncated_cells": run.result.get("truncated_cells", [])}
     try:

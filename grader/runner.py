@@ -12,7 +12,7 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -36,7 +36,6 @@ class RunOutcome:
     log_tail: str
     payload_error: str | None = None
     exit_code: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 class _Drain(threading.Thread):

@@ -176,6 +176,7 @@ def test_killing_the_harness_is_a_failure_of_the_notebook(grade):
     result = grade(notebook("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"), **FAST)
     assert result.status == "failed"
     assert "could not collect your notebook's results" in result.message
+    assert "[grader] the harness sent nothing" in result.log_tail  # what the TA sees
 
 
 def test_a_notebook_that_knows_the_exact_test_images_is_flagged_by_the_probe(grade):
