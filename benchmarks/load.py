@@ -73,7 +73,6 @@ def main() -> None:
                 http.get(base + "/assignments/mnist/", timeout=30)
                 token = http.cookies.get("csrftoken")
                 start_gate.wait()
-                t0 = time.perf_counter()
                 try:
                     response = http.post(base + "/assignments/mnist/", data={"csrfmiddlewaretoken": token},
                                          files={"notebook": ("load.ipynb", data)}, headers={"Referer": base}, timeout=60)

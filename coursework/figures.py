@@ -56,7 +56,7 @@ def flatten_svg(image=FLATTEN_EXAMPLE) -> str:
             parts.append(f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{"#7a5cc4" if value else "#ffffff"}" stroke="#999"/>')
             parts.append(f'<text x="{x + cell / 2}" y="{y + cell / 2 + 5}" text-anchor="middle" font-size="14" '
                          f'fill="{"#fff" if value else "#333"}">{value}</text>')
-    parts.append(f'<text x="20" y="20" font-size="13" fill="#333">4 × 4 image (pixel values)</text>')
+    parts.append('<text x="20" y="20" font-size="13" fill="#333">4 × 4 image (pixel values)</text>')
     vx, vy = 20 + n * cell + 50, 30
     parts.append(f'<text x="{vx}" y="20" font-size="13" fill="#333">the same image as one vector (row 1, then row 2, …)</text>')
     for k, value in enumerate(vector):

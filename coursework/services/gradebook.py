@@ -64,7 +64,6 @@ def _num(value, digits=2):
 def task_rows(slug: str) -> tuple[list[str], list[list]]:
     """One task's columns only (plus who the student is)."""
     header, everything = rows()
-    who = header[:4]
     kind = Assignment.objects.filter(slug=slug).values_list("kind", flat=True).first()
     prefix = {Assignment.NOTEBOOK: "notebook_", Assignment.ESSAYS: "essays_", Assignment.SYNTHESIS: "synthesis_"}.get(kind)
     if prefix is None:

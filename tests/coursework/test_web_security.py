@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import reverse
 
 from coursework.models import (Answer, Essay, EssayPrompt, EssaySubmission, Profile, QuestionSet, Submission,
                                SynthesisResponse)

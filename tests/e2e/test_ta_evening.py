@@ -10,7 +10,6 @@ from reference_nn.idx import load_labels
 from tests.coursework.test_essays import ESSAY
 from tests.support.browser import browser_page, screenshot
 from tests.support.notebooks import notebook
-from tests.support.stack import Browser
 
 pytestmark = pytest.mark.stack
 

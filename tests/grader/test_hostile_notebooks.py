@@ -1,6 +1,5 @@
 """Notebooks that crash, hang, hoard, fork, flood, probe or tamper: each ends with a clear
 message, nothing escapes the sandbox, and the next notebook still grades."""
-import numpy as np
 import pytest
 from django.conf import settings
 
