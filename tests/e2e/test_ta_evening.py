@@ -8,7 +8,7 @@ from django.conf import settings
 
 from reference_nn.idx import load_labels
 from tests.coursework.test_essays import ESSAY
-from tests.support.browser import browser_page, screenshot
+from tests.support.browser import browser_page, log_in, screenshot
 from tests.support.notebooks import notebook
 
 pytestmark = pytest.mark.stack
@@ -67,10 +67,7 @@ def test_a_ta_clears_the_queues_and_the_student_sees_the_feedback(stack, tmp_pat
 
     with browser_page() as page:
         base = stack.base_url
-        page.goto(base + "/accounts/login/")
-        page.fill("#id_username", "ta")
-        page.fill("#id_password", "ta-demo-pass")
-        page.click("button.primary")
+        log_in(page, base, "ta", "ta-demo-pass")
         page.click("header >> text=TA dashboard")
         assert page.inner_text("#count-synthesis") == "1" and page.inner_text("#count-essays") == "1"
         assert page.inner_text("#count-notebooks") == "2"
@@ -120,10 +117,7 @@ def test_a_ta_clears_the_queues_and_the_student_sees_the_feedback(stack, tmp_pat
 
     wait_until_finished(stack, ids["failed"])
     with browser_page() as page:
-        page.goto(stack.base_url + "/accounts/login/")
-        page.fill("#id_username", "student")
-        page.fill("#id_password", "student-demo-pass")
-        page.click("button.primary")
+        log_in(page, stack.base_url, "student", "student-demo-pass")
         page.goto(stack.base_url + "/essays/")
         assert "Thoughtful essays; cite one source next time." in page.inner_text("main")
         screenshot(page, "14-student-sees-essay-review")

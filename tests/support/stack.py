@@ -91,9 +91,11 @@ class Stack:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
         return out.stdout
 
-    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def spawn(self, name: str, argv: list[str], **env: str) -> subprocess.Popen:
+        """Start a process of the stack; `env` adds settings of its own (a separate "host")."""
         log = open(self.logs / f"{name}.log", "ab")
-        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
         self.procs[name] = proc
         return proc
 
@@ -114,14 +116,7 @@ class Stack:
         """A Celery worker; `env` gives it settings of its own (a separate "host")."""
         argv = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
                 "--prefetch-multiplier=1", "-O", "fair", "-n", f"{name}@%h"]
-        if not env:
-            return self.spawn(name, argv)
-        saved = self.env
-        self.env = {**saved, **env}
-        try:
-            return self.spawn(name, argv)
-        finally:
-            self.env = saved
+        return self.spawn(name, argv, **env)
 
     def start_beat(self) -> subprocess.Popen:
         return self.spawn("beat", [str(BIN / "celery"), "-A", "config", "beat", "--loglevel=INFO",
