@@ -29,3 +29,13 @@ def reference_summary() -> dict:
         f"{meta['hyperparameters']['optimizer']}, {meta['epochs']} epochs, seed {meta['seed']}"
     )
     return summary
+
+
+def reference_summary_if_trained() -> dict | None:
+    """The same figures for pages, without ever training inside a web request: None
+    until `manage.py train_reference` (or a worker) has saved the model."""
+    from reference_nn.persist import load_metadata
+
+    if load_metadata(settings.REFERENCE_MODEL_PATH) is None:
+        return None
+    return reference_summary()

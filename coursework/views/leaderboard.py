@@ -25,14 +25,11 @@ def _standings(assignment, page: int) -> dict:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    from grader.reference import reference_summary
+    from grader.reference import reference_summary_if_trained
 
-    try:
-        ref = reference_summary()
-        field = "private_accuracy" if assignment.private_revealed else "public_accuracy"
-        reference, description = ref[field], ref["description"]
-    except (OSError, KeyError, ValueError):
-        reference, description = None, ""
+    ref = reference_summary_if_trained()
+    field = "private_accuracy" if assignment.private_revealed else "public_accuracy"
+    reference, description = (ref[field], ref["description"]) if ref else (None, "")
     size = leaderboard.PAGE_SIZE
     total = leaderboard.ranked_students(assignment)
     rows = leaderboard.standings(assignment, limit=size, offset=(page - 1) * size)
