@@ -138,6 +138,10 @@ def bwrap_argv(input_dir: Path, data_files: dict[str, Path], limits: Limits, inn
         "--symlink", "usr/lib", "/lib",
         "--symlink", "usr/lib64", "/lib64",
         "--symlink", "usr/sbin", "/sbin",
+        # The writable tmpfs mounts come before the binds: a checkout that lives under
+        # /tmp (CI clones there) must not be hidden by the sandbox's own /tmp.
+        "--size", disk, "--tmpfs", WORK_MOUNT,
+        "--size", disk, "--tmpfs", "/tmp",
         "--ro-bind", venv, venv,
         "--ro-bind", str(HARNESS_DIR), HARNESS_MOUNT,
         "--ro-bind", str(input_dir), INPUT_MOUNT,
@@ -147,8 +151,6 @@ def bwrap_argv(input_dir: Path, data_files: dict[str, Path], limits: Limits, inn
     argv += [
         "--proc", "/proc",
         "--dev", "/dev",
-        "--size", disk, "--tmpfs", WORK_MOUNT,
-        "--size", disk, "--tmpfs", "/tmp",
         "--remount-ro", "/",
         "--chdir", WORK_MOUNT,
     ]
