@@ -145,6 +145,9 @@ GRADER_KERNEL_VENV = Path(env_str("GRADER_KERNEL_VENV", str(BASE_DIR / ".venv-ke
 # development machines without bubblewrap; it is never chosen automatically.
 GRADER_SANDBOX = env_str("GRADER_SANDBOX", "bwrap")
 GRADER_SANDBOX_UID_BASE = env_int("GRADER_SANDBOX_UID_BASE", 100000)
+# Where grading processes claim their sandbox uid (one lock file per uid). Shared by every
+# checkout and service on the host, so none of them ever runs two jobs under one uid.
+GRADER_SANDBOX_UID_LOCK_DIR = Path(env_str("GRADER_SANDBOX_UID_LOCK_DIR", "/run/coursework-sandbox-uids"))
 # Defaults for every assignment; an assignment's `limits` field overrides any of them.
 GRADER_DEFAULT_LIMITS = {
     "memory_mb": env_int("GRADER_MEMORY_MB", 2048),

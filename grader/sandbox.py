@@ -21,6 +21,7 @@ gets the descriptor), so nothing in the work directory is ever trusted or follow
 """
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import shutil
@@ -76,9 +77,41 @@ def sandbox_mode() -> str:
     return mode
 
 
+UID_SLOTS = 30000
+_claimed: tuple[int, int, int] | None = None  # (pid, slot, lock fd) of this process's sandbox uid
+
+
+def uid_slot() -> int:
+    """This process's sandbox slot: the first one no other live process on the host holds.
+
+    Each grading process (a Celery worker child, a test, `grade_notebook`) needs a host
+    uid of its own: the process limit counts per uid, and after a run every process of
+    that uid is killed. A slot is claimed with a POSIX lock on a file in a directory
+    shared by every checkout on the host, held until this process exits (the kernel
+    drops the lock then, even after kill -9), so two services or test runs side by side
+    never share a uid. POSIX locks are not inherited by fork: a child claims its own.
+    """
+    global _claimed
+    pid = os.getpid()
+    if _claimed and _claimed[0] == pid:
+        return _claimed[1]
+    lock_dir = Path(settings.GRADER_SANDBOX_UID_LOCK_DIR)
+    lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for slot in range(UID_SLOTS):
+        fd = os.open(lock_dir / f"{settings.GRADER_SANDBOX_UID_BASE + slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _claimed = (pid, slot, fd)
+        return slot
+    raise SandboxUnavailable(f"all {UID_SLOTS} sandbox uids are in use on this host")
+
+
 def host_uid() -> int:
-    """An unprivileged host uid of this worker process's own, distinct from other workers' on the host."""
-    return settings.GRADER_SANDBOX_UID_BASE + os.getpid() % 30000
+    """The unprivileged host uid this process's sandboxes run as (see uid_slot)."""
+    return settings.GRADER_SANDBOX_UID_BASE + uid_slot()
 
 
 def kernel_python() -> Path:
