@@ -32,3 +32,11 @@ def points_from(value, reference):
 @register.filter
 def multiply(value, factor):
     return int(value) * int(factor)
+
+
+@register.filter
+def points(value):
+    """2.5 -> '2.5', 3.0 -> '3', 2.3333 -> '2.33': points as a TA would write them."""
+    if value is None or value == "":
+        return ""
+    return f"{round(float(value), 2):g}"

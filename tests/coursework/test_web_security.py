@@ -56,7 +56,11 @@ def test_no_stored_script_is_ever_served_unescaped(world):
         for url in urls:
             html = client.get(url).content.decode()
             for payload in PAYLOADS:
-                assert payload not in html, f"{url} serves {payload!r} unescaped"
+                if payload.startswith("javascript:"):
+                    # Harmless as text (an essay rendered from Markdown may say it); only a link may not carry it.
+                    assert not re.search(r"(href|src|action)\s*=\s*[\"']?\s*javascript:", html, re.I), url
+                else:
+                    assert payload not in html, f"{url} serves {payload!r} unescaped"
             assert not re.search(r"<(script|img|svg)[^>]*(alert|onerror|onload)", html, re.I), url
             count("stored XSS cases", len(PAYLOADS))
 

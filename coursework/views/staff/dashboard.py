@@ -1,4 +1,4 @@
-"""The TA dashboard: the three queues with their counts and filters."""
+"""The TA dashboard: the queues with their counts and filters."""
 from dataclasses import replace
 
 from django.http import Http404
@@ -15,12 +15,14 @@ def dashboard(request):
     queue = request.GET.get("queue", "synthesis")
     if queue not in reviews.QUEUES:
         raise Http404()
-    query = QueueQuery.parse(request.GET, queue)
+    query = QueueQuery.parse(request.GET, queue, user=request.user)
     # A page of the queue; "next item" navigation from a review walks the rest.
     items = reviews.QUEUE_FUNCTIONS[queue](query.filters)[:25]
+    groups = list(StudyGroup.objects.all())
     return render(request, "staff/dashboard.html", {
         "queue": queue, "items": items, "filters": query, "query": query.as_query(),
         # Each tab counts what waits in it, under the group and lateness chosen here.
-        "counts": reviews.counts(replace(query.filters, status="")), "groups": StudyGroup.objects.all(),
+        "counts": reviews.counts(replace(query.filters, status="")), "groups": groups,
+        "my_groups": [g for g in groups if g.pk in query.mine],
         "assignments": Assignment.objects.all(),
     })
