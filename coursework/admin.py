@@ -144,8 +144,9 @@ class ExtensionAdmin(admin.ModelAdmin):
         # The same rules and audit as the staff pages: one way to grant an extension.
         from .services import deadlines
 
-        deadlines.grant_extension(request.user, obj.assignment, obj.due_at, student=obj.student, group=obj.group,
-                                  reason=obj.reason)
+        granted = deadlines.grant_extension(request.user, obj.assignment, obj.due_at, student=obj.student,
+                                            group=obj.group, reason=obj.reason)
+        obj.pk = granted.pk
 
 
 @admin.register(Appeal)

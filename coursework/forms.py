@@ -39,7 +39,8 @@ class SignupForm(UserCreationForm):
     join_code = forms.CharField(max_length=100, help_text="Your TA gives you this code.")
     group = forms.ModelChoiceField(queryset=StudyGroup.objects.all(), label="Study group",
                                    help_text="The group your TA told you to join; your work goes to its TA.",
-                                   empty_label="— choose your group —")
+                                   empty_label="— choose your group —",
+                                   error_messages={"required": "Choose your study group (your TA tells you which)."})
 
     class Meta(UserCreationForm.Meta):
         model = User
@@ -110,6 +111,9 @@ class CriterionForm(forms.ModelForm):
         fields = ("name", "max_points", "bonus", "description")
         labels = {"max_points": "Points", "bonus": "Bonus (adds to the score, not to the maximum)"}
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        error_messages = {"name": {"required": "Give the criterion a title."},
+                          "max_points": {"required": "Give the points it is worth (1 to 100).",
+                                         "invalid": "Points are a whole number from 1 to 100."}}
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -188,14 +192,18 @@ class ReviewForm(forms.Form):
 
 class AppealForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=2000,
-                             label="What should your TA look at again, and why?")
+                             label="What should your TA look at again, and why?",
+                             error_messages={"required": "Say what you think was missed or misjudged: an appeal needs "
+                                                         "a reason."})
     seen = forms.CharField(widget=forms.HiddenInput)
 
 
 class AppealAnswerForm(forms.Form):
     outcome = forms.ChoiceField(choices=[("unchanged", "The result stands"), ("changed", "I changed the result")],
-                                widget=forms.RadioSelect, label="Outcome")
-    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=4000, label="Answer to the student")
+                                widget=forms.RadioSelect, label="Outcome",
+                                error_messages={"required": "Say whether the result was changed or stands."})
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=4000, label="Answer to the student",
+                             error_messages={"required": "Write an answer: the student sees it with the outcome."})
 
 
 class ExtensionForm(forms.Form):

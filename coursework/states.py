@@ -253,10 +253,10 @@ def _notifications():
 
 
 def claim_email(notification_id: int) -> bool:
-    """pending (and due) -> sending, one more attempt counted."""
+    """pending -> sending, one more attempt counted. (When to try is the sweeper's to decide:
+    it sends only rows whose pause is over; a task that arrives finds any pending row.)"""
     now = timezone.now()
-    return bool(_notifications().filter(pk=notification_id, email_status=EmailStatus.PENDING,
-                                        email_next_try_at__lte=now).update(
+    return bool(_notifications().filter(pk=notification_id, email_status=EmailStatus.PENDING).update(
         email_status=EmailStatus.SENDING, email_claimed_at=now, email_attempts=F("email_attempts") + 1))
 
 

@@ -57,8 +57,9 @@ def can_appeal(item) -> bool:
 def state_of(item) -> dict:
     """The result a student sees, and a token that changes whenever it is regraded or reviewed again."""
     if isinstance(item, Submission):
-        return {"token": f"run-{item.attempts}:flag-{item.flag_resolution or 'none'}", "status": item.status,
-                "accuracy": item.accuracy, "flag": item.flag_resolution}
+        # A regrade moves attempt_floor, a new run moves attempts, a TA's flag decision the flag.
+        token = f"run-{item.attempts}:floor-{item.attempt_floor}:{item.status}:flag-{item.flag_resolution or 'none'}"
+        return {"token": token, "status": item.status, "accuracy": item.accuracy, "flag": item.flag_resolution}
     return {"token": f"review-{item.review_version}", "status": item.status, "score": item.score,
             "max_score": item.max_score}
 
@@ -69,7 +70,8 @@ def _result(state: dict) -> str:
             f", flag {state['flag']}" if state.get("flag") else "")
     if state.get("score") is not None:
         return f"{state['score']:g} of {state['max_score']:g} points"
-    return state.get("status", "")
+    return {"queued": "waiting to be graded again", "running": "being graded again"}.get(state.get("status"),
+                                                                                         state.get("status", ""))
 
 
 def file(student, item, reason: str, seen_token: str) -> Appeal:

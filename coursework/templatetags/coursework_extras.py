@@ -40,3 +40,12 @@ def points(value):
     if value is None or value == "":
         return ""
     return f"{round(float(value), 2):g}"
+
+
+@register.filter
+def person(user, fallback=""):
+    """A user's display name, their username without one, or `fallback` for nobody."""
+    if user is None or user == "":
+        return fallback
+    profile = getattr(user, "profile", None)
+    return (profile.display_name if profile else "") or user.get_username()

@@ -23,7 +23,7 @@ def appeal(request, pk):
     appeal = get_object_or_404(Appeal.objects.select_related("student__profile__group", "answered_by__profile"), pk=pk)
     item = appeal.target
     query = QueueQuery.parse(request.GET, "appeals", user=request.user)
-    form = AppealAnswerForm(request.POST or None)
+    form = AppealAnswerForm(request.POST if request.method == "POST" else None)
     refused = ""
     if request.method == "POST" and form.is_valid():
         try:

@@ -17,7 +17,7 @@ def reveal_private(request, slug):
     deadline = deadlines.last_due(assignment)
     early = deadline is not None and timezone.now() < deadline
     revealing = not assignment.private_revealed
-    form = RevealForm(request.POST or None)
+    form = RevealForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"].strip()
         if revealing and early and not form.cleaned_data["override"]:

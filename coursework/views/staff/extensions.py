@@ -12,7 +12,7 @@ from .permissions import staff_only
 @staff_only
 def extensions(request):
     initial = {"student": request.GET.get("student", "")}
-    form = ExtensionForm(request.POST or None, initial=initial)
+    form = ExtensionForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -44,7 +44,7 @@ def rubric_list(request):
 @staff_only
 def rubric(request, slug, set_slug=None):
     scope = _scope(slug, set_slug)
-    form = CriterionForm(request.POST or None)
+    form = CriterionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if "suggested" in request.POST:
             added = rubrics.seed_scope(scope)

@@ -18,7 +18,7 @@ def appeal(request, kind, pk):
     except ObjectDoesNotExist:
         raise Http404() from None
     _, item_url = notifications.describe(item)
-    form = AppealForm(request.POST or None, initial={"seen": appeals.state_of(item)["token"]})
+    form = AppealForm(request.POST if request.method == "POST" else None, initial={"seen": appeals.state_of(item)["token"]})
     refused = ""
     if request.method == "POST" and form.is_valid():
         try:
