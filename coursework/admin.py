@@ -14,6 +14,15 @@ class AssignmentAdmin(admin.ModelAdmin):
                     "daily_submission_limit")
     actions = ["regrade_all_submissions"]
 
+    def save_model(self, request, obj, form, change):
+        from .services import deadlines
+
+        changed = [f for f in deadlines.TERMS_FIELDS if f in form.changed_data]
+        if change and changed:
+            # The same path as the staff pages: audited, and work already handed in judged again.
+            deadlines.set_terms(request.user, obj, **{f: getattr(obj, f) for f in changed})
+        super().save_model(request, obj, form, change)
+
     @admin.action(description="Regrade every submission of the selected assignments")
     def regrade_all_submissions(self, request, queryset):
         ids = Submission.objects.filter(assignment__in=queryset).values_list("pk", flat=True)

@@ -206,15 +206,40 @@ class AppealAnswerForm(forms.Form):
                              error_messages={"required": "Write an answer: the student sees it with the outcome."})
 
 
+LOCAL_MOMENT = dict(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                    input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+
+
+class TaskTermsForm(forms.ModelForm):
+    """A task's due date and late policy, as staff set them."""
+
+    due_at = forms.DateTimeField(required=False, label="Due date", **LOCAL_MOMENT)
+    lock_at = forms.DateTimeField(required=False, label="Lock date (close policy: no work after it)", **LOCAL_MOMENT)
+
+    class Meta:
+        model = Assignment
+        fields = ("due_at", "late_policy", "late_penalty_per_day", "lock_at")
+        labels = {"late_policy": "Late work", "late_penalty_per_day": "Share of the score lost per day late (0.1 = 10%)"}
+        error_messages = {"late_penalty_per_day": {"min_value": "The penalty cannot be negative.",
+                                                   "max_value": "The penalty is a share of the score: at most 1 (100%%)."}}
+
+    def clean(self):
+        data = super().clean()
+        due, lock = data.get("due_at"), data.get("lock_at")
+        if data.get("late_policy") == Assignment.CLOSE and lock and due and lock < due:
+            self.add_error("lock_at", "The lock date must be at or after the due date, or students could never be late.")
+        if lock and not due:
+            self.add_error("due_at", "Set a due date before a lock date.")
+        return data
+
+
 class ExtensionForm(forms.Form):
     assignment = forms.ModelChoiceField(queryset=Assignment.objects.filter(due_at__isnull=False), label="Task",
                                         empty_label="— choose a task —")
     student = forms.CharField(required=False, max_length=150, label="Student (username)",
                               help_text="Or leave empty and choose a group.")
     group = forms.ModelChoiceField(queryset=StudyGroup.objects.all(), required=False, empty_label="— no group —")
-    due_at = forms.DateTimeField(label="New due date", widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                                                  format="%Y-%m-%dT%H:%M"),
-                                 input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+    due_at = forms.DateTimeField(label="New due date", **LOCAL_MOMENT)
     reason = forms.CharField(required=False, max_length=500, label="Reason (kept with the extension)")
 
     def clean_student(self):

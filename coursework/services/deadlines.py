@@ -211,25 +211,53 @@ def _students_of(student, group) -> list[int]:
     return list(Profile.objects.filter(group=group).values_list("user_id", flat=True))
 
 
-def recompute_lateness(assignment: Assignment, student_ids: list[int]) -> int:
-    """Judge the handed-in work of these students on this task against their current terms."""
-    from django.contrib.auth import get_user_model
-
-    students = get_user_model().objects.in_bulk(student_ids)
+def recompute_lateness(assignment: Assignment, student_ids: list[int] | None = None) -> int:
+    """Judge the handed-in work on this task (of these students, or of everyone) against each
+    student's current terms. A few queries whatever the number of students."""
     if assignment.kind == Assignment.NOTEBOOK:
-        items, when = Submission.objects.filter(assignment=assignment, student_id__in=student_ids), "created_at"
+        items, when = Submission.objects.filter(assignment=assignment), "created_at"
     elif assignment.kind == Assignment.ESSAYS:
-        items, when = EssaySubmission.objects.filter(student_id__in=student_ids), "submitted_at"
+        items, when = EssaySubmission.objects.all(), "submitted_at"
     else:
-        items, when = SynthesisResponse.objects.filter(student_id__in=student_ids, submitted_at__isnull=False), \
-            "submitted_at"
-    terms = {pk: terms_for(user, assignment) for pk, user in students.items()}
+        items, when = SynthesisResponse.objects.filter(submitted_at__isnull=False), "submitted_at"
+    if student_ids is not None:
+        items = items.filter(student_id__in=student_ids)
+    items = list(items.only("pk", "student_id", "late", "days_late", when))
+    groups = dict(Profile.objects.filter(user_id__in={i.student_id for i in items}).values_list("user_id", "group_id"))
+    extensions = list(assignment.extensions.all())
+    own = {e.student_id: e for e in extensions if e.student_id}
+    of_group = {e.group_id: e for e in extensions if e.group_id}
     changed = []
-    for item in items.only("pk", "student_id", "late", "days_late", when):
-        lateness = terms[item.student_id].lateness(getattr(item, when))
+    for item in items:
+        extension = own.get(item.student_id) or of_group.get(groups.get(item.student_id))
+        terms = Terms(assignment, extension.due_at if extension else assignment.due_at, assignment.due_at, extension)
+        lateness = terms.lateness(getattr(item, when))
         if (item.late, item.days_late) != (lateness.late, lateness.days):
             item.late, item.days_late = lateness.late, lateness.days
             changed.append(item)
     if changed:
-        type(changed[0]).objects.bulk_update(changed, ["late", "days_late"])
+        type(changed[0]).objects.bulk_update(changed, ["late", "days_late"], batch_size=500)
     return len(changed)
+
+
+TERMS_FIELDS = ("due_at", "late_policy", "late_penalty_per_day", "lock_at")
+
+
+@transaction.atomic
+def set_terms(actor, assignment: Assignment, **fields) -> int:
+    """Change a task's due date or late policy (audited); everyone's handed-in work is
+    judged again against it. Returns how many pieces of work changed."""
+    # From the database: a form may already have set the new values on this instance.
+    stored = Assignment.objects.filter(pk=assignment.pk).values(*TERMS_FIELDS).get()
+    before = {name: _plain(stored[name]) for name in TERMS_FIELDS}
+    for name, value in fields.items():
+        setattr(assignment, name, value)
+    assignment.save(update_fields=list(fields))
+    after = {name: _plain(getattr(assignment, name)) for name in TERMS_FIELDS}
+    if after != before:
+        audit(actor, "deadline_changed", assignment, before=before, after=after)
+    return recompute_lateness(assignment)
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, datetime) else value

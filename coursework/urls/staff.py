@@ -25,6 +25,7 @@ urlpatterns = [
     path("groups/<int:pk>/", groups.group_members, name="ta_group"),
     path("extensions/", extensions.extensions, name="ta_extensions"),
     path("extensions/<int:pk>/withdraw/", extensions.extension_withdraw, name="ta_extension_withdraw"),
+    path("deadlines/<slug:slug>/", extensions.task_terms, name="ta_task_terms"),
     path("similarity/", similarity.similarity, name="ta_similarity"),
     path("similarity/<str:kind>/<int:a>/<int:b>/", similarity.similarity_pair, name="ta_similarity_pair"),
     path("assignments/<slug:slug>/reveal/", assignments.reveal_private, name="ta_reveal_private"),

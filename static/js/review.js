@@ -122,15 +122,19 @@
     const local = JSON.parse(localStorage.getItem(key) || "null");
     const serverAt = form.dataset.savedAt ? new Date(form.dataset.savedAt) : new Date(0);
     if (local && new Date(local.at) > serverAt) {
+      form.querySelectorAll("input[type=checkbox]").forEach((box) => { box.checked = box.name in local.fields; });
       Object.entries(local.fields).forEach(([name, value]) => {
         const el = form.elements.namedItem(name);
-        if (!el || name === "version") return;
-        if (el.type === "checkbox") el.checked = Boolean(value);
-        else el.value = value;
+        if (!el || name === "version" || el.type === "checkbox") return;
+        el.value = value;
       });
       state.textContent = "Restored what you typed in this browser and had not saved";
       saveDraft();
     }
   } catch (e) { /* ignore a corrupt local copy */ }
   setCurrent(0, false);
+  // Ready to type the first points at once where the pane sits beside the work; on a
+  // narrow screen the pane is below the work, and the TA reads first.
+  const first = form.querySelector("input.points");
+  if (first && !window.matchMedia("(max-width: 50rem)").matches) first.focus({ preventScroll: true });
 })();

@@ -109,6 +109,7 @@ def routes(w):
         "ta_group_move": ((), STAFF, "post"),
         "ta_extensions": ((), STAFF, "get"),
         "ta_extension_withdraw": ((w["extension"].pk,), STAFF, "post"),
+        "ta_task_terms": (("synthesis",), STAFF, "get"),
     }
 
 

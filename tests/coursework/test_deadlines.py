@@ -176,3 +176,49 @@ def _upload():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("a.ipynb", notebook("x = 1"), content_type="application/x-ipynb+json")
+
+
+def test_moving_a_tasks_due_date_judges_work_already_handed_in_again_and_is_audited(client, course, student):
+    task = course[Assignment.NOTEBOOK]
+    submission = notebooks.submit_notebook(student, task, "a.ipynb", notebook("x = 1"))
+    assert submission.late
+    client.force_login(make_ta())
+    later = timezone.localtime(timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post("/ta/deadlines/mnist/", {"mnist-due_at": later, "mnist-late_policy": "penalty",
+                                                    "mnist-late_penalty_per_day": "0.2", "mnist-lock_at": ""})
+    assert response.status_code == 302
+    submission.refresh_from_db()
+    assert not submission.late and submission.days_late == 0
+    event = AuditEvent.objects.get(action="deadline_changed")
+    assert event.changes["after"]["late_policy"] == "penalty" and event.changes["before"]["late_policy"] == "accept"
+
+
+def test_a_lock_date_before_the_due_date_or_a_penalty_above_all_is_refused(client, course):
+    client.force_login(make_ta())
+    task = course[Assignment.ESSAYS]
+    due = timezone.localtime(task.due_at)
+    page = client.post("/ta/deadlines/essays/", {
+        "essays-due_at": due.strftime("%Y-%m-%dT%H:%M"), "essays-late_policy": "close",
+        "essays-late_penalty_per_day": "1.5",
+        "essays-lock_at": (due - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")}).content.decode()
+    assert "The lock date must be at or after the due date" in page and "at most 1 (100%)" in page
+    task.refresh_from_db()
+    assert task.late_policy == Assignment.ACCEPT_LATE
+
+
+def test_a_due_date_changed_in_the_admin_judges_work_again_too(client, course, student):
+    task = course[Assignment.ESSAYS]
+    essay_set = essays.submit_essays(student, drafts())
+    assert essay_set.late
+    ta = make_ta()
+    client.force_login(ta)
+    later = timezone.localtime(timezone.now() + timedelta(days=2))
+    page = client.get(f"/admin/coursework/assignment/{task.pk}/change/")
+    assert page.status_code == 200
+    data = {"slug": task.slug, "title": task.title, "kind": task.kind, "due_at_0": later.strftime("%Y-%m-%d"),
+            "due_at_1": later.strftime("%H:%M:%S"), "full_credit_accuracy": "0.9", "zero_credit_accuracy": "0.1",
+            "limits": "{}", "daily_submission_limit": "10", "late_policy": "accept", "late_penalty_per_day": "0.1",
+            "lock_at_0": "", "lock_at_1": ""}
+    assert client.post(f"/admin/coursework/assignment/{task.pk}/change/", data).status_code == 302
+    essay_set.refresh_from_db()
+    assert not essay_set.late and AuditEvent.objects.filter(action="deadline_changed", actor=ta).exists()

@@ -109,8 +109,8 @@ class Stack:
             try:
                 if requests.get(self.base_url + "/", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # still starting (a first request on a busy machine may take longer than the timeout)
             if time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not answer:\n" + self.log("web"))
             time.sleep(0.2)

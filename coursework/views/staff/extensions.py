@@ -1,10 +1,11 @@
-"""Extensions: a later due date for one student or a whole group, on one task."""
+"""Deadlines: each task's due date and late policy, and extensions (a later due date for
+one student or a whole group, on one task)."""
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from ...forms import ExtensionForm
-from ...models import Extension
+from ...forms import ExtensionForm, TaskTermsForm
+from ...models import Assignment, Extension
 from ...services import deadlines
 from .permissions import staff_only
 
@@ -25,8 +26,22 @@ def extensions(request):
             messages.success(request, f"{extension.assignment.title}: {who} now has until "
                                       f"{deadlines.describe_moment(extension.due_at)}.")
             return redirect("ta_extensions")
-    listed = Extension.objects.select_related("assignment", "student__profile", "group", "granted_by")
-    return render(request, "staff/extensions.html", {"form": form, "extensions": listed})
+    listed = Extension.objects.select_related("assignment", "student__profile", "group", "granted_by__profile")
+    tasks = [(task, TaskTermsForm(instance=task, prefix=task.slug)) for task in Assignment.objects.order_by("pk")]
+    return render(request, "staff/extensions.html", {"form": form, "extensions": listed, "tasks": tasks})
+
+
+@staff_only
+def task_terms(request, slug):
+    """One task's due date and late policy; GET shows the form alone, POST saves it."""
+    task = get_object_or_404(Assignment, slug=slug)
+    form = TaskTermsForm(request.POST if request.method == "POST" else None, instance=task, prefix=task.slug)
+    if request.method == "POST" and form.is_valid():
+        changed = deadlines.set_terms(request.user, task, **{k: form.cleaned_data[k] for k in deadlines.TERMS_FIELDS})
+        messages.success(request, f"{task.title}: saved. {changed} piece{'s' if changed != 1 else ''} of work "
+                                  "changed between late and on time.")
+        return redirect("ta_extensions")
+    return render(request, "staff/task_terms.html", {"task": task, "form": form})
 
 
 @staff_only
