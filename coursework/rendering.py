@@ -27,10 +27,12 @@ FIGURE = re.compile(r"<p>\[\[figure:([a-z]+)\]\]</p>")
 MAX_MARKDOWN_CHARS = 60_000
 
 # CommonMark (fenced code included) plus GFM tables, as Python-Markdown's "tables" and
-# "fenced_code" gave before. Raw HTML is parsed, as it was, and left to nh3: the allowed
-# tags include some only raw HTML can make (sub, sup, abbr). "linkify" and "typographer"
-# stay off (the regex-heavy parts), and the preset's nesting limit (20) stays on.
-_PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
+# "fenced_code" gave before. Inline HTML is parsed, as it was, and left to nh3: the allowed
+# tags include some only raw HTML can make (sub, sup, abbr). CommonMark's HTML *blocks* are
+# off: a line starting "<script>" would swallow the Markdown after it on that line, where
+# Python-Markdown formatted it. "linkify" and "typographer" stay off (the regex-heavy
+# parts), and the preset's nesting limit (20) stays on.
+_PARSER = MarkdownIt("commonmark", {"html": True}).enable("table").disable("html_block")
 
 
 def render_markdown(text: str, figures: bool = False) -> SafeString:
