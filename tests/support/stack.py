@@ -99,8 +99,9 @@ class Stack:
         self.procs[name] = proc
         return proc
 
-    def start_web(self) -> None:
-        self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "2"])
+    def start_web(self, *gunicorn_args: str, workers: int = 2) -> None:
+        self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
+                           "--workers", str(workers), *gunicorn_args])
         deadline = time.monotonic() + 60
         while True:
             try:
