@@ -91,7 +91,7 @@ def docx_with_document_xml(xml: bytes, compression: int | None = None) -> bytes:
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as out:
         for item in source.infolist():
             body = xml if item.filename == "word/document.xml" else source.read(item)
-            out.writestr(item.filename, body, compress_type=compression or zipfile.ZIP_DEFLATED)
+            out.writestr(item.filename, body, compress_type=zipfile.ZIP_DEFLATED if compression is None else compression)
     return buffer.getvalue()
 
 
