@@ -59,14 +59,17 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n{2,}")
 def meaningful_word_count(text: str, prompt: str = "") -> int:
     """Words that carry meaning: not stop words or filler, not a copy of the prompt,
     not the same sentence pasted again, and no single word counted more than a few times."""
+    # Linear (each regex has one way to match), and capped: longer text is refused before
+    # it gets here (the form, the preview and extract_text), so this only guards a new caller.
+    text = (text or "")[:MAX_ESSAY_CHARS]
     prompt_grams = set()
-    prompt_words = _words(prompt or "")
+    prompt_words = _words((prompt or "")[:MAX_ESSAY_CHARS])
     if len(prompt_words) >= 5:
         prompt_grams = {tuple(prompt_words[k:k + 5]) for k in range(len(prompt_words) - 4)}
     seen_sentences: set[tuple[str, ...]] = set()
     counts: dict[str, int] = {}
     total = 0
-    for sentence in SENTENCE_END.split(text or ""):
+    for sentence in SENTENCE_END.split(text):
         words = _words(sentence)
         key = tuple(words)
         if len(key) >= 2 and key in seen_sentences:
