@@ -21,8 +21,8 @@ ACCESS = re.compile(r'^<(\d+)> "(\w+) (\S+)')  # %(p)s is "<pid>"
 
 
 @pytest.fixture(scope="module")
-def web(tmp_path_factory, redis_url):
-    stack = Stack(tmp_path_factory.mktemp("parse-limits"), redis_url)
+def web(tmp_path_factory, redis_target):
+    stack = Stack(tmp_path_factory.mktemp("parse-limits"), redis_target)
     try:
         stack.manage("migrate", "--noinput")
         stack.manage("seed_demo")

@@ -110,8 +110,8 @@ class Stack:
             try:
                 if requests.get(self.base_url + "/", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or a first request slowed by a loaded machine: ask again
             if time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not answer:\n" + self.log("web"))
             time.sleep(0.2)
