@@ -93,7 +93,7 @@ def test_this_machine_is_detected_and_the_mode_is_logged(caplog):
 
 
 def test_a_job_cgroup_gets_the_jobs_limits_and_is_removed(tmp_path, settings):
-    from grader.sandbox import Limits
+    from grader.limits import Limits
 
     parent = _cgroup(tmp_path / "grader")
     job = cgroups.JobCgroup(parent, Limits.from_settings({"memory_mb": 300, "processes": 40}))
