@@ -307,7 +307,9 @@ def test_a_busy_fork_army_stays_on_its_one_core_at_idle_priority(grade):
                 continue  # an exited process has no I/O context left to show
             try:
                 ioprio = subprocess.run(["ionice", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
-                seen[pid] = (os.sched_getaffinity(pid), os.getpriority(os.PRIO_PROCESS, pid), ioprio)
+                observed = (os.sched_getaffinity(pid), os.getpriority(os.PRIO_PROCESS, pid), ioprio)
+                if dict(processes_of(uid)).get(pid) not in (None, "Z"):  # still running after we looked
+                    seen[pid] = observed
             except (ProcessLookupError, PermissionError, OSError):
                 pass  # it ended while we looked
         time.sleep(0.2)
