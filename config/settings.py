@@ -157,6 +157,15 @@ GRADER_SANDBOX_UID_BASE = env_int("GRADER_SANDBOX_UID_BASE", 100000)
 # Where grading processes claim their sandbox uid (one lock file per uid). Shared by every
 # checkout and service on the host, so none of them ever runs two jobs under one uid.
 GRADER_SANDBOX_UID_LOCK_DIR = Path(env_str("GRADER_SANDBOX_UID_LOCK_DIR", "/run/coursework-sandbox-uids"))
+# Each grading process pins its jobs to one CPU core (its uid slot modulo the usable
+# cores) at idle priority; 0 leaves the core to the scheduler (priority stays idle).
+GRADER_PIN_CPU = env_bool("GRADER_PIN_CPU", True)
+# The Python with libseccomp's bindings (Debian's python3-seccomp) that compiles the
+# sandbox's syscall filter once per worker process.
+GRADER_SECCOMP_PYTHON = env_str("GRADER_SECCOMP_PYTHON", "/usr/bin/python3")
+# cgroup v2 limits in addition to the watchdog: "auto" uses a delegated cgroup if one is
+# found (see grader/cgroups.py), "off" never does, or the path of a delegated cgroup.
+GRADER_CGROUP = env_str("GRADER_CGROUP", "auto")
 # Defaults for every assignment, each from grader/limits.py unless GRADER_<NAME> is set
 # (GRADER_MEMORY_MB, GRADER_TOTAL_TIMEOUT_S, ...); an assignment's `limits` field
 # overrides any of them.
