@@ -115,7 +115,7 @@ def test_essays_are_shown_rendered_from_markdown_and_sanitised(client, work, ta)
     essay.save()
     page = client.get(f"/ta/essays/{item.pk}/").content.decode()
     assert "<h2>My claim</h2>" in page and "<strong>fire</strong>" in page
-    assert "<script>alert(1)" not in page and "javascript:alert(2)" not in page
+    assert "<script>alert(1)" not in page and 'href="javascript' not in page
 
 
 def test_save_and_next_goes_to_the_next_waiting_item_and_previous_finds_the_one_just_reviewed(client, work, ta):
