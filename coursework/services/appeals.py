@@ -110,7 +110,7 @@ def answer(ta, appeal: Appeal, text: str, outcome: str) -> Appeal:
     if len(text) > 4000:
         raise AppealRefused("Keep the answer to 4,000 characters.")
     with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().select_related("answered_by").get(pk=appeal.pk)
+        appeal = Appeal.objects.select_for_update(of=("self",)).select_related("answered_by__profile").get(pk=appeal.pk)
         if appeal.status != AppealStatus.OPEN:
             when = timezone.localtime(appeal.answered_at).strftime("%H:%M on %d %b")
             raise AppealRefused(f"{person(appeal.answered_by) if appeal.answered_by else 'Someone'} answered this "

@@ -153,7 +153,7 @@ def review(item, reviewer, marks: dict[int, rubrics.Mark], feedback: str, *, fee
         errors["feedback"] = "Comments for the student may be at most 10,000 characters."
     if errors:
         raise ReviewRefused(errors)
-    item = type(item).objects.select_for_update().select_related("reviewer").get(pk=item.pk)
+    item = type(item).objects.select_for_update(of=("self",)).select_related("reviewer__profile").get(pk=item.pk)
     if seen_version is not None and item.review_version != seen_version:
         raise StaleReview(item)
     before = {"status": item.status, "score": item.score, "max_score": item.max_score,
