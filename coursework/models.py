@@ -465,8 +465,10 @@ class Notification(models.Model):
     it off, e-mailed once. The row is the e-mail's outbox (coursework.states)."""
 
     GRADED, FAILED, REVIEWED, RESUBMIT, FLAG, APPEAL = "graded", "failed", "reviewed", "resubmit", "flag", "appeal"
+    APPEAL_FILED = "appealed"  # for the TA of the student's group
     KINDS = [(GRADED, "Notebook graded"), (FAILED, "Notebook failed"), (REVIEWED, "Review posted"),
-             (RESUBMIT, "Resubmission requested"), (FLAG, "Flag decided"), (APPEAL, "Appeal answered")]
+             (RESUBMIT, "Resubmission requested"), (FLAG, "Flag decided"), (APPEAL, "Appeal answered"),
+             (APPEAL_FILED, "Appeal filed")]
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=10, choices=KINDS)

@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
             name='Notification',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('graded', 'Notebook graded'), ('failed', 'Notebook failed'), ('reviewed', 'Review posted'), ('resubmit', 'Resubmission requested'), ('flag', 'Flag decided'), ('appeal', 'Appeal answered')], max_length=10)),
+                ('kind', models.CharField(choices=[('graded', 'Notebook graded'), ('failed', 'Notebook failed'), ('reviewed', 'Review posted'), ('resubmit', 'Resubmission requested'), ('flag', 'Flag decided'), ('appeal', 'Appeal answered'), ('appealed', 'Appeal filed')], max_length=10)),
                 ('event_key', models.CharField(max_length=150, unique=True)),
                 ('title', models.CharField(max_length=200)),
                 ('body', models.TextField(blank=True)),

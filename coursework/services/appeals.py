@@ -97,6 +97,7 @@ def file(student, item, reason: str, seen_token: str) -> Appeal:
         except IntegrityError:
             raise AppealRefused("You already have an open appeal on this work; your TA will answer it first.") from None
         audit(student, "appeal_filed", item, appeal=appeal.pk, reason=reason, against=state)
+        notifications.appeal_filed(appeal)
     return appeal
 
 

@@ -155,6 +155,16 @@ def flag_decided(submission: Submission) -> Notification | None:
                    "It does not count toward your grade or the leaderboard; you may appeal from its page."), url)
 
 
+def appeal_filed(appeal) -> Notification | None:
+    """Tell the TA of the student's group (if it has one) that an appeal waits in their queue."""
+    group = getattr(getattr(appeal.student, "profile", None), "group", None)
+    if group is None or group.ta is None:
+        return None
+    who = getattr(appeal.student.profile, "display_name", "") or appeal.student.get_username()
+    return notify(group.ta, Notification.APPEAL_FILED, f"appeal:{appeal.pk}:filed",
+                  f"{who} appealed: {appeal.what}", appeal.reason, reverse("ta_appeal", args=[appeal.pk]))
+
+
 def appeal_answered(appeal) -> Notification | None:
     what, url = describe(appeal.target)
     outcome = "the result was changed" if appeal.outcome == appeal.CHANGED else "the result stands"

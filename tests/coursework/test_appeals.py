@@ -47,6 +47,9 @@ def test_a_student_appeals_a_review_and_the_ta_answers_it_from_the_appeals_queue
     appeal = Appeal.objects.get()
     assert appeal.target == essays and appeal.filed_against["score"] == 6 and appeal.what == "Essays, version 1"
     assert "Waiting for your TA" in client.get("/essays/").content.decode()
+    # The TA of Ana's group hears of it.
+    told = Notification.objects.get(recipient=people["ta"])
+    assert told.kind == "appealed" and told.url == f"/ta/appeals/{appeal.pk}/" and "Ana appealed" in told.title
 
     client.force_login(people["ta"])
     queue = client.get("/ta/?queue=appeals")

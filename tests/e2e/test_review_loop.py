@@ -170,6 +170,7 @@ def test_a_ta_closes_the_review_loop_and_the_student_sees_all_of_it(stack, tmp_p
 
     with browser_page() as ta:
         log_in(ta, base, "ta", "ta-demo-pass")
+        expect(ta.locator("#unread-count")).to_have_text("1")  # the TA of the student's group is told
         ta.goto(base + "/ta/?queue=appeals")
         expect(ta.locator("#count-appeals")).to_have_text("1")
         ta.click("text=Answer the first")
