@@ -9,16 +9,10 @@ from django.utils import timezone
 
 from coursework.models import Assignment
 from coursework.services import appeals, deadlines, reviews, rubrics
-from tests.factories import (make_course, make_profile, make_student, make_submission, make_ta, submitted_essays,
+from tests.factories import (make_profile, make_student, make_submission, make_ta, submitted_essays,
                              submitted_synthesis)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def course(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return make_course()
 
 
 def give_work(student, ta, notebooks=1):

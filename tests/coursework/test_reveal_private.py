@@ -7,16 +7,9 @@ from django.utils import timezone
 
 from coursework.models import Assignment, AuditEvent
 from coursework.services import deadlines
-from tests.factories import make_assignment, make_profile, make_student, make_ta
+from tests.factories import make_assignment, make_profile, make_student
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ta(client):
-    user = make_ta()
-    client.force_login(user)
-    return user
 
 
 def test_revealing_asks_for_confirmation_and_says_when_the_deadline_is(client, ta):

@@ -4,15 +4,9 @@ import pytest
 
 from coursework.models import Assignment, AuditEvent, EssaySubmission, ReviewDraft, SynthesisResponse
 from coursework.services import reviews, rubrics
-from tests.factories import full_marks, make_course, make_profile, make_student, make_ta, submitted_essays, submitted_synthesis
+from tests.factories import full_marks, make_profile, make_student, make_ta, submitted_essays, submitted_synthesis
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def course(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return make_course()
 
 
 @pytest.fixture
@@ -22,13 +16,6 @@ def work(course):
         make_profile(s)
     return {"students": students, "synthesis": [submitted_synthesis(s) for s in students],
             "essays": submitted_essays(students[0])}
-
-
-@pytest.fixture
-def ta(client):
-    user = make_ta()
-    client.force_login(user)
-    return user
 
 
 @pytest.mark.parametrize("points, message", [

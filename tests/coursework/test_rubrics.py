@@ -4,22 +4,9 @@ import pytest
 
 from coursework.models import Assignment, AuditEvent, QuestionSet, RubricComment, RubricCriterion, RubricLevel
 from coursework.services import rubrics
-from tests.factories import full_marks, make_course, make_profile, make_student, make_ta, submitted_essays, submitted_synthesis
+from tests.factories import full_marks, make_profile, make_student, submitted_essays, submitted_synthesis
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def course(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return make_course()
-
-
-@pytest.fixture
-def ta(client):
-    user = make_ta()
-    client.force_login(user)
-    return user
 
 
 def test_the_suggested_rubrics_follow_the_units_own_rules(course):
