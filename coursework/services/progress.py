@@ -45,6 +45,8 @@ class Row:
     rubric_changed: bool = False
     appeal: Appeal | None = None
     optional: bool = False
+    handed_in: bool = False
+    finished: bool = False  # reviewed, or graded
 
 
 @dataclass
@@ -53,13 +55,23 @@ class Progress:
     terms: dict[str, deadlines.Terms] = field(default_factory=dict)  # kind -> the student's terms
     project: str = ""  # "notebook", "essays" or "" (not started)
 
-    @property
-    def required(self) -> list[Row]:
-        return [r for r in self.rows if not r.optional]
+    def _required(self) -> list[Row]:
+        """The required synthesis sets, and the one project (the notebook or the essays) as one piece."""
+        sets = [r for r in self.rows if r.kind == Assignment.SYNTHESIS and not r.optional]
+        project = [r for r in self.rows if r.kind == (self.project or Assignment.NOTEBOOK)]
+        return sets + project
 
     @property
-    def done(self) -> int:
-        return sum(1 for r in self.required if r.left.startswith("Nothing"))
+    def required(self) -> int:
+        return len(self._required())
+
+    @property
+    def handed_in(self) -> int:
+        return sum(r.handed_in for r in self._required())
+
+    @property
+    def finished(self) -> int:
+        return sum(r.finished for r in self._required())
 
 
 def _fingerprints(tasks: dict[str, Assignment]) -> dict[tuple[str, int | None], str]:
@@ -105,6 +117,8 @@ def for_student(student) -> Progress:
                   due=synthesis_terms.due if synthesis_terms else None,
                   extended=bool(synthesis_terms and synthesis_terms.extension))
         if r:
+            row.handed_in = r.status != ReviewStatus.DRAFT
+            row.finished = r.status == ReviewStatus.REVIEWED
             row.late, row.days_late, row.item, row.appeal = r.late, r.days_late, r, appeal_of(r)
             row.raw_score, row.max_score = r.score, r.max_score
             row.rubric_changed = rubrics.changed_since(r, prints.get((Assignment.SYNTHESIS, qs.pk)))
@@ -130,6 +144,7 @@ def for_student(student) -> Progress:
               left=LEFT[essays.status] if essays else "Write three essays, or do the notebook project instead",
               due=essay_terms.due if essay_terms else None, extended=bool(essay_terms and essay_terms.extension))
     if essays:
+        row.handed_in, row.finished = True, essays.status == ReviewStatus.REVIEWED
         row.late, row.days_late, row.item, row.appeal = essays.late, essays.days_late, essays, appeal_of(essays)
         row.raw_score, row.max_score = essays.score, essays.max_score
         row.rubric_changed = rubrics.changed_since(essays, prints.get((Assignment.ESSAYS, None)))
@@ -146,6 +161,7 @@ def for_student(student) -> Progress:
                             if latest else "nothing uploaded"),
               left="Upload a notebook, or write the essays instead",
               due=nb_terms.due if nb_terms else None, extended=bool(nb_terms and nb_terms.extension))
+    row.handed_in, row.finished = latest is not None, best is not None
     if best:
         factor = nb_terms.penalty_factor(best.days_late) if nb_terms else 1.0
         row.credit, row.late, row.days_late, row.item = best.score * factor, best.late, best.days_late, best

@@ -39,6 +39,8 @@ def test_my_progress_shows_every_task_its_score_review_due_date_and_what_is_left
     assert 'href="/progress/"' in home and "My progress" in home
     page = client.get("/progress/").content.decode()
     assert "Video 2" in page and "Video 1" in page  # every required question set is listed
+    # Two required sets and one project: one set and the notebook handed in, reviewed and graded.
+    assert "You have handed in 2 of the 3 required pieces of work" in page and "2 are reviewed or graded" in page
     assert "Reviewed" in page and "Answer the questions and submit them" in page  # one done, one not started
     assert "10 / 10" in page
     assert "Partly" in page  # the per-criterion comments
