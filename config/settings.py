@@ -159,6 +159,8 @@ GRADER_DEFAULT_LIMITS = {
     "cell_timeout_s": env_int("GRADER_CELL_TIMEOUT_S", 600),
     "total_timeout_s": env_int("GRADER_TOTAL_TIMEOUT_S", 900),
     "stored_output_kb": env_int("GRADER_STORED_OUTPUT_KB", 1024),
+    "render_timeout_s": env_int("GRADER_RENDER_TIMEOUT_S", 60),
+    "rendered_html_kb": env_int("GRADER_RENDERED_HTML_KB", 16384),
     "log_tail_kb": env_int("GRADER_LOG_TAIL_KB", 64),
 }
 # The integrity probe: the harness also sees a copy of the test images with Gaussian

@@ -1,9 +1,7 @@
 """One sandboxed run of the harness: prepare the inputs, start, watch, collect."""
 from __future__ import annotations
 
-import base64
 import ctypes
-import io
 import json
 import logging
 import os
@@ -21,21 +19,27 @@ import numpy as np
 from . import sandbox
 from .data import public_data_dir, public_files
 from .errors import SystemFault
+from .harness import payload
+from .scoring import RawPredictions
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
+# After the total limit and the rendering budget, which the harness keeps itself, the
+# time it may take to cut outputs, read the labels and send them before it is killed.
+HARNESS_GRACE_S = 30
 
 
 @dataclass
 class RunOutcome:
     result: dict  # the harness's account of the run ({} if it sent nothing)
-    notebook: str | None  # the executed notebook (outputs capped)
-    predictions: np.ndarray | None  # raw, unchecked: scoring validates them
+    notebook: str | None  # the executed notebook (outputs capped), compact JSON
+    predictions: RawPredictions | None  # as the harness described them, unchecked: scoring checks them
     wall_seconds: float
     timed_out: bool
     log_tail: str
     payload_error: str | None = None
     exit_code: int | None = None
+    html: bytes | None = None  # the executed notebook as a page, rendered in the sandbox; stored as it is
 
 
 class _Drain(threading.Thread):
@@ -73,7 +77,11 @@ def prepare_inputs(job_dir: Path, notebook_bytes: bytes, images: np.ndarray, lim
         scratch.mkdir()
     config = {
         "cell_timeout_s": limits.cell_timeout_s,
+        "total_timeout_s": limits.total_timeout_s,
         "stored_output_kb": limits.stored_output_kb,
+        "render_timeout_s": limits.render_timeout_s,
+        "rendered_html_kb": limits.rendered_html_kb,
+        "labels_expected": len(images),
         "workdir": str(scratch) if unconfined else sandbox.WORK_MOUNT,
         "scratch_dir": str(scratch) if unconfined else "/tmp",
     }
@@ -119,7 +127,7 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, heartbea
     last_beat = started
     while proc.poll() is None:
         now = time.monotonic()
-        if now - started > limits.total_timeout_s:
+        if now - started > limits.total_timeout_s + limits.render_timeout_s + HARNESS_GRACE_S:
             timed_out = True
             break
         if now - last_beat >= heartbeat_every_s:
@@ -139,6 +147,12 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, heartbea
 
 
 def _parse_payload(raw: bytes, overflow: bool, outcome: RunOutcome) -> None:
+    """Fill `outcome` from the harness's payload, or say in payload_error why it is unusable.
+
+    The notebook can shape much of what the harness sends (outputs, widget state, the
+    labels file), so nothing here trusts it: lengths and types are checked and nothing is
+    allocated from a size the payload claims. Whatever the bytes, this raises nothing.
+    """
     if overflow:
         outcome.payload_error = "the harness sent more than the payload limit"
         return
@@ -146,13 +160,20 @@ def _parse_payload(raw: bytes, overflow: bool, outcome: RunOutcome) -> None:
         outcome.payload_error = "the harness sent nothing"
         return
     try:
-        payload = json.loads(raw)
-        outcome.result = payload["result"]
-        outcome.notebook = payload.get("notebook")
-        encoded = payload.get("predictions")
-        if encoded is not None:
-            outcome.predictions = np.load(io.BytesIO(base64.b64decode(encoded)), allow_pickle=False)
-    except (ValueError, KeyError, TypeError, OSError) as exc:
+        header, blobs = payload.decode(raw)
+        predictions = header.get("predictions")
+        if predictions is not None:
+            if not isinstance(predictions, dict):
+                raise payload.PayloadError("the predictions header is not an object")
+            outcome.predictions = RawPredictions(
+                dtype=predictions.get("dtype"), shape=predictions.get("shape"),
+                data=blobs.get("predictions"), dtype_name=predictions.get("dtype_name", ""),
+            )
+        notebook = blobs.get("notebook")
+        outcome.notebook = notebook.decode(errors="replace") if notebook is not None else None
+        outcome.html = blobs.get("html")
+        outcome.result = header["result"]
+    except payload.PayloadError as exc:
         outcome.payload_error = f"unreadable harness payload ({exc})"
 
 
