@@ -20,6 +20,7 @@ from .sandbox import Limits
 
 log = logging.getLogger(__name__)
 GALLERY_SIZE = 32
+UNREADABLE_RESULTS = "The grader could not read your notebook's results; staff can see why in the grading log."
 
 
 @dataclass
@@ -53,7 +54,6 @@ def grade_notebook_bytes(
     limits = limits or Limits.from_settings()
     images, labels = test_set()
     reference = reference_summary()  # ours: if it fails, that is a system fault, raised before the run
-    n = len(images)
     # A fresh secret order per run, with a lightly noised copy mixed in: the clean and
     # noised images are indistinguishable by position, and predictions only score if
     # they follow the images, so nothing prepared in advance can match.
@@ -62,6 +62,12 @@ def grade_notebook_bytes(
     order = rng.permutation(len(combined))
     input_dir = prepare_inputs(job_dir, notebook_bytes, combined[order], limits)
     run = run_harness(job_dir, input_dir, limits, heartbeat)
+    return result_from_run(run, limits, order, labels, reference)
+
+
+def result_from_run(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarray, reference: dict) -> GradeResult:
+    """The grade from the harness's answer. Raises SystemFault only; anything else that
+    goes wrong reading the answer is the notebook's doing and ends as a failed result."""
     base = {
         "run_seconds": run.wall_seconds,
         "peak_memory_mb": _number(run.result.get("peak_memory_mb")),
@@ -71,20 +77,21 @@ def grade_notebook_bytes(
         "log_tail": run.log_tail + (f"\n[grader] {run.payload_error}\n" if run.payload_error else ""),
     }
     try:
-        return _result(run, limits, order, images, labels, reference, base)
+        return _result(run, limits, order, labels, reference, base)
     except SystemFault:
         raise
-    except Exception:  # noqa: BLE001 -- the sandbox's answer made it fail; the trace is for the TAs
+    except Exception:  # the sandbox's answer made it fail; the trace is for the TAs
         log.exception("grading result could not be built from the harness's answer")
         return GradeResult(
             status="failed",
-            message="The grader could not read your notebook's results: they were not in the form it sends them.",
+            message=UNREADABLE_RESULTS,
             **{**base, "log_tail": base["log_tail"] + "\n[grader] " + traceback.format_exc()[-4000:]},
         )
 
 
-def _result(run: RunOutcome, limits: Limits, order, images, labels, reference: dict, base: dict) -> GradeResult:
-    n = len(images)
+def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarray, reference: dict,
+            base: dict) -> GradeResult:
+    n = len(labels)
     render = run.result.get("render") if isinstance(run.result.get("render"), dict) else {}
     limits_shown = {
         "limits": limits.as_dict(),
@@ -149,7 +156,8 @@ def _render_problem(render: dict, limits: Limits) -> str:
     problem = render.get("problem")
     detail = str(render.get("detail") or "")[:400]
     if problem == "timeout":
-        took = f"took longer than {limits.render_timeout_s} seconds, the limit for turning the executed notebook into a page"
+        allowed = _number(render.get("allowed_s")) or limits.render_timeout_s
+        took = f"took longer than {allowed:g} seconds, the time allowed for turning the executed notebook into a page"
         return f"{where} could not be displayed: showing it {took}." if where else f"The executed notebook could not be displayed: showing it {took}."
     if problem == "too_large":
         size = f"the page would be larger than {limits.rendered_html_kb // 1024} MB"
@@ -170,7 +178,7 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
         )
     status = result.get("status")
     if status == "harness_error":
-        raise SystemFault(f"the grading harness failed: {result.get('detail', '')[-1500:]}")
+        raise SystemFault(f"the grading harness failed: {str(result.get('detail', ''))[-1500:]}")
     if status is None:
         # The sandbox was checked before this run, so a harness that sent nothing was
         # overwhelmed by the notebook (a fork bomb, a flood of output, memory).

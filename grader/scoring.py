@@ -15,7 +15,8 @@ LABEL_DTYPES = frozenset(
     ["|b1", "|i1", "|u1"] + [f"{order}{kind}{size}" for order in "<>" for kind in "iu" for size in (2, 4, 8)]
     + [f"{order}f{size}" for order in "<>" for size in (2, 4, 8)]
 )
-_DTYPE_TEXT = re.compile(r"[\w<>|=\[\](),' ]{1,60}")
+# How a type may be named in a message: "int64", "<U1", "datetime64[s]"; anything else is shown as "unknown".
+_DTYPE_TEXT = re.compile(r"[<>|=]?[A-Za-z][\w\[\]]{0,40}")
 
 
 @dataclass(frozen=True)

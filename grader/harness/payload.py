@@ -38,7 +38,7 @@ def decode(raw: bytes) -> tuple[dict, dict[str, bytes]]:
     """Return (header, blobs), or raise PayloadError saying what is wrong."""
     end = raw.find(b"\n", 0, MAX_HEADER_BYTES + 1)
     if end < 0:
-        raise PayloadError("no header line within the first %d bytes" % MAX_HEADER_BYTES)
+        raise PayloadError(f"no header line within the first {MAX_HEADER_BYTES} bytes")
     try:
         header = json.loads(raw[:end])
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError

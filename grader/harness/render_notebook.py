@@ -138,7 +138,7 @@ def main() -> int:
         largest = max(sizes, key=sizes.get) if sizes else None
         report({"problem": "too_large", "cell": largest, "size": exc.args[0], "cell_size": sizes.get(largest, 0)})
         return 1
-    except Exception as exc:  # the student's notebook made nbconvert fail: say where and what
+    except Exception as exc:  # noqa: BLE001 -- the student's notebook made nbconvert fail: say where and what
         report({"problem": "error", "cell": culprit(exc), "detail": describe(exc)})
         return 1
     sys.stdout.buffer.write(html)

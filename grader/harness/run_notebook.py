@@ -21,7 +21,6 @@ import resource
 import selectors
 import signal
 import stat
-import struct
 import subprocess
 import sys
 import threading
@@ -32,7 +31,6 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
 from payload import encode
 from render_notebook import STATE, STATE_BYTES
 
@@ -62,7 +60,9 @@ OUTPUT_KINDS = ("stream", "display_data", "execute_result", "error", "update_dis
 ERROR_KEEP_CHARS = 8000  # of the failing cell's traceback, kept whatever the output budget
 NOTICE_RESERVE = 400  # bytes kept back so that the first cut is explained in the notebook
 MAX_LISTED_CELLS = 200
+MAX_OUTPUT_DEPTH = 100  # JSON nesting of one output or widget message; real ones are a few levels deep
 RENDER_ATTEMPTS = 4
+RENDER_FIRST_SHARE = 0.75
 
 
 class CappedClient(NotebookClient):
@@ -99,9 +99,9 @@ class CappedClient(NotebookClient):
         kind = msg["msg_type"]
         content = msg.get("content") or {}
         if kind in OUTPUT_KINDS:
-            if kind == "error" and (self.first_error is None or self.first_error[0] != cell_index):
-                self.first_error = (cell_index, trim_error(nbformat.v4.output_from_msg(msg)))
             size = _size(content)
+            if kind == "error" and size < sys.maxsize and (self.first_error is None or self.first_error[0] != cell_index):
+                self.first_error = (cell_index, trim_error(nbformat.v4.output_from_msg(msg)))
             captured = self._captured(msg)
             # A deferred clear_output(wait=True) empties the cell just before this output lands.
             clears = kind != "update_display_data" and self.clear_before_next_output and not captured
@@ -129,19 +129,23 @@ class CappedClient(NotebookClient):
 
 def _size(value) -> int:
     """Roughly how many bytes a message's content takes, without copying it (it may be
-    huge) and without recursion (it may be deep)."""
-    total, stack = 0, [value]
+    huge) and without recursion (it may be deep). Content nested deeper than
+    MAX_OUTPUT_DEPTH counts as too large to keep: nbformat and nbconvert walk outputs
+    recursively, and would fail in the harness (or the renderer) on it."""
+    total, stack = 0, [(value, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
+        if depth > MAX_OUTPUT_DEPTH:
+            return sys.maxsize
         if isinstance(item, (str, bytes)):
             total += len(item)
         elif isinstance(item, dict):
             total += 4 * len(item)
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            stack.extend((key, depth + 1) for key in item.keys())
+            stack.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, (list, tuple)):
             total += len(item)
-            stack.extend(item)
+            stack.extend((child, depth + 1) for child in item)
         else:
             total += 8
     return total
@@ -164,19 +168,19 @@ def compact(nb) -> bytes:
     return json.dumps(nb, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def trim_error(output):
+def trim_error(output, keep_chars: int = ERROR_KEEP_CHARS):
     """An error output short enough to keep whatever the budget: its name, the start of
     its message and the last lines of its traceback (where the cause is)."""
     lines = [str(line)[:2000] for line in output.get("traceback") or []]
     kept, used = [], 0
     for line in reversed(lines):
-        if used + len(line) > ERROR_KEEP_CHARS:
+        if used + len(line) > keep_chars:
             kept.append(f"[grader] {len(lines) - len(kept)} earlier traceback lines were not kept")
             break
         kept.append(line)
         used += len(line)
     return nbformat.v4.new_output(
-        "error", ename=str(output.get("ename", ""))[:200], evalue=str(output.get("evalue", ""))[:2000],
+        "error", ename=str(output.get("ename", ""))[:200], evalue=str(output.get("evalue", ""))[:min(2000, keep_chars)],
         traceback=kept[::-1],
     )
 
@@ -207,8 +211,13 @@ def bound_outputs(nb, allowed_bytes: int, cap_kb: int, failed_cell: int | None, 
             kept_error = trim_error(errors[0])
         elif first_error is not None and first_error[0] == failed_cell:
             kept_error = first_error[1]  # the error itself was past the in-memory budget
+        keep_chars = ERROR_KEEP_CHARS
+        while kept_error is not None and (_json_len(kept_error, 4) or budget) + 1 > budget:
+            # A small cap: shorten the traceback (escapes make characters and bytes differ) until it fits.
+            keep_chars //= 2
+            kept_error = trim_error(kept_error, keep_chars) if keep_chars else None
         if kept_error is not None:
-            budget -= (_json_len(kept_error, 4) or 0) + 1
+            budget -= _json_len(kept_error, 4) + 1
     cut, stopped = set(cut_cells), False
     for index, outs in outputs.items():
         cell = nb.cells[index]
@@ -280,18 +289,23 @@ def refuse_inspection() -> None:
 def render_page(nb, budget_s: float, max_html_bytes: int) -> tuple[dict, bytes | None]:
     """The executed notebook as HTML, from a renderer process of its own, within budget_s
     in all. When a cell cannot be rendered, the first such cell is reported and the page
-    is rendered again with that cell replaced by a notice (as long as time is left), so
-    the student still sees the rest of their notebook."""
+    is rendered again with that cell replaced by a notice, so the student still sees the
+    rest of their notebook. The first attempt gets three quarters of the budget, so that a
+    cell that takes forever still leaves time to render the others."""
     started = time.monotonic()
     deadline = started + budget_s
     first_failure = None
-    for _ in range(RENDER_ATTEMPTS):
-        outcome, html = _render_once(compact(nb), deadline, max_html_bytes)
+    for attempt in range(RENDER_ATTEMPTS):
+        attempt_started = time.monotonic()
+        until = started + RENDER_FIRST_SHARE * budget_s if attempt == 0 else deadline
+        outcome, html = _render_once(compact(nb), until, max_html_bytes)
         if outcome["problem"] is None:
             break
+        if outcome["problem"] == "timeout":
+            outcome["allowed_s"] = round(until - attempt_started, 1)
         first_failure = first_failure or outcome
         cell = outcome.get("cell")
-        if outcome["problem"] not in ("error", "too_large") or cell is None or not 0 <= cell < len(nb.cells):
+        if cell is None or not 0 <= cell < len(nb.cells) or outcome["problem"] == "crashed":
             break
         nb = _without_cell_content(nb, cell, outcome)
     result = first_failure or {"problem": None}
@@ -301,7 +315,8 @@ def render_page(nb, budget_s: float, max_html_bytes: int) -> tuple[dict, bytes |
 def _without_cell_content(nb, index: int, outcome: dict):
     nb = nbformat.from_dict(json.loads(compact(nb)))
     cell = nb.cells[index]
-    text = f"[grader] this cell cannot be displayed: {outcome.get('detail') or 'it is too large'}\n"
+    why = {"timeout": "showing it took too long", "too_large": "it is too large"}.get(outcome["problem"])
+    text = f"[grader] this cell cannot be displayed: {outcome.get('detail') or why}\n"
     if cell.get("cell_type") == "code":
         cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=text)]
     else:
@@ -426,7 +441,7 @@ def run(input_dir: Path, config: dict) -> tuple[dict, dict[str, bytes]]:
                 blobs["predictions"] = data
         except FileNotFoundError:
             outcome.update(status="failed", kind="no_predictions")
-        except Exception as exc:  # whatever the kernel left there (numpy raises several kinds): the notebook's
+        except Exception as exc:  # noqa: BLE001 -- whatever the kernel left there (numpy raises several kinds)
             outcome.update(status="failed", kind="predictions_unreadable", detail=str(exc)[:300])
     blobs["notebook"] = compact(nb)
     outcome["render"], html = render_page(nb, config["render_timeout_s"], config["rendered_html_kb"] * 1024)
@@ -446,7 +461,7 @@ def main() -> int:
     try:
         header, blobs = run(input_dir, config)
         payload = encode(header, blobs)
-    except Exception:  # a harness fault: reported as such, the worker decides whose it is
+    except Exception:  # noqa: BLE001 -- a harness fault: reported as such, the worker decides whose it is
         payload = encode({"result": {"status": "harness_error", "detail": traceback.format_exc()[-4000:]}}, {})
     with os.fdopen(result_fd, "wb") as out:
         out.write(payload)
