@@ -218,6 +218,9 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
     if kind == "exception":
         detail = f": {result['evalue']}" if result.get("evalue") else ""
         raise StudentFault(f"{where.capitalize()} raised {result.get('ename')}{detail}")
+    if kind == "kernel_message":
+        raise StudentFault(f"While {where} ran, the kernel sent the grader a message it could not read "
+                           f"({str(result.get('detail'))[:300]}), and the run was stopped.")
     if kind == "predictions_unreadable":
         raise StudentFault(f"The labels predict(images) returned could not be read: {str(result.get('detail'))[:300]}.")
     if kind == "no_predictions":

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbclient.exceptions import CellControlSignal, CellExecutionError, CellTimeoutError, DeadKernelError
 from payload import encode
 from render_notebook import STATE, STATE_BYTES
 
@@ -61,6 +61,7 @@ ERROR_KEEP_CHARS = 8000  # of the failing cell's traceback, kept whatever the ou
 NOTICE_RESERVE = 400  # bytes kept back so that the first cut is explained in the notebook
 MAX_LISTED_CELLS = 200
 MAX_OUTPUT_DEPTH = 100  # JSON nesting of one output or widget message; real ones are a few levels deep
+TOO_DEEP = sys.maxsize  # what _size says of content nested deeper: more than any budget
 RENDER_ATTEMPTS = 4
 RENDER_FIRST_SHARE = 0.75
 
@@ -96,11 +97,23 @@ class CappedClient(NotebookClient):
         return max(1, math.ceil(min(self.timeout, remaining)))
 
     def process_message(self, msg, cell, cell_index):
+        try:
+            return self._process(msg, cell, cell_index)
+        except CellControlSignal:
+            raise  # how nbclient learns that the cell is done: not an error
+        except Exception:  # noqa: BLE001 -- the kernel is the notebook's: it can send any message it likes
+            self._note(cell, cell_index, f"a malformed {str(msg.get('msg_type'))[:40]!r} message from the kernel")
+            return None
+
+    def _process(self, msg, cell, cell_index):
         kind = msg["msg_type"]
         content = msg.get("content") or {}
         if kind in OUTPUT_KINDS:
             size = _size(content)
-            if kind == "error" and size < sys.maxsize and (self.first_error is None or self.first_error[0] != cell_index):
+            if size == TOO_DEEP:
+                self._note(cell, cell_index, f"an output nested more than {MAX_OUTPUT_DEPTH} levels deep")
+                return None
+            if kind == "error" and (self.first_error is None or self.first_error[0] != cell_index):
                 self.first_error = (cell_index, trim_error(nbformat.v4.output_from_msg(msg)))
             captured = self._captured(msg)
             # A deferred clear_output(wait=True) empties the cell just before this output lands.
@@ -122,6 +135,15 @@ class CappedClient(NotebookClient):
             self.output_used += size
         return super().process_message(msg, cell, cell_index)
 
+    def _note(self, cell, cell_index, what: str) -> None:
+        """Say where an output would have been why it is not (once per cell and kind, within budget)."""
+        notice = nbformat.v4.new_output("stream", name="stderr", text=f"[grader] {what} was not kept\n")
+        size = _size(notice)
+        if self.output_used + size <= self.output_budget and notice not in cell.outputs:
+            cell.outputs.append(notice)
+            self.output_used += size
+            self.cell_used[cell_index] = self.cell_used.get(cell_index, 0) + size
+
     def _captured(self, msg) -> bool:
         """Whether an Output widget takes this message instead of the cell."""
         return bool(self.output_hook_stack[msg["parent_header"].get("msg_id")])
@@ -136,7 +158,7 @@ def _size(value) -> int:
     while stack:
         item, depth = stack.pop()
         if depth > MAX_OUTPUT_DEPTH:
-            return sys.maxsize
+            return TOO_DEEP
         if isinstance(item, (str, bytes)):
             total += len(item)
         elif isinstance(item, dict):
@@ -171,7 +193,8 @@ def compact(nb) -> bytes:
 def trim_error(output, keep_chars: int = ERROR_KEEP_CHARS):
     """An error output short enough to keep whatever the budget: its name, the start of
     its message and the last lines of its traceback (where the cause is)."""
-    lines = [str(line)[:2000] for line in output.get("traceback") or []]
+    traceback_lines = output.get("traceback")
+    lines = [str(line)[:2000] for line in traceback_lines] if isinstance(traceback_lines, list) else []
     kept, used = [], 0
     for line in reversed(lines):
         if used + len(line) > keep_chars:
@@ -424,6 +447,13 @@ def run(input_dir: Path, config: dict) -> tuple[dict, dict[str, bytes]]:
         outcome = {"status": "failed", "kind": "exception", "ename": exc.ename, "evalue": str(exc.evalue)[:2000]}
     except MemoryError:
         outcome = {"status": "failed", "kind": "harness_memory"}
+    except Exception as exc:
+        if client.current_cell is None:
+            raise  # before any cell ran (the kernel would not start): ours
+        # While a cell ran, the kernel (which holds the message key, and so can send any
+        # bytes it likes) sent something the Jupyter client could not read.
+        traceback.print_exc()  # into the sandbox log, for the TA
+        outcome = {"status": "failed", "kind": "kernel_message", "detail": f"{type(exc).__name__}: {str(exc)[:300]}"}
     outcome["seconds"] = time.monotonic() - started
     outcome["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     cell = client.current_cell if outcome["status"] == "failed" else None
