@@ -30,7 +30,12 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellControlSignal, CellExecutionError, CellTimeoutError, DeadKernelError
+from nbclient.exceptions import (
+    CellControlSignal,
+    CellExecutionError,
+    CellTimeoutError,
+    DeadKernelError,
+)
 from payload import encode
 from render_notebook import STATE, STATE_BYTES
 
@@ -163,7 +168,7 @@ def _size(value) -> int:
             total += len(item)
         elif isinstance(item, dict):
             total += 4 * len(item)
-            stack.extend((key, depth + 1) for key in item.keys())
+            stack.extend((key, depth + 1) for key in item)
             stack.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, (list, tuple)):
             total += len(item)

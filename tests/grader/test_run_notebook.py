@@ -175,9 +175,15 @@ def test_a_symlink_or_fifo_in_place_of_the_file_is_refused_without_blocking(harn
         target.symlink_to(tmp_path / "real.npy")
     else:
         os.mkfifo(target)  # opening it for reading would wait for a writer forever
-    raised = []
-    reader = threading.Thread(target=lambda: raised.append(pytest.raises(Exception, harness.read_predictions, target, N)),
-                              daemon=True)
+    outcome = []
+
+    def read():
+        try:
+            outcome.append(harness.read_predictions(target, N))
+        except (OSError, ValueError) as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    reader.join(60)
-    assert raised and isinstance(raised[0].value, (OSError, ValueError)), "read_predictions blocked or accepted it"
+    reader.join(60)  # a hang guard, not a timing: the read returns at once or never
+    assert outcome and isinstance(outcome[0], (OSError, ValueError)), f"read_predictions gave {outcome}"
