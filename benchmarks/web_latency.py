@@ -60,7 +60,7 @@ def fill(students: int, per_student: int) -> None:
     rows = []
     for u in users:
         skill = rng.uniform(0.85, 0.985)
-        for k in range(per_student):
+        for _ in range(per_student):
             status = rng.choices(["graded", "failed", "error"], [85, 12, 3])[0]
             acc = min(0.999, skill + rng.gauss(0, 0.01)) if status == "graded" else None
             at = now - timedelta(minutes=rng.randint(0, 60 * 24 * 14))
@@ -135,7 +135,10 @@ def browse(url: str, cookie: str, seconds: float, clients: int) -> dict:
     for t in threads:
         t.join()
     ordered = sorted(latencies)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    def pick(q):
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
     return {"requests": len(latencies), "errors": len(errors), "p50": statistics.median(ordered) if ordered else float("nan"),
             "p95": pick(0.95), "p99": pick(0.99)}
 

@@ -6,7 +6,6 @@ import secrets
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from django.conf import settings
@@ -16,7 +15,7 @@ from .data import test_set
 from .errors import StudentFault, SystemFault
 from .reference import reference_summary
 from .runner import RunOutcome, prepare_inputs, run_harness
-from .sandbox import Limits
+from .limits import Limits
 
 log = logging.getLogger(__name__)
 GALLERY_SIZE = 32
@@ -44,7 +43,6 @@ def grade_notebook_bytes(
     notebook_bytes: bytes,
     job_dir: Path,
     limits: Limits | None = None,
-    heartbeat: Callable[[], None] = lambda: None,
 ) -> GradeResult:
     """Run the notebook in the sandbox and score it. Raises SystemFault for faults that are not the student's.
 
@@ -61,7 +59,7 @@ def grade_notebook_bytes(
     combined = np.concatenate([images, scoring.noisy_copy(images, settings.GRADER_PROBE_NOISE, rng)])
     order = rng.permutation(len(combined))
     input_dir = prepare_inputs(job_dir, notebook_bytes, combined[order], limits)
-    run = run_harness(job_dir, input_dir, limits, heartbeat)
+    run = run_harness(job_dir, input_dir, limits)
     return result_from_run(run, limits, order, labels, reference)
 
 
@@ -70,11 +68,13 @@ def result_from_run(run: RunOutcome, limits: Limits, order: np.ndarray, labels: 
     goes wrong reading the answer is the notebook's doing and ends as a failed result."""
     base = {
         "run_seconds": run.wall_seconds,
-        "peak_memory_mb": _number(run.result.get("peak_memory_mb")),
+        # The whole job's peak as the watchdog saw it (the harness sees only its kernel).
+        "peak_memory_mb": run.memory_peak_mb if run.memory_peak_mb is not None else _number(run.result.get("peak_memory_mb")),
         "notebook": run.notebook,
         "html": run.html,
         # Why the harness's answer was unusable, if it was: for the TA reading the log.
-        "log_tail": run.log_tail + (f"\n[grader] {run.payload_error}\n" if run.payload_error else ""),
+        "log_tail": run.log_tail + (f"\n[grader] {run.payload_error}\n" if run.payload_error else "")
+        + (f"\n[grader] stopped at the memory limit: {run.memory_detail}\n" if run.memory_exceeded else ""),
     }
     try:
         return _result(run, limits, order, labels, reference, base)
@@ -176,6 +176,14 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
         raise StudentFault(
             f"The notebook did not finish within {limits.total_timeout_s} seconds in total and was stopped."
         )
+    if run.memory_exceeded:
+        where = ("the grading step that calls predict(images)" if run.last_cell == "predict"
+                 else "turning the executed notebook into a page" if run.last_cell == "render"
+                 else f"cell {int(run.last_cell) + 1}" if (run.last_cell or "").isdigit() else None)
+        raise StudentFault(
+            f"Your notebook used more than {limits.memory_mb} MB in total (all its processes together) and was "
+            + (f"stopped in {where}." if where else "stopped before its first cell ran.")
+        )
     status = result.get("status")
     if status == "harness_error":
         raise SystemFault(f"the grading harness failed: {str(result.get('detail', ''))[-1500:]}")
@@ -213,7 +221,7 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
             f"{limits.cpu_seconds} CPU seconds, {limits.processes} processes)."
         )
     if kind == "exception" and result.get("ename") == "MemoryError":
-        raise StudentFault(f"{where.capitalize()} ran out of memory (the limit is {limits.memory_mb} MB): "
+        raise StudentFault(f"{where.capitalize()} ran out of memory (the limit is {limits.process_memory_mb} MB): "
                            f"{result.get('evalue') or 'MemoryError'}")
     if kind == "exception":
         detail = f": {result['evalue']}" if result.get("evalue") else ""

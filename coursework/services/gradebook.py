@@ -5,6 +5,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, Sum
 
 from ..models import Assignment, AuditEvent, EssaySubmission, QuestionSet, Submission, SynthesisResponse
+from ..states import ReviewStatus, SubmissionStatus
+
+
+class UnknownTask(LookupError):
+    """No task has this slug."""
 
 HEADER = ["username", "email", "display_name", "group",
           "synthesis_sets_submitted", "synthesis_sets_reviewed", "synthesis_score", "synthesis_late",
@@ -22,17 +27,17 @@ def rows() -> tuple[list[str], list[list]]:
     required_sets = QuestionSet.objects.filter(optional=False).count()
     synthesis = {r["student"]: r for r in SynthesisResponse.objects.filter(question_set__optional=False)
                  .values("student").annotate(
-                     submitted=Count("pk", filter=~Q(status=SynthesisResponse.DRAFT)),
-                     reviewed=Count("pk", filter=Q(status=SynthesisResponse.REVIEWED)),
+                     submitted=Count("pk", filter=~Q(status=ReviewStatus.DRAFT)),
+                     reviewed=Count("pk", filter=Q(status=ReviewStatus.REVIEWED)),
                      score=Sum("score"), late=Count("pk", filter=Q(late=True)))}
     latest_essays = {}
     for essay in EssaySubmission.objects.order_by("student", "-version").only(
             "student_id", "version", "status", "score", "late"):
         latest_essays.setdefault(essay.student_id, essay)
-    notebook = Assignment.objects.filter(kind=Assignment.NOTEBOOK).first()
+    notebook = Assignment.objects.the(Assignment.NOTEBOOK)
     best = {}
     if notebook:
-        counted = Submission.objects.filter(assignment=notebook, status=Submission.GRADED).filter(
+        counted = Submission.objects.filter(assignment=notebook, status=SubmissionStatus.GRADED).filter(
             Q(flagged=False) | Q(flag_resolution="cleared"))
         best = {r["student"]: r for r in counted.values("student").annotate(
             accuracy=Max("accuracy"), score=Max("score"))}
@@ -67,9 +72,7 @@ def task_rows(slug: str) -> tuple[list[str], list[list]]:
     kind = Assignment.objects.filter(slug=slug).values_list("kind", flat=True).first()
     prefix = {Assignment.NOTEBOOK: "notebook_", Assignment.ESSAYS: "essays_", Assignment.SYNTHESIS: "synthesis_"}.get(kind)
     if prefix is None:
-        from django.http import Http404
-
-        raise Http404("no such task")
+        raise UnknownTask(slug)
     keep = [i for i, name in enumerate(header) if i < 4 or name.startswith(prefix)]
     return [header[i] for i in keep], [[row[i] for i in keep] for row in everything]
 

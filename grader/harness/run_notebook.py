@@ -1,6 +1,6 @@
 """The grading harness. Runs INSIDE the sandbox, with the kernel environment's Python.
 
-    python run_notebook.py INPUT_DIR RESULT_FD
+    python run_notebook.py INPUT_DIR RESULT_FD PROGRESS_FD
 
 INPUT_DIR (read-only) holds submission.ipynb, images.npy (the test images in a
 secret order, mixed with a noised copy) and config.json. The harness executes the
@@ -9,7 +9,9 @@ limit, with stored output capped; then runs one more cell that calls the noteboo
 predict(images) (or its torch `model`) and saves the labels; then renders the executed
 notebook to HTML in a process of its own (render_notebook.py) under a time budget. It
 sends one payload (payload.py) to RESULT_FD, a pipe that only this process holds (the
-kernel and the renderer are started without it), and exits.
+kernel and the renderer are started without it), and exits. As it starts each cell it
+writes the cell's index (or "predict" for its own cell, "render" when it renders) as one
+line to PROGRESS_FD, likewise its own: the worker names that cell if it has to stop the job.
 
 It imports nothing from the site: the site's code is not in the sandbox.
 """
@@ -414,7 +416,20 @@ def _feed(pipe, data: bytes) -> None:
         pass  # the renderer died or was killed; its exit says why
 
 
-def run(input_dir: Path, config: dict) -> tuple[dict, dict[str, bytes]]:
+def progress_reporter(progress_fd: int, student_cells: int):
+    def report(cell, cell_index, **kwargs):
+        tell_progress(progress_fd, str(cell_index) if cell_index < student_cells else "predict")
+    return report
+
+
+def tell_progress(progress_fd: int, step: str) -> None:
+    try:
+        os.write(progress_fd, f"{step}\n".encode())
+    except OSError:
+        pass  # the worker stopped listening: it is stopping the job anyway
+
+
+def run(input_dir: Path, config: dict, progress_fd: int) -> tuple[dict, dict[str, bytes]]:
     started = time.monotonic()
     upload_bytes = (input_dir / "submission.ipynb").stat().st_size
     nb = nbformat.read(input_dir / "submission.ipynb", as_version=4)
@@ -439,6 +454,7 @@ def run(input_dir: Path, config: dict) -> tuple[dict, dict[str, bytes]]:
         record_timing=False,  # per-cell timestamps would be output the cap does not see
         startup_timeout=120,
         output_budget=cap,
+        on_cell_execute=progress_reporter(progress_fd, student_cells),
     )
     outcome = {"status": "ok"}
     try:
@@ -479,6 +495,7 @@ def run(input_dir: Path, config: dict) -> tuple[dict, dict[str, bytes]]:
         except Exception as exc:  # noqa: BLE001 -- whatever the kernel left there (numpy raises several kinds)
             outcome.update(status="failed", kind="predictions_unreadable", detail=str(exc)[:300])
     blobs["notebook"] = compact(nb)
+    tell_progress(progress_fd, "render")
     outcome["render"], html = render_page(nb, config["render_timeout_s"], config["rendered_html_kb"] * 1024)
     if html is not None:
         blobs["html"] = html
@@ -486,15 +503,16 @@ def run(input_dir: Path, config: dict) -> tuple[dict, dict[str, bytes]]:
 
 
 def main() -> int:
-    input_dir, result_fd = Path(sys.argv[1]), int(sys.argv[2])
-    os.set_inheritable(result_fd, False)  # the kernel and the renderer, started below, must not get it
+    input_dir, result_fd, progress_fd = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    for fd in (result_fd, progress_fd):
+        os.set_inheritable(fd, False)  # the kernel and the renderer, started below, must not get them
     refuse_inspection()
     config = json.loads((input_dir / "config.json").read_text())
     for var in ("HOME", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
         if var in os.environ:
             Path(os.environ[var]).mkdir(parents=True, exist_ok=True)
     try:
-        header, blobs = run(input_dir, config)
+        header, blobs = run(input_dir, config, progress_fd)
         payload = encode(header, blobs)
     except Exception:  # noqa: BLE001 -- a harness fault: reported as such, the worker decides whose it is
         payload = encode({"result": {"status": "harness_error", "detail": traceback.format_exc()[-4000:]}}, {})

@@ -6,6 +6,7 @@ from django.utils import timezone
 from coursework.models import Profile, Submission
 from coursework.services import leaderboard
 from tests.factories import make_assignment, make_student, make_submission
+from coursework.states import SubmissionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def student(name, alias, show_name=False):
 
 
 def graded(user, public, private=None, minutes_ago=0, **fields):
-    submission = make_submission(user, status=Submission.GRADED, accuracy=public, public_accuracy=public,
+    submission = make_submission(user, status=SubmissionStatus.GRADED, accuracy=public, public_accuracy=public,
                                  private_accuracy=private if private is not None else public, **fields)
     Submission.objects.filter(pk=submission.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago),
                                                        finished_at=timezone.now() - timedelta(minutes=minutes_ago))
@@ -34,7 +35,7 @@ def test_each_student_appears_once_with_their_best_and_their_submission_count():
     ada = student("ada", "lovelace")
     graded(ada, 0.91)
     graded(ada, 0.95)
-    make_submission(ada, status=Submission.FAILED)
+    make_submission(ada, status=SubmissionStatus.FAILED)
     rows = leaderboard.standings(assignment)
     assert [(r.name, r.accuracy, r.submissions) for r in rows] == [("lovelace", 0.95, 3)]
 

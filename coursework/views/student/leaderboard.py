@@ -7,15 +7,16 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from ..models import Assignment, Submission
-from ..services import leaderboard
+from ...models import Assignment, Submission
+from ...services import grading, leaderboard
+from ...states import SubmissionStatus
 
 
 def _version(assignment) -> str:
     """Changes whenever the standings can: a grade stored, a flag resolved, a regrade, a reveal."""
     state = Submission.objects.filter(assignment=assignment).aggregate(
         graded=Max("finished_at"), resolved=Max("flag_resolved_at"),
-        n=Count("pk", filter=Q(status=Submission.GRADED)))
+        n=Count("pk", filter=Q(status=SubmissionStatus.GRADED)))
     return f"{state['graded']}|{state['resolved']}|{state['n']}|{assignment.private_revealed}"
 
 
@@ -25,9 +26,7 @@ def _standings(assignment, page: int) -> dict:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    from grader.reference import reference_summary_if_trained
-
-    ref = reference_summary_if_trained()
+    ref = grading.reference_figures()
     field = "private_accuracy" if assignment.private_revealed else "public_accuracy"
     reference, description = (ref[field], ref["description"]) if ref else (None, "")
     size = leaderboard.PAGE_SIZE
@@ -52,7 +51,7 @@ def _standings(assignment, page: int) -> dict:
 
 
 def _context(request):
-    assignment = Assignment.objects.filter(kind=Assignment.NOTEBOOK).first()
+    assignment = Assignment.objects.the(Assignment.NOTEBOOK)
     if assignment is None:
         raise Http404("no notebook assignment")
     try:
