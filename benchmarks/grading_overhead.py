@@ -7,8 +7,9 @@ the harness in bubblewrap, render the page, score, draw the feedback, store it),
 this checkout's code; (b) with --before REV, the same with the grader as it was at git
 revision REV (extracted under var/, run with the same environments and data); (c) a bare
 `jupyter nbconvert --execute` of the notebook with the kernel environment. (a) and (b)
-each run in a fresh process that grades once to warm up (imports, the reference
-network) and then `--rounds` times; medians are printed side by side.
+each run in a process of their own that grades once to warm up (imports, the
+reference network); then the three take turns, `--rounds` times, so that the shared
+machine's load falls on each alike. Medians are printed side by side.
 
     python benchmarks/grading_overhead.py [--rounds 3] [--notebooks trivial,template,solution] [--before REV]
 
@@ -45,8 +46,10 @@ def notebook_bytes(name: str) -> bytes:
     return notebook(TRIVIAL)
 
 
-def measure(code_root: Path, notebook_path: Path, rounds: int) -> None:
-    """Child mode: grade one notebook rounds + 1 times with the grader in code_root; print JSON."""
+def measure(code_root: Path, notebook_path: Path) -> None:
+    """Child mode: with the grader in code_root, grade the notebook once per line read from
+    stdin, and print one JSON line per grade."""
+    answers, sys.stdout = sys.stdout, sys.stderr  # whatever else prints must not mix with the answers
     sys.path.insert(0, str(code_root))
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -73,36 +76,45 @@ def measure(code_root: Path, notebook_path: Path, rounds: int) -> None:
         data = notebook_path.read_bytes()
         student = User.objects.create_user("bench")
         assignment = Assignment.objects.create(slug="mnist", title="MNIST")
-        seconds, render_seconds, status = [], [], None
-        for round_ in range(rounds + 1):  # round 0 warms caches and is not counted
+        for _ in sys.stdin:
             submission = Submission(assignment=assignment, student=student, original_name=notebook_path.name)
             submission.notebook.save(notebook_path.name, ContentFile(data), save=False)
             submission.save()
             started = time.perf_counter()
             status = grade_submission.apply(args=[submission.pk]).get()
             took = time.perf_counter() - started
-            if round_:
-                seconds.append(took)
-                render = Submission.objects.get(pk=submission.pk).feedback.get("render_seconds")
-                if render is not None:
-                    render_seconds.append(render)
-        print(json.dumps({"seconds": seconds, "render_seconds": render_seconds, "status": status}))
+            render = Submission.objects.get(pk=submission.pk).feedback.get("render_seconds")
+            print(json.dumps({"seconds": took, "render_seconds": render, "status": status}), file=answers, flush=True)
 
 
-def run_child(code_root: Path, notebook_path: Path, rounds: int) -> dict:
-    env = {**os.environ,
-           # The data, the trained reference, the kernel environment and the work directory
-           # of this checkout, whichever code grades: only the grader's code differs.
-           "MNIST_DATA_DIR": os.environ.get("MNIST_DATA_DIR", str(ROOT / "var" / "data" / "mnist")),
-           "REFERENCE_MODEL_PATH": os.environ.get("REFERENCE_MODEL_PATH", str(ROOT / "var" / "reference" / "model")),
-           "GRADER_KERNEL_VENV": os.environ.get("GRADER_KERNEL_VENV", str(ROOT / ".venv-kernel")),
-           "GRADER_WORK_ROOT": os.environ.get("GRADER_WORK_ROOT", str(ROOT / "var" / "work"))}
-    env.pop("DATABASE_URL", None)
-    out = subprocess.run([sys.executable, __file__, "--measure", str(code_root), "--notebook", str(notebook_path),
-                          "--rounds", str(rounds)], env=env, capture_output=True, text=True, check=False)
-    if out.returncode:
-        raise SystemExit(f"grading with {code_root} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+class Grader:
+    """A child process grading one notebook with the grader in code_root, on request."""
+
+    def __init__(self, code_root: Path, notebook_path: Path):
+        env = {**os.environ,
+               # The data, the trained reference, the kernel environment and the work directory
+               # of this checkout, whichever code grades: only the grader's code differs.
+               "MNIST_DATA_DIR": os.environ.get("MNIST_DATA_DIR", str(ROOT / "var" / "data" / "mnist")),
+               "REFERENCE_MODEL_PATH": os.environ.get("REFERENCE_MODEL_PATH", str(ROOT / "var" / "reference" / "model")),
+               "GRADER_KERNEL_VENV": os.environ.get("GRADER_KERNEL_VENV", str(ROOT / ".venv-kernel")),
+               "GRADER_WORK_ROOT": os.environ.get("GRADER_WORK_ROOT", str(ROOT / "var" / "work"))}
+        env.pop("DATABASE_URL", None)
+        self.code_root = code_root
+        self.proc = subprocess.Popen([sys.executable, __file__, "--measure", str(code_root), "--notebook", str(notebook_path)],
+                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.grade()  # warms caches (imports, the reference network); not counted
+
+    def grade(self) -> dict:
+        self.proc.stdin.write("grade\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"grading with {self.code_root} failed (see its output above)")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def extract(rev: str) -> Path:
@@ -136,33 +148,40 @@ def main() -> None:
     parser.add_argument("--notebook", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        measure(args.measure, args.notebook, args.rounds)
+        measure(args.measure, args.notebook)
         return
-    names = args.notebooks.split(",")
     before_root = extract(args.before) if args.before else None
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp_name:
-            for name in names:
+            for name in args.notebooks.split(","):
                 path = Path(tmp_name) / f"{name}.ipynb"
                 path.write_bytes(notebook_bytes(name))
-                now = run_child(ROOT, path, args.rounds)
-                then = run_child(before_root, path, args.rounds) if before_root else None
-                b = statistics.median(bare(path) for _ in range(args.rounds))
-                row = {"name": name, "status": now["status"], "sandboxed": statistics.median(now["seconds"]),
-                       "render": statistics.median(now["render_seconds"]) if now["render_seconds"] else None,
-                       "before": statistics.median(then["seconds"]) if then else None, "bare": b}
+                graders = [Grader(ROOT, path)] + ([Grader(before_root, path)] if before_root else [])
+                now, then, bares = [], [], []
+                for _ in range(args.rounds):  # interleaved, so that the machine's load falls on both alike
+                    now.append(graders[0].grade())
+                    if before_root:
+                        then.append(graders[1].grade())
+                    bares.append(bare(path))
+                for grader in graders:
+                    grader.close()
+                renders = [r["render_seconds"] for r in now if r["render_seconds"] is not None]
+                row = {"name": name, "status": now[-1]["status"], "sandboxed": statistics.median(r["seconds"] for r in now),
+                       "render": statistics.median(renders) if renders else None,
+                       "before": statistics.median(r["seconds"] for r in then) if then else None,
+                       "bare": statistics.median(bares)}
                 rows.append(row)
                 before = f", before ({args.before}) {row['before']:.2f} s" if then else ""
                 render = f" (of which rendering in the sandbox {row['render']:.2f} s)" if row["render"] is not None else ""
                 print(f"{name}: {row['status']}; sandboxed grade {row['sandboxed']:.2f} s{render}{before}, "
-                      f"bare nbconvert --execute {b:.2f} s", flush=True)
+                      f"bare nbconvert --execute {row['bare']:.2f} s", flush=True)
     finally:
         if before_root:
             shutil.rmtree(before_root, ignore_errors=True)
     first = rows[0]
     if first["before"] is not None:
-        print(f"median over {args.rounds} rounds; after/before: "
+        print(f"medians of {args.rounds} interleaved rounds; after/before: "
               + ", ".join(f"{r['name']} {r['sandboxed'] / r['before']:.2f}x ({r['sandboxed'] - r['before']:+.2f} s)" for r in rows))
     tail = f" before_s={first['before']:.3f}" if first["before"] is not None else ""
     print(f"overhead_s={first['sandboxed'] - first['bare']:.3f} sandboxed_s={first['sandboxed']:.3f} "
