@@ -196,6 +196,24 @@ CELERY_BEAT_SCHEDULE = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# What students upload is parsed with limits (docs/grading.md, "What we parse").
+# An uploaded notebook: JSON nested deeper than this is refused before json.loads builds
+# it (nbformat's own structure is 7 levels deep, widget state a few more), and so is one
+# with more cells (the MNIST template has 10; a notebook of hundreds is rare), outputs or
+# JSON values (each bounds the time of the schema check: the largest notebook these let
+# through checks in about a second, see benchmarks/parsers.py).
+NOTEBOOK_MAX_DEPTH = env_int("NOTEBOOK_MAX_DEPTH", 64)
+NOTEBOOK_MAX_CELLS = env_int("NOTEBOOK_MAX_CELLS", 2000)
+NOTEBOOK_MAX_OUTPUTS = env_int("NOTEBOOK_MAX_OUTPUTS", 10000)
+NOTEBOOK_MAX_JSON_VALUES = env_int("NOTEBOOK_MAX_JSON_VALUES", 500000)
+# nbformat's schema check runs in a confined child with these limits (grader/confined.py).
+NOTEBOOK_CHECK_WALL_SECONDS = env_float("NOTEBOOK_CHECK_WALL_SECONDS", 5.0)
+NOTEBOOK_CHECK_CPU_SECONDS = env_int("NOTEBOOK_CHECK_CPU_SECONDS", 4)
+NOTEBOOK_CHECK_MEMORY_MB = env_int("NOTEBOOK_CHECK_MEMORY_MB", 1024)
+# Text out of an uploaded .docx or .pdf essay, read in a confined child with these limits.
+ESSAY_READ_WALL_SECONDS = env_float("ESSAY_READ_WALL_SECONDS", 3.0)
+ESSAY_READ_CPU_SECONDS = env_int("ESSAY_READ_CPU_SECONDS", 2)
+ESSAY_READ_MEMORY_MB = env_int("ESSAY_READ_MEMORY_MB", 512)
 
 LOGGING = {
     "version": 1,
