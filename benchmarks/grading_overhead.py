@@ -6,7 +6,9 @@ For each notebook (a trivial one, the assignment's template and its solution), i
 the harness in bubblewrap, render the page, score, draw the feedback, store it), with
 this checkout's code; (b) with --before REV, the same with the grader as it was at git
 revision REV (extracted under var/, run with the same environments and data); (c) a bare
-`jupyter nbconvert --execute` of the notebook with the kernel environment. (a) and (b)
+`jupyter nbconvert --execute` of the notebook with the kernel environment; (d) rendering
+the executed notebook alone, nbconvert in a warm process against the harness's renderer
+process, taking turns. (a) and (b)
 each run in a process of their own that grades once to warm up (imports, the
 reference network); then the three take turns, `--rounds` times, so that the shared
 machine's load falls on each alike. Medians are printed side by side.
@@ -130,13 +132,54 @@ def extract(rev: str) -> Path:
 
 
 def bare(notebook_path: Path) -> float:
+    """Seconds for a bare `nbconvert --execute`; leaves the executed notebook beside the input."""
     jupyter = ROOT / ".venv-kernel" / "bin" / "jupyter"
     started = time.perf_counter()
-    subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute", "--stdout",
-                    "--ExecutePreprocessor.timeout=1200", str(notebook_path)],
-                   env={**os.environ, "MNIST_DATA_DIR": str(ROOT / "var" / "data" / "mnist")},
-                   check=False, capture_output=True, cwd=notebook_path.parent)
-    return time.perf_counter() - started
+    out = subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute", "--stdout",
+                          "--ExecutePreprocessor.timeout=1200", "--allow-errors", str(notebook_path)],
+                         env={**os.environ, "MNIST_DATA_DIR": str(ROOT / "var" / "data" / "mnist")},
+                         check=False, capture_output=True, cwd=notebook_path.parent)
+    took = time.perf_counter() - started
+    if out.stdout:
+        notebook_path.with_suffix(".executed.ipynb").write_bytes(out.stdout)
+    return took
+
+
+# Rendering alone, in the kernel environment, taking turns: nbconvert in a warm process (what
+# the worker did in its own process before) against render_page (what the harness does now:
+# a fresh renderer process per page, with the cell tracking and the size measure).
+RENDER_ALONE = r"""
+import json, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+import nbformat
+import run_notebook
+from nbconvert import HTMLExporter
+
+text = open(sys.argv[2]).read()
+
+def in_process():
+    nb = nbformat.reads(text, as_version=4)
+    nb.metadata.setdefault("language_info", {})["pygments_lexer"] = "python3"
+    HTMLExporter(template_name="classic").from_notebook_node(nb)
+
+def in_renderer():
+    outcome, html = run_notebook.render_page(nbformat.reads(text, as_version=4), 60, 16 << 20)
+    assert html is not None, outcome
+
+in_process()
+before, after = [], []
+for _ in range(int(sys.argv[3])):
+    started = time.perf_counter(); in_process(); before.append(time.perf_counter() - started)
+    started = time.perf_counter(); in_renderer(); after.append(time.perf_counter() - started)
+print(json.dumps({"in_process": statistics.median(before), "in_renderer": statistics.median(after)}))
+"""
+
+
+def render_alone(executed: Path, rounds: int) -> dict:
+    python = ROOT / ".venv-kernel" / "bin" / "python"
+    out = subprocess.run([str(python), "-c", RENDER_ALONE, str(ROOT / "grader" / "harness"), str(executed), str(rounds)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -176,6 +219,12 @@ def main() -> None:
                 render = f" (of which rendering in the sandbox {row['render']:.2f} s)" if row["render"] is not None else ""
                 print(f"{name}: {row['status']}; sandboxed grade {row['sandboxed']:.2f} s{render}{before}, "
                       f"bare nbconvert --execute {row['bare']:.2f} s", flush=True)
+                executed = path.with_suffix(".executed.ipynb")
+                if executed.exists():
+                    alone = render_alone(executed, max(args.rounds, 5))
+                    print(f"{name}: rendering alone, in a warm process (as the worker did) {alone['in_process']:.3f} s, "
+                          f"in a renderer process of its own (as the harness does) {alone['in_renderer']:.3f} s "
+                          f"({alone['in_renderer'] - alone['in_process']:+.3f} s)", flush=True)
     finally:
         if before_root:
             shutil.rmtree(before_root, ignore_errors=True)
