@@ -137,7 +137,9 @@ def bare(notebook_path: Path) -> float:
     started = time.perf_counter()
     out = subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute", "--stdout",
                           "--ExecutePreprocessor.timeout=1200", "--allow-errors", str(notebook_path)],
-                         env={**os.environ, "MNIST_DATA_DIR": str(ROOT / "var" / "data" / "mnist")},
+                         # One BLAS thread, as in the sandbox: on a shared machine more only contend.
+                         env={**os.environ, "MNIST_DATA_DIR": str(ROOT / "var" / "data" / "mnist"),
+                              "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
                          check=False, capture_output=True, cwd=notebook_path.parent)
     took = time.perf_counter() - started
     if out.stdout:
