@@ -454,9 +454,9 @@ def wait_for(base: str, server, tmp: Path) -> None:
         if server.poll() is not None:
             sys.exit("gunicorn stopped:\n" + (tmp / "gunicorn.log").read_text()[-2000:])
         try:
-            requests.get(base + "/", timeout=1)
+            requests.get(base + "/", timeout=5)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still loading
             time.sleep(0.2)
     sys.exit("gunicorn did not answer:\n" + (tmp / "gunicorn.log").read_text()[-2000:])
 
