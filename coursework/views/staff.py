@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import csv
 import functools
+import itertools
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -41,7 +42,7 @@ def dashboard(request):
     items = reviews.QUEUE_FUNCTIONS[queue](filters)[:25]
     return render(request, "staff/dashboard.html", {
         "queue": queue, "items": items, "filters": filters, "query": filters.as_query(),
-        "counts": reviews.counts(filters), "groups": StudyGroup.objects.all(),
+        "counts": reviews.counts(filters), "count_cap": reviews.COUNT_CAP, "groups": StudyGroup.objects.all(),
         "assignments": Assignment.objects.all(),
     })
 
@@ -147,15 +148,22 @@ def reveal_private(request, slug):
     return redirect("leaderboard")
 
 
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer can feed a stream."""
+
+    def write(self, value):
+        return value
+
+
 @staff_only
 def gradebook_csv(request, slug=None):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    # Streamed: rows are produced a batch of students at a time, never the whole class at once.
+    header, rows = gradebook.task_rows(slug) if slug else gradebook.rows()
+    writer = csv.writer(_Echo())
+    lines = itertools.chain([writer.writerow(header)], (writer.writerow(row) for row in rows))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     name = f"gradebook-{slug}.csv" if slug else "gradebook.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
-    header, rows = gradebook.task_rows(slug) if slug else gradebook.rows()
-    writer.writerow(header)
-    writer.writerows(rows)
     return response
 
 

@@ -11,6 +11,13 @@ from tests.factories import make_student, make_submission, make_ta
 pytestmark = pytest.mark.django_db
 
 
+def download(client, path: str) -> str:
+    """A streamed response's whole body."""
+    response = client.get(path)
+    assert response.status_code == 200 and response.streaming
+    return b"".join(response.streaming_content).decode()
+
+
 @pytest.fixture
 def setup(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
@@ -110,11 +117,11 @@ def test_the_gradebook_has_a_row_per_student_in_lms_friendly_columns(client, set
     amy = setup["students"][0]
     make_submission(amy, status=Submission.GRADED, accuracy=0.9731, score=1.0)
     SynthesisResponse.objects.filter(student=amy).update(status="reviewed", score=4)
-    rows = list(csv.DictReader(io.StringIO(client.get("/ta/gradebook.csv").content.decode())))
+    rows = list(csv.DictReader(io.StringIO(download(client, "/ta/gradebook.csv"))))
     assert [r["username"] for r in rows] == ["amy", "ben", "cal"]
     assert rows[0]["notebook_best_accuracy"] == "0.9731" and rows[0]["project"] == "notebook"
     assert rows[0]["synthesis_sets_reviewed"] == "1" and rows[0]["synthesis_score"] == "4.0"
-    per_task = client.get("/ta/gradebook/mnist.csv").content.decode().splitlines()[0]
+    per_task = download(client, "/ta/gradebook/mnist.csv").splitlines()[0]
     assert per_task.startswith("username,email,display_name,group,notebook_")
     assert "synthesis" not in per_task
 
