@@ -130,6 +130,8 @@ def fill(first: int, last: int, per_student: int, method: str) -> int:
     mnist = Assignment.objects.get(slug="mnist")
     due = mnist.due_at or now
     submissions = []
+    confusion = [[980 if i == j else 2 for j in range(10)] for i in range(10)]
+    log_tail = "".join(f"[cell {k}] epoch {k}: loss 0.{k:04d}, accuracy 0.97{k:02d}\n" for k in range(24))
     for u in users:
         skill = rng.uniform(0.85, 0.985)
         for _ in range(per_student):
@@ -142,6 +144,9 @@ def fill(first: int, last: int, per_student: int, method: str) -> int:
                 public_accuracy=None if acc is None else acc + rng.gauss(0, 0.002),
                 private_accuracy=None if acc is None else acc + rng.gauss(0, 0.002),
                 created_at=at, started_at=at, finished_at=at + timedelta(minutes=2), late=at > due,
+                # Rows as wide as real ones: the feedback page's figures and the sandbox log's tail.
+                feedback=feedback_like(acc, confusion) if acc is not None else {"limits": {"memory_mb": 2048}},
+                log_tail=log_tail * (4 if status != Submission.GRADED else 1),
                 flagged=status == Submission.GRADED and rng.random() < 0.01,
                 message="Cell 3 raised ValueError: shapes" if status == Submission.FAILED else ""))
     insert(Submission, submissions, method)
@@ -167,11 +172,24 @@ def fill(first: int, last: int, per_student: int, method: str) -> int:
     return 2 * len(users) + len(submissions) + len(responses) + len(essays)
 
 
+def feedback_like(accuracy: float, confusion: list) -> dict:
+    """The shape and size of a graded submission's feedback (see grader.pipeline)."""
+    per_digit = [min(1.0, accuracy + 0.001 * d) for d in range(10)]
+    return {"limits": {"memory_mb": 2048, "cpu_seconds": 1200, "total_timeout_s": 900}, "truncated_cells": [],
+            "per_digit": per_digit, "confusion": confusion, "per_digit_delta": [a - 0.98 for a in per_digit],
+            "reference": {"accuracy": 0.9832, "public_accuracy": 0.9828, "private_accuracy": 0.9836,
+                          "per_digit": per_digit, "description": "NumPy network 784-128-64-32-10"},
+            "probe": {"clean_accuracy": accuracy, "noisy_accuracy": accuracy - 0.01, "gap": 0.01},
+            "misclassified": [{"index": 37 * i, "true": i % 10, "predicted": (i + 3) % 10} for i in range(24)],
+            "misclassified_total": int((1 - accuracy) * 10_000)}
+
+
 def analyze() -> None:
+    """Statistics and the visibility map of a table in steady state (autovacuum's work, done now)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")
 
 
 # --- measuring --------------------------------------------------------------------------
