@@ -132,3 +132,65 @@ def test_the_student_timeline_lists_everything_in_order(client, setup):
     make_submission(amy, status=Submission.FAILED)
     page = client.get(f"/ta/students/{amy.pk}/").content.decode()
     assert "Synthesis: Video 2" in page and "Notebook nb.ipynb" in page
+
+
+def fill_queues(setup, students: int, offset: int) -> None:
+    """`students` more students, each with work waiting in all three queues."""
+    from coursework.models import QuestionSet
+
+    qs = QuestionSet.objects.get(page__slug="video-what-is-a-neural-network")
+    group = StudyGroup.objects.first()
+    for i in range(offset, offset + students):
+        user = make_student(f"extra{i}")
+        Profile.objects.create(user=user, display_name=f"Extra {i}", leaderboard_alias=f"extra-{i}", group=group)
+        SynthesisResponse.objects.create(student=user, question_set=qs, status="submitted")
+        EssaySubmission.objects.create(student=user, version=1, status="resubmit")
+        EssaySubmission.objects.create(student=user, version=2)
+        make_submission(user, status=Submission.FAILED, log_tail="Traceback ..." * 100)
+
+
+@pytest.mark.parametrize("queue", ["synthesis", "essays", "notebooks"])
+def test_a_queue_page_runs_the_same_queries_for_a_short_and_a_long_queue(client, setup, queue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_ta())
+    sizes = []
+    for offset, students in ((0, 2), (2, 30)):
+        fill_queues(setup, students, offset)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(f"/ta/?queue={queue}")
+        sizes.append(len(queries))
+        assert 0 < len(page.context["items"]) <= 25
+    assert sizes[0] == sizes[1]
+
+
+def test_a_notebook_queue_row_loads_no_feedback_or_sandbox_log(client, setup):
+    client.force_login(make_ta())
+    fill_queues(setup, 1, 0)
+    item = client.get("/ta/?queue=notebooks").context["items"][0]
+    assert {"feedback", "log_tail"} <= item.get_deferred_fields()
+
+
+def test_a_tab_count_stops_at_the_cap_and_says_so(client, setup, monkeypatch):
+    from coursework.services import reviews
+
+    monkeypatch.setattr(reviews, "COUNT_CAP", 2)
+    client.force_login(make_ta())
+    page = client.get("/ta/?queue=synthesis")  # three waiting, more than the cap
+    assert page.context["counts"]["synthesis"] == 3
+    assert '<span class="count" id="count-synthesis">2+</span>' in page.content.decode()
+    SynthesisResponse.objects.filter(pk=setup["responses"][0].pk).update(status="reviewed")
+    page = client.get("/ta/?queue=synthesis")
+    assert '<span class="count" id="count-synthesis">2</span>' in page.content.decode()
+
+
+def test_an_essay_superseded_while_waiting_leaves_the_queue_for_the_newer_version(client, setup):
+    client.force_login(make_ta())
+    amy, ben = setup["students"][:2]
+    old = EssaySubmission.objects.create(student=amy, version=1)  # never reviewed
+    newer = EssaySubmission.objects.create(student=amy, version=2)
+    bens = EssaySubmission.objects.create(student=ben, version=1)
+    page = client.get("/ta/?queue=essays")
+    assert set(page.context["items"]) == {newer, bens} and old not in page.context["items"]
+    assert page.context["counts"]["essays"] == 2
