@@ -13,7 +13,7 @@ else
 PROCESSES := web worker beat
 endif
 
-.PHONY: install run test reliability setup kernel-venv system-packages bench bench-reference clean
+.PHONY: install run dev test lint reliability setup kernel-venv system-packages bench bench-reference clean
 
 install: $(VENV)/.installed $(KVENV)/.installed
 
@@ -45,13 +45,24 @@ setup: install system-packages
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py train_reference
 
+# Production settings on one machine: DEBUG off, a secret key generated once into
+# var/secret_key (mode 600), static files from WhiteNoise.
 run: setup
 	@echo ""
 	@echo "  Coursework is starting on http://127.0.0.1:$(WEB_PORT)/  (Ctrl-C stops everything)"
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile $(PROCESSES)
 
-test: install
+# The same, with Django's debug pages (tracebacks, settings): for development only.
+dev: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=1 $(BIN)/honcho start -f Procfile $(PROCESSES)
+
+# Style and the directions imports may take (contracts in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+
+test: install lint
 	@scripts/install-system-packages.sh --with-browser
 	$(BIN)/python manage.py fetch_mnist
 	$(BIN)/python manage.py train_reference

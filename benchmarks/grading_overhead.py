@@ -64,7 +64,7 @@ def main() -> None:
         from coursework.models import Assignment, Submission
         from django.contrib.auth.models import User
         from grader.reference import reference_summary
-        from grader.tasks import grade_submission
+        from coursework.tasks import grade_submission
         from tests.support.notebooks import notebook
 
         data = notebook(TRIVIAL)

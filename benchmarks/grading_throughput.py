@@ -36,9 +36,8 @@ def main() -> None:
     from tests.support.redis import redis_server
     from tests.support.stack import Stack
 
-    # Its own Redis and its own fresh database (dropped by stack.stop), whatever else runs here.
-    with tempfile.TemporaryDirectory() as tmp_name, redis_server(Path(tmp_name), force_embedded=True) as redis_url:
-        stack = Stack(Path(tmp_name), redis_url)
+    with tempfile.TemporaryDirectory() as tmp_name, redis_server(Path(tmp_name)) as redis_target:
+        stack = Stack(Path(tmp_name), redis_target)
         try:
             stack.manage("migrate", "--noinput")
             stack.manage("seed_demo")

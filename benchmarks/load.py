@@ -46,8 +46,8 @@ def main() -> None:
     from tests.support.stack import Stack
 
     data = notebook("import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)")
-    with tempfile.TemporaryDirectory() as tmp_name, redis_server(Path(tmp_name), force_embedded=True) as redis_url:
-        stack = Stack(Path(tmp_name), redis_url)
+    with tempfile.TemporaryDirectory() as tmp_name, redis_server(Path(tmp_name), force_embedded=True) as redis_target:
+        stack = Stack(Path(tmp_name), redis_target)
         try:
             stack.manage("migrate", "--noinput")
             stack.manage("seed_demo")

@@ -112,6 +112,7 @@ def fill(first: int, last: int, per_student: int, method: str) -> int:
     from django.contrib.auth.models import User
     from django.utils import timezone
 
+    from coursework.states import ReviewStatus, SubmissionStatus
     from coursework.models import (Assignment, EssaySubmission, Profile, QuestionSet, StudyGroup, Submission,
                                    SynthesisResponse)
 
@@ -135,8 +136,8 @@ def fill(first: int, last: int, per_student: int, method: str) -> int:
     for u in users:
         skill = rng.uniform(0.85, 0.985)
         for _ in range(per_student):
-            status = rng.choices([Submission.GRADED, Submission.FAILED, Submission.ERROR], [85, 12, 3])[0]
-            acc = min(0.999, skill + rng.gauss(0, 0.01)) if status == Submission.GRADED else None
+            status = rng.choices([SubmissionStatus.GRADED, SubmissionStatus.FAILED, SubmissionStatus.ERROR], [85, 12, 3])[0]
+            acc = min(0.999, skill + rng.gauss(0, 0.01)) if status == SubmissionStatus.GRADED else None
             at = now - timedelta(minutes=rng.randint(0, 60 * 24 * 14))
             submissions.append(Submission(
                 assignment_id=mnist.pk, student_id=u.pk, notebook="notebooks/bench.ipynb", original_name="nb.ipynb",
@@ -146,19 +147,19 @@ def fill(first: int, last: int, per_student: int, method: str) -> int:
                 created_at=at, started_at=at, finished_at=at + timedelta(minutes=2), late=at > due,
                 # Rows as wide as real ones: the feedback page's figures and the sandbox log's tail.
                 feedback=feedback_like(acc, confusion) if acc is not None else {"limits": {"memory_mb": 2048}},
-                log_tail=log_tail * (4 if status != Submission.GRADED else 1),
-                flagged=status == Submission.GRADED and rng.random() < 0.01,
-                message="Cell 3 raised ValueError: shapes" if status == Submission.FAILED else ""))
+                log_tail=log_tail * (4 if status != SubmissionStatus.GRADED else 1),
+                flagged=status == SubmissionStatus.GRADED and rng.random() < 0.01,
+                message="Cell 3 raised ValueError: shapes" if status == SubmissionStatus.FAILED else ""))
     insert(Submission, submissions, method)
     sets = list(QuestionSet.objects.filter(optional=False))
-    statuses = [SynthesisResponse.SUBMITTED, SynthesisResponse.REVIEWED, SynthesisResponse.DRAFT]
+    statuses = [ReviewStatus.SUBMITTED, ReviewStatus.REVIEWED, ReviewStatus.DRAFT]
     responses = []
     for u in users:
         for qs in sets:
             status = rng.choice(statuses)
             at = now - timedelta(minutes=rng.randint(0, 60 * 24 * 14))
             responses.append(SynthesisResponse(student_id=u.pk, question_set_id=qs.pk, status=status, saved_at=at,
-                                               submitted_at=None if status == SynthesisResponse.DRAFT else at))
+                                               submitted_at=None if status == ReviewStatus.DRAFT else at))
     insert(SynthesisResponse, responses, method)
     essays = []
     for u in users[: len(users) // 2]:
@@ -166,7 +167,7 @@ def fill(first: int, last: int, per_student: int, method: str) -> int:
         for v in range(1, versions + 1):
             latest = v == versions
             at = now - timedelta(minutes=rng.randint(0, 60 * 24 * 14))
-            status = rng.choice([EssaySubmission.SUBMITTED, EssaySubmission.REVIEWED]) if latest else EssaySubmission.RESUBMIT
+            status = rng.choice([ReviewStatus.SUBMITTED, ReviewStatus.REVIEWED]) if latest else ReviewStatus.RESUBMIT
             essays.append(EssaySubmission(student_id=u.pk, version=v, status=status, submitted_at=at))
     insert(EssaySubmission, essays, method)
     return 2 * len(users) + len(submissions) + len(responses) + len(essays)
@@ -337,7 +338,7 @@ class OwnRedis:
                 return
             except redis.ConnectionError:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise SystemExit("the benchmark's own Redis did not start")
+                    raise SystemExit("the benchmark's own Redis did not start") from None
                 time.sleep(0.05)
 
     def stop(self) -> None:
@@ -373,7 +374,7 @@ def main() -> None:
     # A production-like configuration, except plain http on loopback (no TLS proxy here).
     env = {**os.environ, "DATABASE_URL": base_url.rsplit("/", 1)[0] + "/" + name, "REDIS_URL": redis_server.url,
            "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(40), "ALLOWED_HOSTS": "127.0.0.1,testserver",
-           "VAR_DIR": str(tmp), "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0",
+           "VAR_DIR": str(tmp), "HTTPS": "0", "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0",
            "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0", "CACHE_PER_PROCESS": "0", "LOG_LEVEL": "WARNING",
            "REFERENCE_MODEL_PATH": os.environ.get("REFERENCE_MODEL_PATH", str(ROOT / "var" / "reference" / "model")),
            "MNIST_DATA_DIR": os.environ.get("MNIST_DATA_DIR", str(ROOT / "var" / "data" / "mnist")),

@@ -1,22 +1,28 @@
 """Settings, all read from the environment, with defaults that run on one machine.
 
 Defaults: a SQLite file under var/, an embedded Redis on a unix socket under var/
-(started by `make run`), media and MNIST under var/. Production sets DATABASE_URL,
-REDIS_URL, SECRET_KEY, DEBUG=0 and ALLOWED_HOSTS.
+(started by `make run`), media and MNIST under var/, DEBUG off, and a secret key
+generated once into var/secret_key. Production sets DATABASE_URL, REDIS_URL,
+SECRET_KEY (the same on every host) and ALLOWED_HOSTS. A setting that is set but
+cannot be read (DEBUG=ture, GRADER_MEMORY_MB=2G) stops the start-up, naming it.
 """
 from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_int, env_list, env_str
+from grader.limits import Limits
+
+from .env import env_bool, env_float, env_int, env_list, env_str, secret_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite file and the Redis socket live here
 
-DEFAULT_SECRET_KEY = "dev-insecure-default-key-change-me"
-SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
-DEBUG = env_bool("DEBUG", True)
+# The key that shipped as the default before keys were generated: refused by a check.
+KNOWN_PUBLIC_SECRET_KEYS = ("dev-insecure-default-key-change-me",)
+SECRET_KEY = env_str("SECRET_KEY", "") or secret_key_file(VAR_DIR / "secret_key")
+# Debug pages show tracebacks and settings to anyone: only on request (`make dev`).
+DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -113,11 +119,14 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 # Redis may hold). `make run` starts it; see config/embedded_redis.py.
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
 REDIS_URL = env_str("REDIS_URL", "")
+# Keys of this site only, where a Redis is shared (several test runs or sites on one server).
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "")
 CELERY_BROKER_URL = REDIS_URL or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
 # Rendered pages that many people read (the leaderboard) are cached in Redis when there
 # is one to share between web processes, else per process.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cw"}
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                "KEY_PREFIX": f"{REDIS_KEY_PREFIX}cw"}
     if REDIS_URL.startswith("redis://") and not env_bool("CACHE_PER_PROCESS", False)
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -129,7 +138,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long jobs: never hoard messages
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # An upload must not hang while the broker is down: try briefly, then leave the
-# queued row to the sweeper (see coursework.services.notebooks.enqueue_grading).
+# queued row to the sweeper (see coursework.services.grading.enqueue).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
@@ -148,36 +157,32 @@ GRADER_SANDBOX_UID_BASE = env_int("GRADER_SANDBOX_UID_BASE", 100000)
 # Where grading processes claim their sandbox uid (one lock file per uid). Shared by every
 # checkout and service on the host, so none of them ever runs two jobs under one uid.
 GRADER_SANDBOX_UID_LOCK_DIR = Path(env_str("GRADER_SANDBOX_UID_LOCK_DIR", "/run/coursework-sandbox-uids"))
-# Defaults for every assignment; an assignment's `limits` field overrides any of them.
-GRADER_DEFAULT_LIMITS = {
-    "memory_mb": env_int("GRADER_MEMORY_MB", 2048),
-    "cpu_seconds": env_int("GRADER_CPU_SECONDS", 1200),
-    "processes": env_int("GRADER_PROCESSES", 256),
-    "file_size_mb": env_int("GRADER_FILE_SIZE_MB", 256),
-    "open_files": env_int("GRADER_OPEN_FILES", 512),
-    "disk_mb": env_int("GRADER_DISK_MB", 512),
-    "cell_timeout_s": env_int("GRADER_CELL_TIMEOUT_S", 600),
-    "total_timeout_s": env_int("GRADER_TOTAL_TIMEOUT_S", 900),
-    "stored_output_kb": env_int("GRADER_STORED_OUTPUT_KB", 1024),
-    "log_tail_kb": env_int("GRADER_LOG_TAIL_KB", 64),
-}
+# Defaults for every assignment, each from grader/limits.py unless GRADER_<NAME> is set
+# (GRADER_MEMORY_MB, GRADER_TOTAL_TIMEOUT_S, ...); an assignment's `limits` field
+# overrides any of them.
+GRADER_DEFAULT_LIMITS = {name: env_int(f"GRADER_{name.upper()}", value) for name, value in Limits.defaults().items()}
 # The integrity probe: the harness also sees a copy of the test images with Gaussian
 # noise of this standard deviation; a clean-minus-noisy accuracy gap above
 # GRADER_PROBE_MAX_GAP flags the submission for a TA.
-GRADER_PROBE_NOISE = float(env_str("GRADER_PROBE_NOISE", "0.05"))
-GRADER_PROBE_MAX_GAP = float(env_str("GRADER_PROBE_MAX_GAP", "0.15"))
+GRADER_PROBE_NOISE = env_float("GRADER_PROBE_NOISE", 0.05)
+GRADER_PROBE_MAX_GAP = env_float("GRADER_PROBE_MAX_GAP", 0.15)
 GRADER_MAX_TOTAL_TIMEOUT_S = max(GRADER_DEFAULT_LIMITS["total_timeout_s"], env_int("GRADER_MAX_TOTAL_TIMEOUT_S", 3600))
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 # Longer than the longest job, so Redis never redelivers a message whose worker
 # is still busy with it (acks_late holds the ack until the job ends).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADER_MAX_TOTAL_TIMEOUT_S * 2 + 600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADER_MAX_TOTAL_TIMEOUT_S * 2 + 600,
+                                   **({"global_keyprefix": REDIS_KEY_PREFIX} if REDIS_KEY_PREFIX else {})}
 # A queued row not picked up for this long is sent again (its message may be lost).
 GRADER_STUCK_AFTER_S = env_int("GRADER_STUCK_AFTER_S", 600)
-# A running row whose worker has been silent this long is presumed dead (heartbeats
-# come every 10 s while a notebook runs).
+# A running row whose worker has been silent this long is presumed dead (a job's
+# heartbeat comes every GRADER_HEARTBEAT_S from claim to stored result).
+GRADER_HEARTBEAT_S = env_int("GRADER_HEARTBEAT_S", 10)
 GRADER_STALE_RUNNING_S = env_int("GRADER_STALE_RUNNING_S", 90)
+# Runs of one notebook that may start without finishing (the worker died or stalled)
+# before the row ends as `error` for staff instead of looping through the sweeper.
+GRADER_MAX_ATTEMPTS = env_int("GRADER_MAX_ATTEMPTS", 3)
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stuck-submissions": {"task": "grader.tasks.requeue_stuck",
+    "requeue-stuck-submissions": {"task": "coursework.tasks.requeue_stuck",
                                   "schedule": float(env_int("GRADER_SWEEP_EVERY_S", 60))},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -199,8 +204,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Five failed log-ins per username and per address in fifteen minutes, then a pause.
 LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 5)
-RATELIMIT_VIEW = "coursework.views.accounts.rate_limited"
-if not DEBUG:
+RATELIMIT_VIEW = "coursework.views.student.accounts.rate_limited"
+# HTTPS=1 where the site is served over TLS (behind a proxy that sets X-Forwarded-Proto):
+# cookies only over TLS, plain http redirected, HSTS. Off by default because the
+# default deployment (`make run`) serves plain http on the loopback.
+HTTPS = env_bool("HTTPS", False)
+if HTTPS:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from coursework.views.accounts import LoginView
+from coursework.views.student.accounts import LoginView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("", include("coursework.urls")),
+    path("ta/", include("coursework.urls.staff")),
+    path("", include("coursework.urls.student")),
 ]

@@ -1,9 +1,8 @@
 from django.contrib import admin, messages
 
-from grader.services import regrade
-
 from .models import (Assignment, Essay, EssayPrompt, EssaySubmission, Page, Profile, Question, QuestionSet,
                      StudyGroup, Submission, SynthesisResponse)
+from .services import grading
 
 
 @admin.register(Assignment)
@@ -13,7 +12,8 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Regrade every submission of the selected assignments")
     def regrade_all_submissions(self, request, queryset):
-        count = regrade(Submission.objects.filter(assignment__in=queryset).values_list("pk", flat=True))
+        ids = Submission.objects.filter(assignment__in=queryset).values_list("pk", flat=True)
+        count = grading.regrade(ids, request.user, via="admin: regrade every submission of an assignment")
         self.message_user(request, f"{count} submissions queued for regrading.", messages.SUCCESS)
 
 
@@ -37,7 +37,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Regrade the selected submissions")
     def regrade_selected(self, request, queryset):
-        count = regrade(queryset.values_list("pk", flat=True))
+        count = grading.regrade(queryset.values_list("pk", flat=True), request.user, via="admin: regrade selected")
         self.message_user(request, f"{count} submissions queued for regrading (running ones are skipped).", messages.SUCCESS)
 
 

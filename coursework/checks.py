@@ -3,14 +3,24 @@ from django.core.checks import Error, Tags, register
 
 
 @register(Tags.security, deploy=False)
-def refuse_default_secret_key_in_production(app_configs, **kwargs):
-    """A production start (DEBUG off) with the built-in key would let anyone forge sessions."""
-    if not settings.DEBUG and settings.SECRET_KEY == settings.DEFAULT_SECRET_KEY:
+def refuse_a_public_secret_key_in_production(app_configs, **kwargs):
+    """A production start (DEBUG off) with a key anyone can read would let them forge
+    sessions and the signed links to executed notebooks."""
+    if not settings.DEBUG and (settings.SECRET_KEY in settings.KNOWN_PUBLIC_SECRET_KEYS or len(settings.SECRET_KEY) < 32):
         return [
             Error(
-                "SECRET_KEY is the built-in development key while DEBUG is off.",
-                hint="Set the SECRET_KEY environment variable to a long random value.",
+                "SECRET_KEY is a published development key or shorter than 32 characters while DEBUG is off.",
+                hint="Unset SECRET_KEY to use the key generated in var/secret_key, or set it to a long random value.",
                 id="coursework.E001",
             )
         ]
+    return []
+
+
+@register()
+def grading_sandbox_is_a_known_mode(app_configs, **kwargs):
+    if settings.GRADER_SANDBOX not in ("bwrap", "none"):
+        return [Error(f"GRADER_SANDBOX={settings.GRADER_SANDBOX!r} is not a sandbox mode.",
+                      hint="Use 'bwrap' (always, in production) or 'none' (development machines only).",
+                      id="coursework.E002")]
     return []

@@ -1,6 +1,10 @@
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+
+from .states import PROBLEMS, REVIEW_EDITABLE, ReviewStatus, SubmissionStatus
 
 
 class StudyGroup(models.Model):
@@ -31,6 +35,15 @@ class Profile(models.Model):
         return self.display_name if self.show_name_on_leaderboard else self.leaderboard_alias
 
 
+class AssignmentQuerySet(models.QuerySet):
+    def of_kind(self, kind: str):
+        return self.filter(kind=kind)
+
+    def the(self, kind: str) -> "Assignment | None":
+        """The unit's task of this kind (the unit has one of each), or None before `seed_demo`."""
+        return self.filter(kind=kind).order_by("pk").first()
+
+
 class Assignment(models.Model):
     """One task of the unit that students hand work in for, with its due date."""
 
@@ -54,6 +67,20 @@ class Assignment(models.Model):
     daily_submission_limit = models.PositiveIntegerField(default=10)
     # The leaderboard ranks on the public half of the test set until a TA reveals the private half.
     private_revealed = models.BooleanField(default=False)
+
+    objects = AssignmentQuerySet.as_manager()
+    # What staff did to it, newest first (coursework.services.audit).
+    audit_trail = GenericRelation("AuditEvent", content_type_field="target_type", object_id_field="target_id")
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from grader.limits import Limits
+
+        try:
+            Limits.check_overrides(self.limits or {})
+        except ValueError as exc:
+            raise ValidationError({"limits": str(exc)}) from None
 
     def is_late(self, when) -> bool:
         return self.due_at is not None and when > self.due_at
@@ -81,22 +108,13 @@ class StandingsVersion(models.Model):
 
 
 class Submission(models.Model):
-    """A notebook handed in for grading. Status moves only forward, see grader.states."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    GRADED = "graded"
-    FAILED = "failed"  # the student's notebook caused it: a clear message, never retried
-    ERROR = "error"  # the system caused it: retried, then shown to TAs
-    STATUSES = [(s, s) for s in (QUEUED, RUNNING, GRADED, FAILED, ERROR)]
-    PENDING = (QUEUED, RUNNING)
-    FINISHED = (GRADED, FAILED, ERROR)
+    """A notebook handed in for grading. Its status changes only in coursework.states."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="submissions")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
     notebook = models.FileField(upload_to="notebooks/%Y/%m/")
     original_name = models.CharField(max_length=255)
-    status = models.CharField(max_length=10, choices=STATUSES, default=QUEUED)
+    status = models.CharField(max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.QUEUED)
     message = models.TextField(blank=True)
     accuracy = models.FloatField(null=True, blank=True)  # full precision; rounded only in templates
     public_accuracy = models.FloatField(null=True, blank=True)
@@ -110,7 +128,9 @@ class Submission(models.Model):
     executed_html = models.FileField(upload_to="feedback/%Y/%m/", blank=True)
     confusion_png = models.FileField(upload_to="feedback/%Y/%m/", blank=True)
     gallery_png = models.FileField(upload_to="feedback/%Y/%m/", blank=True)
-    attempts = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)  # grading runs started, ever (names each run's files)
+    # `attempts` when a person last queued it; runs above it count toward GRADER_MAX_ATTEMPTS.
+    attempt_floor = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -123,6 +143,8 @@ class Submission(models.Model):
     flag_resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                          related_name="+")
     flag_resolved_at = models.DateTimeField(null=True, blank=True)
+    # What staff did to it, newest first (coursework.services.audit).
+    audit_trail = GenericRelation("AuditEvent", content_type_field="target_type", object_id_field="target_id")
 
     class Meta:
         ordering = ["-created_at"]
@@ -138,7 +160,7 @@ class Submission(models.Model):
             models.Index(fields=["-created_at", "-id"], name="submission_newest_first"),
             # the TA queue of notebooks to check: failed, errored, or flagged and not yet resolved
             models.Index(fields=["created_at", "id"], name="notebook_problems",
-                         condition=models.Q(status__in=["failed", "error"]) | models.Q(flagged=True, flag_resolution="")),
+                         condition=models.Q(status__in=PROBLEMS) | models.Q(flagged=True, flag_resolution="")),
             # the sweeper's query: pending rows by age of last sign of life
             models.Index(fields=["status", "heartbeat_at"], name="submission_status_heartbeat"),
             models.Index(fields=["student", "-created_at"], name="submission_student_recent"),
@@ -149,7 +171,11 @@ class Submission(models.Model):
 
     @property
     def is_pending(self):
-        return self.status in self.PENDING
+        return self.status in (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)
+
+    @property
+    def is_graded(self):
+        return self.status == SubmissionStatus.GRADED
 
     @property
     def flag_open(self) -> bool:
@@ -218,6 +244,8 @@ class Reviewed(models.Model):
     score = models.FloatField(null=True, blank=True)
     rubric_scores = models.JSONField(default=dict, blank=True)  # criterion id -> points
     ta_feedback = models.TextField(blank=True)
+    # What staff did to it, newest first (coursework.services.audit).
+    audit_trail = GenericRelation("AuditEvent", content_type_field="target_type", object_id_field="target_id")
 
     class Meta:
         abstract = True
@@ -226,12 +254,9 @@ class Reviewed(models.Model):
 class SynthesisResponse(Reviewed):
     """One student's answers to one question set: draft -> submitted -> reviewed."""
 
-    DRAFT, SUBMITTED, REVIEWED, RESUBMIT = "draft", "submitted", "reviewed", "resubmit"
-    STATUSES = [(DRAFT, "draft"), (SUBMITTED, "submitted"), (REVIEWED, "reviewed"), (RESUBMIT, "resubmission requested")]
-
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="synthesis_responses")
     question_set = models.ForeignKey(QuestionSet, on_delete=models.CASCADE, related_name="responses")
-    status = models.CharField(max_length=10, choices=STATUSES, default=DRAFT)
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
     saved_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
     late = models.BooleanField(default=False)
@@ -243,7 +268,7 @@ class SynthesisResponse(Reviewed):
 
     @property
     def editable(self) -> bool:
-        return self.status != self.REVIEWED
+        return self.status in REVIEW_EDITABLE
 
 
 class Answer(models.Model):
@@ -269,14 +294,12 @@ class EssayPrompt(models.Model):
 class EssaySubmission(Reviewed):
     """One version of a student's three essays; every version is kept."""
 
-    SUBMITTED, REVIEWED, RESUBMIT = "submitted", "reviewed", "resubmit"
-    STATUSES = [(SUBMITTED, "submitted"), (REVIEWED, "reviewed"), (RESUBMIT, "resubmission requested")]
-
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="essay_submissions")
     version = models.PositiveIntegerField()
     submitted_at = models.DateTimeField(default=timezone.now)
     late = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=STATUSES, default=SUBMITTED)
+    status = models.CharField(max_length=10, choices=[c for c in ReviewStatus.choices if c[0] != ReviewStatus.DRAFT],
+                              default=ReviewStatus.SUBMITTED)
 
     class Meta:
         ordering = ["-version"]
@@ -313,15 +336,18 @@ class RubricCriterion(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to which piece of work, and what changed: reviews, regrades, flags."""
+    """Who did what to which piece of work, and what changed: reviews, regrades, flags, reveals."""
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=40)
-    target = models.CharField(max_length=60)  # e.g. "essays:12", "submission:5"
+    # The object acted on (a submission, a synthesis response, an essay set, an assignment).
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="audit_events")
     changes = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["target", "-at"], name="audit_by_target")]
+        indexes = [models.Index(fields=["target_type", "target_id", "-at"], name="audit_by_target")]

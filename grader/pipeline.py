@@ -4,7 +4,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from django.conf import settings
@@ -14,7 +13,7 @@ from .data import test_set
 from .errors import StudentFault, SystemFault
 from .reference import reference_summary
 from .runner import RunOutcome, prepare_inputs, run_harness
-from .sandbox import Limits
+from .limits import Limits
 
 GALLERY_SIZE = 32
 
@@ -39,7 +38,6 @@ def grade_notebook_bytes(
     notebook_bytes: bytes,
     job_dir: Path,
     limits: Limits | None = None,
-    heartbeat: Callable[[], None] = lambda: None,
 ) -> GradeResult:
     """Run the notebook in the sandbox and score it. Raises SystemFault for faults that are not the student's."""
     limits = limits or Limits.from_settings()
@@ -52,7 +50,7 @@ def grade_notebook_bytes(
     combined = np.concatenate([images, scoring.noisy_copy(images, settings.GRADER_PROBE_NOISE, rng)])
     order = rng.permutation(len(combined))
     input_dir = prepare_inputs(job_dir, notebook_bytes, combined[order], limits)
-    run = run_harness(job_dir, input_dir, limits, heartbeat)
+    run = run_harness(job_dir, input_dir, limits)
     base = {
         "run_seconds": run.wall_seconds,
         "peak_memory_mb": run.result.get("peak_memory_mb"),

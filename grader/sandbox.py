@@ -26,12 +26,12 @@ import functools
 import os
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from django.conf import settings
 
 from .errors import SystemFault
+from .limits import Limits
 
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
 INPUT_MOUNT = "/grader-input"
@@ -43,31 +43,6 @@ SANDBOX_UID_IN = 65534
 
 class SandboxUnavailable(SystemFault):
     """The sandbox cannot run here; the worker refuses to grade rather than run unconfined."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits for one grading run (an assignment may override any of them)."""
-
-    memory_mb: int = 2048  # RLIMIT_AS per process
-    cpu_seconds: int = 1200  # RLIMIT_CPU per process
-    processes: int = 256  # RLIMIT_NPROC: tasks (processes and threads) of the sandbox's uid
-    file_size_mb: int = 256  # RLIMIT_FSIZE
-    open_files: int = 512  # RLIMIT_NOFILE
-    disk_mb: int = 512  # size of the writable tmpfs mounts (each)
-    cell_timeout_s: int = 600
-    total_timeout_s: int = 900
-    stored_output_kb: int = 1024  # cell outputs kept in the executed notebook, in total
-    log_tail_kb: int = 64  # the sandbox's own stdout/stderr kept for TAs
-
-    @classmethod
-    def from_settings(cls, overrides: dict | None = None) -> "Limits":
-        values = {**settings.GRADER_DEFAULT_LIMITS, **(overrides or {})}
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: int(v) for k, v in values.items() if k in known})
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def sandbox_mode() -> str:

@@ -32,7 +32,7 @@ class _Optimizer(abc.ABC):
         for block in self._blocks:
             self._update(block)
 
-    def _prepare(self) -> None:
+    def _prepare(self) -> None:  # noqa: B027 (optional hook: most optimisers need no per-step scalars)
         """Per-step scalars, computed once before the blocks are updated."""
 
     @abc.abstractmethod

@@ -183,7 +183,7 @@ def submit_essays(student, drafts: list[Draft]) -> EssaySubmission:
         raise EssayError(" ".join(problems))
     latest = EssaySubmission.objects.select_for_update().filter(student=student).aggregate(v=Max("version"))["v"] or 0
     now = timezone.now()
-    due = Assignment.objects.filter(kind=Assignment.ESSAYS).values_list("due_at", flat=True).first()
+    due = getattr(Assignment.objects.the(Assignment.ESSAYS), "due_at", None)
     submission = EssaySubmission.objects.create(student=student, version=latest + 1, submitted_at=now,
                                                 late=due is not None and now > due)
     for draft in drafts:

@@ -7,6 +7,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, Sum
 
 from ..models import Assignment, AuditEvent, EssaySubmission, QuestionSet, Submission, SynthesisResponse
+from ..states import ReviewStatus, SubmissionStatus
+
+
+class UnknownTask(LookupError):
+    """No task has this slug."""
 
 HEADER = ["username", "email", "display_name", "group",
           "synthesis_sets_submitted", "synthesis_sets_reviewed", "synthesis_score", "synthesis_late",
@@ -31,7 +36,7 @@ def rows() -> tuple[list[str], Iterator[list]]:
 
 def _rows() -> Iterator[list]:
     required_sets = QuestionSet.objects.filter(optional=False).count()
-    notebook = Assignment.objects.filter(kind=Assignment.NOTEBOOK).first()
+    notebook = Assignment.objects.the(Assignment.NOTEBOOK)
     after = None
     while True:
         batch = _students()
@@ -48,8 +53,8 @@ def _batch_rows(students: list, required_sets: int, notebook) -> Iterator[list]:
     ids = [s.pk for s in students]
     synthesis = {r["student"]: r for r in SynthesisResponse.objects.filter(question_set__optional=False, student__in=ids)
                  .values("student").annotate(
-                     submitted=Count("pk", filter=~Q(status=SynthesisResponse.DRAFT)),
-                     reviewed=Count("pk", filter=Q(status=SynthesisResponse.REVIEWED)),
+                     submitted=Count("pk", filter=~Q(status=ReviewStatus.DRAFT)),
+                     reviewed=Count("pk", filter=Q(status=ReviewStatus.REVIEWED)),
                      score=Sum("score"), late=Count("pk", filter=Q(late=True)))}
     latest_essays = {}
     for essay in EssaySubmission.objects.filter(student__in=ids).order_by("student", "-version").only(
@@ -57,7 +62,7 @@ def _batch_rows(students: list, required_sets: int, notebook) -> Iterator[list]:
         latest_essays.setdefault(essay.student_id, essay)
     best, totals, late_best = {}, {}, set()
     if notebook:
-        counted = Submission.objects.filter(assignment=notebook, status=Submission.GRADED, student__in=ids).filter(
+        counted = Submission.objects.filter(assignment=notebook, status=SubmissionStatus.GRADED, student__in=ids).filter(
             Q(flagged=False) | Q(flag_resolution="cleared"))
         best = {r["student"]: r for r in counted.values("student").annotate(
             accuracy=Max("accuracy"), score=Max("score"))}
@@ -89,9 +94,7 @@ def task_rows(slug: str) -> tuple[list[str], Iterator[list]]:
     kind = Assignment.objects.filter(slug=slug).values_list("kind", flat=True).first()
     prefix = {Assignment.NOTEBOOK: "notebook_", Assignment.ESSAYS: "essays_", Assignment.SYNTHESIS: "synthesis_"}.get(kind)
     if prefix is None:
-        from django.http import Http404
-
-        raise Http404("no such task")
+        raise UnknownTask(slug)
     header, everything = rows()
     keep = [i for i, name in enumerate(header) if i < 4 or name.startswith(prefix)]
     return [header[i] for i in keep], ([row[i] for i in keep] for row in everything)

@@ -9,6 +9,7 @@ from django.db.models.functions import RowNumber, TruncDate
 from django.db.models.expressions import Window
 
 from ..models import Assignment, Submission
+from ..states import SubmissionStatus
 
 
 @dataclass
@@ -28,7 +29,7 @@ def ranking_field(assignment: Assignment) -> str:
 
 def eligible(assignment: Assignment):
     """Graded submissions that may count: not flagged, or flagged and cleared by a TA."""
-    return Submission.objects.filter(assignment=assignment, status=Submission.GRADED).filter(
+    return Submission.objects.filter(assignment=assignment, status=SubmissionStatus.GRADED).filter(
         Q(flagged=False) | Q(flag_resolution="cleared"))
 
 

@@ -10,10 +10,14 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from grader.notebooks import validate_notebook_bytes
-from grader.tasks import enqueue
+from grader.notebooks import InvalidNotebook, validate_notebook_bytes
 
 from ..models import Assignment, Submission
+from ..states import SubmissionStatus
+from .grading import enqueue
+
+__all__ = ["InvalidNotebook", "DailyLimitReached", "UploadNotStored", "submit_notebook", "submissions_visible_to",
+           "uploads_left_today"]
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +38,14 @@ def _today_start():
 def uploads_left_today(student, assignment: Assignment) -> int:
     # Failures caused by the system (status error) do not count against the student.
     used = assignment.submissions.filter(student=student, created_at__gte=_today_start()).exclude(
-        status=Submission.ERROR).count()
+        status=SubmissionStatus.ERROR).count()
     return max(0, assignment.daily_submission_limit - used)
 
 
 def submit_notebook(student, assignment: Assignment, filename: str, data: bytes) -> Submission:
     """Store the notebook and its queued Submission together, then enqueue grading.
 
-    Raises grader.notebooks.InvalidNotebook or DailyLimitReached with a message for
+    Raises InvalidNotebook, DailyLimitReached or UploadNotStored with a message for
     the student; in that case nothing is stored.
     """
     validate_notebook_bytes(data, settings.MAX_UPLOAD_BYTES)
@@ -76,11 +80,7 @@ def _store(student, assignment: Assignment, shown_name: str, data: bytes) -> Sub
     return submission
 
 
-def visible_submission(user, pk: int) -> Submission:
-    """The submission if this user may see it; Http404 otherwise (never 403: that confirms it exists)."""
-    from django.shortcuts import get_object_or_404
-
+def submissions_visible_to(user):
+    """The submissions this user may see: their own, or every one for staff."""
     queryset = Submission.objects.select_related("assignment", "student")
-    if not user.is_staff:
-        queryset = queryset.filter(student=user)
-    return get_object_or_404(queryset, pk=pk)
+    return queryset if user.is_staff else queryset.filter(student=user)

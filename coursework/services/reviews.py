@@ -7,43 +7,35 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from ..models import (Assignment, AuditEvent, EssaySubmission, RubricCriterion, Submission, SynthesisResponse)
+from .. import states
+from ..models import Assignment, EssaySubmission, RubricCriterion, Submission, SynthesisResponse
+from ..states import PROBLEMS, ReviewStatus
+from .audit import audit
 
 QUEUES = ("synthesis", "essays", "notebooks")
+FLAGGED = "flagged"  # the notebook queue's filter for open flags (not a status)
+# The statuses each queue can be filtered by.
+QUEUE_STATUSES = {
+    "synthesis": tuple(states.REVIEW_QUEUE_STATUSES),
+    "essays": tuple(states.REVIEW_QUEUE_STATUSES),
+    "notebooks": (*PROBLEMS, FLAGGED),
+}
 
 
-def audit(actor, action: str, target: str, student, **changes) -> AuditEvent:
-    return AuditEvent.objects.create(actor=actor, action=action, target=target, student=student, changes=changes)
-
-
-@dataclass
+@dataclass(frozen=True)
 class Filters:
-    group: str = ""
+    """What a TA narrowed a queue to (already checked by the view)."""
+
+    group: int | None = None
     status: str = ""
-    late: str = ""  # "", "yes", "no"
-
-    STATUSES = ("", "submitted", "reviewed", "resubmit", "failed", "error", "flagged")
-
-    @classmethod
-    def from_query(cls, query) -> "Filters":
-        """Filters from the URL; anything malformed is ignored rather than trusted."""
-        group = query.get("group", "")
-        status = query.get("status", "")
-        late = query.get("late", "")
-        return cls(group=group if group.isdigit() else "", status=status if status in cls.STATUSES else "",
-                   late=late if late in ("yes", "no") else "")
-
-    def as_query(self) -> str:
-        from urllib.parse import urlencode
-
-        return urlencode({k: v for k, v in vars(self).items() if v})
+    late: bool | None = None
 
 
 def _common(queryset, filters: Filters, student_field="student"):
-    if filters.group:
+    if filters.group is not None:
         queryset = queryset.filter(**{f"{student_field}__profile__group_id": filters.group})
-    if filters.late in ("yes", "no"):
-        queryset = queryset.filter(late=filters.late == "yes")
+    if filters.late is not None:
+        queryset = queryset.filter(late=filters.late)
     return queryset
 
 
@@ -53,7 +45,7 @@ _WHO = ("student", "student__username", "student__profile__display_name", "stude
 
 
 def synthesis_queue(filters: Filters):
-    statuses = [filters.status] if filters.status else [SynthesisResponse.SUBMITTED]
+    statuses = [filters.status] if filters.status else [ReviewStatus.SUBMITTED]
     # Index synthesis_queue (status, submitted_at, id) gives this order, so the first
     # page is read off the index however long the queue is.
     return (_common(SynthesisResponse.objects.filter(status__in=statuses), filters)
@@ -63,7 +55,7 @@ def synthesis_queue(filters: Filters):
 
 
 def essay_queue(filters: Filters):
-    statuses = [filters.status] if filters.status else [EssaySubmission.SUBMITTED]
+    statuses = [filters.status] if filters.status else [ReviewStatus.SUBMITTED]
     # Only each student's latest version waits for review; earlier ones are kept as history.
     # "No newer version exists" is one probe of essay_version_unique (student, version) per
     # row, so walking essay_queue (status, submitted_at, id) stops after the rows shown.
@@ -76,10 +68,12 @@ def essay_queue(filters: Filters):
 
 def notebook_queue(filters: Filters):
     # Written exactly as the partial index notebook_problems is, so PostgreSQL uses it.
-    problems = Q(status__in=["failed", "error"]) | Q(flagged=True, flag_resolution="")
+    problems = Q(status__in=PROBLEMS) | Q(flagged=True, flag_resolution="")
     queryset = Submission.objects.filter(problems)
-    if filters.status:
-        queryset = queryset.filter(flagged=True, flag_resolution="") if filters.status == "flagged" else queryset.filter(status=filters.status)
+    if filters.status == FLAGGED:
+        queryset = queryset.filter(flagged=True, flag_resolution="")
+    elif filters.status:
+        queryset = queryset.filter(status=filters.status)
     return (_common(queryset, filters).select_related("student__profile__group")
             .only(*_WHO, "status", "original_name", "created_at", "late", "flagged", "flag_resolution")
             .order_by("created_at", "pk"))
@@ -106,16 +100,16 @@ def review(item, reviewer, points: dict[int, float], feedback: str, request_resu
     kind = Assignment.SYNTHESIS if isinstance(item, SynthesisResponse) else Assignment.ESSAYS
     criteria = {c.pk: c for c in rubric_for(kind)}
     scores = {str(pk): max(0.0, min(float(points.get(pk, 0)), c.max_points)) for pk, c in criteria.items()}
+    item = type(item).objects.select_for_update().get(pk=item.pk)
     before = {"status": item.status, "score": item.score, "feedback": item.ta_feedback}
+    states.move_review(item, ReviewStatus.RESUBMIT if request_resubmission else ReviewStatus.REVIEWED)
     item.rubric_scores = scores
     item.score = sum(scores.values()) if criteria else None
     item.ta_feedback = feedback
-    item.status = item.RESUBMIT if request_resubmission else item.REVIEWED
     item.reviewer = reviewer
     item.reviewed_at = timezone.now()
     item.save()
-    target = f"{'synthesis' if kind == Assignment.SYNTHESIS else 'essays'}:{item.pk}"
-    audit(reviewer, "request_resubmission" if request_resubmission else "review", target, item.student,
+    audit(reviewer, "request_resubmission" if request_resubmission else "review", item,
           before=before, after={"status": item.status, "score": item.score, "feedback": feedback, "rubric": scores})
     return item
 
@@ -126,19 +120,9 @@ def resolve_flag(submission: Submission, ta, decision: str) -> Submission:
         raise ValueError("decision must be 'cleared' or 'upheld'")
     Submission.objects.filter(pk=submission.pk).update(flag_resolution=decision, flag_resolved_by=ta,
                                                        flag_resolved_at=timezone.now())
-    audit(ta, f"flag_{decision}", f"submission:{submission.pk}", submission.student, reason=submission.flag_reason)
+    audit(ta, f"flag_{decision}", submission, reason=submission.flag_reason)
     submission.refresh_from_db()
     return submission
-
-
-def regrade_with_audit(submissions, ta) -> int:
-    from grader.services import regrade
-
-    submissions = list(submissions)
-    count = regrade(s.pk for s in submissions)
-    for s in submissions:
-        audit(ta, "regrade", f"submission:{s.pk}", s.student, previous_status=s.status, previous_accuracy=s.accuracy)
-    return count
 
 
 # Counts above this are shown as "500+": counting stops there, so a tab's count costs the

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from .. import states
 from ..models import Answer, Assignment, QuestionSet, SynthesisResponse
 from .hints import hint_for
 
@@ -34,8 +35,8 @@ def save_answers(student, question_set: QuestionSet, texts: dict[int, str], subm
     now = timezone.now()
     response.saved_at = now
     if submit:
-        due = Assignment.objects.filter(kind=Assignment.SYNTHESIS).values_list("due_at", flat=True).first()
-        response.status = SynthesisResponse.SUBMITTED
+        due = getattr(Assignment.objects.the(Assignment.SYNTHESIS), "due_at", None)
+        states.move_review(response, states.ReviewStatus.SUBMITTED)
         response.submitted_at = now
         response.late = due is not None and now > due
     response.save()

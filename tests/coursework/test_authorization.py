@@ -7,10 +7,12 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from coursework import urls as coursework_urls
-from coursework.models import Essay, EssayPrompt, EssaySubmission, Profile, QuestionSet, Submission, SynthesisResponse
+from coursework.urls import staff as staff_urls
+from coursework.urls import student as student_urls
+from coursework.models import Essay, EssayPrompt, EssaySubmission, Profile, QuestionSet, SynthesisResponse
 from coursework.services.content import load_content
 from tests.factories import make_assignment, make_student, make_submission, make_ta
+from coursework.states import SubmissionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +28,7 @@ def world(settings, tmp_path):
     owner, other, ta = make_student("owner"), make_student("other"), make_ta()
     for user in (owner, other, ta):
         Profile.objects.create(user=user, display_name=user.username, leaderboard_alias=user.username + "-a")
-    submission = make_submission(owner, status=Submission.GRADED, accuracy=0.9)
+    submission = make_submission(owner, status=SubmissionStatus.GRADED, accuracy=0.9)
     submission.executed_html.save("n.html", ContentFile(b"<p>hi</p>"))
     submission.confusion_png.save("c.png", ContentFile(b"png"))
     qs_response = SynthesisResponse.objects.create(student=owner, question_set=QuestionSet.objects.first(), status="submitted")
@@ -89,9 +91,9 @@ def expected(rule: str, persona: str) -> int | str:
 
 @pytest.mark.parametrize("persona", ["anonymous", "owner", "other", "ta"])
 def test_every_url_gives_each_persona_exactly_what_it_should(client, world, persona, monkeypatch):
-    from grader import tasks
+    from coursework.services import grading
 
-    monkeypatch.setattr(tasks.grade_submission, "delay", lambda pk: None)
+    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
     if persona != "anonymous":
         client.force_login(world[persona])
     failures = []
@@ -112,7 +114,7 @@ def test_every_url_gives_each_persona_exactly_what_it_should(client, world, pers
 
 
 def test_every_named_url_is_in_the_walk(world):
-    named = {p.name for p in coursework_urls.urlpatterns if p.name}
+    named = {p.name for p in student_urls.urlpatterns + staff_urls.urlpatterns if p.name}
     assert named == set(routes(world))
 
 

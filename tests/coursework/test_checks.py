@@ -1,20 +1,62 @@
-from coursework.checks import refuse_default_secret_key_in_production
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_float, env_int, secret_key_file
+from coursework.checks import grading_sandbox_is_a_known_mode, refuse_a_public_secret_key_in_production
 
 
-def test_it_refuses_the_default_secret_key_when_debug_is_off(settings):
+def test_it_refuses_the_published_development_key_when_debug_is_off(settings):
     settings.DEBUG = False
-    settings.SECRET_KEY = settings.DEFAULT_SECRET_KEY
-    errors = refuse_default_secret_key_in_production(None)
+    settings.SECRET_KEY = settings.KNOWN_PUBLIC_SECRET_KEYS[0]
+    errors = refuse_a_public_secret_key_in_production(None)
     assert [e.id for e in errors] == ["coursework.E001"]
+
+
+def test_it_refuses_a_short_key_when_debug_is_off(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = "short"
+    assert [e.id for e in refuse_a_public_secret_key_in_production(None)] == ["coursework.E001"]
 
 
 def test_it_accepts_a_real_key_in_production(settings):
     settings.DEBUG = False
     settings.SECRET_KEY = "a-long-random-production-key-0123456789abcdef"
-    assert refuse_default_secret_key_in_production(None) == []
+    assert refuse_a_public_secret_key_in_production(None) == []
 
 
-def test_the_default_key_is_fine_for_development(settings):
-    settings.DEBUG = True
-    settings.SECRET_KEY = settings.DEFAULT_SECRET_KEY
-    assert refuse_default_secret_key_in_production(None) == []
+def test_it_refuses_an_unknown_sandbox_mode(settings):
+    settings.GRADER_SANDBOX = "bwarp"
+    assert [e.id for e in grading_sandbox_is_a_known_mode(None)] == ["coursework.E002"]
+
+
+def test_a_secret_key_is_generated_once_and_kept_private(tmp_path):
+    path = tmp_path / "secret_key"
+    first = secret_key_file(path)
+    assert len(first) >= 50 and secret_key_file(path) == first
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("reader, value", [(env_bool, "ture"), (env_int, "2G"), (env_float, "0,05")])
+def test_a_setting_that_cannot_be_read_is_an_error_naming_it(monkeypatch, reader, value):
+    monkeypatch.setenv("SOME_SETTING", value)
+    with pytest.raises(ImproperlyConfigured, match=f"SOME_SETTING={value!r}"):
+        reader("SOME_SETTING", 1)
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("yes", True), ("On", True), ("0", False), ("false", False),
+                                             ("", True)])
+def test_yes_no_settings_read_the_usual_words(monkeypatch, value, expected):
+    monkeypatch.setenv("SOME_SETTING", value)
+    assert env_bool("SOME_SETTING", True) is expected
+
+
+def test_the_site_refuses_to_start_with_a_typo_in_a_setting(tmp_path):
+    """From the outside, as an operator sees it: manage.py stops and names the variable."""
+    env = {**os.environ, "DEBUG": "ture", "VAR_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert "DEBUG='ture' is not a yes/no setting" in out.stderr

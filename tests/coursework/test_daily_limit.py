@@ -2,16 +2,17 @@ import pytest
 
 from coursework.models import Submission
 from coursework.services import notebooks
-from grader import tasks
+from coursework.services import grading
 from tests.factories import make_assignment, make_student, make_submission
 from tests.support.notebooks import notebook
+from coursework.states import SubmissionStatus
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_daily_limit_refuses_one_upload_too_many_and_says_when(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(tasks.grade_submission, "delay", lambda pk: None)
+    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
     assignment = make_assignment(daily_submission_limit=2)
     student = make_student()
     for _ in range(2):
@@ -26,8 +27,8 @@ def test_uploads_that_failed_because_of_the_system_do_not_count(settings, tmp_pa
     settings.MEDIA_ROOT = tmp_path
     assignment = make_assignment(daily_submission_limit=2)
     student = make_student()
-    make_submission(student, status=Submission.ERROR)
-    make_submission(student, status=Submission.FAILED)
+    make_submission(student, status=SubmissionStatus.ERROR)
+    make_submission(student, status=SubmissionStatus.FAILED)
     assert notebooks.uploads_left_today(student, assignment) == 1
 
 

@@ -3,6 +3,7 @@ from django.core.files.base import ContentFile
 
 from coursework.models import Submission
 from tests.factories import make_student, make_submission, make_ta
+from coursework.states import SubmissionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ FEEDBACK = {
 @pytest.fixture
 def graded(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    submission = make_submission(make_student("alice"), status=Submission.GRADED, accuracy=0.94, public_accuracy=0.941,
+    submission = make_submission(make_student("alice"), status=SubmissionStatus.GRADED, accuracy=0.94, public_accuracy=0.941,
                                  private_accuracy=0.939, score=1.0, feedback=FEEDBACK)
     submission.executed_html.save("n.html", ContentFile(b"<html><script>alert(document.cookie)</script></html>"))
     submission.confusion_png.save("c.png", ContentFile(b"\x89PNG fake"))
@@ -44,7 +45,7 @@ def test_the_executed_notebook_is_served_so_that_its_scripts_cannot_run(client, 
 
 
 def test_the_framed_notebook_opens_with_its_signed_link_and_not_with_a_forged_one(client, graded):
-    from coursework.views.notebooks import notebook_link_token
+    from coursework.views.student.notebooks import notebook_link_token
 
     client.force_login(graded.student)
     page = client.get(f"/submissions/{graded.pk}/").context

@@ -6,6 +6,7 @@ from django.utils import timezone
 from coursework.models import Profile, StandingsVersion, Submission
 from coursework.services import leaderboard
 from tests.factories import make_assignment, make_student, make_submission
+from coursework.states import SubmissionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def student(name, alias, show_name=False):
 
 
 def graded(user, public, private=None, minutes_ago=0, **fields):
-    submission = make_submission(user, status=Submission.GRADED, accuracy=public, public_accuracy=public,
+    submission = make_submission(user, status=SubmissionStatus.GRADED, accuracy=public, public_accuracy=public,
                                  private_accuracy=private if private is not None else public, **fields)
     Submission.objects.filter(pk=submission.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago),
                                                        finished_at=timezone.now() - timedelta(minutes=minutes_ago))
@@ -34,7 +35,7 @@ def test_each_student_appears_once_with_their_best_and_their_submission_count():
     ada = student("ada", "lovelace")
     graded(ada, 0.91)
     graded(ada, 0.95)
-    make_submission(ada, status=Submission.FAILED)
+    make_submission(ada, status=SubmissionStatus.FAILED)
     rows = leaderboard.standings(assignment)
     assert [(r.name, r.accuracy, r.submissions) for r in rows] == [("lovelace", 0.95, 3)]
 
@@ -128,7 +129,7 @@ def test_the_standings_version_counts_every_write_that_can_move_the_leaderboard_
     ada = student("ada", "lovelace")
     before = version(assignment)
     queued = make_submission(ada)  # not graded: nothing on the board moves
-    Submission.objects.filter(pk=queued.pk).update(status=Submission.RUNNING, heartbeat_at=timezone.now())
+    Submission.objects.filter(pk=queued.pk).update(status=SubmissionStatus.RUNNING, heartbeat_at=timezone.now())
     assert version(assignment) == before
     best = graded(ada, 0.91)
     assert version(assignment) > before
@@ -138,8 +139,8 @@ def test_the_standings_version_counts_every_write_that_can_move_the_leaderboard_
         lambda: Submission.objects.filter(pk=best.pk).update(flagged=True),
         lambda: Submission.objects.filter(pk=best.pk).update(flag_resolution="cleared"),
         lambda: Profile.objects.filter(user=ada).update(leaderboard_alias="countess"),
-        lambda: Submission.objects.filter(pk=best.pk).update(status=Submission.QUEUED),  # a regrade withdraws it
-        lambda: Submission.objects.filter(pk=best.pk).update(status=Submission.GRADED),
+        lambda: Submission.objects.filter(pk=best.pk).update(status=SubmissionStatus.QUEUED),  # a regrade withdraws it
+        lambda: Submission.objects.filter(pk=best.pk).update(status=SubmissionStatus.GRADED),
         lambda: Submission.objects.filter(pk=best.pk).delete(),
     ]
     seen = [version(assignment)]
@@ -156,7 +157,7 @@ def test_the_cached_page_drops_a_grade_that_a_regrade_withdraws_and_shows_a_new_
     graded(ada, 0.95)
     withdrawn = graded(bob, 0.90)
     assert names_on_the_page(client) == ["lovelace", "builder"]
-    Submission.objects.filter(pk=withdrawn.pk).update(status=Submission.QUEUED, finished_at=None, public_accuracy=None)
+    Submission.objects.filter(pk=withdrawn.pk).update(status=SubmissionStatus.QUEUED, finished_at=None, public_accuracy=None)
     assert names_on_the_page(client) == ["lovelace"]
     Profile.objects.filter(user=ada).update(leaderboard_alias="countess")
     assert names_on_the_page(client) == ["countess"]

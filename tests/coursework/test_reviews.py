@@ -4,9 +4,10 @@ import io
 import pytest
 
 from coursework.models import (Assignment, AuditEvent, EssaySubmission, Profile, RubricCriterion, StudyGroup,
-                               Submission, SynthesisResponse)
+                               SynthesisResponse)
 from coursework.services.content import load_content
 from tests.factories import make_student, make_submission, make_ta
+from coursework.states import SubmissionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,7 @@ def test_a_review_scores_the_rubric_notifies_the_student_and_moves_to_the_next_i
     assert response.status_code == 302 and response.url == f"/ta/synthesis/{second.pk}/"
     first.refresh_from_db()
     assert first.status == "reviewed" and first.score == 4.5  # 9 is capped at the criterion's 2 points
-    event = AuditEvent.objects.get(target=f"synthesis:{first.pk}")
+    event = first.audit_trail.get()
     assert event.actor == ta and event.changes["before"]["status"] == "submitted" and event.changes["after"]["score"] == 4.5
     client.force_login(setup["students"][0])
     page = client.get("/synthesis/video-what-is-a-neural-network/").content.decode()
@@ -91,14 +92,14 @@ def test_essay_queue_shows_only_the_latest_version(client, setup):
 
 
 def test_flags_are_resolved_with_an_audit_trail_and_failed_notebooks_regraded(client, setup, monkeypatch, django_capture_on_commit_callbacks):
-    from grader import tasks
+    from coursework.services import grading
 
-    monkeypatch.setattr(tasks.grade_submission, "delay", lambda pk: None)
+    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
     ta = make_ta()
     client.force_login(ta)
-    flagged = make_submission(setup["students"][0], status=Submission.GRADED, accuracy=0.99, flagged=True,
+    flagged = make_submission(setup["students"][0], status=SubmissionStatus.GRADED, accuracy=0.99, flagged=True,
                               flag_reason="Integrity probe: gap 80%")
-    failed = make_submission(setup["students"][1], status=Submission.FAILED, message="Cell 2 raised X")
+    failed = make_submission(setup["students"][1], status=SubmissionStatus.FAILED, message="Cell 2 raised X")
     assert client.get("/ta/?queue=notebooks").context["counts"]["notebooks"] == 2
     page = client.get(f"/ta/notebooks/{flagged.pk}/").content.decode()
     assert "Integrity probe: gap 80%" in page
@@ -115,7 +116,7 @@ def test_flags_are_resolved_with_an_audit_trail_and_failed_notebooks_regraded(cl
 def test_the_gradebook_has_a_row_per_student_in_lms_friendly_columns(client, setup):
     client.force_login(make_ta())
     amy = setup["students"][0]
-    make_submission(amy, status=Submission.GRADED, accuracy=0.9731, score=1.0)
+    make_submission(amy, status=SubmissionStatus.GRADED, accuracy=0.9731, score=1.0)
     SynthesisResponse.objects.filter(student=amy).update(status="reviewed", score=4)
     rows = list(csv.DictReader(io.StringIO(download(client, "/ta/gradebook.csv"))))
     assert [r["username"] for r in rows] == ["amy", "ben", "cal"]
@@ -129,7 +130,7 @@ def test_the_gradebook_has_a_row_per_student_in_lms_friendly_columns(client, set
 def test_the_student_timeline_lists_everything_in_order(client, setup):
     client.force_login(make_ta())
     amy = setup["students"][0]
-    make_submission(amy, status=Submission.FAILED)
+    make_submission(amy, status=SubmissionStatus.FAILED)
     page = client.get(f"/ta/students/{amy.pk}/").content.decode()
     assert "Synthesis: Video 2" in page and "Notebook nb.ipynb" in page
 
@@ -146,7 +147,7 @@ def fill_queues(setup, students: int, offset: int) -> None:
         SynthesisResponse.objects.create(student=user, question_set=qs, status="submitted")
         EssaySubmission.objects.create(student=user, version=1, status="resubmit")
         EssaySubmission.objects.create(student=user, version=2)
-        make_submission(user, status=Submission.FAILED, log_tail="Traceback ..." * 100)
+        make_submission(user, status=SubmissionStatus.FAILED, log_tail="Traceback ..." * 100)
 
 
 @pytest.mark.parametrize("queue", ["synthesis", "essays", "notebooks"])

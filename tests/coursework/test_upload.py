@@ -1,9 +1,10 @@
 import pytest
 
 from coursework.models import Submission
-from grader import tasks
+from coursework.services import grading
 from tests.factories import make_assignment, make_student, make_submission
 from tests.support.notebooks import notebook
+from coursework.states import SubmissionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +25,12 @@ def upload(client, name, data):
 
 def test_an_upload_stores_a_queued_row_and_enqueues_it_only_after_commit(student_client, monkeypatch, django_capture_on_commit_callbacks):
     sent = []
-    monkeypatch.setattr(tasks.grade_submission, "delay", lambda pk: sent.append(pk))
+    monkeypatch.setattr(grading, "send_grading_task", lambda pk: sent.append(pk))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = upload(student_client, "mine.ipynb", notebook("x = 1"))
     submission = Submission.objects.get()
     assert response.status_code == 302 and response.url == f"/submissions/{submission.pk}/"
-    assert submission.status == Submission.QUEUED and submission.original_name == "mine.ipynb"
+    assert submission.status == SubmissionStatus.QUEUED and submission.original_name == "mine.ipynb"
     assert sent == []  # nothing is sent before the transaction commits
     for callback in callbacks:
         callback()
@@ -57,7 +58,7 @@ def test_an_oversized_upload_is_refused_before_it_is_read(student_client, settin
 
 
 def test_a_path_traversal_file_name_is_kept_only_as_a_plain_name(student_client, monkeypatch):
-    monkeypatch.setattr(tasks.grade_submission, "delay", lambda pk: None)
+    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
     upload(student_client, "../../etc/evil.ipynb", notebook("x = 1"))
     submission = Submission.objects.get()
     assert submission.original_name == "evil.ipynb"
@@ -75,7 +76,7 @@ def test_another_students_submission_is_a_404(client, settings, tmp_path):
 def test_the_status_fragment_says_whether_to_keep_polling(client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     student = make_student()
-    submission = make_submission(student, status=Submission.GRADED, accuracy=0.820312345)
+    submission = make_submission(student, status=SubmissionStatus.GRADED, accuracy=0.820312345)
     client.force_login(student)
     fragment = client.get(f"/submissions/{submission.pk}/status/").content.decode()
     assert 'data-pending="false"' in fragment and "82.03%" in fragment

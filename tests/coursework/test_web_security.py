@@ -10,11 +10,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from coursework.models import (Answer, Essay, EssayPrompt, EssaySubmission, Profile, QuestionSet, Submission,
-                               SynthesisResponse)
+from coursework.models import (Answer, Essay, EssayPrompt, EssaySubmission, Profile, QuestionSet, SynthesisResponse)
 from coursework.services.content import load_content
 from tests.factories import make_assignment, make_student, make_submission, make_ta
 from tests.support.summary import count
+from coursework.states import SubmissionStatus
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ def world(settings, tmp_path):
     for prompt in EssayPrompt.objects.all()[:3]:
         Essay.objects.create(submission=essays, prompt=prompt, text="\\n".join(PAYLOADS), meaningful_words=1,
                              source_name=PAYLOADS[3])
-    submission = make_submission(student, status=Submission.FAILED, message=PAYLOADS[0], original_name=PAYLOADS[1],
+    submission = make_submission(student, status=SubmissionStatus.FAILED, message=PAYLOADS[0], original_name=PAYLOADS[1],
                                  log_tail=PAYLOADS[2], flagged=True, flag_reason=PAYLOADS[3], public_accuracy=0.5, accuracy=0.5)
     return {"student": student, "ta": ta, "response": response, "essays": essays, "submission": submission}
 
@@ -73,9 +73,9 @@ def test_reflected_input_is_escaped_too(world):
 
 
 def test_every_form_refuses_a_post_without_its_csrf_token(world, monkeypatch):
-    from grader import tasks
+    from coursework.services import grading
 
-    monkeypatch.setattr(tasks.grade_submission, "delay", lambda pk: None)
+    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
     posts = {
         "/accounts/login/": None, "/signup/": None, "/accounts/password_reset/": None,
         "/synthesis/video-what-is-a-neural-network/": "student", "/synthesis/video-what-is-a-neural-network/autosave/": "student",
@@ -114,7 +114,7 @@ def test_cookies_are_http_only_and_same_site(world):
 
 
 def test_the_deploy_check_is_clean_with_production_settings(tmp_path):
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "x" * 20 + "Yz9-production-secret-key-0123456789abcdef",
+    env = {**os.environ, "DEBUG": "0", "HTTPS": "1", "SECRET_KEY": "x" * 20 + "Yz9-production-secret-key-0123456789abcdef",
            "ALLOWED_HOSTS": "coursework.example.org", "VAR_DIR": str(tmp_path)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
@@ -123,8 +123,8 @@ def test_the_deploy_check_is_clean_with_production_settings(tmp_path):
     assert "no issues" in out.stdout
 
 
-def test_the_default_secret_key_stops_a_production_start(tmp_path):
-    env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "x.org", "VAR_DIR": str(tmp_path)}
-    env.pop("SECRET_KEY", None)
+def test_the_published_development_key_stops_a_production_start(tmp_path):
+    env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "x.org", "VAR_DIR": str(tmp_path),
+           "SECRET_KEY": "dev-insecure-default-key-change-me"}
     out = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode != 0 and "coursework.E001" in out.stderr

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 
 from grader.pipeline import grade_notebook_bytes
-from grader.sandbox import Limits
+from grader.limits import Limits
 
 
 def sandbox_processes() -> list[int]:

@@ -1,6 +1,7 @@
 from pathlib import Path
 
-from grader.sandbox import Limits, bwrap_argv
+from grader.limits import Limits
+from grader.sandbox import bwrap_argv
 
 
 def test_the_writable_tmpfs_mounts_do_not_hide_a_checkout_under_tmp(settings):

@@ -1,16 +1,6 @@
 """`make reliability`: scenarios against the real stack, and a summary table at the end."""
-import pytest
-
-from tests.support.redis import redis_server
 
 RESULTS: list[dict] = []
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    """An embedded Redis this scenario owns, so it may stop and restart it."""
-    with redis_server(tmp_path / "redis", db=0, force_embedded=True) as url:
-        yield url
 
 
 def record(scenario: str, runs: int, submissions: int, lost: int, duplicated: int, stuck: int, note: str = "") -> None:

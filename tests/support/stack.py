@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 import requests
 from django.conf import settings
 
+from tests.support.redis import RedisTarget
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -58,7 +60,8 @@ class FreshDatabase:
 
 
 class Stack:
-    def __init__(self, workdir: Path, redis_url: str, **extra_env: str):
+    def __init__(self, workdir: Path, redis: RedisTarget | str, **extra_env: str):
+        redis = RedisTarget(redis) if isinstance(redis, str) else redis
         self.workdir = workdir
         self.db = FreshDatabase(workdir)
         self.port = free_port()
@@ -66,7 +69,7 @@ class Stack:
         self.env = {
             **os.environ,
             "DATABASE_URL": self.db.url,
-            "REDIS_URL": redis_url,
+            **redis.env,
             "VAR_DIR": str(workdir / "var"),
             "MEDIA_ROOT": str(workdir / "media"),
             "MNIST_DATA_DIR": str(settings.MNIST_DATA_DIR),

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from grader.errors import SystemFault
 from grader.notebooks import InvalidNotebook, validate_notebook_bytes
 from grader.pipeline import grade_notebook_bytes
-from grader.sandbox import Limits
+from grader.limits import Limits
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 """The unit's pages: overview, reading, video sections, project specs, archive."""
 from django.shortcuts import get_object_or_404, render
 
-from ..models import Assignment, Page, SynthesisResponse
-from ..rendering import render_markdown
+from ...models import Assignment, Page, SynthesisResponse
+from ...rendering import render_markdown
 
 
 def overview(request):

@@ -5,9 +5,9 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from ..models import Assignment, QuestionSet
-from ..rendering import render_markdown
-from ..services import synthesis
+from ...models import Assignment, QuestionSet
+from ...rendering import render_markdown
+from ...services import synthesis
 
 
 def _texts_from(post) -> dict[int, str]:
@@ -40,7 +40,7 @@ def question_set(request, slug):
                 return redirect("question_set", slug=slug)
     texts = _texts_from(request.POST) if errors else synthesis.answers_by_question(response)
     hints = synthesis.hints(qs, texts)
-    due = Assignment.objects.filter(kind=Assignment.SYNTHESIS).first()
+    due = Assignment.objects.the(Assignment.SYNTHESIS)
     return render(request, "coursework/question_set.html", {
         "qs": qs, "page": qs.page, "response": response, "errors": errors, "due": due,
         "body": render_markdown(qs.page.body),

@@ -1,6 +1,7 @@
+"""Pages for students and visitors."""
 from django.urls import path
 
-from .views import accounts, content, essays, leaderboard, notebooks, staff, synthesis
+from ..views.student import accounts, content, essays, leaderboard, notebooks, synthesis
 
 urlpatterns = [
     path("", content.overview, name="home"),
@@ -19,15 +20,4 @@ urlpatterns = [
     path("submissions/<int:pk>/figures/<slug:name>.png", notebooks.submission_figure, name="submission_figure"),
     path("leaderboard/", leaderboard.leaderboard_page, name="leaderboard"),
     path("leaderboard/rows/", leaderboard.leaderboard_rows, name="leaderboard_rows"),
-    path("ta/", staff.dashboard, name="ta_dashboard"),
-    path("ta/synthesis/<int:pk>/", staff.review_synthesis, name="ta_review_synthesis"),
-    path("ta/essays/<int:pk>/", staff.review_essays, name="ta_review_essays"),
-    path("ta/notebooks/<int:pk>/", staff.notebook, name="ta_notebook"),
-    path("ta/notebooks/regrade-failed/", staff.regrade_all_failed, name="ta_regrade_failed"),
-    path("ta/students/<int:pk>/", staff.student_timeline, name="ta_student"),
-    path("ta/similarity/", staff.similarity, name="ta_similarity"),
-    path("ta/similarity/<str:kind>/<int:a>/<int:b>/", staff.similarity_pair, name="ta_similarity_pair"),
-    path("ta/assignments/<slug:slug>/reveal/", staff.reveal_private, name="ta_reveal_private"),
-    path("ta/gradebook.csv", staff.gradebook_csv, name="ta_gradebook"),
-    path("ta/gradebook/<slug:slug>.csv", staff.gradebook_csv, name="ta_gradebook_task"),
 ]

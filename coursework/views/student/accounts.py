@@ -7,8 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django_ratelimit.core import get_usage
 
-from ..forms import ProfileForm, SignupForm
-from ..models import Profile
+from ...forms import ProfileForm, SignupForm
+from ...models import Profile
 
 
 def signup(request):

@@ -6,8 +6,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from ..models import Assignment, StandingsVersion
-from ..services import leaderboard
+from ...models import Assignment, StandingsVersion
+from ...services import grading, leaderboard
 
 
 def _version(assignment) -> str:
@@ -27,9 +27,7 @@ def _standings(assignment, page: int) -> dict:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    from grader.reference import reference_summary_if_trained
-
-    ref = reference_summary_if_trained()
+    ref = grading.reference_figures()
     field = "private_accuracy" if assignment.private_revealed else "public_accuracy"
     reference, description = (ref[field], ref["description"]) if ref else (None, "")
     size = leaderboard.PAGE_SIZE
@@ -54,7 +52,8 @@ def _standings(assignment, page: int) -> dict:
 
 
 def _context(request):
-    assignment = Assignment.objects.filter(kind=Assignment.NOTEBOOK).select_related("standings").first()
+    # With its standings version (one join), so a cached page needs no other query.
+    assignment = Assignment.objects.select_related("standings").the(Assignment.NOTEBOOK)
     if assignment is None:
         raise Http404("no notebook assignment")
     try:

@@ -6,28 +6,23 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from grader.notebooks import InvalidNotebook
-from grader.sandbox import Limits
-
-from .. import feedback
-from ..services import notebooks as services
-from ..forms import NotebookUploadForm
-from ..uploads import limit_upload_size, size_label
-from ..models import Assignment, Submission
+from ... import feedback
+from ...forms import NotebookUploadForm
+from ...models import Assignment, Submission
+from ...services import grading
+from ...services import notebooks as services
+from ...uploads import limit_upload_size, size_label
 
 
-def reference_accuracy() -> float | None:
-    """The baseline's test accuracy, from the metadata `train_reference` wrote."""
-    from reference_nn.persist import load_metadata
-
-    meta = load_metadata(settings.REFERENCE_MODEL_PATH)
-    return meta.get("test_accuracy") if meta else None
+def _visible_submission(user, pk: int) -> Submission:
+    """The submission if this user may see it; 404 otherwise (never 403: that confirms it exists)."""
+    return get_object_or_404(services.submissions_visible_to(user), pk=pk)
 
 
 @login_required
 @limit_upload_size(lambda: settings.MAX_UPLOAD_BYTES)
 def assignment_detail(request, slug):
-    assignment = get_object_or_404(Assignment, slug=slug, kind=Assignment.NOTEBOOK)
+    assignment = get_object_or_404(Assignment.objects.of_kind(Assignment.NOTEBOOK), slug=slug)
     if request.method == "POST":
         form = NotebookUploadForm(request.POST, request.FILES, max_bytes=settings.MAX_UPLOAD_BYTES)
     else:
@@ -42,7 +37,7 @@ def assignment_detail(request, slug):
             upload = form.cleaned_data["notebook"]
             try:
                 submission = services.submit_notebook(request.user, assignment, upload.name, upload.read())
-            except (InvalidNotebook, services.DailyLimitReached, services.UploadNotStored) as exc:
+            except (services.InvalidNotebook, services.DailyLimitReached, services.UploadNotStored) as exc:
                 form.add_error("notebook", str(exc))
             else:
                 return redirect("submission_detail", pk=submission.pk)
@@ -51,15 +46,15 @@ def assignment_detail(request, slug):
         request,
         "coursework/assignment_detail.html",
         {"assignment": assignment, "form": form, "submissions": submissions,
-         "limits": Limits.from_settings(assignment.limits),
+         "limits": grading.limits_for(assignment),
          "uploads_left": services.uploads_left_today(request.user, assignment),
-         "reference": reference_accuracy()},
+         "reference": grading.reference_accuracy()},
     )
 
 
 @login_required
 def submission_detail(request, pk):
-    submission = services.visible_submission(request.user, pk)
+    submission = _visible_submission(request.user, pk)
     return render(request, "coursework/submission_detail.html", _feedback_context(submission))
 
 
@@ -68,7 +63,7 @@ TEMPLATE_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_template.ipynb"
 
 @require_GET
 def template_notebook(request, slug):
-    get_object_or_404(Assignment, slug=slug, kind=Assignment.NOTEBOOK)
+    get_object_or_404(Assignment.objects.of_kind(Assignment.NOTEBOOK), slug=slug)
     return FileResponse(open(TEMPLATE_NOTEBOOK, "rb"), as_attachment=True, filename="mnist_template.ipynb",
                         content_type="application/x-ipynb+json")
 
@@ -111,7 +106,7 @@ def submission_notebook(request, pk):
             raise Http404("no executed notebook")
         submission = get_object_or_404(Submission, pk=pk)
     elif request.user.is_authenticated:
-        submission = services.visible_submission(request.user, pk)
+        submission = _visible_submission(request.user, pk)
     else:
         return redirect_to_login(request.get_full_path())
     if not submission.executed_html:
@@ -126,7 +121,7 @@ def submission_notebook(request, pk):
 @login_required
 @require_GET
 def submission_figure(request, pk, name):
-    submission = services.visible_submission(request.user, pk)
+    submission = _visible_submission(request.user, pk)
     field = {"confusion": submission.confusion_png, "misclassified": submission.gallery_png}.get(name)
     if not field:
         raise Http404("no such figure")
@@ -139,5 +134,5 @@ def submission_figure(request, pk, name):
 @require_GET
 def submission_status(request, pk):
     """The status fragment the detail page polls until grading ends."""
-    submission = services.visible_submission(request.user, pk)
+    submission = _visible_submission(request.user, pk)
     return render(request, "coursework/_submission_status.html", _feedback_context(submission))

@@ -5,11 +5,11 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ..forms import EssaySlotForm
-from ..models import Assignment, EssayPrompt, EssaySubmission
-from ..rendering import render_markdown
-from ..services import essays
-from ..uploads import limit_upload_size
+from ...forms import EssaySlotForm
+from ...models import Assignment, EssayPrompt, EssaySubmission
+from ...rendering import render_markdown
+from ...services import essays
+from ...uploads import limit_upload_size
 
 SLOTS = 3
 
@@ -65,7 +65,7 @@ def essays_page(request):
         "forms": forms, "prompts": prompts, "problems": problems, "counts": counts,
         "required": essays.REQUIRED_WORDS, "latest": latest,
         "versions": EssaySubmission.objects.filter(student=request.user),
-        "due": Assignment.objects.filter(kind=Assignment.ESSAYS).first(),
+        "due": Assignment.objects.the(Assignment.ESSAYS),
     })
 
 

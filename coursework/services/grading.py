@@ -1,0 +1,157 @@
+"""Grading, the coursework side: sending jobs to the workers, running one job for a row,
+storing its result, regrading. The grader library (grader/) runs a notebook and returns
+a GradeResult; everything about rows, attempts and the audit trail is here.
+
+The Celery tasks (coursework/tasks.py) call into this module; this module sends them by
+name and never imports them, so the two do not depend on each other in a loop.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from celery import current_app
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from grader import feedback
+from grader.data import test_set
+from grader.limits import Limits
+from grader.pipeline import GradeResult, grade_notebook_bytes
+from grader.reference import reference_summary_if_trained
+from reference_nn.persist import load_metadata
+
+from .. import states
+from ..models import Assignment, Submission
+from ..states import SubmissionStatus
+from .audit import audit_many
+
+log = logging.getLogger(__name__)
+
+GRADE_TASK = "coursework.tasks.grade_submission"
+
+
+def send_grading_task(submission_id: int) -> None:
+    current_app.send_task(GRADE_TASK, args=[submission_id])
+
+
+def enqueue(submission_id: int) -> bool:
+    """Send the grading task; if the broker is down, leave the row queued for the sweeper.
+
+    The Submission row is the outbox: a queued row whose message never arrived is sent
+    again by the sweeper once the broker is back, so an upload accepted during a Redis
+    outage is graded afterwards, not lost.
+    """
+    try:
+        send_grading_task(submission_id)
+        return True
+    except Exception as exc:  # kombu raises several kinds (OperationalError, ConnectionError, timeouts)
+        log.warning("could not enqueue submission %s (%s); the sweeper will send it later", submission_id, exc)
+        return False
+
+
+def limits_for(assignment: Assignment) -> Limits:
+    """The limits a notebook of this assignment runs under (the defaults, with its overrides)."""
+    return Limits.from_settings(assignment.limits)
+
+
+def reference_accuracy() -> float | None:
+    """The baseline's test accuracy, from the metadata `train_reference` wrote (None until trained)."""
+    meta = load_metadata(settings.REFERENCE_MODEL_PATH)
+    return meta.get("test_accuracy") if meta else None
+
+
+def reference_figures() -> dict | None:
+    """The reference network's figures on the test set, for pages (never trains it)."""
+    return reference_summary_if_trained()
+
+
+def run(submission_id: int, attempt: int) -> str:
+    """Grade the notebook of a row this attempt has claimed, and store the result.
+
+    Raises what the task treats as transient (grader.errors.SystemFault, database and
+    OS errors); every other ending of the notebook is a stored result."""
+    submission = Submission.objects.select_related("assignment").get(pk=submission_id)
+    job_dir = Path(settings.GRADER_WORK_ROOT) / f"submission-{submission_id}-attempt-{attempt}"
+    try:
+        with submission.notebook.open("rb") as fh:
+            notebook_bytes = fh.read()
+        result = grade_notebook_bytes(notebook_bytes, job_dir, limits_for(submission.assignment))
+        if record_result(submission_id, attempt, result):
+            # One line per stored result: the reliability scenarios count these.
+            log.info("stored result of submission %s attempt %s: %s", submission_id, attempt, result.status)
+    finally:
+        shutil.rmtree(job_dir, ignore_errors=True)
+    return result.status
+
+
+def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool:
+    """Store the result and its pictures if this attempt still owns the row; return whether it did."""
+    submission = Submission.objects.select_related("assignment").get(pk=submission_id)
+    files = {}
+    if result.notebook:
+        files["executed_html"] = ("notebook.html", feedback.notebook_html(result.notebook).encode())
+    status = SubmissionStatus(result.status)
+    if status == SubmissionStatus.GRADED:
+        files["confusion_png"] = ("confusion.png", feedback.confusion_png(result.feedback["confusion"]))
+        images, _ = test_set()
+        files["gallery_png"] = ("misclassified.png", feedback.gallery_png(images, result.feedback["misclassified"]))
+    stored = {}
+    for name, (filename, data) in files.items():
+        field = getattr(submission, name)
+        stored[name] = field.storage.save(
+            field.field.generate_filename(submission, f"{submission_id}-{attempt}-{filename}"), ContentFile(data))
+    score = submission.assignment.score_for(result.accuracy) if result.accuracy is not None else None
+    updated = states.finish(
+        submission_id, attempt, status,
+        message=result.message,
+        accuracy=result.accuracy,
+        public_accuracy=result.public_accuracy,
+        private_accuracy=result.private_accuracy,
+        score=score,
+        flagged=result.flagged,
+        flag_reason=result.flag_reason,
+        feedback=result.feedback,
+        run_seconds=result.run_seconds,
+        peak_memory_mb=result.peak_memory_mb,
+        log_tail=result.log_tail[-65536:],
+        **stored,
+    )
+    if not updated:  # a newer attempt owns the row now: keep nothing of ours
+        for name, path in stored.items():
+            getattr(submission, name).storage.delete(path)
+    return updated
+
+
+SYSTEM_ERROR_MESSAGE = ("The grader failed for a reason that is not your notebook's; staff have been told and will "
+                        "regrade it. This does not count against your uploads.")
+
+
+def give_up(submission_id: int, attempt: int, exc: BaseException) -> bool:
+    """End a run as the system's error, with what went wrong kept for TAs."""
+    return states.finish(submission_id, attempt, SubmissionStatus.ERROR, message=SYSTEM_ERROR_MESSAGE,
+                         log_tail=f"{type(exc).__name__}: {exc}"[-65536:], finished_at=timezone.now())
+
+
+def regrade(submission_ids, actor, *, via: str) -> int:
+    """Queue submissions again (not those running right now), audited, and send them
+    after commit. The one way to regrade: the dashboard, the admin and `manage.py
+    regrade` all come here. `via` says which, for the audit trail."""
+    with transaction.atomic():
+        before = {s.pk: s for s in Submission.objects.filter(pk__in=list(submission_ids))
+                  .only("pk", "student_id", "status", "accuracy", "flag_resolution")}
+        ids = states.requeue_for_regrade(list(before))
+        audit_many(actor, "regrade", [before[pk] for pk in ids], lambda s: {
+            "via": via, "previous_status": s.status, "previous_accuracy": s.accuracy,
+            "previous_flag_decision": s.flag_resolution})
+        transaction.on_commit(lambda: [enqueue(pk) for pk in ids])
+    return len(ids)
+
+
+def regrade_problems(actor) -> int:
+    """Every failed or errored notebook, queued again (a TA's "regrade all failed")."""
+    ids = Submission.objects.filter(status__in=states.PROBLEMS).values_list("pk", flat=True)
+    return regrade(ids, actor, via="dashboard: regrade all failed")

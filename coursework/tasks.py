@@ -1,0 +1,102 @@
+"""Celery tasks. Each takes a primary key, claims its row, and is safe to run twice."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from celery import shared_task
+from django.conf import settings
+from django.db import DatabaseError, OperationalError, connection
+
+from grader.errors import SystemFault
+
+from . import states
+from .models import Submission
+from .services import grading
+
+log = logging.getLogger(__name__)
+
+# Only these are worth another try; a student's failing notebook never is.
+TRANSIENT = (SystemFault, OperationalError, OSError)
+MAX_SYSTEM_RETRIES = 3
+
+
+class Heartbeat:
+    """Signs of life for the whole job, from claim to stored result (running the notebook,
+    drawing the pictures, writing files), on a thread of its own: the sweeper requeues
+    a running row whose heartbeat is older than GRADER_STALE_RUNNING_S, so a job must
+    never go quiet while it is still working."""
+
+    def __init__(self, submission_id: int, attempt: int, every_s: float | None = None):
+        self.submission_id, self.attempt = submission_id, attempt
+        self.every_s = settings.GRADER_HEARTBEAT_S if every_s is None else every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{submission_id}", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.every_s):
+                try:
+                    states.beat(self.submission_id, self.attempt)
+                except DatabaseError as exc:  # the database is back soon, or the sweeper takes over
+                    log.warning("heartbeat of submission %s failed: %s", self.submission_id, exc)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    # Headroom above the longest run the settings allow: the run's own wall clock
+    # stops a notebook first, these only stop a worker that hangs outside it.
+    soft_time_limit=settings.GRADER_MAX_TOTAL_TIMEOUT_S + 300,
+    time_limit=settings.GRADER_MAX_TOTAL_TIMEOUT_S + 600,
+)
+def grade_submission(self, submission_id: int) -> str:
+    attempt = states.claim(submission_id)
+    if attempt is None:
+        return "not claimed (already taken, finished, or out of attempts)"
+    with Heartbeat(submission_id, attempt):
+        try:
+            return grading.run(submission_id, attempt)
+        except TRANSIENT as exc:
+            return _system_fault(self, submission_id, attempt, exc)
+        except Exception as exc:
+            # Our own bug, not the student's and not worth a blind retry: the row ends as
+            # `error` with the cause for TAs (who regrade once it is fixed), and the worker
+            # goes on to the next job.
+            log.exception("grading submission %s attempt %s failed unexpectedly", submission_id, attempt)
+            grading.give_up(submission_id, attempt, exc)
+            return states.SubmissionStatus.ERROR
+
+
+def _system_fault(task, submission_id: int, attempt: int, exc: Exception) -> str:
+    log.warning("grading submission %s attempt %s hit a system fault: %s", submission_id, attempt, exc)
+    if task.request.retries >= MAX_SYSTEM_RETRIES:
+        grading.give_up(submission_id, attempt, exc)
+        return states.SubmissionStatus.ERROR
+    try:
+        states.release(submission_id, attempt)
+    except DatabaseError:
+        pass  # the sweeper will find the row once its heartbeat is stale
+    raise task.retry(countdown=min(300, 10 * 3**task.request.retries), exc=exc)
+
+
+@shared_task
+def requeue_stuck() -> int:
+    """Beat: give a second chance to rows whose worker died or whose message was lost."""
+    ids = list(Submission.objects.filter(states.stuck()).values_list("pk", flat=True)[:500])
+    requeued = [pk for pk in ids if states.requeue_if_stuck(pk)]  # conditional: a worker may have finished it
+    for pk in requeued:
+        grading.enqueue(pk)
+    if requeued:
+        log.info("requeued %d stuck submissions", len(requeued))
+    return len(requeued)

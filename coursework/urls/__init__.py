@@ -1,0 +1,1 @@
+"""URLs by audience: student.py (students and visitors), staff.py (TAs, under /ta/)."""

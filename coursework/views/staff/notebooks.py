@@ -1,0 +1,40 @@
+"""A notebook that needs a TA: its log, regrade, the flag decision."""
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ...models import Submission
+from ...services import grading, reviews
+from ...services.audit import history
+from .permissions import staff_only
+from .queues import QueueQuery, next_url
+
+
+@staff_only
+def notebook(request, pk):
+    submission = get_object_or_404(Submission.objects.select_related("student__profile", "assignment"), pk=pk)
+    query = QueueQuery.parse(request.GET, "notebooks")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "regrade":
+            grading.regrade([submission.pk], request.user, via="dashboard")
+            messages.success(request, "Queued for regrading.")
+        elif action in ("cleared", "upheld"):
+            reviews.resolve_flag(submission, request.user, action)
+            messages.success(request, "Flag resolved: " + ("the submission counts." if action == "cleared"
+                                                             else "the submission does not count."))
+            return redirect(next_url("notebooks", query, submission.pk))
+        suffix = query.as_query()
+        return redirect(reverse("ta_notebook", args=[pk]) + (f"?{suffix}" if suffix else ""))
+    return render(request, "staff/notebook.html", {
+        "submission": submission, "query": query.as_query(), "history": history(submission),
+    })
+
+
+@staff_only
+@require_POST
+def regrade_all_failed(request):
+    count = grading.regrade_problems(request.user)
+    messages.success(request, f"{count} notebooks queued for regrading.")
+    return redirect(reverse("ta_dashboard") + "?queue=notebooks")

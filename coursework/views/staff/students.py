@@ -1,0 +1,12 @@
+"""One student's history, for a TA."""
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404, render
+
+from ...services import gradebook
+from .permissions import staff_only
+
+
+@staff_only
+def student_timeline(request, pk):
+    student = get_object_or_404(get_user_model().objects.select_related("profile"), pk=pk)
+    return render(request, "staff/student.html", {"student": student, "events": gradebook.timeline(student)})

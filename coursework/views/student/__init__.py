@@ -1,0 +1,1 @@
+"""Pages for students and visitors: the unit, their work, the leaderboard."""

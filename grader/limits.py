@@ -1,0 +1,51 @@
+"""The resource limits of one grading run: the one place a limit is declared.
+
+A new limit is a new field here. Its default can be changed for the whole site with
+the environment variable GRADER_<FIELD NAME> (read by config/settings.py), and for one
+assignment in its `limits` field (e.g. {"total_timeout_s": 1800}).
+
+Imports nothing from Django at module level: the settings module reads the defaults.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 2048  # RLIMIT_AS per process
+    cpu_seconds: int = 1200  # RLIMIT_CPU per process
+    processes: int = 256  # RLIMIT_NPROC: tasks (processes and threads) of the sandbox's uid
+    file_size_mb: int = 256  # RLIMIT_FSIZE
+    open_files: int = 512  # RLIMIT_NOFILE
+    disk_mb: int = 512  # size of the writable tmpfs mounts (each)
+    cell_timeout_s: int = 600
+    total_timeout_s: int = 900
+    stored_output_kb: int = 1024  # cell outputs kept in the executed notebook, in total
+    log_tail_kb: int = 64  # the sandbox's own stdout/stderr kept for TAs
+
+    @classmethod
+    def defaults(cls) -> dict[str, int]:
+        return asdict(cls())
+
+    @classmethod
+    def check_overrides(cls, overrides: dict) -> None:
+        """Raise ValueError naming any key that is not a limit or any value that is not a positive whole number."""
+        known = {f.name for f in fields(cls)}
+        for key, value in overrides.items():
+            if key not in known:
+                raise ValueError(f"{key!r} is not a grading limit (known: {', '.join(sorted(known))})")
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"the limit {key!r} must be a positive whole number, not {value!r}")
+
+    @classmethod
+    def from_settings(cls, overrides: dict | None = None) -> "Limits":
+        """The site's defaults (settings.GRADER_DEFAULT_LIMITS) with these overrides."""
+        from django.conf import settings
+
+        overrides = dict(overrides or {})
+        cls.check_overrides(overrides)
+        return cls(**{**settings.GRADER_DEFAULT_LIMITS, **overrides})
+
+    def as_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,57 @@
+import pytest
+from django.contrib.auth.models import User
+
+from coursework.models import AuditEvent, Submission
+from coursework.services import grading
+from coursework.states import SubmissionStatus
+from tests.factories import make_student, make_submission
+
+pytestmark = pytest.mark.django_db
+
+
+def test_regrade_resets_finished_rows_and_enqueues_them_after_commit(settings, tmp_path, monkeypatch,
+                                                                     django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path
+    sent = []
+    monkeypatch.setattr(grading, "send_grading_task", sent.append)
+    student = make_student()
+    failed = make_submission(student, status=SubmissionStatus.FAILED, message="boom")
+    graded = make_submission(student, status=SubmissionStatus.GRADED, accuracy=0.9, flagged=True, flag_reason="x")
+    running = make_submission(student, status=SubmissionStatus.RUNNING)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        count = grading.regrade([failed.pk, graded.pk, running.pk], None, via="test")
+
+    assert count == 2 and sorted(sent) == sorted([failed.pk, graded.pk])
+    graded.refresh_from_db()
+    assert graded.status == SubmissionStatus.QUEUED and graded.accuracy is None and not graded.flagged
+    running.refresh_from_db()
+    assert running.status == SubmissionStatus.RUNNING  # a running row is left to finish
+
+
+def test_a_regrade_clears_an_earlier_flag_decision_and_is_audited(settings, tmp_path, monkeypatch):
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    ta = User.objects.create(username="ta", is_staff=True)
+    cleared = make_submission(make_student(), status=SubmissionStatus.GRADED, accuracy=0.99, flagged=True,
+                              flag_reason="probe gap", flag_resolution="cleared", flag_resolved_by=ta)
+
+    grading.regrade([cleared.pk], ta, via="dashboard")
+
+    cleared.refresh_from_db()
+    assert cleared.flag_resolution == "" and cleared.flag_resolved_by is None  # the new run earns a new decision
+    event = AuditEvent.objects.get(action="regrade")
+    assert event.target == cleared and event.actor == ta and event.student == cleared.student
+    assert event.changes == {"via": "dashboard", "previous_status": "graded", "previous_accuracy": 0.99,
+                             "previous_flag_decision": "cleared"}
+
+
+def test_the_command_admin_and_dashboard_regrade_through_the_same_audited_function(settings, tmp_path, monkeypatch):
+    from django.core.management import call_command
+
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    failed = make_submission(make_student(), status=SubmissionStatus.FAILED)
+    call_command("regrade", str(failed.pk))
+    assert Submission.objects.get(pk=failed.pk).status == SubmissionStatus.QUEUED
+    assert AuditEvent.objects.get(action="regrade").changes["via"] == "manage.py regrade"

@@ -1,0 +1,138 @@
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from coursework import states, tasks
+from coursework.models import Submission
+from coursework.services import grading
+from coursework.states import SubmissionStatus
+from tests.factories import make_student, make_submission
+from tests.support.notebooks import notebook
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return make_submission(make_student(), notebook("def predict(images):\n    return [3] * len(images)"))
+
+
+def test_the_name_the_service_sends_is_the_tasks_name():
+    assert grading.GRADE_TASK == tasks.grade_submission.name
+
+
+def test_a_queued_row_is_claimed_once_only(queued):
+    assert states.claim(queued.pk) == 1
+    assert states.claim(queued.pk) is None
+    queued.refresh_from_db()
+    assert queued.status == SubmissionStatus.RUNNING and queued.attempts == 1
+
+
+def test_the_task_grades_a_queued_submission_and_a_second_delivery_does_nothing(queued):
+    assert tasks.grade_submission.apply(args=[queued.pk]).get() == "graded"
+    queued.refresh_from_db()
+    assert queued.status == SubmissionStatus.GRADED
+    assert queued.accuracy == pytest.approx(0.1010)  # digit 3 is 1010 of the 10,000 test images
+    assert queued.score == pytest.approx((0.1010 - 0.10) / 0.80)  # barely above chance: barely any credit
+    assert queued.confusion_png and queued.gallery_png and queued.executed_html
+    finished_at = queued.finished_at
+
+    assert tasks.grade_submission.apply(args=[queued.pk]).get().startswith("not claimed")
+    queued.refresh_from_db()
+    assert queued.attempts == 1 and queued.finished_at == finished_at
+
+
+def test_a_stale_attempt_cannot_overwrite_a_newer_one(queued):
+    first = states.claim(queued.pk)
+    Submission.objects.filter(pk=queued.pk).update(status=SubmissionStatus.QUEUED)  # as the sweeper would
+    second = states.claim(queued.pk)
+    assert not states.finish(queued.pk, first, SubmissionStatus.GRADED)
+    assert states.finish(queued.pk, second, SubmissionStatus.GRADED)
+
+
+def test_a_run_cannot_end_as_queued_or_running(queued):
+    attempt = states.claim(queued.pk)
+    for status in (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING):
+        with pytest.raises(states.InvalidMove):
+            states.finish(queued.pk, attempt, status)
+
+
+def test_the_sweeper_requeues_a_running_row_whose_worker_went_silent(queued, monkeypatch):
+    sent = []
+    monkeypatch.setattr(grading, "send_grading_task", sent.append)
+    states.claim(queued.pk)
+    Submission.objects.filter(pk=queued.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+
+    assert tasks.requeue_stuck() == 1
+
+    queued.refresh_from_db()
+    assert queued.status == SubmissionStatus.QUEUED and sent == [queued.pk]
+
+
+def test_the_sweeper_leaves_a_live_running_row_alone(queued, monkeypatch):
+    monkeypatch.setattr(grading, "send_grading_task", lambda pk: pytest.fail("must not requeue"))
+    states.claim(queued.pk)
+    assert tasks.requeue_stuck() == 0
+
+
+def test_a_notebook_whose_runs_never_finish_ends_as_error_after_the_allowed_attempts(queued, settings, monkeypatch):
+    """As when a notebook kills its worker every time: claimed, silent, requeued by the sweeper..."""
+    settings.GRADER_MAX_ATTEMPTS = 3
+    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    for _ in range(3):
+        assert states.claim(queued.pk) is not None
+        Submission.objects.filter(pk=queued.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+        assert tasks.requeue_stuck() == 1
+    assert tasks.grade_submission.apply(args=[queued.pk]).get().startswith("not claimed")
+    queued.refresh_from_db()
+    assert queued.status == SubmissionStatus.ERROR and queued.attempts == 3
+    assert "does not count against your uploads" in queued.message
+    assert tasks.requeue_stuck() == 0  # and it stays out of the loop
+
+
+def test_a_regrade_gives_a_notebook_that_ran_out_of_attempts_fresh_ones(queued, settings, monkeypatch):
+    settings.GRADER_MAX_ATTEMPTS = 1
+    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    states.claim(queued.pk)
+    Submission.objects.filter(pk=queued.pk).update(status=SubmissionStatus.QUEUED)
+    assert states.claim(queued.pk) is None
+    grading.regrade([queued.pk], None, via="test")
+    assert states.claim(queued.pk) == 2  # a new attempt number, so the old run can never write
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_beats_for_the_whole_job_not_only_while_the_notebook_runs(queued, settings):
+    attempt = states.claim(queued.pk)
+    Submission.objects.filter(pk=queued.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    before = Submission.objects.get(pk=queued.pk).heartbeat_at
+    with tasks.Heartbeat(queued.pk, attempt, every_s=0.05):
+        deadline = time.monotonic() + 10
+        while Submission.objects.get(pk=queued.pk).heartbeat_at == before and time.monotonic() < deadline:
+            time.sleep(0.05)  # the job's own thread is busy with something else
+    assert Submission.objects.get(pk=queued.pk).heartbeat_at > before
+    assert not any(t.name.startswith("heartbeat-") for t in threading.enumerate())
+
+
+def test_a_bug_while_storing_a_result_ends_the_row_as_error_and_the_worker_goes_on(queued, monkeypatch):
+    def broken(*args):
+        raise KeyError("model_id")
+
+    monkeypatch.setattr(grading, "record_result", broken)
+    assert tasks.grade_submission.apply(args=[queued.pk]).get() == SubmissionStatus.ERROR
+    queued.refresh_from_db()
+    assert queued.status == SubmissionStatus.ERROR and "KeyError: 'model_id'" in queued.log_tail
+
+
+def test_a_missing_kernel_environment_is_a_system_error_not_the_students(queued, settings):
+    settings.GRADER_KERNEL_VENV = "/nonexistent/venv"
+    settings.GRADER_MAX_ATTEMPTS = tasks.MAX_SYSTEM_RETRIES + 1
+    # apply() runs retries inline; after the last one the row shows the system error.
+    tasks.grade_submission.apply(args=[queued.pk], retries=tasks.MAX_SYSTEM_RETRIES)
+    queued.refresh_from_db()
+    assert queued.status == SubmissionStatus.ERROR
+    assert "not your notebook" in queued.message
+    assert "make kernel-venv" in queued.log_tail  # the cause is kept for TAs
