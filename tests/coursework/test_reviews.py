@@ -195,3 +195,16 @@ def test_an_essay_superseded_while_waiting_leaves_the_queue_for_the_newer_versio
     page = client.get("/ta/?queue=essays")
     assert set(page.context["items"]) == {newer, bens} and old not in page.context["items"]
     assert page.context["counts"]["essays"] == 2
+
+
+def test_the_gradebook_streams_every_student_once_across_batches(client, setup, monkeypatch):
+    from coursework.services import gradebook
+
+    monkeypatch.setattr(gradebook, "BATCH", 2)  # three students: a full batch, then a partial one
+    client.force_login(make_ta())
+    make_submission(setup["students"][2], status=SubmissionStatus.GRADED, accuracy=0.95, score=1.0)
+    response = client.get("/ta/gradebook.csv")
+    assert response.streaming
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["username"] for r in rows] == ["amy", "ben", "cal"]
+    assert [r["project"] for r in rows] == ["", "", "notebook"] and rows[2]["notebook_best_accuracy"] == "0.95"

@@ -109,7 +109,7 @@ class Stack:
             try:
                 if requests.get(self.base_url + "/", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or its workers still booting (a busy machine)
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not answer:\n" + self.log("web"))
