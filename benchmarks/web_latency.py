@@ -37,6 +37,7 @@ import random
 import re
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -277,11 +278,12 @@ def browse(url: str, cookie: str, seconds: float, clients: int) -> dict:
                     errors.append(elapsed)
             time.sleep(rng.uniform(0.5, 1.5))
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        while t.is_alive():  # a timed join lets Ctrl-C (and SIGTERM, below) reach the clean-up
+            t.join(0.5)
 
     def pick(values, q):
         ordered = sorted(values)
@@ -356,6 +358,8 @@ def main() -> None:
     parser.add_argument("--growth", action="store_true", help="also at 10x the class (20,000 students by default)")
     parser.add_argument("--fill", choices=["copy", "bulk_create"], default="copy", help="how to load the rows")
     args = parser.parse_args()
+    # Stopped from outside, still drop the database and stop gunicorn and Redis (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: `make bench` installs it (Debian package wrk)")
     base_url = os.environ.get("DATABASE_URL", "")

@@ -97,13 +97,24 @@ class Assignment(models.Model):
 class StandingsVersion(models.Model):
     """How many times an assignment's leaderboard has changed: the key of its cached table.
 
-    Database triggers (see migration standings_version) count every write that can move
+    Database triggers (see migration 0002_queue_indexes_and_cache_versions) count every write that can move
     the standings, whichever code makes it: a grade stored or withdrawn by a regrade, a
     flag resolved, a row deleted, a student's leaderboard name changed. Reading it is one
     primary-key lookup, however many submissions there are.
     """
 
     assignment = models.OneToOneField(Assignment, primary_key=True, on_delete=models.CASCADE, related_name="standings")
+    version = models.BigIntegerField(default=0)
+
+
+class QueuesVersion(models.Model):
+    """How many times anything the TA queue pages show has changed: the key of their cached
+    rendering. One row (id 1), kept like StandingsVersion by database triggers: an item
+    entering, leaving or changing in a queue, a name, group, page title or task renamed.
+    Drafts being autosaved, submissions being queued, claimed and graded cleanly do not
+    touch it.
+    """
+
     version = models.BigIntegerField(default=0)
 
 

@@ -1,12 +1,13 @@
 import csv
+import re
 import io
 
 import pytest
 
 from coursework.models import (Assignment, AuditEvent, EssaySubmission, Profile, RubricCriterion, StudyGroup,
-                               SynthesisResponse)
+                               Submission, SynthesisResponse)
 from coursework.services.content import load_content
-from tests.factories import make_student, make_submission, make_ta
+from tests.factories import make_assignment, make_student, make_submission, make_ta
 from coursework.states import SubmissionStatus
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +209,74 @@ def test_the_gradebook_streams_every_student_once_across_batches(client, setup, 
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [r["username"] for r in rows] == ["amy", "ben", "cal"]
     assert [r["project"] for r in rows] == ["", "", "notebook"] and rows[2]["notebook_best_accuracy"] == "0.95"
+
+
+def queues_version() -> int:
+    from coursework.models import QueuesVersion
+
+    return QueuesVersion.objects.values_list("version", flat=True).first() or 0
+
+
+def test_the_queues_version_counts_what_the_queue_pages_show_and_not_autosaves_or_clean_grading(setup):
+    amy = setup["students"][0]
+    draft_student = make_student("dora")
+    from coursework.models import QuestionSet
+
+    qs = QuestionSet.objects.get(page__slug="video-what-is-a-neural-network")
+    make_assignment()  # a new task shows on the page (its gradebook link): before we start counting
+    start = queues_version()
+    # Not shown in any queue: a draft autosaved, an upload queued, claimed, graded cleanly.
+    draft = SynthesisResponse.objects.create(student=draft_student, question_set=qs)
+    SynthesisResponse.objects.filter(pk=draft.pk).update(saved_at=draft.saved_at)
+    upload = make_submission(amy)
+    Submission.objects.filter(pk=upload.pk).update(status=SubmissionStatus.RUNNING)
+    Submission.objects.filter(pk=upload.pk).update(status=SubmissionStatus.GRADED, accuracy=0.97)
+    assert queues_version() == start
+    steps = [
+        lambda: SynthesisResponse.objects.filter(pk=draft.pk).update(status="submitted"),  # enters the queue
+        lambda: SynthesisResponse.objects.filter(pk=setup["responses"][0].pk).update(status="reviewed"),  # leaves
+        lambda: EssaySubmission.objects.create(student=amy, version=1),
+        lambda: Submission.objects.filter(pk=upload.pk).update(flagged=True),  # a flag to check
+        lambda: Submission.objects.filter(pk=upload.pk).update(flag_resolution="cleared"),
+        lambda: make_submission(amy, status=SubmissionStatus.FAILED),
+        lambda: Profile.objects.filter(user=amy).update(display_name="Amy P."),
+        lambda: StudyGroup.objects.filter(name="G1").update(name="Group one"),
+        lambda: Assignment.objects.filter(slug="synthesis").update(title="Synthesis answers"),
+        lambda: SynthesisResponse.objects.filter(student=draft_student).delete(),
+    ]
+    seen = [queues_version()]
+    for step in steps:
+        step()
+        seen.append(queues_version())
+    assert all(later > earlier for earlier, later in zip(seen, seen[1:])), seen
+
+
+def test_a_cached_queue_page_shows_a_change_at_once_and_reads_no_queue_rows_when_nothing_changed(client, setup):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_ta())
+    first = client.get("/ta/?queue=synthesis").content.decode()
+    assert 'id="count-synthesis">3<' in first and "Amy" in first
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/ta/?queue=synthesis").content.decode()
+    listing = lambda html: html[html.index('<nav class="tabs"'):html.index("</table>")]  # noqa: E731
+    assert listing(again) == listing(first)  # the same queue, from the cache...
+    assert not any("coursework_synthesisresponse" in q["sql"] for q in queries.captured_queries)
+    Profile.objects.filter(user=setup["students"][0]).update(display_name="Amelia")
+    SynthesisResponse.objects.filter(pk=setup["responses"][1].pk).update(status="reviewed")
+    changed = client.get("/ta/?queue=synthesis").content.decode()  # ...until something on it changes
+    assert 'id="count-synthesis">2<' in changed and "Amelia" in changed and ">Amy<" not in changed
+
+
+def test_each_ta_gets_their_own_csrf_token_on_a_cached_queue_page(client, setup):
+    from django.test import Client
+
+    pages = []
+    for name in ("tara", "theo"):
+        browser = Client()
+        browser.force_login(make_ta(name))
+        page = browser.get("/ta/?queue=notebooks")
+        pages.append((page.content.decode(), page.cookies["csrftoken"].value if "csrftoken" in page.cookies else ""))
+    tokens = [re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1) for html, _ in pages]
+    assert tokens[0] != tokens[1]
