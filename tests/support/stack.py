@@ -102,15 +102,16 @@ class Stack:
         self.procs[name] = proc
         return proc
 
-    def start_web(self) -> None:
-        self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "2"])
+    def start_web(self, *gunicorn_args: str, workers: int = 2) -> None:
+        self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
+                           "--workers", str(workers), *gunicorn_args])
         deadline = time.monotonic() + 60
         while True:
             try:
                 if requests.get(self.base_url + "/", timeout=2).status_code == 200:
                     return
-            except requests.RequestException:  # not listening yet, or its workers still booting (a busy machine)
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or a first request slowed by a loaded machine: ask again
             if time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not answer:\n" + self.log("web"))
             time.sleep(0.2)
