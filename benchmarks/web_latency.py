@@ -197,22 +197,26 @@ def analyze() -> None:
 # --- measuring --------------------------------------------------------------------------
 
 
-def queries_per_page(logins: dict) -> dict[str, tuple[int, float]]:
-    """Each page once, in this process: (SQL queries, ms), after one warm-up request."""
+def queries_per_page(logins: dict) -> dict[str, tuple]:
+    """Each page in this process: (SQL queries, ms) with an empty cache, then again with it filled."""
+    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    cache.clear()  # the benchmark's own Redis
     out = {}
     for page in PAGES:
         client = logins[page.user]
-        response = client.get(page.path)
-        assert response.status_code == 200, f"{page.path} answered {response.status_code}"
-        t0 = time.perf_counter()
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(page.path)
-            if response.streaming:
-                b"".join(response.streaming_content)
-        out[page.label] = (len(queries.captured_queries), 1000 * (time.perf_counter() - t0))
+        figures = []
+        for _ in ("cold", "warm"):
+            t0 = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(page.path)
+                assert response.status_code == 200, f"{page.path} answered {response.status_code}"
+                if response.streaming:
+                    b"".join(response.streaming_content)
+            figures += [len(queries.captured_queries), 1000 * (time.perf_counter() - t0)]
+        out[page.label] = tuple(figures)
     return out
 
 
@@ -422,6 +426,8 @@ def main() -> None:
                 t0 = time.perf_counter()
                 logins["bench-ta"].get("/leaderboard/")
                 print(f"first leaderboard visit of a fresh process: {1000 * (time.perf_counter() - t0):.0f} ms", flush=True)
+                for page in PAGES:  # every page once, so the figures below are not a process's first
+                    logins[page.user].get(page.path)
             queries[students] = queries_per_page(logins)
             if students == sizes[0]:
                 continue
@@ -436,11 +442,11 @@ def main() -> None:
             print(f"{students} students, {students * args.per_student} submissions, gunicorn {args.workers} workers:", flush=True)
             timings[students] = measure(base, cookies, args, students)
 
-        print("\nSQL queries per page (in-process ms for one request)")
-        print(f"  {'page':18} " + " ".join(f"{n:>7} students" for n in sizes))
+        print("\nSQL queries per page, and in-process ms for one request: with an empty cache / with it filled")
+        print(f"  {'page':18} " + " ".join(f"{f'{n} students':>31}" for n in sizes))
         for page in PAGES:
-            print(f"  {page.label:18} " + " ".join(f"{queries[n][page.label][0]:7} ({queries[n][page.label][1]:5.0f} ms)"
-                                                   for n in sizes))
+            print(f"  {page.label:18} " + " ".join(
+                "{:5} ({:5.0f} ms) / {:3} ({:5.0f} ms)".format(*queries[n][page.label]) for n in sizes))
         full = timings[args.students]
         slower = max(QUEUES, key=lambda label: full[label]["p95"])
         last = f"leaderboard_p95_ms={full['leaderboard']['p95']:.1f} dashboard_p95_ms={full[slower]['p95']:.1f}"
