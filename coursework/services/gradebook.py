@@ -60,28 +60,28 @@ def _batch_rows(students: list, required_sets: int, notebook) -> Iterator[list]:
     for essay in EssaySubmission.objects.filter(student__in=ids).order_by("student", "-version").only(
             "student_id", "version", "status", "score", "late"):
         latest_essays.setdefault(essay.student_id, essay)
-    best, totals, late_best = {}, {}, set()
+    notebooks = {}
     if notebook:
-        counted = Submission.objects.filter(assignment=notebook, status=SubmissionStatus.GRADED, student__in=ids).filter(
-            Q(flagged=False) | Q(flag_resolution="cleared"))
-        best = {r["student"]: r for r in counted.values("student").annotate(
-            accuracy=Max("accuracy"), score=Max("score"))}
-        totals = dict(Submission.objects.filter(assignment=notebook, student__in=ids).values("student")
-                      .annotate(n=Count("pk")).values_list("student", "n"))
-        late_best = set(counted.filter(late=True).values_list("student", flat=True))
+        # One pass over the batch's submissions: the best that counts, how many, whether the counted one was late.
+        counts = Q(status=SubmissionStatus.GRADED) & (Q(flagged=False) | Q(flag_resolution="cleared"))
+        notebooks = {r["student"]: r for r in Submission.objects.filter(assignment=notebook, student__in=ids)
+                     .values("student").annotate(
+                         accuracy=Max("accuracy", filter=counts), score=Max("score", filter=counts), n=Count("pk"),
+                         late=Count("pk", filter=counts & Q(late=True)), counted=Count("pk", filter=counts))}
     for student in students:
         profile = getattr(student, "profile", None)
         s = synthesis.get(student.pk, {})
         e = latest_essays.get(student.pk)
-        b = best.get(student.pk, {})
+        n = notebooks.get(student.pk, {})
+        b = n if n.get("counted") else {}
         project = "notebook" if b else "essays" if e else ""
         yield [
             student.get_username(), student.email, profile.display_name if profile else "",
             profile.group.name if profile and profile.group else "",
             f"{s.get('submitted', 0)}/{required_sets}", s.get("reviewed", 0), _num(s.get("score")), "yes" if s.get("late") else "no",
             e.version if e else "", e.status if e else "", _num(e.score) if e else "", ("yes" if e.late else "no") if e else "",
-            _num(b.get("accuracy"), 6), _num(b.get("score"), 4), totals.get(student.pk, 0) if notebook else 0,
-            ("yes" if student.pk in late_best else "no") if b else "", project,
+            _num(b.get("accuracy"), 6), _num(b.get("score"), 4), n.get("n", 0),
+            ("yes" if b.get("late") else "no") if b else "", project,
         ]
 
 

@@ -209,6 +209,7 @@ def test_the_gradebook_streams_every_student_once_across_batches(client, setup, 
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [r["username"] for r in rows] == ["amy", "ben", "cal"]
     assert [r["project"] for r in rows] == ["", "", "notebook"] and rows[2]["notebook_best_accuracy"] == "0.95"
+    assert [r["notebook_submissions"] for r in rows] == ["0", "0", "1"] and rows[2]["notebook_late"] == "no"
 
 
 def queues_version() -> int:
