@@ -1,10 +1,12 @@
 """Page latency with a full class, under concurrent load, and how it grows with the class.
 
 Fills a fresh PostgreSQL database in steps: 200 students, then --students (2,000 by
-default, 10 notebook submissions each, plus synthesis answers and essays), and with
---growth ten times that (20,000 students, 200,000 submissions). At every step it
-prints the SQL queries each page runs (the count must not grow with the class); at
-the full size (and at 10x) it starts gunicorn on loopback and measures each page:
+default, 10 notebook submissions each, plus synthesis answers and essays); with
+--growth, a second database with ten times that (20,000 students, 200,000
+submissions). At every size it prints the SQL queries each page runs (the count must
+not grow with the class). It then serves each full-size database with its own gunicorn
+on loopback and measures each page, the sizes in turn page by page (so a busy moment
+of the machine weighs on both sizes alike):
 
 - browsing: --clients concurrent clients (32), each loading the page, then pausing
   0.5-1.5 s (locust's usual `between(0.5, 1.5)`), for --seconds; p50/p95/p99 of what
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import random
 import re
@@ -298,27 +301,26 @@ def browse(url: str, cookie: str, seconds: float, clients: int) -> dict:
             "p95": pick(latencies, 0.95), "p99": pick(latencies, 0.99), "first_byte_p95": pick(first_bytes, 0.95)}
 
 
-def measure(base: str, cookies: dict, args, students: int) -> dict:
-    results = {}
-    for page in PAGES:
-        url, cookie, clients = base + page.path, cookies[page.user], page.clients or args.clients
-        if page.saturate:
-            wrk(url, cookie, 2, clients)  # warm every worker (caches, connections)
-        else:
-            browse(url, cookie, 2, 1)
-        b = browse(url, cookie, args.seconds, clients)
-        line = (f"  {page.label:18} browsing ({clients} clients): {b['requests']:5} requests, {b['errors']} errors, "
-                f"p50 {b['p50']:7.1f} ms, p95 {b['p95']:7.1f} ms, p99 {b['p99']:7.1f} ms")
-        if page.first_byte:
-            line += f", first byte p95 {b['first_byte_p95']:.1f} ms, {b['p50'] * 1000 / students:.0f} us per student row (p50)"
-        print(line, flush=True)
-        if page.saturate:
-            r = wrk(url, cookie, args.seconds, clients)
-            b["rate"] = r["rate"]
-            print(f"  {'':18} saturation (wrk, {clients} busy connections): {r['rate']:.0f} req/s, {r['errors']} errors, "
-                  f"p50 {r['p50']:.1f} ms, p90 {r['p90']:.1f} ms, p99 {r['p99']:.1f} ms", flush=True)
-        results[page.label] = b
-    return results
+def measure(site: Site, page: PageSpec, args) -> dict:
+    url, cookie, clients = site.base + page.path, site.cookies[page.user], page.clients or args.clients
+    if page.saturate:
+        wrk(url, cookie, 2, clients)  # warm every worker (caches, connections)
+    else:
+        browse(url, cookie, 2, 1)
+    b = browse(url, cookie, args.seconds, clients)
+    line = (f"  {site.students:>6} students  {page.label:18} browsing ({clients} clients): {b['requests']:5} requests, "
+            f"{b['errors']} errors, "
+            f"p50 {b['p50']:7.1f} ms, p95 {b['p95']:7.1f} ms, p99 {b['p99']:7.1f} ms")
+    if page.first_byte:
+        line += (f", first byte p95 {b['first_byte_p95']:.1f} ms, "
+                 f"{b['p50'] * 1000 / site.students:.0f} us per student row (p50)")
+    print(line, flush=True)
+    if page.saturate:
+        r = wrk(url, cookie, args.seconds, clients)
+        b["rate"] = r["rate"]
+        print(f"  {'':35} saturation (wrk, {clients} busy connections): {r['rate']:.0f} req/s, {r['errors']} errors, "
+              f"p50 {r['p50']:.1f} ms, p90 {r['p90']:.1f} ms, p99 {r['p99']:.1f} ms", flush=True)
+    return b
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -352,6 +354,96 @@ class OwnRedis:
         self.proc.wait(10)
 
 
+class Site:
+    """One class size: its own database and Redis, filled by child processes, served by gunicorn.
+
+    Every Django step runs in a child process with the site's settings, so two sites (the
+    class and ten times the class) can be measured side by side, page by page: whatever
+    else the machine is doing then weighs on both alike.
+    """
+
+    def __init__(self, label: str, server_url: str, admin, tmp: Path):
+        self.name = f"coursework_bench_{secrets.token_hex(4)}"
+        self.admin = admin
+        admin.execute(f"CREATE DATABASE {self.name}")
+        self.tmp = tmp / self.name
+        self.tmp.mkdir()
+        self.redis = OwnRedis(self.tmp)
+        self.label = label
+        # A production-like configuration, except plain http on loopback (no TLS proxy here).
+        self.env = {**os.environ, "DATABASE_URL": f"{server_url}/{self.name}", "REDIS_URL": self.redis.url,
+                    "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(40), "ALLOWED_HOSTS": "127.0.0.1,testserver",
+                    "VAR_DIR": str(self.tmp), "HTTPS": "0", "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0",
+                    "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0", "CACHE_PER_PROCESS": "0",
+                    "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "config.settings",
+                    "REFERENCE_MODEL_PATH": os.environ.get("REFERENCE_MODEL_PATH", str(ROOT / "var" / "reference" / "model")),
+                    "MNIST_DATA_DIR": os.environ.get("MNIST_DATA_DIR", str(ROOT / "var" / "data" / "mnist"))}
+        self.server = None
+        self.students = 0
+
+    def grow(self, students: int, args) -> dict:
+        """Fill up to `students` in a child process; return its report (rows, seconds, queries per page)."""
+        out = self.tmp / "child.json"
+        subprocess.run([sys.executable, __file__, "--child", json.dumps(
+            {"first": self.students, "last": students, "per_student": args.per_student, "fill": args.fill,
+             "out": str(out)})], env=self.env, check=True)
+        self.students = students
+        return json.loads(out.read_text())
+
+    def serve(self, workers: int) -> None:
+        port = free_port()
+        self.server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind",
+                                        f"127.0.0.1:{port}", "--workers", str(workers)], cwd=ROOT, env=self.env,
+                                       stdout=open(self.tmp / "gunicorn.log", "wb"), stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{port}"
+        wait_for(self.base, self.server, self.tmp)
+        self.cookies = {username: login_cookie(self.base, username) for username in {p.user for p in PAGES}}
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.terminate()
+            self.server.wait()
+        self.admin.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+        self.redis.stop()
+
+
+def child(spec: dict) -> None:
+    """In the site's settings: set up (the first time), fill, and count each page's queries."""
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from coursework.models import Profile
+
+    if spec["first"] == 0:
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", verbosity=0, stdout=io.StringIO())
+        ta = User.objects.create_user("bench-ta", password=PASSWORD, is_staff=True)
+        Profile.objects.create(user=ta, display_name="Bench TA", leaderboard_alias="bench-ta")
+        User.objects.create_superuser("bench-admin", password=PASSWORD)
+    started = time.perf_counter()
+    rows = fill(spec["first"], spec["last"], spec["per_student"], spec["fill"])
+    analyze()
+    report = {"rows": rows, "seconds": time.perf_counter() - started}
+    setup_test_environment()
+    logins = {}
+    for username in {p.user for p in PAGES}:
+        logins[username] = Client()
+        logins[username].force_login(User.objects.get(username=username))
+    # A web process's first leaderboard: nothing may be computed for it on the spot.
+    t0 = time.perf_counter()
+    logins["bench-ta"].get("/leaderboard/")
+    report["first_leaderboard_ms"] = 1000 * (time.perf_counter() - t0)
+    for page in PAGES:  # every page once, so the figures below are not a process's first
+        logins[page.user].get(page.path)
+    report["queries"] = queries_per_page(logins)
+    Path(spec["out"]).write_text(json.dumps(report))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15, help="per page, browsing and again saturated")
@@ -361,87 +453,50 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--growth", action="store_true", help="also at 10x the class (20,000 students by default)")
     parser.add_argument("--fill", choices=["copy", "bulk_create"], default="copy", help="how to load the rows")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    # Stopped from outside, still drop the database and stop gunicorn and Redis (the finally below).
+    if args.child:
+        return child(json.loads(args.child))
+    # Stopped from outside, still drop the databases and stop gunicorn and Redis (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: `make bench` installs it (Debian package wrk)")
     base_url = os.environ.get("DATABASE_URL", "")
     if not base_url.startswith("postgres"):
         base_url = "postgres://postgres@127.0.0.1:5432/postgres"
-    name = f"coursework_bench_{secrets.token_hex(4)}"
+    server_url = base_url.rsplit("/", 1)[0]
     import psycopg
 
     try:
-        admin = psycopg.connect(base_url.rsplit("/", 1)[0] + "/postgres", autocommit=True)
+        admin = psycopg.connect(server_url + "/postgres", autocommit=True)
     except psycopg.OperationalError as exc:
-        sys.exit(f"this benchmark needs PostgreSQL ({base_url.rsplit('/', 1)[0]}): {exc}")
-    admin.execute(f"CREATE DATABASE {name}")
+        sys.exit(f"this benchmark needs PostgreSQL ({server_url}): {exc}")
     tmp = Path(tempfile.mkdtemp(prefix="web-latency-"))
-    redis_server = OwnRedis(tmp)
-    # A production-like configuration, except plain http on loopback (no TLS proxy here).
-    env = {**os.environ, "DATABASE_URL": base_url.rsplit("/", 1)[0] + "/" + name, "REDIS_URL": redis_server.url,
-           "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(40), "ALLOWED_HOSTS": "127.0.0.1,testserver",
-           "VAR_DIR": str(tmp), "HTTPS": "0", "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0",
-           "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0", "CACHE_PER_PROCESS": "0", "LOG_LEVEL": "WARNING",
-           "REFERENCE_MODEL_PATH": os.environ.get("REFERENCE_MODEL_PATH", str(ROOT / "var" / "reference" / "model")),
-           "MNIST_DATA_DIR": os.environ.get("MNIST_DATA_DIR", str(ROOT / "var" / "data" / "mnist")),
-           "DJANGO_SETTINGS_MODULE": "config.settings"}
-    os.environ.update(env)
-    server = None
+    sites = []
     try:
-        import django
+        sites.append(Site("1x", server_url, admin, tmp))
+        if args.growth:
+            sites.append(Site("10x", server_url, admin, tmp))
+        plan = [(sites[0], min(200, args.students)), (sites[0], args.students)]
+        if args.growth:
+            plan.append((sites[1], args.students * 10))
+        queries = {}
+        for site, students in plan:
+            report = site.grow(students, args)
+            print(f"filled {students} students ({students * args.per_student} submissions): {report['rows']} rows in "
+                  f"{report['seconds']:.1f} s ({report['rows'] / report['seconds']:,.0f} rows/s, {args.fill}); "
+                  f"first leaderboard of a fresh process {report['first_leaderboard_ms']:.0f} ms", flush=True)
+            queries[students] = report["queries"]
+        for site in sites:
+            site.serve(args.workers)
+        # Page by page, each size in turn, so both meet the same moment of the machine's load.
+        timings = {site.students: {} for site in sites}
+        print(f"gunicorn, {args.workers} workers per size; {args.seconds} s browsing and {args.seconds} s saturated per page:")
+        for page in PAGES:
+            for site in sites:
+                timings[site.students][page.label] = measure(site, page, args)
 
-        django.setup()
-        from django.contrib.auth.models import User
-        from django.core.management import call_command
-        from django.test import Client
-        from django.test.utils import setup_test_environment
-
-        from coursework.models import Profile
-
-        call_command("migrate", verbosity=0)
-        call_command("seed_demo", verbosity=0, stdout=io.StringIO())
-        ta = User.objects.create_user("bench-ta", password=PASSWORD, is_staff=True)
-        Profile.objects.create(user=ta, display_name="Bench TA", leaderboard_alias="bench-ta")
-        User.objects.create_superuser("bench-admin", password=PASSWORD)
-        setup_test_environment()
-
-        sizes = [min(200, args.students), args.students] + ([args.students * 10] if args.growth else [])
-        queries, timings, done = {}, {}, 0
-        for students in sizes:
-            started = time.perf_counter()
-            rows = fill(done, students, args.per_student, args.fill)
-            analyze()
-            seconds = time.perf_counter() - started
-            print(f"filled {students} students ({students * args.per_student} submissions): {rows} rows in {seconds:.1f} s "
-                  f"({rows / seconds:,.0f} rows/s, {args.fill})", flush=True)
-            done = students
-            logins = {}
-            for username in {p.user for p in PAGES}:
-                logins[username] = Client()
-                logins[username].force_login(User.objects.get(username=username))
-            if students == sizes[0]:
-                # A web process's first leaderboard: nothing may be computed for it on the spot.
-                t0 = time.perf_counter()
-                logins["bench-ta"].get("/leaderboard/")
-                print(f"first leaderboard visit of a fresh process: {1000 * (time.perf_counter() - t0):.0f} ms", flush=True)
-                for page in PAGES:  # every page once, so the figures below are not a process's first
-                    logins[page.user].get(page.path)
-            queries[students] = queries_per_page(logins)
-            if students == sizes[0]:
-                continue
-            if server is None:
-                port = free_port()
-                server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind",
-                                           f"127.0.0.1:{port}", "--workers", str(args.workers)], cwd=ROOT, env=env,
-                                          stdout=open(tmp / "gunicorn.log", "wb"), stderr=subprocess.STDOUT)
-                base = f"http://127.0.0.1:{port}"
-                wait_for(base, server, tmp)
-                cookies = {username: login_cookie(base, username) for username in logins}
-            print(f"{students} students, {students * args.per_student} submissions, gunicorn {args.workers} workers:", flush=True)
-            timings[students] = measure(base, cookies, args, students)
-
+        sizes = sorted(queries)
         print("\nSQL queries per page, and in-process ms for one request: with an empty cache / with it filled")
         print(f"  {'page':18} " + " ".join(f"{f'{n} students':>31}" for n in sizes))
         for page in PAGES:
@@ -465,14 +520,8 @@ def main() -> None:
             last += f" growth_p95={max(ratios.values()):.2f}"
         print(last)
     finally:
-        if server:
-            server.terminate()
-            server.wait()
-        from django.db import connections
-
-        connections.close_all()
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        redis_server.stop()
+        for site in sites:
+            site.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
