@@ -90,7 +90,7 @@ bench-reference: $(BENCH)/.installed
 
 # Every benchmark, each ending with its figure line (README.md, "Benchmarks"). Each makes
 # its own database, Redis, users and limits, so earlier data never stops one. About
-# 30-40 minutes on a 2-core machine; shorten with e.g.
+# 40 minutes on a quiet 2-core machine; shorten with e.g.
 #   make bench BENCH_NOTEBOOKS=30 BENCH_WEB_ARGS="--seconds 8" BENCH_REFERENCE_ARGS="--rounds 1"
 # web_latency needs PostgreSQL (DATABASE_URL's server, default the local one).
 BENCH_NOTEBOOKS ?= 100
