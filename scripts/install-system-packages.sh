@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages the service needs, only when they are missing.
-# Usage: scripts/install-system-packages.sh [--with-browser]
+# Usage: scripts/install-system-packages.sh [--with-browser] [--with-bench]
 # Needs root (as on this project's machines and CI); otherwise it says what to install.
 set -eu
 missing=""
@@ -10,10 +10,15 @@ command -v prlimit >/dev/null 2>&1 || missing="$missing util-linux"  # prlimit, 
 # libseccomp's own Python bindings, for the system Python that compiles the sandbox's
 # syscall filter (GRADER_SECCOMP_PYTHON): Debian keeps them matched to its libseccomp.
 /usr/bin/python3 -c "import seccomp" >/dev/null 2>&1 || missing="$missing python3-seccomp"
-# Debian's chromium, driven by Playwright, for the browser tests only (--with-browser).
-if [ "${1:-}" = "--with-browser" ]; then
-    command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
-fi
+for option in "$@"; do
+    case "$option" in
+        # Debian's chromium, driven by Playwright, for the browser tests only.
+        --with-browser) command -v chromium >/dev/null 2>&1 || missing="$missing chromium" ;;
+        # wrk, the HTTP load generator benchmarks/web_latency.py measures saturation with.
+        --with-bench) command -v wrk >/dev/null 2>&1 || missing="$missing wrk" ;;
+        *) echo "unknown option: $option" >&2; exit 2 ;;
+    esac
+done
 # The kernel environment is built from the system Python and needs its venv module.
 if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
     missing="$missing python3-venv"

@@ -1,6 +1,8 @@
 """Grades in columns an LMS can import, and one student's history in time order."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q
 
@@ -12,6 +14,7 @@ from .deadlines import penalised, penalty_factor
 class UnknownTask(LookupError):
     """No task has this slug."""
 
+
 BASE = ["username", "email", "display_name", "group"]
 SYNTHESIS_TOTALS = ["synthesis_sets_submitted", "synthesis_sets_reviewed", "synthesis_score", "synthesis_max",
                     "synthesis_late"]
@@ -21,77 +24,101 @@ NOTEBOOK = ["notebook_best_accuracy", "notebook_score", "notebook_submissions", 
 # A reviewed item with no score on purpose: the cell says so rather than looking forgotten.
 FEEDBACK_ONLY = "feedback only"
 
+# Students are read this many at a time, each batch with its own handful of grouped
+# queries, so the export's memory and its time to the first row do not grow with the class.
+BATCH = 1000
+
 
 def _students():
     return (get_user_model().objects.filter(is_staff=False, is_active=True).select_related("profile__group")
-            .order_by("username"))
+            .only("username", "email", "profile__display_name", "profile__group__name").order_by("username"))
 
 
 def set_column(question_set) -> str:
     return f"synthesis_{question_set.page.slug}_score"
 
 
-def rows() -> tuple[list[str], list[list]]:
-    """One row per student, every review's score in it (after any late penalty); a handful
-    of queries whatever the class size."""
+def rows() -> tuple[list[str], Iterator[list]]:
+    """The header, and one row per student in username order, produced batch by batch: every
+    review's score in it (after any late penalty)."""
     tasks = {a.kind: a for a in Assignment.objects.all()}
-    synthesis_task, essays_task, notebook = (tasks.get(k) for k in (Assignment.SYNTHESIS, Assignment.ESSAYS,
-                                                                    Assignment.NOTEBOOK))
     sets = list(QuestionSet.objects.filter(optional=False).select_related("page").order_by("page__order"))
     header = BASE + [set_column(qs) for qs in sets] + SYNTHESIS_TOTALS + ESSAYS + NOTEBOOK + ["project"]
+    return header, _rows(tasks, sets)
 
-    synthesis: dict[int, dict] = {}
-    for r in SynthesisResponse.objects.filter(question_set__optional=False).values(
+
+def _rows(tasks: dict, sets: list) -> Iterator[list]:
+    after = None
+    while True:
+        batch = _students()
+        if after is not None:
+            batch = batch.filter(username__gt=after)
+        students = list(batch[:BATCH])
+        if not students:
+            return
+        yield from _batch_rows(students, tasks, sets)
+        after = students[-1].username
+
+
+def _synthesis(ids: list[int], task) -> dict[int, dict]:
+    """Each student's synthesis sets: the score of each reviewed one (after any penalty), and the totals."""
+    out: dict[int, dict] = {}
+    for r in SynthesisResponse.objects.filter(question_set__optional=False, student__in=ids).values(
             "student", "question_set", "status", "score", "max_score", "feedback_only", "days_late", "late"):
-        mine = synthesis.setdefault(r["student"], {"sets": {}, "submitted": 0, "reviewed": 0, "score": None,
-                                                   "max": None, "late": False})
+        mine = out.setdefault(r["student"], {"sets": {}, "submitted": 0, "reviewed": 0, "score": None, "max": None,
+                                             "late": False})
         if r["status"] != ReviewStatus.DRAFT:
             mine["submitted"] += 1
         mine["late"] |= r["late"]
-        if r["status"] == ReviewStatus.REVIEWED:
-            mine["reviewed"] += 1
-            if r["feedback_only"] or r["score"] is None:
-                mine["sets"][r["question_set"]] = FEEDBACK_ONLY
-            else:
-                score = r["score"] * penalty_factor(synthesis_task, r["days_late"])
-                mine["sets"][r["question_set"]] = _num(score)
-                mine["score"] = (mine["score"] or 0) + score
-                mine["max"] = (mine["max"] or 0) + (r["max_score"] or 0)
+        if r["status"] != ReviewStatus.REVIEWED:
+            continue
+        mine["reviewed"] += 1
+        if r["feedback_only"] or r["score"] is None:
+            mine["sets"][r["question_set"]] = FEEDBACK_ONLY
+            continue
+        score = r["score"] * penalty_factor(task, r["days_late"])
+        mine["sets"][r["question_set"]] = _num(score)
+        mine["score"] = (mine["score"] or 0) + score
+        mine["max"] = (mine["max"] or 0) + (r["max_score"] or 0)
+    return out
 
+
+def _batch_rows(students: list, tasks: dict, sets: list) -> Iterator[list]:
+    ids = [s.pk for s in students]
+    notebook = tasks.get(Assignment.NOTEBOOK)
+    synthesis = _synthesis(ids, tasks.get(Assignment.SYNTHESIS))
     latest_essays = {}
-    for essay in EssaySubmission.objects.order_by("student", "-version").only(
+    for essay in EssaySubmission.objects.filter(student__in=ids).order_by("student", "-version").only(
             "student_id", "version", "status", "score", "max_score", "feedback_only", "late", "days_late"):
         latest_essays.setdefault(essay.student_id, essay)
-
-    best, totals, late_best = {}, {}, set()
+    notebooks = {}
     if notebook:
-        counted = Submission.objects.filter(assignment=notebook, status=SubmissionStatus.GRADED).filter(
-            Q(flagged=False) | Q(flag_resolution="cleared"))
-        best = {r["student"]: r for r in counted.values("student").annotate(
-            accuracy=Max("accuracy"), score=Max(penalised(notebook)))}
-        totals = dict(Submission.objects.filter(assignment=notebook).values("student").annotate(n=Count("pk"))
-                      .values_list("student", "n"))
-        late_best = set(counted.filter(late=True).values_list("student", flat=True))
-
-    out = []
-    for student in _students():
+        # One pass over the batch's submissions: the best that counts (after any late
+        # penalty), how many, whether a counted one was late.
+        counts = Q(status=SubmissionStatus.GRADED) & (Q(flagged=False) | Q(flag_resolution="cleared"))
+        notebooks = {r["student"]: r for r in Submission.objects.filter(assignment=notebook, student__in=ids)
+                     .values("student").annotate(
+                         accuracy=Max("accuracy", filter=counts), score=Max(penalised(notebook), filter=counts),
+                         n=Count("pk"), late=Count("pk", filter=counts & Q(late=True)),
+                         counted=Count("pk", filter=counts))}
+    empty = {"sets": {}, "submitted": 0, "reviewed": 0, "score": None, "max": None, "late": False}
+    for student in students:
         profile = getattr(student, "profile", None)
-        s = synthesis.get(student.pk, {"sets": {}, "submitted": 0, "reviewed": 0, "score": None, "max": None,
-                                       "late": False})
+        s = synthesis.get(student.pk, empty)
         e = latest_essays.get(student.pk)
-        b = best.get(student.pk, {})
+        n = notebooks.get(student.pk, {})
+        b = n if n.get("counted") else {}
         project = "notebook" if b else "essays" if e else ""
-        out.append([
+        yield [
             student.get_username(), student.email, profile.display_name if profile else "",
             profile.group.name if profile and profile.group else "",
             *[s["sets"].get(qs.pk, "") for qs in sets],
             f"{s['submitted']}/{len(sets)}", s["reviewed"], _num(s["score"]), _num(s["max"]),
             "yes" if s["late"] else "no",
-            *(_essay_cells(e, essays_task) if e else ["", "", "", "", "", "", ""]),
-            _num(b.get("accuracy"), 6), _num(b.get("score"), 4), totals.get(student.pk, 0) if notebook else 0,
-            ("yes" if student.pk in late_best else "no") if b else "", project,
-        ])
-    return header, out
+            *(_essay_cells(e, tasks.get(Assignment.ESSAYS)) if e else [""] * len(ESSAYS)),
+            _num(b.get("accuracy"), 6), _num(b.get("score"), 4), n.get("n", 0),
+            ("yes" if b.get("late") else "no") if b else "", project,
+        ]
 
 
 def _essay_cells(e, task) -> list:
@@ -110,15 +137,15 @@ def _num(value, digits=2):
     return "" if value is None else round(float(value), digits)
 
 
-def task_rows(slug: str) -> tuple[list[str], list[list]]:
+def task_rows(slug: str) -> tuple[list[str], Iterator[list]]:
     """One task's columns only (plus who the student is)."""
-    header, everything = rows()
     kind = Assignment.objects.filter(slug=slug).values_list("kind", flat=True).first()
     prefix = {Assignment.NOTEBOOK: "notebook_", Assignment.ESSAYS: "essays_", Assignment.SYNTHESIS: "synthesis_"}.get(kind)
     if prefix is None:
         raise UnknownTask(slug)
+    header, everything = rows()
     keep = [i for i, name in enumerate(header) if i < len(BASE) or name.startswith(prefix)]
-    return [header[i] for i in keep], [[row[i] for i in keep] for row in everything]
+    return [header[i] for i in keep], ([row[i] for i in keep] for row in everything)
 
 
 def timeline(student) -> list[dict]:
