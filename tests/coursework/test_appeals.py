@@ -150,3 +150,14 @@ def test_the_appeals_queue_defaults_to_the_tas_own_groups(client, course, people
     client.force_login(people["ta"])
     assert client.get("/ta/?queue=appeals").context["counts"]["appeals"] == 1
     assert client.get("/ta/?queue=appeals&group=all").context["counts"]["appeals"] == 2
+
+
+def test_the_cached_appeals_queue_changes_as_soon_as_an_appeal_is_filed_or_answered(client, course, people):
+    essays = reviewed_essays(people["ana"], people["ta"])
+    client.force_login(people["ta"])
+    assert 'id="count-appeals">0<' in client.get("/ta/?queue=appeals").content.decode()
+    appeal = appeals.file(people["ana"], essays, "Look again", appeals.state_of(essays)["token"])
+    page = client.get("/ta/?queue=appeals").content.decode()
+    assert 'id="count-appeals">1<' in page and f"/ta/appeals/{appeal.pk}/" in page
+    appeals.answer(people["ta"], appeal, "It stands.", "unchanged")
+    assert 'id="count-appeals">0<' in client.get("/ta/?queue=appeals").content.decode()

@@ -95,3 +95,19 @@ def test_a_tas_queues_default_to_their_own_groups_with_all_and_unassigned_one_cl
     # A TA who leads no group sees everyone.
     client.force_login(make_ta("new"))
     assert client.get("/ta/").context["counts"]["synthesis"] == 2
+
+
+def test_two_tas_default_views_are_their_own_though_the_listing_is_cached(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    make_course()
+    tara, omar = make_ta("tara"), make_ta("omar")
+    for name, ta in (("ana", tara), ("ben", omar)):
+        student = make_student(name)
+        make_profile(student, group=StudyGroup.objects.create(name=f"{name}'s group", ta=ta))
+        submitted_synthesis(student)
+    pages = []
+    for ta in (tara, omar, tara):  # the second visit of Tara's comes from the cache
+        client.force_login(ta)
+        pages.append(client.get("/ta/").content.decode())
+    for page, mine, theirs in ((pages[0], "Ana", "Ben"), (pages[1], "Ben", "Ana"), (pages[2], "Ana", "Ben")):
+        assert f">{mine}</a>" in page and f">{theirs}</a>" not in page
