@@ -5,6 +5,7 @@ import time
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from reference_nn.idx import load_labels
 from tests.coursework.test_essays import ESSAY
@@ -79,7 +80,7 @@ def test_a_ta_clears_the_queues_and_the_student_sees_the_feedback(stack, tmp_pat
         page.fill("#feedback", "Thoughtful essays; cite one source next time.")
         screenshot(page, "11-ta-review-essays")
         page.click("button[name=save]")
-        assert "Review saved" in page.inner_text("main")
+        expect(page.locator("main")).to_contain_text("Review saved")
 
         # Synthesis answers.
         page.goto(base + "/ta/?queue=synthesis")
@@ -89,23 +90,23 @@ def test_a_ta_clears_the_queues_and_the_student_sees_the_feedback(stack, tmp_pat
             points.nth(i).fill("1")
         page.fill("#feedback", "Good definitions of weights and biases.")
         page.click("button[name=save]")
-        assert "Review saved" in page.inner_text("main")
+        expect(page.locator("main")).to_contain_text("Review saved")
 
         # The failed notebook: read its log, regrade it.
         page.goto(base + "/ta/?queue=notebooks&status=failed")
         page.click("text=broken.ipynb")
-        assert "Cell 1 raised ValueError: my bug" in page.inner_text("main")
+        expect(page.locator("main")).to_contain_text("Cell 1 raised ValueError: my bug")
         page.click("button[value=regrade]")
-        assert "Queued for regrading" in page.inner_text("main")
+        expect(page.locator("main")).to_contain_text("Queued for regrading")
         screenshot(page, "12-ta-notebook-failed")
 
         # The flagged notebook: see why, uphold the flag.
         page.goto(base + "/ta/?queue=notebooks&status=flagged")
         page.click("text=lookup.ipynb")
-        assert "Integrity probe" in page.inner_text("main")
+        expect(page.locator("main")).to_contain_text("Integrity probe")
         screenshot(page, "13-ta-notebook-flagged")
         page.click("button[value=upheld]")
-        assert "does not count" in page.inner_text("main")
+        expect(page.locator("main")).to_contain_text("does not count")
 
         # The gradebook.
         page.goto(base + "/ta/")
@@ -119,10 +120,10 @@ def test_a_ta_clears_the_queues_and_the_student_sees_the_feedback(stack, tmp_pat
     with browser_page() as page:
         log_in(page, stack.base_url, "student", "student-demo-pass")
         page.goto(stack.base_url + "/essays/")
-        assert "Thoughtful essays; cite one source next time." in page.inner_text("main")
+        expect(page.locator("main")).to_contain_text("Thoughtful essays; cite one source next time.")
         screenshot(page, "14-student-sees-essay-review")
         page.goto(stack.base_url + "/synthesis/video-what-is-a-neural-network/")
-        assert "Good definitions of weights and biases." in page.inner_text("main")
+        expect(page.locator("main")).to_contain_text("Good definitions of weights and biases.")
         page.goto(stack.base_url + "/leaderboard/")
-        assert "baseline" in page.inner_text("main")
+        expect(page.locator("main")).to_contain_text("baseline")
         screenshot(page, "15-leaderboard")
