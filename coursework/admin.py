@@ -1,14 +1,27 @@
+from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count
 
-from .models import (Assignment, Essay, EssayPrompt, EssaySubmission, Page, Profile, Question, QuestionSet,
-                     StudyGroup, Submission, SynthesisResponse)
+from .models import (Appeal, Assignment, Essay, EssayPrompt, EssaySubmission, Extension, Notification, Page, Profile,
+                     Question, QuestionSet, RubricComment, RubricCriterion, RubricLevel, StudyGroup, Submission,
+                     SynthesisResponse)
 from .services import grading
 
 
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
-    list_display = ("title", "slug", "kind", "due_at", "full_credit_accuracy", "daily_submission_limit")
+    list_display = ("title", "slug", "kind", "due_at", "late_policy", "lock_at", "full_credit_accuracy",
+                    "daily_submission_limit")
     actions = ["regrade_all_submissions"]
+
+    def save_model(self, request, obj, form, change):
+        from .services import deadlines
+
+        changed = [f for f in deadlines.TERMS_FIELDS if f in form.changed_data]
+        if change and changed:
+            # The same path as the staff pages: audited, and work already handed in judged again.
+            deadlines.set_terms(request.user, obj, **{f: getattr(obj, f) for f in changed})
+        super().save_model(request, obj, form, change)
 
     @admin.action(description="Regrade every submission of the selected assignments")
     def regrade_all_submissions(self, request, queryset):
@@ -82,5 +95,91 @@ class SynthesisResponseAdmin(admin.ModelAdmin):
     list_filter = ("status", "late")
 
 
-admin.site.register(Profile)
-admin.site.register(StudyGroup)
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "user", "group", "email_notifications")
+    list_filter = ("group",)
+    search_fields = ("display_name", "user__username", "user__email")
+    list_select_related = ("user", "group")
+
+
+@admin.register(StudyGroup)
+class StudyGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "ta", "size")
+    list_select_related = ("ta",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(size=Count("members"))
+
+    @admin.display(ordering="size", description="members")
+    def size(self, group):
+        return group.size
+
+
+class LevelInline(admin.TabularInline):
+    model = RubricLevel
+    extra = 0
+
+
+class CommentInline(admin.TabularInline):
+    model = RubricComment
+    extra = 0
+
+
+@admin.register(RubricCriterion)
+class RubricCriterionAdmin(admin.ModelAdmin):
+    list_display = ("name", "assignment", "question_set", "order", "max_points", "bonus")
+    list_filter = ("assignment", "question_set")
+    list_select_related = ("assignment", "question_set__page")
+    inlines = [LevelInline, CommentInline]
+
+
+class ExtensionForm(forms.ModelForm):
+    class Meta:
+        model = Extension
+        fields = ("assignment", "student", "group", "due_at", "reason")
+
+    def clean(self):
+        from .services import deadlines
+
+        data = super().clean()
+        if data.get("assignment"):
+            problem = deadlines.check_extension(data["assignment"], data.get("due_at"), data.get("student"),
+                                                data.get("group"))
+            if problem:
+                raise forms.ValidationError(problem)
+        return data
+
+
+@admin.register(Extension)
+class ExtensionAdmin(admin.ModelAdmin):
+    form = ExtensionForm
+    list_display = ("assignment", "student", "group", "due_at", "granted_by", "granted_at")
+    list_filter = ("assignment",)
+    list_select_related = ("assignment", "student", "group", "granted_by")
+    raw_id_fields = ("student",)
+    readonly_fields = ("granted_by", "granted_at")
+
+    def save_model(self, request, obj, form, change):
+        # The same rules and audit as the staff pages: one way to grant an extension.
+        from .services import deadlines
+
+        granted = deadlines.grant_extension(request.user, obj.assignment, obj.due_at, student=obj.student,
+                                            group=obj.group, reason=obj.reason)
+        obj.pk = granted.pk
+
+
+@admin.register(Appeal)
+class AppealAdmin(admin.ModelAdmin):
+    list_display = ("what", "student", "status", "created_at", "outcome", "answered_by")
+    list_filter = ("status", "outcome")
+    list_select_related = ("student", "answered_by")
+    readonly_fields = [f.name for f in Appeal._meta.fields]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("title", "recipient", "kind", "created_at", "read_at", "email_status", "email_attempts")
+    list_filter = ("kind", "email_status")
+    list_select_related = ("recipient",)
+    readonly_fields = [f.name for f in Notification._meta.fields]

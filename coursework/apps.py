@@ -1,4 +1,11 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _grant_ta_permissions(sender, **kwargs):
+    from .services.staff_access import grant_ta_permissions
+
+    grant_ta_permissions()
 
 
 class CourseworkConfig(AppConfig):
@@ -7,3 +14,6 @@ class CourseworkConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
+
+        # After every migrate, once the permissions exist: the TA group may use the admin.
+        post_migrate.connect(_grant_ta_permissions, sender=self, dispatch_uid="coursework-ta-permissions")

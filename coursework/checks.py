@@ -24,3 +24,12 @@ def grading_sandbox_is_a_known_mode(app_configs, **kwargs):
                       hint="Use 'bwrap' (always, in production) or 'none' (development machines only).",
                       id="coursework.E002")]
     return []
+
+
+@register()
+def group_assignment_is_a_known_mode(app_configs, **kwargs):
+    if settings.COURSE_GROUP_ASSIGNMENT not in ("choose", "round_robin"):
+        return [Error(f"COURSE_GROUP_ASSIGNMENT={settings.COURSE_GROUP_ASSIGNMENT!r} is not a way to assign groups.",
+                      hint="Use 'choose' (students pick a group at sign-up) or 'round_robin' (the course assigns one).",
+                      id="coursework.E003")]
+    return []

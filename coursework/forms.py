@@ -5,7 +5,8 @@ from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
-from .models import EssayPrompt, Profile
+from .models import Assignment, EssayPrompt, Profile, RubricComment, RubricCriterion, RubricLevel, StudyGroup
+from .services.rubrics import Mark
 
 
 class NotebookUploadForm(forms.Form):
@@ -36,10 +37,19 @@ class SignupForm(UserCreationForm):
     leaderboard_alias = forms.CharField(max_length=40, help_text="Shown on the leaderboard instead of your name.")
     show_name_on_leaderboard = forms.BooleanField(required=False, label="Show my display name on the leaderboard instead")
     join_code = forms.CharField(max_length=100, help_text="Your TA gives you this code.")
+    group = forms.ModelChoiceField(queryset=StudyGroup.objects.all(), label="Study group",
+                                   help_text="The group your TA told you to join; your work goes to its TA.",
+                                   empty_label="— choose your group —",
+                                   error_messages={"required": "Choose your study group (your TA tells you which)."})
 
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email")
+
+    def __init__(self, *args, choose_group: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not choose_group:  # the course assigns groups itself (or has none yet)
+            del self.fields["group"]
 
     def clean_join_code(self):
         code = self.cleaned_data["join_code"].strip()
@@ -57,6 +67,8 @@ class SignupForm(UserCreationForm):
         return self.cleaned_data["display_name"].strip()
 
     def save(self, commit=True):
+        from .services.groups import group_for_new_student
+
         user = super().save(commit=False)
         user.email = self.cleaned_data["email"]
         user.save()
@@ -64,6 +76,7 @@ class SignupForm(UserCreationForm):
             user=user, display_name=self.cleaned_data["display_name"],
             leaderboard_alias=self.cleaned_data["leaderboard_alias"],
             show_name_on_leaderboard=self.cleaned_data["show_name_on_leaderboard"],
+            group=group_for_new_student(self.cleaned_data.get("group")),
         )
         return user
 
@@ -71,7 +84,7 @@ class SignupForm(UserCreationForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
-        fields = ("display_name", "leaderboard_alias", "show_name_on_leaderboard")
+        fields = ("display_name", "leaderboard_alias", "show_name_on_leaderboard", "email_notifications")
 
     def clean_leaderboard_alias(self):
         alias = self.cleaned_data["leaderboard_alias"].strip()
@@ -87,3 +100,159 @@ class EssaySlotForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), required=False, max_length=60000)
     upload = forms.FileField(required=False, label="…or upload .txt, .md, .docx or .pdf",
                              widget=forms.ClearableFileInput(attrs={"accept": ".txt,.md,.docx,.pdf"}))
+
+
+# --- rubrics ------------------------------------------------------------------------------
+
+
+class CriterionForm(forms.ModelForm):
+    class Meta:
+        model = RubricCriterion
+        fields = ("name", "max_points", "bonus", "description")
+        labels = {"max_points": "Points", "bonus": "Bonus (adds to the score, not to the maximum)"}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        error_messages = {"name": {"required": "Give the criterion a title."},
+                          "max_points": {"required": "Give the points it is worth (1 to 100).",
+                                         "invalid": "Points are a whole number from 1 to 100."}}
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the criterion a title.")
+        return name
+
+
+class _LevelsBase(forms.BaseInlineFormSet):
+    def __init__(self, *args, max_points: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_points = max_points
+
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            points = form.cleaned_data.get("points") if hasattr(form, "cleaned_data") else None
+            if points is None or form.cleaned_data.get("DELETE"):
+                continue
+            if self.max_points is not None and points > self.max_points:
+                form.add_error("points", f"A level cannot be worth more than the criterion's {self.max_points} points.")
+
+
+LevelFormSet = forms.inlineformset_factory(
+    RubricCriterion, RubricLevel, formset=_LevelsBase, fields=("points", "title", "description"), extra=2,
+    can_delete=True, widgets={"description": forms.TextInput()})
+CommentFormSet = forms.inlineformset_factory(
+    RubricCriterion, RubricComment, fields=("text",), extra=2, can_delete=True,
+    widgets={"text": forms.Textarea(attrs={"rows": 2})}, labels={"text": "Comment"})
+
+
+def parse_points(raw: str) -> float:
+    """A number of points as a TA types it ("2", "2.5", "2,5"); ValueError otherwise."""
+    value = float(raw.strip().replace(",", "."))
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(raw)
+    return round(value, 2)
+
+
+class ReviewForm(forms.Form):
+    """Points and a comment per criterion, the overall comments, and the version it was loaded at."""
+
+    feedback = forms.CharField(required=False, widget=forms.Textarea, label="Comments for the student")
+    feedback_only = forms.BooleanField(required=False, label="Feedback only (no score)")
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, criteria, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = list(criteria)
+        for c in self.criteria:
+            self.fields[f"criterion-{c.pk}"] = forms.CharField(required=False, max_length=30)
+            self.fields[f"criterion-{c.pk}-comment"] = forms.CharField(required=False, widget=forms.Textarea)
+            self.fields[f"criterion-{c.pk}-save-comment"] = forms.BooleanField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        for c in self.criteria:
+            raw = (data.get(f"criterion-{c.pk}") or "").strip()
+            if raw:
+                try:
+                    data[f"criterion-{c.pk}"] = parse_points(raw)
+                except ValueError:
+                    self.add_error(f"criterion-{c.pk}", f"{c.name}: \u201c{raw}\u201d is not a number of points.")
+            else:
+                data[f"criterion-{c.pk}"] = None
+        return data
+
+    def marks(self) -> dict[int, Mark]:
+        data = self.cleaned_data
+        return {c.pk: Mark(data.get(f"criterion-{c.pk}"), (data.get(f"criterion-{c.pk}-comment") or "").strip(),
+                           bool(data.get(f"criterion-{c.pk}-save-comment"))) for c in self.criteria}
+
+
+# --- appeals, extensions, groups -------------------------------------------------------------
+
+
+class AppealForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=2000,
+                             label="What should your TA look at again, and why?",
+                             error_messages={"required": "Say what you think was missed or misjudged: an appeal needs "
+                                                         "a reason."})
+    seen = forms.CharField(widget=forms.HiddenInput)
+
+
+class AppealAnswerForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[("unchanged", "The result stands"), ("changed", "I changed the result")],
+                                widget=forms.RadioSelect, label="Outcome",
+                                error_messages={"required": "Say whether the result was changed or stands."})
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=4000, label="Answer to the student",
+                             error_messages={"required": "Write an answer: the student sees it with the outcome."})
+
+
+LOCAL_MOMENT = dict(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                    input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+
+
+class TaskTermsForm(forms.ModelForm):
+    """A task's due date and late policy, as staff set them."""
+
+    due_at = forms.DateTimeField(required=False, label="Due date", **LOCAL_MOMENT)
+    lock_at = forms.DateTimeField(required=False, label="Lock date (close policy: no work after it)", **LOCAL_MOMENT)
+
+    class Meta:
+        model = Assignment
+        fields = ("due_at", "late_policy", "late_penalty_per_day", "lock_at")
+        labels = {"late_policy": "Late work", "late_penalty_per_day": "Share of the score lost per day late (0.1 = 10%)"}
+        error_messages = {"late_penalty_per_day": {"min_value": "The penalty cannot be negative.",
+                                                   "max_value": "The penalty is a share of the score: at most 1 (100%%)."}}
+
+    def clean(self):
+        data = super().clean()
+        due, lock = data.get("due_at"), data.get("lock_at")
+        if data.get("late_policy") == Assignment.CLOSE and lock and due and lock < due:
+            self.add_error("lock_at", "The lock date must be at or after the due date, or students could never be late.")
+        if lock and not due:
+            self.add_error("due_at", "Set a due date before a lock date.")
+        return data
+
+
+class ExtensionForm(forms.Form):
+    assignment = forms.ModelChoiceField(queryset=Assignment.objects.filter(due_at__isnull=False), label="Task",
+                                        empty_label="— choose a task —")
+    student = forms.CharField(required=False, max_length=150, label="Student (username)",
+                              help_text="Or leave empty and choose a group.")
+    group = forms.ModelChoiceField(queryset=StudyGroup.objects.all(), required=False, empty_label="— no group —")
+    due_at = forms.DateTimeField(label="New due date", **LOCAL_MOMENT)
+    reason = forms.CharField(required=False, max_length=500, label="Reason (kept with the extension)")
+
+    def clean_student(self):
+        username = self.cleaned_data["student"].strip()
+        if not username:
+            return None
+        user = User.objects.filter(username__iexact=username, is_staff=False).first()
+        if user is None:
+            raise forms.ValidationError(f"No student has the username \u201c{username}\u201d.")
+        return user
+
+
+class RevealForm(forms.Form):
+    confirm = forms.BooleanField(label="I understand every student will see the private-half ranking")
+    override = forms.BooleanField(required=False, label="Reveal before the deadline anyway")
+    reason = forms.CharField(required=False, max_length=500, label="Why reveal early (kept in the audit trail)")

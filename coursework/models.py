@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from .states import PROBLEMS, REVIEW_EDITABLE, ReviewStatus, SubmissionStatus
+from .states import PROBLEMS, REVIEW_EDITABLE, AppealStatus, EmailStatus, ReviewStatus, SubmissionStatus
 
 
 class StudyGroup(models.Model):
@@ -12,7 +13,11 @@ class StudyGroup(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     ta = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                           related_name="groups_led", limit_choices_to={"is_staff": True})
+                           related_name="groups_led", limit_choices_to={"is_staff": True},
+                           help_text="Their work lands in this TA's queues by default.")
+
+    class Meta:
+        ordering = ["name"]
 
     def __str__(self):
         return self.name
@@ -26,6 +31,9 @@ class Profile(models.Model):
     leaderboard_alias = models.CharField(max_length=40, unique=True)
     show_name_on_leaderboard = models.BooleanField(default=False)
     group = models.ForeignKey(StudyGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    # In-site notifications always appear; this decides whether they also arrive by e-mail.
+    email_notifications = models.BooleanField(default=True, verbose_name="E-mail me when my work is graded, reviewed "
+                                                                          "or answered")
 
     def __str__(self):
         return self.display_name
@@ -67,6 +75,16 @@ class Assignment(models.Model):
     daily_submission_limit = models.PositiveIntegerField(default=10)
     # The leaderboard ranks on the public half of the test set until a TA reveals the private half.
     private_revealed = models.BooleanField(default=False)
+    # What happens to work after a student's own due date (coursework.services.deadlines).
+    ACCEPT_LATE, PENALTY, CLOSE = "accept", "penalty", "close"
+    LATE_POLICIES = [(ACCEPT_LATE, "Accept late work, marked late"),
+                     (PENALTY, "Accept late work with a penalty per day late"),
+                     (CLOSE, "Accept late work until a lock date, then refuse it")]
+    late_policy = models.CharField(max_length=10, choices=LATE_POLICIES, default=ACCEPT_LATE)
+    # The fraction of the score lost per day (or part of a day) late, under the penalty policy.
+    late_penalty_per_day = models.FloatField(default=0.1, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    # Under the close policy, the last moment work is accepted (empty: the due date itself).
+    lock_at = models.DateTimeField(null=True, blank=True)
 
     objects = AssignmentQuerySet.as_manager()
     # What staff did to it, newest first (coursework.services.audit).
@@ -81,9 +99,6 @@ class Assignment(models.Model):
             Limits.check_overrides(self.limits or {})
         except ValueError as exc:
             raise ValidationError({"limits": str(exc)}) from None
-
-    def is_late(self, when) -> bool:
-        return self.due_at is not None and when > self.due_at
 
     def score_for(self, accuracy: float) -> float:
         """The fraction of the credit earned at this test accuracy."""
@@ -149,6 +164,7 @@ class Submission(models.Model):
     run_seconds = models.FloatField(null=True, blank=True)
     peak_memory_mb = models.FloatField(null=True, blank=True)
     late = models.BooleanField(default=False)
+    days_late = models.PositiveIntegerField(default=0)  # against the student's own due date, a part day counts
     # A TA's decision on a flag: "" (open), "cleared" (counts) or "upheld" (does not count).
     flag_resolution = models.CharField(max_length=10, blank=True)
     flag_resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -156,6 +172,7 @@ class Submission(models.Model):
     flag_resolved_at = models.DateTimeField(null=True, blank=True)
     # What staff did to it, newest first (coursework.services.audit).
     audit_trail = GenericRelation("AuditEvent", content_type_field="target_type", object_id_field="target_id")
+    appeals = GenericRelation("Appeal", content_type_field="target_type", object_id_field="target_id")
 
     class Meta:
         ordering = ["-created_at"]
@@ -252,11 +269,20 @@ class Reviewed(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="%(class)s_reviews")
-    score = models.FloatField(null=True, blank=True)
-    rubric_scores = models.JSONField(default=dict, blank=True)  # criterion id -> points
+    score = models.FloatField(null=True, blank=True)  # the rubric's points, before any late penalty
+    max_score = models.FloatField(null=True, blank=True)  # the rubric's points available when it was reviewed
+    # The rubric as it was when reviewed, with each criterion's points and comment, so an
+    # edit of the rubric later never changes a review already given
+    # (coursework.services.rubrics.snapshot).
+    rubric = models.JSONField(default=dict, blank=True)
+    feedback_only = models.BooleanField(default=False)  # reviewed on purpose without a score
     ta_feedback = models.TextField(blank=True)
+    # Counts saved reviews: a TA's form carries the number it was loaded at, so a second TA
+    # saving the same work meanwhile is noticed instead of silently overwritten.
+    review_version = models.PositiveIntegerField(default=0)
     # What staff did to it, newest first (coursework.services.audit).
     audit_trail = GenericRelation("AuditEvent", content_type_field="target_type", object_id_field="target_id")
+    appeals = GenericRelation("Appeal", content_type_field="target_type", object_id_field="target_id")
 
     class Meta:
         abstract = True
@@ -271,6 +297,7 @@ class SynthesisResponse(Reviewed):
     saved_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
     late = models.BooleanField(default=False)
+    days_late = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["student", "question_set"], name="one_response_per_set")]
@@ -309,6 +336,7 @@ class EssaySubmission(Reviewed):
     version = models.PositiveIntegerField()
     submitted_at = models.DateTimeField(default=timezone.now)
     late = models.BooleanField(default=False)
+    days_late = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=[c for c in ReviewStatus.choices if c[0] != ReviewStatus.DRAFT],
                               default=ReviewStatus.SUBMITTED)
 
@@ -331,19 +359,174 @@ class Essay(models.Model):
 
 
 class RubricCriterion(models.Model):
-    """One line of a task's rubric, set by staff; a review scores each criterion."""
+    """One line of a task's rubric, set by staff; a review scores each criterion.
+
+    The essays have one rubric; synthesis answers have one per question set (criteria with
+    that `question_set`), plus any criteria of the synthesis task with no set, which apply
+    to every set."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="rubric")
+    question_set = models.ForeignKey("QuestionSet", null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="rubric")
     order = models.PositiveIntegerField(default=0)
-    name = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
-    max_points = models.PositiveIntegerField(default=2)
+    name = models.CharField("title", max_length=100)
+    description = models.TextField(blank=True, max_length=2000)
+    max_points = models.PositiveIntegerField(default=2, validators=[MinValueValidator(1), MaxValueValidator(100)])
+    # Points a student may earn on top of the total (an optional question): not in the maximum.
+    bonus = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["order"]
+        ordering = ["order", "pk"]
+        indexes = [models.Index(fields=["assignment", "question_set", "order"], name="rubric_of_task")]
 
     def __str__(self):
         return f"{self.assignment.slug}: {self.name}"
+
+
+class RubricLevel(models.Model):
+    """A named level of a criterion ("clear and well organised": 2 points), a shortcut when scoring."""
+
+    criterion = models.ForeignKey(RubricCriterion, on_delete=models.CASCADE, related_name="levels")
+    points = models.FloatField(validators=[MinValueValidator(0)])
+    title = models.CharField(max_length=100)
+    description = models.TextField(blank=True, max_length=1000)
+
+    class Meta:
+        ordering = ["-points", "pk"]
+
+    def __str__(self):
+        return f"{self.title} ({self.points:g})"
+
+
+class RubricComment(models.Model):
+    """A reusable comment of a criterion's comment bank: one click puts it in the review, where it can be edited."""
+
+    criterion = models.ForeignKey(RubricCriterion, on_delete=models.CASCADE, related_name="comments")
+    order = models.PositiveIntegerField(default=0)
+    text = models.TextField(max_length=2000)
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class ReviewDraft(models.Model):
+    """What a TA has typed into a review form and not saved yet (autosaved as they type)."""
+
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_drafts")
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    fields = models.JSONField(default=dict)  # form field name -> value, as typed
+    saved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["reviewer", "target_type", "target_id"],
+                                               name="one_draft_per_reviewer_and_item")]
+
+
+class Extension(models.Model):
+    """A later due date for one student, or for a whole group, on one task."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="extensions")
+    group = models.ForeignKey(StudyGroup, null=True, blank=True, on_delete=models.CASCADE, related_name="extensions")
+    due_at = models.DateTimeField()
+    reason = models.CharField(max_length=500, blank=True)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["assignment", "-granted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(student__isnull=False, group__isnull=True)
+                | models.Q(student__isnull=True, group__isnull=False),
+                name="extension_for_a_student_or_a_group"),
+            models.UniqueConstraint(fields=["assignment", "student"], condition=models.Q(student__isnull=False),
+                                    name="one_extension_per_student"),
+            models.UniqueConstraint(fields=["assignment", "group"], condition=models.Q(group__isnull=False),
+                                    name="one_extension_per_group"),
+        ]
+
+    def __str__(self):
+        return f"{self.assignment.slug}: {self.student or self.group} until {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Appeal(models.Model):
+    """A student's request for a second look at a reviewed or graded piece of work."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="appeals")
+    # The work appealed: a notebook submission, a synthesis response or an essay set.
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    what = models.CharField(max_length=200)  # the work's name when filed, so a queue lists it without a lookup
+    reason = models.TextField(max_length=2000)
+    status = models.CharField(max_length=10, choices=AppealStatus.choices, default=AppealStatus.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    # The result the student appealed against (score, version): a regrade meanwhile shows.
+    filed_against = models.JSONField(default=dict)
+    answer = models.TextField(blank=True, max_length=4000)
+    CHANGED, UNCHANGED = "changed", "unchanged"
+    OUTCOMES = [(CHANGED, "The result was changed"), (UNCHANGED, "The result stands")]
+    outcome = models.CharField(max_length=10, choices=OUTCOMES, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["target_type", "target_id"],
+                                               condition=models.Q(status=AppealStatus.OPEN),
+                                               name="one_open_appeal_per_item")]
+        indexes = [models.Index(fields=["status", "created_at"], name="appeal_queue"),
+                   models.Index(fields=["target_type", "target_id"], name="appeal_by_target"),
+                   models.Index(fields=["student", "-created_at"], name="appeal_by_student")]
+
+
+class Notification(models.Model):
+    """One thing a student should hear about, shown in their inbox and, unless they turned
+    it off, e-mailed once. The row is the e-mail's outbox (coursework.states)."""
+
+    GRADED, FAILED, REVIEWED, RESUBMIT, FLAG, APPEAL = "graded", "failed", "reviewed", "resubmit", "flag", "appeal"
+    APPEAL_FILED = "appealed"  # for the TA of the student's group
+    KINDS = [(GRADED, "Notebook graded"), (FAILED, "Notebook failed"), (REVIEWED, "Review posted"),
+             (RESUBMIT, "Resubmission requested"), (FLAG, "Flag decided"), (APPEAL, "Appeal answered"),
+             (APPEAL_FILED, "Appeal filed")]
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=10, choices=KINDS)
+    # Names the event (e.g. "graded:submission-12:attempt-2"): one notification per event, however often it is told.
+    event_key = models.CharField(max_length=150, unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)  # a path on this site
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    email_attempts = models.PositiveIntegerField(default=0)
+    email_next_try_at = models.DateTimeField(default=timezone.now)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+            # the header's unread count, on every page
+            models.Index(fields=["recipient"], name="notification_unread", condition=models.Q(read_at__isnull=True)),
+            # the e-mail sweeper
+            models.Index(fields=["email_status", "email_next_try_at"], name="notification_outbox",
+                         condition=models.Q(email_status__in=[EmailStatus.PENDING, EmailStatus.SENDING])),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient}: {self.title}"
 
 
 class AuditEvent(models.Model):

@@ -17,6 +17,9 @@ claim counts an attempt, and past settings.GRADER_MAX_ATTEMPTS the row ends as `
 A review (synthesis answers, an essay set): draft -> submitted -> reviewed | resubmit,
 and resubmit -> submitted again; a TA may review a reviewed item again.
 
+An appeal (a student's regrade request): open -> answered. A notification's e-mail:
+pending -> sending -> sent (or skipped, or back to pending after a failure).
+
 Every change is a conditional UPDATE (WHERE the status is one the move starts from), so
 two workers, or a worker and a person, can never both win.
 """
@@ -187,3 +190,116 @@ def move_review(item, target: str) -> None:
 
 def review_editable(item) -> bool:
     return item.status in REVIEW_EDITABLE
+
+
+# --- appeals (regrade requests) ---------------------------------------------------------
+#
+#     open --a TA answers--> answered
+#
+# One open appeal per item at a time (a partial unique constraint); the answer is final,
+# and a student who still disagrees files a new one.
+
+
+class AppealStatus(models.TextChoices):
+    OPEN = "open"
+    ANSWERED = "answered"
+
+
+APPEAL_MOVES = {AppealStatus.OPEN: {AppealStatus.ANSWERED}, AppealStatus.ANSWERED: set()}
+# What may be appealed: reviewed work (with or without a resubmission request), and a
+# notebook the grader finished with the student's result.
+REVIEW_APPEALABLE = (ReviewStatus.REVIEWED, ReviewStatus.RESUBMIT)
+SUBMISSION_APPEALABLE = (SubmissionStatus.GRADED, SubmissionStatus.FAILED)
+
+
+def review_appealable(item) -> bool:
+    """A student may ask for a second look once a TA has reviewed the work."""
+    return item.status in REVIEW_APPEALABLE
+
+
+def submission_appealable(submission) -> bool:
+    return submission.status in SUBMISSION_APPEALABLE
+
+
+def move_appeal(appeal, target: str) -> None:
+    """Set an appeal's status if the machine allows it (the caller saves it under select_for_update)."""
+    if target not in APPEAL_MOVES.get(appeal.status, ()):
+        raise InvalidMove(f"appeal {appeal.pk}: {appeal.status!r} cannot become {target!r}")
+    appeal.status = target
+
+
+# --- the notification e-mail outbox -----------------------------------------------------
+#
+#     pending --claim--> sending --sent--> sent
+#        ^                  |  \--e-mail turned off meanwhile--> skipped
+#        \---- a failure (tried again later) / a worker that went silent
+#     pending --too many failures--> failed
+#
+# A notification row is created with its event, in the same transaction; its e-mail is
+# sent by a Celery task after commit. The claim is a conditional UPDATE, so a task
+# delivered twice, or a task and the sweeper, never both send it.
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SKIPPED = "skipped"  # the student turned e-mail off
+    FAILED = "failed"  # gave up after settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS
+
+
+def _notifications():
+    return apps.get_model("coursework", "Notification").objects
+
+
+def claim_email(notification_id: int) -> bool:
+    """pending -> sending, one more attempt counted. (When to try is the sweeper's to decide:
+    it sends only rows whose pause is over; a task that arrives finds any pending row.)"""
+    now = timezone.now()
+    return bool(_notifications().filter(pk=notification_id, email_status=EmailStatus.PENDING).update(
+        email_status=EmailStatus.SENDING, email_claimed_at=now, email_attempts=F("email_attempts") + 1))
+
+
+def email_sent(notification_id: int) -> bool:
+    return bool(_notifications().filter(pk=notification_id, email_status=EmailStatus.SENDING).update(
+        email_status=EmailStatus.SENT, emailed_at=timezone.now(), email_error=""))
+
+
+def email_skipped(notification_id: int) -> bool:
+    return bool(_notifications().filter(pk=notification_id, email_status=EmailStatus.SENDING).update(
+        email_status=EmailStatus.SKIPPED))
+
+
+def email_failed_once(notification_id: int, error: str) -> bool:
+    """sending -> pending, to be tried again after a pause that grows with each failure;
+    -> failed once the attempts are used up."""
+    now = timezone.now()
+    rows = _notifications().filter(pk=notification_id, email_status=EmailStatus.SENDING)
+    given_up = rows.filter(email_attempts__gte=settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS).update(
+        email_status=EmailStatus.FAILED, email_error=error[:2000])
+    if given_up:
+        return True
+    attempts = rows.values_list("email_attempts", flat=True).first()
+    if attempts is None:
+        return False
+    pause = min(3600, settings.NOTIFICATION_EMAIL_RETRY_S * 2 ** (attempts - 1))
+    return bool(rows.update(email_status=EmailStatus.PENDING, email_error=error[:2000],
+                            email_next_try_at=now + timedelta(seconds=pause)))
+
+
+def emails_due(now=None) -> Q:
+    """Rows the sweeper sends: pending and due (a failure's pause is over, or the message
+    that should have sent it was lost), or sending with a worker silent for too long."""
+    now = now or timezone.now()
+    silent = now - timedelta(seconds=settings.NOTIFICATION_EMAIL_STALE_S)
+    return (Q(email_status=EmailStatus.PENDING, email_next_try_at__lte=now)
+            | Q(email_status=EmailStatus.SENDING, email_claimed_at__lt=silent))
+
+
+def release_silent_email(notification_id: int) -> bool:
+    """sending (its worker went silent mid-send) -> pending, so it is tried again. The
+    e-mail carries a Message-ID of its own, so a copy that did leave is recognised."""
+    silent = timezone.now() - timedelta(seconds=settings.NOTIFICATION_EMAIL_STALE_S)
+    return bool(_notifications().filter(pk=notification_id, email_status=EmailStatus.SENDING,
+                                        email_claimed_at__lt=silent).update(
+        email_status=EmailStatus.PENDING, email_next_try_at=timezone.now()))

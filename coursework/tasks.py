@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import smtplib
 import threading
 
 from celery import shared_task
@@ -11,8 +12,8 @@ from django.db import DatabaseError, OperationalError, connection
 from grader.errors import SystemFault
 
 from . import states
-from .models import Submission
-from .services import grading
+from .models import Notification, Submission
+from .services import grading, notifications
 
 log = logging.getLogger(__name__)
 
@@ -100,3 +101,39 @@ def requeue_stuck() -> int:
     if requeued:
         log.info("requeued %d stuck submissions", len(requeued))
     return len(requeued)
+
+
+# A mail server that is down, refuses us or times out: the e-mail waits and is tried again.
+MAIL_TRANSIENT = (smtplib.SMTPException, OSError)
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
+def send_notification_email(notification_id: int) -> str:
+    """E-mail one notification. The claim is conditional, so a second delivery of this task
+    (or the sweeper at the same time) finds nothing to send."""
+    if not states.claim_email(notification_id):
+        return "not claimed (already sent, being sent, or not due)"
+    try:
+        return notifications.deliver(notification_id)
+    except MAIL_TRANSIENT as exc:
+        log.warning("e-mail of notification %s failed, will try again: %s", notification_id, exc)
+        states.email_failed_once(notification_id, f"{type(exc).__name__}: {exc}")
+        return "failed this time; the sweeper tries again"
+    except Exception as exc:
+        # Our own bug: counted as an attempt like any failure (so it stops after the allowed
+        # attempts), and logged in full for whoever fixes it.
+        log.exception("e-mail of notification %s failed unexpectedly", notification_id)
+        states.email_failed_once(notification_id, f"{type(exc).__name__}: {exc}")
+        return "failed unexpectedly"
+
+
+@shared_task
+def send_due_emails() -> int:
+    """Beat: e-mails whose earlier try failed (after their pause), whose task message was
+    lost, or whose worker went silent mid-send."""
+    due = list(Notification.objects.filter(states.emails_due()).values_list("pk", "email_status")[:500])
+    for pk, status in due:
+        if status == states.EmailStatus.SENDING and not states.release_silent_email(pk):
+            continue
+        notifications.enqueue_email(pk)
+    return len(due)

@@ -15,6 +15,10 @@ from grader import confined
 
 from ..extract import read_document
 from ..models import Assignment, Essay, EssayPrompt, EssaySubmission
+from ..states import ReviewStatus
+from .deadlines import TaskClosed, terms_for
+
+__all__ = ["EssayError", "TaskClosed", "Draft", "check_drafts", "submit_essays", "extract_text", "meaningful_word_count"]
 
 REQUIRED_WORDS = 200
 ESSAYS_REQUIRED = 3
@@ -197,14 +201,21 @@ def check_drafts(drafts: list[Draft]) -> list[str]:
 
 @transaction.atomic
 def submit_essays(student, drafts: list[Draft]) -> EssaySubmission:
+    """A new version of the student's essays. Raises EssayError (what is wrong with them)
+    or TaskClosed (past the lock date, unless a TA asked for this resubmission)."""
     problems = check_drafts(drafts)
     if problems:
         raise EssayError(" ".join(problems))
     latest = EssaySubmission.objects.select_for_update().filter(student=student).aggregate(v=Max("version"))["v"] or 0
     now = timezone.now()
-    due = getattr(Assignment.objects.the(Assignment.ESSAYS), "due_at", None)
+    terms = terms_for(student, Assignment.objects.the(Assignment.ESSAYS))
+    requested = EssaySubmission.objects.filter(student=student, version=latest, status=ReviewStatus.RESUBMIT).exists()
+    if terms and not requested:  # a resubmission a TA asked for is accepted even after the lock date
+        terms.refuse_if_closed(now)
+    lateness = terms.lateness(now) if terms else None
     submission = EssaySubmission.objects.create(student=student, version=latest + 1, submitted_at=now,
-                                                late=due is not None and now > due)
+                                                late=bool(lateness and lateness.late),
+                                                days_late=lateness.days if lateness else 0)
     for draft in drafts:
         Essay.objects.create(submission=submission, prompt=draft.prompt, text=draft.text,
                              meaningful_words=draft.words, source_name=draft.source_name[:200])

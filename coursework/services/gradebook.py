@@ -4,20 +4,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Q
 
 from ..models import Assignment, AuditEvent, EssaySubmission, QuestionSet, Submission, SynthesisResponse
 from ..states import ReviewStatus, SubmissionStatus
+from .deadlines import penalised, penalty_factor
 
 
 class UnknownTask(LookupError):
     """No task has this slug."""
 
-HEADER = ["username", "email", "display_name", "group",
-          "synthesis_sets_submitted", "synthesis_sets_reviewed", "synthesis_score", "synthesis_late",
-          "essays_version", "essays_status", "essays_score", "essays_late",
-          "notebook_best_accuracy", "notebook_score", "notebook_submissions", "notebook_late", "project"]
 
+BASE = ["username", "email", "display_name", "group"]
+SYNTHESIS_TOTALS = ["synthesis_sets_submitted", "synthesis_sets_reviewed", "synthesis_score", "synthesis_max",
+                    "synthesis_late"]
+ESSAYS = ["essays_version", "essays_status", "essays_score", "essays_max", "essays_score_before_penalty",
+          "essays_days_late", "essays_late"]
+NOTEBOOK = ["notebook_best_accuracy", "notebook_score", "notebook_submissions", "notebook_late"]
+# A reviewed item with no score on purpose: the cell says so rather than looking forgotten.
+FEEDBACK_ONLY = "feedback only"
 
 # Students are read this many at a time, each batch with its own handful of grouped
 # queries, so the export's memory and its time to the first row do not grow with the class.
@@ -29,14 +34,20 @@ def _students():
             .only("username", "email", "profile__display_name", "profile__group__name").order_by("username"))
 
 
+def set_column(question_set) -> str:
+    return f"synthesis_{question_set.page.slug}_score"
+
+
 def rows() -> tuple[list[str], Iterator[list]]:
-    """The header, and one row per student in username order, produced batch by batch."""
-    return HEADER, _rows()
+    """The header, and one row per student in username order, produced batch by batch: every
+    review's score in it (after any late penalty)."""
+    tasks = {a.kind: a for a in Assignment.objects.all()}
+    sets = list(QuestionSet.objects.filter(optional=False).select_related("page").order_by("page__order"))
+    header = BASE + [set_column(qs) for qs in sets] + SYNTHESIS_TOTALS + ESSAYS + NOTEBOOK + ["project"]
+    return header, _rows(tasks, sets)
 
 
-def _rows() -> Iterator[list]:
-    required_sets = QuestionSet.objects.filter(optional=False).count()
-    notebook = Assignment.objects.the(Assignment.NOTEBOOK)
+def _rows(tasks: dict, sets: list) -> Iterator[list]:
     after = None
     while True:
         batch = _students()
@@ -45,32 +56,55 @@ def _rows() -> Iterator[list]:
         students = list(batch[:BATCH])
         if not students:
             return
-        yield from _batch_rows(students, required_sets, notebook)
+        yield from _batch_rows(students, tasks, sets)
         after = students[-1].username
 
 
-def _batch_rows(students: list, required_sets: int, notebook) -> Iterator[list]:
+def _synthesis(ids: list[int], task) -> dict[int, dict]:
+    """Each student's synthesis sets: the score of each reviewed one (after any penalty), and the totals."""
+    out: dict[int, dict] = {}
+    for r in SynthesisResponse.objects.filter(question_set__optional=False, student__in=ids).values(
+            "student", "question_set", "status", "score", "max_score", "feedback_only", "days_late", "late"):
+        mine = out.setdefault(r["student"], {"sets": {}, "submitted": 0, "reviewed": 0, "score": None, "max": None,
+                                             "late": False})
+        if r["status"] != ReviewStatus.DRAFT:
+            mine["submitted"] += 1
+        mine["late"] |= r["late"]
+        if r["status"] != ReviewStatus.REVIEWED:
+            continue
+        mine["reviewed"] += 1
+        if r["feedback_only"] or r["score"] is None:
+            mine["sets"][r["question_set"]] = FEEDBACK_ONLY
+            continue
+        score = r["score"] * penalty_factor(task, r["days_late"])
+        mine["sets"][r["question_set"]] = _num(score)
+        mine["score"] = (mine["score"] or 0) + score
+        mine["max"] = (mine["max"] or 0) + (r["max_score"] or 0)
+    return out
+
+
+def _batch_rows(students: list, tasks: dict, sets: list) -> Iterator[list]:
     ids = [s.pk for s in students]
-    synthesis = {r["student"]: r for r in SynthesisResponse.objects.filter(question_set__optional=False, student__in=ids)
-                 .values("student").annotate(
-                     submitted=Count("pk", filter=~Q(status=ReviewStatus.DRAFT)),
-                     reviewed=Count("pk", filter=Q(status=ReviewStatus.REVIEWED)),
-                     score=Sum("score"), late=Count("pk", filter=Q(late=True)))}
+    notebook = tasks.get(Assignment.NOTEBOOK)
+    synthesis = _synthesis(ids, tasks.get(Assignment.SYNTHESIS))
     latest_essays = {}
     for essay in EssaySubmission.objects.filter(student__in=ids).order_by("student", "-version").only(
-            "student_id", "version", "status", "score", "late"):
+            "student_id", "version", "status", "score", "max_score", "feedback_only", "late", "days_late"):
         latest_essays.setdefault(essay.student_id, essay)
     notebooks = {}
     if notebook:
-        # One pass over the batch's submissions: the best that counts, how many, whether the counted one was late.
+        # One pass over the batch's submissions: the best that counts (after any late
+        # penalty), how many, whether a counted one was late.
         counts = Q(status=SubmissionStatus.GRADED) & (Q(flagged=False) | Q(flag_resolution="cleared"))
         notebooks = {r["student"]: r for r in Submission.objects.filter(assignment=notebook, student__in=ids)
                      .values("student").annotate(
-                         accuracy=Max("accuracy", filter=counts), score=Max("score", filter=counts), n=Count("pk"),
-                         late=Count("pk", filter=counts & Q(late=True)), counted=Count("pk", filter=counts))}
+                         accuracy=Max("accuracy", filter=counts), score=Max(penalised(notebook), filter=counts),
+                         n=Count("pk"), late=Count("pk", filter=counts & Q(late=True)),
+                         counted=Count("pk", filter=counts))}
+    empty = {"sets": {}, "submitted": 0, "reviewed": 0, "score": None, "max": None, "late": False}
     for student in students:
         profile = getattr(student, "profile", None)
-        s = synthesis.get(student.pk, {})
+        s = synthesis.get(student.pk, empty)
         e = latest_essays.get(student.pk)
         n = notebooks.get(student.pk, {})
         b = n if n.get("counted") else {}
@@ -78,11 +112,25 @@ def _batch_rows(students: list, required_sets: int, notebook) -> Iterator[list]:
         yield [
             student.get_username(), student.email, profile.display_name if profile else "",
             profile.group.name if profile and profile.group else "",
-            f"{s.get('submitted', 0)}/{required_sets}", s.get("reviewed", 0), _num(s.get("score")), "yes" if s.get("late") else "no",
-            e.version if e else "", e.status if e else "", _num(e.score) if e else "", ("yes" if e.late else "no") if e else "",
+            *[s["sets"].get(qs.pk, "") for qs in sets],
+            f"{s['submitted']}/{len(sets)}", s["reviewed"], _num(s["score"]), _num(s["max"]),
+            "yes" if s["late"] else "no",
+            *(_essay_cells(e, tasks.get(Assignment.ESSAYS)) if e else [""] * len(ESSAYS)),
             _num(b.get("accuracy"), 6), _num(b.get("score"), 4), n.get("n", 0),
             ("yes" if b.get("late") else "no") if b else "", project,
         ]
+
+
+def _essay_cells(e, task) -> list:
+    reviewed = e.status == ReviewStatus.REVIEWED
+    if reviewed and (e.feedback_only or e.score is None):
+        score = before = FEEDBACK_ONLY
+    elif reviewed:
+        score, before = _num(e.score * penalty_factor(task, e.days_late)), _num(e.score)
+    else:
+        score = before = ""
+    return [e.version, e.status, score, _num(e.max_score) if reviewed else "", before, e.days_late,
+            "yes" if e.late else "no"]
 
 
 def _num(value, digits=2):
@@ -96,7 +144,7 @@ def task_rows(slug: str) -> tuple[list[str], Iterator[list]]:
     if prefix is None:
         raise UnknownTask(slug)
     header, everything = rows()
-    keep = [i for i, name in enumerate(header) if i < 4 or name.startswith(prefix)]
+    keep = [i for i, name in enumerate(header) if i < len(BASE) or name.startswith(prefix)]
     return [header[i] for i in keep], ([row[i] for i in keep] for row in everything)
 
 

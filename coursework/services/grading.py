@@ -28,6 +28,7 @@ from reference_nn.persist import load_metadata
 from .. import states
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
+from . import notifications
 from .audit import audit_many
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,7 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
         stored[name] = field.storage.save(
             field.field.generate_filename(submission, f"{submission_id}-{attempt}-{filename}"), ContentFile(data))
     score = submission.assignment.score_for(result.accuracy) if result.accuracy is not None else None
-    updated = states.finish(
-        submission_id, attempt, status,
+    fields = dict(
         message=result.message,
         accuracy=result.accuracy,
         public_accuracy=result.public_accuracy,
@@ -124,6 +124,12 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
         log_tail=result.log_tail[-65536:],
         **stored,
     )
+    # The result and the student's notification are stored together: one never without the other.
+    with transaction.atomic():
+        updated = states.finish(submission_id, attempt, status, **fields)
+        if updated and status in (SubmissionStatus.GRADED, SubmissionStatus.FAILED):
+            submission.status, submission.accuracy, submission.message = status, result.accuracy, result.message
+            notifications.notebook_finished(submission, attempt)
     if not updated:  # a newer attempt owns the row now: keep nothing of ours
         for name, path in stored.items():
             getattr(submission, name).storage.delete(path)

@@ -14,10 +14,11 @@ from grader.notebooks import InvalidNotebook, NotebookLimits, validate_notebook_
 
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
+from .deadlines import TaskClosed, terms_for
 from .grading import enqueue
 
-__all__ = ["InvalidNotebook", "DailyLimitReached", "UploadNotStored", "submit_notebook", "submissions_visible_to",
-           "uploads_left_today"]
+__all__ = ["InvalidNotebook", "DailyLimitReached", "UploadNotStored", "TaskClosed", "submit_notebook",
+           "submissions_visible_to", "uploads_left_today"]
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +46,16 @@ def uploads_left_today(student, assignment: Assignment) -> int:
 def submit_notebook(student, assignment: Assignment, filename: str, data: bytes) -> Submission:
     """Store the notebook and its queued Submission together, then enqueue grading.
 
-    Raises InvalidNotebook, DailyLimitReached or UploadNotStored with a message for
-    the student; in that case nothing is stored.
+    Raises InvalidNotebook, DailyLimitReached, TaskClosed or UploadNotStored with a
+    message for the student; in that case nothing is stored.
     """
+    terms = terms_for(student, assignment)
+    terms.refuse_if_closed()
     validate_notebook_bytes(data, settings.MAX_UPLOAD_BYTES, NotebookLimits.from_settings())
     # Never trust the client's file name as a path: keep only a plain base name.
     shown_name = os.path.basename(filename.replace("\\", "/"))[:200] or "notebook.ipynb"
     try:
-        return _store(student, assignment, shown_name, data)
+        return _store(student, assignment, shown_name, data, terms)
     except OSError as exc:
         log.error("could not store an upload from %s: %s", student, exc)
         raise UploadNotStored(
@@ -61,7 +64,7 @@ def submit_notebook(student, assignment: Assignment, filename: str, data: bytes)
         ) from None
 
 
-def _store(student, assignment: Assignment, shown_name: str, data: bytes) -> Submission:
+def _store(student, assignment: Assignment, shown_name: str, data: bytes, terms) -> Submission:
     with transaction.atomic():
         # Lock the student's row so two uploads at once cannot both take the last slot
         # (on PostgreSQL; SQLite serialises write transactions anyway).
@@ -71,8 +74,9 @@ def _store(student, assignment: Assignment, shown_name: str, data: bytes) -> Sub
                 f"You have used today's {assignment.daily_submission_limit} uploads for this assignment; "
                 "more are possible from midnight UTC. Uploads that failed because of the grader do not count."
             )
+        lateness = terms.lateness(timezone.now())
         submission = Submission(assignment=assignment, student=student, original_name=shown_name,
-                                late=assignment.is_late(timezone.now()))
+                                late=lateness.late, days_late=lateness.days)
         submission.notebook.save("submission.ipynb", ContentFile(data), save=False)
         submission.save()
         # The worker must never look for a row that is not committed yet.

@@ -1,24 +1,27 @@
 """What TAs do: queues, reviews against a rubric, resubmission requests, flags, regrades, the audit trail."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .. import states
-from ..models import Assignment, EssaySubmission, RubricCriterion, Submission, SynthesisResponse
-from ..states import PROBLEMS, ReviewStatus
+from ..models import Appeal, EssaySubmission, ReviewDraft, Submission, SynthesisResponse
+from ..states import PROBLEMS, AppealStatus, ReviewStatus
+from . import notifications, rubrics
 from .audit import audit
 
-QUEUES = ("synthesis", "essays", "notebooks")
+QUEUES = ("synthesis", "essays", "notebooks", "appeals")
 FLAGGED = "flagged"  # the notebook queue's filter for open flags (not a status)
 # The statuses each queue can be filtered by.
 QUEUE_STATUSES = {
     "synthesis": tuple(states.REVIEW_QUEUE_STATUSES),
     "essays": tuple(states.REVIEW_QUEUE_STATUSES),
     "notebooks": (*PROBLEMS, FLAGGED),
+    "appeals": tuple(AppealStatus),
 }
 
 
@@ -27,12 +30,18 @@ class Filters:
     """What a TA narrowed a queue to (already checked by the view)."""
 
     group: int | None = None
+    groups: tuple[int, ...] | None = None  # the groups a TA leads: their queue by default
+    unassigned: bool = False  # students in no group
     status: str = ""
     late: bool | None = None
 
 
 def _common(queryset, filters: Filters, student_field="student"):
-    if filters.group is not None:
+    if filters.unassigned:
+        queryset = queryset.filter(**{f"{student_field}__profile__group__isnull": True})
+    elif filters.groups is not None:
+        queryset = queryset.filter(**{f"{student_field}__profile__group_id__in": filters.groups})
+    elif filters.group is not None:
         queryset = queryset.filter(**{f"{student_field}__profile__group_id": filters.group})
     if filters.late is not None:
         queryset = queryset.filter(late=filters.late)
@@ -79,7 +88,15 @@ def notebook_queue(filters: Filters):
             .order_by("created_at", "pk"))
 
 
-QUEUE_FUNCTIONS = {"synthesis": synthesis_queue, "essays": essay_queue, "notebooks": notebook_queue}
+def appeal_queue(filters: Filters):
+    statuses = [filters.status] if filters.status else [AppealStatus.OPEN]
+    # Lateness is the work's, not the appeal's: that filter does not narrow this queue.
+    return _common(Appeal.objects.filter(status__in=statuses), replace(filters, late=None)).select_related(
+        "student__profile__group").order_by("created_at", "pk")
+
+
+QUEUE_FUNCTIONS = {"synthesis": synthesis_queue, "essays": essay_queue, "notebooks": notebook_queue,
+                   "appeals": appeal_queue}
 
 
 def next_in_queue(queue: str, filters: Filters, after_pk: int | None = None):
@@ -90,28 +107,118 @@ def next_in_queue(queue: str, filters: Filters, after_pk: int | None = None):
     return items.first()
 
 
-def rubric_for(kind: str):
-    return list(RubricCriterion.objects.filter(assignment__kind=kind))
+def neighbours(queue: str, filters: Filters, item) -> tuple[int | None, int | None]:
+    """The items before and after this one in the queue's order, whatever their status (so
+    "previous" finds the one just reviewed): for moving through a queue without saving."""
+    if queue not in ("synthesis", "essays") or item.submitted_at is None:
+        return None, None
+    if queue == "synthesis":
+        every = _common(SynthesisResponse.objects.filter(status__in=states.REVIEW_QUEUE_STATUSES), filters)
+    else:
+        # Each student's latest version only, as the queue shows them.
+        newer = EssaySubmission.objects.filter(student=OuterRef("student"), version__gt=OuterRef("version"))
+        every = _common(EssaySubmission.objects.filter(status__in=states.REVIEW_QUEUE_STATUSES).filter(~Exists(newer)),
+                        filters)
+    at, pk = item.submitted_at, item.pk
+    earlier = every.filter(Q(submitted_at__lt=at) | Q(submitted_at=at, pk__lt=pk)).order_by("-submitted_at", "-pk")
+    later = every.filter(Q(submitted_at__gt=at) | Q(submitted_at=at, pk__gt=pk)).order_by("submitted_at", "pk")
+    return earlier.values_list("pk", flat=True).first(), later.values_list("pk", flat=True).first()
+
+
+# --- reviewing ------------------------------------------------------------------------------
+
+
+def person(user) -> str:
+    profile = getattr(user, "profile", None)
+    return (profile.display_name if profile else "") or user.get_full_name() or user.get_username()
+
+
+class ReviewRefused(ValueError):
+    """The review cannot be saved as typed; `errors` maps each form field to what is wrong."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
+class StaleReview(Exception):
+    """Someone saved a review of this work after the form was loaded; nothing was saved."""
+
+    def __init__(self, current):
+        self.current = current
+        who = person(current.reviewer) if current.reviewer else "Someone"
+        when = timezone.localtime(current.reviewed_at).strftime("%H:%M") if current.reviewed_at else "just now"
+        result = ("feedback only" if current.feedback_only or current.score is None
+                  else f"{current.score:g} of {current.max_score:g} points")
+        super().__init__(f"{who} saved a review of this work at {when} ({result}) while you had it open. Your "
+                         "points and comments are still in the form and were not saved: read their review below, "
+                         "then save again if yours should replace it.")
 
 
 @transaction.atomic
-def review(item, reviewer, points: dict[int, float], feedback: str, request_resubmission: bool = False):
-    """Score a synthesis response or essay submission against its rubric and record it."""
-    kind = Assignment.SYNTHESIS if isinstance(item, SynthesisResponse) else Assignment.ESSAYS
-    criteria = {c.pk: c for c in rubric_for(kind)}
-    scores = {str(pk): max(0.0, min(float(points.get(pk, 0)), c.max_points)) for pk, c in criteria.items()}
-    item = type(item).objects.select_for_update().get(pk=item.pk)
-    before = {"status": item.status, "score": item.score, "feedback": item.ta_feedback}
+def review(item, reviewer, marks: dict[int, rubrics.Mark], feedback: str, *, feedback_only: bool = False,
+           request_resubmission: bool = False, seen_version: int | None = None):
+    """Score a synthesis response or an essay set against its rubric, keep a snapshot of the
+    rubric with the points and comments, tell the student, and audit it.
+
+    Raises ReviewRefused (points missing, negative or above a criterion's maximum) or
+    StaleReview (another review was saved since `seen_version`); nothing is saved then."""
+    criteria = rubrics.criteria_for(item)
+    errors = rubrics.check_marks(criteria, marks, feedback_only)
+    if len(feedback) > 10000:
+        errors["feedback"] = "Comments for the student may be at most 10,000 characters."
+    if errors:
+        raise ReviewRefused(errors)
+    item = type(item).objects.select_for_update(of=("self",)).select_related("reviewer__profile").get(pk=item.pk)
+    if seen_version is not None and item.review_version != seen_version:
+        raise StaleReview(item)
+    before = {"status": item.status, "score": item.score, "max_score": item.max_score,
+              "feedback_only": item.feedback_only, "feedback": item.ta_feedback, "rubric": item.rubric}
     states.move_review(item, ReviewStatus.RESUBMIT if request_resubmission else ReviewStatus.REVIEWED)
-    item.rubric_scores = scores
-    item.score = sum(scores.values()) if criteria else None
+    item.rubric = rubrics.snapshot(criteria, marks, scored=not feedback_only)
+    item.feedback_only = feedback_only
+    item.score = None if feedback_only else (rubrics.total(item.rubric) or 0.0)
+    item.max_score = None if feedback_only else float(rubrics.maximum(criteria))
     item.ta_feedback = feedback
     item.reviewer = reviewer
     item.reviewed_at = timezone.now()
+    item.review_version += 1
     item.save()
-    audit(reviewer, "request_resubmission" if request_resubmission else "review", item,
-          before=before, after={"status": item.status, "score": item.score, "feedback": feedback, "rubric": scores})
+    rubrics.add_to_banks(criteria, marks)
+    discard_draft(reviewer, item)
+    audit(reviewer, "request_resubmission" if request_resubmission else "review", item, version=item.review_version,
+          before=before, after={"status": item.status, "score": item.score, "max_score": item.max_score,
+                                "feedback_only": feedback_only, "feedback": feedback, "rubric": item.rubric})
+    notifications.review_posted(item)
     return item
+
+
+# --- drafts: what a TA typed and has not saved ------------------------------------------------
+
+DRAFT_FIELD_LIMIT = 20000
+
+
+def save_draft(reviewer, item, fields: dict[str, str]) -> ReviewDraft:
+    kept = {k: str(v)[:DRAFT_FIELD_LIMIT] for k, v in list(fields.items())[:200]
+            if k == "feedback" or k == "feedback_only" or k.startswith("criterion-")}
+    draft, _ = ReviewDraft.objects.update_or_create(
+        reviewer=reviewer, target_type=ContentType.objects.get_for_model(item), target_id=item.pk,
+        defaults={"fields": kept, "saved_at": timezone.now()})
+    return draft
+
+
+def draft_for(reviewer, item) -> ReviewDraft | None:
+    """The reviewer's unsaved draft of this item, if it is newer than the review saved since."""
+    draft = ReviewDraft.objects.filter(reviewer=reviewer, target_type=ContentType.objects.get_for_model(item),
+                                       target_id=item.pk).first()
+    if draft and item.reviewed_at and draft.saved_at < item.reviewed_at:
+        return None
+    return draft
+
+
+def discard_draft(reviewer, item) -> None:
+    ReviewDraft.objects.filter(reviewer=reviewer, target_type=ContentType.objects.get_for_model(item),
+                               target_id=item.pk).delete()
 
 
 @transaction.atomic
@@ -122,6 +229,7 @@ def resolve_flag(submission: Submission, ta, decision: str) -> Submission:
                                                        flag_resolved_at=timezone.now())
     audit(ta, f"flag_{decision}", submission, reason=submission.flag_reason)
     submission.refresh_from_db()
+    notifications.flag_decided(submission)
     return submission
 
 

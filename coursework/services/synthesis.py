@@ -6,7 +6,11 @@ from django.utils import timezone
 
 from .. import states
 from ..models import Answer, Assignment, QuestionSet, SynthesisResponse
+from .deadlines import Lateness, TaskClosed, terms_for
 from .hints import hint_for
+
+__all__ = ["NotEditable", "TaskClosed", "response_for", "answers_by_question", "save_answers", "hints",
+           "missing_answers"]
 
 
 class NotEditable(Exception):
@@ -22,9 +26,21 @@ def answers_by_question(response: SynthesisResponse) -> dict[int, str]:
     return dict(response.answers.values_list("question_id", "text"))
 
 
-@transaction.atomic
 def save_answers(student, question_set: QuestionSet, texts: dict[int, str], submit: bool = False) -> SynthesisResponse:
-    """Store answers (keyed by question id; unknown ids are ignored); submit if asked."""
+    """Store answers (keyed by question id; unknown ids are ignored); submit if asked.
+    Raises NotEditable (reviewed), or TaskClosed when submitting past the lock date, after
+    keeping the answers as a draft (a resubmission a TA asked for is still accepted)."""
+    terms = terms_for(student, Assignment.objects.the(Assignment.SYNTHESIS)) if submit else None
+    closed = bool(terms and terms.is_closed()
+                  and response_for(student, question_set).status != states.ReviewStatus.RESUBMIT)
+    response = _save(student, question_set, texts, submit and not closed, terms)
+    if closed:
+        terms.refuse_if_closed()
+    return response
+
+
+@transaction.atomic
+def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: bool, terms) -> SynthesisResponse:
     response = SynthesisResponse.objects.select_for_update().get(pk=response_for(student, question_set).pk)
     if not response.editable:
         raise NotEditable("A TA has reviewed these answers; they can no longer be changed.")
@@ -35,10 +51,10 @@ def save_answers(student, question_set: QuestionSet, texts: dict[int, str], subm
     now = timezone.now()
     response.saved_at = now
     if submit:
-        due = getattr(Assignment.objects.the(Assignment.SYNTHESIS), "due_at", None)
+        lateness = terms.lateness(now) if terms else Lateness(False, 0)
         states.move_review(response, states.ReviewStatus.SUBMITTED)
         response.submitted_at = now
-        response.late = due is not None and now > due
+        response.late, response.days_late = lateness.late, lateness.days
     response.save()
     return response
 

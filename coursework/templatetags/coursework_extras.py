@@ -32,3 +32,20 @@ def points_from(value, reference):
 @register.filter
 def multiply(value, factor):
     return int(value) * int(factor)
+
+
+@register.filter
+def points(value):
+    """2.5 -> '2.5', 3.0 -> '3', 2.3333 -> '2.33': points as a TA would write them."""
+    if value is None or value == "":
+        return ""
+    return f"{round(float(value), 2):g}"
+
+
+@register.filter
+def person(user, fallback=""):
+    """A user's display name, their username without one, or `fallback` for nobody."""
+    if user is None or user == "":
+        return fallback
+    profile = getattr(user, "profile", None)
+    return (profile.display_name if profile else "") or user.get_username()

@@ -1,7 +1,8 @@
 """Pages for students and visitors."""
 from django.urls import path
 
-from ..views.student import accounts, content, essays, leaderboard, notebooks, synthesis
+from ..views.student import (accounts, appeals, content, essays, inbox, leaderboard, notebooks, progress,
+                             synthesis)
 
 urlpatterns = [
     path("", content.overview, name="home"),
@@ -12,6 +13,10 @@ urlpatterns = [
     path("essays/preview/", essays.preview, name="essay_preview"),
     path("signup/", accounts.signup, name="signup"),
     path("profile/", accounts.profile, name="profile"),
+    path("progress/", progress.progress, name="progress"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:pk>/", inbox.open_notification, name="inbox_open"),
+    path("appeals/<str:kind>/<int:pk>/", appeals.appeal, name="appeal_create"),
     path("assignments/<slug:slug>/", notebooks.assignment_detail, name="assignment_detail"),
     path("assignments/<slug:slug>/template.ipynb", notebooks.template_notebook, name="template_notebook"),
     path("submissions/<int:pk>/", notebooks.submission_detail, name="submission_detail"),

@@ -9,7 +9,12 @@ from django.urls import reverse
 
 from coursework.urls import staff as staff_urls
 from coursework.urls import student as student_urls
-from coursework.models import Essay, EssayPrompt, EssaySubmission, Profile, QuestionSet, SynthesisResponse
+from datetime import timedelta
+
+from django.utils import timezone
+
+from coursework.models import (Appeal, Assignment, Essay, EssayPrompt, EssaySubmission, Extension, Notification,
+                               Profile, QuestionSet, RubricCriterion, StudyGroup, SynthesisResponse)
 from coursework.services.content import load_content
 from tests.factories import make_assignment, make_student, make_submission, make_ta
 from coursework.states import SubmissionStatus
@@ -18,6 +23,8 @@ pytestmark = pytest.mark.django_db
 
 LOGIN = "login"
 PUBLIC, SIGNED_IN, OWNER, STAFF = "public", "signed-in", "owner", "staff"
+# The owner's alone: not even a TA sees another person's inbox or files their appeal.
+OWN_ONLY, OWN_REDIRECT = "own-only", "own-redirect"
 
 
 @pytest.fixture
@@ -31,14 +38,26 @@ def world(settings, tmp_path):
     submission = make_submission(owner, status=SubmissionStatus.GRADED, accuracy=0.9)
     submission.executed_html.save("n.html", ContentFile(b"<p>hi</p>"))
     submission.confusion_png.save("c.png", ContentFile(b"png"))
-    qs_response = SynthesisResponse.objects.create(student=owner, question_set=QuestionSet.objects.first(), status="submitted")
+    make_assignment("essays", kind=Assignment.ESSAYS)
+    synthesis = make_assignment("synthesis", kind=Assignment.SYNTHESIS, due_at=timezone.now() + timedelta(days=3))
+    question_set = QuestionSet.objects.first()
+    criterion = RubricCriterion.objects.create(assignment=synthesis, question_set=question_set, name="Q1", order=1)
+    doomed = RubricCriterion.objects.create(assignment=synthesis, question_set=question_set, name="Q2", order=2)
+    group = StudyGroup.objects.create(name="G1", ta=ta)
+    extension = Extension.objects.create(assignment=synthesis, student=owner, due_at=timezone.now() + timedelta(days=5))
+    appeal = Appeal.objects.create(student=owner, target=submission, what="Notebook", reason="Please look again",
+                                   filed_against={"token": "x"})
+    notification = Notification.objects.create(recipient=owner, kind="graded", event_key="e1", title="Graded",
+                                               url=f"/submissions/{submission.pk}/")
+    qs_response = SynthesisResponse.objects.create(student=owner, question_set=question_set, status="submitted")
     essays = EssaySubmission.objects.create(student=owner, version=1)
     copied = EssaySubmission.objects.create(student=other, version=1)
     text = "Signals flow from dendrites through the soma to the axon and on to other neurons in turn. " * 3
     for e in (essays, copied):
         Essay.objects.create(submission=e, prompt=EssayPrompt.objects.first(), text=text, meaningful_words=200)
     return {"owner": owner, "other": other, "ta": ta, "submission": submission, "response": qs_response,
-            "essays": essays, "copied": copied}
+            "essays": essays, "copied": copied, "criterion": criterion, "doomed": doomed, "group": group,
+            "extension": extension, "appeal": appeal, "notification": notification, "question_set": question_set}
 
 
 def routes(w):
@@ -67,11 +86,30 @@ def routes(w):
         "ta_notebook": ((s,), STAFF, "get"),
         "ta_regrade_failed": ((), STAFF, "post"),
         "ta_student": ((w["owner"].pk,), STAFF, "get"),
-        "ta_reveal_private": (("mnist",), STAFF, "post"),
+        "ta_reveal_private": (("mnist",), STAFF, "get"),
         "ta_gradebook": ((), STAFF, "get"),
         "ta_gradebook_task": (("mnist",), STAFF, "get"),
         "ta_similarity": ((), STAFF, "get"),
         "ta_similarity_pair": (("essays", w["essays"].pk, w["copied"].pk), STAFF, "get"),
+        "progress": ((), SIGNED_IN, "get"),
+        "inbox": ((), SIGNED_IN, "get"),
+        "inbox_open": ((w["notification"].pk,), OWN_REDIRECT, "get"),
+        "appeal_create": (("notebook", s), OWN_ONLY, "get"),
+        "ta_review_draft": (("synthesis", w["response"].pk), STAFF, "post"),
+        "ta_appeal": ((w["appeal"].pk,), STAFF, "get"),
+        "ta_rubrics": ((), STAFF, "get"),
+        "ta_rubric": (("essays",), STAFF, "get"),
+        "ta_rubric_set": (("synthesis", w["question_set"].page.slug), STAFF, "get"),
+        "ta_criterion": ((w["criterion"].pk,), STAFF, "get"),
+        "ta_criterion_move": ((w["criterion"].pk,), STAFF, "post"),
+        "ta_criterion_delete": ((w["doomed"].pk,), STAFF, "post"),
+        "ta_groups": ((), STAFF, "get"),
+        "ta_group": ((w["group"].pk,), STAFF, "get"),
+        "ta_unassigned": ((), STAFF, "get"),
+        "ta_group_move": ((), STAFF, "post"),
+        "ta_extensions": ((), STAFF, "get"),
+        "ta_extension_withdraw": ((w["extension"].pk,), STAFF, "post"),
+        "ta_task_terms": (("synthesis",), STAFF, "get"),
     }
 
 
@@ -86,6 +124,8 @@ def expected(rule: str, persona: str) -> int | str:
         return 200
     if rule == OWNER:
         return 404 if persona == "other" else 200
+    if rule in (OWN_ONLY, OWN_REDIRECT):
+        return (200 if rule == OWN_ONLY else 302) if persona == "owner" else 404
     return 200 if persona == "ta" else 404  # STAFF
 
 

@@ -6,7 +6,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, secret_key_file
-from coursework.checks import grading_sandbox_is_a_known_mode, refuse_a_public_secret_key_in_production
+from coursework.checks import (grading_sandbox_is_a_known_mode, group_assignment_is_a_known_mode,
+                               refuse_a_public_secret_key_in_production)
 
 
 def test_it_refuses_the_published_development_key_when_debug_is_off(settings):
@@ -31,6 +32,13 @@ def test_it_accepts_a_real_key_in_production(settings):
 def test_it_refuses_an_unknown_sandbox_mode(settings):
     settings.GRADER_SANDBOX = "bwarp"
     assert [e.id for e in grading_sandbox_is_a_known_mode(None)] == ["coursework.E002"]
+
+
+def test_it_refuses_an_unknown_way_to_assign_groups(settings):
+    settings.COURSE_GROUP_ASSIGNMENT = "round-robbin"
+    assert [e.id for e in group_assignment_is_a_known_mode(None)] == ["coursework.E003"]
+    settings.COURSE_GROUP_ASSIGNMENT = "round_robin"
+    assert group_assignment_is_a_known_mode(None) == []
 
 
 def test_a_secret_key_is_generated_once_and_kept_private(tmp_path):

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from coursework.models import (Assignment, AuditEvent, EssaySubmission, Profile, RubricCriterion, StudyGroup,
-                               Submission, SynthesisResponse)
+from coursework.models import (Assignment, AuditEvent, EssaySubmission, Notification, Profile, RubricCriterion,
+                               StudyGroup, Submission, SynthesisResponse)
 from coursework.services.content import load_content
 from tests.factories import make_assignment, make_student, make_submission, make_ta
 from coursework.states import SubmissionStatus
@@ -45,16 +45,20 @@ def test_a_review_scores_the_rubric_notifies_the_student_and_moves_to_the_next_i
     client.force_login(ta)
     first, second = setup["responses"][:2]
     accuracy, reasoning = setup["criteria"]
-    response = client.post(f"/ta/synthesis/{first.pk}/", {f"criterion-{accuracy.pk}": "2.5",
-                                                          f"criterion-{reasoning.pk}": "9", "feedback": "Clear answers."})
+    response = client.post(f"/ta/synthesis/{first.pk}/", {
+        f"criterion-{accuracy.pk}": "2.5", f"criterion-{accuracy.pk}-comment": "Right on weights.",
+        f"criterion-{reasoning.pk}": "2", "feedback": "Clear answers.", "version": "0"})
     assert response.status_code == 302 and response.url == f"/ta/synthesis/{second.pk}/"
     first.refresh_from_db()
-    assert first.status == "reviewed" and first.score == 4.5  # 9 is capped at the criterion's 2 points
+    assert first.status == "reviewed" and first.score == 4.5 and first.max_score == 5
+    assert [(c["title"], c["points"], c["comment"]) for c in first.rubric["criteria"]] == [
+        ("Accuracy", 2.5, "Right on weights."), ("Reasoning", 2.0, "")]
     event = first.audit_trail.get()
     assert event.actor == ta and event.changes["before"]["status"] == "submitted" and event.changes["after"]["score"] == 4.5
+    assert Notification.objects.get(recipient=first.student).kind == "reviewed"
     client.force_login(setup["students"][0])
     page = client.get("/synthesis/video-what-is-a-neural-network/").content.decode()
-    assert "Clear answers." in page and "4.5" in page
+    assert "Clear answers." in page and "Right on weights." in page and "2.5 / 3" in page and "4.5" in page
 
 
 def test_the_last_review_of_a_queue_returns_to_the_queue(client, setup):
@@ -62,16 +66,18 @@ def test_the_last_review_of_a_queue_returns_to_the_queue(client, setup):
     for r in setup["responses"][:2]:
         SynthesisResponse.objects.filter(pk=r.pk).update(status="reviewed")
     last = setup["responses"][2]
-    response = client.post(f"/ta/synthesis/{last.pk}/", {"feedback": "ok"})
+    response = client.post(f"/ta/synthesis/{last.pk}/", {"feedback": "ok", "feedback_only": "on"})
     assert response.url == "/ta/?queue=synthesis"
 
 
 def test_a_ta_can_request_a_resubmission_and_the_student_can_edit_again(client, setup):
     client.force_login(make_ta())
     target = setup["responses"][0]
-    client.post(f"/ta/synthesis/{target.pk}/", {"feedback": "Please expand question 3.", "request_resubmission": "1"})
+    client.post(f"/ta/synthesis/{target.pk}/", {"feedback": "Please expand question 3.", "feedback_only": "on",
+                                                "request_resubmission": "1"})
     target.refresh_from_db()
     assert target.status == "resubmit" and target.editable
+    assert Notification.objects.get(recipient=target.student).kind == "resubmit"
 
 
 def test_queues_filter_by_group_and_lateness_and_count(client, setup):

@@ -27,6 +27,7 @@ def test_a_new_student_signs_up_reads_answers_writes_and_gets_a_notebook_graded(
         page.fill("#id_password1", "a-long-Passphrase-42")
         page.fill("#id_password2", "a-long-Passphrase-42")
         page.fill("#id_join_code", "basics-demo-code")
+        page.select_option("#id_group", label="Group A")  # the group the TA named in the first session
         screenshot(page, "01-signup")
         page.click("button.primary")
         assert "Welcome to the course, Ada L." in page.inner_text("main")

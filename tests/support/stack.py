@@ -157,10 +157,16 @@ class Stack:
         return json.loads(self.manage("shell", "-c", code).strip().splitlines()[-1])
 
     def start(self) -> "Stack":
-        self.manage("migrate", "--noinput")
-        self.manage("seed_demo")
-        self.start_web()
-        self.start_worker()
+        try:
+            self.manage("migrate", "--noinput")
+            self.manage("seed_demo")
+            self.start_web()
+            self.start_worker()
+        except BaseException:
+            # A fixture whose set-up fails gets no teardown: stop what was started here, or
+            # a gunicorn (and its database) outlives the test.
+            self.stop()
+            raise
         return self
 
     def log(self, name: str) -> str:

@@ -1,12 +1,14 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from coursework.models import Assignment, Profile, StudyGroup
+from coursework.services.rubrics import seed_defaults
+from coursework.services.staff_access import grant_ta_permissions
 
 DEMO_ACCOUNTS = (
     # username, password, is TA, display name, alias
@@ -21,14 +23,18 @@ ASSIGNMENTS = (
 
 
 class Command(BaseCommand):
-    help = "Load the unit's content, create the assignments, a group, and one demo student and TA (safe to run again)."
+    help = ("Load the unit's content, create the assignments with their suggested rubrics, a group, and one demo "
+            "student and TA (safe to run again).")
 
     def handle(self, *args, **options):
         call_command("load_content", stdout=self.stdout)
-        ta_group, _ = Group.objects.get_or_create(name="TA")
+        ta_group = grant_ta_permissions()
         due = timezone.now().replace(hour=23, minute=59, second=0, microsecond=0) + timedelta(days=14)
         for slug, title, kind in ASSIGNMENTS:
             Assignment.objects.get_or_create(slug=slug, defaults={"title": title, "kind": kind, "due_at": due})
+        added = seed_defaults()
+        if added:
+            self.stdout.write(f"suggested rubric criteria added: {added}")
         study_group, _ = StudyGroup.objects.get_or_create(name="Group A")
         for username, password, is_ta, display_name, alias in DEMO_ACCOUNTS:
             user, created = User.objects.get_or_create(username=username, defaults={"is_staff": is_ta})

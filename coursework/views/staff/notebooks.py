@@ -14,7 +14,7 @@ from .queues import QueueQuery, next_url
 @staff_only
 def notebook(request, pk):
     submission = get_object_or_404(Submission.objects.select_related("student__profile", "assignment"), pk=pk)
-    query = QueueQuery.parse(request.GET, "notebooks")
+    query = QueueQuery.parse(request.GET, "notebooks", user=request.user)
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "regrade":

@@ -6,33 +6,46 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from ...services import reviews
+from ...services import groups, reviews
 
-REVIEW_PAGES = {"synthesis": "ta_review_synthesis", "essays": "ta_review_essays", "notebooks": "ta_notebook"}
+REVIEW_PAGES = {"synthesis": "ta_review_synthesis", "essays": "ta_review_essays", "notebooks": "ta_notebook",
+                "appeals": "ta_appeal"}
+ALL, NONE = "all", "none"
 
 
 @dataclass(frozen=True)
 class QueueQuery:
-    """The filters as the TA chose them in the URL (anything malformed is dropped, not trusted)."""
+    """The filters as the TA chose them in the URL (anything malformed is dropped, not trusted).
+
+    `group` is "" (the default: the TA's own groups, or everyone for a TA who leads none),
+    "all", "none" (students in no group) or a group's id."""
 
     group: str = ""
     status: str = ""
     late: str = ""  # "", "yes", "no"
+    mine: tuple[int, ...] = ()  # the groups this TA leads (not part of the URL)
 
     @classmethod
-    def parse(cls, query, queue: str | None = None) -> "QueueQuery":
+    def parse(cls, query, queue: str | None = None, user=None) -> "QueueQuery":
         group, status, late = query.get("group", ""), query.get("status", ""), query.get("late", "")
         allowed = reviews.QUEUE_STATUSES.get(queue) if queue else {s for v in reviews.QUEUE_STATUSES.values() for s in v}
-        return cls(group=group if group.isdigit() else "", status=status if status in allowed else "",
-                   late=late if late in ("yes", "no") else "")
+        group = group if group.isdigit() or group in (ALL, NONE) else ""
+        mine = groups.groups_led_by(user) if user is not None and not group else ()
+        return cls(group=group, status=status if status in allowed else "",
+                   late=late if late in ("yes", "no") else "", mine=mine)
+
+    @property
+    def showing_mine(self) -> bool:
+        return not self.group and bool(self.mine)
 
     @property
     def filters(self) -> reviews.Filters:
-        return reviews.Filters(group=int(self.group) if self.group else None, status=self.status,
-                               late={"yes": True, "no": False}.get(self.late))
+        return reviews.Filters(group=int(self.group) if self.group.isdigit() else None,
+                               groups=self.mine if self.showing_mine else None, unassigned=self.group == NONE,
+                               status=self.status, late={"yes": True, "no": False}.get(self.late))
 
     def as_query(self) -> str:
-        return urlencode({k: v for k, v in vars(self).items() if v})
+        return urlencode({k: getattr(self, k) for k in ("group", "status", "late") if getattr(self, k)})
 
 
 def next_url(queue: str, query: QueueQuery, after_pk: int) -> str:
@@ -42,3 +55,10 @@ def next_url(queue: str, query: QueueQuery, after_pk: int) -> str:
     if item is None:
         return reverse("ta_dashboard") + f"?queue={queue}" + (f"&{suffix}" if suffix else "")
     return reverse(REVIEW_PAGES[queue], args=[item.pk]) + (f"?{suffix}" if suffix else "")
+
+
+def item_url(queue: str, pk: int | None, query: QueueQuery) -> str:
+    if pk is None:
+        return ""
+    suffix = query.as_query()
+    return reverse(REVIEW_PAGES[queue], args=[pk]) + (f"?{suffix}" if suffix else "")

@@ -1,52 +1,130 @@
-"""Reviewing synthesis answers and essay sets against the rubric."""
+"""Reviewing synthesis answers and essay sets against their rubric: the work beside a
+rubric pane, keyboard shortcuts, drafts saved as the TA types, save and go to the next."""
 from django.contrib import messages
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from ...models import Assignment, EssaySubmission, SynthesisResponse
-from ...services import reviews
+from ...forms import ReviewForm
+from ...models import Appeal, EssaySubmission, SynthesisResponse
+from ...rendering import render_markdown
+from ...services import appeals, reviews, rubrics
 from ...services.audit import history
 from ...services.synthesis import answers_by_question
+from ...states import AppealStatus
 from .permissions import staff_only
-from .queues import QueueQuery, next_url
+from .queues import QueueQuery, item_url, next_url
+
+KINDS = {"synthesis": SynthesisResponse, "essays": EssaySubmission}
 
 
-def _rubric_points(post, criteria) -> dict[int, float]:
-    points = {}
-    for criterion in criteria:
-        raw = post.get(f"criterion-{criterion.pk}", "").strip()
-        try:
-            points[criterion.pk] = float(raw) if raw else 0.0
-        except ValueError:
-            points[criterion.pk] = 0.0
-    return points
+def _initial(item, criteria, draft) -> dict:
+    """What the form shows before the TA types: their unsaved draft, else the saved review."""
+    if draft is not None:
+        return dict(draft.fields, version=item.review_version)
+    initial = {"feedback": item.ta_feedback, "feedback_only": item.feedback_only, "version": item.review_version}
+    for pk, mark in rubrics.marks_of(item).items():
+        initial[f"criterion-{pk}"] = "" if mark.points is None else f"{mark.points:g}"
+        initial[f"criterion-{pk}-comment"] = mark.comment
+    return initial
 
 
-def _review(request, item, kind: str, queue: str, template: str, context: dict):
-    query = QueueQuery.parse(request.GET, queue)
-    criteria = reviews.rubric_for(kind)
+def _pane(form, criteria) -> list[dict]:
+    """Each criterion with what the form holds for it, for the rubric pane."""
+    def value(name):
+        raw = form.data.get(name) if form.is_bound else form.initial.get(name)
+        return "" if raw is None else raw
+
+    return [{"criterion": c, "points": value(f"criterion-{c.pk}"), "comment": value(f"criterion-{c.pk}-comment"),
+             "save_comment": bool(value(f"criterion-{c.pk}-save-comment")),
+             "errors": form.errors.get(f"criterion-{c.pk}", []) + form.errors.get(f"criterion-{c.pk}-comment", [])}
+            for c in criteria]
+
+
+def _appeal_from(request) -> Appeal | None:
+    raw = request.GET.get("appeal", "")
+    return Appeal.objects.filter(pk=raw, status=AppealStatus.OPEN).first() if raw.isdigit() else None
+
+
+def _review(request, item, queue: str, template: str, context: dict):
+    query = QueueQuery.parse(request.GET, queue, user=request.user)
+    criteria = rubrics.criteria_for(item)
+    appeal = _appeal_from(request)
+    conflict = None
     if request.method == "POST":
+        form = ReviewForm(criteria, request.POST)
         resubmit = "request_resubmission" in request.POST
-        reviews.review(item, request.user, _rubric_points(request.POST, criteria), request.POST.get("feedback", ""),
-                       request_resubmission=resubmit)
-        messages.success(request, "Resubmission requested." if resubmit else "Review saved.")
-        return redirect(next_url(queue, query, item.pk))
-    rubric = [(c, item.rubric_scores.get(str(c.pk), "")) for c in criteria]
-    return render(request, template, {**context, "item": item, "rubric": rubric, "history": history(item),
-                                      "query": query.as_query(), "queue": queue})
+        if form.is_valid():
+            try:
+                reviews.review(item, request.user, form.marks(), form.cleaned_data["feedback"],
+                               feedback_only=form.cleaned_data["feedback_only"], request_resubmission=resubmit,
+                               seen_version=form.cleaned_data["version"])
+            except reviews.ReviewRefused as exc:
+                for field, message in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, message)
+            except reviews.StaleReview as exc:
+                conflict = str(exc)
+                item = exc.current
+                # A second save now replaces theirs, deliberately: the form carries their version.
+                form.data = form.data.copy()
+                form.data["version"] = item.review_version
+            else:
+                messages.success(request, "Resubmission requested." if resubmit else "Review saved.")
+                if appeal is not None and appeal.target == item:
+                    return redirect("ta_appeal", pk=appeal.pk)
+                return redirect(next_url(queue, query, item.pk))
+    else:
+        draft = reviews.draft_for(request.user, item)
+        form = ReviewForm(criteria, initial=_initial(item, criteria, draft))
+        if draft is not None:
+            context["restored_draft"] = draft
+    previous, following = reviews.neighbours(queue, query.filters, item)
+    fingerprint = rubrics.fingerprint(criteria)
+    return render(request, template, {
+        **context, "item": item, "form": form, "pane": _pane(form, criteria), "history": history(item),
+        "query": query.as_query(), "queue": queue, "conflict": conflict, "appeal": appeal,
+        "max_score": rubrics.maximum(criteria), "rubric_changed": rubrics.changed_since(item, fingerprint),
+        "previous_url": item_url(queue, previous, query), "next_url": item_url(queue, following, query),
+        "draft_url": reverse("ta_review_draft", args=[queue, item.pk]),
+        "rubric_url": _rubric_url(item), "latest_appeal": appeals.latest_for(item),
+    })
+
+
+def _rubric_url(item) -> str:
+    scope = rubrics.scope_of(item)
+    if scope is None:
+        return ""
+    if scope.question_set is not None:
+        return reverse("ta_rubric_set", args=[scope.assignment.slug, scope.question_set.page.slug])
+    return reverse("ta_rubric", args=[scope.assignment.slug])
 
 
 @staff_only
 def review_synthesis(request, pk):
-    response = get_object_or_404(SynthesisResponse.objects.select_related("student__profile", "question_set__page"), pk=pk)
+    response = get_object_or_404(SynthesisResponse.objects.select_related("student__profile", "question_set__page",
+                                                                          "reviewer__profile"), pk=pk)
     answers = answers_by_question(response)
     questions = [(q, answers.get(q.pk, "")) for q in response.question_set.questions.all()]
-    return _review(request, response, Assignment.SYNTHESIS, "synthesis", "staff/review_synthesis.html",
-                   {"questions": questions})
+    return _review(request, response, "synthesis", "staff/review_synthesis.html", {"questions": questions})
 
 
 @staff_only
 def review_essays(request, pk):
-    submission = get_object_or_404(EssaySubmission.objects.select_related("student__profile"), pk=pk)
-    return _review(request, submission, Assignment.ESSAYS, "essays", "staff/review_essays.html",
-                   {"essays": submission.essays.select_related("prompt"),
-                    "versions": EssaySubmission.objects.filter(student=submission.student)})
+    submission = get_object_or_404(EssaySubmission.objects.select_related("student__profile", "reviewer__profile"),
+                                   pk=pk)
+    essays = [(essay, render_markdown(essay.text)) for essay in submission.essays.select_related("prompt")]
+    return _review(request, submission, "essays", "staff/review_essays.html", {
+        "essays": essays, "versions": EssaySubmission.objects.filter(student=submission.student)})
+
+
+@staff_only
+@require_POST
+def review_draft(request, kind, pk):
+    """Autosave of the review form as the TA types, so leaving the page loses nothing."""
+    model = KINDS.get(kind)
+    if model is None:
+        raise Http404()
+    item = get_object_or_404(model, pk=pk)
+    draft = reviews.save_draft(request.user, item, request.POST.dict())
+    return JsonResponse({"saved": True, "saved_at": draft.saved_at.isoformat()})

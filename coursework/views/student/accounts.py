@@ -4,19 +4,22 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django_ratelimit.core import get_usage
 
 from ...forms import ProfileForm, SignupForm
 from ...models import Profile
+from ...services import groups
 
 
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST or None, choose_group=groups.chooses_at_signup())
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        with transaction.atomic():  # the user, the profile and its group together
+            user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to the course, {user.profile.display_name} — start with the reading.")
         return redirect("home")

@@ -3,15 +3,20 @@ from django.shortcuts import get_object_or_404, render
 
 from ...models import Assignment, Page, SynthesisResponse
 from ...rendering import render_markdown
+from ...services import deadlines
 
 
 def overview(request):
     page = Page.objects.filter(kind=Page.OVERVIEW).first()
     pages = Page.objects.exclude(kind=Page.OVERVIEW).select_related("question_set")
     statuses = {}
+    assignments = {a.kind: a for a in Assignment.objects.all()}
+    synthesis_terms = None
     if request.user.is_authenticated:
         statuses = dict(SynthesisResponse.objects.filter(student=request.user)
                         .values_list("question_set__page_id", "status"))
+        # The student's own due date and the late policy (their extension, if any).
+        synthesis_terms = deadlines.terms_for(request.user, assignments.get(Assignment.SYNTHESIS))
     return render(request, "coursework/overview.html", {
         "page": page,
         "body": render_markdown(page.body) if page else "",
@@ -20,7 +25,7 @@ def overview(request):
         "extra_videos": [(p, statuses.get(p.pk)) for p in pages if p.kind == Page.VIDEO and _optional(p)],
         "projects": [p for p in pages if p.kind == Page.PROJECT],
         "archive": [p for p in pages if p.kind == Page.ARCHIVE],
-        "assignments": {a.kind: a for a in Assignment.objects.all()},
+        "assignments": assignments, "synthesis_terms": synthesis_terms,
     })
 
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from ...forms import EssaySlotForm
 from ...models import Assignment, EssayPrompt, EssaySubmission
 from ...rendering import render_markdown
-from ...services import essays
+from ...services import deadlines, essays, results
 from ...uploads import limit_upload_size
 
 SLOTS = 3
@@ -52,6 +52,8 @@ def essays_page(request):
                 submission = essays.submit_essays(request.user, drafts)
             except essays.EssayError:
                 problems = essays.check_drafts(drafts)
+            except essays.TaskClosed as exc:
+                problems = [str(exc)]
             else:
                 messages.success(request, f"Version {submission.version} submitted"
                                           f"{' (after the deadline: marked late)' if submission.late else ''}. "
@@ -65,7 +67,8 @@ def essays_page(request):
         "forms": forms, "prompts": prompts, "problems": problems, "counts": counts,
         "required": essays.REQUIRED_WORDS, "latest": latest,
         "versions": EssaySubmission.objects.filter(student=request.user),
-        "due": Assignment.objects.the(Assignment.ESSAYS),
+        "terms": deadlines.terms_for(request.user, Assignment.objects.the(Assignment.ESSAYS)),
+        "result": results.for_item(latest, viewer=request.user),
     })
 
 

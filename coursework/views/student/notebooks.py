@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from ... import feedback
 from ...forms import NotebookUploadForm
 from ...models import Assignment, Submission
-from ...services import grading
+from ...services import deadlines, grading, results
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -37,7 +37,8 @@ def assignment_detail(request, slug):
             upload = form.cleaned_data["notebook"]
             try:
                 submission = services.submit_notebook(request.user, assignment, upload.name, upload.read())
-            except (services.InvalidNotebook, services.DailyLimitReached, services.UploadNotStored) as exc:
+            except (services.InvalidNotebook, services.DailyLimitReached, services.UploadNotStored,
+                    services.TaskClosed) as exc:
                 form.add_error("notebook", str(exc))
             else:
                 return redirect("submission_detail", pk=submission.pk)
@@ -48,6 +49,7 @@ def assignment_detail(request, slug):
         {"assignment": assignment, "form": form, "submissions": submissions,
          "limits": grading.limits_for(assignment),
          "uploads_left": services.uploads_left_today(request.user, assignment),
+         "terms": deadlines.terms_for(request.user, assignment),
          "reference": grading.reference_accuracy()},
     )
 
@@ -55,7 +57,8 @@ def assignment_detail(request, slug):
 @login_required
 def submission_detail(request, pk):
     submission = _visible_submission(request.user, pk)
-    return render(request, "coursework/submission_detail.html", _feedback_context(submission))
+    return render(request, "coursework/submission_detail.html", {
+        **_feedback_context(submission), "result": results.for_item(submission, viewer=request.user)})
 
 
 TEMPLATE_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_template.ipynb"

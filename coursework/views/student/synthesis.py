@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from ...models import Assignment, QuestionSet
 from ...rendering import render_markdown
-from ...services import synthesis
+from ...services import deadlines, results, synthesis
 
 
 def _texts_from(post) -> dict[int, str]:
@@ -32,17 +32,20 @@ def question_set(request, slug):
             submitting = False
         try:
             response = synthesis.save_answers(request.user, qs, texts, submit=submitting)
-        except synthesis.NotEditable as exc:
-            errors.append(str(exc))
+        except (synthesis.NotEditable, synthesis.TaskClosed) as exc:
+            errors.append(str(exc) + (" Your answers are saved as a draft." if isinstance(exc, synthesis.TaskClosed)
+                                      else ""))
         else:
             if not errors:
                 messages.success(request, "Submitted: your TA will review your answers." if submitting else "Draft saved.")
                 return redirect("question_set", slug=slug)
     texts = _texts_from(request.POST) if errors else synthesis.answers_by_question(response)
     hints = synthesis.hints(qs, texts)
-    due = Assignment.objects.the(Assignment.SYNTHESIS)
+    response.refresh_from_db()
     return render(request, "coursework/question_set.html", {
-        "qs": qs, "page": qs.page, "response": response, "errors": errors, "due": due,
+        "qs": qs, "page": qs.page, "response": response, "errors": errors,
+        "terms": deadlines.terms_for(request.user, Assignment.objects.the(Assignment.SYNTHESIS)),
+        "result": results.for_item(response, viewer=request.user),
         "body": render_markdown(qs.page.body),
         "questions": [(q, texts.get(q.pk, ""), hints.get(q.pk)) for q in qs.questions.all()],
     })

@@ -1,0 +1,150 @@
+"""Appeals (regrade requests): a student asks for a second look at reviewed or graded work,
+with a reason; a TA answers from the appeals queue; both are audited on the work itself,
+and the student is told the answer.
+
+The appeal keeps the result it was filed against, so a regrade or a new review made in
+the meantime is plain to the TA answering, and a student whose page was out of date is
+told before their appeal is filed.
+"""
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import states
+from ..models import Appeal, EssaySubmission, Submission, SynthesisResponse
+from ..states import AppealStatus
+from . import notifications
+from .audit import audit
+from .reviews import person
+
+KINDS = {"synthesis": SynthesisResponse, "essays": EssaySubmission, "notebook": Submission}
+REASON_LIMIT = 2000
+
+
+class AppealRefused(ValueError):
+    """An appeal (or an answer) that cannot be saved as asked; the message says why."""
+
+
+def kind_of(item) -> str:
+    return next(kind for kind, model in KINDS.items() if isinstance(item, model))
+
+
+def item_of(student, kind: str, pk: int):
+    """The student's own piece of work (DoesNotExist for anyone else's, or an unknown kind)."""
+    model = KINDS.get(kind)
+    if model is None:
+        raise Submission.DoesNotExist()
+    related = {"synthesis": ["question_set__page"], "essays": [], "notebook": ["assignment"]}[kind]
+    return model.objects.select_related(*related).get(pk=pk, student=student)
+
+
+def label(item) -> str:
+    if isinstance(item, SynthesisResponse):
+        return f"Synthesis: {item.question_set.page.title}"
+    if isinstance(item, EssaySubmission):
+        return f"Essays, version {item.version}"
+    return f"Notebook {item.original_name} (#{item.pk})"
+
+
+def can_appeal(item) -> bool:
+    if isinstance(item, Submission):
+        return states.submission_appealable(item)
+    return states.review_appealable(item)
+
+
+def state_of(item) -> dict:
+    """The result a student sees, and a token that changes whenever it is regraded or reviewed again."""
+    if isinstance(item, Submission):
+        # A regrade moves attempt_floor, a new run moves attempts, a TA's flag decision the flag.
+        token = f"run-{item.attempts}:floor-{item.attempt_floor}:{item.status}:flag-{item.flag_resolution or 'none'}"
+        return {"token": token, "status": item.status, "accuracy": item.accuracy, "flag": item.flag_resolution}
+    return {"token": f"review-{item.review_version}", "status": item.status, "score": item.score,
+            "max_score": item.max_score}
+
+
+def _result(state: dict) -> str:
+    if state.get("accuracy") is not None:
+        return f"{state['accuracy'] * 100:.2f}% test accuracy" + (
+            f", flag {state['flag']}" if state.get("flag") else "")
+    if state.get("score") is not None:
+        return f"{state['score']:g} of {state['max_score']:g} points"
+    return {"queued": "waiting to be graded again", "running": "being graded again"}.get(state.get("status"),
+                                                                                         state.get("status", ""))
+
+
+def file(student, item, reason: str, seen_token: str) -> Appeal:
+    """Ask for a second look. Raises AppealRefused with a message for the student."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise AppealRefused("Say what you think was missed or misjudged: an appeal needs a reason.")
+    if len(reason) > REASON_LIMIT:
+        raise AppealRefused(f"Keep the reason to {REASON_LIMIT:,} characters (yours has {len(reason):,}).")
+    with transaction.atomic():
+        item = type(item).objects.select_for_update().get(pk=item.pk)
+        if not can_appeal(item):
+            raise AppealRefused("Only work that has been reviewed or graded can be appealed.")
+        state = state_of(item)
+        if seen_token != state["token"]:
+            raise AppealRefused(f"{label(item)} was regraded or reviewed again after you opened this page; its "
+                                f"result is now {_result(state)}. Read the new result below; if you still "
+                                "disagree, appeal again (your reason is still in the box).")
+        try:
+            with transaction.atomic():
+                appeal = Appeal.objects.create(student=student, target=item, what=label(item)[:200], reason=reason,
+                                               filed_against=state)
+        except IntegrityError:
+            raise AppealRefused("You already have an open appeal on this work; your TA will answer it first.") from None
+        audit(student, "appeal_filed", item, appeal=appeal.pk, reason=reason, against=state)
+        notifications.appeal_filed(appeal)
+    return appeal
+
+
+def answer(ta, appeal: Appeal, text: str, outcome: str) -> Appeal:
+    """Answer an open appeal (audited on the work, and told to the student)."""
+    text = (text or "").strip()
+    if outcome not in (Appeal.CHANGED, Appeal.UNCHANGED):
+        raise AppealRefused("Say whether the result was changed or stands.")
+    if not text:
+        raise AppealRefused("Write an answer: the student sees it with the outcome.")
+    if len(text) > 4000:
+        raise AppealRefused("Keep the answer to 4,000 characters.")
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update(of=("self",)).select_related("answered_by__profile").get(pk=appeal.pk)
+        if appeal.status != AppealStatus.OPEN:
+            when = timezone.localtime(appeal.answered_at).strftime("%H:%M on %d %b")
+            raise AppealRefused(f"{person(appeal.answered_by) if appeal.answered_by else 'Someone'} answered this "
+                                f"appeal at {when}; their answer is below. Yours was not saved: it is still in the box.")
+        states.move_appeal(appeal, AppealStatus.ANSWERED)
+        appeal.answer, appeal.outcome = text, outcome
+        appeal.answered_by, appeal.answered_at = ta, timezone.now()
+        appeal.save()
+        target = appeal.target
+        audit(ta, "appeal_answered", target, student=appeal.student, appeal=appeal.pk, outcome=outcome, answer=text,
+              now=state_of(target))
+        notifications.appeal_answered(appeal)
+    return appeal
+
+
+def changed_since_filed(appeal: Appeal, item=None) -> str:
+    """What changed in the work's result since the appeal was filed ("" when nothing did)."""
+    item = item if item is not None else appeal.target
+    now = state_of(item)
+    if now["token"] == appeal.filed_against.get("token"):
+        return ""
+    return (f"Regraded or reviewed again since the appeal was filed: it was {_result(appeal.filed_against)}, "
+            f"it is now {_result(now)}.")
+
+
+def latest_for(item) -> Appeal | None:
+    return Appeal.objects.filter(target_type=ContentType.objects.get_for_model(item), target_id=item.pk).select_related(
+        "answered_by__profile").first()
+
+
+def latest_by_item(student) -> dict[tuple[int, int], Appeal]:
+    """Each of the student's pieces of work with an appeal -> its newest appeal (one query)."""
+    out = {}
+    for appeal in Appeal.objects.filter(student=student).select_related("answered_by__profile"):
+        out.setdefault((appeal.target_type_id, appeal.target_id), appeal)
+    return out

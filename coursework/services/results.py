@@ -1,0 +1,71 @@
+"""What a student (or a TA answering an appeal) sees of a reviewed or graded piece of work:
+each criterion's points and comment, the total before and after any late penalty, whether
+the rubric changed since, and the appeal that can be made or was answered."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from ..models import Appeal, Assignment, EssaySubmission, Submission
+from ..states import AppealStatus, ReviewStatus
+from . import appeals, rubrics
+from .deadlines import penalty_factor
+
+
+@dataclass
+class Result:
+    item: object
+    kind: str  # "synthesis", "essays" or "notebook"
+    shown: bool  # a review or a grade to show
+    criteria: list[dict]
+    score: float | None = None  # after any late penalty
+    raw_score: float | None = None
+    max_score: float | None = None
+    penalty: str = ""
+    feedback_only: bool = False
+    rubric_changed: bool = False
+    appeal: Appeal | None = None
+    can_appeal: bool = False
+    appeal_token: str = ""
+    appeal_url: str = ""
+
+    @property
+    def appeal_open(self) -> bool:
+        return self.appeal is not None and self.appeal.status == AppealStatus.OPEN
+
+
+def _task(item) -> Assignment | None:
+    if isinstance(item, Submission):
+        return item.assignment
+    return Assignment.objects.the(Assignment.ESSAYS if isinstance(item, EssaySubmission) else Assignment.SYNTHESIS)
+
+
+def for_item(item, viewer=None) -> Result | None:
+    """The result of one piece of work (None for nothing: a missing item)."""
+    if item is None:
+        return None
+    kind = appeals.kind_of(item)
+    appeal = appeals.latest_for(item)
+    task = _task(item)
+    factor = penalty_factor(task, item.days_late)
+    if isinstance(item, Submission):
+        shown = item.accuracy is not None or item.status == "failed"
+        result = Result(item, kind, shown, [], score=item.score * factor if item.score is not None else None,
+                        raw_score=item.score, max_score=1.0)
+    else:
+        shown = item.status in (ReviewStatus.REVIEWED, ReviewStatus.RESUBMIT) or bool(item.ta_feedback)
+        current = rubrics.criteria_for(item) if shown and item.rubric else []
+        result = Result(item, kind, shown, (item.rubric or {}).get("criteria", []),
+                        score=item.score * factor if item.score is not None else None, raw_score=item.score,
+                        max_score=item.max_score, feedback_only=item.feedback_only,
+                        rubric_changed=bool(item.rubric) and rubrics.changed_since(item, rubrics.fingerprint(current)))
+    if factor < 1 and result.raw_score is not None:
+        result.penalty = (f"{(1 - factor) * 100:.0f}% off for {item.days_late} day{'s' if item.days_late != 1 else ''} "
+                          "late")
+    result.appeal = appeal
+    result.can_appeal = appeals.can_appeal(item) and not result.appeal_open
+    if viewer is not None and viewer.pk == item.student_id:
+        result.appeal_token = appeals.state_of(item)["token"]
+        result.appeal_url = reverse("appeal_create", args=[kind, item.pk])
+    return result

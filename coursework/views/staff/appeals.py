@@ -1,0 +1,41 @@
+"""Answering a student's appeal: the reason, the work's result then and now, the answer."""
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from ...forms import AppealAnswerForm
+from ...models import Appeal, EssaySubmission, Submission
+from ...services import appeals, results
+from ...states import AppealStatus
+from .permissions import staff_only
+from .queues import QueueQuery, next_url
+
+
+def _work_url(item, appeal) -> str:
+    if isinstance(item, Submission):
+        return reverse("ta_notebook", args=[item.pk])
+    name = "ta_review_essays" if isinstance(item, EssaySubmission) else "ta_review_synthesis"
+    return reverse(name, args=[item.pk]) + f"?appeal={appeal.pk}"
+
+
+@staff_only
+def appeal(request, pk):
+    appeal = get_object_or_404(Appeal.objects.select_related("student__profile__group", "answered_by__profile"), pk=pk)
+    item = appeal.target
+    query = QueueQuery.parse(request.GET, "appeals", user=request.user)
+    form = AppealAnswerForm(request.POST if request.method == "POST" else None)
+    refused = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            appeals.answer(request.user, appeal, form.cleaned_data["answer"], form.cleaned_data["outcome"])
+        except appeals.AppealRefused as exc:
+            refused = str(exc)
+            appeal.refresh_from_db()
+        else:
+            messages.success(request, "Answer sent to the student.")
+            return redirect(next_url("appeals", query, appeal.pk))
+    return render(request, "staff/appeal.html", {
+        "appeal": appeal, "item": item, "form": form, "refused": refused, "query": query.as_query(),
+        "changed": appeals.changed_since_filed(appeal, item), "work_url": _work_url(item, appeal),
+        "result": results.for_item(item, viewer=request.user), "open": appeal.status == AppealStatus.OPEN,
+    })
