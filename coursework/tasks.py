@@ -64,6 +64,7 @@ def grade_submission(self, submission_id: int) -> str:
     attempt = states.claim(submission_id)
     if attempt is None:
         return "not claimed (already taken, finished, or out of attempts)"
+    grading.dispatch_quietly()  # this slot is taken: the broker gets the next one in turn
     with Heartbeat(submission_id, attempt):
         try:
             return grading.run(submission_id, attempt)
@@ -92,11 +93,11 @@ def _system_fault(task, submission_id: int, attempt: int, exc: Exception) -> str
 
 @shared_task
 def requeue_stuck() -> int:
-    """Beat: give a second chance to rows whose worker died or whose message was lost."""
+    """Beat: give a second chance to rows whose worker died or whose message was lost, then
+    send what the broker has room for (uploads that came while it was down, among them)."""
     ids = list(Submission.objects.filter(states.stuck()).values_list("pk", flat=True)[:500])
     requeued = [pk for pk in ids if states.requeue_if_stuck(pk)]  # conditional: a worker may have finished it
-    for pk in requeued:
-        grading.enqueue(pk)
     if requeued:
         log.info("requeued %d stuck submissions", len(requeued))
+    grading.dispatch()
     return len(requeued)
