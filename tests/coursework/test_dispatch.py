@@ -1,4 +1,5 @@
 """The fair grading queue: the database holds the queue, the broker only what workers start next."""
+import time
 from datetime import timedelta
 
 import pytest
@@ -152,3 +153,34 @@ def test_a_worker_whose_clock_is_five_minutes_off_is_judged_by_the_databases_clo
     Submission.objects.filter(pk=pk).update(heartbeat_at=real_now() - timedelta(seconds=settings.GRADER_STALE_RUNNING_S + 5))
     monkeypatch.setattr(timezone, "now", lambda: real_now() - timedelta(minutes=5))  # ...nor a dead one alive
     assert tasks.requeue_stuck() == 1
+
+
+@pytest.mark.stack
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_grades_three_students_in_turns_when_one_uploaded_eight(tmp_path, redis_target):
+    """The real thing: a Celery worker with one slot, a broker that may hold one message,
+    three students, one of whom uploaded eight notebooks before the other two uploaded one."""
+    from tests.support.stack import Stack
+
+    stack = Stack(tmp_path, redis_target, GRADER_DISPATCH_AHEAD="1")
+    try:
+        stack.manage("migrate", "--noinput")
+        stack.manage("seed_demo")
+        stack.manage("shell", "-c", "from django.contrib.auth.models import User; "
+                                    "[User.objects.create_user(n) for n in ('second', 'third')]")
+        trivial = notebook("import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)")
+        eight = stack.submit(8, trivial, username="student")
+        others = stack.submit(1, trivial, username="second") + stack.submit(1, trivial, username="third")
+        stack.start_worker(concurrency=1)
+        ids = eight + others
+        deadline = timezone.now() + timedelta(minutes=15)
+        while any(s in ("queued", "running") for s in stack.statuses().values()) and timezone.now() < deadline:
+            time.sleep(2)
+        rows = stack.manage("shell", "-c", "from coursework.models import Submission as S; "
+                                           "print(*S.objects.order_by('started_at').values_list('pk', flat=True))")
+        order = [int(pk) for pk in rows.strip().splitlines()[-1].split()]
+        statuses = stack.statuses()
+    finally:
+        stack.stop()
+    assert all(statuses[pk] == "graded" for pk in ids), statuses
+    assert order == [eight[0], *others, *eight[1:]]
