@@ -33,10 +33,11 @@ def free_port() -> int:
 
 
 class FreshDatabase:
-    """A new, empty database: a SQLite file, or a new database on the PostgreSQL in DATABASE_URL."""
+    """A new, empty database: a SQLite file, or a new database on the PostgreSQL in `base`
+    (DATABASE_URL's by default)."""
 
-    def __init__(self, workdir: Path):
-        self.base = os.environ.get("DATABASE_URL", "")
+    def __init__(self, workdir: Path, base: str | None = None):
+        self.base = os.environ.get("DATABASE_URL", "") if base is None else base
         self.name = f"coursework_stack_{secrets.token_hex(4)}"
         if self.base.startswith("postgres"):
             self.url = self.base.rsplit("/", 1)[0] + "/" + self.name
@@ -60,10 +61,10 @@ class FreshDatabase:
 
 
 class Stack:
-    def __init__(self, workdir: Path, redis: RedisTarget | str, **extra_env: str):
+    def __init__(self, workdir: Path, redis: RedisTarget | str, database_url: str | None = None, **extra_env: str):
         redis = RedisTarget(redis) if isinstance(redis, str) else redis
         self.workdir = workdir
-        self.db = FreshDatabase(workdir)
+        self.db = FreshDatabase(workdir, database_url)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -115,15 +116,24 @@ class Stack:
                 raise RuntimeError("gunicorn did not answer:\n" + self.log("web"))
             time.sleep(0.2)
 
-    def start_worker(self, name: str = "worker", concurrency: int = 1, **env: str) -> subprocess.Popen:
-        """A Celery worker; `env` gives it settings of its own (a separate "host")."""
+    def start_worker(self, name: str = "worker", concurrency: int = 1, host=None, clock_offset: str = "",
+                     **env: str) -> subprocess.Popen:
+        """A Celery worker; `env` gives it settings of its own. With `host` (a NetnsHost) it runs
+        on that namespaced machine, with its clock `clock_offset` off if given."""
         argv = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
                 "--prefetch-multiplier=1", "-O", "fair", "-n", f"{name}@%h"]
+        if host is not None:
+            Path(self.env["MEDIA_ROOT"]).mkdir(parents=True, exist_ok=True)
+            argv, env = host.wrap(argv, clock_offset), {**host.env(Path(self.env["MEDIA_ROOT"])), **env}
         return self.spawn(name, argv, **env)
 
-    def start_beat(self) -> subprocess.Popen:
-        return self.spawn("beat", [str(BIN / "celery"), "-A", "config", "beat", "--loglevel=INFO",
-                                   "--schedule", str(self.workdir / "celerybeat-schedule")])
+    def start_beat(self, host=None, clock_offset: str = "") -> subprocess.Popen:
+        argv = [str(BIN / "celery"), "-A", "config", "beat", "--loglevel=INFO",
+                "--schedule", "/tmp/celerybeat-schedule" if host else str(self.workdir / "celerybeat-schedule")]
+        if host is None:
+            return self.spawn("beat", argv)
+        Path(self.env["MEDIA_ROOT"]).mkdir(parents=True, exist_ok=True)
+        return self.spawn("beat", host.wrap(argv, clock_offset), **host.env(Path(self.env["MEDIA_ROOT"])))
 
     def kill(self, name: str) -> None:
         """SIGKILL a process and everything in its group, as a crashed host would."""
