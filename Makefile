@@ -71,7 +71,7 @@ test: install lint
 # Faults against the real stack, the sandbox escape suite and the web security checks,
 # ending with a summary table (see tests/reliability).
 reliability: install
-	@scripts/install-system-packages.sh --with-browser
+	@scripts/install-system-packages.sh --with-browser --for-reliability
 	$(BIN)/python manage.py fetch_mnist
 	$(BIN)/python manage.py train_reference
 	$(BIN)/python -m pytest -m "reliability or not reliability" tests/reliability \
