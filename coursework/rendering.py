@@ -2,6 +2,7 @@
 students type (essay previews), so everything is sanitised with nh3."""
 from __future__ import annotations
 
+import functools
 import re
 
 import markdown
@@ -13,6 +14,14 @@ from .figures import FIGURES
 ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr", "i", "li", "ol",
                 "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"}
 FIGURE = re.compile(r"<p>\[\[figure:([a-z]+)\]\]</p>")
+
+
+@functools.lru_cache(maxsize=64)
+def render_page_markdown(text: str, figures: bool = False) -> SafeString:
+    """render_markdown for the unit's own pages, kept per process: every visitor reads the same
+    few pages, and rendering one costs more than the rest of its request (an edited page is
+    new text, so it is rendered afresh). Not for student text, which is rarely read twice."""
+    return render_markdown(text, figures)
 
 
 def render_markdown(text: str, figures: bool = False) -> SafeString:

@@ -84,6 +84,7 @@ class Stack:
         }
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         self.procs: dict[str, subprocess.Popen] = {}
+        self.cpu_groups = []
         self.logs = workdir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
 
@@ -95,29 +96,38 @@ class Stack:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
         return out.stdout
 
-    def spawn(self, name: str, argv: list[str], **env: str) -> subprocess.Popen:
-        """Start a process of the stack; `env` adds settings of its own (a separate "host")."""
+    def spawn(self, name: str, argv: list[str], cpu_weight: int | None = None, **env: str) -> subprocess.Popen:
+        """Start a process of the stack; `env` adds settings of its own (a separate "host").
+        With `cpu_weight` (100 = an ordinary process) it and all it starts run in a control
+        group of that weight (tests/support/cpu_weight.py)."""
+        if cpu_weight is not None:
+            from tests.support.cpu_weight import CpuGroup
+
+            group = CpuGroup(name, cpu_weight)
+            self.cpu_groups.append(group)
+            argv = group.wrap(argv)
         log = open(self.logs / f"{name}.log", "ab")
         proc = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         self.procs[name] = proc
         return proc
 
-    def start_web(self) -> None:
-        self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "2"])
+    def start_web(self, workers: int = 2, cpu_weight: int | None = None) -> None:
+        self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
+                           "--workers", str(workers)], cpu_weight=cpu_weight)
         deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get(self.base_url + "/", timeout=2).status_code == 200:
+                if requests.get(self.base_url + "/", timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or its first answer is slow on a busy machine
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not answer:\n" + self.log("web"))
             time.sleep(0.2)
 
     def start_worker(self, name: str = "worker", concurrency: int = 1, host=None, clock_offset: str = "",
-                     **env: str) -> subprocess.Popen:
+                     cpu_weight: int | None = None, **env: str) -> subprocess.Popen:
         """A Celery worker; `env` gives it settings of its own. With `host` (a NetnsHost) it runs
         on that namespaced machine, with its clock `clock_offset` off if given."""
         argv = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
@@ -125,7 +135,7 @@ class Stack:
         if host is not None:
             Path(self.env["MEDIA_ROOT"]).mkdir(parents=True, exist_ok=True)
             argv, env = host.wrap(argv, clock_offset), {**host.env(Path(self.env["MEDIA_ROOT"])), **env}
-        return self.spawn(name, argv, **env)
+        return self.spawn(name, argv, cpu_weight=cpu_weight, **env)
 
     def start_beat(self, host=None, clock_offset: str = "") -> subprocess.Popen:
         argv = [str(BIN / "celery"), "-A", "config", "beat", "--loglevel=INFO",
@@ -186,6 +196,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        for group in self.cpu_groups:
+            group.remove()
         self.db.drop()
 
 
