@@ -173,8 +173,10 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADER_MAX_TOTAL_TIMEOUT_S * 2 + 600,
                                    **({"global_keyprefix": REDIS_KEY_PREFIX} if REDIS_KEY_PREFIX else {})}
 # A queued row sent to the broker but not claimed for this long is sent again (its message
-# may be lost). Longer than a message may wait in the broker behind busy workers.
-GRADER_STUCK_AFTER_S = env_int("GRADER_STUCK_AFTER_S", 600)
+# may be lost). A message that was only waiting behind busy workers is then there twice,
+# which costs nothing (the second claim does nothing); a lost one holds one of the
+# GRADER_DISPATCH_AHEAD places until then, so this is kept short.
+GRADER_STUCK_AFTER_S = env_int("GRADER_STUCK_AFTER_S", 120)
 # How many grading messages may wait in the broker for a free worker slot. The database is
 # the queue; the broker only holds what workers start next, so the order stays fair
 # (coursework.services.grading.dispatch). Every claim tops the broker up, so a small
