@@ -157,6 +157,15 @@ GRADER_SANDBOX_UID_BASE = env_int("GRADER_SANDBOX_UID_BASE", 100000)
 # Where grading processes claim their sandbox uid (one lock file per uid). Shared by every
 # checkout and service on the host, so none of them ever runs two jobs under one uid.
 GRADER_SANDBOX_UID_LOCK_DIR = Path(env_str("GRADER_SANDBOX_UID_LOCK_DIR", "/run/coursework-sandbox-uids"))
+# Each grading process pins its jobs to one CPU core (its uid slot modulo the usable
+# cores) at idle priority; 0 leaves the core to the scheduler (priority stays idle).
+GRADER_PIN_CPU = env_bool("GRADER_PIN_CPU", True)
+# The Python with libseccomp's bindings (Debian's python3-seccomp) that compiles the
+# sandbox's syscall filter once per worker process.
+GRADER_SECCOMP_PYTHON = env_str("GRADER_SECCOMP_PYTHON", "/usr/bin/python3")
+# cgroup v2 limits in addition to the watchdog: "auto" uses a delegated cgroup if one is
+# found (see grader/cgroups.py), "off" never does, or the path of a delegated cgroup.
+GRADER_CGROUP = env_str("GRADER_CGROUP", "auto")
 # Defaults for every assignment, each from grader/limits.py unless GRADER_<NAME> is set
 # (GRADER_MEMORY_MB, GRADER_TOTAL_TIMEOUT_S, ...); an assignment's `limits` field
 # overrides any of them.
@@ -198,6 +207,24 @@ CELERY_BEAT_SCHEDULE = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# What students upload is parsed with limits (docs/grading.md, "What we parse").
+# An uploaded notebook: JSON nested deeper than this is refused before json.loads builds
+# it (nbformat's own structure is 7 levels deep, widget state a few more), and so is one
+# with more cells (the MNIST template has 10; a notebook of hundreds is rare), outputs or
+# JSON values (each bounds the time of the schema check: the largest notebook these let
+# through checks in about a second, see benchmarks/parsers.py).
+NOTEBOOK_MAX_DEPTH = env_int("NOTEBOOK_MAX_DEPTH", 64)
+NOTEBOOK_MAX_CELLS = env_int("NOTEBOOK_MAX_CELLS", 2000)
+NOTEBOOK_MAX_OUTPUTS = env_int("NOTEBOOK_MAX_OUTPUTS", 10000)
+NOTEBOOK_MAX_JSON_VALUES = env_int("NOTEBOOK_MAX_JSON_VALUES", 500000)
+# nbformat's schema check runs in a confined child with these limits (grader/confined.py).
+NOTEBOOK_CHECK_WALL_SECONDS = env_float("NOTEBOOK_CHECK_WALL_SECONDS", 5.0)
+NOTEBOOK_CHECK_CPU_SECONDS = env_int("NOTEBOOK_CHECK_CPU_SECONDS", 4)
+NOTEBOOK_CHECK_MEMORY_MB = env_int("NOTEBOOK_CHECK_MEMORY_MB", 1024)
+# Text out of an uploaded .docx or .pdf essay, read in a confined child with these limits.
+ESSAY_READ_WALL_SECONDS = env_float("ESSAY_READ_WALL_SECONDS", 3.0)
+ESSAY_READ_CPU_SECONDS = env_int("ESSAY_READ_CPU_SECONDS", 2)
+ESSAY_READ_MEMORY_MB = env_int("ESSAY_READ_MEMORY_MB", 512)
 
 LOGGING = {
     "version": 1,

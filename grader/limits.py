@@ -13,7 +13,13 @@ from dataclasses import asdict, dataclass, fields
 
 @dataclass(frozen=True)
 class Limits:
-    memory_mb: int = 2048  # RLIMIT_AS per process
+    # All the job's processes together: their memory (PSS) plus what its tmpfs mounts
+    # and memfds hold, summed by the worker's watchdog, which stops the job past it.
+    memory_mb: int = 2048
+    # RLIMIT_AS per process, the first line of defence (0: the same as memory_mb). It
+    # is address space, not memory: a kernel with numpy reserves about 1 GB it never
+    # touches, so a job limited to a few hundred MB still needs a larger figure here.
+    address_space_mb: int = 0
     cpu_seconds: int = 1200  # RLIMIT_CPU per process
     processes: int = 256  # RLIMIT_NPROC: tasks (processes and threads) of the sandbox's uid
     file_size_mb: int = 256  # RLIMIT_FSIZE
@@ -49,3 +55,7 @@ class Limits:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def process_memory_mb(self) -> int:
+        return self.address_space_mb or self.memory_mb

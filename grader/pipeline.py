@@ -53,10 +53,12 @@ def grade_notebook_bytes(
     run = run_harness(job_dir, input_dir, limits)
     base = {
         "run_seconds": run.wall_seconds,
-        "peak_memory_mb": run.result.get("peak_memory_mb"),
+        # The whole job's peak as the watchdog saw it (the harness sees only its kernel).
+        "peak_memory_mb": run.memory_peak_mb if run.memory_peak_mb is not None else run.result.get("peak_memory_mb"),
         "notebook": run.notebook,
         # Why the harness's answer was unusable, if it was: for the TA reading the log.
-        "log_tail": run.log_tail + (f"\n[grader] {run.payload_error}\n" if run.payload_error else ""),
+        "log_tail": run.log_tail + (f"\n[grader] {run.payload_error}\n" if run.payload_error else "")
+        + (f"\n[grader] stopped at the memory limit: {run.memory_detail}\n" if run.memory_exceeded else ""),
     }
     limits_shown = {"limits": limits.as_dict(), "truncated_cells": run.result.get("truncated_cells", [])}
     try:
@@ -110,6 +112,13 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
         raise StudentFault(
             f"The notebook did not finish within {limits.total_timeout_s} seconds in total and was stopped."
         )
+    if run.memory_exceeded:
+        where = ("the grading step that calls predict(images)" if run.last_cell == "predict"
+                 else f"cell {int(run.last_cell) + 1}" if (run.last_cell or "").isdigit() else None)
+        raise StudentFault(
+            f"Your notebook used more than {limits.memory_mb} MB in total (all its processes together) and was "
+            + (f"stopped in {where}." if where else "stopped before its first cell ran.")
+        )
     status = result.get("status")
     if status == "harness_error":
         raise SystemFault(f"the grading harness failed: {result.get('detail', '')[-1500:]}")
@@ -138,7 +147,7 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
             f"{limits.cpu_seconds} CPU seconds, {limits.processes} processes)."
         )
     if kind == "exception" and result.get("ename") == "MemoryError":
-        raise StudentFault(f"{where.capitalize()} ran out of memory (the limit is {limits.memory_mb} MB): "
+        raise StudentFault(f"{where.capitalize()} ran out of memory (the limit is {limits.process_memory_mb} MB): "
                            f"{result.get('evalue') or 'MemoryError'}")
     if kind == "exception":
         detail = f": {result['evalue']}" if result.get("evalue") else ""

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import sandbox
+from . import cgroups, sandbox
 from .data import public_data_dir, public_files
 from .errors import SystemFault
+from .watchdog import MB, MemoryWatchdog, descendants_of, processes_of
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
@@ -35,6 +36,10 @@ class RunOutcome:
     log_tail: str
     payload_error: str | None = None
     exit_code: int | None = None
+    memory_exceeded: bool = False  # the watchdog stopped the job at its memory limit
+    memory_peak_mb: float | None = None  # the most the watchdog saw the whole job hold
+    memory_detail: str = ""  # what the peak was made of, for the TA's log
+    last_cell: str | None = None  # the cell the harness last started ("3", or "predict")
 
 
 class _Drain(threading.Thread):
@@ -88,47 +93,99 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits) -> RunOu
     become_subreaper()  # before anything, the trial sandbox included, starts a sandbox
     sandbox.check_sandbox()
     result_r, result_w = os.pipe()
+    progress_r, progress_w = os.pipe()  # the harness names each cell as it starts it
     log_r, log_w = os.pipe()
-    argv = sandbox.command(input_dir, public_files(), limits, result_w)
     env = sandbox.sandbox_env() if sandbox.sandbox_mode() == "bwrap" else {
         **sandbox.sandbox_env(), "MNIST_DATA_DIR": str(public_data_dir()), "HOME": str(job_dir / "scratch"),
         "MPLCONFIGDIR": str(job_dir / "scratch" / ".mpl"), "JUPYTER_RUNTIME_DIR": str(job_dir / "scratch" / ".rt"),
         "JUPYTER_DATA_DIR": str(job_dir / "scratch" / ".jd"), "IPYTHONDIR": str(job_dir / "scratch" / ".ip"),
     }
+    job_cgroup = cgroups.job_cgroup(limits)
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(
-            argv, env=env, stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w, pass_fds=[result_w],
-            start_new_session=True,  # its own process group: one kill reaches everything it started
-            cwd=job_dir, **sandbox.popen_kwargs(),
-        )
+        with sandbox.command(input_dir, public_files(), limits, result_w, progress_w) as (argv, fds):
+            proc = subprocess.Popen(
+                (job_cgroup.wrap(argv) if job_cgroup else argv), env=env, stdin=subprocess.DEVNULL, stdout=log_w,
+                stderr=log_w, pass_fds=fds + (job_cgroup.fds if job_cgroup else ()),
+                start_new_session=True,  # its own process group: one kill reaches everything it started
+                cwd=job_dir, **sandbox.popen_kwargs(),
+            )
     except OSError as exc:
-        for fd in (result_r, result_w, log_r, log_w):
+        for fd in (result_r, result_w, progress_r, progress_w, log_r, log_w):
             os.close(fd)
+        if job_cgroup:
+            job_cgroup.remove()
         raise SystemFault(f"could not start the sandbox: {exc}") from exc
-    os.close(result_w)
-    os.close(log_w)
+    finally:
+        if job_cgroup:
+            job_cgroup.close_child_fds()
+    for fd in (result_w, progress_w, log_w):
+        os.close(fd)
+    if job_cgroup:
+        try:
+            job_cgroup.admit(proc.pid)  # before anything of the job's is started
+        except SystemFault:
+            _kill_group(proc)
+            job_cgroup.remove()
+            for fd in (result_r, progress_r, log_r):
+                os.close(fd)
+            raise
     result_reader = _Drain(result_r, MAX_PAYLOAD_BYTES, tail=False)
+    progress_reader = _Drain(progress_r, 4096, tail=True)
     log_reader = _Drain(log_r, limits.log_tail_kb * 1024, tail=True)
-    result_reader.start()
-    log_reader.start()
+    for reader in (result_reader, progress_reader, log_reader):
+        reader.start()
 
+    watchdog = job_watchdog(proc.pid, limits)
     timed_out = False
     while proc.poll() is None:
         if time.monotonic() - started > limits.total_timeout_s:
             timed_out = True
             break
-        time.sleep(0.02)
+        if watchdog.due(time.monotonic()):
+            watchdog.sample()
+            if watchdog.exceeded:
+                break
+        time.sleep(0.01)
     _kill_group(proc)
-    result_reader.join(10)
-    log_reader.join(10)
+    if job_cgroup:
+        job_cgroup.remove()
+    for reader in (result_reader, progress_reader, log_reader):
+        reader.join(10)
+    peak = watchdog.peak
     outcome = RunOutcome(
         result={}, notebook=None, predictions=None, wall_seconds=time.monotonic() - started,
         timed_out=timed_out, log_tail=bytes(log_reader.data).decode(errors="replace"), exit_code=proc.returncode,
+        memory_exceeded=watchdog.exceeded, memory_peak_mb=peak.total / MB if peak else None,
+        memory_detail=(f"processes {peak.processes / MB:.0f} MB ({peak.count}), tmpfs {peak.tmpfs / MB:.0f} MB, "
+                       f"memfd {peak.memfd / MB:.0f} MB; {watchdog.samples} samples") if peak else "",
+        last_cell=_last_line(bytes(progress_reader.data)),
     )
-    if not timed_out:
+    if not timed_out and not watchdog.exceeded:
         _parse_payload(bytes(result_reader.data), result_reader.overflow, outcome)
     return outcome
+
+
+def job_watchdog(outer_pid: int, limits: sandbox.Limits) -> MemoryWatchdog:
+    """The memory watchdog of the job started as `outer_pid`: its processes are those of
+    the job's host uid (or, running as the worker's own uid, those under outer_pid)."""
+    uid = sandbox.popen_kwargs().get("user")
+    if uid is not None:
+        def find_pids():
+            return [pid for pid, state in processes_of(uid) if state != "Z"]
+    else:
+        def find_pids():
+            return descendants_of(outer_pid)
+    confined = sandbox.sandbox_mode() == "bwrap"
+    return MemoryWatchdog(
+        limits.memory_mb * MB, find_pids, outer_pid,
+        mounts=sandbox.SCRATCH_MOUNTS if confined else (), mount_size=limits.disk_mb * MB,
+    )
+
+
+def _last_line(raw: bytes) -> str | None:
+    lines = raw.decode(errors="replace").split()
+    return lines[-1] if lines else None
 
 
 def _parse_payload(raw: bytes, overflow: bool, outcome: RunOutcome) -> None:
@@ -209,16 +266,3 @@ def _reap(pid: int) -> None:
         pass  # not our child (the host's init will reap it)
 
 
-def processes_of(uid: int) -> list[tuple[int, str]]:
-    """(pid, state letter) of every process of this uid."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                        state = fh.read().rsplit(b")", 1)[1].split()[0].decode()
-                    found.append((int(entry.name), state))
-            except (FileNotFoundError, ProcessLookupError, IndexError):
-                pass
-    return found

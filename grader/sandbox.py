@@ -5,39 +5,51 @@ The sandbox (see docs/grading.md for the threat model):
 - runs as an unprivileged uid on the host (one per worker process, so a fork bomb
   in one job cannot starve another job's process count), mapped to 65534 inside;
 - has its own user, pid, ipc, uts, cgroup and network namespaces: no network at
-  all, only a private loopback for the kernel and its client;
-- sees only read-only binds of /usr, the kernel virtualenv, the harness, the job's
-  input files and the three public MNIST files; never the site's code, settings,
-  database, media or the test labels;
+  all, only a private loopback for the kernel and its client; no further user
+  namespaces (`--disable-userns`), and a seccomp filter (grader/syscall_filter.py)
+  refuses the kernel calls a notebook never needs;
+- sees only read-only binds of /usr, the kernel virtualenv (at a fixed path, so the
+  host's checkout path is not in sys.prefix, PATH or pid 1's command line), the
+  harness, the job's input files and the three public MNIST files; never the site's
+  code, settings, database, media or the test labels;
 - writes only to size-capped tmpfs mounts (/submission, the notebook's working
-  directory, and /tmp), so it cannot fill the host's disk;
+  directory, /tmp and /dev/shm; /dev itself is read-only), so it cannot fill the
+  host's disk, and the worker's memory watchdog counts what they hold;
 - starts with a cleared environment and rlimits on address space, CPU seconds,
-  processes, file size and open files (set by prlimit before bwrap starts);
-- dies with its parent, and the worker kills its whole process group at the wall
-  clock limit, so a forked child cannot outlive the job.
+  processes, file size and open files (set by prlimit before bwrap starts), pinned
+  to one CPU core at the lowest CPU and I/O priority (set before bwrap starts, so
+  everything inherits it and the filter keeps it from being undone);
+- has a tiny init of ours as pid 1 (grader/harness/init.py), and dies with its
+  parent; the worker kills the whole job at the wall clock or memory limit, so a
+  forked child cannot outlive the job.
 
 Results come back over a pipe inherited by the harness alone (the kernel never
 gets the descriptor), so nothing in the work directory is ever trusted or followed.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Iterator
 
 from django.conf import settings
 
+from . import syscall_filter
 from .errors import SystemFault
 from .limits import Limits
 
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
 INPUT_MOUNT = "/grader-input"
 HARNESS_MOUNT = "/grader-harness"
+KERNEL_MOUNT = "/opt/kernel"  # the kernel virtualenv, wherever it lives on the host
 DATA_MOUNT = "/data/mnist"
 WORK_MOUNT = "/submission"
+SCRATCH_MOUNTS = (WORK_MOUNT, "/tmp", "/dev/shm")  # the writable tmpfs mounts, each capped at disk_mb
 SANDBOX_UID_IN = 65534
 
 
@@ -97,18 +109,42 @@ def _prlimit(limits: Limits) -> list[str]:
     mb = 1024 * 1024
     return [
         shutil.which("prlimit") or "/usr/bin/prlimit",
-        f"--as={limits.memory_mb * mb}",
+        f"--as={limits.process_memory_mb * mb}",
         f"--cpu={limits.cpu_seconds}",
         f"--nproc={limits.processes}",
         f"--fsize={limits.file_size_mb * mb}",
         f"--nofile={limits.open_files}",
         "--core=0",
+        "--nice=0",  # RLIMIT_NICE 0: the job can never lower its nice value again
         "--",
     ]
 
 
+def job_core() -> int | None:
+    """The CPU core this process's jobs are pinned to: its uid slot modulo the cores it
+    may use, so that two grading slots on a host take different cores. None when
+    pinning is off (GRADER_PIN_CPU=0)."""
+    if not settings.GRADER_PIN_CPU:
+        return None
+    cores = sorted(os.sched_getaffinity(0))
+    return cores[uid_slot() % len(cores)]
+
+
+def _priority() -> list[str]:
+    """Lowest CPU and I/O priority, and the job's core, set on the first process of the
+    chain so that bwrap and everything after it inherit them. The job cannot undo them:
+    RLIMIT_NICE is 0, and the seccomp filter refuses sched_setaffinity and ioprio_set."""
+    argv = []
+    core = job_core()
+    if core is not None:
+        argv += [shutil.which("taskset") or "/usr/bin/taskset", "--cpu-list", str(core)]
+    argv += [shutil.which("ionice") or "/usr/bin/ionice", "--class", "idle"]
+    argv += [shutil.which("nice") or "/usr/bin/nice", "-n", "19"]
+    return argv
+
+
 def sandbox_env() -> dict[str, str]:
-    venv = str(settings.GRADER_KERNEL_VENV)
+    venv = KERNEL_MOUNT if sandbox_mode() == "bwrap" else str(settings.GRADER_KERNEL_VENV)
     return {
         "PATH": f"{venv}/bin:/usr/bin:/bin",
         "HOME": "/tmp/home",
@@ -127,7 +163,17 @@ def sandbox_env() -> dict[str, str]:
     }
 
 
-def bwrap_argv(input_dir: Path, data_files: dict[str, Path], limits: Limits, inner: list[str]) -> list[str]:
+def sanitised_pyvenv_cfg(venv: Path) -> bytes:
+    """The kernel virtualenv's pyvenv.cfg without the line that records the command
+    (and so the host path) it was made with."""
+    lines = (venv / "pyvenv.cfg").read_text().splitlines()
+    return "".join(f"{line}\n" for line in lines if not line.startswith("command")).encode()
+
+
+def bwrap_argv(input_dir: Path, data_files: dict[str, Path], limits: Limits, inner: list[str],
+               seccomp_fd: int, pyvenv_fd: int) -> list[str]:
+    """`seccomp_fd` holds the compiled filter, `pyvenv_fd` the sanitised pyvenv.cfg
+    (both read by bwrap as it starts: see sandbox_files)."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed; run `make system-packages`.")
@@ -136,11 +182,14 @@ def bwrap_argv(input_dir: Path, data_files: dict[str, Path], limits: Limits, inn
     argv = [
         bwrap,
         "--unshare-all",  # user, pid, ipc, uts, cgroup and network namespaces
+        "--unshare-user", "--disable-userns",  # and none nested inside (needs the explicit --unshare-user)
         "--uid", str(SANDBOX_UID_IN), "--gid", str(SANDBOX_UID_IN),
         "--hostname", "sandbox",
         "--die-with-parent",
         "--new-session",  # no controlling terminal to push keystrokes into
+        "--as-pid-1",  # our init (the inner command) is pid 1, not bwrap with its argument list
         "--clearenv",
+        "--seccomp", str(seccomp_fd),
         "--ro-bind", "/usr", "/usr",
         "--symlink", "usr/bin", "/bin",
         "--symlink", "usr/lib", "/lib",
@@ -150,7 +199,8 @@ def bwrap_argv(input_dir: Path, data_files: dict[str, Path], limits: Limits, inn
         # /tmp (CI clones there) must not be hidden by the sandbox's own /tmp.
         "--size", disk, "--tmpfs", WORK_MOUNT,
         "--size", disk, "--tmpfs", "/tmp",
-        "--ro-bind", venv, venv,
+        "--ro-bind", venv, KERNEL_MOUNT,
+        "--ro-bind-data", str(pyvenv_fd), f"{KERNEL_MOUNT}/pyvenv.cfg",
         "--ro-bind", str(HARNESS_DIR), HARNESS_MOUNT,
         "--ro-bind", str(input_dir), INPUT_MOUNT,
     ]
@@ -158,13 +208,43 @@ def bwrap_argv(input_dir: Path, data_files: dict[str, Path], limits: Limits, inn
         argv += ["--ro-bind", str(path), f"{DATA_MOUNT}/{name}"]
     argv += [
         "--proc", "/proc",
+        # bwrap's /dev is a tmpfs of its own with no size option: give /dev/shm a
+        # capped tmpfs and make the rest of /dev read-only, so no mount is both
+        # writable and uncapped.
         "--dev", "/dev",
+        "--size", disk, "--tmpfs", "/dev/shm",
+        "--remount-ro", "/dev",
         "--remount-ro", "/",
         "--chdir", WORK_MOUNT,
     ]
     for key, value in sandbox_env().items():
         argv += ["--setenv", key, value]
     return argv + ["--"] + inner
+
+
+def _memfd(name: str, data: bytes) -> int:
+    fd = os.memfd_create(name, 0)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+@contextlib.contextmanager
+def sandbox_files() -> Iterator[tuple[int, int]]:
+    """(seccomp_fd, pyvenv_fd) for one sandbox start; closed on exit (bwrap has read
+    them by the time the started process is running)."""
+    try:
+        bpf = syscall_filter.compiled_filter(settings.GRADER_SECCOMP_PYTHON)
+    except RuntimeError as exc:
+        raise SandboxUnavailable(str(exc)) from exc
+    fds = []
+    try:
+        fds.append(_memfd("seccomp", bpf))
+        fds.append(_memfd("pyvenv.cfg", sanitised_pyvenv_cfg(Path(settings.GRADER_KERNEL_VENV))))
+        yield fds[0], fds[1]
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def popen_kwargs() -> dict:
@@ -185,10 +265,15 @@ def _probe(venv: str, uid: int) -> str | None:
     probe_dir.chmod(0o755)
     try:
         limits = Limits.from_settings()
-        inner = [str(kernel_python()), "-c", "import numpy, ipykernel, nbclient; print('sandbox-ok')"]
-        argv = _prlimit(limits) + bwrap_argv(probe_dir, public_files(), limits, inner)
+        inner = sandboxed_python() + ["-c", "import numpy, ipykernel, nbclient; print('sandbox-ok')"]
         try:
-            out = subprocess.run(argv, capture_output=True, text=True, timeout=120, **popen_kwargs())
+            with sandbox_files() as (seccomp_fd, pyvenv_fd):
+                argv = _priority() + _prlimit(limits) + bwrap_argv(probe_dir, public_files(), limits, inner,
+                                                                    seccomp_fd, pyvenv_fd)
+                out = subprocess.run(argv, capture_output=True, text=True, timeout=120, pass_fds=(seccomp_fd, pyvenv_fd),
+                                     **popen_kwargs())
+        except SandboxUnavailable as exc:
+            return str(exc)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"could not start the sandbox: {exc}"
         if "sandbox-ok" not in out.stdout:
@@ -232,11 +317,24 @@ def check_sandbox() -> None:
         raise SandboxUnavailable(f"The grading sandbox is unusable: {reason}")
 
 
-def command(input_dir: Path, data_files: dict[str, Path], limits: Limits, result_fd: int) -> list[str]:
-    """The full command line for one grading run."""
+def sandboxed_python() -> list[str]:
+    """Our init, as pid 1, starting the kernel environment's Python (paths inside the sandbox)."""
+    python = f"{KERNEL_MOUNT}/bin/python"
+    return [python, "-I", "-S", f"{HARNESS_MOUNT}/init.py", python]
+
+
+@contextlib.contextmanager
+def command(input_dir: Path, data_files: dict[str, Path], limits: Limits, result_fd: int,
+            progress_fd: int) -> Iterator[tuple[list[str], tuple[int, ...]]]:
+    """(argv, descriptors the process must inherit) for one grading run, valid while
+    the context is open: start the process inside it."""
     if sandbox_mode() == "none":
         # Development only (GRADER_SANDBOX=none): same harness and rlimits, no isolation.
-        harness = [str(kernel_python()), str(HARNESS_DIR / "run_notebook.py"), str(input_dir), str(result_fd)]
-        return _prlimit(limits) + harness
-    harness = [str(kernel_python()), f"{HARNESS_MOUNT}/run_notebook.py", INPUT_MOUNT, str(result_fd)]
-    return _prlimit(limits) + bwrap_argv(input_dir, data_files, limits, harness)
+        harness = [str(kernel_python()), str(HARNESS_DIR / "run_notebook.py"), str(input_dir), str(result_fd),
+                   str(progress_fd)]
+        yield _priority() + _prlimit(limits) + harness, (result_fd, progress_fd)
+        return
+    harness = sandboxed_python() + [f"{HARNESS_MOUNT}/run_notebook.py", INPUT_MOUNT, str(result_fd), str(progress_fd)]
+    with sandbox_files() as (seccomp_fd, pyvenv_fd):
+        argv = _priority() + _prlimit(limits) + bwrap_argv(input_dir, data_files, limits, harness, seccomp_fd, pyvenv_fd)
+        yield argv, (result_fd, progress_fd, seccomp_fd, pyvenv_fd)

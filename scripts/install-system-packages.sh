@@ -14,7 +14,10 @@ done
 missing=""
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
-command -v prlimit >/dev/null 2>&1 || missing="$missing util-linux"
+command -v prlimit >/dev/null 2>&1 || missing="$missing util-linux"  # prlimit, taskset, ionice
+# libseccomp's own Python bindings, for the system Python that compiles the sandbox's
+# syscall filter (GRADER_SECCOMP_PYTHON): Debian keeps them matched to its libseccomp.
+/usr/bin/python3 -c "import seccomp" >/dev/null 2>&1 || missing="$missing python3-seccomp"
 # Debian's chromium, driven by Playwright, for the browser tests only (--with-browser).
 if [ -n "$with_browser" ]; then
     command -v chromium >/dev/null 2>&1 || missing="$missing chromium"

@@ -1,22 +1,32 @@
 """Essays: text from what students type or upload, meaningful word counts, versioned submissions."""
 from __future__ import annotations
 
-import io
 import os
 import re
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from grader import confined
+
+from ..extract import read_document
 from ..models import Assignment, Essay, EssayPrompt, EssaySubmission
 
 REQUIRED_WORDS = 200
 ESSAYS_REQUIRED = 3
 MAX_ESSAY_UPLOAD_BYTES = 5 * 1024 * 1024
 ALLOWED_EXTENSIONS = (".txt", ".md", ".docx", ".pdf")
+# The longest essay the text box takes (EssaySlotForm.text): about 9,000 words, several
+# times the longest essay we expect. An upload is held to the same, which also bounds
+# every per-keystroke function (the preview's render and word count) downstream.
+MAX_ESSAY_CHARS = 60_000
+# charset_normalizer guesses a non-UTF-8 file's encoding from this much of it.
+DETECTION_SAMPLE_BYTES = 64 * 1024
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 # A word used more often than this counts this many times: a padded essay is not a long one.
 MAX_COUNT_PER_WORD = 8
 
@@ -49,14 +59,17 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n{2,}")
 def meaningful_word_count(text: str, prompt: str = "") -> int:
     """Words that carry meaning: not stop words or filler, not a copy of the prompt,
     not the same sentence pasted again, and no single word counted more than a few times."""
+    # Linear (each regex has one way to match), and capped: longer text is refused before
+    # it gets here (the form, the preview and extract_text), so this only guards a new caller.
+    text = (text or "")[:MAX_ESSAY_CHARS]
     prompt_grams = set()
-    prompt_words = _words(prompt or "")
+    prompt_words = _words((prompt or "")[:MAX_ESSAY_CHARS])
     if len(prompt_words) >= 5:
         prompt_grams = {tuple(prompt_words[k:k + 5]) for k in range(len(prompt_words) - 4)}
     seen_sentences: set[tuple[str, ...]] = set()
     counts: dict[str, int] = {}
     total = 0
-    for sentence in SENTENCE_END.split(text or ""):
+    for sentence in SENTENCE_END.split(text):
         words = _words(sentence)
         key = tuple(words)
         if len(key) >= 2 and key in seen_sentences:
@@ -93,61 +106,67 @@ def extract_text(filename: str, data: bytes) -> str:
     if extension == ".docx":
         if not data.startswith(b"PK\x03\x04"):
             raise EssayError(f"{name} is not a Word document" + (f" (it looks like {looks_like})." if looks_like else "."))
-        return _docx_text(name, data)
+        return _document_text(name, "docx", data)
     if extension == ".pdf":
         if not data.startswith(b"%PDF"):
             raise EssayError(f"{name} is not a PDF" + (f" (it looks like {looks_like})." if looks_like else "."))
-        return _pdf_text(name, data)
+        return _document_text(name, "pdf", data)
     if looks_like:
         raise EssayError(f"{name} is not a text file (it looks like {looks_like}); rename it or save it as plain text.")
     return _decode(name, data)
 
 
+def _too_long(name: str, length: int) -> EssayError:
+    return EssayError(f"{name} has {length:,} characters of text; an essay may have at most {MAX_ESSAY_CHARS:,} "
+                      "(the limit of the text box). Upload the essay alone, without appendices or copied sources.")
+
+
+def _document_text(name: str, kind: str, data: bytes) -> str:
+    limits = confined.Limits(wall_seconds=settings.ESSAY_READ_WALL_SECONDS, cpu_seconds=settings.ESSAY_READ_CPU_SECONDS,
+                             memory_bytes=settings.ESSAY_READ_MEMORY_MB * 1024 * 1024)
+    try:
+        text, length = read_document(name, kind, data, limits, MAX_ESSAY_CHARS)
+    except confined.Refused as exc:
+        raise EssayError(str(exc)) from None
+    if length > MAX_ESSAY_CHARS:
+        raise _too_long(name, length)
+    return text
+
+
 def _decode(name: str, data: bytes) -> str:
     for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
-            return data.decode(codec)
+            try:
+                return _checked(name, data.decode(codec))
+            except UnicodeDecodeError:
+                raise EssayError(f"{name} starts like {codec.upper()} text but is not; save it as UTF-8 text.") from None
     not_text = EssayError(f"{name} does not look like text in any encoding we know; save it as UTF-8 text.")
     if b"\x00" in data:
         raise not_text
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        best = from_bytes(data).best()
+        # Guess the encoding from a sample (up to a line break), then decode the whole file
+        # with it: charset_normalizer's time grows with the file and the encodings it tries.
+        sample = data[:DETECTION_SAMPLE_BYTES]
+        if len(data) > DETECTION_SAMPLE_BYTES and b"\n" in sample:
+            sample = sample[:sample.rindex(b"\n") + 1]
+        best = from_bytes(sample).best()
         if best is None:
             raise not_text from None
-        text = str(best)
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+        try:
+            text = data.decode(best.encoding)
+        except (UnicodeDecodeError, LookupError):
+            raise not_text from None
+    return _checked(name, text, not_text)
+
+
+def _checked(name: str, text: str, not_text: EssayError | None = None) -> str:
+    if len(text) > MAX_ESSAY_CHARS:
+        raise _too_long(name, len(text))
+    controls = len(CONTROL_CHARS.findall(text))
     if controls > len(text) / 100:
-        raise not_text
-    return text
-
-
-def _docx_text(name: str, data: bytes) -> str:
-    import docx
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises many kinds (BadZipFile, KeyError, ValueError...)
-        raise EssayError(f"{name} could not be read as a Word document ({type(exc).__name__}); "
-                         "open it in Word or LibreOffice and save it again, or upload a PDF.") from None
-    return "\n\n".join(p.text for p in document.paragraphs)
-
-
-def _pdf_text(name: str, data: bytes) -> str:
-    from pypdf import PdfReader
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise EssayError(f"{name} is password-protected; upload an unprotected copy.")
-        text = "\n\n".join(page.extract_text() or "" for page in reader.pages[:50])
-    except EssayError:
-        raise
-    except Exception as exc:  # pypdf raises PdfReadError and, on mangled files, many others
-        raise EssayError(f"{name} could not be read as a PDF ({type(exc).__name__}); export it again or upload a .docx.") from None
-    if not text.strip():
-        raise EssayError(f"{name} has no text we can read (a scanned image?); upload a text-based PDF or a .docx.")
+        raise not_text or EssayError(f"{name} does not look like text in any encoding we know; save it as UTF-8 text.")
     return text
 
 

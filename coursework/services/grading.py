@@ -8,6 +8,7 @@ name and never imports them, so the two do not depend on each other in a loop.
 from __future__ import annotations
 
 import logging
+import secrets
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -135,7 +136,10 @@ def run(submission_id: int, attempt: int) -> str:
     Raises what the task treats as transient (grader.errors.SystemFault, database and
     OS errors); every other ending of the notebook is a stored result."""
     submission = Submission.objects.select_related("assignment").get(pk=submission_id)
-    job_dir = Path(settings.GRADER_WORK_ROOT) / f"submission-{submission_id}-attempt-{attempt}"
+    # A random name: the sandbox's /proc/self/mountinfo shows where its inputs come from, and
+    # a notebook has no business learning its submission id or how often it was tried.
+    job_dir = Path(settings.GRADER_WORK_ROOT) / f"job-{secrets.token_hex(8)}"
+    log.info("grading submission %s attempt %s in %s", submission_id, attempt, job_dir.name)
     try:
         with submission.notebook.open("rb") as fh:
             notebook_bytes = fh.read()

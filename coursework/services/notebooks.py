@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from grader.notebooks import InvalidNotebook, validate_notebook_bytes
+from grader.notebooks import InvalidNotebook, NotebookLimits, validate_notebook_bytes
 
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
@@ -48,7 +48,7 @@ def submit_notebook(student, assignment: Assignment, filename: str, data: bytes)
     Raises InvalidNotebook, DailyLimitReached or UploadNotStored with a message for
     the student; in that case nothing is stored.
     """
-    validate_notebook_bytes(data, settings.MAX_UPLOAD_BYTES)
+    validate_notebook_bytes(data, settings.MAX_UPLOAD_BYTES, NotebookLimits.from_settings())
     # Never trust the client's file name as a path: keep only a plain base name.
     shown_name = os.path.basename(filename.replace("\\", "/"))[:200] or "notebook.ipynb"
     try:

@@ -1,13 +1,15 @@
 """The grading harness. Runs INSIDE the sandbox, with the kernel environment's Python.
 
-    python run_notebook.py INPUT_DIR RESULT_FD
+    python run_notebook.py INPUT_DIR RESULT_FD PROGRESS_FD
 
 INPUT_DIR (read-only) holds submission.ipynb, images.npy (the test images in a
 secret order, mixed with a noised copy) and config.json. The harness executes the
 notebook with nbclient, each cell under a time limit and with stored output capped,
 then runs one more cell that calls the notebook's predict(images) (or its torch
 `model`) and saves the labels. It sends one JSON document to RESULT_FD, a pipe that
-only this process holds (the kernel is started without it), and exits.
+only this process holds (the kernel is started without it), and exits. As it starts
+each cell it writes the cell's index (or "predict" for its own cell) as one line to
+PROGRESS_FD, likewise its own: the worker names that cell if it has to stop the job.
 
 It imports nothing from the site: the site's code is not in the sandbox.
 """
@@ -108,7 +110,16 @@ def failed_cell_index(nb, student_cells: int):
     return None
 
 
-def run(input_dir: Path, config: dict) -> dict:
+def progress_reporter(progress_fd: int, student_cells: int):
+    def report(cell, cell_index, **kwargs):
+        try:
+            os.write(progress_fd, f"{cell_index if cell_index < student_cells else 'predict'}\n".encode())
+        except OSError:
+            pass  # the worker stopped listening: it is stopping the job anyway
+    return report
+
+
+def run(input_dir: Path, config: dict, progress_fd: int) -> dict:
     nb = nbformat.read(input_dir / "submission.ipynb", as_version=4)
     student_cells = len(nb.cells)
     predictions_path = Path(config["scratch_dir"]) / ".grader-predictions.npy"
@@ -124,6 +135,7 @@ def run(input_dir: Path, config: dict) -> dict:
         record_timing=True,
         startup_timeout=120,
         output_budget=config["stored_output_kb"] * 1024,
+        on_cell_execute=progress_reporter(progress_fd, student_cells),
     )
     outcome = {"status": "ok"}
     started = time.monotonic()
@@ -158,15 +170,16 @@ def run(input_dir: Path, config: dict) -> dict:
 
 
 def main() -> int:
-    input_dir, result_fd = Path(sys.argv[1]), int(sys.argv[2])
-    os.set_inheritable(result_fd, False)  # the kernel, started below, must not get it
+    input_dir, result_fd, progress_fd = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    for fd in (result_fd, progress_fd):
+        os.set_inheritable(fd, False)  # the kernel, started below, must not get them
     refuse_inspection()
     config = json.loads((input_dir / "config.json").read_text())
     for var in ("HOME", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
         if var in os.environ:
             Path(os.environ[var]).mkdir(parents=True, exist_ok=True)
     try:
-        payload = run(input_dir, config)
+        payload = run(input_dir, config, progress_fd)
     except Exception:  # a harness fault: reported as such, the worker decides whose it is
         payload = {"result": {"status": "harness_error", "detail": traceback.format_exc()[-4000:]}}
     with os.fdopen(result_fd, "w") as out:

@@ -1,11 +1,18 @@
+import io
+import zipfile
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+
+from coursework.extract import read_document
+from grader import confined
 
 from coursework.models import EssayPrompt, EssaySubmission
 from coursework.services import essays
 from coursework.services.content import load_content
 from tests.factories import make_student
-from tests.support.documents import docx_bytes, pdf_bytes
+from tests.support.documents import (W, deeply_nested_docx, docx_bytes, docx_with_document_xml, pdf_bytes,
+                                      shared_stream_pdf, zip_bomb_docx)
 
 _VOCABULARY = [w for w in (a + b + c for a in "bdfgklmnprst" for b in "aeiou" for c in "bdfgklmnprst")
                if w not in essays.STOP_WORDS | essays.FILLER]
@@ -116,3 +123,68 @@ def test_html_in_an_essay_is_shown_as_text(client, student, prompts):
 def test_choosing_the_same_prompt_twice_is_refused(client, student, prompts):
     page = post_essays(client, [prompts[0]] * 3, [ESSAY] * 3).content.decode()
     assert "Each essay needs a different prompt." in page
+
+
+def test_a_pdf_whose_pages_share_one_huge_stream_is_refused_as_too_slow_to_read():
+    with pytest.raises(essays.EssayError, match=r"^slow\.pdf took too long to read: it may be built to be slow to open; "
+                                                r"export it again or upload a \.docx\.$"):
+        essays.extract_text("slow.pdf", shared_stream_pdf())
+
+
+def test_a_zip_bomb_docx_is_refused_from_its_zip_directory_before_anything_is_unpacked():
+    with pytest.raises(essays.EssayError, match=r"bomb\.docx has 21 MB of text markup; at most 10 MB can be read"):
+        essays.extract_text("bomb.docx", zip_bomb_docx())
+
+
+def test_a_docx_part_compressed_like_a_zip_bomb_is_refused_even_when_small_enough():
+    zeros = docx_with_document_xml(b"<w:document " + W + b"><w:body><w:p/>" + b" " * 5_000_000 + b"</w:body></w:document>")
+    with pytest.raises(essays.EssayError, match=r"has a part \(word/document\.xml\) compressed [\d,]+ to 1; more than "
+                                                r"100 to 1 is the mark of a file built to blow up"):
+        essays.extract_text("zeros.docx", zeros)
+
+
+def test_a_docx_of_thousands_of_files_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(1_500):
+            archive.writestr(f"word/media/{i}.xml", b"")
+    with pytest.raises(essays.EssayError, match=r"many\.docx holds 1,500 files; a Word document holds a few dozen"):
+        essays.extract_text("many.docx", buffer.getvalue())
+
+
+def test_a_docx_nested_deeper_than_word_ever_nests_is_refused():
+    with pytest.raises(essays.EssayError, match=r"deep\.docx is nested more deeply than a Word document ever is"):
+        essays.extract_text("deep.docx", deeply_nested_docx())
+
+
+def test_a_document_that_needs_more_memory_than_its_reader_may_use_is_refused():
+    # The archive check lets 5 MB of XML through; a 96 MB reader cannot parse it.
+    xml = b"<w:document " + W + b"><w:body>" + b"<w:p><w:r><w:t>word</w:t></w:r></w:p>" * 130_000 + b"</w:body></w:document>"
+    data = docx_with_document_xml(xml, compression=zipfile.ZIP_STORED)
+    with pytest.raises(confined.Refused, match=r"big\.docx needs too much memory to read: it may be built to grow huge"):
+        read_document("big.docx", "docx", data, confined.Limits(wall_seconds=30, cpu_seconds=20,
+                                                                memory_bytes=96 * 1024 * 1024), 60_000)
+
+
+def test_an_upload_with_more_text_than_the_text_box_takes_is_refused_with_its_length():
+    text = ("Words of an essay. " * 4_000).strip()
+    for name, data in [("long.txt", text.encode()), ("long.docx", docx_bytes(text))]:
+        with pytest.raises(essays.EssayError, match=rf"{name.replace('.', '[.]')} has 75,999 characters of text; an essay "
+                                                    "may have at most 60,000"):
+            essays.extract_text(name, data)
+
+
+def test_a_long_file_in_a_legacy_encoding_is_read_from_a_sampled_guess():
+    text = "Réseaux neuronaux, façon cerveau: l'été des poids.\n" * 1_100  # longer than the sample
+    assert essays.extract_text("e.txt", text.encode("latin-1")) == text
+
+
+def test_a_file_that_starts_with_a_byte_order_mark_but_is_not_that_encoding_is_refused():
+    with pytest.raises(essays.EssayError, match="starts like UTF-8-SIG text but is not"):
+        essays.extract_text("e.txt", b"\xef\xbb\xbfok \xff\xfe\xfa")
+
+
+@pytest.mark.parametrize("attack", ["a'" * 30_000, ". " * 30_000, " " * 59_999 + ".", "é’a" * 20_000, "\n" * 60_000])
+def test_meaningful_word_count_is_linear_on_pathological_text(attack):
+    # Each of these is a regex backtracking shape; doubling the text must not change the answer's kind.
+    assert essays.meaningful_word_count(attack) == essays.meaningful_word_count(attack * 2) or attack.strip(" .\n") == ""

@@ -1,5 +1,7 @@
 """Notebooks that crash, hang, hoard, fork, flood, probe or tamper: each ends with a clear
 message, nothing escapes the sandbox, and the next notebook still grades."""
+import os
+
 import pytest
 from django.conf import settings
 
@@ -196,3 +198,179 @@ def test_a_notebook_that_knows_the_exact_test_images_is_flagged_by_the_probe(gra
     assert result.accuracy > 0.99
     assert result.flagged and "Integrity probe" in result.flag_reason
     assert result.feedback["probe"]["gap"] > 0.5
+
+
+# --- Resources per job, not per process -------------------------------------------
+# Small job limits; address space stays large, as a kernel with numpy reserves ~1 GB.
+SMALL_JOB = {"memory_mb": 384, "address_space_mb": 2048, **FAST}
+MEMORY_MARGIN_MB = 96  # how far past the limit the watchdog may see a job before it stops it
+
+
+def test_processes_that_together_pass_the_job_memory_limit_are_stopped(grade):
+    """Four processes of 150 MB each: none near the per-process limit, 600 MB together."""
+    army = (
+        "import os, time\n"
+        "for _ in range(4):\n"
+        "    if os.fork() == 0:\n"
+        "        hoard = []\n"
+        "        for _ in range(150):\n"
+        "            hoard.append(bytearray(1 << 20))  # touched: bytearray zero-fills\n"
+        "            time.sleep(0.005)\n"
+        "        time.sleep(60)\n"
+        "        os._exit(0)\n"
+        "time.sleep(60)"
+    )
+    result = grade(notebook("x = 1", army, CONSTANT), **SMALL_JOB)
+    print(f"watchdog peak {result.peak_memory_mb:.0f} MB for a 384 MB job limit")
+    assert result.message == (
+        "Your notebook used more than 384 MB in total (all its processes together) and was stopped in cell 2."
+    )
+    assert 384 < result.peak_memory_mb <= 384 + MEMORY_MARGIN_MB
+    assert "stopped at the memory limit: processes" in result.log_tail
+
+
+def test_filling_dev_shm_hits_its_cap_with_a_clean_error(grade):
+    fill = "with open('/dev/shm/filler', 'wb') as f:\n    while True:\n        f.write(b'x' * (1 << 20))"
+    result = grade(notebook(fill), disk_mb=64, **FAST)
+    assert result.message == "Cell 1 raised OSError: [Errno 28] No space left on device"
+    assert result.peak_memory_mb > 64  # what /dev/shm held was counted with the processes
+
+
+def test_what_dev_shm_holds_counts_toward_the_job_memory_limit(grade):
+    fill = (
+        "import time\n"
+        "for i in range(450):\n"
+        "    with open(f'/dev/shm/part{i}', 'wb') as f:\n"
+        "        f.write(b'x' * (1 << 20))\n"
+        "    time.sleep(0.002)\n"
+        "time.sleep(60)"
+    )
+    result = grade(notebook(fill), disk_mb=512, **SMALL_JOB)
+    assert result.message.startswith("Your notebook used more than 384 MB in total"), result.message
+    assert "tmpfs" in result.log_tail
+
+
+def test_memfd_hoarding_is_counted_and_stopped(grade):
+    """memfd memory sits in no address space and no visible file system: RLIMIT_AS never sees it."""
+    hoard = (
+        "import os, time\n"
+        "held = []\n"
+        "for n in range(4):\n"
+        "    fd = os.memfd_create(f'hoard{n}')\n"
+        "    for _ in range(150):\n"
+        "        os.write(fd, b'x' * (1 << 20))\n"
+        "        time.sleep(0.002)\n"
+        "    held.append(fd)\n"
+        "time.sleep(60)"
+    )
+    result = grade(notebook(hoard), **SMALL_JOB)
+    assert result.message == (
+        "Your notebook used more than 384 MB in total (all its processes together) and was stopped in cell 1."
+    )
+    assert result.peak_memory_mb <= 384 + MEMORY_MARGIN_MB
+
+
+def test_a_busy_fork_army_stays_on_its_one_core_at_idle_priority(grade):
+    """Seen from the host while it runs: every process of the job is pinned to the slot's
+    core at nice 19 and in the idle I/O class, and cannot widen or raise them."""
+    import subprocess
+    import threading
+    import time
+
+    from grader.runner import processes_of
+    from grader.sandbox import host_uid, job_core
+
+    army = (
+        "import os, time\n"
+        "for resist in (lambda: os.sched_setaffinity(0, range(os.cpu_count())), lambda: os.setpriority(os.PRIO_PROCESS, 0, 0)):\n"
+        "    try:\n"
+        "        resist()\n"
+        "        raise AssertionError('undid the pinning or the priority')\n"
+        "    except PermissionError:\n"
+        "        pass\n"
+        "for _ in range(4):\n"
+        "    if os.fork() == 0:\n"
+        "        end = time.monotonic() + 8\n"
+        "        while time.monotonic() < end:\n"
+        "            pass\n"
+        "        os._exit(0)\n"
+        "for _ in range(4):\n"
+        "    os.wait()"
+    )
+    outcome = {}
+    runner = threading.Thread(target=lambda: outcome.update(result=grade(notebook(army, CONSTANT), **FAST)))
+    runner.start()
+    uid, seen = host_uid(), {}
+    while runner.is_alive():
+        for pid, state in processes_of(uid):
+            if state == "Z":
+                continue  # an exited process has no I/O context left to show
+            try:
+                ioprio = subprocess.run(["ionice", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+                observed = (os.sched_getaffinity(pid), os.getpriority(os.PRIO_PROCESS, pid), ioprio)
+                if dict(processes_of(uid)).get(pid) not in (None, "Z"):  # still running after we looked
+                    seen[pid] = observed
+            except (ProcessLookupError, PermissionError, OSError):
+                pass  # it ended while we looked
+        time.sleep(0.2)
+    runner.join()
+    assert outcome["result"].status == "graded", outcome["result"].message
+    assert len(seen) >= 8  # bwrap, init, harness, kernel, four busy children
+    core = job_core()
+    assert {(frozenset(cpus), nice, ioprio) for cpus, nice, ioprio in seen.values()} == {(frozenset({core}), 19, "idle")}
+
+
+# --- The kernel surface -------------------------------------------------------------
+KERNEL_SURFACE = {
+    "nested user namespace (unshare)": "libc.unshare(0x10000000)  # CLONE_NEWUSER",
+    "mount of a tmpfs": "libc.mount(b'none', b'/tmp', b'tmpfs', 0, b'size=64g')",
+    "io_uring_setup": "params = ctypes.create_string_buffer(120)\nlibc.syscall(425, 8, params)",
+    "perf_event_open": "attr = ctypes.create_string_buffer(128)\nlibc.syscall(298, attr, 0, -1, -1, 0)",
+    "bpf": "attr = ctypes.create_string_buffer(128)\nlibc.syscall(321, 0, attr, 128)",
+    "keyctl": "libc.syscall(250, 0, -3, 0)  # KEYCTL_GET_KEYRING_ID, the session keyring",
+    "userfaultfd": "libc.syscall(323, 0)",
+    "ptrace of pid 1": "libc.ptrace(16, 1, 0, 0)  # PTRACE_ATTACH",
+}
+
+
+@pytest.mark.parametrize("call", KERNEL_SURFACE.values(), ids=KERNEL_SURFACE.keys())
+def test_the_kernel_surface_a_notebook_never_needs_is_refused_with_eperm(grade, call):
+    probe = (
+        "import ctypes, errno\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        f"{call}\n"
+        "err = ctypes.get_errno()\n"
+        "assert err == errno.EPERM, f'errno {err} ({errno.errorcode.get(err)}), not EPERM'"
+    )
+    result = grade(notebook(probe, CONSTANT), **FAST)
+    assert result.status == "graded", result.message
+
+
+def test_pid_1_and_what_the_notebook_can_read_name_no_host_path_or_uid(grade):
+    from grader.sandbox import host_uid
+
+    checkout, uid = str(settings.BASE_DIR), str(host_uid())
+    probe = (
+        "import os, sys\n"
+        "cmdline = open('/proc/1/cmdline').read().replace(chr(0), ' ')\n"
+        "assert cmdline.startswith('/opt/kernel/bin/python -I -S /grader-harness/init.py'), cmdline\n"
+        f"readable = [cmdline, open('/proc/1/environ').read() if os.access('/proc/1/environ', os.R_OK) else '',\n"
+        "            repr(dict(os.environ)), sys.prefix, sys.executable, repr(sys.path), open(sys.prefix + '/pyvenv.cfg').read(),\n"
+        "            open('/proc/self/status').read(), open('/proc/self/cgroup').read(), os.getcwd()]\n"
+        "for text in readable:\n"
+        f"    assert {checkout!r} not in text, text\n"
+        f"assert {uid!r} not in cmdline.split(), cmdline\n"
+        "uids = [line.split()[1:] for line in open('/proc/self/status') if line.startswith(('Uid:', 'Gid:'))]\n"
+        "assert uids == [['65534'] * 4] * 2, uids\n"
+        "# Mount points are all paths of the sandbox's own (bind sources are the kernel's to show).\n"
+        "points = [line.split()[4] for line in open('/proc/self/mountinfo')]\n"
+        f"assert not [p for p in points if p.startswith({checkout!r})], points"
+    )
+    result = grade(notebook(probe, CONSTANT), **FAST)
+    assert result.status == "graded", result.message
+
+
+def test_stopping_pid_1_neither_hangs_nor_ends_the_run(grade):
+    stop = "import os, signal\nfor sig in (signal.SIGSTOP, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n    os.kill(1, sig)"
+    result = grade(notebook(stop, "import time\ntime.sleep(1)", CONSTANT), **FAST)
+    assert result.status == "graded", result.message

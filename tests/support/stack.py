@@ -112,16 +112,16 @@ class Stack:
         self.procs[name] = proc
         return proc
 
-    def start_web(self, workers: int = 2, cpu_weight: int | None = None) -> None:
+    def start_web(self, *gunicorn_args: str, workers: int = 2, cpu_weight: int | None = None) -> None:
         self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                           "--workers", str(workers)], cpu_weight=cpu_weight)
+                           "--workers", str(workers), *gunicorn_args], cpu_weight=cpu_weight)
         deadline = time.monotonic() + 60
         while True:
             try:
                 if requests.get(self.base_url + "/", timeout=10).status_code == 200:
                     return
-            except requests.RequestException:  # not listening yet, or its first answer is slow on a busy machine
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or a first request slowed by a loaded machine: ask again
             if time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not answer:\n" + self.log("web"))
             time.sleep(0.2)

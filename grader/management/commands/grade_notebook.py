@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from grader.errors import SystemFault
-from grader.notebooks import InvalidNotebook, validate_notebook_bytes
+from grader.notebooks import InvalidNotebook, NotebookLimits, validate_notebook_bytes
 from grader.pipeline import grade_notebook_bytes
 from grader.limits import Limits
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc}") from None
         try:
-            validate_notebook_bytes(data, settings.MAX_UPLOAD_BYTES)
+            validate_notebook_bytes(data, settings.MAX_UPLOAD_BYTES, NotebookLimits.from_settings())
         except InvalidNotebook as exc:
             raise CommandError(str(exc)) from None
         job_dir = Path(settings.GRADER_WORK_ROOT) / f"cli-{uuid.uuid4().hex}"

@@ -1,0 +1,45 @@
+import pytest
+
+from grader import confined
+from grader.confined import LimitExceeded, Limits, Refused
+
+QUICK = Limits(wall_seconds=20, cpu_seconds=1, memory_bytes=256 * 1024 * 1024)
+
+
+def run(name, data=b"x", limits=QUICK, **kwargs):
+    return confined.run(f"tests.support.confined_targets:{name}", data, limits, **kwargs)
+
+
+def test_it_returns_what_the_function_returned():
+    assert run("echo_length", b"abc", times=2) == 6
+
+
+def test_it_passes_on_the_functions_own_refusal():
+    with pytest.raises(Refused, match="no thanks to essay"):
+        run("refuse", b"essay")
+
+
+def test_it_stops_a_function_that_spins_at_the_cpu_limit():
+    with pytest.raises(LimitExceeded) as caught:
+        run("spin")
+    assert caught.value.kind == LimitExceeded.TIME
+
+
+def test_it_stops_a_function_that_waits_at_the_wall_clock_limit():
+    # Generous for a loaded machine: the point is that it ends, not how fast.
+    with pytest.raises(LimitExceeded) as caught:
+        run("sleep", limits=Limits(wall_seconds=2, cpu_seconds=5))
+    assert caught.value.kind == LimitExceeded.TIME
+
+
+def test_it_stops_a_function_that_allocates_without_end_at_the_memory_limit():
+    with pytest.raises(LimitExceeded) as caught:
+        run("hoard", limits=Limits(wall_seconds=20, cpu_seconds=10, memory_bytes=256 * 1024 * 1024))
+    assert caught.value.kind == LimitExceeded.MEMORY
+
+
+@pytest.mark.parametrize("name, detail", [("fail", "KeyError"), ("die", "exit status")])
+def test_it_reports_a_crash_as_a_crash(name, detail):
+    with pytest.raises(LimitExceeded) as caught:
+        run(name)
+    assert caught.value.kind == LimitExceeded.CRASH and detail in caught.value.detail
