@@ -48,8 +48,10 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--browsers", type=int, default=200)
     parser.add_argument("--web-workers-per-core", type=float, default=2)
-    parser.add_argument("--web-weight", type=int, default=1000, help="CPU weight of the web (100: ordinary)")
-    parser.add_argument("--grading-weight", type=int, default=10, help="CPU weight of grading (100: ordinary)")
+    # 100:1, as in docker-compose.yml; grading at an ordinary weight, so that other work on this
+    # shared machine slows it no more than it would slow any process.
+    parser.add_argument("--web-weight", type=int, default=10000, help="CPU weight of the web (100: ordinary)")
+    parser.add_argument("--grading-weight", type=int, default=100, help="CPU weight of grading (100: ordinary)")
     parser.add_argument("--conn-max-age", type=int, default=60)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

@@ -36,18 +36,24 @@ from config.embedded_redis import server_binary
 from grader.sandbox import UID_SLOTS
 
 # Inside a host's own mount namespace: a private scratch under /mnt with the shared media
-# bound into it (done first: the media directory may itself live under /tmp), then a fresh
-# /tmp, which hides the machine's.
+# and the project bound into it (done first: either may live under /tmp, as CI's clone
+# does), then a fresh /tmp, which hides the machine's, with the project bound back at its
+# own path if it was under /tmp (a machine has its software where it has it).
 HOST_MOUNTS = r"""
 set -e
 mount -t tmpfs -o mode=0755 cw-host /mnt
-mkdir /mnt/media
+mkdir /mnt/media /mnt/project
 mount --bind "$CW_SHARED_MEDIA" /mnt/media
+mount --bind "$CW_PROJECT" /mnt/project
 mount -t tmpfs -o mode=1777 cw-host-tmp /tmp
+case "$CW_PROJECT" in
+    /tmp/*) mkdir -p "$CW_PROJECT" && mount --bind /mnt/project "$CW_PROJECT" ;;
+esac
 mkdir -p /tmp/work /tmp/var
 chmod 0711 /tmp/work
 exec "$@"
 """
+PROJECT = Path(__file__).resolve().parents[2]
 # The first uid range above every checkout's default (GRADER_SANDBOX_UID_BASE 100000 + slots).
 UID_RANGES_FROM = 1_000_000
 
@@ -128,6 +134,7 @@ class NetnsHost:
         """Settings of this host: its private work root, uids and lock directory, the shared media."""
         return {
             "CW_SHARED_MEDIA": str(media_root),
+            "CW_PROJECT": str(PROJECT),
             "MEDIA_ROOT": "/mnt/media",
             "VAR_DIR": "/tmp/var",
             "GRADER_WORK_ROOT": "/tmp/work",
@@ -147,7 +154,8 @@ class NetnsHost:
         """How far off a process started with `clock_offset` reads the time, measured."""
         probe = self.wrap([sys.executable, "-c", "import time; print(time.time())"], clock_offset)
         before = time.time()
-        out = subprocess.run(probe, capture_output=True, text=True, check=True, env={"CW_SHARED_MEDIA": "/"})
+        out = subprocess.run(probe, capture_output=True, text=True, check=True,
+                             env={**os.environ, **self.env(PROJECT)})
         return float(out.stdout.split()[-1]) - (before + time.time()) / 2
 
     def run(self, *argv: str) -> subprocess.CompletedProcess:
