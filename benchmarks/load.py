@@ -14,7 +14,8 @@ per core, the web in a control group of CPU weight --web-weight and the grading 
 and systemd's CPUWeight= do; 100 is an ordinary process group), connections to PostgreSQL
 kept for DB_CONN_MAX_AGE seconds. `--web-weight 100 --grading-weight 100` and
 `--web-workers-per-core 1` show what the rule buys; `--conn-max-age 0` opens a new
-connection per request. The browsing clients stand for other people's machines: this
+connection per request; `--private-postgres` runs PostgreSQL as its own host would be
+run, at the web's weight (the machine's cluster is shared with other test runs). The browsing clients stand for other people's machines: this
 process joins a group of the web's weight, so that other work on this machine does not
 slow the clients and count against the pages. Without root or a cpu control group,
 weights are skipped (said).
@@ -53,6 +54,9 @@ def main() -> None:
     parser.add_argument("--web-weight", type=int, default=10000, help="CPU weight of the web (100: ordinary)")
     parser.add_argument("--grading-weight", type=int, default=100, help="CPU weight of grading (100: ordinary)")
     parser.add_argument("--conn-max-age", type=int, default=60)
+    parser.add_argument("--private-postgres", action="store_true",
+                        help="a PostgreSQL cluster of this run's own, at the web's CPU weight, as a database host "
+                             "of its own would be (the machine's cluster serves other test runs too)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -70,14 +74,21 @@ def main() -> None:
     print(f"web: gunicorn {web_workers} workers on {os.cpu_count()} cores; CPU weights: "
           + (f"web {args.web_weight}, grading {args.grading_weight}" if weights else "not set (needs root and a cpu "
              "control group)") + f"; DB_CONN_MAX_AGE={args.conn_max_age}; "
-          f"database {os.environ.get('DATABASE_URL', 'sqlite').split(':')[0]}")
+          f"database {'private postgres' if args.private_postgres else os.environ.get('DATABASE_URL', 'sqlite').split(':')[0]}")
     clients = cpu_weight.CpuGroup("load-clients", args.web_weight) if weights else None
     if clients:
         (clients.path / "cgroup.procs").write_text(str(os.getpid()))
+    postgres = None
+    if args.private_postgres:  # started from this process, so in its group: the web's weight
+        from tests.support.netns import PrivatePostgres
+
+        postgres = PrivatePostgres("127.0.0.1", "127.0.0.1/32")
+        postgres.start()
 
     data = notebook("import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)")
     with tempfile.TemporaryDirectory() as tmp_name, redis_server(Path(tmp_name), force_embedded=True) as redis_target:
-        stack = Stack(Path(tmp_name), redis_target, DEBUG="0", DB_CONN_MAX_AGE=str(args.conn_max_age))
+        stack = Stack(Path(tmp_name), redis_target, database_url=postgres.url if postgres else None, DEBUG="0",
+                      DB_CONN_MAX_AGE=str(args.conn_max_age))
         try:
             stack.manage("migrate", "--noinput")
             stack.manage("seed_demo")
@@ -155,6 +166,8 @@ def main() -> None:
             statuses = stack.statuses()
         finally:
             stack.stop()
+            if postgres:
+                postgres.stop()
     if clients:
         (clients.path.parent / "cgroup.procs").write_text(str(os.getpid()))  # back where it came from
         clients.remove()
