@@ -13,7 +13,7 @@ else
 PROCESSES := web worker beat
 endif
 
-.PHONY: install run dev test lint reliability setup kernel-venv system-packages bench-reference clean
+.PHONY: install run dev test lint reliability setup kernel-venv system-packages bench bench-reference clean
 
 install: $(VENV)/.installed $(KVENV)/.installed
 
@@ -87,6 +87,27 @@ $(BENCH)/.installed: requirements.txt requirements-bench.txt
 bench-reference: $(BENCH)/.installed
 	$(BIN)/python manage.py fetch_mnist
 	$(BENCH)/bin/python benchmarks/reference_vs_torch.py
+
+# Every benchmark, each ending with its figure line (README.md, "Benchmarks"). Each makes
+# its own database, Redis, users and limits, so earlier data never stops one. About
+# 40 minutes on a quiet 2-core machine; shorten with e.g.
+#   make bench BENCH_NOTEBOOKS=30 BENCH_WEB_ARGS="--seconds 8" BENCH_REFERENCE_ARGS="--rounds 1"
+# web_latency needs PostgreSQL (DATABASE_URL's server, default the local one).
+BENCH_NOTEBOOKS ?= 100
+BENCH_WEB_ARGS ?= --growth
+BENCH_REFERENCE_ARGS ?=
+bench: $(BENCH)/.installed $(KVENV)/.installed
+	@scripts/install-system-packages.sh --with-bench
+	$(BENCH)/bin/python manage.py fetch_mnist
+	$(BENCH)/bin/python manage.py train_reference
+	$(BENCH)/bin/python benchmarks/reference_vs_torch.py $(BENCH_REFERENCE_ARGS)
+	$(BENCH)/bin/python benchmarks/grading_overhead.py
+	$(BENCH)/bin/python benchmarks/grading_throughput.py --notebooks $(BENCH_NOTEBOOKS)
+	$(BENCH)/bin/python benchmarks/parsers.py
+	$(BENCH)/bin/python benchmarks/web_latency.py $(BENCH_WEB_ARGS)
+	$(BENCH)/bin/python benchmarks/load.py
+	$(BENCH)/bin/python benchmarks/solution_throughput.py | tee var/solution_throughput.txt
+	$(BENCH)/bin/python benchmarks/capacity_plan.py --per-core-per-min $$(tail -1 var/solution_throughput.txt | cut -d= -f2)
 
 clean:
 	rm -rf var/work var/static

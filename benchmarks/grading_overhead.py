@@ -1,19 +1,28 @@
-"""What the sandbox and scoring add to running a notebook.
+"""What the sandbox, scoring and feedback add to running a notebook, and what an earlier
+version of the grader took for the same notebooks.
 
-For a trivial notebook, alternately: (a) a full sandboxed grade through the Celery
-task body (claim the row, build inputs, run the harness in bubblewrap, score, render
-the feedback, store it), and (b) a bare `jupyter nbconvert --execute` of the same
-notebook with the same kernel environment. Prints both medians and the difference.
+For each notebook (a trivial one, the assignment's template and its solution), in turn:
+(a) full sandboxed grades through the Celery task body (claim the row, build inputs, run
+the harness in bubblewrap, render the page, score, draw the feedback, store it), with
+this checkout's code; (b) with --before REV, the same with the grader as it was at git
+revision REV (extracted under var/, run with the same environments and data); (c) a bare
+`jupyter nbconvert --execute` of the notebook with the kernel environment; (d) rendering
+the executed notebook alone, nbconvert in a warm process against the harness's renderer
+process, taking turns. (a) and (b)
+each run in a process of their own that grades once to warm up (imports, the
+reference network); then the three take turns, `--rounds` times, so that the shared
+machine's load falls on each alike. Medians are printed side by side.
 
-    python benchmarks/grading_overhead.py [--rounds 7]
+    python benchmarks/grading_overhead.py [--rounds 3] [--notebooks trivial,template,solution] [--before REV]
 
-Last line: overhead_s=D sandboxed_s=S bare_s=B
+Last line: overhead_s=D sandboxed_s=S bare_s=B [before_s=P] (for the first notebook)
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -22,83 +31,212 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 TRIVIAL = "import numpy as np\n\ndef predict(images):\n    return np.zeros(len(images), dtype=int)"
+NOTEBOOKS = {
+    "trivial": None,  # built from TRIVIAL
+    "template": ROOT / "assignments" / "mnist_template.ipynb",
+    "solution": ROOT / "assignments" / "mnist_solution.ipynb",
+}
 
 
-def setup_django(tmp: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    os.environ["MEDIA_ROOT"] = str(tmp / "media")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
+def notebook_bytes(name: str) -> bytes:
+    if NOTEBOOKS[name] is not None:
+        return NOTEBOOKS[name].read_bytes()
+    sys.path.insert(0, str(ROOT))
+    from tests.support.notebooks import notebook
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    return notebook(TRIVIAL)
 
 
-def bare_kernelspec(tmp: Path) -> Path:
-    """A kernelspec that starts the grader's kernel environment, for nbconvert to use unconfined."""
-    from django.conf import settings
+def measure(code_root: Path, notebook_path: Path) -> None:
+    """Child mode: with the grader in code_root, grade the notebook once per line read from
+    stdin, and print one JSON line per grade."""
+    answers, sys.stdout = sys.stdout, sys.stderr  # whatever else prints must not mix with the answers
+    sys.path.insert(0, str(code_root))
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        os.environ.update({
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+            "MEDIA_ROOT": str(tmp / "media"),
+        })
+        import django
 
-    spec_dir = tmp / "jupyter" / "kernels" / "grader-kernel"
-    spec_dir.mkdir(parents=True)
-    python = str(Path(settings.GRADER_KERNEL_VENV) / "bin" / "python")
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "grader kernel", "language": "python",
-    }))
-    return tmp / "jupyter"
+        django.setup()
+        from django.contrib.auth.models import User
+        from django.core.files.base import ContentFile
+        from django.core.management import call_command
+
+        from coursework.models import Assignment, Submission
+
+        try:
+            from coursework.tasks import grade_submission
+        except ImportError:  # the grader before its tasks moved to coursework
+            from grader.tasks import grade_submission
+
+        call_command("migrate", verbosity=0)
+        data = notebook_path.read_bytes()
+        student = User.objects.create_user("bench")
+        assignment = Assignment.objects.create(slug="mnist", title="MNIST")
+        for _ in sys.stdin:
+            submission = Submission(assignment=assignment, student=student, original_name=notebook_path.name)
+            submission.notebook.save(notebook_path.name, ContentFile(data), save=False)
+            submission.save()
+            started = time.perf_counter()
+            status = grade_submission.apply(args=[submission.pk]).get()
+            took = time.perf_counter() - started
+            render = Submission.objects.get(pk=submission.pk).feedback.get("render_seconds")
+            print(json.dumps({"seconds": took, "render_seconds": render, "status": status}), file=answers, flush=True)
+
+
+class Grader:
+    """A child process grading one notebook with the grader in code_root, on request."""
+
+    def __init__(self, code_root: Path, notebook_path: Path):
+        env = {**os.environ,
+               # The data, the trained reference, the kernel environment and the work directory
+               # of this checkout, whichever code grades: only the grader's code differs.
+               "MNIST_DATA_DIR": os.environ.get("MNIST_DATA_DIR", str(ROOT / "var" / "data" / "mnist")),
+               "REFERENCE_MODEL_PATH": os.environ.get("REFERENCE_MODEL_PATH", str(ROOT / "var" / "reference" / "model")),
+               "GRADER_KERNEL_VENV": os.environ.get("GRADER_KERNEL_VENV", str(ROOT / ".venv-kernel")),
+               "GRADER_WORK_ROOT": os.environ.get("GRADER_WORK_ROOT", str(ROOT / "var" / "work"))}
+        env.pop("DATABASE_URL", None)
+        self.code_root = code_root
+        self.proc = subprocess.Popen([sys.executable, __file__, "--measure", str(code_root), "--notebook", str(notebook_path)],
+                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.grade()  # warms caches (imports, the reference network); not counted
+
+    def grade(self) -> dict:
+        self.proc.stdin.write("grade\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"grading with {self.code_root} failed (see its output above)")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def extract(rev: str) -> Path:
+    """REV's tree under var/ (the sandbox's uid must be able to enter it to reach the harness)."""
+    dest = ROOT / "var" / f"bench-before-{rev.replace('/', '-')}"
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    for path in [dest, *dest.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return dest
+
+
+def bare(notebook_path: Path) -> float:
+    """Seconds for a bare `nbconvert --execute`; leaves the executed notebook beside the input."""
+    jupyter = ROOT / ".venv-kernel" / "bin" / "jupyter"
+    started = time.perf_counter()
+    out = subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute", "--stdout",
+                          "--ExecutePreprocessor.timeout=1200", "--allow-errors", str(notebook_path)],
+                         # One BLAS thread, as in the sandbox: on a shared machine more only contend.
+                         env={**os.environ, "MNIST_DATA_DIR": str(ROOT / "var" / "data" / "mnist"),
+                              "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+                         check=False, capture_output=True, cwd=notebook_path.parent)
+    took = time.perf_counter() - started
+    if out.stdout:
+        notebook_path.with_suffix(".executed.ipynb").write_bytes(out.stdout)
+    return took
+
+
+# Rendering alone, in the kernel environment, taking turns: nbconvert in a warm process (what
+# the worker did in its own process before) against render_page (what the harness does now:
+# a fresh renderer process per page, with the cell tracking and the size measure).
+RENDER_ALONE = r"""
+import json, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+import nbformat
+import run_notebook
+from nbconvert import HTMLExporter
+
+text = open(sys.argv[2]).read()
+
+def in_process():
+    nb = nbformat.reads(text, as_version=4)
+    nb.metadata.setdefault("language_info", {})["pygments_lexer"] = "python3"
+    HTMLExporter(template_name="classic").from_notebook_node(nb)
+
+def in_renderer():
+    outcome, html = run_notebook.render_page(nbformat.reads(text, as_version=4), 60, 16 << 20)
+    assert html is not None, outcome
+
+in_process()
+before, after = [], []
+for _ in range(int(sys.argv[3])):
+    started = time.perf_counter(); in_process(); before.append(time.perf_counter() - started)
+    started = time.perf_counter(); in_renderer(); after.append(time.perf_counter() - started)
+print(json.dumps({"in_process": statistics.median(before), "in_renderer": statistics.median(after)}))
+"""
+
+
+def render_alone(executed: Path, rounds: int) -> dict:
+    python = ROOT / ".venv-kernel" / "bin" / "python"
+    out = subprocess.run([str(python), "-c", RENDER_ALONE, str(ROOT / "grader" / "harness"), str(executed), str(rounds)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--notebooks", default="trivial,template,solution")
+    parser.add_argument("--before", metavar="REV", help="also grade with the grader as it was at this git revision")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--notebook", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        setup_django(tmp)
-        from django.core.files.base import ContentFile
-
-        from coursework.models import Assignment, Submission
-        from django.contrib.auth.models import User
-        from grader.reference import reference_summary
-        from coursework.tasks import grade_submission
-        from tests.support.notebooks import notebook
-
-        data = notebook(TRIVIAL)
-        nb_path = tmp / "trivial.ipynb"
-        nb_path.write_bytes(data)
-        jupyter_path = bare_kernelspec(tmp)
-        student = User.objects.create_user("bench")
-        assignment = Assignment.objects.create(slug="mnist", title="MNIST")
-        reference_summary()  # loaded once per worker process, not per grade
-        bare_env = {**os.environ, "JUPYTER_PATH": str(jupyter_path)}
-        jupyter = str(Path(sys.executable).parent / "jupyter")
-
-        sandboxed, bare = [], []
-        for round_ in range(args.rounds + 1):  # round 0 warms caches and is not counted
-            submission = Submission(assignment=assignment, student=student, original_name="trivial.ipynb")
-            submission.notebook.save("trivial.ipynb", ContentFile(data), save=False)
-            submission.save()
-            started = time.perf_counter()
-            status = grade_submission.apply(args=[submission.pk]).get()
-            s = time.perf_counter() - started
-            assert status == "graded", Submission.objects.get(pk=submission.pk).message
-
-            started = time.perf_counter()
-            subprocess.run([jupyter, "nbconvert", "--to", "notebook", "--execute", "--stdout",
-                            "--ExecutePreprocessor.kernel_name=grader-kernel", str(nb_path)],
-                           env=bare_env, check=True, capture_output=True)
-            b = time.perf_counter() - started
-            if round_:
-                sandboxed.append(s)
-                bare.append(b)
-                print(f"round {round_}: sandboxed grade {s:.3f} s, bare nbconvert --execute {b:.3f} s", flush=True)
-        s, b = statistics.median(sandboxed), statistics.median(bare)
-        print(f"median: sandboxed {s:.3f} s, bare {b:.3f} s, overhead {s - b:+.3f} s")
-        print(f"overhead_s={s - b:.3f} sandboxed_s={s:.3f} bare_s={b:.3f}")
+    if args.measure:
+        measure(args.measure, args.notebook)
+        return
+    before_root = extract(args.before) if args.before else None
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            for name in args.notebooks.split(","):
+                path = Path(tmp_name) / f"{name}.ipynb"
+                path.write_bytes(notebook_bytes(name))
+                graders = [Grader(ROOT, path)] + ([Grader(before_root, path)] if before_root else [])
+                now, then, bares = [], [], []
+                for _ in range(args.rounds):  # interleaved, so that the machine's load falls on both alike
+                    now.append(graders[0].grade())
+                    if before_root:
+                        then.append(graders[1].grade())
+                    bares.append(bare(path))
+                for grader in graders:
+                    grader.close()
+                renders = [r["render_seconds"] for r in now if r["render_seconds"] is not None]
+                row = {"name": name, "status": now[-1]["status"], "sandboxed": statistics.median(r["seconds"] for r in now),
+                       "render": statistics.median(renders) if renders else None,
+                       "before": statistics.median(r["seconds"] for r in then) if then else None,
+                       "bare": statistics.median(bares)}
+                rows.append(row)
+                before = f", before ({args.before}) {row['before']:.2f} s" if then else ""
+                render = f" (of which rendering in the sandbox {row['render']:.2f} s)" if row["render"] is not None else ""
+                print(f"{name}: {row['status']}; sandboxed grade {row['sandboxed']:.2f} s{render}{before}, "
+                      f"bare nbconvert --execute {row['bare']:.2f} s", flush=True)
+                executed = path.with_suffix(".executed.ipynb")
+                if executed.exists():
+                    alone = render_alone(executed, max(args.rounds, 5))
+                    print(f"{name}: rendering alone, in a warm process (as the worker did) {alone['in_process']:.3f} s, "
+                          f"in a renderer process of its own (as the harness does) {alone['in_renderer']:.3f} s "
+                          f"({alone['in_renderer'] - alone['in_process']:+.3f} s)", flush=True)
+    finally:
+        if before_root:
+            shutil.rmtree(before_root, ignore_errors=True)
+    first = rows[0]
+    if first["before"] is not None:
+        print(f"medians of {args.rounds} interleaved rounds; after/before: "
+              + ", ".join(f"{r['name']} {r['sandboxed'] / r['before']:.2f}x ({r['sandboxed'] - r['before']:+.2f} s)" for r in rows))
+    tail = f" before_s={first['before']:.3f}" if first["before"] is not None else ""
+    print(f"overhead_s={first['sandboxed'] - first['bare']:.3f} sandboxed_s={first['sandboxed']:.3f} "
+          f"bare_s={first['bare']:.3f}{tail}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,17 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_filter = ("status", "flagged", "late", "assignment")
     readonly_fields = ("created_at", "started_at", "heartbeat_at", "finished_at", "log_tail", "feedback")
     actions = ["regrade_selected"]
+    list_select_related = ("student", "assignment")
+    list_per_page = 50
+    # A filtered list counts its rows once, not twice (the "N total" count reads the whole table).
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+            # The list never shows the feedback or the sandbox log (tens of kilobytes a row).
+            queryset = queryset.defer("feedback", "log_tail", "message", "flag_reason")
+        return queryset
 
     @admin.action(description="Regrade the selected submissions")
     def regrade_selected(self, request, queryset):

@@ -95,6 +95,30 @@ class Assignment(models.Model):
         return self.title
 
 
+class StandingsVersion(models.Model):
+    """How many times an assignment's leaderboard has changed: the key of its cached table.
+
+    Database triggers (see migration 0002_queue_indexes_and_cache_versions) count every write that can move
+    the standings, whichever code makes it: a grade stored or withdrawn by a regrade, a
+    flag resolved, a row deleted, a student's leaderboard name changed. Reading it is one
+    primary-key lookup, however many submissions there are.
+    """
+
+    assignment = models.OneToOneField(Assignment, primary_key=True, on_delete=models.CASCADE, related_name="standings")
+    version = models.BigIntegerField(default=0)
+
+
+class QueuesVersion(models.Model):
+    """How many times anything the TA queue pages show has changed: the key of their cached
+    rendering. One row (id 1), kept like StandingsVersion by database triggers: an item
+    entering, leaving or changing in a queue, a name, group, page title or task renamed.
+    Drafts being autosaved, submissions being queued, claimed and graded cleanly do not
+    touch it.
+    """
+
+    version = models.BigIntegerField(default=0)
+
+
 class Submission(models.Model):
     """A notebook handed in for grading. Its status changes only in coursework.states."""
 
@@ -151,6 +175,8 @@ class Submission(models.Model):
                          name="leaderboard_private"),
             # the leaderboard cache's version: the latest grade of an assignment
             models.Index(fields=["assignment", "finished_at"], name="submission_latest_grade"),
+            # the admin's list of submissions, newest first (its ordering, then -pk)
+            models.Index(fields=["-created_at", "-id"], name="submission_newest_first"),
             # the TA queue of notebooks to check: failed, errored, or flagged and not yet resolved
             models.Index(fields=["created_at", "id"], name="notebook_problems",
                          condition=models.Q(status__in=PROBLEMS) | models.Q(flagged=True, flag_resolution="")),
@@ -258,7 +284,8 @@ class SynthesisResponse(Reviewed):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["student", "question_set"], name="one_response_per_set")]
-        indexes = [models.Index(fields=["status", "submitted_at"], name="synthesis_queue")]
+        # the TA queue, in the order it is shown: its first page is read off the index
+        indexes = [models.Index(fields=["status", "submitted_at", "id"], name="synthesis_queue")]
 
     @property
     def editable(self) -> bool:
@@ -298,7 +325,8 @@ class EssaySubmission(Reviewed):
     class Meta:
         ordering = ["-version"]
         constraints = [models.UniqueConstraint(fields=["student", "version"], name="essay_version_unique")]
-        indexes = [models.Index(fields=["status", "submitted_at"], name="essay_queue")]
+        # the TA queue, in the order it is shown: its first page is read off the index
+        indexes = [models.Index(fields=["status", "submitted_at", "id"], name="essay_queue")]
 
 
 class Essay(models.Model):

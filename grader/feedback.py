@@ -75,16 +75,3 @@ def gallery_png(images: np.ndarray, items: list[dict], columns: int = 8, zoom: i
         image.paste(Image.fromarray(digit, "L").resize((size, size), Image.NEAREST).convert("RGB"), (x, y + caption))
         draw.text((x, y + 2), f"true {item['true']}, got {item['predicted']}", fill=INK, font=font)
     return _png(image)
-
-
-def notebook_html(notebook_json: str) -> str:
-    """The executed notebook as a standalone page. It is served only with a CSP
-    sandbox header (see coursework.views), so no script in it can run in our origin."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.reads(notebook_json, as_version=4)
-    # Highlight as plain Python: the IPython lexer needs IPython, which the site does not install.
-    nb.metadata.setdefault("language_info", {})["pygments_lexer"] = "python3"
-    body, _ = HTMLExporter(template_name="classic").from_notebook_node(nb)
-    return body

@@ -27,7 +27,9 @@ class Limits:
     disk_mb: int = 512  # size of the writable tmpfs mounts (each)
     cell_timeout_s: int = 600
     total_timeout_s: int = 900
-    stored_output_kb: int = 1024  # cell outputs kept in the executed notebook, in total
+    stored_output_kb: int = 1024  # outputs of every kind kept in the executed notebook, in total
+    render_timeout_s: int = 60  # turning the executed notebook into a page, after the total limit
+    rendered_html_kb: int = 16384  # the largest page kept
     log_tail_kb: int = 64  # the sandbox's own stdout/stderr kept for TAs
 
     @classmethod

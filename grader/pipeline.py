@@ -1,7 +1,9 @@
 """One grading run, from notebook bytes to the figures and feedback stored on a submission."""
 from __future__ import annotations
 
+import logging
 import secrets
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +17,9 @@ from .reference import reference_summary
 from .runner import RunOutcome, prepare_inputs, run_harness
 from .limits import Limits
 
+log = logging.getLogger(__name__)
 GALLERY_SIZE = 32
+UNREADABLE_RESULTS = "The grader could not read your notebook's results; staff can see why in the grading log."
 
 
 @dataclass
@@ -30,8 +34,9 @@ class GradeResult:
     run_seconds: float | None = None
     peak_memory_mb: float | None = None
     feedback: dict = field(default_factory=dict)
-    notebook: str | None = None
+    notebook: str | None = None  # the executed notebook (compact JSON), outputs capped
     log_tail: str = ""
+    html: bytes | None = None  # the executed notebook as a page, rendered in the sandbox
 
 
 def grade_notebook_bytes(
@@ -39,10 +44,14 @@ def grade_notebook_bytes(
     job_dir: Path,
     limits: Limits | None = None,
 ) -> GradeResult:
-    """Run the notebook in the sandbox and score it. Raises SystemFault for faults that are not the student's."""
+    """Run the notebook in the sandbox and score it. Raises SystemFault for faults that are not the student's.
+
+    Everything the sandbox sends back is the notebook's to shape, so no exception from
+    reading or scoring it escapes: anything but a SystemFault becomes a failed result.
+    """
     limits = limits or Limits.from_settings()
     images, labels = test_set()
-    n = len(images)
+    reference = reference_summary()  # ours: if it fails, that is a system fault, raised before the run
     # A fresh secret order per run, with a lightly noised copy mixed in: the clean and
     # noised images are indistinguishable by position, and predictions only score if
     # they follow the images, so nothing prepared in advance can match.
@@ -51,21 +60,53 @@ def grade_notebook_bytes(
     order = rng.permutation(len(combined))
     input_dir = prepare_inputs(job_dir, notebook_bytes, combined[order], limits)
     run = run_harness(job_dir, input_dir, limits)
+    return result_from_run(run, limits, order, labels, reference)
+
+
+def result_from_run(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarray, reference: dict) -> GradeResult:
+    """The grade from the harness's answer. Raises SystemFault only; anything else that
+    goes wrong reading the answer is the notebook's doing and ends as a failed result."""
     base = {
         "run_seconds": run.wall_seconds,
         # The whole job's peak as the watchdog saw it (the harness sees only its kernel).
-        "peak_memory_mb": run.memory_peak_mb if run.memory_peak_mb is not None else run.result.get("peak_memory_mb"),
+        "peak_memory_mb": run.memory_peak_mb if run.memory_peak_mb is not None else _number(run.result.get("peak_memory_mb")),
         "notebook": run.notebook,
+        "html": run.html,
         # Why the harness's answer was unusable, if it was: for the TA reading the log.
         "log_tail": run.log_tail + (f"\n[grader] {run.payload_error}\n" if run.payload_error else "")
         + (f"\n[grader] stopped at the memory limit: {run.memory_detail}\n" if run.memory_exceeded else ""),
     }
-    limits_shown = {"limits": limits.as_dict(), "truncated_cells": run.result.get("truncated_cells", [])}
+    try:
+        return _result(run, limits, order, labels, reference, base)
+    except SystemFault:
+        raise
+    except Exception:  # the sandbox's answer made it fail; the trace is for the TAs
+        log.exception("grading result could not be built from the harness's answer")
+        return GradeResult(
+            status="failed",
+            message=UNREADABLE_RESULTS,
+            **{**base, "log_tail": base["log_tail"] + "\n[grader] " + traceback.format_exc()[-4000:]},
+        )
+
+
+def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarray, reference: dict,
+            base: dict) -> GradeResult:
+    n = len(labels)
+    render = run.result.get("render") if isinstance(run.result.get("render"), dict) else {}
+    limits_shown = {
+        "limits": limits.as_dict(),
+        "truncated_cells": run.result.get("truncated_cells", []),
+        "widget_state_dropped": bool(run.result.get("widget_state_dropped")),
+        "render_seconds": _number(render.get("seconds")),
+    }
     try:
         _raise_for_run(run, limits)
-        raw = scoring.check_predictions(run.predictions, len(combined))
+        raw = scoring.decode_predictions(run.predictions, len(order))
     except StudentFault as fault:
-        return GradeResult(status="failed", message=str(fault), feedback=limits_shown, **base)
+        message = str(fault)
+        if run.result.get("status") == "failed" and render.get("problem"):
+            message += " " + _render_problem(render, limits)  # the page is missing or partial: say why
+        return GradeResult(status="failed", message=message, feedback=limits_shown, **base)
 
     restored = scoring.unpermute(raw, order)
     clean, noisy = restored[:n], restored[n:]
@@ -73,7 +114,6 @@ def grade_notebook_bytes(
     noisy_accuracy = scoring.accuracy(noisy, labels)
     gap = mine["accuracy"] - noisy_accuracy
     flagged = gap > settings.GRADER_PROBE_MAX_GAP
-    reference = reference_summary()
     wrong = np.flatnonzero(clean != labels)
     picks = wrong[np.linspace(0, len(wrong) - 1, min(GALLERY_SIZE, len(wrong))).astype(int)] if len(wrong) else wrong
     feedback = {
@@ -105,6 +145,30 @@ def grade_notebook_bytes(
     )
 
 
+def _number(value) -> float | None:
+    return float(value) if type(value) in (int, float) else None
+
+
+def _render_problem(render: dict, limits: Limits) -> str:
+    """Why the executed notebook could not be shown (in full), naming the cell."""
+    cell = render.get("cell")
+    where = f"Cell {cell + 1}" if type(cell) is int and cell >= 0 else None
+    problem = render.get("problem")
+    detail = str(render.get("detail") or "")[:400]
+    if problem == "timeout":
+        allowed = _number(render.get("allowed_s")) or limits.render_timeout_s
+        took = f"took longer than {allowed:g} seconds, the time allowed for turning the executed notebook into a page"
+        return f"{where} could not be displayed: showing it {took}." if where else f"The executed notebook could not be displayed: showing it {took}."
+    if problem == "too_large":
+        size = f"the page would be larger than {limits.rendered_html_kb // 1024} MB"
+        return f"{where} is too large to display: {size}." if where else f"The executed notebook is too large to display: {size}."
+    if problem == "crashed":
+        return (f"{where} could not be displayed: the renderer stopped ({detail})." if where
+                else f"The executed notebook could not be displayed: the renderer stopped ({detail}).")
+    return (f"{where} has an output the grader cannot display: {detail}." if where
+            else f"The executed notebook could not be displayed: {detail}.")
+
+
 def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
     """Turn how the run ended into a StudentFault with a message that names the cell and the cause."""
     result = run.result
@@ -114,6 +178,7 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
         )
     if run.memory_exceeded:
         where = ("the grading step that calls predict(images)" if run.last_cell == "predict"
+                 else "turning the executed notebook into a page" if run.last_cell == "render"
                  else f"cell {int(run.last_cell) + 1}" if (run.last_cell or "").isdigit() else None)
         raise StudentFault(
             f"Your notebook used more than {limits.memory_mb} MB in total (all its processes together) and was "
@@ -121,7 +186,7 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
         )
     status = result.get("status")
     if status == "harness_error":
-        raise SystemFault(f"the grading harness failed: {result.get('detail', '')[-1500:]}")
+        raise SystemFault(f"the grading harness failed: {str(result.get('detail', ''))[-1500:]}")
     if status is None:
         # The sandbox was checked before this run, so a harness that sent nothing was
         # overwhelmed by the notebook (a fork bomb, a flood of output, memory).
@@ -133,11 +198,20 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
     if status == "ok":
         if run.predictions is None:
             raise StudentFault("The notebook ran, but predict(images) produced no labels.")
+        render = result.get("render") if isinstance(result.get("render"), dict) else {}
+        if render.get("problem"):
+            # The labels may be fine, but a grade whose notebook nobody can read is not
+            # one a TA can stand behind: the student fixes the cell and submits again.
+            raise StudentFault(_render_problem(render, limits))
         return
-    cell = result.get("cell")
+    cell = result.get("cell") if type(result.get("cell")) is int and result.get("cell") >= 0 else None
     where = ("the grading step that calls predict(images)" if result.get("in_harness")
              else f"cell {cell + 1}" if cell is not None else "a cell")
     kind = result.get("kind")
+    if kind == "total_timeout":
+        raise StudentFault(
+            f"The notebook did not finish within {limits.total_timeout_s} seconds in total and was stopped."
+        )
     if kind == "cell_timeout":
         raise StudentFault(f"{where.capitalize()} ran longer than {limits.cell_timeout_s} seconds and was stopped.")
     if kind == "dead_kernel":
@@ -152,10 +226,13 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
     if kind == "exception":
         detail = f": {result['evalue']}" if result.get("evalue") else ""
         raise StudentFault(f"{where.capitalize()} raised {result.get('ename')}{detail}")
-    if kind == "predictions_too_large":
-        raise StudentFault("predict(images) returned far more data than one label per image.")
+    if kind == "kernel_message":
+        raise StudentFault(f"While {where} ran, the kernel sent the grader a message it could not read "
+                           f"({str(result.get('detail'))[:300]}), and the run was stopped.")
+    if kind == "predictions_unreadable":
+        raise StudentFault(f"The labels predict(images) returned could not be read: {str(result.get('detail'))[:300]}.")
     if kind == "no_predictions":
         raise StudentFault("The notebook ran, but predict(images) produced no labels.")
     if kind == "harness_memory":
         raise StudentFault("The notebook's output was too large for the grader to collect.")
-    raise SystemFault(f"the harness ended in an unknown state: {result!r}")
+    raise SystemFault(f"the harness ended in an unknown state: {result!r:.2000}")

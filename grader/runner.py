@@ -1,9 +1,7 @@
 """One sandboxed run of the harness: prepare the inputs, start, watch, collect."""
 from __future__ import annotations
 
-import base64
 import ctypes
-import io
 import json
 import logging
 import os
@@ -20,17 +18,22 @@ import numpy as np
 from . import cgroups, sandbox
 from .data import public_data_dir, public_files
 from .errors import SystemFault
+from .harness import payload
+from .scoring import RawPredictions
 from .watchdog import MB, MemoryWatchdog, descendants_of, processes_of
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
+# After the total limit and the rendering budget, which the harness keeps itself, the
+# time it may take to cut outputs, read the labels and send them before it is killed.
+HARNESS_GRACE_S = 30
 
 
 @dataclass
 class RunOutcome:
     result: dict  # the harness's account of the run ({} if it sent nothing)
-    notebook: str | None  # the executed notebook (outputs capped)
-    predictions: np.ndarray | None  # raw, unchecked: scoring validates them
+    notebook: str | None  # the executed notebook (outputs capped), compact JSON
+    predictions: RawPredictions | None  # as the harness described them, unchecked: scoring checks them
     wall_seconds: float
     timed_out: bool
     log_tail: str
@@ -39,7 +42,8 @@ class RunOutcome:
     memory_exceeded: bool = False  # the watchdog stopped the job at its memory limit
     memory_peak_mb: float | None = None  # the most the watchdog saw the whole job hold
     memory_detail: str = ""  # what the peak was made of, for the TA's log
-    last_cell: str | None = None  # the cell the harness last started ("3", or "predict")
+    last_cell: str | None = None  # the cell the harness last started ("3", "predict", or "render")
+    html: bytes | None = None  # the executed notebook as a page, rendered in the sandbox; stored as it is
 
 
 class _Drain(threading.Thread):
@@ -77,7 +81,11 @@ def prepare_inputs(job_dir: Path, notebook_bytes: bytes, images: np.ndarray, lim
         scratch.mkdir()
     config = {
         "cell_timeout_s": limits.cell_timeout_s,
+        "total_timeout_s": limits.total_timeout_s,
         "stored_output_kb": limits.stored_output_kb,
+        "render_timeout_s": limits.render_timeout_s,
+        "rendered_html_kb": limits.rendered_html_kb,
+        "labels_expected": len(images),
         "workdir": str(scratch) if unconfined else sandbox.WORK_MOUNT,
         "scratch_dir": str(scratch) if unconfined else "/tmp",
     }
@@ -139,7 +147,7 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits) -> RunOu
     watchdog = job_watchdog(proc.pid, limits)
     timed_out = False
     while proc.poll() is None:
-        if time.monotonic() - started > limits.total_timeout_s:
+        if time.monotonic() - started > limits.total_timeout_s + limits.render_timeout_s + HARNESS_GRACE_S:
             timed_out = True
             break
         if watchdog.due(time.monotonic()):
@@ -189,6 +197,12 @@ def _last_line(raw: bytes) -> str | None:
 
 
 def _parse_payload(raw: bytes, overflow: bool, outcome: RunOutcome) -> None:
+    """Fill `outcome` from the harness's payload, or say in payload_error why it is unusable.
+
+    The notebook can shape much of what the harness sends (outputs, widget state, the
+    labels file), so nothing here trusts it: lengths and types are checked and nothing is
+    allocated from a size the payload claims. Whatever the bytes, this raises nothing.
+    """
     if overflow:
         outcome.payload_error = "the harness sent more than the payload limit"
         return
@@ -196,13 +210,20 @@ def _parse_payload(raw: bytes, overflow: bool, outcome: RunOutcome) -> None:
         outcome.payload_error = "the harness sent nothing"
         return
     try:
-        payload = json.loads(raw)
-        outcome.result = payload["result"]
-        outcome.notebook = payload.get("notebook")
-        encoded = payload.get("predictions")
-        if encoded is not None:
-            outcome.predictions = np.load(io.BytesIO(base64.b64decode(encoded)), allow_pickle=False)
-    except (ValueError, KeyError, TypeError, OSError) as exc:
+        header, blobs = payload.decode(raw)
+        predictions = header.get("predictions")
+        if predictions is not None:
+            if not isinstance(predictions, dict):
+                raise payload.PayloadError("the predictions header is not an object")
+            outcome.predictions = RawPredictions(
+                dtype=predictions.get("dtype"), shape=predictions.get("shape"),
+                data=blobs.get("predictions"), dtype_name=predictions.get("dtype_name", ""),
+            )
+        notebook = blobs.get("notebook")
+        outcome.notebook = notebook.decode(errors="replace") if notebook is not None else None
+        outcome.html = blobs.get("html")
+        outcome.result = header["result"]
+    except payload.PayloadError as exc:
         outcome.payload_error = f"unreadable harness payload ({exc})"
 
 

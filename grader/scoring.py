@@ -1,31 +1,88 @@
 """Scoring predictions outside the sandbox, where the labels are."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import numpy as np
 
 from .errors import StudentFault
+
+# The only element types the worker will turn prediction bytes into: booleans, integers
+# and floats of at most 8 bytes, either byte order. A dtype is built from this list, never
+# from a string the sandbox sent.
+LABEL_DTYPES = frozenset(
+    ["|b1", "|i1", "|u1"] + [f"{order}{kind}{size}" for order in "<>" for kind in "iu" for size in (2, 4, 8)]
+    + [f"{order}f{size}" for order in "<>" for size in (2, 4, 8)]
+)
+# How a type may be named in a message: "int64", "<U1", "datetime64[s]"; anything else is shown as "unknown".
+_DTYPE_TEXT = re.compile(r"[<>|=]?[A-Za-z][\w\[\]]{0,40}")
+
+
+@dataclass(frozen=True)
+class RawPredictions:
+    """The labels as the harness described them: nothing here has been checked yet.
+
+    dtype is NumPy's dtype.str ("<i8"), dtype_name its readable name ("int64"), shape
+    the header's shape; data holds the raw bytes only when the harness judged them to
+    be one label per image.
+    """
+
+    dtype: object
+    shape: object
+    data: bytes | None = None
+    dtype_name: object = ""
+
+
+def decode_predictions(raw: RawPredictions | None, n: int) -> np.ndarray:
+    """Check the header, then read exactly n labels: never allocates more than n labels,
+    whatever the header claims. Return int64 (n,), or raise StudentFault naming what is wrong."""
+    if raw is None:
+        raise StudentFault("predict(images) produced no labels.")
+    shape = raw.shape
+    if not (isinstance(shape, (list, tuple)) and len(shape) <= 64
+            and all(type(d) is int and d >= 0 for d in shape)):
+        raise StudentFault("The labels predict(images) returned came back with an unreadable shape.")
+    dtype = raw.dtype if isinstance(raw.dtype, str) else ""
+    kind = dtype[1] if len(dtype) >= 2 and dtype[0] in "<>|=" else "?"
+    shown = next((text for text in (raw.dtype_name, dtype) if isinstance(text, str) and _DTYPE_TEXT.fullmatch(text)),
+                 "unknown")
+    _check_kind_and_shape(kind, tuple(shape), shown, n)
+    if dtype not in LABEL_DTYPES:
+        raise StudentFault(f"predict(images) returned values of type {shown}; it must return integer labels 0-9.")
+    element = np.dtype(dtype)
+    if not isinstance(raw.data, bytes) or len(raw.data) != n * element.itemsize:
+        raise StudentFault(
+            "The labels predict(images) returned could not be read: their data does not match their "
+            f"shape ({n} values of {element.itemsize} bytes)."
+        )
+    return check_predictions(np.frombuffer(raw.data, dtype=element, count=n), n)
+
+
+def _check_kind_and_shape(kind: str, shape: tuple, dtype_text: str, n: int) -> None:
+    if kind == "O":
+        raise StudentFault("predict(images) returned Python objects; return a NumPy array of integer labels.")
+    if len(shape) == 2 and shape == (n, 10):
+        raise StudentFault(
+            f"predict(images) returned scores of shape {shape}; return one label per image, "
+            "for example scores.argmax(axis=1)."
+        )
+    if shape != (n,):
+        raise StudentFault(f"predict(images) must return {n} labels, shape ({n},); it returned shape {shape}.")
+    if kind not in "iubf":
+        raise StudentFault(f"predict(images) returned values of type {dtype_text}; it must return integer labels 0-9.")
 
 
 def check_predictions(raw: np.ndarray | None, n: int) -> np.ndarray:
     """Return predictions as int64 (n,), or raise StudentFault naming what is wrong."""
     if raw is None:
         raise StudentFault("predict(images) produced no labels.")
-    if raw.dtype.kind == "O":
-        raise StudentFault("predict(images) returned Python objects; return a NumPy array of integer labels.")
-    if raw.ndim == 2 and raw.shape == (n, 10):
-        raise StudentFault(
-            f"predict(images) returned scores of shape {raw.shape}; return one label per image, "
-            "for example scores.argmax(axis=1)."
-        )
-    if raw.shape != (n,):
-        raise StudentFault(f"predict(images) must return {n} labels, shape ({n},); it returned shape {raw.shape}.")
+    _check_kind_and_shape(raw.dtype.kind, raw.shape, str(raw.dtype), n)
     if raw.dtype.kind == "f":
         if not np.all(np.isfinite(raw)):
             raise StudentFault("predict(images) returned NaN or infinite values; it must return integer labels 0-9.")
         if not np.all(raw == np.round(raw)):
             raise StudentFault("predict(images) returned fractional numbers; it must return integer labels 0-9.")
-    elif raw.dtype.kind not in "iub":
-        raise StudentFault(f"predict(images) returned values of type {raw.dtype}; it must return integer labels 0-9.")
     labels = raw.astype(np.int64)
     bad = (labels < 0) | (labels > 9)
     if bad.any():

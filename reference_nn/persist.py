@@ -34,6 +34,19 @@ def save(net: Network, path: str | Path, metadata: dict) -> tuple[Path, Path]:
     return weights, meta
 
 
+def update_metadata(path: str | Path, **fields) -> dict:
+    """Add or replace top-level fields of the saved metadata (atomically); return all of it."""
+    meta_path = Path(path).with_suffix(".json")
+    meta = load_metadata(path)
+    if meta is None:
+        raise FileNotFoundError(f"no readable metadata at {meta_path}")
+    meta.update(fields)
+    tmp_meta = meta_path.with_name(meta_path.name + ".tmp")
+    tmp_meta.write_text(json.dumps(meta, indent=2, sort_keys=True))
+    os.replace(tmp_meta, meta_path)
+    return meta
+
+
 def load_metadata(path: str | Path) -> dict | None:
     meta = Path(path).with_suffix(".json")
     try:

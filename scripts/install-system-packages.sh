@@ -1,16 +1,8 @@
 #!/bin/sh
 # Install the Debian packages the service needs, only when they are missing.
-# Usage: scripts/install-system-packages.sh [--with-browser] [--for-reliability]
+# Usage: scripts/install-system-packages.sh [--with-browser] [--with-bench] [--for-reliability]
 # Needs root (as on this project's machines and CI); otherwise it says what to install.
 set -eu
-with_browser="" for_reliability=""
-for arg in "$@"; do
-    case "$arg" in
-        --with-browser) with_browser=1 ;;
-        --for-reliability) for_reliability=1 ;;
-        *) echo "unknown option: $arg" >&2; exit 2 ;;
-    esac
-done
 missing=""
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
@@ -18,18 +10,23 @@ command -v prlimit >/dev/null 2>&1 || missing="$missing util-linux"  # prlimit, 
 # libseccomp's own Python bindings, for the system Python that compiles the sandbox's
 # syscall filter (GRADER_SECCOMP_PYTHON): Debian keeps them matched to its libseccomp.
 /usr/bin/python3 -c "import seccomp" >/dev/null 2>&1 || missing="$missing python3-seccomp"
-# Debian's chromium, driven by Playwright, for the browser tests only (--with-browser).
-if [ -n "$with_browser" ]; then
-    command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
-fi
-# `make reliability` runs worker hosts in network namespaces (iproute2's `ip netns`), one
-# with its clock off (libfaketime), against a PostgreSQL cluster of its own (initdb, pg_ctl).
-if [ -n "$for_reliability" ]; then
-    command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
-    command -v runuser >/dev/null 2>&1 || missing="$missing util-linux"
-    ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || missing="$missing libfaketime"
-    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
-fi
+for option in "$@"; do
+    case "$option" in
+        # Debian's chromium, driven by Playwright, for the browser tests only.
+        --with-browser) command -v chromium >/dev/null 2>&1 || missing="$missing chromium" ;;
+        # wrk, the HTTP load generator benchmarks/web_latency.py measures saturation with.
+        --with-bench) command -v wrk >/dev/null 2>&1 || missing="$missing wrk" ;;
+        # `make reliability` runs worker hosts in network namespaces (iproute2's `ip netns`),
+        # two with their clocks off (libfaketime), against a PostgreSQL cluster of its own
+        # (initdb, pg_ctl, run as the postgres user with runuser).
+        --for-reliability)
+            command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+            command -v runuser >/dev/null 2>&1 || missing="$missing util-linux"
+            ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || missing="$missing libfaketime"
+            ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql" ;;
+        *) echo "unknown option: $option" >&2; exit 2 ;;
+    esac
+done
 # The kernel environment is built from the system Python and needs its venv module.
 if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
     missing="$missing python3-venv"

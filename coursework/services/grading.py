@@ -156,8 +156,8 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
     """Store the result and its pictures if this attempt still owns the row; return whether it did."""
     submission = Submission.objects.select_related("assignment").get(pk=submission_id)
     files = {}
-    if result.notebook:
-        files["executed_html"] = ("notebook.html", feedback.notebook_html(result.notebook).encode())
+    if result.html:  # rendered in the sandbox; stored as it came, never parsed here
+        files["executed_html"] = ("notebook.html", result.html)
     status = SubmissionStatus(result.status)
     if status == SubmissionStatus.GRADED:
         files["confusion_png"] = ("confusion.png", feedback.confusion_png(result.feedback["confusion"]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .. import states
@@ -39,18 +39,31 @@ def _common(queryset, filters: Filters, student_field="student"):
     return queryset
 
 
+# What a queue row shows, and nothing more: a notebook row also holds its feedback and the
+# sandbox's log (tens of kilobytes), which only the submission's own page needs.
+_WHO = ("student", "student__username", "student__profile__display_name", "student__profile__group__name")
+
+
 def synthesis_queue(filters: Filters):
     statuses = [filters.status] if filters.status else [ReviewStatus.SUBMITTED]
-    return _common(SynthesisResponse.objects.filter(status__in=statuses), filters).select_related(
-        "student__profile__group", "question_set__page").order_by("submitted_at", "pk")
+    # Index synthesis_queue (status, submitted_at, id) gives this order, so the first
+    # page is read off the index however long the queue is.
+    return (_common(SynthesisResponse.objects.filter(status__in=statuses), filters)
+            .select_related("student__profile__group", "question_set__page")
+            .only(*_WHO, "status", "submitted_at", "late", "question_set", "question_set__page__title")
+            .order_by("submitted_at", "pk"))
 
 
 def essay_queue(filters: Filters):
     statuses = [filters.status] if filters.status else [ReviewStatus.SUBMITTED]
     # Only each student's latest version waits for review; earlier ones are kept as history.
-    latest = EssaySubmission.objects.filter(student=OuterRef("student")).order_by("-version").values("pk")[:1]
-    return _common(EssaySubmission.objects.filter(status__in=statuses, pk=Subquery(latest)), filters).select_related(
-        "student__profile__group").order_by("submitted_at", "pk")
+    # "No newer version exists" is one probe of essay_version_unique (student, version) per
+    # row, so walking essay_queue (status, submitted_at, id) stops after the rows shown.
+    newer = EssaySubmission.objects.filter(student=OuterRef("student"), version__gt=OuterRef("version"))
+    return (_common(EssaySubmission.objects.filter(status__in=statuses).filter(~Exists(newer)), filters)
+            .select_related("student__profile__group")
+            .only(*_WHO, "status", "version", "submitted_at", "late")
+            .order_by("submitted_at", "pk"))
 
 
 def notebook_queue(filters: Filters):
@@ -61,7 +74,9 @@ def notebook_queue(filters: Filters):
         queryset = queryset.filter(flagged=True, flag_resolution="")
     elif filters.status:
         queryset = queryset.filter(status=filters.status)
-    return _common(queryset, filters).select_related("student__profile__group", "assignment").order_by("created_at", "pk")
+    return (_common(queryset, filters).select_related("student__profile__group")
+            .only(*_WHO, "status", "original_name", "created_at", "late", "flagged", "flag_resolution")
+            .order_by("created_at", "pk"))
 
 
 QUEUE_FUNCTIONS = {"synthesis": synthesis_queue, "essays": essay_queue, "notebooks": notebook_queue}
@@ -110,5 +125,12 @@ def resolve_flag(submission: Submission, ta, decision: str) -> Submission:
     return submission
 
 
+# Counts above this are shown as "500+": counting stops there, so a tab's count costs the
+# same with 50 or 50,000 items waiting (an exact count would read every waiting row on
+# every page view).
+COUNT_CAP = 500
+
+
 def counts(filters: Filters) -> dict[str, int]:
-    return {name: fn(filters).count() for name, fn in QUEUE_FUNCTIONS.items()}
+    """Items waiting in each queue, up to COUNT_CAP + 1 (which means "more than COUNT_CAP")."""
+    return {name: fn(filters).order_by()[:COUNT_CAP + 1].count() for name, fn in QUEUE_FUNCTIONS.items()}

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from coursework.models import Profile, Submission
+from coursework.models import Profile, StandingsVersion, Submission
 from coursework.services import leaderboard
 from tests.factories import make_assignment, make_student, make_submission
 from coursework.states import SubmissionStatus
@@ -114,3 +114,68 @@ def test_the_cached_page_changes_as_soon_as_a_new_grade_or_a_flag_decision_lands
     assert [r.name for r in client.get("/leaderboard/").context["rows"] if not r.is_reference] == ["second", "first"]
     Submission.objects.filter(pk=first.pk).update(flagged=True, flag_resolution="upheld", flag_resolved_at=timezone.now())
     assert [r.name for r in client.get("/leaderboard/").context["rows"] if not r.is_reference] == ["second"]
+
+
+def names_on_the_page(client) -> list[str]:
+    return [r.name for r in client.get("/leaderboard/").context["rows"] if not r.is_reference]
+
+
+def version(assignment) -> int:
+    return StandingsVersion.objects.filter(assignment=assignment).values_list("version", flat=True).first() or 0
+
+
+def test_the_standings_version_counts_every_write_that_can_move_the_leaderboard_and_no_other():
+    assignment = make_assignment()
+    ada = student("ada", "lovelace")
+    before = version(assignment)
+    queued = make_submission(ada)  # not graded: nothing on the board moves
+    Submission.objects.filter(pk=queued.pk).update(status=SubmissionStatus.RUNNING, heartbeat_at=timezone.now())
+    assert version(assignment) == before
+    best = graded(ada, 0.91)
+    assert version(assignment) > before
+    steps = [
+        lambda: Submission.objects.filter(pk=best.pk).update(heartbeat_at=timezone.now()),  # not shown: no change
+        lambda: Submission.objects.filter(pk=best.pk).update(public_accuracy=0.92),
+        lambda: Submission.objects.filter(pk=best.pk).update(flagged=True),
+        lambda: Submission.objects.filter(pk=best.pk).update(flag_resolution="cleared"),
+        lambda: Profile.objects.filter(user=ada).update(leaderboard_alias="countess"),
+        lambda: Submission.objects.filter(pk=best.pk).update(status=SubmissionStatus.QUEUED),  # a regrade withdraws it
+        lambda: Submission.objects.filter(pk=best.pk).update(status=SubmissionStatus.GRADED),
+        lambda: Submission.objects.filter(pk=best.pk).delete(),
+    ]
+    seen = [version(assignment)]
+    for step in steps:
+        step()
+        seen.append(version(assignment))
+    assert seen[1] == seen[0], "a heartbeat must not empty the cache"
+    assert all(later > earlier for earlier, later in zip(seen[1:], seen[2:])), seen
+
+
+def test_the_cached_page_drops_a_grade_that_a_regrade_withdraws_and_shows_a_new_alias(client):
+    make_assignment()
+    ada, bob = student("ada", "lovelace"), student("bob", "builder")
+    graded(ada, 0.95)
+    withdrawn = graded(bob, 0.90)
+    assert names_on_the_page(client) == ["lovelace", "builder"]
+    Submission.objects.filter(pk=withdrawn.pk).update(status=SubmissionStatus.QUEUED, finished_at=None, public_accuracy=None)
+    assert names_on_the_page(client) == ["lovelace"]
+    Profile.objects.filter(user=ada).update(leaderboard_alias="countess")
+    assert names_on_the_page(client) == ["countess"]
+
+
+def test_a_cached_leaderboard_page_costs_the_same_few_queries_with_any_number_of_submissions(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_assignment()
+    ada = student("ada", "lovelace")
+    counts = []
+    for _ in range(2):
+        for _ in range(20):
+            graded(ada, 0.9)
+        client.get("/leaderboard/")  # fills the cache for this version
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/leaderboard/")
+        counts.append(len(queries))
+        assert not any("coursework_submission" in q["sql"] for q in queries.captured_queries)
+    assert counts[0] == counts[1]

@@ -1,15 +1,23 @@
 import csv
+import re
 import io
 
 import pytest
 
 from coursework.models import (Assignment, AuditEvent, EssaySubmission, Profile, RubricCriterion, StudyGroup,
-                               SynthesisResponse)
+                               Submission, SynthesisResponse)
 from coursework.services.content import load_content
-from tests.factories import make_student, make_submission, make_ta
+from tests.factories import make_assignment, make_student, make_submission, make_ta
 from coursework.states import SubmissionStatus
 
 pytestmark = pytest.mark.django_db
+
+
+def download(client, path: str) -> str:
+    """A streamed response's whole body."""
+    response = client.get(path)
+    assert response.status_code == 200 and response.streaming
+    return b"".join(response.streaming_content).decode()
 
 
 @pytest.fixture
@@ -111,11 +119,11 @@ def test_the_gradebook_has_a_row_per_student_in_lms_friendly_columns(client, set
     amy = setup["students"][0]
     make_submission(amy, status=SubmissionStatus.GRADED, accuracy=0.9731, score=1.0)
     SynthesisResponse.objects.filter(student=amy).update(status="reviewed", score=4)
-    rows = list(csv.DictReader(io.StringIO(client.get("/ta/gradebook.csv").content.decode())))
+    rows = list(csv.DictReader(io.StringIO(download(client, "/ta/gradebook.csv"))))
     assert [r["username"] for r in rows] == ["amy", "ben", "cal"]
     assert rows[0]["notebook_best_accuracy"] == "0.9731" and rows[0]["project"] == "notebook"
     assert rows[0]["synthesis_sets_reviewed"] == "1" and rows[0]["synthesis_score"] == "4.0"
-    per_task = client.get("/ta/gradebook/mnist.csv").content.decode().splitlines()[0]
+    per_task = download(client, "/ta/gradebook/mnist.csv").splitlines()[0]
     assert per_task.startswith("username,email,display_name,group,notebook_")
     assert "synthesis" not in per_task
 
@@ -126,3 +134,150 @@ def test_the_student_timeline_lists_everything_in_order(client, setup):
     make_submission(amy, status=SubmissionStatus.FAILED)
     page = client.get(f"/ta/students/{amy.pk}/").content.decode()
     assert "Synthesis: Video 2" in page and "Notebook nb.ipynb" in page
+
+
+def fill_queues(setup, students: int, offset: int) -> None:
+    """`students` more students, each with work waiting in all three queues."""
+    from coursework.models import QuestionSet
+
+    qs = QuestionSet.objects.get(page__slug="video-what-is-a-neural-network")
+    group = StudyGroup.objects.first()
+    for i in range(offset, offset + students):
+        user = make_student(f"extra{i}")
+        Profile.objects.create(user=user, display_name=f"Extra {i}", leaderboard_alias=f"extra-{i}", group=group)
+        SynthesisResponse.objects.create(student=user, question_set=qs, status="submitted")
+        EssaySubmission.objects.create(student=user, version=1, status="resubmit")
+        EssaySubmission.objects.create(student=user, version=2)
+        make_submission(user, status=SubmissionStatus.FAILED, log_tail="Traceback ..." * 100)
+
+
+@pytest.mark.parametrize("queue", ["synthesis", "essays", "notebooks"])
+def test_a_queue_page_runs_the_same_queries_for_a_short_and_a_long_queue(client, setup, queue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_ta())
+    sizes = []
+    for offset, students in ((0, 2), (2, 30)):
+        fill_queues(setup, students, offset)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(f"/ta/?queue={queue}")
+        sizes.append(len(queries))
+        assert 0 < len(page.context["items"]) <= 25
+    assert sizes[0] == sizes[1]
+
+
+def test_a_notebook_queue_row_loads_no_feedback_or_sandbox_log(client, setup):
+    client.force_login(make_ta())
+    fill_queues(setup, 1, 0)
+    item = client.get("/ta/?queue=notebooks").context["items"][0]
+    assert {"feedback", "log_tail"} <= item.get_deferred_fields()
+
+
+def test_a_tab_count_stops_at_the_cap_and_says_so(client, setup, monkeypatch):
+    from coursework.services import reviews
+
+    monkeypatch.setattr(reviews, "COUNT_CAP", 2)
+    client.force_login(make_ta())
+    page = client.get("/ta/?queue=synthesis")  # three waiting, more than the cap
+    assert page.context["counts"]["synthesis"] == 3
+    assert '<span class="count" id="count-synthesis">2+</span>' in page.content.decode()
+    SynthesisResponse.objects.filter(pk=setup["responses"][0].pk).update(status="reviewed")
+    page = client.get("/ta/?queue=synthesis")
+    assert '<span class="count" id="count-synthesis">2</span>' in page.content.decode()
+
+
+def test_an_essay_superseded_while_waiting_leaves_the_queue_for_the_newer_version(client, setup):
+    client.force_login(make_ta())
+    amy, ben = setup["students"][:2]
+    old = EssaySubmission.objects.create(student=amy, version=1)  # never reviewed
+    newer = EssaySubmission.objects.create(student=amy, version=2)
+    bens = EssaySubmission.objects.create(student=ben, version=1)
+    page = client.get("/ta/?queue=essays")
+    assert set(page.context["items"]) == {newer, bens} and old not in page.context["items"]
+    assert page.context["counts"]["essays"] == 2
+
+
+def test_the_gradebook_streams_every_student_once_across_batches(client, setup, monkeypatch):
+    from coursework.services import gradebook
+
+    monkeypatch.setattr(gradebook, "BATCH", 2)  # three students: a full batch, then a partial one
+    client.force_login(make_ta())
+    make_submission(setup["students"][2], status=SubmissionStatus.GRADED, accuracy=0.95, score=1.0)
+    response = client.get("/ta/gradebook.csv")
+    assert response.streaming
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["username"] for r in rows] == ["amy", "ben", "cal"]
+    assert [r["project"] for r in rows] == ["", "", "notebook"] and rows[2]["notebook_best_accuracy"] == "0.95"
+    assert [r["notebook_submissions"] for r in rows] == ["0", "0", "1"] and rows[2]["notebook_late"] == "no"
+
+
+def queues_version() -> int:
+    from coursework.models import QueuesVersion
+
+    return QueuesVersion.objects.values_list("version", flat=True).first() or 0
+
+
+def test_the_queues_version_counts_what_the_queue_pages_show_and_not_autosaves_or_clean_grading(setup):
+    amy = setup["students"][0]
+    draft_student = make_student("dora")
+    from coursework.models import QuestionSet
+
+    qs = QuestionSet.objects.get(page__slug="video-what-is-a-neural-network")
+    make_assignment()  # a new task shows on the page (its gradebook link): before we start counting
+    start = queues_version()
+    # Not shown in any queue: a draft autosaved, an upload queued, claimed, graded cleanly.
+    draft = SynthesisResponse.objects.create(student=draft_student, question_set=qs)
+    SynthesisResponse.objects.filter(pk=draft.pk).update(saved_at=draft.saved_at)
+    upload = make_submission(amy)
+    Submission.objects.filter(pk=upload.pk).update(status=SubmissionStatus.RUNNING)
+    Submission.objects.filter(pk=upload.pk).update(status=SubmissionStatus.GRADED, accuracy=0.97)
+    assert queues_version() == start
+    steps = [
+        lambda: SynthesisResponse.objects.filter(pk=draft.pk).update(status="submitted"),  # enters the queue
+        lambda: SynthesisResponse.objects.filter(pk=setup["responses"][0].pk).update(status="reviewed"),  # leaves
+        lambda: EssaySubmission.objects.create(student=amy, version=1),
+        lambda: Submission.objects.filter(pk=upload.pk).update(flagged=True),  # a flag to check
+        lambda: Submission.objects.filter(pk=upload.pk).update(flag_resolution="cleared"),
+        lambda: make_submission(amy, status=SubmissionStatus.FAILED),
+        lambda: Profile.objects.filter(user=amy).update(display_name="Amy P."),
+        lambda: StudyGroup.objects.filter(name="G1").update(name="Group one"),
+        lambda: Assignment.objects.filter(slug="synthesis").update(title="Synthesis answers"),
+        lambda: SynthesisResponse.objects.filter(student=draft_student).delete(),
+    ]
+    seen = [queues_version()]
+    for step in steps:
+        step()
+        seen.append(queues_version())
+    assert all(later > earlier for earlier, later in zip(seen, seen[1:])), seen
+
+
+def test_a_cached_queue_page_shows_a_change_at_once_and_reads_no_queue_rows_when_nothing_changed(client, setup):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_ta())
+    first = client.get("/ta/?queue=synthesis").content.decode()
+    assert 'id="count-synthesis">3<' in first and "Amy" in first
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/ta/?queue=synthesis").content.decode()
+    listing = lambda html: html[html.index('<nav class="tabs"'):html.index("</table>")]  # noqa: E731
+    assert listing(again) == listing(first)  # the same queue, from the cache...
+    assert not any("coursework_synthesisresponse" in q["sql"] for q in queries.captured_queries)
+    Profile.objects.filter(user=setup["students"][0]).update(display_name="Amelia")
+    SynthesisResponse.objects.filter(pk=setup["responses"][1].pk).update(status="reviewed")
+    changed = client.get("/ta/?queue=synthesis").content.decode()  # ...until something on it changes
+    assert 'id="count-synthesis">2<' in changed and "Amelia" in changed and ">Amy<" not in changed
+
+
+def test_each_ta_gets_their_own_csrf_token_on_a_cached_queue_page(client, setup):
+    from django.test import Client
+
+    pages = []
+    for name in ("tara", "theo"):
+        browser = Client()
+        browser.force_login(make_ta(name))
+        page = browser.get("/ta/?queue=notebooks")
+        pages.append((page.content.decode(), page.cookies["csrftoken"].value if "csrftoken" in page.cookies else ""))
+    tokens = [re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1) for html, _ in pages]
+    assert tokens[0] != tokens[1]

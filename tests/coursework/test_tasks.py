@@ -136,3 +136,20 @@ def test_a_missing_kernel_environment_is_a_system_error_not_the_students(queued,
     assert queued.status == SubmissionStatus.ERROR
     assert "not your notebook" in queued.message
     assert "make kernel-venv" in queued.log_tail  # the cause is kept for TAs
+
+
+def test_a_notebook_the_grader_cannot_display_ends_failed_instead_of_staying_running(tmp_path, settings):
+    """A widget view without model_id made nbconvert raise while the worker stored the
+    result, so the row stayed running and the sweeper requeued it forever. The page is
+    rendered in the sandbox now, and the worker stores it as it came."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    view = "from IPython.display import display\ndisplay({'application/vnd.jupyter.widget-view+json': {}}, raw=True)"
+    submission = make_submission(make_student(), notebook(view, "def predict(images):\n    return [3] * len(images)"))
+
+    assert tasks.grade_submission.apply(args=[submission.pk]).get() == "failed"
+
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.FAILED
+    assert submission.message == "Cell 1 has an output the grader cannot display: a widget view without a model_id."
+    with submission.executed_html.open("rb") as page:
+        assert b"this cell cannot be displayed" in page.read()

@@ -33,3 +33,20 @@ def grade():
     for job_dir in job_dirs:
         shutil.rmtree(job_dir, ignore_errors=True)
     assert sandbox_processes() == [], "a sandboxed process outlived its run"
+
+
+@pytest.fixture(scope="session")
+def harness():
+    """The harness module, imported the way the sandbox runs it: from its own directory,
+    beside payload.py and render_notebook.py. Its functions then run here, unconfined,
+    which is what unit tests of them want."""
+    import importlib
+    import sys
+
+    from grader.sandbox import HARNESS_DIR
+
+    sys.path.insert(0, str(HARNESS_DIR))
+    try:
+        return importlib.import_module("run_notebook")
+    finally:
+        sys.path.remove(str(HARNESS_DIR))

@@ -2,6 +2,7 @@
 message, nothing escapes the sandbox, and the next notebook still grades."""
 import os
 
+import nbformat
 import pytest
 from django.conf import settings
 
@@ -374,3 +375,121 @@ def test_stopping_pid_1_neither_hangs_nor_ends_the_run(grade):
     stop = "import os, signal\nfor sig in (signal.SIGSTOP, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n    os.kill(1, sig)"
     result = grade(notebook(stop, "import time\ntime.sleep(1)", CONSTANT), **FAST)
     assert result.status == "graded", result.message
+
+
+# --- What a notebook outputs, and what the grader must still read, store and show ------
+
+CAP_KB = 256
+
+
+def assert_stored_within_the_cap(result, upload: bytes, cap_kb: int = CAP_KB):
+    """What is kept of the run: the executed notebook never passes the upload plus the cap,
+    and its page stays under the page limit."""
+    stored = len(result.notebook.encode())
+    assert stored <= len(upload) + cap_kb * 1024, f"executed notebook of {stored} bytes"
+    assert result.html is not None and len(result.html) <= settings.GRADER_DEFAULT_LIMITS["rendered_html_kb"] * 1024
+
+
+def test_a_widget_view_without_a_model_id_fails_naming_its_cell_and_the_rest_still_shows(grade):
+    view = "from IPython.display import display\ndisplay({'application/vnd.jupyter.widget-view+json': {}}, raw=True)"
+    result = grade(notebook("print('first cell ran')", view, CONSTANT), **FAST)
+    assert result.status == "failed"
+    assert result.message == "Cell 2 has an output the grader cannot display: a widget view without a model_id."
+    page = result.html.decode()
+    assert "first cell ran" in page and "this cell cannot be displayed" in page
+
+
+def test_a_forged_labels_header_claiming_two_to_the_forty_labels_is_refused_from_the_header(grade):
+    forge = (
+        "import numpy as np\n"
+        "def forged_save(path, arr, **kw):\n"
+        "    with open(path, 'wb') as f:\n"
+        "        np.lib.format.write_array_header_1_0(f, {'descr': '<i8', 'fortran_order': False, 'shape': (2**40,)})\n"
+        "        f.write(b'\\0' * 64)\n"
+        "np.save = forged_save\n"
+        + CONSTANT
+    )
+    result = grade(notebook(forge), **FAST)
+    assert result.message == "predict(images) must return 20000 labels, shape (20000,); it returned shape (1099511627776,)."
+
+
+def test_a_fifo_in_place_of_the_labels_file_does_not_block_the_harness(grade):
+    plant = "import numpy as np, os\nnp.save = lambda path, arr, **kw: os.mkfifo(path)\n" + CONSTANT
+    result = grade(notebook(plant), **FAST)
+    assert result.message == "The labels predict(images) returned could not be read: it is not a regular file."
+
+
+def test_markdown_that_renders_in_quadratic_time_is_stopped_at_the_render_budget(grade):
+    upload = notebook(CONSTANT)
+    nb = nbformat.reads(upload.decode(), as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell("[" * 80_000))  # tens of seconds in mistune
+    result = grade(nbformat.writes(nb).encode(), render_timeout_s=8, **FAST)
+    assert result.status == "failed"
+    assert result.message.startswith("Cell 1 could not be displayed: showing it took longer than 6 seconds")
+
+
+def test_a_flood_of_tracebacks_counts_against_the_output_cap(grade):
+    flood = ("ip = get_ipython()\nfor i in range(1000):\n    try:\n        raise ValueError('x' * 10000)\n"
+             "    except ValueError:\n        ip.showtraceback()")
+    upload = notebook(flood, CONSTANT)
+    result = grade(upload, stored_output_kb=CAP_KB, **FAST)  # 10 MB of tracebacks before the cap
+    assert result.status == "graded", result.message
+    assert_stored_within_the_cap(result, upload)
+    assert "further output of this cell was not kept" in result.notebook
+
+
+def test_a_flood_of_widget_state_counts_against_the_output_cap(grade):
+    flood = ("import comm\nfor i in range(200):\n"
+             "    comm.create_comm(target_name='jupyter.widget', data={'state': {'_model_name': 'M', "
+             "'_model_module': 'm', '_model_module_version': '1', 'blob': 'x' * 100000}, 'buffer_paths': []})")
+    upload = notebook(flood, CONSTANT)
+    result = grade(upload, stored_output_kb=CAP_KB, **FAST)  # 20 MB of widget state before the cap
+    assert result.status == "graded", result.message
+    assert_stored_within_the_cap(result, upload)
+    assert result.feedback["widget_state_dropped"]
+
+
+def test_display_updates_count_against_the_output_cap(grade):
+    updates = ("from IPython.display import display, update_display\ndisplay('start', display_id='d')\n"
+               "for i in range(300):\n    update_display('y' * 100000 + str(i), display_id='d')")
+    upload = notebook(updates, CONSTANT)
+    result = grade(upload, stored_output_kb=CAP_KB, **FAST)
+    assert result.status == "graded", result.message
+    assert_stored_within_the_cap(result, upload)
+
+
+@pytest.mark.parametrize("wait", [False, True])
+def test_clear_output_loops_keep_what_is_on_screen_and_never_pass_the_cap(grade, wait):
+    redraw = ("from IPython.display import clear_output\nfor i in range(300):\n"
+              f"    clear_output(wait={wait})\n    print('z' * 100000, 'epoch', i)")
+    upload = notebook(redraw, "print('x' * 600_000)", CONSTANT)  # and then past the cap without clearing
+    result = grade(upload, stored_output_kb=CAP_KB, **FAST)
+    assert result.status == "graded", result.message
+    assert_stored_within_the_cap(result, upload)
+    assert "epoch 299" in result.notebook  # a live display costs what it shows, not what it showed
+    assert "further output of this cell was not kept" in result.notebook
+
+
+def test_an_output_nested_too_deep_for_the_grader_is_dropped_not_a_system_fault(grade):
+    deep = "from IPython.display import display\nx = []\nfor _ in range(600):\n    x = [x]\ndisplay({'application/json': x}, raw=True)"
+    result = grade(notebook(deep, CONSTANT), **FAST)
+    assert result.status == "graded", result.message
+    assert "an output nested more than 100 levels deep was not kept" in result.notebook
+
+
+def test_a_malformed_message_from_the_kernel_is_dropped_not_a_system_fault(grade):
+    malformed = ("k = get_ipython().kernel\n"
+                 "k.session.send(k.iopub_socket, 'error', {'traceback': 5}, parent=k.get_parent())\n"
+                 "k.session.send(k.iopub_socket, 'display_data', {'data': 5}, parent=k.get_parent())")
+    result = grade(notebook(malformed, CONSTANT), **FAST)
+    assert result.status == "graded", result.message
+    assert "a malformed 'error' message from the kernel was not kept" in result.notebook
+
+
+def test_unreadable_bytes_from_the_kernel_fail_the_notebook_not_the_grader(grade):
+    raw = ("k = get_ipython().kernel\ns = k.session\n"
+           "parts = [s.pack(s.msg_header('display_data')), s.pack(k.get_parent()['header']), s.pack({}), b'{not json']\n"
+           "k.iopub_socket.send_multipart([b'x', b'<IDS|MSG>', s.sign(parts)] + parts)")
+    result = grade(notebook(raw, CONSTANT), **FAST)
+    assert result.status == "failed"
+    assert result.message.startswith("While cell 1 ran, the kernel sent the grader a message it could not read")

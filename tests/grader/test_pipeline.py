@@ -54,3 +54,21 @@ def test_the_notebook_sees_none_of_the_sites_environment(grade, monkeypatch):
     result = grade(notebook("import os\nassert 'SECRET_KEY' not in os.environ, 'leak'\n"
                             "assert 'DATABASE_URL' not in os.environ, 'leak'", CONSTANT))
     assert result.status == "graded", result.message
+
+
+def test_outputs_saved_in_the_upload_never_appear_as_the_graders(grade):
+    import nbformat
+
+    nb = nbformat.reads(notebook("x = 1", "1 / 0", "print('never ran')").decode(), as_version=4)
+    for cell in nb.cells:
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="from the student's laptop\n")]
+    result = grade(nbformat.writes(nb).encode())
+    assert result.message == "Cell 2 raised ZeroDivisionError: division by zero"
+    assert "from the student's laptop" not in result.notebook and b"from the student's laptop" not in result.html
+
+
+def test_the_page_shows_how_far_a_notebook_got_when_the_total_limit_stopped_it(grade):
+    result = grade(notebook(*[f"import time\ntime.sleep(2)\nprint('cell {i} done')" for i in range(10)]),
+                   cell_timeout_s=5, total_timeout_s=8)
+    assert result.message == "The notebook did not finish within 8 seconds in total and was stopped."
+    assert b"cell 0 done" in result.html  # the harness kept the total itself, then still rendered the page

@@ -1,7 +1,8 @@
 """Grades as CSV, for the whole course or one task."""
 import csv
+import itertools
 
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 
 from ...services import gradebook
 from .permissions import staff_only
@@ -13,9 +14,16 @@ def gradebook_csv(request, slug=None):
         header, rows = gradebook.task_rows(slug) if slug else gradebook.rows()
     except gradebook.UnknownTask:
         raise Http404("no such task") from None
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    # Streamed: rows are produced a batch of students at a time, never the whole class at once.
+    writer = csv.writer(_Echo())
+    lines = itertools.chain([writer.writerow(header)], (writer.writerow(row) for row in rows))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{f"gradebook-{slug}.csv" if slug else "gradebook.csv"}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
     return response
+
+
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer can feed a stream."""
+
+    def write(self, value):
+        return value

@@ -1,0 +1,189 @@
+"""The harness's own functions, run here unconfined: the exact cap on the executed notebook it
+sends back, and reading the labels file the kernel wrote without trusting it.
+(The same attacks through the real sandbox are in test_hostile_notebooks.py.)"""
+import json
+import os
+import threading
+
+import nbformat
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+CAP_KB = 4
+
+
+def executed(*cells, widgets=None):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = list(cells)
+    if widgets is not None:
+        nb.metadata["widgets"] = widgets
+    return nb
+
+
+def code(*outputs):
+    cell = nbformat.v4.new_code_cell("print('hello')")
+    cell.outputs = list(outputs)
+    return cell
+
+
+def stream(size: int, text: str = "x"):
+    return nbformat.v4.new_output("stream", name="stdout", text=text * size)
+
+
+def error(lines: int = 3, width: int = 50, evalue: str = "boom"):
+    return nbformat.v4.new_output("error", ename="ValueError", evalue=evalue,
+                                  traceback=[f"line {i} " + "-" * width for i in range(lines)])
+
+
+def allowance(harness, nb) -> int:
+    """What bound_outputs may send for this notebook: its size without outputs plus the cap."""
+    bare = nbformat.from_dict(json.loads(harness.compact(nb)))
+    for cell in bare.cells:
+        cell.outputs = []
+    bare.metadata.pop("widgets", None)
+    return len(harness.compact(bare)) + CAP_KB * 1024
+
+
+def test_outputs_are_kept_in_order_until_the_cap_then_none_with_one_notice(harness):
+    nb = executed(code(stream(1000, "a")), code(stream(2000, "b"), stream(2000, "c")), code(stream(10, "d")))
+    allowed = allowance(harness, nb)
+    cut = harness.bound_outputs(nb, allowed, CAP_KB, None, None, set())
+    texts = [[o.get("text", "")[:1] for o in cell.outputs] for cell in nb.cells]
+    assert texts == [["a"], ["b", "["], []]  # c passed the cap; d, though small, comes after the cut
+    assert "further output of this cell was not kept" in nb.cells[1].outputs[-1].text
+    assert cut["truncated_cells"] == [1, 2] and not cut["widget_state_dropped"]
+    assert len(harness.compact(nb)) <= allowed
+
+
+def test_errors_count_against_the_cap_but_the_failing_cells_first_error_is_always_kept(harness):
+    flood = code(*[error(width=200) for _ in range(100)])  # caught exceptions shown with showtraceback()
+    failing = code(stream(5000), error(lines=2000, width=100, evalue="the real cause"))
+    nb = executed(flood, failing)
+    allowed = allowance(harness, nb)
+    harness.bound_outputs(nb, allowed, CAP_KB, 1, None, set())
+    assert len(nb.cells[0].outputs) < 100
+    kept = [o for o in nb.cells[1].outputs if o.output_type == "error"]
+    assert len(kept) == 1 and kept[0].evalue == "the real cause"
+    assert kept[0].traceback[-1].startswith("line 1999")  # the end of a traceback is where the cause is
+    assert "earlier traceback lines were not kept" in kept[0].traceback[0]
+    assert len(harness.compact(nb)) <= allowed
+
+
+def test_an_error_cut_while_running_is_restored_to_its_failing_cell(harness):
+    nb = executed(code(stream(100)), code(stream(100)))
+    remembered = (1, harness.trim_error(error(evalue="kept aside")))
+    harness.bound_outputs(nb, allowance(harness, nb), CAP_KB, 1, remembered, {1})
+    assert [o.evalue for o in nb.cells[1].outputs if o.output_type == "error"] == ["kept aside"]
+
+
+def test_widget_state_is_dropped_when_it_does_not_fit_after_the_outputs(harness):
+    state = {"application/vnd.jupyter.widget-state+json": {"state": {"m": {"state": {"blob": "z" * 20_000}}}}}
+    nb = executed(code(stream(100)), widgets=state)
+    allowed = allowance(harness, nb)
+    assert harness.bound_outputs(nb, allowed, CAP_KB, None, None, set())["widget_state_dropped"]
+    assert "widgets" not in nb.metadata and len(harness.compact(nb)) <= allowed
+
+    small = {"application/vnd.jupyter.widget-state+json": {"state": {"m": {"state": {"value": 3}}}}}
+    nb = executed(code(stream(100)), widgets=small)
+    assert not harness.bound_outputs(nb, allowance(harness, nb), CAP_KB, None, None, set())["widget_state_dropped"]
+    assert nb.metadata.widgets == small
+
+
+def test_an_output_too_deep_to_write_is_dropped_not_raised(harness):
+    deep = []
+    for _ in range(5000):
+        deep = [deep]
+    nb = executed(code())
+    allowed = allowance(harness, nb)
+    # Built without nbformat.from_dict, which would itself recurse too deep on it.
+    nb.cells[0].outputs.append(nbformat.NotebookNode(output_type="display_data", data={"application/json": deep}, metadata={}))
+    harness.bound_outputs(nb, allowed, CAP_KB, None, None, set())
+    assert len(nb.cells[0].outputs) == 1 and "not kept" in nb.cells[0].outputs[0].text
+
+
+outputs = st.lists(
+    st.one_of(
+        st.builds(stream, st.integers(0, 3000), st.sampled_from(["x", "é", "\x00", "\\"])),
+        st.builds(error, st.integers(0, 300), st.integers(0, 300)),
+        st.builds(lambda n: nbformat.v4.new_output("display_data", data={"text/html": "<b>" * n}), st.integers(0, 2000)),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(outputs, min_size=1, max_size=5), failed=st.none() | st.integers(0, 4),
+       widget_bytes=st.none() | st.integers(0, 6000))
+def test_the_executed_notebook_never_exceeds_its_size_without_outputs_plus_the_cap(harness, cells, failed, widget_bytes):
+    widgets = None if widget_bytes is None else {"s": {"state": {"b": "w" * widget_bytes}}}
+    nb = executed(*[code(*outs) for outs in cells], widgets=widgets)
+    allowed = allowance(harness, nb)
+    harness.bound_outputs(nb, allowed, CAP_KB, failed if failed is not None and failed < len(cells) else None, None, set())
+    assert len(harness.compact(nb)) <= allowed
+    nbformat.validate(nb)  # still a notebook the renderer accepts
+
+
+# --- The labels file ---------------------------------------------------------------------
+
+N = 5
+
+
+def write_npy(path, header: dict, data: bytes = b""):
+    with open(path, "wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, header)
+        fh.write(data)
+
+
+def test_it_reads_exactly_n_labels(harness, tmp_path):
+    np.save(tmp_path / "p.npy", np.arange(N, dtype=np.int32))
+    header, data = harness.read_predictions(tmp_path / "p.npy", N)
+    assert header == {"dtype": "<i4", "dtype_name": "int32", "shape": [N]}
+    assert np.frombuffer(data, "<i4").tolist() == list(range(N))
+
+
+def test_a_header_claiming_two_to_the_forty_labels_is_passed_on_without_reading_them(harness, tmp_path):
+    write_npy(tmp_path / "p.npy", {"descr": "<i8", "fortran_order": False, "shape": (2**40,)}, b"\0" * 64)
+    assert harness.read_predictions(tmp_path / "p.npy", N) == (
+        {"dtype": "<i8", "dtype_name": "int64", "shape": [2**40]}, None)
+
+
+def test_scores_instead_of_labels_are_described_not_sent(harness, tmp_path):
+    np.save(tmp_path / "p.npy", np.zeros((N, 10)))
+    assert harness.read_predictions(tmp_path / "p.npy", N) == ({"dtype": "<f8", "dtype_name": "float64", "shape": [N, 10]}, None)
+
+
+def test_a_pickled_object_array_is_described_and_never_unpickled(harness, tmp_path):
+    np.save(tmp_path / "p.npy", np.array([object()] * N), allow_pickle=True)
+    header, data = harness.read_predictions(tmp_path / "p.npy", N)
+    assert header["dtype"] == "|O" and data is None
+
+
+def test_a_file_shorter_than_its_header_promises_is_refused(harness, tmp_path):
+    write_npy(tmp_path / "p.npy", {"descr": "<i8", "fortran_order": False, "shape": (N,)}, b"\0" * 8)
+    with pytest.raises(ValueError, match="holds 8 bytes of data where its header promises 40"):
+        harness.read_predictions(tmp_path / "p.npy", N)
+
+
+@pytest.mark.parametrize("plant", ["symlink", "fifo"])
+def test_a_symlink_or_fifo_in_place_of_the_file_is_refused_without_blocking(harness, tmp_path, plant):
+    target = tmp_path / "p.npy"
+    if plant == "symlink":
+        np.save(tmp_path / "real.npy", np.arange(N))
+        target.symlink_to(tmp_path / "real.npy")
+    else:
+        os.mkfifo(target)  # opening it for reading would wait for a writer forever
+    outcome = []
+
+    def read():
+        try:
+            outcome.append(harness.read_predictions(target, N))
+        except (OSError, ValueError) as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(60)  # a hang guard, not a timing: the read returns at once or never
+    assert outcome and isinstance(outcome[0], (OSError, ValueError)), f"read_predictions gave {outcome}"
