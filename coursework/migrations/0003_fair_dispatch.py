@@ -16,7 +16,7 @@ def existing_rows_queued_by_their_students(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coursework', '0001_initial'),
+        ('coursework', '0002_queue_indexes_and_cache_versions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
