@@ -71,7 +71,7 @@ test: install lint
 # Faults against the real stack, the sandbox escape suite and the web security checks,
 # ending with a summary table (see tests/reliability).
 reliability: install
-	@scripts/install-system-packages.sh --with-browser
+	@scripts/install-system-packages.sh --with-browser --for-reliability
 	$(BIN)/python manage.py fetch_mnist
 	$(BIN)/python manage.py train_reference
 	$(BIN)/python -m pytest -m "reliability or not reliability" tests/reliability \
@@ -107,6 +107,8 @@ bench: $(BENCH)/.installed $(KVENV)/.installed
 	$(BENCH)/bin/python benchmarks/web_latency.py $(BENCH_WEB_ARGS)
 	$(BENCH)/bin/python benchmarks/review_pages.py
 	$(BENCH)/bin/python benchmarks/load.py
+	$(BENCH)/bin/python benchmarks/solution_throughput.py | tee var/solution_throughput.txt
+	$(BENCH)/bin/python benchmarks/capacity_plan.py --per-core-per-min $$(tail -1 var/solution_throughput.txt | cut -d= -f2)
 
 clean:
 	rm -rf var/work var/static

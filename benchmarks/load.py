@@ -1,13 +1,27 @@
 """50 students uploading at once and 200 people browsing while the uploads are graded.
 
-Starts the real stack (gunicorn with 4 workers, a Celery worker at the default
-concurrency, an embedded Redis, a fresh database), signs 50 students in (sessions
-made directly, so password hashing does not dominate), then at the same moment:
-each of the 50 uploads a notebook, and 200 browsing clients load public pages (the
-overview, the reading, the leaderboard) with 0.5-1.5 s pauses, until every upload is
-graded. Prints uploads per second, page latency and errors.
+Starts the real stack as production runs it (DEBUG off; gunicorn, a Celery worker with
+one slot per core, an embedded Redis, a fresh database: SQLite, or a new one on the
+PostgreSQL in DATABASE_URL), signs 50 students in (sessions made directly, so password
+hashing does not dominate), then at the same moment: each of the 50 uploads a notebook,
+and 200 browsing clients load public pages (the overview, the reading, the leaderboard)
+with 0.5-1.5 s pauses, until every upload is graded. Prints uploads per second, page
+latency and errors.
 
-    python benchmarks/load.py [--students 50] [--browsers 200]
+The pages-first rule of docs/operations.md is the default: gunicorn with --web-workers
+per core, the web in a control group of CPU weight --web-weight and the grading worker
+(with every sandbox it starts) in one of --grading-weight (as docker-compose's cpu_shares
+and systemd's CPUWeight= do; 100 is an ordinary process group), connections to PostgreSQL
+kept for DB_CONN_MAX_AGE seconds. `--web-weight 100 --grading-weight 100` and
+`--web-workers-per-core 1` show what the rule buys; `--conn-max-age 0` opens a new
+connection per request; `--private-postgres` runs PostgreSQL as its own host would be
+run, at the web's weight (the machine's cluster is shared with other test runs). The browsing clients stand for other people's machines: this
+process joins a group of the web's weight, so that other work on this machine does not
+slow the clients and count against the pages. Without root or a cpu control group,
+weights are skipped (said).
+
+    python benchmarks/load.py [--students 50] [--browsers 200] [--web-workers-per-core 2]
+                              [--grading-weight 1] [--conn-max-age 60]
 
 Last line: uploads_per_s=U page_p95_ms=P errors=E
 """
@@ -34,6 +48,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--browsers", type=int, default=200)
+    parser.add_argument("--web-workers-per-core", type=float, default=2)
+    # 100:1, as in docker-compose.yml; grading at an ordinary weight, so that other work on this
+    # shared machine slows it no more than it would slow any process.
+    parser.add_argument("--web-weight", type=int, default=10000, help="CPU weight of the web (100: ordinary)")
+    parser.add_argument("--grading-weight", type=int, default=100, help="CPU weight of grading (100: ordinary)")
+    parser.add_argument("--conn-max-age", type=int, default=60)
+    parser.add_argument("--private-postgres", action="store_true",
+                        help="a PostgreSQL cluster of this run's own, at the web's CPU weight, as a database host "
+                             "of its own would be (the machine's cluster serves other test runs too)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -42,12 +65,30 @@ def main() -> None:
     import requests
 
     from tests.support.notebooks import notebook
+    from tests.support import cpu_weight
     from tests.support.redis import redis_server
     from tests.support.stack import Stack
 
+    weights = cpu_weight.available()
+    web_workers = max(1, round(args.web_workers_per_core * os.cpu_count()))
+    print(f"web: gunicorn {web_workers} workers on {os.cpu_count()} cores; CPU weights: "
+          + (f"web {args.web_weight}, grading {args.grading_weight}" if weights else "not set (needs root and a cpu "
+             "control group)") + f"; DB_CONN_MAX_AGE={args.conn_max_age}; "
+          f"database {'private postgres' if args.private_postgres else os.environ.get('DATABASE_URL', 'sqlite').split(':')[0]}")
+    clients = cpu_weight.CpuGroup("load-clients", args.web_weight) if weights else None
+    if clients:
+        (clients.path / "cgroup.procs").write_text(str(os.getpid()))
+    postgres = None
+    if args.private_postgres:  # started from this process, so in its group: the web's weight
+        from tests.support.netns import PrivatePostgres
+
+        postgres = PrivatePostgres("127.0.0.1", "127.0.0.1/32")
+        postgres.start()
+
     data = notebook("import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)")
     with tempfile.TemporaryDirectory() as tmp_name, redis_server(Path(tmp_name), force_embedded=True) as redis_target:
-        stack = Stack(Path(tmp_name), redis_target)
+        stack = Stack(Path(tmp_name), redis_target, database_url=postgres.url if postgres else None, DEBUG="0",
+                      DB_CONN_MAX_AGE=str(args.conn_max_age))
         try:
             stack.manage("migrate", "--noinput")
             stack.manage("seed_demo")
@@ -59,8 +100,8 @@ def main() -> None:
                 "    s = SessionStore(); s[SESSION_KEY] = str(u.pk); s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'; "
                 "s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.create(); out.append(s.session_key)\n"
                 "print(json.dumps(out))")).strip().splitlines()[-1])
-            stack.start_web()
-            stack.start_worker(concurrency=os.cpu_count())
+            stack.start_web(workers=web_workers, cpu_weight=args.web_weight if weights else None)
+            stack.start_worker(concurrency=os.cpu_count(), cpu_weight=args.grading_weight if weights else None)
             base = stack.base_url
             done = threading.Event()
             latencies, errors, upload_times, ids = [], [], [], []
@@ -125,6 +166,11 @@ def main() -> None:
             statuses = stack.statuses()
         finally:
             stack.stop()
+            if postgres:
+                postgres.stop()
+    if clients:
+        (clients.path.parent / "cgroup.procs").write_text(str(os.getpid()))  # back where it came from
+        clients.remove()
     ordered = sorted(latencies)
     p95 = ordered[int(0.95 * (len(ordered) - 1))] if ordered else float("nan")
     not_graded = [i for i in ids if statuses.get(i) != "graded"]

@@ -203,8 +203,19 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 # is still busy with it (acks_late holds the ack until the job ends).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADER_MAX_TOTAL_TIMEOUT_S * 2 + 600,
                                    **({"global_keyprefix": REDIS_KEY_PREFIX} if REDIS_KEY_PREFIX else {})}
-# A queued row not picked up for this long is sent again (its message may be lost).
-GRADER_STUCK_AFTER_S = env_int("GRADER_STUCK_AFTER_S", 600)
+# A queued row sent to the broker but not claimed for this long is sent again (its message
+# may be lost). A message that was only waiting behind busy workers is then there twice,
+# which costs nothing (the second claim does nothing); a lost one holds one of the
+# GRADER_DISPATCH_AHEAD places until then, so this is kept short.
+GRADER_STUCK_AFTER_S = env_int("GRADER_STUCK_AFTER_S", 120)
+# How many grading messages may wait in the broker for a free worker slot. The database is
+# the queue; the broker only holds what workers start next, so the order stays fair
+# (coursework.services.grading.dispatch). Every claim tops the broker up, so a small
+# number keeps every slot busy; see docs/operations.md for choosing it.
+GRADER_DISPATCH_AHEAD = env_int("GRADER_DISPATCH_AHEAD", 2)
+# Fair turns count each person's runs asked for in this window: a student who uploaded
+# ten notebooks in the last hour waits behind those who uploaded fewer.
+GRADER_FAIR_WINDOW_S = env_int("GRADER_FAIR_WINDOW_S", 3600)
 # A running row whose worker has been silent this long is presumed dead (a job's
 # heartbeat comes every GRADER_HEARTBEAT_S from claim to stored result).
 GRADER_HEARTBEAT_S = env_int("GRADER_HEARTBEAT_S", 10)

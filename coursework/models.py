@@ -3,6 +3,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelatio
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from .states import PROBLEMS, REVIEW_EDITABLE, AppealStatus, EmailStatus, ReviewStatus, SubmissionStatus
@@ -158,6 +159,13 @@ class Submission(models.Model):
     # `attempts` when a person last queued it; runs above it count toward GRADER_MAX_ATTEMPTS.
     attempt_floor = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # The grading queue (coursework.services.grading.dispatch): who asked for this run (the
+    # student who uploaded it, or the TA who queued it again; None for the command line),
+    # when, by the database's clock, and when its message went to the broker (None: not yet).
+    queued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    queued_at = models.DateTimeField(db_default=Now())
+    sent_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -192,6 +200,8 @@ class Submission(models.Model):
             # the sweeper's query: pending rows by age of last sign of life
             models.Index(fields=["status", "heartbeat_at"], name="submission_status_heartbeat"),
             models.Index(fields=["student", "-created_at"], name="submission_student_recent"),
+            # the dispatcher's query: the runs asked for since the fair window began, by requester
+            models.Index(fields=["queued_at", "queued_by"], name="submission_dispatch_turns"),
         ]
 
     def __str__(self):

@@ -8,6 +8,7 @@ regular expressions over the whole text for every bracket).
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import nh3
@@ -33,6 +34,14 @@ MAX_MARKDOWN_CHARS = 60_000
 # Python-Markdown formatted it. "linkify" and "typographer" stay off (the regex-heavy
 # parts), and the preset's nesting limit (20) stays on.
 _PARSER = MarkdownIt("commonmark", {"html": True}).enable("table").disable("html_block")
+
+
+@functools.lru_cache(maxsize=64)
+def render_page_markdown(text: str, figures: bool = False) -> SafeString:
+    """render_markdown for the unit's own pages, kept per process: every visitor reads the same
+    few pages, and rendering one costs more than the rest of its request (an edited page is
+    new text, so it is rendered afresh). Not for student text, which is rarely read twice."""
+    return render_markdown(text, figures)
 
 
 def render_markdown(text: str, figures: bool = False) -> SafeString:

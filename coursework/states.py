@@ -9,6 +9,9 @@ A notebook submission:
       |                  \--worker silent (sweeper)-----> queued
       \--------- regrade (a person) --- graded | failed | error | queued
 
+A queued row is sent to the broker by the dispatcher in its turn (coursework.services.
+grading.dispatch; `sent_at` marks it sent), so the broker holds only what workers start next.
+
 `failed` is the student's notebook (a clear message, never retried); `error` is the
 system's (retried, then shown to TAs, never charged to the student). A notebook that
 kills its worker the same way every time would loop through the sweeper forever: each
@@ -22,6 +25,10 @@ pending -> sending -> sent (or skipped, or back to pending after a failure).
 
 Every change is a conditional UPDATE (WHERE the status is one the move starts from), so
 two workers, or a worker and a person, can never both win.
+
+Times that decide whether a worker is alive (heartbeats, the sweeper's checks) come from
+the database's clock, never a host's: a worker host whose clock is minutes off must not
+look dead, nor make a dead one look alive.
 """
 from __future__ import annotations
 
@@ -30,8 +37,8 @@ from datetime import timedelta
 from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
-from django.utils import timezone
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.db.models.functions import Now
 
 
 class SubmissionStatus(models.TextChoices):
@@ -91,13 +98,23 @@ def _submissions():
     return apps.get_model("coursework", "Submission").objects
 
 
+def _ago(seconds: float):
+    """The database's now minus `seconds`, for comparisons made in SQL."""
+    return ExpressionWrapper(Now() - timedelta(seconds=seconds), output_field=DateTimeField())
+
+
+def _in(seconds: float):
+    """The database's now plus `seconds`."""
+    return ExpressionWrapper(Now() + timedelta(seconds=seconds), output_field=DateTimeField())
+
+
 def claim(submission_id: int) -> int | None:
     """queued -> running for one more attempt; return that attempt's number, or None.
 
     A row that has used up its attempts since a person last queued it ends as `error`
     instead: a notebook that crashes the worker the same way every time must stop.
     """
-    now = timezone.now()
+    now = Now()
     rows = _submissions().filter(pk=submission_id, status=SubmissionStatus.QUEUED)
     claimed = rows.filter(attempts__lt=F("attempt_floor") + settings.GRADER_MAX_ATTEMPTS).update(
         status=SubmissionStatus.RUNNING, attempts=F("attempts") + 1, started_at=now, heartbeat_at=now)
@@ -120,39 +137,61 @@ def owned_by_attempt(submission_id: int, attempt: int):
 
 def beat(submission_id: int, attempt: int) -> bool:
     """A sign of life from the attempt that owns the row (the sweeper requeues silent ones)."""
-    return bool(owned_by_attempt(submission_id, attempt).update(heartbeat_at=timezone.now()))
+    return bool(owned_by_attempt(submission_id, attempt).update(heartbeat_at=Now()))
 
 
 def finish(submission_id: int, attempt: int, status: str, **fields) -> bool:
     """running -> graded | failed | error, with the result's fields, if this attempt still owns the row."""
     if status not in SUBMISSION_MOVES[SubmissionStatus.RUNNING] or status == SubmissionStatus.QUEUED:
         raise InvalidMove(f"a run cannot end as {status!r}")
-    fields.setdefault("finished_at", timezone.now())
+    fields.setdefault("finished_at", Now())
     return bool(owned_by_attempt(submission_id, attempt).update(status=status, **fields))
 
 
 def release(submission_id: int, attempt: int) -> bool:
-    """running -> queued after a system fault, so the retry (or the sweeper) can claim it again."""
+    """running -> queued after a system fault: the task's own retry message is on its way
+    (so the row counts as sent), and the sweeper resends it if that message is lost."""
     return bool(owned_by_attempt(submission_id, attempt).update(status=SubmissionStatus.QUEUED,
-                                                                heartbeat_at=timezone.now()))
+                                                                heartbeat_at=Now(), sent_at=Now()))
 
 
-def stuck(now=None) -> Q:
-    """Rows whose worker went silent, or whose message was lost on the way to a worker."""
-    now = now or timezone.now()
-    stale_running = Q(status=SubmissionStatus.RUNNING,
-                      heartbeat_at__lt=now - timedelta(seconds=settings.GRADER_STALE_RUNNING_S))
-    forgotten = now - timedelta(seconds=settings.GRADER_STUCK_AFTER_S)
-    forgotten_queued = Q(status=SubmissionStatus.QUEUED) & (
-        Q(heartbeat_at__lt=forgotten) | Q(heartbeat_at__isnull=True, created_at__lt=forgotten))
-    return stale_running | forgotten_queued
+def stuck() -> Q:
+    """Rows whose worker went silent, or whose message was lost on the way to a worker.
+
+    A queued row that was never sent is not stuck: it waits its turn in the dispatcher.
+    """
+    stale_running = Q(status=SubmissionStatus.RUNNING, heartbeat_at__lt=_ago(settings.GRADER_STALE_RUNNING_S))
+    lost_message = Q(status=SubmissionStatus.QUEUED, sent_at__lt=_ago(settings.GRADER_STUCK_AFTER_S))
+    return stale_running | lost_message
 
 
 def requeue_if_stuck(submission_id: int) -> bool:
-    """running (silent) | queued (forgotten) -> queued, if it still is stuck when we get there."""
-    now = timezone.now()
-    return bool(_submissions().filter(Q(pk=submission_id) & stuck(now)).update(
-        status=SubmissionStatus.QUEUED, heartbeat_at=now))
+    """running (silent) | queued (message lost) -> queued and not sent, if it still is stuck
+    when we get there: the dispatcher sends it again in its turn."""
+    return bool(_submissions().filter(Q(pk=submission_id) & stuck()).update(
+        status=SubmissionStatus.QUEUED, heartbeat_at=Now(), sent_at=None))
+
+
+def waiting_in_broker() -> Q:
+    """Queued rows whose message was sent and not yet claimed by a worker."""
+    return Q(status=SubmissionStatus.QUEUED, sent_at__isnull=False)
+
+
+def mark_sent(submission_ids) -> list[int]:
+    """Queued and not sent -> queued and sent, for the dispatcher; returns the ids it marked
+    (another dispatcher, or a claim, may have taken some first). Call inside a transaction."""
+    wanted = list(submission_ids)
+    rows = _submissions().filter(pk__in=wanted, status=SubmissionStatus.QUEUED, sent_at__isnull=True)
+    marked = set(rows.select_for_update().values_list("pk", flat=True))
+    _submissions().filter(pk__in=marked).update(sent_at=Now())
+    return [pk for pk in wanted if pk in marked]  # in the order asked: the order they are sent
+
+
+def unmark_sent(submission_id: int) -> bool:
+    """Queued and sent -> queued and not sent, when the broker refused the message: the
+    row goes back into the dispatcher's queue, in its turn, instead of waiting for the sweeper."""
+    return bool(_submissions().filter(pk=submission_id, status=SubmissionStatus.QUEUED, sent_at__isnull=False)
+                .update(sent_at=None))
 
 
 # What a regrade clears: the last run's result and a TA's decision on its flag (a new
@@ -160,20 +199,22 @@ def requeue_if_stuck(submission_id: int) -> bool:
 RESULT_FIELDS_CLEARED = dict(
     message="", accuracy=None, public_accuracy=None, private_accuracy=None, score=None, feedback={}, flagged=False,
     flag_reason="", log_tail="", run_seconds=None, peak_memory_mb=None, started_at=None, finished_at=None,
-    heartbeat_at=None, executed_html="", confusion_png="", gallery_png="", flag_resolution="",
+    heartbeat_at=None, sent_at=None, executed_html="", confusion_png="", gallery_png="", flag_resolution="",
     flag_resolved_by=None, flag_resolved_at=None,
 )
 
 
-def requeue_for_regrade(submission_ids) -> list[int]:
-    """finished | queued -> queued, result cleared, attempts counted afresh. Running rows are
-    left alone (their run ends first). Call inside a transaction; returns the ids queued."""
+def requeue_for_regrade(submission_ids, queued_by=None) -> list[int]:
+    """finished | queued -> queued, result cleared, attempts counted afresh, in the queue of
+    the person who asked (so a TA's batch takes turns with the students' uploads). Running
+    rows are left alone (their run ends first). Call inside a transaction; returns the ids queued."""
     sources = _sources(SUBMISSION_MOVES, SubmissionStatus.QUEUED)
     sources.remove(SubmissionStatus.RUNNING)
     rows = _submissions().filter(pk__in=list(submission_ids), status__in=sources)
     ids = list(rows.select_for_update().values_list("pk", flat=True))
     _submissions().filter(pk__in=ids, status__in=sources).update(
-        status=SubmissionStatus.QUEUED, attempt_floor=F("attempts"), **RESULT_FIELDS_CLEARED)
+        status=SubmissionStatus.QUEUED, attempt_floor=F("attempts"), queued_by=queued_by, queued_at=Now(),
+        **RESULT_FIELDS_CLEARED)
     return ids
 
 
@@ -254,15 +295,15 @@ def _notifications():
 
 def claim_email(notification_id: int) -> bool:
     """pending -> sending, one more attempt counted. (When to try is the sweeper's to decide:
-    it sends only rows whose pause is over; a task that arrives finds any pending row.)"""
-    now = timezone.now()
+    it sends only rows whose pause is over; a task that arrives finds any pending row.)
+    Times are the database's, as for grading: a worker's clock may be off."""
     return bool(_notifications().filter(pk=notification_id, email_status=EmailStatus.PENDING).update(
-        email_status=EmailStatus.SENDING, email_claimed_at=now, email_attempts=F("email_attempts") + 1))
+        email_status=EmailStatus.SENDING, email_claimed_at=Now(), email_attempts=F("email_attempts") + 1))
 
 
 def email_sent(notification_id: int) -> bool:
     return bool(_notifications().filter(pk=notification_id, email_status=EmailStatus.SENDING).update(
-        email_status=EmailStatus.SENT, emailed_at=timezone.now(), email_error=""))
+        email_status=EmailStatus.SENT, emailed_at=Now(), email_error=""))
 
 
 def email_skipped(notification_id: int) -> bool:
@@ -273,7 +314,6 @@ def email_skipped(notification_id: int) -> bool:
 def email_failed_once(notification_id: int, error: str) -> bool:
     """sending -> pending, to be tried again after a pause that grows with each failure;
     -> failed once the attempts are used up."""
-    now = timezone.now()
     rows = _notifications().filter(pk=notification_id, email_status=EmailStatus.SENDING)
     given_up = rows.filter(email_attempts__gte=settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS).update(
         email_status=EmailStatus.FAILED, email_error=error[:2000])
@@ -284,22 +324,19 @@ def email_failed_once(notification_id: int, error: str) -> bool:
         return False
     pause = min(3600, settings.NOTIFICATION_EMAIL_RETRY_S * 2 ** (attempts - 1))
     return bool(rows.update(email_status=EmailStatus.PENDING, email_error=error[:2000],
-                            email_next_try_at=now + timedelta(seconds=pause)))
+                            email_next_try_at=_in(pause)))
 
 
-def emails_due(now=None) -> Q:
+def emails_due() -> Q:
     """Rows the sweeper sends: pending and due (a failure's pause is over, or the message
     that should have sent it was lost), or sending with a worker silent for too long."""
-    now = now or timezone.now()
-    silent = now - timedelta(seconds=settings.NOTIFICATION_EMAIL_STALE_S)
-    return (Q(email_status=EmailStatus.PENDING, email_next_try_at__lte=now)
-            | Q(email_status=EmailStatus.SENDING, email_claimed_at__lt=silent))
+    return (Q(email_status=EmailStatus.PENDING, email_next_try_at__lte=Now())
+            | Q(email_status=EmailStatus.SENDING, email_claimed_at__lt=_ago(settings.NOTIFICATION_EMAIL_STALE_S)))
 
 
 def release_silent_email(notification_id: int) -> bool:
     """sending (its worker went silent mid-send) -> pending, so it is tried again. The
     e-mail carries a Message-ID of its own, so a copy that did leave is recognised."""
-    silent = timezone.now() - timedelta(seconds=settings.NOTIFICATION_EMAIL_STALE_S)
     return bool(_notifications().filter(pk=notification_id, email_status=EmailStatus.SENDING,
-                                        email_claimed_at__lt=silent).update(
-        email_status=EmailStatus.PENDING, email_next_try_at=timezone.now()))
+                                        email_claimed_at__lt=_ago(settings.NOTIFICATION_EMAIL_STALE_S)).update(
+        email_status=EmailStatus.PENDING, email_next_try_at=Now()))

@@ -65,6 +65,7 @@ def grade_submission(self, submission_id: int) -> str:
     attempt = states.claim(submission_id)
     if attempt is None:
         return "not claimed (already taken, finished, or out of attempts)"
+    grading.dispatch_quietly()  # this slot is taken: the broker gets the next one in turn
     with Heartbeat(submission_id, attempt):
         try:
             return grading.run(submission_id, attempt)
@@ -93,13 +94,17 @@ def _system_fault(task, submission_id: int, attempt: int, exc: Exception) -> str
 
 @shared_task
 def requeue_stuck() -> int:
-    """Beat: give a second chance to rows whose worker died or whose message was lost."""
-    ids = list(Submission.objects.filter(states.stuck()).values_list("pk", flat=True)[:500])
-    requeued = [pk for pk in ids if states.requeue_if_stuck(pk)]  # conditional: a worker may have finished it
-    for pk in requeued:
-        grading.enqueue(pk)
+    """Beat: give a second chance to rows whose worker died or whose message was lost, then
+    send what the broker has room for (uploads that came while it was down, among them)."""
+    rows = list(Submission.objects.filter(states.stuck()).values_list("pk", "status")[:500])
+    requeued = [(pk, status) for pk, status in rows if states.requeue_if_stuck(pk)]  # a worker may have finished it
     if requeued:
-        log.info("requeued %d stuck submissions", len(requeued))
+        # Told apart in the log: a silent worker is a fault to look into; an unclaimed message
+        # is usually only one that waited behind busy workers, sent again at no cost.
+        silent = sum(1 for _, status in requeued if status == states.SubmissionStatus.RUNNING)
+        log.info("requeued %d stuck submissions: %d whose worker went silent, %d whose message was not claimed",
+                 len(requeued), silent, len(requeued) - silent)
+    grading.dispatch()
     return len(requeued)
 
 

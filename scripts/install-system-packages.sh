@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages the service needs, only when they are missing.
-# Usage: scripts/install-system-packages.sh [--with-browser] [--with-bench]
+# Usage: scripts/install-system-packages.sh [--with-browser] [--with-bench] [--for-reliability]
 # Needs root (as on this project's machines and CI); otherwise it says what to install.
 set -eu
 missing=""
@@ -16,6 +16,14 @@ for option in "$@"; do
         --with-browser) command -v chromium >/dev/null 2>&1 || missing="$missing chromium" ;;
         # wrk, the HTTP load generator benchmarks/web_latency.py measures saturation with.
         --with-bench) command -v wrk >/dev/null 2>&1 || missing="$missing wrk" ;;
+        # `make reliability` runs worker hosts in network namespaces (iproute2's `ip netns`),
+        # two with their clocks off (libfaketime), against a PostgreSQL cluster of its own
+        # (initdb, pg_ctl, run as the postgres user with runuser).
+        --for-reliability)
+            command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+            command -v runuser >/dev/null 2>&1 || missing="$missing util-linux"
+            ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || missing="$missing libfaketime"
+            ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql" ;;
         *) echo "unknown option: $option" >&2; exit 2 ;;
     esac
 done

@@ -47,3 +47,25 @@ def test_every_procfile_process_starts_a_program_the_environment_has():
         program = shlex.split(command)[0]
         assert program in {"python", "gunicorn", "celery"}, (name, program)
         assert re.match(r"^[a-z]+$", name)
+
+
+def test_the_compose_worker_lets_bubblewrap_make_its_namespaces_without_privilege():
+    """bwrap needs unshare/mount/pivot_root (seccomp), mount (AppArmor) and a fresh /proc
+    (Docker's masked /proc paths); the compose file lifts exactly those and says why."""
+    worker = compose()["services"]["worker"]
+    assert {"seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"} <= set(worker["security_opt"])
+    assert not worker.get("privileged") and "SYS_ADMIN" not in worker.get("cap_add", [])
+    text = (ROOT / "docker-compose.yml").read_text()
+    for reason in ("unshare(2)", "denies mount(2)", "fresh /proc"):
+        assert reason in text, f"the compose file should say why ({reason})"
+    assert "bubblewrap" in (ROOT / "Dockerfile").read_text()
+
+
+def test_the_web_outweighs_grading_for_the_cpu_as_the_pages_first_rule_says():
+    services = compose()["services"]
+    assert services["web"]["cpu_shares"] >= 100 * services["worker"]["cpu_shares"]
+    assert "pages first" in (ROOT / "docs" / "operations.md").read_text().lower()
+
+
+def test_web_processes_keep_their_database_connections():
+    assert int(compose()["services"]["web"]["environment"]["DB_CONN_MAX_AGE"]) > 0

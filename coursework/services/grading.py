@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import secrets
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from grader import feedback
@@ -40,19 +41,78 @@ def send_grading_task(submission_id: int) -> None:
     current_app.send_task(GRADE_TASK, args=[submission_id])
 
 
-def enqueue(submission_id: int) -> bool:
-    """Send the grading task; if the broker is down, leave the row queued for the sweeper.
+# Who goes next, in SQL. Each requester's runs asked for in the last GRADER_FAIR_WINDOW_S
+# (finished ones too) are numbered in the order they were asked for; unsent queued rows
+# go out by (that turn, when queued). A student's second notebook so waits behind every
+# other student's first, even once their first is graded, and a TA's regrade of 500
+# notebooks is one requester among the students, not 500 rows in front of them.
+NEXT_IN_TURN = """
+SELECT id FROM (
+    SELECT id, status, sent_at, queued_at,
+           ROW_NUMBER() OVER (PARTITION BY queued_by_id ORDER BY queued_at, id) AS turn
+    FROM coursework_submission
+    WHERE queued_at >= %(since)s OR status IN (%(queued)s, %(running)s)
+) AS recent
+WHERE status = %(queued)s AND sent_at IS NULL
+ORDER BY turn, queued_at, id
+LIMIT %(limit)s
+"""
 
-    The Submission row is the outbox: a queued row whose message never arrived is sent
-    again by the sweeper once the broker is back, so an upload accepted during a Redis
-    outage is graded afterwards, not lost.
+
+def next_in_turn(limit: int) -> list[int]:
+    """The ids of the next `limit` queued rows to send, fairly across requesters."""
+    since = timezone.now() - timedelta(seconds=settings.GRADER_FAIR_WINDOW_S)
+    with connection.cursor() as cursor:
+        cursor.execute(NEXT_IN_TURN, {"since": since, "queued": SubmissionStatus.QUEUED.value,
+                                      "running": SubmissionStatus.RUNNING.value, "limit": limit})
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _serialise_dispatchers() -> None:
+    """One dispatcher at a time, or two could each see the same free room and both fill it.
+    SQLite already runs one write transaction at a time (settings: IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPATCH_LOCK_KEY])
+
+
+DISPATCH_LOCK_KEY = 0x6772616465  # any constant this site alone uses
+
+
+def dispatch() -> int:
+    """Send the next grading tasks, as many as the broker should hold; return how many went.
+
+    The Submission row is the outbox, and the broker holds only what a worker will start
+    soon: at most GRADER_DISPATCH_AHEAD messages that no worker has claimed yet. Every
+    upload, regrade, claim (a slot is taken: top the broker up) and sweep calls this. If
+    the broker is down the rows stay queued and unsent, so an upload accepted during a
+    Redis outage is graded afterwards, in its turn, not lost.
     """
+    with transaction.atomic():
+        _serialise_dispatchers()
+        room = settings.GRADER_DISPATCH_AHEAD - Submission.objects.filter(states.waiting_in_broker()).count()
+        ids = states.mark_sent(next_in_turn(room)) if room > 0 else []
+    sent = 0
+    for pk in ids:
+        try:
+            send_grading_task(pk)
+            sent += 1
+        except Exception as exc:  # kombu raises several kinds (OperationalError, ConnectionError, timeouts)
+            log.warning("could not send submission %s to the broker (%s); it waits, queued, for the next dispatch",
+                        pk, exc)
+            for unsent in ids[sent:]:
+                states.unmark_sent(unsent)
+            break
+    return sent
+
+
+def dispatch_quietly() -> None:
+    """dispatch() for paths whose own work is already safe (an upload stored, a claim made):
+    a failure here only delays sending, which the sweeper retries."""
     try:
-        send_grading_task(submission_id)
-        return True
-    except Exception as exc:  # kombu raises several kinds (OperationalError, ConnectionError, timeouts)
-        log.warning("could not enqueue submission %s (%s); the sweeper will send it later", submission_id, exc)
-        return False
+        dispatch()
+    except Exception:
+        log.exception("dispatching grading tasks failed; the sweeper will try again")
 
 
 def limits_for(assignment: Assignment) -> Limits:
@@ -143,7 +203,7 @@ SYSTEM_ERROR_MESSAGE = ("The grader failed for a reason that is not your noteboo
 def give_up(submission_id: int, attempt: int, exc: BaseException) -> bool:
     """End a run as the system's error, with what went wrong kept for TAs."""
     return states.finish(submission_id, attempt, SubmissionStatus.ERROR, message=SYSTEM_ERROR_MESSAGE,
-                         log_tail=f"{type(exc).__name__}: {exc}"[-65536:], finished_at=timezone.now())
+                         log_tail=f"{type(exc).__name__}: {exc}"[-65536:])
 
 
 def regrade(submission_ids, actor, *, via: str) -> int:
@@ -153,11 +213,11 @@ def regrade(submission_ids, actor, *, via: str) -> int:
     with transaction.atomic():
         before = {s.pk: s for s in Submission.objects.filter(pk__in=list(submission_ids))
                   .only("pk", "student_id", "status", "accuracy", "flag_resolution")}
-        ids = states.requeue_for_regrade(list(before))
+        ids = states.requeue_for_regrade(list(before), queued_by=actor)
         audit_many(actor, "regrade", [before[pk] for pk in ids], lambda s: {
             "via": via, "previous_status": s.status, "previous_accuracy": s.accuracy,
             "previous_flag_decision": s.flag_resolution})
-        transaction.on_commit(lambda: [enqueue(pk) for pk in ids])
+        transaction.on_commit(dispatch_quietly)
     return len(ids)
 
 

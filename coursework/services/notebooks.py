@@ -15,7 +15,7 @@ from grader.notebooks import InvalidNotebook, NotebookLimits, validate_notebook_
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
 from .deadlines import TaskClosed, terms_for
-from .grading import enqueue
+from .grading import dispatch_quietly
 
 __all__ = ["InvalidNotebook", "DailyLimitReached", "UploadNotStored", "TaskClosed", "submit_notebook",
            "submissions_visible_to", "uploads_left_today"]
@@ -44,7 +44,7 @@ def uploads_left_today(student, assignment: Assignment) -> int:
 
 
 def submit_notebook(student, assignment: Assignment, filename: str, data: bytes) -> Submission:
-    """Store the notebook and its queued Submission together, then enqueue grading.
+    """Store the notebook and its queued Submission together, then dispatch grading.
 
     Raises InvalidNotebook, DailyLimitReached, TaskClosed or UploadNotStored with a
     message for the student; in that case nothing is stored.
@@ -76,11 +76,12 @@ def _store(student, assignment: Assignment, shown_name: str, data: bytes, terms)
             )
         lateness = terms.lateness(timezone.now())
         submission = Submission(assignment=assignment, student=student, original_name=shown_name,
-                                late=lateness.late, days_late=lateness.days)
+                                late=lateness.late, days_late=lateness.days, queued_by=student)
         submission.notebook.save("submission.ipynb", ContentFile(data), save=False)
         submission.save()
-        # The worker must never look for a row that is not committed yet.
-        transaction.on_commit(lambda: enqueue(submission.pk))
+        # The worker must never look for a row that is not committed yet; the dispatcher
+        # sends it when it is this student's turn.
+        transaction.on_commit(dispatch_quietly)
     return submission
 
 

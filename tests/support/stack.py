@@ -33,10 +33,11 @@ def free_port() -> int:
 
 
 class FreshDatabase:
-    """A new, empty database: a SQLite file, or a new database on the PostgreSQL in DATABASE_URL."""
+    """A new, empty database: a SQLite file, or a new database on the PostgreSQL in `base`
+    (DATABASE_URL's by default)."""
 
-    def __init__(self, workdir: Path):
-        self.base = os.environ.get("DATABASE_URL", "")
+    def __init__(self, workdir: Path, base: str | None = None):
+        self.base = os.environ.get("DATABASE_URL", "") if base is None else base
         self.name = f"coursework_stack_{secrets.token_hex(4)}"
         if self.base.startswith("postgres"):
             self.url = self.base.rsplit("/", 1)[0] + "/" + self.name
@@ -60,10 +61,10 @@ class FreshDatabase:
 
 
 class Stack:
-    def __init__(self, workdir: Path, redis: RedisTarget | str, **extra_env: str):
+    def __init__(self, workdir: Path, redis: RedisTarget | str, database_url: str | None = None, **extra_env: str):
         redis = RedisTarget(redis) if isinstance(redis, str) else redis
         self.workdir = workdir
-        self.db = FreshDatabase(workdir)
+        self.db = FreshDatabase(workdir, database_url)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -83,6 +84,7 @@ class Stack:
         }
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         self.procs: dict[str, subprocess.Popen] = {}
+        self.cpu_groups = []
         self.logs = workdir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
 
@@ -94,21 +96,29 @@ class Stack:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
         return out.stdout
 
-    def spawn(self, name: str, argv: list[str], **env: str) -> subprocess.Popen:
-        """Start a process of the stack; `env` adds settings of its own (a separate "host")."""
+    def spawn(self, name: str, argv: list[str], cpu_weight: int | None = None, **env: str) -> subprocess.Popen:
+        """Start a process of the stack; `env` adds settings of its own (a separate "host").
+        With `cpu_weight` (100 = an ordinary process) it and all it starts run in a control
+        group of that weight (tests/support/cpu_weight.py)."""
+        if cpu_weight is not None:
+            from tests.support.cpu_weight import CpuGroup
+
+            group = CpuGroup(name, cpu_weight)
+            self.cpu_groups.append(group)
+            argv = group.wrap(argv)
         log = open(self.logs / f"{name}.log", "ab")
         proc = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         self.procs[name] = proc
         return proc
 
-    def start_web(self, *gunicorn_args: str, workers: int = 2) -> None:
+    def start_web(self, *gunicorn_args: str, workers: int = 2, cpu_weight: int | None = None) -> None:
         self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                           "--workers", str(workers), *gunicorn_args])
+                           "--workers", str(workers), *gunicorn_args], cpu_weight=cpu_weight)
         deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get(self.base_url + "/", timeout=2).status_code == 200:
+                if requests.get(self.base_url + "/", timeout=10).status_code == 200:
                     return
             except (requests.ConnectionError, requests.Timeout):
                 pass  # not listening yet, or a first request slowed by a loaded machine: ask again
@@ -116,15 +126,24 @@ class Stack:
                 raise RuntimeError("gunicorn did not answer:\n" + self.log("web"))
             time.sleep(0.2)
 
-    def start_worker(self, name: str = "worker", concurrency: int = 1, **env: str) -> subprocess.Popen:
-        """A Celery worker; `env` gives it settings of its own (a separate "host")."""
+    def start_worker(self, name: str = "worker", concurrency: int = 1, host=None, clock_offset: str = "",
+                     cpu_weight: int | None = None, **env: str) -> subprocess.Popen:
+        """A Celery worker; `env` gives it settings of its own. With `host` (a NetnsHost) it runs
+        on that namespaced machine, with its clock `clock_offset` off if given."""
         argv = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
                 "--prefetch-multiplier=1", "-O", "fair", "-n", f"{name}@%h"]
-        return self.spawn(name, argv, **env)
+        if host is not None:
+            Path(self.env["MEDIA_ROOT"]).mkdir(parents=True, exist_ok=True)
+            argv, env = host.wrap(argv, clock_offset), {**host.env(Path(self.env["MEDIA_ROOT"])), **env}
+        return self.spawn(name, argv, cpu_weight=cpu_weight, **env)
 
-    def start_beat(self) -> subprocess.Popen:
-        return self.spawn("beat", [str(BIN / "celery"), "-A", "config", "beat", "--loglevel=INFO",
-                                   "--schedule", str(self.workdir / "celerybeat-schedule")])
+    def start_beat(self, host=None, clock_offset: str = "") -> subprocess.Popen:
+        argv = [str(BIN / "celery"), "-A", "config", "beat", "--loglevel=INFO",
+                "--schedule", "/tmp/celerybeat-schedule" if host else str(self.workdir / "celerybeat-schedule")]
+        if host is None:
+            return self.spawn("beat", argv)
+        Path(self.env["MEDIA_ROOT"]).mkdir(parents=True, exist_ok=True)
+        return self.spawn("beat", host.wrap(argv, clock_offset), **host.env(Path(self.env["MEDIA_ROOT"])))
 
     def kill(self, name: str) -> None:
         """SIGKILL a process and everything in its group, as a crashed host would."""
@@ -183,6 +202,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        for group in self.cpu_groups:
+            group.remove()
         self.db.drop()
 
 

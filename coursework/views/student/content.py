@@ -2,7 +2,7 @@
 from django.shortcuts import get_object_or_404, render
 
 from ...models import Assignment, Page, SynthesisResponse
-from ...rendering import render_markdown
+from ...rendering import render_page_markdown
 from ...services import deadlines
 
 
@@ -19,7 +19,7 @@ def overview(request):
         synthesis_terms = deadlines.terms_for(request.user, assignments.get(Assignment.SYNTHESIS))
     return render(request, "coursework/overview.html", {
         "page": page,
-        "body": render_markdown(page.body) if page else "",
+        "body": render_page_markdown(page.body) if page else "",
         "readings": [p for p in pages if p.kind == Page.READING],
         "videos": [(p, statuses.get(p.pk)) for p in pages if p.kind == Page.VIDEO and not _optional(p)],
         "extra_videos": [(p, statuses.get(p.pk)) for p in pages if p.kind == Page.VIDEO and _optional(p)],
@@ -38,6 +38,6 @@ def page_detail(request, slug):
     page = get_object_or_404(Page, slug=slug)
     return render(request, "coursework/page.html", {
         "page": page,
-        "body": render_markdown(page.body, figures=True),
+        "body": render_page_markdown(page.body, figures=True),
         "question_set": getattr(page, "question_set", None),
     })

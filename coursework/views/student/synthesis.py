@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ...models import Assignment, QuestionSet
-from ...rendering import render_markdown
+from ...rendering import render_page_markdown
 from ...services import deadlines, results, synthesis
 
 
@@ -46,7 +46,7 @@ def question_set(request, slug):
         "qs": qs, "page": qs.page, "response": response, "errors": errors,
         "terms": deadlines.terms_for(request.user, Assignment.objects.the(Assignment.SYNTHESIS)),
         "result": results.for_item(response, viewer=request.user),
-        "body": render_markdown(qs.page.body),
+        "body": render_page_markdown(qs.page.body),
         "questions": [(q, texts.get(q.pk, ""), hints.get(q.pk)) for q in qs.questions.all()],
     })
 
