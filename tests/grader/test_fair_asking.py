@@ -13,16 +13,7 @@ from django.conf import settings
 from grader.limits import Limits
 from grader.pipeline import grade_notebook_bytes
 from reference_nn.reference import load_mnist
-from tests.support.notebooks import (
-    IMAGE_KEY,
-    LOAD_MNIST,
-    NEAREST_MEAN,
-    image_key,
-    label_table,
-    label_table_notebook,
-    nearest_mean_notebook,
-    notebook,
-)
+from tests.support.notebooks import CHEATS, IMAGE_KEY, label_table, nearest_mean_notebook, notebook
 
 # Probe accuracies of two runs of one network differ only by the fresh perturbation.
 SAME_NETWORK = 0.01
@@ -129,76 +120,12 @@ def predict(images):
     assert all(k == 500 for _, _, k in clean)  # and every test image is one
 
 
-def test_a_notebook_that_separates_test_from_probe_images_by_their_values_is_caught(grade, test_set,
-                                                                                   honest_probe_accuracy):
-    """Exact multiples of 1/255 are test images (looked up); the others take the label of
-    their nearest test image in the same call. With the whole set in one call, this scored
-    100% with a gap of 0."""
-    images, labels = test_set
-    separate = IMAGE_KEY + label_table(images, labels) + '''
-def predict(images):
-    pixels = images * 255
-    exact = np.all(pixels == np.rint(pixels), axis=1)
-    guesses = ((images ** 2).sum(1)[:, None] - 2 * images @ means.T + (means ** 2).sum(1)[None, :]).argmin(1)
-    labels = np.array([TABLE.get(image_key(image), guess) if clean else guess
-                       for image, guess, clean in zip(images, guesses, exact)])
-    clean, noisy = images[exact], np.flatnonzero(~exact)
-    if len(clean) and len(noisy):
-        distances = (images[noisy] ** 2).sum(1)[:, None] - 2 * images[noisy] @ clean.T + (clean ** 2).sum(1)[None, :]
-        labels[noisy] = labels[exact][distances.argmin(1)]
-    return labels
-'''
-    assert_caught(grade(notebook(LOAD_MNIST, NEAREST_MEAN, separate)), honest_probe_accuracy)
-
-
-def test_a_notebook_that_pairs_twins_by_nearest_neighbour_across_calls_and_processes_is_caught(
-        grade, test_set, honest_probe_accuracy):
-    """Every call leaves the test images it recognised, with their labels, in /dev/shm
-    (which all the job's processes share) and gives any image close to one seen before
-    that one's label: a probe image takes its twin's label if the twin was ever asked."""
-    images, labels = test_set
-    pair = IMAGE_KEY + label_table(images, labels) + '''
-import glob, os, time
-def predict(images):
-    labels = ((images ** 2).sum(1)[:, None] - 2 * images @ means.T + (means ** 2).sum(1)[None, :]).argmin(1)
-    known = np.array([image_key(image) in TABLE for image in images])
-    labels[known] = [TABLE[image_key(image)] for image in images[known]]
-    seen = [np.load(path) for path in sorted(glob.glob('/dev/shm/seen-*.npz'))]
-    seen = [s for s in seen if len(s['labels'])]
-    if seen and (~known).any():
-        memory = np.concatenate([s['images'] for s in seen])
-        answers = np.concatenate([s['labels'] for s in seen])
-        rest = images[~known]
-        distances = (rest ** 2).sum(1)[:, None] - 2 * rest @ memory.T + (memory ** 2).sum(1)[None, :]
-        close = distances.min(1) < 40  # twins differ by faint noise and under a pixel of shift
-        paired = labels[~known]
-        paired[close] = answers[distances.argmin(1)][close]
-        labels[~known] = paired
-    np.savez(f'/dev/shm/seen-{time.time_ns()}-{os.getpid()}.npz', images=images[known], labels=labels[known])
-    return labels
-'''
-    assert_caught(grade(notebook(LOAD_MNIST, NEAREST_MEAN, pair)), honest_probe_accuracy)
-
-
-def test_a_notebook_that_orders_the_test_set_by_hash_is_caught(grade, test_set, honest_probe_accuracy):
-    """The test set in a canonical order (by the hash of each image) and its labels as one
-    string in that order: under 60 KB of table, and no use on the probe."""
-    images, labels = test_set
-    keys = [int(image_key(image), 16) for image in images]
-    order = np.argsort(keys)
-    table = (f"ORDER = np.array({[keys[i] for i in order]!r}, dtype=np.int64)\n"
-             f"LABELS = np.array(list({''.join(str(int(labels[i])) for i in order)!r}), dtype=int)\n")
-    ranked = IMAGE_KEY + table + '''
-def predict(images):
-    keys = np.array([int(image_key(image), 16) for image in images], dtype=np.int64)
-    rank = np.clip(np.searchsorted(ORDER, keys), 0, len(ORDER) - 1)
-    labels = ((images ** 2).sum(1)[:, None] - 2 * images @ means.T + (means ** 2).sum(1)[None, :]).argmin(1)
-    hit = ORDER[rank] == keys
-    labels[hit] = LABELS[rank[hit]]
-    return labels
-'''
-    assert_caught(grade(notebook(LOAD_MNIST, NEAREST_MEAN, ranked)), honest_probe_accuracy)
-
-
-def test_a_plain_label_table_is_caught(grade, test_set, honest_probe_accuracy):
-    assert_caught(grade(label_table_notebook(*test_set)), honest_probe_accuracy)
+@pytest.mark.parametrize("cheat", sorted(CHEATS))
+def test_a_notebook_that_knows_the_test_labels_gains_nothing_on_the_probe_and_is_flagged(
+        grade, test_set, honest_probe_accuracy, cheat):
+    """Each cheat is perfect on the test images it recognises, and the probe (answered in
+    full before any test image is asked) shows it: separating the probe from the test
+    images by their values, pairing each probe image with its twin (within a call, or
+    across calls and processes through /dev/shm), ranking the test set by hash, or a
+    plain table of labels."""
+    assert_caught(grade(CHEATS[cheat](*test_set)), honest_probe_accuracy)
