@@ -43,7 +43,7 @@ def reference_rows(runs: int) -> list[tuple[str, float, float, bool | None]]:
 
 def notebook_rows(directory: Path) -> list[tuple[str, float, float, bool | None]]:
     from reference_nn.reference import load_mnist
-    from tests.support.notebooks import CHEATS, nearest_mean_notebook
+    from tests.support.notebooks import CHEATS, nearest_mean_notebook, with_label_table
 
     from django.conf import settings
 
@@ -51,6 +51,7 @@ def notebook_rows(directory: Path) -> list[tuple[str, float, float, bool | None]
     notebooks = {"solution notebook": (ROOT / "assignments" / "mnist_solution.ipynb").read_bytes(),
                  "nearest-mean classifier": nearest_mean_notebook()}
     notebooks.update({f"cheat: {name}": make(*test) for name, make in sorted(CHEATS.items())})
+    notebooks["cheat: solution + label table"] = with_label_table(notebooks["solution notebook"], *test)
     rows = []
     for name, data in notebooks.items():
         path = directory / (name.replace(" ", "-").replace(":", "") + ".ipynb")

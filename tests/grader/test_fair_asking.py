@@ -13,7 +13,7 @@ from django.conf import settings
 from grader.limits import Limits
 from grader.pipeline import grade_notebook_bytes
 from reference_nn.reference import load_mnist
-from tests.support.notebooks import CHEATS, IMAGE_KEY, label_table, nearest_mean_notebook, notebook
+from tests.support.notebooks import CHEATS, IMAGE_KEY, label_table, nearest_mean_notebook, notebook, with_label_table
 
 # Probe accuracies of two runs of one network differ only by the fresh perturbation.
 SAME_NETWORK = 0.01
@@ -129,3 +129,16 @@ def test_a_notebook_that_knows_the_test_labels_gains_nothing_on_the_probe_and_is
     across calls and processes through /dev/shm), ranking the test set by hash, or a
     plain table of labels."""
     assert_caught(grade(CHEATS[cheat](*test_set)), honest_probe_accuracy)
+
+
+def test_the_solution_with_a_label_table_on_top_is_flagged(grade, test_set):
+    """The hardest case for the threshold: a good network answers the probe, so the gap
+    is only what the network misses on the test set, about two points."""
+    solution = (Path(__file__).resolve().parents[2] / "assignments" / "mnist_solution.ipynb").read_bytes()
+    result = grade(with_label_table(solution, *test_set))
+    assert result.status == "graded", result.message
+    probe = result.feedback["probe"]
+    print(f"clean {probe['clean_accuracy']:.4f}, probe {probe['noisy_accuracy']:.4f}, gap {probe['gap']:+.4f}")
+    assert result.accuracy == 1.0
+    assert probe["noisy_accuracy"] <= result.feedback["reference"]["accuracy"]  # an honest network's, no more
+    assert result.flagged and "Integrity probe" in result.flag_reason

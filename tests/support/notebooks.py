@@ -151,3 +151,20 @@ def hash_order_notebook(images, labels) -> bytes:
 
 CHEATS = {"label table": label_table_notebook, "separates by values": separating_notebook,
           "pairs twins": pairing_notebook, "ranks by hash": hash_order_notebook}
+
+
+def with_label_table(notebook_bytes: bytes, images, labels) -> bytes:
+    """The notebook as it was, with a table of the test labels over its own predict: its
+    network answers what the table does not know."""
+    nb = nbformat.reads(notebook_bytes.decode(), as_version=4)
+    cover = '''
+_own_predict = predict
+
+def predict(images):
+    labels = np.array(_own_predict(images))
+    for i, image in enumerate(images):
+        labels[i] = TABLE.get(image_key(image), labels[i])
+    return labels
+'''
+    nb.cells += [nbformat.v4.new_code_cell(IMAGE_KEY + label_table(images, labels) + cover)]
+    return nbformat.writes(nb).encode()
