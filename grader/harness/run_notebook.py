@@ -57,15 +57,16 @@ HERE = Path(__file__).resolve().parent
 # child is forked. The asking (Asker) happens in the harness.
 PREDICT_CELL = r'''
 def _grader_predict(address, phases):
-    import json, os, socket, struct, sys
+    import io, json, os, socket, struct, sys  # here, not in a child: nothing is imported after the fork
     import numpy
     scope = globals()
     if callable(scope.get("predict")):
         def answer(images):
             return scope["predict"](images)
     elif scope.get("model") is not None and type(scope["model"]).__module__.split(".")[0] == "torch":
+        import torch
+
         def answer(images):
-            import torch
             with torch.no_grad():
                 return scope["model"](torch.from_numpy(images)).argmax(dim=1).numpy()
     else:
@@ -97,10 +98,10 @@ def _grader_predict(address, phases):
                 labels = numpy.asarray(labels)
                 if labels.dtype == object:
                     raise TypeError("predict(images) returned a mix of objects; it must return one integer label per image.")
-                out = __import__("io").BytesIO()
+                out = io.BytesIO()
                 numpy.save(out, labels, allow_pickle=False)
                 message = b"L" + out.getvalue()
-            except Exception as exc:
+            except BaseException as exc:  # sys.exit() in predict is an error of predict's too
                 message = b"E" + json.dumps({"ename": type(exc).__name__, "evalue": str(exc)[:2000]}).encode()
             sock.sendall(struct.pack("<q", len(message)) + message)
             if message[:1] == b"E":
@@ -382,6 +383,7 @@ class Asker(threading.Thread):
     """
 
     WAIT_S = 0.5  # how often a blocked read or write looks whether it should stop
+    LINGER_S = 10  # how long a phase's process may take to exit once told it is done
 
     def __init__(self, images_fd: int, phases: list[int], batch_size: int):
         super().__init__(daemon=True)
@@ -425,6 +427,10 @@ class Asker(threading.Thread):
             pass
         except Exception as exc:  # noqa: BLE001 -- reported as the harness's own failure
             self.failure = {"harness": f"asking predict failed: {type(exc).__name__}: {exc}"[:2000]}
+        finally:
+            # Nothing more will be asked: a later phase's process, connecting or waiting to
+            # be accepted, is refused at once instead of waiting for the cell's time limit.
+            self.listener.close()
 
     def _read_images(self):
         import numpy
@@ -456,7 +462,7 @@ class Asker(threading.Thread):
             return False  # the process died or hung up without an answer: no failure of its own to tell
         finally:
             conn.close()
-        self._end_peer(wait_s=10)
+        self._end_peer(wait_s=self.LINGER_S)
         return True
 
     def _accept(self):

@@ -472,3 +472,13 @@ def test_unreadable_bytes_from_the_kernel_fail_the_notebook_not_the_grader(grade
     result = grade(notebook(raw, CONSTANT), **FAST)
     assert result.status == "failed"
     assert result.message.startswith("While cell 1 ran, the kernel sent the grader a message it could not read")
+
+
+def test_predict_that_exits_is_reported_as_the_grading_step(grade):
+    result = grade(notebook("import sys\ndef predict(images):\n    sys.exit(3)"), **FAST)
+    assert result.message == "The grading step that calls predict(images) raised SystemExit: 3"
+
+
+def test_predict_that_kills_its_own_process_is_reported_as_a_death_in_the_grading_step(grade):
+    result = grade(notebook("import os\ndef predict(images):\n    os._exit(0)"), **FAST)
+    assert result.message.startswith("The Python kernel died while running the grading step that calls predict(images)")

@@ -2,6 +2,7 @@
 sends back, and reading the labels file the kernel wrote without trusting it.
 (The same attacks through the real sandbox are in test_hostile_notebooks.py.)"""
 import json
+import os
 
 import nbformat
 import numpy as np
@@ -167,3 +168,57 @@ def test_a_document_shorter_than_its_header_promises_is_refused(harness, tmp_pat
     write_npy(tmp_path / "p.npy", {"descr": "<i8", "fortran_order": False, "shape": (N,)}, b"\0" * 8)
     with pytest.raises(ValueError, match="holds 8 bytes of data where its header promises 40"):
         read(harness, tmp_path / "p.npy")
+
+
+# --- Asking predict processes, batch by batch, phase by phase ---------------------------------
+
+ANSWERING_PROCESS = r'''
+import socket, struct, sys, time, io
+import numpy as np
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+sock.connect("\0" + sys.argv[1])
+def exactly(n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+while True:
+    rows, = struct.unpack("<q", exactly(8))
+    if rows == 0:
+        break
+    images = np.frombuffer(exactly(rows * 784 * 4), np.float32).reshape(rows, 784)
+    print(rows, int(round(images[0, 0] * 255)), flush=True)  # what it was asked: size, first pixel
+    out = io.BytesIO()
+    np.save(out, np.full(rows, 7))
+    message = b"L" + out.getvalue()
+    sock.sendall(struct.pack("<q", len(message)) + message)
+if sys.argv[2] == "linger":
+    time.sleep(3600)  # told it is done, and still there
+'''
+
+
+def test_each_phase_is_asked_in_batches_and_its_process_is_gone_before_the_next_phase(harness, tmp_path):
+    import subprocess
+    import sys
+
+    pixels = (np.arange(5 * 784) // 784 * 10).astype(np.uint8)  # image k's pixels are all 10 * k
+    read_end, write_end = os.pipe()
+    os.write(write_end, pixels.tobytes())
+    os.close(write_end)
+    asker = harness.Asker(read_end, [3, 2], batch_size=2)
+    asker.LINGER_S = 1
+    asker.begin()
+    script = tmp_path / "answer.py"
+    script.write_text(ANSWERING_PROCESS)
+    first = subprocess.Popen([sys.executable, str(script), asker.address[1:], "linger"], stdout=subprocess.PIPE, text=True)
+    assert first.wait(timeout=60) == -9  # killed by the asker, which the next phase waited for
+    second = subprocess.Popen([sys.executable, str(script), asker.address[1:], "exit"], stdout=subprocess.PIPE, text=True)
+    assert second.wait(timeout=60) == 0
+    asker.finish()
+    assert first.stdout.read().split("\n")[:-1] == ["2 0", "1 20"]  # the probe: images 0-1, then 2
+    assert second.stdout.read().split("\n")[:-1] == ["2 30"]  # the test images, 3 and 4, in one batch
+    header, data = asker.predictions()
+    assert asker.complete and header["shape"] == [5] and np.frombuffer(data, header["dtype"]).tolist() == [7] * 5
