@@ -199,11 +199,16 @@ GRADER_CGROUP = env_str("GRADER_CGROUP", "auto")
 # (GRADER_MEMORY_MB, GRADER_TOTAL_TIMEOUT_S, ...); an assignment's `limits` field
 # overrides any of them.
 GRADER_DEFAULT_LIMITS = {name: env_int(f"GRADER_{name.upper()}", value) for name, value in Limits.defaults().items()}
-# The integrity probe: the harness also sees a copy of the test images with Gaussian
-# noise of this standard deviation; a clean-minus-noisy accuracy gap above
-# GRADER_PROBE_MAX_GAP flags the submission for a TA.
+# The integrity probe: besides the test images, predict is asked about a copy made
+# afresh for each run (each digit moved by a random sub-pixel offset, Gaussian noise of
+# standard deviation GRADER_PROBE_NOISE, back on the 1/255 grid). A clean-minus-probe
+# accuracy gap above GRADER_PROBE_MAX_GAP flags the submission for a TA. Calibrated in
+# docs/grading.md ("How the test set is asked"): honest networks lose under 1 point.
 GRADER_PROBE_NOISE = env_float("GRADER_PROBE_NOISE", 0.05)
-GRADER_PROBE_MAX_GAP = env_float("GRADER_PROBE_MAX_GAP", 0.15)
+GRADER_PROBE_MAX_GAP = env_float("GRADER_PROBE_MAX_GAP", 0.015)
+# predict(images) is called on batches of at most this many images, each batch in a
+# fresh secret order, so no call holds the whole test set.
+GRADER_PREDICT_BATCH = env_int("GRADER_PREDICT_BATCH", 500)
 GRADER_MAX_TOTAL_TIMEOUT_S = max(GRADER_DEFAULT_LIMITS["total_timeout_s"], env_int("GRADER_MAX_TOTAL_TIMEOUT_S", 3600))
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 # Longer than the longest job, so Redis never redelivers a message whose worker

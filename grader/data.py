@@ -11,8 +11,10 @@ from django.conf import settings
 from reference_nn import fetch
 from reference_nn.idx import load_images, load_labels
 
-# What a notebook may read: the training set and the test images, never the test labels.
-PUBLIC_FILES = (fetch.TRAIN_IMAGES, fetch.TRAIN_LABELS, fetch.TEST_IMAGES)
+# What a notebook may read: the training set only. The test images reach predict in
+# batches through the harness, never as a file (a file would let a notebook rank or
+# look up the whole test set at once), and the test labels never enter the sandbox.
+PUBLIC_FILES = (fetch.TRAIN_IMAGES, fetch.TRAIN_LABELS)
 
 
 def public_files() -> dict[str, Path]:
@@ -26,6 +28,9 @@ def public_data_dir() -> Path:
     source = Path(settings.MNIST_DATA_DIR).resolve()
     public = source.parent / (source.name + "-public")
     public.mkdir(parents=True, exist_ok=True)
+    for stale in public.iterdir():
+        if stale.name not in PUBLIC_FILES:  # a file public before (the test images) is public no more
+            stale.unlink()
     for name in PUBLIC_FILES:
         link = public / name
         if not link.exists():

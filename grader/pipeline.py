@@ -52,15 +52,28 @@ def grade_notebook_bytes(
     limits = limits or Limits.from_settings()
     images, labels = test_set()
     reference = reference_summary()  # ours: if it fails, that is a system fault, raised before the run
-    # A fresh secret order per run, with a lightly noised copy mixed in: the clean and
-    # noised images are indistinguishable by position, and predictions only score if
-    # they follow the images, so nothing prepared in advance can match.
-    rng = np.random.default_rng(secrets.randbits(64))
-    combined = np.concatenate([images, scoring.noisy_copy(images, settings.GRADER_PROBE_NOISE, rng)])
-    order = rng.permutation(len(combined))
-    input_dir = prepare_inputs(job_dir, notebook_bytes, combined[order], limits)
-    run = run_harness(job_dir, input_dir, limits)
+    order, pixels = asking_order(images, np.random.default_rng(secrets.randbits(64)))
+    input_dir = prepare_inputs(job_dir, notebook_bytes, [len(images), len(images)], limits,
+                               settings.GRADER_PREDICT_BATCH)
+    run = run_harness(job_dir, input_dir, limits, pixels.tobytes())
     return result_from_run(run, limits, order, labels, reference)
+
+
+def asking_order(images: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(order, pixels): what predict is asked about, as uint8 rows, and which image each
+    row is, as an index into [test images, probe images].
+
+    The probe (the test images moved by a random sub-pixel offset, with faint noise, made
+    afresh for this run) comes first, the test images after it, each in a fresh secret
+    order. The harness asks about them in that order, in small batches, the probe in one
+    process and the test images in another forked after it, so every probe answer is
+    given before any test image is in the sandbox: no probe image can be paired with its
+    original, and answers prepared in advance cannot follow the order.
+    """
+    n = len(images)
+    probe = scoring.probe_images(images, settings.GRADER_PROBE_NOISE, rng)
+    order = np.concatenate([n + rng.permutation(n), rng.permutation(n)])
+    return order, np.concatenate([scoring.to_bytes(images), scoring.to_bytes(probe)])[order]
 
 
 def result_from_run(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarray, reference: dict) -> GradeResult:
@@ -123,14 +136,15 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
         "reference": {k: reference[k] for k in ("accuracy", "public_accuracy", "private_accuracy", "per_digit", "description")},
         "per_digit_delta": [a - b for a, b in zip(mine["per_digit"], reference["per_digit"])],
         "probe": {"clean_accuracy": mine["accuracy"], "noisy_accuracy": noisy_accuracy, "gap": gap,
-                  "noise_sigma": settings.GRADER_PROBE_NOISE, "max_gap": settings.GRADER_PROBE_MAX_GAP},
+                  "noise_sigma": settings.GRADER_PROBE_NOISE, "shift_px": scoring.PROBE_MAX_SHIFT_PX,
+                  "max_gap": settings.GRADER_PROBE_MAX_GAP, "batch_size": settings.GRADER_PREDICT_BATCH},
         "misclassified": [{"index": int(i), "true": int(labels[i]), "predicted": int(clean[i])} for i in picks],
         "misclassified_total": int(len(wrong)),
     }
     flag_reason = (
-        f"Integrity probe: accuracy {mine['accuracy']:.2%} on the test images but {noisy_accuracy:.2%} on a lightly "
-        f"noised copy (gap {gap:.2%}, more than {settings.GRADER_PROBE_MAX_GAP:.0%}). A network that learned the "
-        "digits barely notices the noise; one that recognises the exact test images does."
+        f"Integrity probe: accuracy {mine['accuracy']:.2%} on the test images but {noisy_accuracy:.2%} on a copy "
+        f"moved by under a pixel with faint noise (gap {gap:.2%}, more than {settings.GRADER_PROBE_MAX_GAP:.1%}). "
+        "A network that learned the digits barely notices the change; one that recognises the exact test images does."
     ) if flagged else ""
     return GradeResult(
         status="graded",

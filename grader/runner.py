@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 from . import cgroups, sandbox
 from .data import public_data_dir, public_files
@@ -67,8 +66,12 @@ class _Drain(threading.Thread):
                         del self.data[self.keep:]
 
 
-def prepare_inputs(job_dir: Path, notebook_bytes: bytes, images: np.ndarray, limits: sandbox.Limits) -> Path:
-    """Write the read-only inputs of one run; readable (not writable) by the sandbox's uid."""
+def prepare_inputs(job_dir: Path, notebook_bytes: bytes, phases: list[int], limits: sandbox.Limits,
+                   batch_size: int) -> Path:
+    """Write the read-only inputs of one run; readable (not writable) by the sandbox's uid.
+
+    No image is among them: the images predict is asked about reach the harness through
+    a pipe (run_harness), `phases` images at a time (the probe, then the test set)."""
     if job_dir.exists():
         shutil.rmtree(job_dir)
     input_dir = job_dir / "input"
@@ -85,24 +88,44 @@ def prepare_inputs(job_dir: Path, notebook_bytes: bytes, images: np.ndarray, lim
         "stored_output_kb": limits.stored_output_kb,
         "render_timeout_s": limits.render_timeout_s,
         "rendered_html_kb": limits.rendered_html_kb,
-        "labels_expected": len(images),
+        "phases": [int(n) for n in phases],
+        "batch_size": int(batch_size),
         "workdir": str(scratch) if unconfined else sandbox.WORK_MOUNT,
-        "scratch_dir": str(scratch) if unconfined else "/tmp",
     }
     (input_dir / "submission.ipynb").write_bytes(notebook_bytes)
-    np.save(input_dir / "images.npy", images, allow_pickle=False)
     (input_dir / "config.json").write_text(json.dumps(config))
     for path in input_dir.iterdir():
         path.chmod(0o644)
     return input_dir
 
 
-def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits) -> RunOutcome:
+class _Feed(threading.Thread):
+    """Write the images to the harness's pipe, as fast as the harness reads them. The
+    harness reads them only once the notebook has run; if it never does (the notebook
+    failed first), the write fails when the sandbox ends, and that is no error."""
+
+    def __init__(self, fd: int, data: bytes):
+        super().__init__(daemon=True)
+        self.fd, self.data = fd, data
+
+    def run(self):
+        try:
+            with os.fdopen(self.fd, "wb", buffering=0) as pipe:
+                view = memoryview(self.data)
+                while view:
+                    view = view[pipe.write(view):]
+        except OSError:
+            pass
+
+
+def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: bytes = b"") -> RunOutcome:
+    """`images`: the uint8 pixels of every image predict is asked about, in the order asked."""
     become_subreaper()  # before anything, the trial sandbox included, starts a sandbox
     sandbox.check_sandbox()
     result_r, result_w = os.pipe()
     progress_r, progress_w = os.pipe()  # the harness names each cell as it starts it
     log_r, log_w = os.pipe()
+    images_r, images_w = os.pipe()  # the images, read by the harness alone: no file holds them
     env = sandbox.sandbox_env() if sandbox.sandbox_mode() == "bwrap" else {
         **sandbox.sandbox_env(), "MNIST_DATA_DIR": str(public_data_dir()), "HOME": str(job_dir / "scratch"),
         "MPLCONFIGDIR": str(job_dir / "scratch" / ".mpl"), "JUPYTER_RUNTIME_DIR": str(job_dir / "scratch" / ".rt"),
@@ -111,7 +134,7 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits) -> RunOu
     job_cgroup = cgroups.job_cgroup(limits)
     started = time.monotonic()
     try:
-        with sandbox.command(input_dir, public_files(), limits, result_w, progress_w) as (argv, fds):
+        with sandbox.command(input_dir, public_files(), limits, result_w, progress_w, images_r) as (argv, fds):
             proc = subprocess.Popen(
                 (job_cgroup.wrap(argv) if job_cgroup else argv), env=env, stdin=subprocess.DEVNULL, stdout=log_w,
                 stderr=log_w, pass_fds=fds + (job_cgroup.fds if job_cgroup else ()),
@@ -119,7 +142,7 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits) -> RunOu
                 cwd=job_dir, **sandbox.popen_kwargs(),
             )
     except OSError as exc:
-        for fd in (result_r, result_w, progress_r, progress_w, log_r, log_w):
+        for fd in (result_r, result_w, progress_r, progress_w, log_r, log_w, images_r, images_w):
             os.close(fd)
         if job_cgroup:
             job_cgroup.remove()
@@ -127,7 +150,7 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits) -> RunOu
     finally:
         if job_cgroup:
             job_cgroup.close_child_fds()
-    for fd in (result_w, progress_w, log_w):
+    for fd in (result_w, progress_w, log_w, images_r):
         os.close(fd)
     if job_cgroup:
         try:
@@ -135,9 +158,11 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits) -> RunOu
         except SystemFault:
             _kill_group(proc)
             job_cgroup.remove()
-            for fd in (result_r, progress_r, log_r):
+            for fd in (result_r, progress_r, log_r, images_w):
                 os.close(fd)
             raise
+    feed = _Feed(images_w, images)
+    feed.start()
     result_reader = _Drain(result_r, MAX_PAYLOAD_BYTES, tail=False)
     progress_reader = _Drain(progress_r, 4096, tail=True)
     log_reader = _Drain(log_r, limits.log_tail_kb * 1024, tail=True)
@@ -158,7 +183,7 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits) -> RunOu
     _kill_group(proc)
     if job_cgroup:
         job_cgroup.remove()
-    for reader in (result_reader, progress_reader, log_reader):
+    for reader in (result_reader, progress_reader, log_reader, feed):
         reader.join(10)
     peak = watchdog.peak
     outcome = RunOutcome(
@@ -217,7 +242,7 @@ def _parse_payload(raw: bytes, overflow: bool, outcome: RunOutcome) -> None:
                 raise payload.PayloadError("the predictions header is not an object")
             outcome.predictions = RawPredictions(
                 dtype=predictions.get("dtype"), shape=predictions.get("shape"),
-                data=blobs.get("predictions"), dtype_name=predictions.get("dtype_name", ""),
+                data=blobs.get("predictions"), dtype_name=predictions.get("dtype_name", ""), asked=predictions.get("asked"),
             )
         notebook = blobs.get("notebook")
         outcome.notebook = notebook.decode(errors="replace") if notebook is not None else None

@@ -10,7 +10,9 @@ The sandbox (see docs/grading.md for the threat model):
   refuses the kernel calls a notebook never needs;
 - sees only read-only binds of /usr, the kernel virtualenv (at a fixed path, so the
   host's checkout path is not in sys.prefix, PATH or pid 1's command line), the
-  harness, the job's input files and the three public MNIST files; never the site's
+  harness, the job's input files and the public MNIST training files (no test
+  image file: the harness receives the test images over a pipe and asks predict
+  about them in batches); never the site's
   code, settings, database, media or the test labels;
 - writes only to size-capped tmpfs mounts (/submission, the notebook's working
   directory, /tmp and /dev/shm; /dev itself is read-only), so it cannot fill the
@@ -325,16 +327,17 @@ def sandboxed_python() -> list[str]:
 
 @contextlib.contextmanager
 def command(input_dir: Path, data_files: dict[str, Path], limits: Limits, result_fd: int,
-            progress_fd: int) -> Iterator[tuple[list[str], tuple[int, ...]]]:
+            progress_fd: int, images_fd: int) -> Iterator[tuple[list[str], tuple[int, ...]]]:
     """(argv, descriptors the process must inherit) for one grading run, valid while
-    the context is open: start the process inside it."""
+    the context is open: start the process inside it. `images_fd` is the read end of
+    the pipe that brings the images predict is asked about (see run_notebook.py)."""
+    fds = (result_fd, progress_fd, images_fd)
     if sandbox_mode() == "none":
         # Development only (GRADER_SANDBOX=none): same harness and rlimits, no isolation.
-        harness = [str(kernel_python()), str(HARNESS_DIR / "run_notebook.py"), str(input_dir), str(result_fd),
-                   str(progress_fd)]
-        yield _priority() + _prlimit(limits) + harness, (result_fd, progress_fd)
+        harness = [str(kernel_python()), str(HARNESS_DIR / "run_notebook.py"), str(input_dir)] + [str(fd) for fd in fds]
+        yield _priority() + _prlimit(limits) + harness, fds
         return
-    harness = sandboxed_python() + [f"{HARNESS_MOUNT}/run_notebook.py", INPUT_MOUNT, str(result_fd), str(progress_fd)]
+    harness = sandboxed_python() + [f"{HARNESS_MOUNT}/run_notebook.py", INPUT_MOUNT] + [str(fd) for fd in fds]
     with sandbox_files() as (seccomp_fd, pyvenv_fd):
         argv = _priority() + _prlimit(limits) + bwrap_argv(input_dir, data_files, limits, harness, seccomp_fd, pyvenv_fd)
-        yield argv, (result_fd, progress_fd, seccomp_fd, pyvenv_fd)
+        yield argv, fds + (seccomp_fd, pyvenv_fd)

@@ -25,13 +25,15 @@ class RawPredictions:
 
     dtype is NumPy's dtype.str ("<i8"), dtype_name its readable name ("int64"), shape
     the header's shape; data holds the raw bytes only when the harness judged them to
-    be one label per image.
+    be one label per image. When one call of predict answered with the wrong shape or
+    type, the header is that call's and `asked` says how many images it was given.
     """
 
     dtype: object
     shape: object
     data: bytes | None = None
     dtype_name: object = ""
+    asked: object = None  # set when one call's answer was unusable: how many images that call was given
 
 
 def decode_predictions(raw: RawPredictions | None, n: int) -> np.ndarray:
@@ -47,7 +49,8 @@ def decode_predictions(raw: RawPredictions | None, n: int) -> np.ndarray:
     kind = dtype[1] if len(dtype) >= 2 and dtype[0] in "<>|=" else "?"
     shown = next((text for text in (raw.dtype_name, dtype) if isinstance(text, str) and _DTYPE_TEXT.fullmatch(text)),
                  "unknown")
-    _check_kind_and_shape(kind, tuple(shape), shown, n)
+    asked = raw.asked if type(raw.asked) is int and 0 < raw.asked <= n else n
+    _check_kind_and_shape(kind, tuple(shape), shown, asked)
     if dtype not in LABEL_DTYPES:
         raise StudentFault(f"predict(images) returned values of type {shown}; it must return integer labels 0-9.")
     element = np.dtype(dtype)
@@ -136,7 +139,47 @@ def summary(predictions: np.ndarray, labels: np.ndarray) -> dict:
     }
 
 
-def noisy_copy(images: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    """The integrity probe's images: the same digits with light Gaussian noise, clipped to [0, 1]."""
-    noise = rng.standard_normal(images.shape, dtype=np.float32) * np.float32(sigma)
-    return np.clip(images + noise, 0.0, 1.0, dtype=np.float32)
+# The probe's sub-pixel shift: each image moves by its own random offset of up to this
+# many pixels along each axis (bilinear resampling), so no probe image equals, or hashes
+# like, its original, and a table of exact test images finds none of them.
+PROBE_MAX_SHIFT_PX = 0.5
+
+
+def probe_images(images: np.ndarray, sigma: float, rng: np.random.Generator,
+                 max_shift: float = PROBE_MAX_SHIFT_PX) -> np.ndarray:
+    """The integrity probe's images, made afresh for each run: each digit moved by a random
+    sub-pixel offset, with light Gaussian noise, then put back on the 1/255 grid of the
+    clean images, so that neither an exact-value test nor a hash tells them apart.
+
+    images: float32 (N, 784) in [0, 1]; returns float32 (N, 784) in [0, 1]."""
+    n = len(images)
+    side = int(round(images.shape[1] ** 0.5))
+    padded = np.pad(images.reshape(n, side, side), ((0, 0), (1, 1), (1, 1)))
+    # Sample the image at (row + ty, col + tx): floor and fraction of each offset.
+    offsets = rng.uniform(-max_shift, max_shift, size=(n, 2))
+    base = np.floor(offsets).astype(np.int64)
+    frac = (offsets - base).astype(np.float32)
+    grid = np.arange(side)
+    rows = (grid[None, :] + base[:, :1] + 1)[:, :, None]  # (n, side, 1), +1 for the padding
+    cols = (grid[None, :] + base[:, 1:] + 1)[:, None, :]  # (n, 1, side)
+    which = np.arange(n)[:, None, None]
+    wy, wx = frac[:, 0, None, None], frac[:, 1, None, None]
+    shifted = ((1 - wy) * (1 - wx) * padded[which, rows, cols] + (1 - wy) * wx * padded[which, rows, cols + 1]
+               + wy * (1 - wx) * padded[which, rows + 1, cols] + wy * wx * padded[which, rows + 1, cols + 1])
+    noisy = shifted.reshape(n, -1) + rng.standard_normal((n, side * side), dtype=np.float32) * np.float32(sigma)
+    return on_grid(noisy)
+
+
+def on_grid(images: np.ndarray) -> np.ndarray:
+    """Values clipped to [0, 1] and rounded to the nearest multiple of 1/255, as MNIST's own."""
+    return to_float(np.rint(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8))
+
+
+def to_bytes(images: np.ndarray) -> np.ndarray:
+    """float32 images on the 1/255 grid -> uint8 (exact: how they travel to the sandbox)."""
+    return np.rint(images * 255).astype(np.uint8)
+
+
+def to_float(pixels: np.ndarray) -> np.ndarray:
+    """uint8 pixels -> float32 in [0, 1], the way the test images are loaded."""
+    return pixels.astype(np.float32) / np.float32(255)

@@ -1,28 +1,37 @@
 """The grading harness. Runs INSIDE the sandbox, with the kernel environment's Python.
 
-    python run_notebook.py INPUT_DIR RESULT_FD PROGRESS_FD
+    python run_notebook.py INPUT_DIR RESULT_FD PROGRESS_FD IMAGES_FD
 
-INPUT_DIR (read-only) holds submission.ipynb, images.npy (the test images in a
-secret order, mixed with a noised copy) and config.json. The harness executes the
-notebook with nbclient, each cell under a time limit and all of them under the total
-limit, with stored output capped; then runs one more cell that calls the notebook's
-predict(images) (or its torch `model`) and saves the labels; then renders the executed
-notebook to HTML in a process of its own (render_notebook.py) under a time budget. It
-sends one payload (payload.py) to RESULT_FD, a pipe that only this process holds (the
-kernel and the renderer are started without it), and exits. As it starts each cell it
-writes the cell's index (or "predict" for its own cell, "render" when it renders) as one
-line to PROGRESS_FD, likewise its own: the worker names that cell if it has to stop the job.
+INPUT_DIR (read-only) holds submission.ipynb and config.json; no image. The harness
+executes the notebook with nbclient, each cell under a time limit and all of them under
+the total limit, with stored output capped; then runs one more cell of its own, which
+asks the notebook's predict(images) (or its torch `model`) about the images (see Asker);
+then renders the executed notebook to HTML in a process of its own (render_notebook.py)
+under a time budget. It sends one payload (payload.py) to RESULT_FD, a pipe that only this
+process holds (the kernel and the renderer are started without it), and exits. As it
+starts each cell it writes the cell's index (or "predict" for its own cell, "render" when
+it renders) as one line to PROGRESS_FD, likewise its own: the worker names that cell if it
+has to stop the job.
+
+The images come over IMAGES_FD, a pipe from the worker that only this process holds,
+read when the notebook has run and then closed: uint8 pixels, 784 per image, in the order
+they are to be asked, config["phases"] images per phase (the probe, then the test set).
+This process is non-dumpable, so the kernel (same uid) can read neither its memory nor
+its descriptors through /proc, and ptrace is refused by the seccomp filter.
 
 It imports nothing from the site: the site's code is not in the sandbox.
 """
 import ctypes
+import io
 import json
 import math
 import os
 import resource
+import select
 import selectors
 import signal
-import stat
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -42,26 +51,74 @@ from payload import encode
 from render_notebook import STATE, STATE_BYTES
 
 HERE = Path(__file__).resolve().parent
+# The harness's own last cell, run in the kernel once the notebook has run. It forks the
+# kernel once per phase, one phase after the other: each child connects to the harness's
+# socket, answers the batches it is sent and nothing else, and exits before the next
+# child is forked. The asking (Asker) happens in the harness.
 PREDICT_CELL = r'''
-def _grader_predict():
+def _grader_predict(address, phases):
+    import io, json, os, socket, struct, sys  # here, not in a child: nothing is imported after the fork
     import numpy
-    images = numpy.load({images!r}, allow_pickle=False)
     scope = globals()
     if callable(scope.get("predict")):
-        labels = scope["predict"](images)
+        def answer(images):
+            return scope["predict"](images)
     elif scope.get("model") is not None and type(scope["model"]).__module__.split(".")[0] == "torch":
         import torch
-        with torch.no_grad():
-            labels = scope["model"](torch.from_numpy(images)).argmax(dim=1).numpy()
+
+        def answer(images):
+            with torch.no_grad():
+                return scope["model"](torch.from_numpy(images)).argmax(dim=1).numpy()
     else:
         raise NameError("The notebook defines neither predict(images) nor a torch `model`.")
-    if labels is None:
-        raise TypeError("predict(images) returned None; it must return one integer label per image.")
-    labels = numpy.asarray(labels)
-    if labels.dtype == object:
-        raise TypeError("predict(images) returned a mix of objects; it must return one integer label per image.")
-    numpy.save({out!r}, labels, allow_pickle=False)
-_grader_predict()
+
+    def exactly(sock, n):
+        data = bytearray(n)
+        view, got = memoryview(data), 0
+        while got < n:
+            step = sock.recv_into(view[got:])
+            if not step:
+                raise EOFError
+            got += step
+        return data
+
+    def serve():
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # the kernel's streams belong to its parent
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(address)
+        while True:
+            rows, = struct.unpack("<q", exactly(sock, 8))
+            if rows == 0:
+                return 0
+            images = numpy.frombuffer(exactly(sock, rows * 784 * 4), dtype=numpy.float32).reshape(rows, 784)
+            try:
+                labels = answer(images)
+                if labels is None:
+                    raise TypeError("predict(images) returned None; it must return one integer label per image.")
+                labels = numpy.asarray(labels)
+                if labels.dtype == object:
+                    raise TypeError("predict(images) returned a mix of objects; it must return one integer label per image.")
+                out = io.BytesIO()
+                numpy.save(out, labels, allow_pickle=False)
+                message = b"L" + out.getvalue()
+            except BaseException as exc:  # sys.exit() in predict is an error of predict's too
+                message = b"E" + json.dumps({"ename": type(exc).__name__, "evalue": str(exc)[:2000]}).encode()
+            sock.sendall(struct.pack("<q", len(message)) + message)
+            if message[:1] == b"E":
+                return 1
+
+    for _ in range(phases):
+        child = os.fork()
+        if child == 0:
+            code = 1
+            try:
+                code = serve()
+            finally:
+                os._exit(code)
+        if os.waitpid(child, 0)[1] != 0:
+            break  # the harness knows why: the child told it, or stopped answering
+_grader_predict(ADDRESS, PHASES)
+del _grader_predict
 '''
 OUTPUT_KINDS = ("stream", "display_data", "execute_result", "error", "update_display_data")
 ERROR_KEEP_CHARS = 8000  # of the failing cell's traceback, kept whatever the output budget
@@ -278,33 +335,231 @@ def bound_outputs(nb, allowed_bytes: int, cap_kb: int, failed_cell: int | None, 
             "widget_state_dropped": widgets is not None and not widget_state_kept}
 
 
-def read_predictions(path: Path, n: int) -> tuple[dict, bytes | None]:
-    """The header of the .npy file the prediction cell wrote, and the bytes of exactly n
-    labels if the header describes n labels. The kernel wrote the file, so nothing in it is
+def read_labels(fh, n: int) -> tuple[dict, bytes | None]:
+    """The header of the .npy document a predict process sent, and the bytes of exactly n
+    labels if the header describes n labels. The notebook wrote it, so nothing in it is
     trusted: the header is parsed without building the array, and only n * itemsize bytes
     are read."""
     from numpy.lib import format as npy
 
-    # Not a symlink, not a FIFO that would block us: a regular file or nothing.
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError("it is not a regular file")
-        version = npy.read_magic(fh)
-        if version == (1, 0):
-            shape, _, dtype = npy.read_array_header_1_0(fh)
-        elif version == (2, 0):
-            shape, _, dtype = npy.read_array_header_2_0(fh)
-        else:
-            raise ValueError(f"unsupported .npy format version {version}")
-        header = {"dtype": dtype.str, "dtype_name": str(dtype)[:100], "shape": [int(d) for d in shape][:64]}
-        labels_like = dtype.kind in "biuf" and dtype.itemsize <= 8 and dtype.fields is None and dtype.subdtype is None
-        if tuple(shape) != (n,) or not labels_like:
-            return header, None  # the worker explains what is wrong from the header alone
-        data = fh.read(n * dtype.itemsize + 1)
-        if len(data) != n * dtype.itemsize:
-            raise ValueError(f"it holds {len(data)} bytes of data where its header promises {n * dtype.itemsize}")
-        return header, data
+    version = npy.read_magic(fh)
+    if version == (1, 0):
+        shape, _, dtype = npy.read_array_header_1_0(fh)
+    elif version == (2, 0):
+        shape, _, dtype = npy.read_array_header_2_0(fh)
+    else:
+        raise ValueError(f"unsupported .npy format version {version}")
+    header = {"dtype": dtype.str, "dtype_name": str(dtype)[:100], "shape": [int(d) for d in shape][:64]}
+    if tuple(shape) != (n,) or not _labels_like(dtype):
+        return header, None  # the worker explains what is wrong from the header alone
+    data = fh.read(n * dtype.itemsize + 1)
+    if len(data) != n * dtype.itemsize:
+        raise ValueError(f"it holds {len(data)} bytes of data where its header promises {n * dtype.itemsize}")
+    return header, data
+
+
+def _labels_like(dtype) -> bool:
+    return dtype.kind in "biuf" and dtype.itemsize <= 8 and dtype.fields is None and dtype.subdtype is None
+
+
+class Stopped(Exception):
+    """The harness stopped asking (the cell ended or ran out of time)."""
+
+
+class Asker(threading.Thread):
+    """Asks the notebook's predict processes about the images, batch by batch.
+
+    Phase by phase (the probe first, then the test set), it accepts one connection on
+    its socket (from the child the prediction cell forked for that phase), sends it that
+    phase's images in batches of at most batch_size, each answer awaited before the next
+    batch goes, and then ends the phase: it says "done", and makes sure that process has
+    exited (killing it if need be) before the next phase's first image is sent. So the
+    probe is answered in full before any test image is in the sandbox, and no call of
+    predict ever holds more than one batch.
+
+    It records what went wrong in `failure` (the fields of the run's outcome, or a
+    "predictions" header for an answer of the wrong shape or type) and the answers in
+    `answers`; `complete` once every phase is answered.
+    """
+
+    WAIT_S = 0.5  # how often a blocked read or write looks whether it should stop
+    LINGER_S = 10  # how long a phase's process may take to exit once told it is done
+
+    def __init__(self, images_fd: int, phases: list[int], batch_size: int):
+        super().__init__(daemon=True)
+        self.images_fd, self.phases, self.batch_size = images_fd, list(phases), max(1, int(batch_size))
+        self.address = "\0grader-ask-" + os.urandom(16).hex()  # abstract: no file to plant or squat
+        self.stopping = threading.Event()
+        self.listener = None
+        self.peer = None  # pidfd of the process answering the current phase
+        self.answers: list = []
+        self.failure: dict | None = None
+        self.complete = False
+
+    def begin(self) -> None:
+        """Listen, then ask in the background: called as the prediction cell starts, so the
+        socket exists before the cell's children try it."""
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(self.address)
+        self.listener.listen(4)
+        self.listener.settimeout(self.WAIT_S)
+        self.start()
+
+    def finish(self) -> None:
+        """Stop asking and end whatever predict process is still running."""
+        self.stopping.set()
+        if self.is_alive():
+            self.join(30)
+        self._end_peer(wait_s=0)
+        if self.listener is not None:
+            self.listener.close()
+
+    def run(self) -> None:
+        try:
+            pixels = self._read_images()
+            offset = 0
+            for count in self.phases:
+                if not self._ask_phase(pixels[offset:offset + count * 784], count):
+                    return
+                offset += count * 784
+            self.complete = True
+        except Stopped:
+            pass
+        except Exception as exc:  # noqa: BLE001 -- reported as the harness's own failure
+            self.failure = {"harness": f"asking predict failed: {type(exc).__name__}: {exc}"[:2000]}
+        finally:
+            # Nothing more will be asked: a later phase's process, connecting or waiting to
+            # be accepted, is refused at once instead of waiting for the cell's time limit.
+            self.listener.close()
+
+    def _read_images(self):
+        import numpy
+
+        expected = sum(self.phases) * 784
+        data = bytearray(expected)
+        view, got = memoryview(data), 0
+        with os.fdopen(self.images_fd, "rb", buffering=0) as pipe:  # read once, then closed
+            while got < expected:
+                step = pipe.readinto(view[got:])
+                if not step:
+                    raise ValueError(f"the worker sent {got} bytes of images where {expected} were due")
+                got += step
+        return numpy.frombuffer(data, dtype=numpy.uint8)
+
+    def _ask_phase(self, pixels, count: int) -> bool:
+        import numpy
+
+        conn = self._accept()
+        try:
+            for start in range(0, count, self.batch_size):
+                rows = min(self.batch_size, count - start)
+                batch = pixels[start * 784:(start + rows) * 784].astype(numpy.float32) / numpy.float32(255)
+                self._send(conn, struct.pack("<q", rows) + batch.tobytes())
+                if not self._take_answer(conn, rows):
+                    return False
+            self._send(conn, struct.pack("<q", 0))
+        except (EOFError, OSError):
+            return False  # the process died or hung up without an answer: no failure of its own to tell
+        finally:
+            conn.close()
+        self._end_peer(wait_s=self.LINGER_S)
+        return True
+
+    def _accept(self):
+        while True:
+            self._check()
+            try:
+                conn, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            pid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+            try:
+                self.peer = os.pidfd_open(pid)
+            except OSError:
+                conn.close()  # gone already: it cannot answer
+                continue
+            conn.settimeout(self.WAIT_S)
+            return conn
+
+    def _take_answer(self, conn, rows: int) -> bool:
+        import numpy
+
+        length, = struct.unpack("<q", self._receive(conn, 8))
+        cap = rows * 8 + 65536  # room for any header and labels of at most 8 bytes
+        if length < 1:
+            raise EOFError
+        message = self._receive(conn, min(length, cap))
+        if message[:1] == b"E":
+            try:
+                error = json.loads(message[1:])
+                self.failure = {"kind": "exception", "ename": str(error["ename"])[:200],
+                                "evalue": str(error["evalue"])[:2000]}
+            except (ValueError, KeyError, TypeError):
+                self.failure = {"kind": "predictions_unreadable", "detail": "an error report that could not be read"}
+            return False
+        try:
+            if message[:1] != b"L":
+                raise ValueError("the answer is neither labels nor an error")
+            header, data = read_labels(io.BytesIO(message[1:]), rows)
+        except Exception as exc:  # noqa: BLE001 -- whatever the notebook sent (numpy raises several kinds)
+            self.failure = {"kind": "predictions_unreadable", "detail": str(exc)[:300]}
+            return False
+        if data is None:
+            self.failure = {"predictions": {**header, "asked": rows}}
+            return False
+        self.answers.append(numpy.frombuffer(data, dtype=numpy.dtype(header["dtype"])))
+        return True
+
+    def _send(self, conn, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            self._check()
+            try:
+                view = view[conn.send(view):]
+            except socket.timeout:
+                continue
+
+    def _receive(self, conn, n: int) -> bytes:
+        data = bytearray(n)
+        view, got = memoryview(data), 0
+        while got < n:
+            self._check()
+            try:
+                step = conn.recv_into(view[got:])
+            except socket.timeout:
+                continue
+            if not step:
+                raise EOFError
+            got += step
+        return bytes(data)
+
+    def _check(self) -> None:
+        if self.stopping.is_set():
+            raise Stopped
+
+    def _end_peer(self, wait_s: float) -> None:
+        """Wait up to wait_s for the phase's process to exit, then kill it; either way it
+        is gone when this returns (a pidfd names that process, never a reused pid)."""
+        pidfd, self.peer = self.peer, None
+        if pidfd is None:
+            return
+        try:
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)  # readable once the process has exited
+            if not poller.poll(wait_s * 1000):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                poller.poll(5000)
+        except OSError:
+            pass
+        finally:
+            os.close(pidfd)
+
+    def predictions(self) -> tuple[dict, bytes]:
+        """Every answer, in the order asked, as one array's header and bytes."""
+        import numpy
+
+        labels = numpy.concatenate(self.answers) if self.answers else numpy.zeros(0, dtype=numpy.int64)
+        return {"dtype": labels.dtype.str, "dtype_name": str(labels.dtype), "shape": [int(len(labels))]}, labels.tobytes()
 
 
 def refuse_inspection() -> None:
@@ -416,9 +671,11 @@ def _feed(pipe, data: bytes) -> None:
         pass  # the renderer died or was killed; its exit says why
 
 
-def progress_reporter(progress_fd: int, student_cells: int):
+def progress_reporter(progress_fd: int, student_cells: int, asker: Asker):
     def report(cell, cell_index, **kwargs):
         tell_progress(progress_fd, str(cell_index) if cell_index < student_cells else "predict")
+        if cell_index >= student_cells and not asker.is_alive() and asker.listener is None:
+            asker.begin()  # the notebook has run: only now are images read and asked about
     return report
 
 
@@ -429,7 +686,7 @@ def tell_progress(progress_fd: int, step: str) -> None:
         pass  # the worker stopped listening: it is stopping the job anyway
 
 
-def run(input_dir: Path, config: dict, progress_fd: int) -> tuple[dict, dict[str, bytes]]:
+def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tuple[dict, dict[str, bytes]]:
     started = time.monotonic()
     upload_bytes = (input_dir / "submission.ipynb").stat().st_size
     nb = nbformat.read(input_dir / "submission.ipynb", as_version=4)
@@ -439,10 +696,9 @@ def run(input_dir: Path, config: dict, progress_fd: int) -> tuple[dict, dict[str
         if cell.get("cell_type") == "code":
             cell.outputs, cell.execution_count = [], None
     student_cells = len(nb.cells)
-    predictions_path = Path(config["scratch_dir"]) / ".grader-predictions.npy"
+    asker = Asker(images_fd, config["phases"], config["batch_size"])
     nb.cells.append(nbformat.v4.new_code_cell(
-        PREDICT_CELL.format(images=str(input_dir / "images.npy"), out=str(predictions_path))
-    ))
+        PREDICT_CELL.replace("ADDRESS, PHASES", f"{asker.address!r}, {len(config['phases'])}")))
     cap = config["stored_output_kb"] * 1024
     client = CappedClient(
         nb,
@@ -454,7 +710,7 @@ def run(input_dir: Path, config: dict, progress_fd: int) -> tuple[dict, dict[str
         record_timing=False,  # per-cell timestamps would be output the cap does not see
         startup_timeout=120,
         output_budget=cap,
-        on_cell_execute=progress_reporter(progress_fd, student_cells),
+        on_cell_execute=progress_reporter(progress_fd, student_cells, asker),
     )
     outcome = {"status": "ok"}
     try:
@@ -475,6 +731,10 @@ def run(input_dir: Path, config: dict, progress_fd: int) -> tuple[dict, dict[str
         # bytes it likes) sent something the Jupyter client could not read.
         traceback.print_exc()  # into the sandbox log, for the TA
         outcome = {"status": "failed", "kind": "kernel_message", "detail": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    asker.finish()
+    predictions = None
+    if outcome["status"] == "ok":
+        outcome, predictions = _asked(asker, outcome)
     outcome["seconds"] = time.monotonic() - started
     outcome["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     cell = client.current_cell if outcome["status"] == "failed" else None
@@ -485,15 +745,10 @@ def run(input_dir: Path, config: dict, progress_fd: int) -> tuple[dict, dict[str
                                  client.truncated_cells))
     outcome["widget_state_dropped"] = outcome["widget_state_dropped"] or client.widget_state_cut
     header, blobs = {"result": outcome}, {}
-    if outcome["status"] == "ok":
-        try:
-            header["predictions"], data = read_predictions(predictions_path, config["labels_expected"])
-            if data is not None:
-                blobs["predictions"] = data
-        except FileNotFoundError:
-            outcome.update(status="failed", kind="no_predictions")
-        except Exception as exc:  # noqa: BLE001 -- whatever the kernel left there (numpy raises several kinds)
-            outcome.update(status="failed", kind="predictions_unreadable", detail=str(exc)[:300])
+    if predictions is not None:
+        header["predictions"], data = predictions
+        if data is not None:
+            blobs["predictions"] = data
     blobs["notebook"] = compact(nb)
     tell_progress(progress_fd, "render")
     outcome["render"], html = render_page(nb, config["render_timeout_s"], config["rendered_html_kb"] * 1024)
@@ -502,9 +757,25 @@ def run(input_dir: Path, config: dict, progress_fd: int) -> tuple[dict, dict[str
     return header, blobs
 
 
+def _asked(asker: Asker, outcome: dict) -> tuple[dict, tuple[dict, bytes | None] | None]:
+    """The run's outcome and the predictions header and bytes, once the prediction cell
+    ran to its end: what the predict processes answered, or why they did not."""
+    failure = asker.failure or {}
+    if "harness" in failure:
+        raise RuntimeError(failure["harness"])  # ours, not the notebook's
+    if "predictions" in failure:
+        return outcome, (failure["predictions"], None)  # the worker explains what is wrong with them
+    if failure:
+        return {**outcome, "status": "failed", **failure}, None
+    if not asker.complete:
+        return {**outcome, "status": "failed", "kind": "dead_kernel",
+                "detail": "a process asked about images ended before it answered"}, None
+    return outcome, asker.predictions()
+
+
 def main() -> int:
-    input_dir, result_fd, progress_fd = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    for fd in (result_fd, progress_fd):
+    input_dir, result_fd, progress_fd, images_fd = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    for fd in (result_fd, progress_fd, images_fd):
         os.set_inheritable(fd, False)  # the kernel and the renderer, started below, must not get them
     refuse_inspection()
     config = json.loads((input_dir / "config.json").read_text())
@@ -512,7 +783,7 @@ def main() -> int:
         if var in os.environ:
             Path(os.environ[var]).mkdir(parents=True, exist_ok=True)
     try:
-        header, blobs = run(input_dir, config, progress_fd)
+        header, blobs = run(input_dir, config, progress_fd, images_fd)
         payload = encode(header, blobs)
     except Exception:  # noqa: BLE001 -- a harness fault: reported as such, the worker decides whose it is
         payload = encode({"result": {"status": "harness_error", "detail": traceback.format_exc()[-4000:]}}, {})

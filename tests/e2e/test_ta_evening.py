@@ -7,10 +7,10 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from reference_nn.idx import load_labels
+from reference_nn.reference import load_mnist
 from tests.coursework.test_essays import ESSAY
 from tests.support.browser import browser_page, log_in, screenshot
-from tests.support.notebooks import notebook
+from tests.support.notebooks import label_table_notebook, notebook
 
 pytestmark = pytest.mark.stack
 
@@ -49,15 +49,8 @@ def wait_until_finished(stack, *ids, timeout=180):
 def test_a_ta_clears_the_queues_and_the_student_sees_the_feedback(stack, tmp_path):
     broken = tmp_path / "broken.ipynb"
     broken.write_bytes(notebook("raise ValueError('my bug')"))
-    labels = load_labels(settings.MNIST_DATA_DIR / "t10k-labels-idx1-ubyte")
     lookup = tmp_path / "lookup.ipynb"
-    lookup.write_bytes(notebook(
-        "import os, numpy as np\n"
-        "raw = open(os.path.join(os.environ['MNIST_DATA_DIR'], 't10k-images-idx3-ubyte'), 'rb').read()[16:]\n"
-        "test = np.frombuffer(raw, np.uint8).reshape(-1, 784)\n"
-        f"table = {{row.tobytes(): int(label) for row, label in zip(test, {labels.tolist()!r})}}\n"
-        "def predict(images):\n"
-        "    return np.array([table.get(np.rint(i * 255).astype(np.uint8).tobytes(), 0) for i in images])"))
+    lookup.write_bytes(label_table_notebook(*load_mnist(settings.MNIST_DATA_DIR)[2:]))
     script = tmp_path / "setup.py"
     script.write_text(SETUP)
     ids = json.loads(stack.manage("shell", "-c", f"import sys; sys.argv=['x', {ESSAY!r}, {str(broken)!r}, {str(lookup)!r}]; exec(open({str(script)!r}).read())").strip().splitlines()[-1])

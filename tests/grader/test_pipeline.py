@@ -72,3 +72,18 @@ def test_the_page_shows_how_far_a_notebook_got_when_the_total_limit_stopped_it(g
                    cell_timeout_s=5, total_timeout_s=8)
     assert result.message == "The notebook did not finish within 8 seconds in total and was stopped."
     assert b"cell 0 done" in result.html  # the harness kept the total itself, then still rendered the page
+
+
+def test_the_probe_is_asked_first_and_each_half_in_a_fresh_secret_order():
+    import numpy as np
+
+    from grader.pipeline import asking_order
+    from grader.scoring import to_bytes
+    from grader.data import test_set
+
+    images = test_set()[0][:300]
+    order, pixels = asking_order(images, np.random.default_rng(7))
+    assert sorted(order[:300]) == list(range(300, 600)) and sorted(order[300:]) == list(range(300))
+    assert np.array_equal(pixels[300:], to_bytes(images)[order[300:]])  # the test images, reordered, unchanged
+    again, _ = asking_order(images, np.random.default_rng(8))
+    assert not np.array_equal(order, again)

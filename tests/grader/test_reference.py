@@ -55,3 +55,21 @@ def test_a_model_saved_without_the_figures_shows_no_baseline_until_train_referen
                      summarise=scoring.summary, summary_version=reference.SUMMARY_VERSION)
     assert "matches" in messages[0] and "recorded" in messages[-1]
     assert reference.reference_summary_if_trained()["accuracy"] == meta["test_accuracy"]
+
+
+def test_the_reference_network_loses_less_to_the_probe_than_the_flag_allows():
+    """The course's own network, asked about probes made as the grader makes them: an
+    honest network's gap, well under GRADER_PROBE_MAX_GAP (docs/grading.md has the figures)."""
+    import numpy as np
+
+    from grader.data import test_set
+    from reference_nn import persist
+
+    ensure_reference(settings.MNIST_DATA_DIR, settings.REFERENCE_MODEL_PATH, progress=False, log=lambda m: None)
+    net, _ = persist.load(settings.REFERENCE_MODEL_PATH)
+    images, labels = test_set()
+    clean = scoring.accuracy(net.predict(images), labels)
+    for seed in range(2):
+        probe = scoring.probe_images(images, settings.GRADER_PROBE_NOISE, np.random.default_rng(seed))
+        gap = clean - scoring.accuracy(net.predict(probe), labels)
+        assert 0 <= gap < settings.GRADER_PROBE_MAX_GAP / 2

@@ -89,12 +89,12 @@ def test_a_job_is_pinned_to_its_slots_core_at_idle_priority_unless_pinning_is_of
     from grader.sandbox import job_core, uid_slot
 
     cores = sorted(os.sched_getaffinity(0))
-    with command(tmp_path, {}, Limits.from_settings(), 3, 4) as (argv, fds):
+    with command(tmp_path, {}, Limits.from_settings(), 3, 4, 5) as (argv, fds):
         assert argv[:3] == [argv[0], "--cpu-list", str(cores[uid_slot() % len(cores)])]
         assert argv[0].endswith("taskset") and job_core() == cores[uid_slot() % len(cores)]
         assert ["--class", "idle"] == argv[4:6] and ["-n", "19"] == argv[7:9]
         assert "--nice=0" in argv  # RLIMIT_NICE 0: the nice value cannot be lowered again
-        assert {3, 4} <= set(fds)
+        assert {3, 4, 5} <= set(fds)
     settings.GRADER_PIN_CPU = False
-    with command(tmp_path, {}, Limits.from_settings(), 3, 4) as (argv, fds):
+    with command(tmp_path, {}, Limits.from_settings(), 3, 4, 5) as (argv, fds):
         assert "--cpu-list" not in argv and argv[0].endswith("ionice")

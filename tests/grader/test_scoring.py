@@ -101,3 +101,48 @@ def test_no_header_or_data_makes_decoding_raise_or_allocate_past_n(dtype, shape,
         assert len(str(fault)) < 400  # a message, not an echo of whatever was sent
         return
     assert labels.dtype == np.int64 and labels.shape == (3,) and ((labels >= 0) & (labels <= 9)).all()
+
+
+# --- The integrity probe's images ---------------------------------------------------------
+
+
+def digits(n: int = 200) -> np.ndarray:
+    from django.conf import settings
+
+    from reference_nn.idx import load_images
+
+    return load_images(settings.MNIST_DATA_DIR / "t10k-images-idx3-ubyte")[:n]
+
+
+def test_probe_images_lie_on_the_1_255_grid_like_the_test_images():
+    from grader.scoring import probe_images
+
+    probe = probe_images(digits(), 0.05, np.random.default_rng(0))
+    assert probe.dtype == np.float32 and probe.shape == (200, 784)
+    assert np.array_equal(np.rint(probe * 255) / np.float32(255), probe)  # no exact-value test tells them apart
+    assert probe.min() >= 0 and probe.max() <= 1
+
+
+def test_no_probe_image_equals_its_original_and_each_run_makes_new_ones():
+    from grader.scoring import probe_images
+
+    images = digits()
+    first, second = (probe_images(images, 0.05, np.random.default_rng(seed)) for seed in (1, 2))
+    assert not any(np.array_equal(p, c) for p, c in zip(first, images))
+    assert not any(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_the_shift_moves_the_ink_by_under_a_pixel():
+    from grader.scoring import probe_images
+
+    images = digits()
+    moved = probe_images(images, 0.0, np.random.default_rng(3))  # the shift alone
+    grid = np.arange(28)
+
+    def centre_of_ink(batch):
+        ink = batch.reshape(-1, 28, 28)
+        return np.stack([(ink.sum(2) * grid).sum(1), (ink.sum(1) * grid).sum(1)], 1) / ink.sum((1, 2))[:, None]
+
+    offsets = np.abs(centre_of_ink(moved) - centre_of_ink(images))
+    assert offsets.max() <= 0.5 + 0.05  # rounding to the grid adds a little
+    assert np.median(offsets) > 0.05  # and most digits did move

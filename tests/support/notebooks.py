@@ -39,3 +39,132 @@ def notebook(*sources: str, kernel_language: str = "python") -> bytes:
 
 def nearest_mean_notebook() -> bytes:
     return notebook(LOAD_MNIST, NEAREST_MEAN)
+
+
+# --- Notebooks that know the test labels (as if leaked): the integrity probe's quarry ---
+
+IMAGE_KEY = '''
+import hashlib
+
+def image_key(image):
+    """The first 12 hex digits of the SHA-1 of an image's 784 pixel bytes."""
+    return hashlib.sha1(np.rint(image * 255).astype(np.uint8).tobytes()).hexdigest()[:12]
+'''
+
+
+def image_key(image) -> str:
+    """What IMAGE_KEY computes in the notebook, here."""
+    import hashlib
+
+    import numpy as np
+
+    return hashlib.sha1(np.rint(image * 255).astype(np.uint8).tobytes()).hexdigest()[:12]
+
+
+def label_table(images, labels) -> str:
+    """Source of TABLE, a dict from each test image's key to its true label."""
+    return "TABLE = " + repr({image_key(image): int(label) for image, label in zip(images, labels)})
+
+
+def label_table_notebook(images, labels) -> bytes:
+    """Looks each image up by its exact pixels; the nearest training mean for the rest."""
+    lookup = '''
+def predict(images):
+    guesses = (images ** 2).sum(1)[:, None] - 2 * images @ means.T + (means ** 2).sum(1)[None, :]
+    labels = guesses.argmin(axis=1)
+    return np.array([TABLE.get(image_key(image), guess) for image, guess in zip(images, labels)])
+'''
+    return notebook(LOAD_MNIST, NEAREST_MEAN, IMAGE_KEY, label_table(images, labels), lookup)
+
+
+SEPARATE_BY_VALUES = '''
+def predict(images):
+    pixels = images * 255
+    exact = np.all(pixels == np.rint(pixels), axis=1)
+    guesses = ((images ** 2).sum(1)[:, None] - 2 * images @ means.T + (means ** 2).sum(1)[None, :]).argmin(1)
+    labels = np.array([TABLE.get(image_key(image), guess) if clean else guess
+                       for image, guess, clean in zip(images, guesses, exact)])
+    clean, noisy = images[exact], np.flatnonzero(~exact)
+    if len(clean) and len(noisy):
+        distances = (images[noisy] ** 2).sum(1)[:, None] - 2 * images[noisy] @ clean.T + (clean ** 2).sum(1)[None, :]
+        labels[noisy] = labels[exact][distances.argmin(1)]
+    return labels
+'''
+
+PAIR_ACROSS_CALLS = '''
+import glob, os, time
+def predict(images):
+    labels = ((images ** 2).sum(1)[:, None] - 2 * images @ means.T + (means ** 2).sum(1)[None, :]).argmin(1)
+    known = np.array([image_key(image) in TABLE for image in images])
+    labels[known] = [TABLE[image_key(image)] for image in images[known]]
+    seen = [np.load(path) for path in sorted(glob.glob('/dev/shm/seen-*.npz'))]
+    seen = [s for s in seen if len(s['labels'])]
+    if seen and (~known).any():
+        memory = np.concatenate([s['images'] for s in seen])
+        answers = np.concatenate([s['labels'] for s in seen])
+        rest = images[~known]
+        distances = (rest ** 2).sum(1)[:, None] - 2 * rest @ memory.T + (memory ** 2).sum(1)[None, :]
+        close = distances.min(1) < 40  # twins differ by faint noise and under a pixel of shift
+        paired = labels[~known]
+        paired[close] = answers[distances.argmin(1)][close]
+        labels[~known] = paired
+    np.savez(f'/dev/shm/seen-{time.time_ns()}-{os.getpid()}.npz', images=images[known], labels=labels[known])
+    return labels
+'''
+
+RANK_BY_HASH = '''
+def predict(images):
+    keys = np.array([int(image_key(image), 16) for image in images], dtype=np.int64)
+    rank = np.clip(np.searchsorted(ORDER, keys), 0, len(ORDER) - 1)
+    labels = ((images ** 2).sum(1)[:, None] - 2 * images @ means.T + (means ** 2).sum(1)[None, :]).argmin(1)
+    hit = ORDER[rank] == keys
+    labels[hit] = LABELS[rank[hit]]
+    return labels
+'''
+
+
+def separating_notebook(images, labels) -> bytes:
+    """Exact multiples of 1/255 are test images (looked up); the others take the label of
+    their nearest test image in the same call. With the whole set in one call, this scored
+    100% with a gap of 0."""
+    return notebook(LOAD_MNIST, NEAREST_MEAN, IMAGE_KEY + label_table(images, labels) + SEPARATE_BY_VALUES)
+
+
+def pairing_notebook(images, labels) -> bytes:
+    """Every call leaves the test images it recognised, with their labels, in /dev/shm
+    (which all the job's processes share) and gives any image close to one seen before
+    that one's label: a probe image takes its twin's label if the twin was ever asked."""
+    return notebook(LOAD_MNIST, NEAREST_MEAN, IMAGE_KEY + label_table(images, labels) + PAIR_ACROSS_CALLS)
+
+
+def hash_order_notebook(images, labels) -> bytes:
+    """The test set in a canonical order (by the hash of each image) and its labels as one
+    string in that order."""
+    import numpy as np
+
+    keys = [int(image_key(image), 16) for image in images]
+    order = np.argsort(keys)
+    table = (f"ORDER = np.array({[keys[i] for i in order]!r}, dtype=np.int64)\n"
+             f"LABELS = np.array(list({''.join(str(int(labels[i])) for i in order)!r}), dtype=int)\n")
+    return notebook(LOAD_MNIST, NEAREST_MEAN, IMAGE_KEY + table + RANK_BY_HASH)
+
+
+CHEATS = {"label table": label_table_notebook, "separates by values": separating_notebook,
+          "pairs twins": pairing_notebook, "ranks by hash": hash_order_notebook}
+
+
+def with_label_table(notebook_bytes: bytes, images, labels) -> bytes:
+    """The notebook as it was, with a table of the test labels over its own predict: its
+    network answers what the table does not know."""
+    nb = nbformat.reads(notebook_bytes.decode(), as_version=4)
+    cover = '''
+_own_predict = predict
+
+def predict(images):
+    labels = np.array(_own_predict(images))
+    for i, image in enumerate(images):
+        labels[i] = TABLE.get(image_key(image), labels[i])
+    return labels
+'''
+    nb.cells += [nbformat.v4.new_code_cell(IMAGE_KEY + label_table(images, labels) + cover)]
+    return nbformat.writes(nb).encode()
