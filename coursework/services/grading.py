@@ -29,7 +29,7 @@ from reference_nn.persist import load_metadata
 from .. import states
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
-from . import disclosure, notifications
+from . import disclosure, integrity, notifications
 from .audit import audit_many
 
 log = logging.getLogger(__name__)
@@ -149,6 +149,7 @@ def run(submission_id: int, attempt: int) -> str:
         with submission.notebook.open("rb") as fh:
             notebook_bytes = fh.read()
         result = grade_notebook_bytes(notebook_bytes, job_dir, limits_for(submission.assignment))
+        result = integrity.screen(result, submission.assignment, notebook_bytes)
         if record_result(submission_id, attempt, result):
             # One line per stored result: the reliability scenarios count these.
             log.info("stored result of submission %s attempt %s: %s", submission_id, attempt, result.status)
