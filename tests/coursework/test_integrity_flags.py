@@ -141,3 +141,12 @@ def test_a_label_table_notebook_graded_by_the_real_task_is_flagged(settings, tmp
     assert tasks.grade_submission.apply(args=[submission.pk]).get() == "graded"
     submission.refresh_from_db()
     assert submission.flagged and "embedded" in submission.feedback["flags"]
+
+
+def test_the_assignment_page_says_briefly_what_is_hidden_and_what_is_checked(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    make_assignment(kind=Assignment.NOTEBOOK, flag_accuracy_above=0.995)
+    client.force_login(make_student())
+    page = client.get("/assignments/mnist/").content.decode()
+    assert "What the leaderboard hides and checks" in page and "public half only" in page
+    assert "above 99.5% test accuracy" in page and "under review" in page
