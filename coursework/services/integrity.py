@@ -10,7 +10,6 @@ scores are listed for a look whatever their flags.
 """
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 from dataclasses import dataclass
@@ -21,45 +20,20 @@ from django.db.models.functions import RowNumber
 from django.utils.safestring import SafeString, mark_safe
 
 from grader import embedded
+from grader import integrity as grader_integrity
+from grader.integrity import ACCURACY, EMBEDDED, PROBE
 from grader.pipeline import GradeResult
 
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
 
-PROBE, ACCURACY, EMBEDDED = "probe", "accuracy", "embedded"
 FLAG_NAMES = {PROBE: "noise probe", ACCURACY: "implausible accuracy", EMBEDDED: "embedded data"}
 
 
 def screen(result: GradeResult, assignment: Assignment, notebook_bytes: bytes) -> GradeResult:
-    """The grade with the site's own flags added to the grader's (which only a graded run gets)."""
-    if result.status != SubmissionStatus.GRADED:
-        return result
-    kinds, reasons = ([PROBE], [result.flag_reason]) if result.flagged else ([], [])
-    limit = assignment.implausible_above
-    if result.accuracy is not None and result.accuracy > limit:
-        kinds.append(ACCURACY)
-        reasons.append(f"Implausible accuracy: {result.accuracy:.2%} on the test set, above the {limit:.2%} a network "
-                       "of the kind this task asks for reaches. Look in the code for test labels or a lookup.")
-    scan = embedded.find(notebook_bytes)
-    if scan["bytes"] is None:
-        kinds.append(EMBEDDED)
-        reasons.append(f"Embedded data: {scan['problem']}.")
-    elif scan["bytes"] > settings.FLAG_EMBEDDED_DATA_BYTES:
-        kinds.append(EMBEDDED)
-        top = scan["findings"][0]
-        reasons.append(f"Embedded data: the notebook carries {scan['bytes']:,} bytes (compressed) of literals and "
-                       f"data-like text, more than the {settings.FLAG_EMBEDDED_DATA_BYTES:,} allowed; the largest is "
-                       f"a {top['kind']} of {top['chars']:,} characters in {place(top)}. Its code is shown below "
-                       "with the data marked.")
-    feedback = {**result.feedback, "embedded": scan, "flags": kinds}
-    return dataclasses.replace(result, flagged=bool(kinds), flag_reason="\n".join(reasons), feedback=feedback)
-
-
-def place(finding: dict) -> str:
-    cell = finding.get("cell")
-    where = finding.get("where", "")
-    line = f", line {finding['line']}" if finding.get("line") else ""
-    return f"cell {cell + 1} ({where}{line})" if cell is not None else where
+    """The grade with the site's flags added to the grader's: the assignment's own accuracy bar."""
+    return grader_integrity.screen(result, notebook_bytes, assignment.implausible_above,
+                                   settings.FLAG_EMBEDDED_DATA_BYTES)
 
 
 # --- the TA's page ---------------------------------------------------------------------
