@@ -54,8 +54,11 @@ class Shown:
 def shown(submission: Submission, viewer) -> Shown:
     assignment = submission.assignment
     if sees_whole_test_set(viewer, assignment):
+        score = submission.score
+        if score is None and submission.accuracy is not None:
+            score = assignment.score_for(submission.accuracy)
         return Shown(True, submission.accuracy, submission.public_accuracy, submission.private_accuracy,
-                     submission.score, (submission.feedback or {}).get("misclassified_total"))
+                     score, (submission.feedback or {}).get("misclassified_total"))
     public = submission.public_accuracy
     return Shown(False, public, public, None, assignment.score_for(public) if public is not None else None,
                  round((1 - public) * PUBLIC_IMAGES) if public is not None else None)

@@ -1,5 +1,6 @@
 """A notebook that needs a TA: its log, regrade, the flag decision."""
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -39,7 +40,9 @@ def notebook(request, pk):
 def top_scores(request):
     """The ten highest scores on the whole test set with their flags: where a memorised
     test set shows first, so TAs look whether or not anything was flagged."""
-    assignment = get_object_or_404(Assignment.objects.of_kind(Assignment.NOTEBOOK).order_by("pk")[:1])
+    assignment = Assignment.objects.the(Assignment.NOTEBOOK)
+    if assignment is None:
+        raise Http404("no notebook assignment")
     rows = [(s, integrity.flag_names(s)) for s in integrity.top_scores(assignment)]
     return render(request, "staff/top_scores.html", {"assignment": assignment, "rows": rows})
 
