@@ -293,6 +293,12 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 # --- Course ---------------------------------------------------------------------
+# Scores no honest network of the course's kind reaches go to a TA before they count
+# (docs/grading.md, "What the grader detects"): above this test accuracy (an assignment
+# may set its own), or with more than this many bytes of embedded data (string, bytes
+# and number literals, metadata and attachments, measured compressed) in the notebook.
+FLAG_ACCURACY_ABOVE = env_float("FLAG_ACCURACY_ABOVE", 0.992)
+FLAG_EMBEDDED_DATA_BYTES = env_int("FLAG_EMBEDDED_DATA_BYTES", 2048)
 # Students need this code to sign up; TAs hand it out in the first session.
 COURSE_JOIN_CODE = env_str("COURSE_JOIN_CODE", "basics-demo-code")
 # How a student who signs up gets a study group: "choose" (a list on the sign-up form) or

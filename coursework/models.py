@@ -76,6 +76,11 @@ class Assignment(models.Model):
     daily_submission_limit = models.PositiveIntegerField(default=10)
     # The leaderboard ranks on the public half of the test set until a TA reveals the private half.
     private_revealed = models.BooleanField(default=False)
+    # A grade above this test accuracy goes to a TA before it counts: more than a network of
+    # the kind this task asks for reaches (empty: settings.FLAG_ACCURACY_ABOVE).
+    flag_accuracy_above = models.FloatField(null=True, blank=True,
+                                            validators=[MinValueValidator(0), MaxValueValidator(1)],
+                                            help_text="A fraction, e.g. 0.992; empty for the site's default.")
     # What happens to work after a student's own due date (coursework.services.deadlines).
     ACCEPT_LATE, PENALTY, CLOSE = "accept", "penalty", "close"
     LATE_POLICIES = [(ACCEPT_LATE, "Accept late work, marked late"),
@@ -100,6 +105,10 @@ class Assignment(models.Model):
             Limits.check_overrides(self.limits or {})
         except ValueError as exc:
             raise ValidationError({"limits": str(exc)}) from None
+
+    @property
+    def implausible_above(self) -> float:
+        return self.flag_accuracy_above if self.flag_accuracy_above is not None else settings.FLAG_ACCURACY_ABOVE
 
     def score_for(self, accuracy: float) -> float:
         """The fraction of the credit earned at this test accuracy."""
@@ -155,6 +164,8 @@ class Submission(models.Model):
     executed_html = models.FileField(upload_to="feedback/%Y/%m/", blank=True)
     confusion_png = models.FileField(upload_to="feedback/%Y/%m/", blank=True)
     gallery_png = models.FileField(upload_to="feedback/%Y/%m/", blank=True)
+    # The misclassified digits of the public half only: what a student sees before the reveal.
+    public_gallery_png = models.FileField(upload_to="feedback/%Y/%m/", blank=True, null=True)
     attempts = models.PositiveIntegerField(default=0)  # grading runs started, ever (names each run's files)
     # `attempts` when a person last queued it; runs above it count toward GRADER_MAX_ATTEMPTS.
     attempt_floor = models.PositiveIntegerField(default=0)

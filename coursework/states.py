@@ -199,7 +199,8 @@ def unmark_sent(submission_id: int) -> bool:
 RESULT_FIELDS_CLEARED = dict(
     message="", accuracy=None, public_accuracy=None, private_accuracy=None, score=None, feedback={}, flagged=False,
     flag_reason="", log_tail="", run_seconds=None, peak_memory_mb=None, started_at=None, finished_at=None,
-    heartbeat_at=None, sent_at=None, executed_html="", confusion_png="", gallery_png="", flag_resolution="",
+    heartbeat_at=None, sent_at=None, executed_html="", confusion_png="", gallery_png="", public_gallery_png=None,
+    flag_resolution="",
     flag_resolved_by=None, flag_resolved_at=None,
 )
 

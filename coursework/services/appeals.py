@@ -59,13 +59,18 @@ def state_of(item) -> dict:
     if isinstance(item, Submission):
         # A regrade moves attempt_floor, a new run moves attempts, a TA's flag decision the flag.
         token = f"run-{item.attempts}:floor-{item.attempt_floor}:{item.status}:flag-{item.flag_resolution or 'none'}"
-        return {"token": token, "status": item.status, "accuracy": item.accuracy, "flag": item.flag_resolution}
+        # The public half only: the refusal below tells the student, maybe before the reveal.
+        return {"token": token, "status": item.status, "public_accuracy": item.public_accuracy,
+                "flag": item.flag_resolution}
     return {"token": f"review-{item.review_version}", "status": item.status, "score": item.score,
             "max_score": item.max_score}
 
 
 def _result(state: dict) -> str:
-    if state.get("accuracy") is not None:
+    if state.get("public_accuracy") is not None:
+        return f"{state['public_accuracy'] * 100:.2f}% on the public half of the test set" + (
+            f", flag {state['flag']}" if state.get("flag") else "")
+    if state.get("accuracy") is not None:  # filed before the public half alone was kept
         return f"{state['accuracy'] * 100:.2f}% test accuracy" + (
             f", flag {state['flag']}" if state.get("flag") else "")
     if state.get("score") is not None:

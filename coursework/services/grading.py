@@ -29,7 +29,7 @@ from reference_nn.persist import load_metadata
 from .. import states
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
-from . import notifications
+from . import disclosure, integrity, notifications
 from .audit import audit_many
 
 log = logging.getLogger(__name__)
@@ -120,8 +120,12 @@ def limits_for(assignment: Assignment) -> Limits:
     return Limits.from_settings(assignment.limits)
 
 
-def reference_accuracy() -> float | None:
-    """The baseline's test accuracy, from the metadata `train_reference` wrote (None until trained)."""
+def reference_accuracy(whole: bool = True) -> float | None:
+    """The baseline's test accuracy, from the metadata `train_reference` wrote (None until
+    trained); with whole=False, on the public half (from its figures, if computed yet)."""
+    if not whole:
+        figures = reference_figures()
+        return figures["public_accuracy"] if figures else None
     meta = load_metadata(settings.REFERENCE_MODEL_PATH)
     return meta.get("test_accuracy") if meta else None
 
@@ -145,6 +149,7 @@ def run(submission_id: int, attempt: int) -> str:
         with submission.notebook.open("rb") as fh:
             notebook_bytes = fh.read()
         result = grade_notebook_bytes(notebook_bytes, job_dir, limits_for(submission.assignment))
+        result = integrity.screen(result, submission.assignment, notebook_bytes)
         if record_result(submission_id, attempt, result):
             # One line per stored result: the reliability scenarios count these.
             log.info("stored result of submission %s attempt %s: %s", submission_id, attempt, result.status)
@@ -164,6 +169,9 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
         files["confusion_png"] = ("confusion.png", feedback.confusion_png(result.feedback["confusion"]))
         images, _ = test_set()
         files["gallery_png"] = ("misclassified.png", feedback.gallery_png(images, result.feedback["misclassified"]))
+        public = disclosure.public_misclassified(result.feedback["misclassified"])
+        if public:
+            files["public_gallery_png"] = ("misclassified-public.png", feedback.gallery_png(images, public))
     stored = {}
     for name, (filename, data) in files.items():
         field = getattr(submission, name)
@@ -189,6 +197,7 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
         updated = states.finish(submission_id, attempt, status, **fields)
         if updated and status in (SubmissionStatus.GRADED, SubmissionStatus.FAILED):
             submission.status, submission.accuracy, submission.message = status, result.accuracy, result.message
+            submission.public_accuracy = result.public_accuracy
             notifications.notebook_finished(submission, attempt)
     if not updated:  # a newer attempt owns the row now: keep nothing of ours
         for name, path in stored.items():

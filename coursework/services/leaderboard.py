@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, F, Max, Q
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import RowNumber, TruncDate
 from django.db.models.expressions import Window
 
@@ -16,11 +17,12 @@ from ..states import SubmissionStatus
 class Row:
     rank: int | None
     name: str
-    accuracy: float
+    accuracy: float | None
     submissions: int
     submitted_at: object
     is_reference: bool = False
     student_id: int | None = None
+    under_review: bool = False  # a flagged result waits for a TA: no rank, no figure
 
 
 def ranking_field(assignment: Assignment) -> str:
@@ -66,6 +68,34 @@ def standings(assignment: Assignment, limit: int | None = None, offset: int = 0)
     return rows
 
 
+def under_review(assignment: Assignment) -> list[Row]:
+    """Students whose best result waits for a TA's decision on its flag, oldest first.
+
+    It neither ranks nor shows its figure until the TA decides (clear: it ranks; uphold: it
+    never does); a flagged result below the student's counting best changes nothing and is
+    not listed."""
+    field = ranking_field(assignment)
+    counting_best = (eligible(assignment).filter(student=OuterRef("student"), **{f"{field}__isnull": False})
+                     .order_by(F(field).desc()).values(field)[:1])
+    waiting = (Submission.objects.filter(assignment=assignment, status=SubmissionStatus.GRADED, flagged=True,
+                                         flag_resolution="", **{f"{field}__isnull": False})
+               .annotate(counting=Subquery(counting_best))
+               .filter(Q(counting__isnull=True) | Q(**{f"{field}__gt": F("counting")}))
+               .values("student").annotate(since=Min("created_at")).order_by("since", "student"))
+    waiting = list(waiting)
+    people = get_user_model().objects.select_related("profile").in_bulk([w["student"] for w in waiting])
+    attempts = dict(Submission.objects.filter(assignment=assignment, student__in=list(people))
+                    .values("student").annotate(n=Count("pk")).values_list("student", "n"))
+    rows = []
+    for w in waiting:
+        person = people[w["student"]]
+        profile = getattr(person, "profile", None)
+        rows.append(Row(rank=None, name=profile.leaderboard_name if profile else person.get_username(), accuracy=None,
+                        submissions=attempts.get(person.pk, 0), submitted_at=w["since"], student_id=person.pk,
+                        under_review=True))
+    return rows
+
+
 def ranked_students(assignment: Assignment) -> int:
     """How many students have a submission that counts (for paging)."""
     return eligible(assignment).filter(**{f"{ranking_field(assignment)}__isnull": False}).values("student").distinct().count()
@@ -77,7 +107,8 @@ def with_reference(rows: list[Row], reference_accuracy: float | None, descriptio
         return rows
     baseline = Row(rank=None, name=f"Reference network ({description})", accuracy=reference_accuracy,
                    submissions=0, submitted_at=None, is_reference=True)
-    index = next((i for i, r in enumerate(rows) if r.accuracy < reference_accuracy), len(rows))
+    index = next((i for i, r in enumerate(rows) if r.accuracy is not None and r.accuracy < reference_accuracy),
+                 len(rows))
     return rows[:index] + [baseline] + rows[index:]
 
 

@@ -119,11 +119,13 @@ def describe(item) -> tuple[str, str]:
 
 def notebook_finished(submission: Submission, attempt: int) -> Notification | None:
     what, url = describe(submission)
-    if submission.status == states.SubmissionStatus.GRADED and submission.accuracy is not None:
+    if submission.status == states.SubmissionStatus.GRADED and submission.public_accuracy is not None:
+        # The public half: a notification is kept (and e-mailed) as sent, maybe long before the reveal.
         return notify(submission.student, Notification.GRADED, f"graded:submission-{submission.pk}:attempt-{attempt}",
-                      f"{what[0].upper()}{what[1:]} was graded: {submission.accuracy * 100:.2f}% test accuracy",
+                      f"{what[0].upper()}{what[1:]} was graded: {submission.public_accuracy * 100:.2f}% on the public "
+                      "half of the test set",
                       "Your notebook ran to the end and its predictions were scored on the MNIST test set. The "
-                      "feedback page has the digit-by-digit figures and the images it got wrong.", url)
+                      "feedback page has its figures and the images it got wrong.", url)
     first_line = (submission.message or "").strip().splitlines()[:1]
     return notify(submission.student, Notification.FAILED, f"failed:submission-{submission.pk}:attempt-{attempt}",
                   f"{what[0].upper()}{what[1:]} did not finish", (first_line[0] if first_line else "") +

@@ -14,7 +14,7 @@ from ..models import (Appeal, Assignment, EssaySubmission, QuestionSet, RubricCr
                       SynthesisResponse)
 from ..states import ReviewStatus, SubmissionStatus
 from . import appeals as appeal_service
-from . import deadlines, rubrics
+from . import deadlines, disclosure, rubrics
 
 LEFT = {
     None: "Answer the questions and submit them",
@@ -131,7 +131,9 @@ def for_student(student) -> Progress:
     notebook = tasks.get(Assignment.NOTEBOOK)
     submissions = Submission.objects.filter(student=student, assignment=notebook) if notebook else Submission.objects.none()
     counted = submissions.filter(status=SubmissionStatus.GRADED).filter(Q(flagged=False) | Q(flag_resolution="cleared"))
-    best = counted.filter(score__isnull=False).order_by("-score", "created_at").first()
+    # Best by what the student may see: before the reveal, the public half (coursework.services.disclosure).
+    field = disclosure.ranking_field(student, notebook) if notebook else "accuracy"
+    best = counted.filter(**{f"{field}__isnull": False}).order_by(f"-{field}", "created_at").first()
     latest = submissions.order_by("-created_at").first()
     tally = submissions.aggregate(n=Count("pk"), pending=Count("pk", filter=Q(status__in=[SubmissionStatus.QUEUED,
                                                                                           SubmissionStatus.RUNNING])))
@@ -164,9 +166,13 @@ def for_student(student) -> Progress:
     row.handed_in, row.finished = latest is not None, best is not None
     if best:
         factor = nb_terms.penalty_factor(best.days_late) if nb_terms else 1.0
-        row.credit, row.late, row.days_late, row.item = best.score * factor, best.late, best.days_late, best
+        best.assignment = notebook  # already loaded
+        shown = disclosure.shown(best, student)
+        row.credit, row.late, row.days_late, row.item = shown.score * factor, best.late, best.days_late, best
         row.appeal = appeal_of(best)
-        row.status_label += f"; best {best.accuracy * 100:.2f}% test accuracy"
+        row.status_label += (f"; best {shown.accuracy * 100:.2f}% test accuracy" if shown.whole else
+                             f"; best {shown.accuracy * 100:.2f}% on the public half of the test set (provisional "
+                             "credit: the whole test set counts once the private half is revealed)")
         row.left = ("Nothing: full credit reached" if row.credit >= 1 else
                     f"Optional: your best earns {row.credit * 100:.0f}% of the credit; full credit from "
                     f"{notebook.full_credit_accuracy * 100:.0f}% test accuracy")

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from ..models import Appeal, Assignment, EssaySubmission, Submission
 from ..states import AppealStatus, ReviewStatus
-from . import appeals, rubrics
+from . import appeals, disclosure, rubrics
 from .deadlines import penalty_factor
 
 
@@ -29,6 +29,7 @@ class Result:
     can_appeal: bool = False
     appeal_token: str = ""
     appeal_url: str = ""
+    figures: object = None  # a notebook's coursework.services.disclosure.Shown, for this viewer
 
     @property
     def appeal_open(self) -> bool:
@@ -51,8 +52,10 @@ def for_item(item, viewer=None) -> Result | None:
     factor = penalty_factor(task, item.days_late)
     if isinstance(item, Submission):
         shown = item.accuracy is not None or item.status == "failed"
-        result = Result(item, kind, shown, [], score=item.score * factor if item.score is not None else None,
-                        raw_score=item.score, max_score=1.0)
+        figures = disclosure.shown(item, viewer)  # the public half's credit, provisionally, until the reveal
+        raw = figures.score
+        result = Result(item, kind, shown, [], score=raw * factor if raw is not None else None,
+                        raw_score=raw, max_score=1.0, figures=figures)
     else:
         shown = item.status in (ReviewStatus.REVIEWED, ReviewStatus.RESUBMIT) or bool(item.ta_feedback)
         current = rubrics.criteria_for(item) if shown and item.rubric else []

@@ -10,6 +10,7 @@ urlpatterns = [
     path("essays/<int:pk>/", reviews.review_essays, name="ta_review_essays"),
     path("drafts/<str:kind>/<int:pk>/", reviews.review_draft, name="ta_review_draft"),
     path("notebooks/<int:pk>/", notebooks.notebook, name="ta_notebook"),
+    path("notebooks/top/", notebooks.top_scores, name="ta_top_scores"),
     path("notebooks/regrade-failed/", notebooks.regrade_all_failed, name="ta_regrade_failed"),
     path("appeals/<int:pk>/", appeals.appeal, name="ta_appeal"),
     path("students/<int:pk>/", students.student_timeline, name="ta_student"),

@@ -86,7 +86,7 @@ def test_an_appeal_needs_a_reason_and_reviewed_work(client, course, people):
 
 
 def test_an_appeal_on_work_regraded_since_the_page_was_opened_is_held_back_with_the_new_result(client, course, people):
-    submission = make_submission(people["ana"], status="graded", accuracy=0.91, attempts=1)
+    submission = make_submission(people["ana"], status="graded", accuracy=0.91, public_accuracy=0.92, attempts=1)
     client.force_login(people["ana"])
     page = client.get(f"/submissions/{submission.pk}/").content.decode()
     assert "Ask for a second look" in page
@@ -94,24 +94,26 @@ def test_an_appeal_on_work_regraded_since_the_page_was_opened_is_held_back_with_
     # Meanwhile a TA regrades it and the new run ends with a new result.
     grading.regrade([submission.pk], people["ta"], via="test")
     states.claim(submission.pk)
-    states.finish(submission.pk, 2, "graded", accuracy=0.93)
+    states.finish(submission.pk, 2, "graded", accuracy=0.93, public_accuracy=0.94)
     reason = "My network reaches 93% on my laptop."
     page = client.post(f"/appeals/notebook/{submission.pk}/", {"reason": reason, "seen": seen}).content.decode()
-    assert "was regraded or reviewed again after you opened this page" in page and "93.00% test accuracy" in page
+    assert "was regraded or reviewed again after you opened this page" in page
+    # The public half only: the private half is not revealed yet.
+    assert "94.00% on the public half of the test set" in page and "93.00%" not in page
     assert reason in page and not Appeal.objects.exists()
     # Sent again from this page, it goes through.
     new_seen = appeals.state_of(submission.__class__.objects.get(pk=submission.pk))["token"]
     client.post(f"/appeals/notebook/{submission.pk}/", {"reason": reason, "seen": new_seen})
-    assert Appeal.objects.get().filed_against["accuracy"] == 0.93
+    assert Appeal.objects.get().filed_against["public_accuracy"] == 0.94
 
 
 def test_an_open_appeal_on_work_regraded_meanwhile_shows_the_ta_what_changed(client, course, people):
-    submission = make_submission(people["ana"], status="graded", accuracy=0.91, attempts=1)
+    submission = make_submission(people["ana"], status="graded", accuracy=0.91, public_accuracy=0.92, attempts=1)
     appeal = appeals.file(people["ana"], submission, "Look again", appeals.state_of(submission)["token"])
     grading.regrade([submission.pk], people["ta"], via="test")
     client.force_login(people["ta"])
     page = client.get(f"/ta/appeals/{appeal.pk}/").content.decode()
-    assert "Regraded or reviewed again since the appeal was filed: it was 91.00% test accuracy" in page
+    assert "Regraded or reviewed again since the appeal was filed: it was 92.00% on the public half of the test set" in page
 
 
 def test_one_open_appeal_per_piece_of_work(course, people):

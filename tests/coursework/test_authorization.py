@@ -38,6 +38,8 @@ def world(settings, tmp_path):
     submission = make_submission(owner, status=SubmissionStatus.GRADED, accuracy=0.9)
     submission.executed_html.save("n.html", ContentFile(b"<p>hi</p>"))
     submission.confusion_png.save("c.png", ContentFile(b"png"))
+    submission.gallery_png.save("g.png", ContentFile(b"png"))  # what staff see
+    submission.public_gallery_png.save("p.png", ContentFile(b"png"))  # what its owner sees before the reveal
     make_assignment("essays", kind=Assignment.ESSAYS)
     synthesis = make_assignment("synthesis", kind=Assignment.SYNTHESIS, due_at=timezone.now() + timedelta(days=3))
     question_set = QuestionSet.objects.first()
@@ -79,11 +81,12 @@ def routes(w):
         "submission_detail": ((s,), OWNER, "get"),
         "submission_status": ((s,), OWNER, "get"),
         "submission_notebook": ((s,), OWNER, "get"),
-        "submission_figure": ((s, "confusion"), OWNER, "get"),
+        "submission_figure": ((s, "misclassified"), OWNER, "get"),
         "ta_dashboard": ((), STAFF, "get"),
         "ta_review_synthesis": ((w["response"].pk,), STAFF, "get"),
         "ta_review_essays": ((w["essays"].pk,), STAFF, "get"),
         "ta_notebook": ((s,), STAFF, "get"),
+        "ta_top_scores": ((), STAFF, "get"),
         "ta_regrade_failed": ((), STAFF, "post"),
         "ta_student": ((w["owner"].pk,), STAFF, "get"),
         "ta_reveal_private": (("mnist",), STAFF, "get"),

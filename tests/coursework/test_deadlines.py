@@ -160,7 +160,8 @@ def test_the_penalty_policy_takes_a_share_per_day_late_and_the_student_is_told_f
     assert "loses 25% for each day" in page
     terms = deadlines.terms_for(student, task)
     assert terms.penalty_factor(0) == 1 and terms.penalty_factor(2) == 0.5 and terms.penalty_factor(9) == 0
-    late = make_submission(student, status="graded", accuracy=0.95, score=1.0, late=True, days_late=2)
+    late = make_submission(student, status="graded", accuracy=0.95, public_accuracy=0.95, score=1.0, late=True,
+                           days_late=2)
     page = client.get(f"/submissions/{late.pk}/").content.decode()
     assert "Credit after the late penalty: 50%" in page and "50% off for 2 days late" in page
 

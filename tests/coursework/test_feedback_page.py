@@ -1,7 +1,7 @@
 import pytest
 from django.core.files.base import ContentFile
 
-from coursework.models import Submission
+from coursework.models import Assignment, Submission
 from tests.factories import make_student, make_submission, make_ta
 from coursework.states import SubmissionStatus
 
@@ -27,6 +27,7 @@ def graded(settings, tmp_path):
 
 
 def test_the_page_compares_the_student_with_the_reference_digit_by_digit(client, graded):
+    Assignment.objects.filter(pk=graded.assignment_id).update(private_revealed=True)  # the whole set's figures
     client.force_login(graded.student)
     page = client.get(f"/submissions/{graded.pk}/").content.decode()
     assert "94.00%" in page and "The reference network scores 98.27%: you are 4.27 points below it." in page

@@ -64,7 +64,8 @@ def test_a_notebook_graded_by_the_real_task_tells_its_student(course, student, d
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.grade_submission.apply(args=[submission.pk]).get() == "graded"
     n = Notification.objects.get(recipient=student)
-    assert n.kind == "graded" and "10.10% test accuracy" in n.title
+    submission.refresh_from_db()
+    assert n.kind == "graded" and f"{submission.public_accuracy:.2%} on the public half" in n.title
     assert n.event_key == f"graded:submission-{submission.pk}:attempt-1"
 
 

@@ -23,7 +23,7 @@ def give_work(student, ta, notebooks=1):
     essays = reviews.review(essays, ta, {c.pk: rubrics.Mark(c.max_points) for c in rubrics.criteria_for(essays)},
                             "Great")
     for i in range(notebooks):
-        make_submission(student, status="graded", accuracy=0.8 + i / 1000, score=0.875)
+        make_submission(student, status="graded", accuracy=0.8 + i / 1000, public_accuracy=0.8 + i / 1000, score=0.875)
     return response, essays
 
 

@@ -76,10 +76,10 @@ def test_another_students_submission_is_a_404(client, settings, tmp_path):
 def test_the_status_fragment_says_whether_to_keep_polling(client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     student = make_student()
-    submission = make_submission(student, status=SubmissionStatus.GRADED, accuracy=0.820312345)
+    submission = make_submission(student, status=SubmissionStatus.GRADED, accuracy=0.83, public_accuracy=0.820312345)
     client.force_login(student)
     fragment = client.get(f"/submissions/{submission.pk}/status/").content.decode()
-    assert 'data-pending="false"' in fragment and "82.03%" in fragment
+    assert 'data-pending="false"' in fragment and "82.03%" in fragment and "83.00%" not in fragment  # the public half
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in(client):

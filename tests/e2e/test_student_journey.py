@@ -82,8 +82,11 @@ def test_a_new_student_signs_up_reads_answers_writes_and_gets_a_notebook_graded(
         page.set_input_files("input[type=file]", str(notebook_path))
         page.click("button.primary")
         page.wait_for_selector("#status-value:has-text('graded')", timeout=180_000)
-        page.wait_for_selector("img[alt^='Confusion matrix']")
+        # Before the reveal: the public half's figure and gallery, nothing counted on the private half.
+        page.wait_for_selector("img[alt^='Digits of the public half']")
+        assert page.locator("img[alt^='Confusion matrix']").count() == 0
         assert re.search(r"8[12]\.\d\d%", page.inner_text("#accuracy-value"))
+        assert "on the public half" in page.inner_text("main")
         assert "The reference network scores" in page.inner_text("main")
         # The executed notebook shows in its sandboxed frame.
         page.frame_locator("iframe.notebook").locator("text=def predict").first.wait_for()

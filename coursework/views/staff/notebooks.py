@@ -1,11 +1,12 @@
 """A notebook that needs a TA: its log, regrade, the flag decision."""
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ...models import Submission
-from ...services import grading, reviews
+from ...models import Assignment, Submission
+from ...services import grading, integrity, reviews
 from ...services.audit import history
 from .permissions import staff_only
 from .queues import QueueQuery, next_url
@@ -27,9 +28,23 @@ def notebook(request, pk):
             return redirect(next_url("notebooks", query, submission.pk))
         suffix = query.as_query()
         return redirect(reverse("ta_notebook", args=[pk]) + (f"?{suffix}" if suffix else ""))
+    cells = integrity.code_cells(submission)
     return render(request, "staff/notebook.html", {
         "submission": submission, "query": query.as_query(), "history": history(submission),
+        "cells": cells if isinstance(cells, list) else [], "cells_problem": cells if isinstance(cells, str) else "",
+        "flags": integrity.flag_names(submission), "embedded": (submission.feedback or {}).get("embedded"),
     })
+
+
+@staff_only
+def top_scores(request):
+    """The ten highest scores on the whole test set with their flags: where a memorised
+    test set shows first, so TAs look whether or not anything was flagged."""
+    assignment = Assignment.objects.the(Assignment.NOTEBOOK)
+    if assignment is None:
+        raise Http404("no notebook assignment")
+    rows = [(s, integrity.flag_names(s)) for s in integrity.top_scores(assignment)]
+    return render(request, "staff/top_scores.html", {"assignment": assignment, "rows": rows})
 
 
 @staff_only

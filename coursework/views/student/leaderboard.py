@@ -40,7 +40,8 @@ def _standings(assignment, page: int) -> dict:
         reference = None  # ...or on an earlier one
     value = {
         "page": page, "last_page": last_page, "total": total,
-        "rows": leaderboard.with_reference(rows, reference, description),
+        "rows": leaderboard.with_reference(rows, reference, description)
+        + (leaderboard.under_review(assignment) if page == 1 else []),
         "half": "private" if assignment.private_revealed else "public",
         "chart": leaderboard.chart_svg(leaderboard.best_over_time(assignment), reference),
     }

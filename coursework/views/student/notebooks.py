@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from ... import feedback
 from ...forms import NotebookUploadForm
 from ...models import Assignment, Submission
-from ...services import deadlines, grading, results
+from ...services import deadlines, disclosure, grading, results
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -42,7 +42,11 @@ def assignment_detail(request, slug):
                 form.add_error("notebook", str(exc))
             else:
                 return redirect("submission_detail", pk=submission.pk)
-    submissions = assignment.submissions.filter(student=request.user)
+    submissions = list(assignment.submissions.filter(student=request.user))
+    whole = disclosure.sees_whole_test_set(request.user, assignment)
+    for submission in submissions:
+        submission.assignment = assignment
+        submission.shown = disclosure.shown(submission, request.user)
     return render(
         request,
         "coursework/assignment_detail.html",
@@ -50,7 +54,7 @@ def assignment_detail(request, slug):
          "limits": grading.limits_for(assignment),
          "uploads_left": services.uploads_left_today(request.user, assignment),
          "terms": deadlines.terms_for(request.user, assignment),
-         "reference": grading.reference_accuracy()},
+         "whole": whole, "reference": grading.reference_accuracy(whole)},
     )
 
 
@@ -58,7 +62,7 @@ def assignment_detail(request, slug):
 def submission_detail(request, pk):
     submission = _visible_submission(request.user, pk)
     return render(request, "coursework/submission_detail.html", {
-        **_feedback_context(submission), "result": results.for_item(submission, viewer=request.user)})
+        **_feedback_context(submission, request.user), "result": results.for_item(submission, viewer=request.user)})
 
 
 TEMPLATE_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_template.ipynb"
@@ -71,13 +75,15 @@ def template_notebook(request, slug):
                         content_type="application/x-ipynb+json")
 
 
-def _feedback_context(submission) -> dict:
+def _feedback_context(submission, viewer) -> dict:
+    shown = disclosure.shown(submission, viewer)
     return {
         "submission": submission,
+        "shown": shown,
         "notebook_token": notebook_link_token(submission.pk),
-        "digits": feedback.digit_rows(submission),
-        "comparison": feedback.comparison(submission),
-        "weakest": feedback.weakest_digits(submission),
+        "digits": feedback.digit_rows(submission, shown),
+        "comparison": feedback.comparison(submission, shown),
+        "weakest": feedback.weakest_digits(submission, shown),
     }
 
 
@@ -125,7 +131,12 @@ def submission_notebook(request, pk):
 @require_GET
 def submission_figure(request, pk, name):
     submission = _visible_submission(request.user, pk)
-    field = {"confusion": submission.confusion_png, "misclassified": submission.gallery_png}.get(name)
+    # Before the reveal a student gets the public half's gallery, and no confusion matrix
+    # (it counts the whole test set).
+    if disclosure.sees_whole_test_set(request.user, submission.assignment):
+        field = {"confusion": submission.confusion_png, "misclassified": submission.gallery_png}.get(name)
+    else:
+        field = {"misclassified": submission.public_gallery_png}.get(name)
     if not field:
         raise Http404("no such figure")
     response = FileResponse(field.open("rb"), content_type="image/png")
@@ -138,4 +149,4 @@ def submission_figure(request, pk, name):
 def submission_status(request, pk):
     """The status fragment the detail page polls until grading ends."""
     submission = _visible_submission(request.user, pk)
-    return render(request, "coursework/_submission_status.html", _feedback_context(submission))
+    return render(request, "coursework/_submission_status.html", _feedback_context(submission, request.user))

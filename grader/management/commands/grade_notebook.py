@@ -6,6 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from grader import integrity
 from grader.errors import SystemFault
 from grader.notebooks import InvalidNotebook, NotebookLimits, validate_notebook_bytes
 from grader.pipeline import grade_notebook_bytes
@@ -32,6 +33,8 @@ class Command(BaseCommand):
         job_dir = Path(settings.GRADER_WORK_ROOT) / f"cli-{uuid.uuid4().hex}"
         try:
             result = grade_notebook_bytes(data, job_dir, Limits.from_settings())
+            # The site's flags too, at its default bars (an assignment on the site may set its own).
+            result = integrity.screen(result, data, settings.FLAG_ACCURACY_ABOVE, settings.FLAG_EMBEDDED_DATA_BYTES)
         except SystemFault as exc:
             raise CommandError(f"the grader could not run: {exc}") from None
         finally:
@@ -46,6 +49,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  public half {result.public_accuracy:.4f}, private half {result.private_accuracy:.4f}")
             self.stdout.write(f"  reference {fb['reference']['accuracy']:.4f} ({fb['reference']['description']})")
             self.stdout.write("  per digit: " + " ".join(f"{d}:{a:.3f}" for d, a in enumerate(fb["per_digit"])))
-            self.stdout.write(f"  probe: noisy {fb['probe']['noisy_accuracy']:.4f}, gap {fb['probe']['gap']:+.4f}"
-                              + ("  FLAGGED" if result.flagged else ""))
+            self.stdout.write(f"  probe: noisy {fb['probe']['noisy_accuracy']:.4f}, gap {fb['probe']['gap']:+.4f}")
+            self.stdout.write(f"  embedded data: {fb['embedded']['bytes']} bytes compressed"
+                              + (f"  FLAGGED ({', '.join(fb['flags'])})" if result.flagged else ""))
         self.stdout.write(f"  ran {result.run_seconds:.1f} s, peak memory {result.peak_memory_mb or 0:.0f} MB")

@@ -1,0 +1,44 @@
+"""Flags a person should look at, beyond the noise probe: accuracy no honest network of the
+course's kind reaches, and a notebook that carries enough embedded data to hold the test
+labels (grader.embedded). The site passes each assignment's own bar
+(coursework.services.integrity); `manage.py grade_notebook` passes the site's defaults.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from . import embedded
+from .pipeline import GradeResult
+
+PROBE, ACCURACY, EMBEDDED = "probe", "accuracy", "embedded"
+
+
+def screen(result: GradeResult, notebook_bytes: bytes, accuracy_above: float, embedded_limit: int) -> GradeResult:
+    """The result with these flags added to the grader's own (only a graded run is screened).
+    `feedback["flags"]` names every flag raised; `flag_reason` has a line for each."""
+    if result.status != "graded":
+        return result
+    kinds, reasons = ([PROBE], [result.flag_reason]) if result.flagged else ([], [])
+    if result.accuracy is not None and result.accuracy > accuracy_above:
+        kinds.append(ACCURACY)
+        reasons.append(f"Implausible accuracy: {result.accuracy:.2%} on the test set, above the {accuracy_above:.2%} "
+                       "a network of the kind this task asks for reaches. Look in the code for test labels or a lookup.")
+    scan = embedded.find(notebook_bytes)
+    if scan["bytes"] is None:
+        kinds.append(EMBEDDED)
+        reasons.append(f"Embedded data: {scan['problem']}.")
+    elif scan["bytes"] > embedded_limit:
+        kinds.append(EMBEDDED)
+        top = scan["findings"][0]
+        reasons.append(f"Embedded data: the notebook carries {scan['bytes']:,} bytes (compressed) of literals and "
+                       f"data-like text, more than the {embedded_limit:,} allowed; the largest is a {top['kind']} of "
+                       f"{top['chars']:,} characters in {place(top)}. Its code is shown below with the data marked.")
+    feedback = {**result.feedback, "embedded": scan, "flags": kinds}
+    return dataclasses.replace(result, flagged=bool(kinds), flag_reason="\n".join(reasons), feedback=feedback)
+
+
+def place(finding: dict) -> str:
+    cell = finding.get("cell")
+    where = finding.get("where", "")
+    line = f", line {finding['line']}" if finding.get("line") else ""
+    return f"cell {cell + 1} ({where}{line})" if cell is not None else where
