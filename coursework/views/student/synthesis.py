@@ -48,6 +48,7 @@ def question_set(request, slug):
         "result": results.for_item(response, viewer=request.user),
         "body": render_page_markdown(qs.page.body),
         "questions": [(q, texts.get(q.pk, ""), hints.get(q.pk)) for q in qs.questions.all()],
+        "hinted": synthesis.hinted(qs),
     })
 
 
