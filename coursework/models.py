@@ -173,6 +173,9 @@ class Submission(models.Model):
     peak_memory_mb = models.FloatField(null=True, blank=True)
     late = models.BooleanField(default=False)
     days_late = models.PositiveIntegerField(default=0)  # against the student's own due date, a part day counts
+    # Set when the run showed the template uploaded unchanged: it does not count against the
+    # day's uploads (coursework.services.grading.refund_if_template).
+    refunded_at = models.DateTimeField(null=True, blank=True)
     # A TA's decision on a flag: "" (open), "cleared" (counts) or "upheld" (does not count).
     flag_resolution = models.CharField(max_length=10, blank=True)
     flag_resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

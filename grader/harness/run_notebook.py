@@ -65,6 +65,7 @@ _grader_predict()
 '''
 OUTPUT_KINDS = ("stream", "display_data", "execute_result", "error", "update_display_data")
 ERROR_KEEP_CHARS = 8000  # of the failing cell's traceback, kept whatever the output budget
+ERROR_IN_RESULT_CHARS = 6000  # of the same traceback, sent in the result's header
 NOTICE_RESERVE = 400  # bytes kept back so that the first cut is explained in the notebook
 MAX_LISTED_CELLS = 200
 MAX_OUTPUT_DEPTH = 100  # JSON nesting of one output or widget message; real ones are a few levels deep
@@ -480,6 +481,11 @@ def run(input_dir: Path, config: dict, progress_fd: int) -> tuple[dict, dict[str
     cell = client.current_cell if outcome["status"] == "failed" else None
     outcome["cell"] = cell
     outcome["in_harness"] = cell is not None and cell >= student_cells
+    if cell is not None and client.first_error is not None and client.first_error[0] == cell:
+        # The failing cell's error, for the page that explains the failure: the prediction
+        # cell (and its output) is about to go, and a student cell's may be cut for space.
+        error = trim_error(client.first_error[1], ERROR_IN_RESULT_CHARS)
+        outcome["error"] = {"ename": error.ename, "evalue": error.evalue, "traceback": list(error.traceback)}
     nb.cells.pop()  # the prediction cell is ours, not the student's
     outcome.update(bound_outputs(nb, upload_bytes + cap, config["stored_output_kb"], cell, client.first_error,
                                  client.truncated_cells))

@@ -75,3 +75,41 @@ def test_a_flag_is_explained_to_tas_and_only_announced_to_the_student(client, gr
     assert "Integrity probe" not in client.get(f"/submissions/{graded.pk}/").content.decode()
     client.force_login(make_ta())
     assert "Integrity probe: gap 80%" in client.get(f"/submissions/{graded.pk}/").content.decode()
+
+
+FAILURE = {
+    "error": "NotImplementedError", "cell": 10, "line": 2, "function": "predict(<b>images</b>)",
+    "source": {"lines": [{"number": 1, "code": "def predict(images):", "current": False},
+                         {"number": 2, "code": "    raise NotImplementedError", "current": True}],
+               "cut_before": 0, "cut_after": 0},
+    "frames": [{"own": True, "cell": 10, "where": "cell 10, line 2", "line": 2, "function": "predict(images)",
+                "code": [{"number": 2, "code": "    raise NotImplementedError", "current": True}]}],
+    "frames_hidden": 0,
+    "mistake": {"key": "template_todo", "name": "A part of the template is not written yet",
+                "fix": "`predict` still ends in the template's `raise NotImplementedError`."},
+}
+
+
+def test_a_failed_notebook_shows_the_named_mistake_its_fix_and_the_failing_line(client, settings, tmp_path):
+    from django.utils import timezone
+
+    settings.MEDIA_ROOT = tmp_path
+    submission = make_submission(make_student("alice"), status=SubmissionStatus.FAILED, feedback={"failure": FAILURE},
+                                 message="The grading step that calls predict(images) raised NotImplementedError",
+                                 refunded_at=timezone.now())
+    client.force_login(submission.student)
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "A part of the template is not written yet" in page
+    assert "<code>predict</code> still ends" in page  # the fix's code spans are shown as code
+    assert '<mark>    raise NotImplementedError</mark> <span class="why">' in page
+    assert "does not count against today's uploads" in page
+    assert "predict(&lt;b&gt;images&lt;/b&gt;)" in page and "<b>images</b>" not in page  # the traceback's text, escaped
+
+
+def test_a_failed_notebook_without_a_named_mistake_opens_its_traceback(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    failure = {k: v for k, v in FAILURE.items() if k != "mistake"}
+    submission = make_submission(make_student("alice"), status=SubmissionStatus.FAILED, feedback={"failure": failure})
+    client.force_login(submission.student)
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "Where it failed" in page and '<details class="frames" open>' in page and 'id="refunded"' not in page

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from ... import feedback
 from ...forms import NotebookUploadForm
 from ...models import Assignment, Submission
-from ...services import deadlines, grading, results
+from ...services import deadlines, grading, project_files, results
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -61,13 +61,10 @@ def submission_detail(request, pk):
         **_feedback_context(submission), "result": results.for_item(submission, viewer=request.user)})
 
 
-TEMPLATE_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_template.ipynb"
-
-
 @require_GET
 def template_notebook(request, slug):
     get_object_or_404(Assignment.objects.of_kind(Assignment.NOTEBOOK), slug=slug)
-    return FileResponse(open(TEMPLATE_NOTEBOOK, "rb"), as_attachment=True, filename="mnist_template.ipynb",
+    return FileResponse(open(project_files.TEMPLATE_NOTEBOOK, "rb"), as_attachment=True, filename="mnist_template.ipynb",
                         content_type="application/x-ipynb+json")
 
 
