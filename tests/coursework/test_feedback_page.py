@@ -101,7 +101,7 @@ def test_a_failed_notebook_shows_the_named_mistake_its_fix_and_the_failing_line(
     page = client.get(f"/submissions/{submission.pk}/").content.decode()
     assert "A part of the template is not written yet" in page
     assert "<code>predict</code> still ends" in page  # the fix's code spans are shown as code
-    assert '<mark>    raise NotImplementedError</mark> <span class="why">' in page
+    assert '<span class="line current"><span class="ln">2</span><mark>    raise NotImplementedError</mark>' in page
     assert "does not count against today's uploads" in page
     assert "predict(&lt;b&gt;images&lt;/b&gt;)" in page and "<b>images</b>" not in page  # the traceback's text, escaped
 

@@ -1,0 +1,75 @@
+"""A new student uploads the template as downloaded, in a real browser against the real
+stack: the page names the mistake and its fix, and the upload is given back."""
+import re
+
+import pytest
+
+from tests.support.browser import browser_page, screenshot
+
+pytestmark = pytest.mark.stack
+
+
+def sign_up(page, base: str, username: str) -> None:
+    page.goto(base + "/signup/")
+    page.fill("#id_username", username)
+    page.fill("#id_email", f"{username}@example.org")
+    page.fill("#id_display_name", username.title())
+    page.fill("#id_leaderboard_alias", username + "-alias")
+    page.fill("#id_password1", "a-long-Passphrase-42")
+    page.fill("#id_password2", "a-long-Passphrase-42")
+    page.fill("#id_join_code", "basics-demo-code")
+    if page.locator("#id_group").count():
+        page.select_option("#id_group", index=1)
+    page.click("button.primary")
+    page.wait_for_selector("text=Welcome to the course")
+
+
+def uploads_left(page) -> tuple[int, int]:
+    left, allowed = re.match(r"(\d+) of (\d+) uploads left", page.inner_text("#uploads-left")).groups()
+    return int(left), int(allowed)
+
+
+def test_a_new_student_uploads_the_unchanged_template_sees_the_named_mistake_and_keeps_the_upload(stack, tmp_path):
+    with browser_page(viewport=(1280, 900)) as page:
+        base = stack.base_url
+        sign_up(page, base, "grace")
+        page.goto(base + "/assignments/mnist/")
+        before = uploads_left(page)
+        assert before[0] == before[1]
+        with page.expect_download() as download:
+            page.click("text=Download the template notebook")
+        template = tmp_path / "mnist_template.ipynb"
+        download.value.save_as(template)
+
+        page.set_input_files("input[type=file]", str(template))
+        page.click("button.primary")
+        page.wait_for_selector("#status-value:has-text('failed')", timeout=180_000)
+        page.wait_for_selector("#failure-title")  # the page reloads itself when the run ends
+        assert page.inner_text("#failure-title") == "A part of the template is not written yet"
+        fix = page.inner_text("#failure-fix")
+        assert "predict still ends in the template's raise NotImplementedError" in fix
+        assert "replace the TODO" in fix
+        marked = page.inner_text("#failure-source .line.current")
+        assert marked.split() == ["4", "raise", "NotImplementedError"]  # line 4 of the cell, the template's raise
+        assert "does not count against today's uploads" in page.inner_text("#refunded")
+        screenshot(page, "teach-01-template-unchanged")
+
+        page.goto(base + "/assignments/mnist/")
+        assert uploads_left(page) == before  # the upload was given back
+
+    with browser_page(viewport=(390, 844)) as phone:
+        phone.goto(base + "/accounts/login/")
+        phone.fill("#id_username", "grace")
+        phone.fill("#id_password", "a-long-Passphrase-42")
+        phone.click("button.primary")
+        phone.goto(base + "/assignments/mnist/")
+        phone.click("table.attempts a")
+        phone.wait_for_selector("#failure-title")
+        # The explanation fits the phone; a long source line scrolls inside its own box. (The
+        # page's title with a long file name is the phone-layout work's, not checked here.)
+        section = phone.evaluate("(() => { const r = document.querySelector('#failure').getBoundingClientRect();"
+                                 " return [r.left, r.right]; })()")
+        assert 0 <= section[0] and section[1] <= 390, f"the explained failure is wider than the phone ({section})"
+        assert phone.evaluate("document.querySelector('#failure').scrollWidth <= "
+                              "document.querySelector('#failure').clientWidth")
+        screenshot(phone, "teach-02-template-unchanged-phone")
