@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
+from . import feedback as feedback_pictures
 from . import scoring
-from .data import test_set
+from .data import nearest_mean_accuracy, test_set
 from .errors import StudentFault, SystemFault
 from .explain import explain
 from .reference import reference_summary
@@ -129,6 +130,9 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
                   "noise_sigma": settings.GRADER_PROBE_NOISE, "max_gap": settings.GRADER_PROBE_MAX_GAP},
         "misclassified": [{"index": int(i), "true": int(labels[i]), "predicted": int(clean[i])} for i in picks],
         "misclassified_total": int(len(wrong)),
+        "baseline": {"nearest_mean_accuracy": nearest_mean_accuracy()},
+        "confused_pairs": feedback_pictures.confused_pairs(clean, labels, test_set()[0]),
+        "declared": declared(run.result.get("declared")),
     }
     flag_reason = (
         f"Integrity probe: accuracy {mine['accuracy']:.2%} on the test images but {noisy_accuracy:.2%} on a lightly "
@@ -146,6 +150,24 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
         feedback=feedback,
         **base,
     )
+
+
+MAX_LAYERS, MAX_LAYER_SIZE = 64, 1_000_000
+
+
+def declared(value) -> dict:
+    """What the notebook declared about itself (the template's `layer_sizes` and
+    `train_accuracy`), kept only when it has the shape the contract asks for."""
+    value = value if isinstance(value, dict) else {}
+    kept = {}
+    sizes = value.get("layer_sizes")
+    if (isinstance(sizes, list) and 2 <= len(sizes) <= MAX_LAYERS
+            and all(type(n) is int and 1 <= n <= MAX_LAYER_SIZE for n in sizes)):
+        kept["layer_sizes"] = sizes
+    train = value.get("train_accuracy")
+    if type(train) in (int, float) and 0 <= train <= 1:
+        kept["train_accuracy"] = float(train)
+    return kept
 
 
 def _number(value) -> float | None:

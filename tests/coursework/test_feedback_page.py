@@ -30,7 +30,7 @@ def test_the_page_compares_the_student_with_the_reference_digit_by_digit(client,
     client.force_login(graded.student)
     page = client.get(f"/submissions/{graded.pk}/").content.decode()
     assert "94.00%" in page and "The reference network scores 98.27%: you are 4.27 points below it." in page
-    assert "finds these digits hardest: <strong>8</strong> (80.0%)" in page
+    assert "finds these digits hardest:" in page and "<li><strong>8</strong> (80.0% right)" in page
     assert "−19.00 pts" in page  # digit 8: 80% against 99%
 
 
@@ -113,3 +113,56 @@ def test_a_failed_notebook_without_a_named_mistake_opens_its_traceback(client, s
     client.force_login(submission.student)
     page = client.get(f"/submissions/{submission.pk}/").content.decode()
     assert "Where it failed" in page and '<details class="frames" open>' in page and 'id="refunded"' not in page
+
+
+def coached(settings, tmp_path, accuracy=0.94, **extra):
+    """A graded submission whose 8s are mostly mistaken for 3s, then 5s."""
+    settings.MEDIA_ROOT = tmp_path
+    confusion = [[1000 if p == t else 0 for p in range(10)] for t in range(10)]
+    confusion[8] = [0, 0, 0, 150, 0, 40, 0, 0, 800, 10]
+    pairs = [{"true": 8, "predicted": 3, "count": 150, "images": ["iVBORw0KGgo="]},
+             {"true": 8, "predicted": 5, "count": 40, "images": ["iVBORw0KGgp=", "<script>"]}]
+    feedback = {**FEEDBACK, "confusion": confusion, "confused_pairs": pairs, **extra}
+    return make_submission(make_student("alice"), status=SubmissionStatus.GRADED, accuracy=accuracy,
+                           public_accuracy=accuracy, private_accuracy=accuracy, score=1.0, feedback=feedback)
+
+
+def test_the_weakest_digits_come_with_what_they_are_mistaken_for_and_examples(client, settings, tmp_path):
+    submission = coached(settings, tmp_path)
+    client.force_login(submission.student)
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "<strong>3</strong> 150 times" in page and "<strong>5</strong> 40 times" in page
+    assert page.index("<strong>3</strong> 150 times") < page.index("<strong>5</strong> 40 times")  # most often first
+    assert 'src="data:image/png;base64,iVBORw0KGgo="' in page and 'alt="a 8 your network read as 3"' in page
+    assert "base64,<script>" not in page and "base64,&lt;script&gt;" in page
+
+
+def test_a_difference_inside_the_tests_noise_is_about_the_same_not_red(client, settings, tmp_path):
+    reference = {**FEEDBACK["reference"], "accuracy": 0.9810, "per_digit": [0.99] * 10}
+    per_digit = [0.989] + FEEDBACK["per_digit"][1:]  # digit 0: 0.1 points below, on ~1,000 images
+    submission = coached(settings, tmp_path, accuracy=0.9800, reference=reference, per_digit=per_digit)
+    client.force_login(submission.student)
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "About the same as the reference network (98.10%): 0.10 points below it is within the ±0.3 points" in page
+    assert '<td class="same">about the same <span class="muted">(−0.10 pts)</span></td>' in page
+    assert '<td class="worse">−19.00 pts</td>' in page  # digit 8: far outside the noise, still red
+
+
+def test_next_steps_name_too_few_hidden_layers_memorising_and_a_network_near_the_baseline(client, settings, tmp_path):
+    submission = coached(settings, tmp_path, accuracy=0.83,
+                         declared={"layer_sizes": [784, 100, 10], "train_accuracy": 0.995},
+                         baseline={"nearest_mean_accuracy": 0.8203})
+    client.force_login(submission.student)
+    steps = client.get(f"/submissions/{submission.pk}/").context["steps"]
+    assert steps[0].startswith("The project asks for at least three hidden layers; yours has one (784 → 100 → 10).")
+    assert "99.5% of its training images right but 83.0% of the test images" in steps[1]
+    assert "with no training at all, scores 82.0%; your network scores 83.0%" in steps[2]
+
+
+def test_a_network_that_does_what_the_project_asks_gets_no_scolding(client, settings, tmp_path):
+    submission = coached(settings, tmp_path, accuracy=0.975,
+                         declared={"layer_sizes": [784, 256, 128, 64, 10], "train_accuracy": 0.985},
+                         baseline={"nearest_mean_accuracy": 0.8203})
+    client.force_login(submission.student)
+    steps = client.get(f"/submissions/{submission.pk}/").context["steps"]
+    assert len(steps) == 1 and steps[0].startswith("Your architecture is what the project asks for")

@@ -10,6 +10,9 @@ def test_the_solution_reaches_97_5_percent_and_is_within_a_point_of_the_referenc
     assert result.accuracy >= 0.975
     assert result.accuracy >= result.feedback["reference"]["accuracy"] - 0.01
     assert not result.flagged
+    # the solution declares what the template asks for, and the coaching reads it
+    assert result.feedback["declared"]["layer_sizes"] == [784, 256, 128, 64, 10]
+    assert result.accuracy < result.feedback["declared"]["train_accuracy"] <= 1
 
 
 def test_the_untouched_template_runs_and_fails_only_at_the_unwritten_predict(grade):

@@ -65,3 +65,14 @@ def test_whatever_the_sandbox_sends_becomes_an_explanation_without_failing():
     for result, nb in [({"error": "x", "cell": "3"}, "not json"), ({"error": {"traceback": [None, 3, "Cell In[x]"]}}, "{}"),
                        ({"cell": 99}, notebook("x")), ({}, json.dumps({"cells": [3, None]}))]:
         assert isinstance(explain(result, nb, "...", None, Limits.from_settings({})), dict)
+
+
+def test_declared_values_are_kept_only_in_the_shape_the_contract_asks_for():
+    from grader.pipeline import declared
+
+    assert declared({"layer_sizes": [784, 128, 10], "train_accuracy": 0.97}) == {
+        "layer_sizes": [784, 128, 10], "train_accuracy": 0.97}
+    for odd in [None, [], "x", {"layer_sizes": [784]}, {"layer_sizes": [784, True, 10]}, {"layer_sizes": [784, -1, 10]},
+                {"layer_sizes": list(range(1, 100))}, {"train_accuracy": 1.5}, {"train_accuracy": float("nan")},
+                {"train_accuracy": "0.9"}, {"layer_sizes": "784,10"}]:
+        assert declared(odd) == {}

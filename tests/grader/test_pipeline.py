@@ -1,5 +1,5 @@
 """The grading run on real kernels in the real sandbox (no Celery): what students see."""
-from tests.support.notebooks import nearest_mean_notebook, notebook
+from tests.support.notebooks import LOAD_MNIST, NEAREST_MEAN, nearest_mean_notebook, notebook
 
 CONSTANT = "def predict(images):\n    return [0] * len(images)"
 
@@ -17,6 +17,20 @@ def test_a_nearest_mean_classifier_scores_about_82_percent_with_full_feedback(gr
     assert not result.flagged and result.feedback["probe"]["gap"] < 0.05
     assert result.run_seconds > 0 and result.peak_memory_mb > 0
     assert '"predict"' not in (result.notebook or "")  # our prediction cell is not in the student's notebook
+    # what the coaching reads: the nearest-mean baseline (this very classifier), the most confused pairs
+    assert abs(result.feedback["baseline"]["nearest_mean_accuracy"] - result.accuracy) < 1e-9
+    pairs = result.feedback["confused_pairs"]
+    assert pairs[0]["count"] >= pairs[-1]["count"] and all(p["true"] != p["predicted"] for p in pairs)
+    assert all(1 <= len(p["images"]) <= 3 for p in pairs)
+    assert result.feedback["declared"] == {}  # it sets neither layer_sizes nor train_accuracy
+
+
+def test_what_the_notebook_declares_about_itself_reaches_the_feedback_checked(grade):
+    result = grade(notebook(LOAD_MNIST, NEAREST_MEAN, "import numpy as np\nlayer_sizes = np.array([784, 100, 10])\n"
+                            "train_accuracy = np.float32(0.5)"))
+    assert result.feedback["declared"] == {"layer_sizes": [784, 100, 10], "train_accuracy": 0.5}
+    odd = grade(notebook(CONSTANT, "layer_sizes = 'big'\ntrain_accuracy = 7"))
+    assert odd.status == "graded" and odd.feedback["declared"] == {}
 
 
 def test_a_cell_that_raises_fails_naming_the_cell_and_the_error(grade):

@@ -187,3 +187,28 @@ def test_a_symlink_or_fifo_in_place_of_the_file_is_refused_without_blocking(harn
     reader.start()
     reader.join(60)  # a hang guard, not a timing: the read returns at once or never
     assert outcome and isinstance(outcome[0], (OSError, ValueError)), f"read_predictions gave {outcome}"
+
+
+@pytest.mark.parametrize("plant", ["symlink", "fifo", "nested", "huge", "list", "missing"])
+def test_what_the_kernel_left_as_its_declarations_is_read_bounded_or_not_at_all(harness, tmp_path, plant):
+    import json
+    import os
+
+    target = tmp_path / "d.json"
+    if plant == "symlink":
+        (tmp_path / "real.json").write_text(json.dumps({"layer_sizes": [784, 10]}))
+        target.symlink_to(tmp_path / "real.json")
+    elif plant == "fifo":
+        os.mkfifo(target)
+    elif plant == "nested":
+        target.write_text("[" * 4000 + "]" * 4000)
+    elif plant == "huge":
+        target.write_text(json.dumps({"layer_sizes": [1] * 100_000}))
+    elif plant == "list":
+        target.write_text("[1, 2]")
+    assert harness.read_declared(target) == {}
+
+
+def test_declarations_the_prediction_cell_wrote_are_read(harness, tmp_path):
+    (tmp_path / "d.json").write_text('{"layer_sizes": [784, 64, 10], "train_accuracy": 0.9}')
+    assert harness.read_declared(tmp_path / "d.json") == {"layer_sizes": [784, 64, 10], "train_accuracy": 0.9}

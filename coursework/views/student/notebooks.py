@@ -75,6 +75,7 @@ def _feedback_context(submission) -> dict:
         "digits": feedback.digit_rows(submission),
         "comparison": feedback.comparison(submission),
         "weakest": feedback.weakest_digits(submission),
+        "steps": feedback.next_steps(submission),
     }
 
 
