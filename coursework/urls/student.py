@@ -11,6 +11,7 @@ urlpatterns = [
     path("synthesis/<slug:slug>/autosave/", synthesis.autosave, name="synthesis_autosave"),
     path("essays/", essays.essays_page, name="essays"),
     path("essays/preview/", essays.preview, name="essay_preview"),
+    path("essays/count/", essays.count_upload, name="essay_count"),
     path("signup/", accounts.signup, name="signup"),
     path("profile/", accounts.profile, name="profile"),
     path("progress/", progress.progress, name="progress"),

@@ -73,3 +73,23 @@ def test_a_new_student_uploads_the_unchanged_template_sees_the_named_mistake_and
         assert phone.evaluate("document.querySelector('#failure').scrollWidth <= "
                               "document.querySelector('#failure').clientWidth")
         screenshot(phone, "teach-02-template-unchanged-phone")
+
+
+def test_an_essay_files_words_are_counted_as_soon_as_it_is_chosen(stack, tmp_path):
+    from tests.coursework.test_essays import ESSAY
+
+    essay = tmp_path / "my essay.txt"
+    essay.write_text(ESSAY)
+    short = tmp_path / "short.txt"
+    short.write_text("Neurons fire. Networks learn.")
+    with browser_page(viewport=(1280, 900)) as page:
+        sign_up(page, stack.base_url, "ada")
+        page.goto(stack.base_url + "/essays/")
+        page.select_option("#id_e0-prompt", index=7)
+        assert page.inner_text("fieldset[data-slot='0'] .prompt-full").startswith("7. ")  # the whole prompt, readable
+        page.set_input_files("#id_e0-upload", str(essay))
+        page.wait_for_selector("fieldset[data-slot='0'] .upload-count:has-text('✓')")
+        assert re.match(r"my essay\.txt: \d+ meaningful words ✓", page.inner_text("fieldset[data-slot='0'] .upload-count"))
+        page.set_input_files("#id_e1-upload", str(short))
+        page.wait_for_selector("fieldset[data-slot='1'] .upload-count:has-text('more needed')")
+        screenshot(page, "teach-03-essay-file-counted")
