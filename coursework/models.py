@@ -76,6 +76,12 @@ class Assignment(models.Model):
     daily_submission_limit = models.PositiveIntegerField(default=10)
     # The leaderboard ranks on the public half of the test set until a TA reveals the private half.
     private_revealed = models.BooleanField(default=False)
+    # The reference solution (the seed's "answers") opens to a student after their own due date;
+    # with this set, also as soon as they have a graded submission at full credit. Empty: no.
+    solution_at_full_credit = models.BooleanField(
+        null=True, blank=True,
+        help_text="Offer the solution notebook before the due date to a student whose graded submission reaches "
+                  "full credit (after the due date it is offered to everyone).")
     # What happens to work after a student's own due date (coursework.services.deadlines).
     ACCEPT_LATE, PENALTY, CLOSE = "accept", "penalty", "close"
     LATE_POLICIES = [(ACCEPT_LATE, "Accept late work, marked late"),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("appeals/<str:kind>/<int:pk>/", appeals.appeal, name="appeal_create"),
     path("assignments/<slug:slug>/", notebooks.assignment_detail, name="assignment_detail"),
     path("assignments/<slug:slug>/template.ipynb", notebooks.template_notebook, name="template_notebook"),
+    path("assignments/<slug:slug>/solution.ipynb", notebooks.solution_notebook, name="solution_notebook"),
     path("submissions/<int:pk>/", notebooks.submission_detail, name="submission_detail"),
     path("submissions/<int:pk>/status/", notebooks.submission_status, name="submission_status"),
     path("submissions/<int:pk>/notebook/", notebooks.submission_notebook, name="submission_notebook"),

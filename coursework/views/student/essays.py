@@ -82,19 +82,19 @@ def essays_page(request):
 @limit_upload_size(lambda: essays.MAX_ESSAY_UPLOAD_BYTES)
 def count_upload(request):
     """The meaningful words of an essay file chosen but not yet submitted, counted by the
-    same extractor and counter the submission uses; nothing is stored."""
+    same extractor and counter the submission uses; nothing is stored. A file that cannot be
+    counted is an answer too ({"error": why}), which the page shows beside the file."""
     upload = request.FILES.get("upload")
     oversized = getattr(request, "oversized_uploads", {})
     if "upload" in oversized:
         return JsonResponse({"error": f"{oversized['upload']} is larger than "
-                                      f"{essays.MAX_ESSAY_UPLOAD_BYTES // 1_000_000} MB, the limit for an essay file."},
-                            status=400)
+                                      f"{essays.MAX_ESSAY_UPLOAD_BYTES // 1_000_000} MB, the limit for an essay file."})
     if upload is None:
-        return JsonResponse({"error": "Choose a file to count."}, status=400)
+        return JsonResponse({"error": "Choose a file to count."})
     try:
         text = essays.extract_text(upload.name, upload.read())
     except essays.EssayError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+        return JsonResponse({"error": str(exc)})
     prompt = EssayPrompt.objects.filter(pk=request.POST.get("prompt") or 0).first()
     return JsonResponse({"words": essays.meaningful_word_count(text, prompt.text if prompt else ""),
                          "required": essays.REQUIRED_WORDS})
