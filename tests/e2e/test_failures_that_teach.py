@@ -93,3 +93,37 @@ def test_an_essay_files_words_are_counted_as_soon_as_it_is_chosen(stack, tmp_pat
         page.set_input_files("#id_e1-upload", str(short))
         page.wait_for_selector("fieldset[data-slot='1'] .upload-count:has-text('more needed')")
         screenshot(page, "teach-03-essay-file-counted")
+
+
+def test_a_student_with_a_small_one_layer_network_reads_coaching_on_the_graded_page(stack, tmp_path):
+    from tests.support.notebooks import small_network_notebook
+
+    path = tmp_path / "one_layer.ipynb"
+    path.write_bytes(small_network_notebook())
+    with browser_page(viewport=(1280, 900)) as page:
+        sign_up(page, stack.base_url, "alan")
+        page.goto(stack.base_url + "/assignments/mnist/")
+        page.set_input_files("input[type=file]", str(path))
+        page.click("button.primary")
+        page.wait_for_selector("#status-value:has-text('graded')", timeout=180_000)
+        page.wait_for_selector("#coaching")
+        steps = page.inner_text("#next-steps")
+        assert "The project asks for at least three hidden layers; yours has one (784 → 32 → 10)." in steps
+        assert "of its training images right but" in steps  # trained on 1,000 images: it memorises
+        weakest = page.locator("#coaching ul.weakest li")
+        assert weakest.count() == 3 and "mistaken for" in weakest.first.inner_text()
+        assert page.locator("#coaching img.example").count() >= 3  # what the mistakes look like
+        screenshot(page, "teach-04-coaching")
+        url = page.url
+
+    with browser_page(viewport=(390, 844)) as phone:
+        phone.goto(stack.base_url + "/accounts/login/")
+        phone.fill("#id_username", "alan")
+        phone.fill("#id_password", "a-long-Passphrase-42")
+        phone.click("button.primary")
+        phone.goto(url)
+        phone.wait_for_selector("#coaching")
+        box = phone.evaluate("(() => { const r = document.querySelector('#coaching').getBoundingClientRect();"
+                             " return [r.left, r.right]; })()")
+        assert 0 <= box[0] and box[1] <= 390, f"the coaching is wider than the phone ({box})"
+        screenshot(phone, "teach-05-coaching-phone")
