@@ -65,10 +65,10 @@ def _grader_predict():
 def _grader_declared(scope):
     # What the notebook says about itself (the template asks for these), for the feedback
     # page's coaching; checked again outside, and never part of the score.
-    import json
+    import itertools, json
     declared = {{}}
-    try:
-        declared["layer_sizes"] = [int(size) for size in list(scope["layer_sizes"])[:64]]
+    try:  # at most 65 sizes read, whatever the object: an endless iterator must not hang the step
+        declared["layer_sizes"] = [int(size) for size in itertools.islice(iter(scope["layer_sizes"]), 65)]
     except Exception:
         pass
     try:

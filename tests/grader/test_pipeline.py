@@ -29,7 +29,8 @@ def test_what_the_notebook_declares_about_itself_reaches_the_feedback_checked(gr
     result = grade(notebook(LOAD_MNIST, NEAREST_MEAN, "import numpy as np\nlayer_sizes = np.array([784, 100, 10])\n"
                             "train_accuracy = np.float32(0.5)"))
     assert result.feedback["declared"] == {"layer_sizes": [784, 100, 10], "train_accuracy": 0.5}
-    odd = grade(notebook(CONSTANT, "layer_sizes = 'big'\ntrain_accuracy = 7"))
+    # an endless iterator is read no further than the contract allows; neither value is kept
+    odd = grade(notebook(CONSTANT, "import itertools\nlayer_sizes = itertools.count(1)\ntrain_accuracy = 7"))
     assert odd.status == "graded" and odd.feedback["declared"] == {}
 
 
