@@ -269,11 +269,14 @@ class Question(models.Model):
     NO_CHECK, MSE, IS_OR_IS_NOT = "", "mse", "is_or_is_not"
     INPUT_LAYER, OUTPUT_LAYER, SIGMOID_RANGE = "input_layer", "output_layer", "sigmoid_range"
     GRADIENT_DIRECTION, COST_MEANING = "gradient_direction", "cost_meaning"
+    ALEXNET_YEAR, PERFORMANCE_OVER_TIME = "alexnet_year", "performance_time"
     CHECKS = [(NO_CHECK, "none"), (MSE, "MSE of [0.25, 0.75] against [0, 1]"), (IS_OR_IS_NOT, "IS / IS NOT"),
               (INPUT_LAYER, "input layer: 784 neurons"), (OUTPUT_LAYER, "last layer: 10 neurons, one per digit"),
               (SIGMOID_RANGE, "sigmoid: the range 0 to 1"),
               (GRADIENT_DIRECTION, "gradient up, gradient descent against it"),
-              (COST_MEANING, "cost: high means far from the label, low close")]
+              (COST_MEANING, "cost: high means far from the label, low close"),
+              (ALEXNET_YEAR, "AlexNet: 2012, if a year is given"),
+              (PERFORMANCE_OVER_TIME, "performance rises as the loss falls")]
 
     question_set = models.ForeignKey(QuestionSet, on_delete=models.CASCADE, related_name="questions")
     order = models.PositiveIntegerField()

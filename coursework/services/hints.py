@@ -307,6 +307,55 @@ def _cost_meaning(text: str) -> Hint:
                                  "example, and what does a low one?"}
 
 
+# --- When AlexNet won -------------------------------------------------------------------------
+YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
+
+
+def _alexnet_year(text: str) -> Hint | None:
+    """Only a year the answer gives for AlexNet is checked: the question does not ask for one."""
+    for clause in re.split(r"[.;!?\n]+", text):
+        if "alexnet" not in clause.lower():
+            continue
+        years = {int(y) for y in YEAR.findall(clause)}
+        if years == {2012}:
+            return {"ok": True, "text": "Right year: AlexNet won the ImageNet challenge in 2012. The question is why "
+                                        "that mattered: say what it showed about deep networks and GPUs."}
+        if years and 2012 not in years:
+            return {"ok": False, "text": f"Check the year: AlexNet's ImageNet win was not in {min(years)}. Look up "
+                                         "the 2012 ImageNet challenge."}
+    return None
+
+
+# --- Performance as the loss is minimised ---------------------------------------------------------
+PERFORMANCE = re.compile(r"\b(?:performance|accuracy|accurate|predictions?|results?|outputs?|network|it)\b")
+BETTER = re.compile(r"\b(?:improv\w*|better|increas\w*|rises?|grows?|goes up|higher|more accurate)\b")
+WORSE = re.compile(r"\b(?:wors\w*|decreas\w*|drops?|falls?|goes down|lower|less accurate|degrad\w*)\b")
+GENERALISING = re.compile(r"\b(?:overfit\w*|test|unseen|validation|new (?:data|examples|images)|eventually|too long)\b")
+
+
+def _performance_over_time(text: str) -> Hint:
+    says = set()
+    # "It gets better as the loss goes down": the loss's part is its own claim
+    parts = [part for clause in _clauses(text) for part in re.split(r"\b(?:as|when|once)\b", clause)]
+    for clause in parts:
+        if GENERALISING.search(clause) or "loss" in clause or "cost" in clause or "error" in clause:
+            continue  # the loss itself falls; performance on unseen data may rightly drop: not this check's business
+        if not PERFORMANCE.search(clause):
+            continue
+        flip = bool(NEGATED.search(clause))
+        if BETTER.search(clause):
+            says.add("worse" if flip else "better")
+        elif WORSE.search(clause):
+            says.add("better" if flip else "worse")
+    if "worse" in says:
+        return {"ok": False, "text": "Check the direction: the loss measures how wrong the network is. As it is "
+                                     "minimised, does the network's performance on its training data rise or fall?"}
+    if "better" in says:
+        return {"ok": True, "text": "Right: as the loss falls the network gets better, at least on the data it "
+                                    "trains on. Say too what can happen on data it has never seen."}
+    return {"ok": False, "text": "Be concrete: as the loss is minimised, does the network's performance rise or fall?"}
+
+
 CHECKS: dict[str, Callable[[str], Hint]] = {
     Question.MSE: _mse,
     Question.IS_OR_IS_NOT: _is_or_is_not,
@@ -315,6 +364,22 @@ CHECKS: dict[str, Callable[[str], Hint]] = {
     Question.SIGMOID_RANGE: _sigmoid,
     Question.GRADIENT_DIRECTION: _gradient,
     Question.COST_MEANING: _cost_meaning,
+    Question.ALEXNET_YEAR: _alexnet_year,
+    Question.PERFORMANCE_OVER_TIME: _performance_over_time,
+}
+
+
+# What each check reads, for the mark beside its question.
+CHECKED_PART = {
+    Question.MSE: "the number you give as the loss",
+    Question.IS_OR_IS_NOT: "which side you choose",
+    Question.INPUT_LAYER: "how many input neurons you say the picture needs",
+    Question.OUTPUT_LAYER: "how many neurons you say the last layer has",
+    Question.SIGMOID_RANGE: "the range you give for the sigmoid",
+    Question.GRADIENT_DIRECTION: "which way you say the gradient and gradient descent point",
+    Question.COST_MEANING: "which way round you say a high and a low cost are",
+    Question.ALEXNET_YEAR: "the year, if you give one for AlexNet",
+    Question.PERFORMANCE_OVER_TIME: "whether you say performance rises or falls",
 }
 
 
@@ -322,8 +387,14 @@ def gives_hints(question: Question) -> bool:
     return question.answer_check in CHECKS
 
 
+def checked_part(question: Question) -> str:
+    """What a question's hint checks ("" for a question without one)."""
+    return CHECKED_PART.get(question.answer_check, "")
+
+
 def hint_for(question: Question, text: str) -> Hint | None:
-    """{"ok": bool, "text": str} for a checkable question with an answer, else None."""
+    """{"ok": bool, "text": str} for a checkable question with an answer (None when there is no
+    answer, no check, or, for a check of an optional detail, no such detail in the answer)."""
     text = (text or "").strip()
     check = CHECKS.get(question.answer_check)
     if not text or check is None:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from .. import states
 from ..models import Answer, Assignment, QuestionSet, SynthesisResponse
 from .deadlines import Lateness, TaskClosed, terms_for
-from .hints import gives_hints, hint_for
+from .hints import checked_part, hint_for
 
 __all__ = ["NotEditable", "TaskClosed", "response_for", "answers_by_question", "save_answers", "hints", "hinted",
            "missing_answers"]
@@ -63,9 +63,10 @@ def hints(question_set: QuestionSet, texts: dict[int, str]) -> dict[int, dict]:
     return {q.pk: h for q in question_set.questions.all() if (h := hint_for(q, texts.get(q.pk, "")))}
 
 
-def hinted(question_set: QuestionSet) -> set[int]:
-    """Ids of the questions that check part of an answer as it is typed (the page marks them)."""
-    return {q.pk for q in question_set.questions.all() if gives_hints(q)}
+def hinted(question_set: QuestionSet) -> dict[int, str]:
+    """For each question that checks part of an answer as it is typed (the page marks them),
+    what it checks."""
+    return {q.pk: part for q in question_set.questions.all() if (part := checked_part(q))}
 
 
 def missing_answers(question_set: QuestionSet, texts: dict[int, str]) -> list[int]:

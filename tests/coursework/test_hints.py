@@ -3,7 +3,7 @@ states, not whether a word or a number occurs somewhere in it."""
 import pytest
 
 from coursework.models import Question
-from coursework.services.hints import CHECKS, gives_hints, hint_for, stance, stated_number
+from coursework.services.hints import CHECKED_PART, CHECKS, checked_part, gives_hints, hint_for, stance, stated_number
 
 
 def ask(check: str, answer: str) -> dict:
@@ -141,8 +141,33 @@ def test_the_cost_hint_checks_which_way_round_high_and_low_are(answer, ok):
     assert ask(Question.COST_MEANING, answer)["ok"] is ok
 
 
-def test_every_check_a_question_can_choose_has_a_hint():
-    assert {value for value, _ in Question.CHECKS if value} == set(CHECKS)
+@pytest.mark.parametrize("answer, ok", [
+    ("AlexNet won ImageNet in 2012 with a deep convolutional network trained on GPUs", True),
+    ("AlexNet (2015) showed deep networks work", False),
+    ("ImageNet started in 2009. AlexNet won by a wide margin.", None),  # a year, but not AlexNet's: not checked
+    ("It showed that deep networks trained on GPUs beat hand-made features", None),  # no year: nothing to check
+])
+def test_the_alexnet_hint_checks_only_a_year_given_for_alexnet(answer, ok):
+    hint = ask(Question.ALEXNET_YEAR, answer)
+    assert (hint is None) if ok is None else hint["ok"] is ok
+
+
+@pytest.mark.parametrize("answer, ok", [
+    ("The network's accuracy improves over time", True),
+    ("Its predictions get better as the loss goes down", True),
+    ("The performance gets worse", False),
+    ("The accuracy does not improve", False),  # a negation
+    ("It gets better on the training data, but test accuracy can drop if it overfits", True),  # a right nuance
+    ("The loss goes down", False),  # about the loss, not performance
+])
+def test_the_performance_hint_checks_which_way_performance_goes(answer, ok):
+    assert ask(Question.PERFORMANCE_OVER_TIME, answer)["ok"] is ok
+
+
+def test_every_check_a_question_can_choose_has_a_hint_and_says_what_it_checks():
+    assert {value for value, _ in Question.CHECKS if value} == set(CHECKS) == set(CHECKED_PART)
+    assert checked_part(Question(answer_check=MSE)) == "the number you give as the loss"
+    assert checked_part(Question(text="Why?")) == ""
 
 
 def test_blank_answers_and_unchecked_questions_get_no_hint():

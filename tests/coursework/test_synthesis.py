@@ -46,6 +46,7 @@ def test_the_page_marks_which_questions_give_hints_and_only_those(client, studen
     unchecked = list(qs.questions.filter(answer_check="").values_list("pk", flat=True))
     assert checked and unchecked
     assert all(f'id="gives-hint-{pk}"' in page for pk in checked)
+    assert "Checks one part of your answer as you type (the number you give as the loss)" in page
     assert not any(f'id="gives-hint-{pk}"' in page for pk in unchecked)
 
 

@@ -40,15 +40,15 @@ def question_set(request, slug):
                 messages.success(request, "Submitted: your TA will review your answers." if submitting else "Draft saved.")
                 return redirect("question_set", slug=slug)
     texts = _texts_from(request.POST) if errors else synthesis.answers_by_question(response)
-    hints = synthesis.hints(qs, texts)
+    hints, hinted = synthesis.hints(qs, texts), synthesis.hinted(qs)
     response.refresh_from_db()
     return render(request, "coursework/question_set.html", {
         "qs": qs, "page": qs.page, "response": response, "errors": errors,
         "terms": deadlines.terms_for(request.user, Assignment.objects.the(Assignment.SYNTHESIS)),
         "result": results.for_item(response, viewer=request.user),
         "body": render_page_markdown(qs.page.body),
-        "questions": [(q, texts.get(q.pk, ""), hints.get(q.pk)) for q in qs.questions.all()],
-        "hinted": synthesis.hinted(qs),
+        "questions": [(q, texts.get(q.pk, ""), hints.get(q.pk), hinted.get(q.pk)) for q in qs.questions.all()],
+        "hinted": hinted,
     })
 
 
