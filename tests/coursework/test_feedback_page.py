@@ -166,3 +166,15 @@ def test_a_network_that_does_what_the_project_asks_gets_no_scolding(client, sett
     client.force_login(submission.student)
     steps = client.get(f"/submissions/{submission.pk}/").context["steps"]
     assert len(steps) == 1 and steps[0].startswith("Your architecture is what the project asks for")
+
+
+def test_the_ta_sees_which_mistake_the_student_was_told_and_that_the_upload_was_given_back(client, settings, tmp_path):
+    from django.utils import timezone
+
+    settings.MEDIA_ROOT = tmp_path
+    submission = make_submission(make_student("alice"), status=SubmissionStatus.FAILED, feedback={"failure": FAILURE},
+                                 refunded_at=timezone.now())
+    client.force_login(make_ta())
+    page = client.get(f"/ta/notebooks/{submission.pk}/").content.decode()
+    assert "The student was told: <strong>A part of the template is not written yet</strong>" in page
+    assert "the upload was given back" in page
