@@ -208,6 +208,21 @@ def check_unprompted(slot: int, text: str) -> list[str]:
     return [f"Essay {slot} has {words} meaningful words: {REQUIRED_WORDS - words} more are needed."]
 
 
+def closed_to(student) -> str:
+    """Why submitting essays is refused now (past the lock date), or "": told together with
+    any other problem, so a student does not fix them only to learn the task closed."""
+    latest = EssaySubmission.objects.filter(student=student).aggregate(v=Max("version"))["v"] or 0
+    if EssaySubmission.objects.filter(student=student, version=latest, status=ReviewStatus.RESUBMIT).exists():
+        return ""
+    terms = terms_for(student, Assignment.objects.the(Assignment.ESSAYS))
+    try:
+        if terms:
+            terms.refuse_if_closed()
+    except TaskClosed as exc:
+        return str(exc)
+    return ""
+
+
 @transaction.atomic
 def submit_essays(student, drafts: list[Draft]) -> EssaySubmission:
     """A new version of the student's essays. Raises EssayError (what is wrong with them)

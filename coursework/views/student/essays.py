@@ -52,6 +52,8 @@ def essays_page(request):
         # Every problem at once: the fields' own and the set's (count, prompts, lengths).
         unprompted = sum(1 for f in forms if "prompt" in f.errors)
         problems += essays.check_drafts(drafts, unprompted=unprompted)
+        if (problems or any(f.errors for f in forms)) and (closed := essays.closed_to(request.user)):
+            problems.append(closed)
         if all(not f.errors for f in forms) and not problems:
             try:
                 submission = essays.submit_essays(request.user, drafts)

@@ -29,6 +29,8 @@ def question_set(request, slug):
         if submitting and (missing := synthesis.missing_answers(qs, texts)):
             errors.append("Answer every question before submitting (bonus questions are optional); "
                           f"still blank: {', '.join(f'question {n}' for n in missing)}.")
+            if closed := synthesis.closed_to(request.user, qs):
+                errors.append(closed)  # every reason at once, not one per round
             submitting = False
         try:
             response = synthesis.save_answers(request.user, qs, texts, submit=submitting)
