@@ -90,11 +90,14 @@ def explain(result: dict, notebook: str | None, message: str, mistake: str | Non
         failure.update(cell=own[-1]["cell"], line=own[-1]["line"], function=own[-1]["function"])
     elif type(result.get("cell")) is int and 0 <= result["cell"] < len(cells):
         failure["cell"] = result["cell"] + 1
+    key = mistake or _mistake_from_error(ename, evalue, message)
+    if not failure.get("cell") and key in PREDICT_MISTAKES:
+        # Nothing raised: what predict returned was wrong, so show where predict is written.
+        failure.update(_where_predict_is(cells))
     if failure.get("cell"):
         failure["source"] = _source(cells[failure["cell"] - 1], failure.get("line"))
     failure["frames"] = frames[-FRAMES_SHOWN:]
     failure["frames_hidden"] = max(0, len(frames) - FRAMES_SHOWN)
-    key = mistake or _mistake_from_error(ename, evalue, message)
     if key in MISTAKES:
         name, fix = MISTAKES[key]
         function = failure.get("function") or "predict"
@@ -104,6 +107,21 @@ def explain(result: dict, notebook: str | None, message: str, mistake: str | Non
                                                                                 peak_memory_mb)).strip(),
         }
     return failure
+
+
+PREDICT_MISTAKES = ("probabilities", "floats", "shape")
+DEF_PREDICT = re.compile(r"^\s*def\s+predict\s*\(")
+
+
+def _where_predict_is(cells: list[dict]) -> dict:
+    """The last code cell that defines predict (the one in force when the grader called it)."""
+    for index in range(len(cells) - 1, -1, -1):
+        if cells[index].get("cell_type") != "code":
+            continue
+        for number, line in enumerate(_text(cells[index].get("source")).splitlines(), start=1):
+            if DEF_PREDICT.match(line):
+                return {"cell": index + 1, "line": number, "function": "predict(images)"}
+    return {}
 
 
 def _mistake_from_error(ename: str, evalue: str, message: str) -> str | None:

@@ -21,7 +21,6 @@ NUMBER = re.compile(
     r"(?:\s*/\s*(?P<den>\d+(?:\.\d+)?))?(?P<pct>\s*%)?(?![\w.]*\d)",
     re.IGNORECASE,
 )
-WORD_NUMBERS = {"zero": 0.0, "one": 1.0, "ten": 10.0, "half": 0.5}
 # Words that say a number next to them is not the answer ("not 0.5", "0.5 is wrong").
 REJECTED_BEFORE = re.compile(r"(?:\bnot|n't|\binstead of|\brather than|\bthan|\bthought|\bwrongly|\bnor)\s*(?:\w+\s+){0,1}$")
 REJECTED_AFTER = re.compile(r"^\s*(?:is|was|would be|seems)?\s*(?:wrong|incorrect|not right|a mistake|isn't|is not)\b")

@@ -109,6 +109,7 @@ def test_the_last_layer_hint_checks_one_neuron_per_digit(answer, ok):
     ("It squashes numbers into between 0 and 1", True),
     ("squashes into (0, 1)", True),
     ("between zero and one", True),
+    ("It turns a weighted sum from minus one million to a million into a value between 0 and 1", True),
     ("It maps any number to between -1 and 1", False),  # tanh's range
     ("It makes the network nonlinear", False),  # no range at all
 ])

@@ -54,7 +54,11 @@ def test_a_notebook_without_predict_fails_saying_so(grade):
 def test_predict_returning_scores_instead_of_labels_fails_with_a_hint(grade):
     result = grade(notebook("import numpy as np\ndef predict(images):\n    return np.zeros((len(images), 10))"))
     assert result.status == "failed" and "argmax" in result.message
-    assert result.feedback["failure"]["mistake"]["key"] == "probabilities"
+    failure = result.feedback["failure"]
+    assert failure["mistake"]["key"] == "probabilities"
+    # nothing raised, so the page shows where predict is written, its def line marked
+    assert failure["cell"] == 1 and [line["code"] for line in failure["source"]["lines"] if line["current"]] == [
+        "def predict(images):"]
 
 
 def test_predict_returning_fractions_is_named_as_such(grade):
