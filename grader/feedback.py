@@ -78,8 +78,9 @@ def gallery_png(images: np.ndarray, items: list[dict], columns: int = 8, zoom: i
     return _png(image)
 
 
-def digit_png(image: np.ndarray, zoom: int = 2) -> bytes:
-    """One test digit, dark ink on white, small enough to inline in a page (a few hundred bytes)."""
+def digit_png(image: np.ndarray, zoom: int = 1) -> bytes:
+    """One test digit, dark ink on white, small enough to inline in a page (a few hundred bytes;
+    the page scales it up with its pixels kept sharp)."""
     digit = (255 - np.asarray(image).reshape(28, 28) * 255).clip(0, 255).astype(np.uint8)
     return _png(Image.fromarray(digit, "L").resize((28 * zoom, 28 * zoom), Image.NEAREST))
 
