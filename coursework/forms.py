@@ -93,10 +93,15 @@ class ProfileForm(forms.ModelForm):
         return alias
 
 
+class PromptChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.order}. {obj.text}"  # numbered as the page's list and the error messages number them
+
+
 class EssaySlotForm(forms.Form):
     """One of the three essays: a prompt, and text typed or uploaded."""
 
-    prompt = forms.ModelChoiceField(queryset=EssayPrompt.objects.all(), required=False, empty_label="— choose a prompt —")
+    prompt = PromptChoiceField(queryset=EssayPrompt.objects.all(), required=False, empty_label="— choose a prompt —")
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), required=False, max_length=60000)
     upload = forms.FileField(required=False, label="…or upload .txt, .md, .docx or .pdf",
                              widget=forms.ClearableFileInput(attrs={"accept": ".txt,.md,.docx,.pdf"}))

@@ -81,6 +81,12 @@ class Assignment(models.Model):
     flag_accuracy_above = models.FloatField(null=True, blank=True,
                                             validators=[MinValueValidator(0), MaxValueValidator(1)],
                                             help_text="A fraction, e.g. 0.992; empty for the site's default.")
+    # The reference solution (the seed's "answers") opens to a student after their own due date;
+    # with this set, also as soon as they have a graded submission at full credit. Empty: no.
+    solution_at_full_credit = models.BooleanField(
+        null=True, blank=True,
+        help_text="Offer the solution notebook before the due date to a student whose graded submission reaches "
+                  "full credit (after the due date it is offered to everyone).")
     # What happens to work after a student's own due date (coursework.services.deadlines).
     ACCEPT_LATE, PENALTY, CLOSE = "accept", "penalty", "close"
     LATE_POLICIES = [(ACCEPT_LATE, "Accept late work, marked late"),
@@ -184,6 +190,9 @@ class Submission(models.Model):
     peak_memory_mb = models.FloatField(null=True, blank=True)
     late = models.BooleanField(default=False)
     days_late = models.PositiveIntegerField(default=0)  # against the student's own due date, a part day counts
+    # Set when the run showed the template uploaded unchanged: it does not count against the
+    # day's uploads (coursework.services.grading.refund_if_template).
+    refunded_at = models.DateTimeField(null=True, blank=True)
     # A TA's decision on a flag: "" (open), "cleared" (counts) or "upheld" (does not count).
     flag_resolution = models.CharField(max_length=10, blank=True)
     flag_resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -267,8 +276,18 @@ class QuestionSet(models.Model):
 
 
 class Question(models.Model):
+    # The part of an answer coursework.services.hints can check as the student types.
     NO_CHECK, MSE, IS_OR_IS_NOT = "", "mse", "is_or_is_not"
-    CHECKS = [(NO_CHECK, "none"), (MSE, "MSE of [0.25, 0.75] against [0, 1]"), (IS_OR_IS_NOT, "IS / IS NOT")]
+    INPUT_LAYER, OUTPUT_LAYER, SIGMOID_RANGE = "input_layer", "output_layer", "sigmoid_range"
+    GRADIENT_DIRECTION, COST_MEANING = "gradient_direction", "cost_meaning"
+    ALEXNET_YEAR, PERFORMANCE_OVER_TIME = "alexnet_year", "performance_time"
+    CHECKS = [(NO_CHECK, "none"), (MSE, "MSE of [0.25, 0.75] against [0, 1]"), (IS_OR_IS_NOT, "IS / IS NOT"),
+              (INPUT_LAYER, "input layer: 784 neurons"), (OUTPUT_LAYER, "last layer: 10 neurons, one per digit"),
+              (SIGMOID_RANGE, "sigmoid: the range 0 to 1"),
+              (GRADIENT_DIRECTION, "gradient up, gradient descent against it"),
+              (COST_MEANING, "cost: high means far from the label, low close"),
+              (ALEXNET_YEAR, "AlexNet: 2012, if a year is given"),
+              (PERFORMANCE_OVER_TIME, "performance rises as the loss falls")]
 
     question_set = models.ForeignKey(QuestionSet, on_delete=models.CASCADE, related_name="questions")
     order = models.PositiveIntegerField()

@@ -9,7 +9,7 @@ import numpy as np
 from django.conf import settings
 
 from reference_nn import fetch
-from reference_nn.idx import load_images, load_labels
+from reference_nn.idx import load_images, load_labels, read_idx
 
 # What a notebook may read: the training set only. The test images reach predict in
 # batches through the harness, never as a file (a file would let a notebook rank or
@@ -46,3 +46,16 @@ def test_set() -> tuple[np.ndarray, np.ndarray]:
     """(images float32 (10000, 784) in [0, 1], labels int64 (10000,)), loaded once per process."""
     data = Path(settings.MNIST_DATA_DIR)
     return load_images(data / fetch.TEST_IMAGES), load_labels(data / fetch.TEST_LABELS)
+
+
+@functools.lru_cache(maxsize=1)
+def nearest_mean_accuracy() -> float:
+    """Test accuracy of the simplest classifier that learns anything: each digit's mean
+    training image, the nearest one wins. A network scoring near it has barely trained."""
+    data = Path(settings.MNIST_DATA_DIR)
+    train = read_idx(data / fetch.TRAIN_IMAGES).reshape(-1, 784)
+    train_labels = read_idx(data / fetch.TRAIN_LABELS)
+    means = np.stack([train[train_labels == k].mean(axis=0) for k in range(10)]) / 255.0
+    images, labels = test_set()
+    distances = (means ** 2).sum(axis=1)[None, :] - 2 * images @ means.T  # |x|^2 is the same for every mean
+    return float((distances.argmin(axis=1) == labels).mean())

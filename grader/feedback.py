@@ -6,6 +6,7 @@ second per submission (measured by benchmarks/grading_overhead.py).
 """
 from __future__ import annotations
 
+import base64
 import io
 import math
 
@@ -75,3 +76,28 @@ def gallery_png(images: np.ndarray, items: list[dict], columns: int = 8, zoom: i
         image.paste(Image.fromarray(digit, "L").resize((size, size), Image.NEAREST).convert("RGB"), (x, y + caption))
         draw.text((x, y + 2), f"true {item['true']}, got {item['predicted']}", fill=INK, font=font)
     return _png(image)
+
+
+def digit_png(image: np.ndarray, zoom: int = 1) -> bytes:
+    """One test digit, dark ink on white, small enough to inline in a page (a few hundred bytes;
+    the page scales it up with its pixels kept sharp)."""
+    digit = (255 - np.asarray(image).reshape(28, 28) * 255).clip(0, 255).astype(np.uint8)
+    return _png(Image.fromarray(digit, "L").resize((28 * zoom, 28 * zoom), Image.NEAREST))
+
+
+def confused_pairs(predicted: np.ndarray, labels: np.ndarray, images: np.ndarray, pairs: int = 12,
+                   examples: int = 3) -> list[dict]:
+    """The (true, predicted) pairs the network confuses most, each with a few of its test
+    images as base64 PNG, so that the page can show what a mistake looks like."""
+    wrong = predicted != labels
+    counts: dict[tuple[int, int], int] = {}
+    for t, p in zip(labels[wrong].tolist(), predicted[wrong].tolist()):
+        counts[(t, p)] = counts.get((t, p), 0) + 1
+    chosen = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:pairs]
+    out = []
+    for (t, p), count in chosen:
+        where = np.flatnonzero(wrong & (labels == t) & (predicted == p))
+        picks = where[np.linspace(0, len(where) - 1, min(examples, len(where))).astype(int)]
+        out.append({"true": t, "predicted": p, "count": count,
+                    "images": [base64.b64encode(digit_png(images[i])).decode() for i in picks]})
+    return out

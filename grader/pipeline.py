@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
+from . import feedback as feedback_pictures
 from . import scoring
-from .data import test_set
+from .data import nearest_mean_accuracy, test_set
 from .errors import StudentFault, SystemFault
+from .explain import explain
 from .reference import reference_summary
 from .runner import RunOutcome, prepare_inputs, run_harness
 from .limits import Limits
@@ -119,7 +121,9 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
         message = str(fault)
         if run.result.get("status") == "failed" and render.get("problem"):
             message += " " + _render_problem(render, limits)  # the page is missing or partial: say why
-        return GradeResult(status="failed", message=message, feedback=limits_shown, **base)
+        failure = explain(run.result, run.notebook, message, fault.mistake, limits, run.wall_seconds,
+                          base["peak_memory_mb"])
+        return GradeResult(status="failed", message=message, feedback={**limits_shown, "failure": failure}, **base)
 
     restored = scoring.unpermute(raw, order)
     clean, noisy = restored[:n], restored[n:]
@@ -140,6 +144,9 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
                   "max_gap": settings.GRADER_PROBE_MAX_GAP, "batch_size": settings.GRADER_PREDICT_BATCH},
         "misclassified": [{"index": int(i), "true": int(labels[i]), "predicted": int(clean[i])} for i in picks],
         "misclassified_total": int(len(wrong)),
+        "baseline": {"nearest_mean_accuracy": nearest_mean_accuracy()},
+        "confused_pairs": feedback_pictures.confused_pairs(clean, labels, test_set()[0]),
+        "declared": declared(run.result.get("declared")),
     }
     flag_reason = (
         f"Integrity probe: accuracy {mine['accuracy']:.2%} on the test images but {noisy_accuracy:.2%} on a copy "
@@ -157,6 +164,24 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
         feedback=feedback,
         **base,
     )
+
+
+MAX_LAYERS, MAX_LAYER_SIZE = 64, 1_000_000
+
+
+def declared(value) -> dict:
+    """What the notebook declared about itself (the template's `layer_sizes` and
+    `train_accuracy`), kept only when it has the shape the contract asks for."""
+    value = value if isinstance(value, dict) else {}
+    kept = {}
+    sizes = value.get("layer_sizes")
+    if (isinstance(sizes, list) and 2 <= len(sizes) <= MAX_LAYERS
+            and all(type(n) is int and 1 <= n <= MAX_LAYER_SIZE for n in sizes)):
+        kept["layer_sizes"] = sizes
+    train = value.get("train_accuracy")
+    if type(train) in (int, float) and 0 <= train <= 1:
+        kept["train_accuracy"] = float(train)
+    return kept
 
 
 def _number(value) -> float | None:
@@ -188,15 +213,15 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
     result = run.result
     if run.timed_out:
         raise StudentFault(
-            f"The notebook did not finish within {limits.total_timeout_s} seconds in total and was stopped."
-        )
+            f"The notebook did not finish within {limits.total_timeout_s} seconds in total and was stopped.",
+            mistake="total_time")
     if run.memory_exceeded:
         where = ("the grading step that calls predict(images)" if run.last_cell == "predict"
                  else "turning the executed notebook into a page" if run.last_cell == "render"
                  else f"cell {int(run.last_cell) + 1}" if (run.last_cell or "").isdigit() else None)
         raise StudentFault(
             f"Your notebook used more than {limits.memory_mb} MB in total (all its processes together) and was "
-            + (f"stopped in {where}." if where else "stopped before its first cell ran.")
+            + (f"stopped in {where}." if where else "stopped before its first cell ran."), mistake="memory"
         )
     status = result.get("status")
     if status == "harness_error":
@@ -224,10 +249,11 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
     kind = result.get("kind")
     if kind == "total_timeout":
         raise StudentFault(
-            f"The notebook did not finish within {limits.total_timeout_s} seconds in total and was stopped."
-        )
+            f"The notebook did not finish within {limits.total_timeout_s} seconds in total and was stopped.",
+            mistake="total_time")
     if kind == "cell_timeout":
-        raise StudentFault(f"{where.capitalize()} ran longer than {limits.cell_timeout_s} seconds and was stopped.")
+        raise StudentFault(f"{where.capitalize()} ran longer than {limits.cell_timeout_s} seconds and was stopped.",
+                           mistake="cell_time")
     if kind == "dead_kernel":
         raise StudentFault(
             f"The Python kernel died while running {where}: it crashed (for example a segmentation fault or "
@@ -236,7 +262,7 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
         )
     if kind == "exception" and result.get("ename") == "MemoryError":
         raise StudentFault(f"{where.capitalize()} ran out of memory (the limit is {limits.process_memory_mb} MB): "
-                           f"{result.get('evalue') or 'MemoryError'}")
+                           f"{result.get('evalue') or 'MemoryError'}", mistake="memory")
     if kind == "exception":
         detail = f": {result['evalue']}" if result.get("evalue") else ""
         raise StudentFault(f"{where.capitalize()} raised {result.get('ename')}{detail}")

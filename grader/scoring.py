@@ -68,10 +68,11 @@ def _check_kind_and_shape(kind: str, shape: tuple, dtype_text: str, n: int) -> N
     if len(shape) == 2 and shape == (n, 10):
         raise StudentFault(
             f"predict(images) returned scores of shape {shape}; return one label per image, "
-            "for example scores.argmax(axis=1)."
+            "for example scores.argmax(axis=1).", mistake="probabilities"
         )
     if shape != (n,):
-        raise StudentFault(f"predict(images) must return {n} labels, shape ({n},); it returned shape {shape}.")
+        raise StudentFault(f"predict(images) must return {n} labels, shape ({n},); it returned shape {shape}.",
+                           mistake="shape")
     if kind not in "iubf":
         raise StudentFault(f"predict(images) returned values of type {dtype_text}; it must return integer labels 0-9.")
 
@@ -83,9 +84,11 @@ def check_predictions(raw: np.ndarray | None, n: int) -> np.ndarray:
     _check_kind_and_shape(raw.dtype.kind, raw.shape, str(raw.dtype), n)
     if raw.dtype.kind == "f":
         if not np.all(np.isfinite(raw)):
-            raise StudentFault("predict(images) returned NaN or infinite values; it must return integer labels 0-9.")
+            raise StudentFault("predict(images) returned NaN or infinite values; it must return integer labels 0-9.",
+                               mistake="floats")
         if not np.all(raw == np.round(raw)):
-            raise StudentFault("predict(images) returned fractional numbers; it must return integer labels 0-9.")
+            raise StudentFault("predict(images) returned fractional numbers; it must return integer labels 0-9.",
+                               mistake="floats")
     labels = raw.astype(np.int64)
     bad = (labels < 0) | (labels > 9)
     if bad.any():

@@ -185,10 +185,11 @@ class Draft:
         return meaningful_word_count(self.text, self.prompt.text)
 
 
-def check_drafts(drafts: list[Draft]) -> list[str]:
-    """Everything wrong with a set of essays, one message each (empty when they can be submitted)."""
+def check_drafts(drafts: list[Draft], unprompted: int = 0) -> list[str]:
+    """Everything wrong with a set of essays, one message each (empty when they can be submitted).
+    `unprompted`: essays written without a prompt, which their own field's error names."""
     problems = []
-    if len(drafts) != ESSAYS_REQUIRED:
+    if len(drafts) + unprompted != ESSAYS_REQUIRED:
         problems.append(f"Choose exactly {ESSAYS_REQUIRED} prompts (you chose {len(drafts)}).")
     if len({d.prompt.pk for d in drafts}) != len(drafts):
         problems.append("Each essay needs a different prompt.")
@@ -197,6 +198,29 @@ def check_drafts(drafts: list[Draft]) -> list[str]:
             problems.append(f"The essay on prompt {draft.prompt.order} (\u201c{draft.prompt.text[:60]}…\u201d) has "
                             f"{draft.words} meaningful words: {REQUIRED_WORDS - draft.words} more are needed.")
     return problems
+
+
+def check_unprompted(slot: int, text: str) -> list[str]:
+    """The length problem of an essay whose prompt is not chosen yet (counted without a prompt)."""
+    words = meaningful_word_count(text, "")
+    if words >= REQUIRED_WORDS:
+        return []
+    return [f"Essay {slot} has {words} meaningful words: {REQUIRED_WORDS - words} more are needed."]
+
+
+def closed_to(student) -> str:
+    """Why submitting essays is refused now (past the lock date), or "": told together with
+    any other problem, so a student does not fix them only to learn the task closed."""
+    latest = EssaySubmission.objects.filter(student=student).aggregate(v=Max("version"))["v"] or 0
+    if EssaySubmission.objects.filter(student=student, version=latest, status=ReviewStatus.RESUBMIT).exists():
+        return ""
+    terms = terms_for(student, Assignment.objects.the(Assignment.ESSAYS))
+    try:
+        if terms:
+            terms.refuse_if_closed()
+    except TaskClosed as exc:
+        return str(exc)
+    return ""
 
 
 @transaction.atomic

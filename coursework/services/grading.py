@@ -29,7 +29,7 @@ from reference_nn.persist import load_metadata
 from .. import states
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
-from . import disclosure, integrity, notifications
+from . import disclosure, integrity, notifications, project_files
 from .audit import audit_many
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,8 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
         log_tail=result.log_tail[-65536:],
         **stored,
     )
+    if _is_unchanged_template(submission, result):
+        fields["refunded_at"] = timezone.now()
     # The result and the student's notification are stored together: one never without the other.
     with transaction.atomic():
         updated = states.finish(submission_id, attempt, status, **fields)
@@ -203,6 +205,17 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
         for name, path in stored.items():
             getattr(submission, name).storage.delete(path)
     return updated
+
+
+def _is_unchanged_template(submission: Submission, result: GradeResult) -> bool:
+    """Whether the run stopped at the template's own unwritten code, in a notebook whose code
+    is the template's: such a run taught the student the contract, so it does not use up one
+    of the day's uploads. A notebook with any code of the student's does count."""
+    mistake = ((result.feedback or {}).get("failure") or {}).get("mistake") or {}
+    if result.status != SubmissionStatus.FAILED or mistake.get("key") != "template_todo":
+        return False
+    with submission.notebook.open("rb") as fh:
+        return project_files.is_unchanged_template(fh.read())
 
 
 SYSTEM_ERROR_MESSAGE = ("The grader failed for a reason that is not your notebook's; staff have been told and will "

@@ -37,9 +37,10 @@ def _today_start():
 
 
 def uploads_left_today(student, assignment: Assignment) -> int:
-    # Failures caused by the system (status error) do not count against the student.
-    used = assignment.submissions.filter(student=student, created_at__gte=_today_start()).exclude(
-        status=SubmissionStatus.ERROR).count()
+    # Failures caused by the system (status error) do not count against the student, nor
+    # does the template uploaded unchanged (refunded when its run showed it).
+    used = assignment.submissions.filter(student=student, created_at__gte=_today_start(),
+                                         refunded_at__isnull=True).exclude(status=SubmissionStatus.ERROR).count()
     return max(0, assignment.daily_submission_limit - used)
 
 

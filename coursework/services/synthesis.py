@@ -7,9 +7,9 @@ from django.utils import timezone
 from .. import states
 from ..models import Answer, Assignment, QuestionSet, SynthesisResponse
 from .deadlines import Lateness, TaskClosed, terms_for
-from .hints import hint_for
+from .hints import checked_part, hint_for
 
-__all__ = ["NotEditable", "TaskClosed", "response_for", "answers_by_question", "save_answers", "hints",
+__all__ = ["NotEditable", "TaskClosed", "closed_to", "response_for", "answers_by_question", "save_answers", "hints", "hinted",
            "missing_answers"]
 
 
@@ -24,6 +24,19 @@ def response_for(student, question_set: QuestionSet) -> SynthesisResponse:
 
 def answers_by_question(response: SynthesisResponse) -> dict[int, str]:
     return dict(response.answers.values_list("question_id", "text"))
+
+
+def closed_to(student, question_set: QuestionSet) -> str:
+    """Why submitting is refused now (past the lock date), or "": told together with any blank
+    answers, so a student does not fill them in only to learn the task closed."""
+    terms = terms_for(student, Assignment.objects.the(Assignment.SYNTHESIS))
+    if not terms or response_for(student, question_set).status == states.ReviewStatus.RESUBMIT:
+        return ""
+    try:
+        terms.refuse_if_closed()
+    except TaskClosed as exc:
+        return str(exc) + " Your answers are saved as a draft."
+    return ""
 
 
 def save_answers(student, question_set: QuestionSet, texts: dict[int, str], submit: bool = False) -> SynthesisResponse:
@@ -61,6 +74,12 @@ def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: boo
 
 def hints(question_set: QuestionSet, texts: dict[int, str]) -> dict[int, dict]:
     return {q.pk: h for q in question_set.questions.all() if (h := hint_for(q, texts.get(q.pk, "")))}
+
+
+def hinted(question_set: QuestionSet) -> dict[int, str]:
+    """For each question that checks part of an answer as it is typed (the page marks them),
+    what it checks."""
+    return {q.pk: part for q in question_set.questions.all() if (part := checked_part(q))}
 
 
 def missing_answers(question_set: QuestionSet, texts: dict[int, str]) -> list[int]:

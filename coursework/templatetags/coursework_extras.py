@@ -1,4 +1,8 @@
+import re
+
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -49,3 +53,10 @@ def person(user, fallback=""):
         return fallback
     profile = getattr(user, "profile", None)
     return (profile.display_name if profile else "") or user.get_username()
+
+
+@register.filter
+def backticks(value):
+    """Our own explanatory text, escaped, with `code` spans shown as code (the text may quote
+    names from the student's traceback, so everything is escaped first)."""
+    return mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(str(value or ""))))

@@ -117,11 +117,31 @@ def _grader_predict(address, phases):
                 os._exit(code)
         if os.waitpid(child, 0)[1] != 0:
             break  # the harness knows why: the child told it, or stopped answering
+def _grader_declared(scope, path):
+    # What the notebook says about itself (the template asks for these), for the feedback
+    # page's coaching; checked again outside, and never part of the score.
+    import itertools, json
+    declared = {}
+    try:  # at most 65 sizes read, whatever the object: an endless iterator must not hang the step
+        declared["layer_sizes"] = [int(size) for size in itertools.islice(iter(scope["layer_sizes"]), 65)]
+    except Exception:
+        pass
+    try:
+        declared["train_accuracy"] = float(scope["train_accuracy"])
+    except Exception:
+        pass
+    try:
+        with open(path, "w") as fh:
+            json.dump(declared, fh)
+    except Exception:
+        pass
+_grader_declared(globals(), DECLARED_PATH)
 _grader_predict(ADDRESS, PHASES)
-del _grader_predict
+del _grader_predict, _grader_declared
 '''
 OUTPUT_KINDS = ("stream", "display_data", "execute_result", "error", "update_display_data")
 ERROR_KEEP_CHARS = 8000  # of the failing cell's traceback, kept whatever the output budget
+ERROR_IN_RESULT_CHARS = 6000  # of the same traceback, sent in the result's header
 NOTICE_RESERVE = 400  # bytes kept back so that the first cut is explained in the notebook
 MAX_LISTED_CELLS = 200
 MAX_OUTPUT_DEPTH = 100  # JSON nesting of one output or widget message; real ones are a few levels deep
@@ -562,6 +582,23 @@ class Asker(threading.Thread):
         return {"dtype": labels.dtype.str, "dtype_name": str(labels.dtype), "shape": [int(len(labels))]}, labels.tobytes()
 
 
+DECLARED_MAX_BYTES = 4096
+
+
+def read_declared(path: Path) -> dict:
+    """What the prediction cell recorded of the notebook's own declarations ({} if nothing
+    readable): the kernel wrote the file, so it is read like the predictions, bounded."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return {}
+            value = json.loads(fh.read(DECLARED_MAX_BYTES + 1)[:DECLARED_MAX_BYTES])
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def refuse_inspection() -> None:
     """Make this process non-dumpable: the kernel runs as the same uid, and must not
     read our result pipe through /proc/<pid>/fd or ptrace us."""
@@ -697,8 +734,10 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
             cell.outputs, cell.execution_count = [], None
     student_cells = len(nb.cells)
     asker = Asker(images_fd, config["phases"], config["batch_size"])
+    declared_path = Path(config["workdir"]) / ".grader-declared.json"
     nb.cells.append(nbformat.v4.new_code_cell(
-        PREDICT_CELL.replace("ADDRESS, PHASES", f"{asker.address!r}, {len(config['phases'])}")))
+        PREDICT_CELL.replace("ADDRESS, PHASES", f"{asker.address!r}, {len(config['phases'])}")
+        .replace("DECLARED_PATH", repr(str(declared_path)))))
     cap = config["stored_output_kb"] * 1024
     client = CappedClient(
         nb,
@@ -740,6 +779,11 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
     cell = client.current_cell if outcome["status"] == "failed" else None
     outcome["cell"] = cell
     outcome["in_harness"] = cell is not None and cell >= student_cells
+    if cell is not None and client.first_error is not None and client.first_error[0] == cell:
+        # The failing cell's error, for the page that explains the failure: the prediction
+        # cell (and its output) is about to go, and a student cell's may be cut for space.
+        error = trim_error(client.first_error[1], ERROR_IN_RESULT_CHARS)
+        outcome["error"] = {"ename": error.ename, "evalue": error.evalue, "traceback": list(error.traceback)}
     nb.cells.pop()  # the prediction cell is ours, not the student's
     outcome.update(bound_outputs(nb, upload_bytes + cap, config["stored_output_kb"], cell, client.first_error,
                                  client.truncated_cells))
@@ -749,6 +793,8 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
         header["predictions"], data = predictions
         if data is not None:
             blobs["predictions"] = data
+    if outcome["status"] == "ok":
+        outcome["declared"] = read_declared(declared_path)
     blobs["notebook"] = compact(nb)
     tell_progress(progress_fd, "render")
     outcome["render"], html = render_page(nb, config["render_timeout_s"], config["rendered_html_kb"] * 1024)

@@ -35,5 +35,33 @@
       toggle.textContent = preview.hidden ? "Show preview" : "Hide preview";
     });
     if (text.value) refresh();
+
+    // The whole prompt, readable however long (a closed select cuts it off).
+    const full = set.querySelector(".prompt-full");
+    prompt.addEventListener("change", () => {
+      full.textContent = prompt.value ? prompt.options[prompt.selectedIndex].text : "";
+    });
+
+    // An essay file's meaningful words, counted by the server's own extractor before submitting.
+    const upload = set.querySelector("input[type=file]");
+    const uploadCount = set.querySelector(".upload-count");
+    async function countUpload() {
+      if (!upload.files.length) { uploadCount.textContent = ""; return; }
+      const body = new FormData();
+      body.append("csrfmiddlewaretoken", token);
+      body.append("upload", upload.files[0]);
+      body.append("prompt", prompt.value);
+      uploadCount.textContent = "Counting the words in " + upload.files[0].name + "…";
+      try {
+        const response = await fetch(form.dataset.countUrl, { method: "POST", body, credentials: "same-origin" });
+        const result = await response.json();
+        if (result.error) { uploadCount.textContent = result.error; return; }
+        const short = result.required - result.words;
+        uploadCount.textContent = upload.files[0].name + ": " + result.words + " meaningful words" +
+          (short > 0 ? " (" + short + " more needed)" : " ✓");
+      } catch (e) { uploadCount.textContent = ""; }
+    }
+    upload.addEventListener("change", countUpload);
+    prompt.addEventListener("change", () => { if (upload.files.length) countUpload(); });
   });
 })();

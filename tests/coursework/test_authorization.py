@@ -76,6 +76,9 @@ def routes(w):
         "synthesis_autosave": (("video-what-is-a-neural-network",), SIGNED_IN, "post"),
         "essays": ((), SIGNED_IN, "get"),
         "essay_preview": ((), SIGNED_IN, "post"),
+        "essay_count": ((), SIGNED_IN, "post"),
+        # before the due date and without the early setting, only staff see the solution
+        "solution_notebook": (("mnist",), STAFF, "get"),
         "profile": ((), SIGNED_IN, "get"),
         "assignment_detail": (("mnist",), SIGNED_IN, "get"),
         "submission_detail": ((s,), OWNER, "get"),

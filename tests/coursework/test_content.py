@@ -16,6 +16,9 @@ def test_loading_creates_every_page_question_set_and_prompt():
     assert EssayPrompt.objects.count() == 7
     assert Question.objects.filter(answer_check=Question.MSE).count() == 1
     assert Question.objects.filter(answer_check=Question.IS_OR_IS_NOT).count() == 1
+    # every check the hints know is used by exactly one question of the unit
+    assert sorted(Question.objects.exclude(answer_check="").values_list("answer_check", flat=True)) == sorted(
+        value for value, _ in Question.CHECKS if value)
 
 
 def test_loading_again_changes_nothing():

@@ -131,6 +131,24 @@ def test_a_closed_task_refuses_work_with_a_message_and_keeps_a_synthesis_draft(c
     assert not EssaySubmission.objects.exists() and not course[Assignment.NOTEBOOK].submissions.exists()
 
 
+def test_a_closed_task_is_named_together_with_every_other_problem_in_one_round(client, course, student):
+    for task in course.values():
+        task.late_policy, task.lock_at = Assignment.CLOSE, timezone.now() - timedelta(hours=1)
+        task.save()
+    client.force_login(student)
+    from coursework.models import EssayPrompt, QuestionSet
+
+    qs = QuestionSet.objects.get(page__slug="video-what-is-a-neural-network")
+    data = {f"q-{q.pk}": "" for q in qs.questions.all()}
+    page = client.post(f"/synthesis/{qs.page.slug}/", {**data, "submit": "1"}).content.decode()
+    assert "still blank: question 1" in page and "late work is no longer accepted" in page
+    prompts = list(EssayPrompt.objects.all()[:3])
+    essays_data = {f"e{i}-prompt": p.pk for i, p in enumerate(prompts)}
+    essays_data.update({"e0-text": ESSAY, "e1-text": ESSAY, "e2-text": "Too short."})
+    page = client.post("/essays/", essays_data).content.decode()
+    assert "more are needed" in page and "late work is no longer accepted" in page
+
+
 def test_an_extension_reopens_a_closed_task_for_that_student_only(course, student):
     task = course[Assignment.NOTEBOOK]
     task.late_policy, task.lock_at = Assignment.CLOSE, None  # closes at the due date itself

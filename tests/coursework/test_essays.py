@@ -87,6 +87,35 @@ def test_a_short_essay_says_which_and_by_how_much_and_nothing_is_stored(client, 
     assert "Too short, only a few meaningful words." in page  # the text stays in the box
 
 
+def test_every_problem_is_reported_in_one_round(client, student, prompts):
+    """A missing prompt, a short essay elsewhere and a short essay without a prompt: all at once."""
+    data = {"e0-prompt": prompts[0].pk, "e0-text": ESSAY,
+            "e1-prompt": "", "e1-text": "Neurons fire. Networks learn.",
+            "e2-prompt": prompts[2].pk, "e2-text": "Too short as well."}
+    page = client.post("/essays/", data).content.decode()
+    assert "Choose the prompt this essay answers." in page
+    assert "Essay 2 has 4 meaningful words: 196 more are needed." in page
+    assert f"The essay on prompt {prompts[2].order}" in page
+    assert "Choose exactly" not in page  # the missing prompt is named at its field, not counted again
+    assert not EssaySubmission.objects.exists()
+
+
+def test_an_essay_files_words_are_counted_before_submitting(client, student, prompts):
+    counted = client.post("/essays/count/", {"upload": SimpleUploadedFile("mine.docx", docx_bytes(ESSAY)),
+                                             "prompt": prompts[0].pk}).json()
+    assert counted == {"words": essays.Draft(prompt=prompts[0], text=ESSAY).words, "required": essays.REQUIRED_WORDS}
+    refused = client.post("/essays/count/", {"upload": SimpleUploadedFile("mine.exe", b"MZ")})
+    assert "upload a .txt, .md, .docx or .pdf file" in refused.json()["error"]
+    assert not EssaySubmission.objects.exists()  # nothing is stored
+
+
+def test_each_prompt_is_shown_whole_and_numbered(client, student, prompts):
+    longest = max(prompts, key=lambda p: len(p.text))
+    page = client.get("/essays/").content.decode()
+    assert f'<li value="{longest.order}">{longest.text}</li>' in page
+    assert f">{longest.order}. {longest.text}</option>" in page
+
+
 def test_three_long_essays_are_submitted_and_each_resubmission_is_a_new_version(client, student, prompts):
     post_essays(client, prompts[:3], [ESSAY] * 3)
     post_essays(client, prompts[1:4], [ESSAY + " Revised."] * 3)

@@ -31,7 +31,7 @@ def test_the_page_compares_the_student_with_the_reference_digit_by_digit(client,
     client.force_login(graded.student)
     page = client.get(f"/submissions/{graded.pk}/").content.decode()
     assert "94.00%" in page and "The reference network scores 98.27%: you are 4.27 points below it." in page
-    assert "finds these digits hardest: <strong>8</strong> (80.0%)" in page
+    assert "finds these digits hardest:" in page and "<li><strong>8</strong> (80.0% right)" in page
     assert "−19.00 pts" in page  # digit 8: 80% against 99%
 
 
@@ -76,3 +76,106 @@ def test_a_flag_is_explained_to_tas_and_only_announced_to_the_student(client, gr
     assert "Integrity probe" not in client.get(f"/submissions/{graded.pk}/").content.decode()
     client.force_login(make_ta())
     assert "Integrity probe: gap 80%" in client.get(f"/submissions/{graded.pk}/").content.decode()
+
+
+FAILURE = {
+    "error": "NotImplementedError", "cell": 10, "line": 2, "function": "predict(<b>images</b>)",
+    "source": {"lines": [{"number": 1, "code": "def predict(images):", "current": False},
+                         {"number": 2, "code": "    raise NotImplementedError", "current": True}],
+               "cut_before": 0, "cut_after": 0},
+    "frames": [{"own": True, "cell": 10, "where": "cell 10, line 2", "line": 2, "function": "predict(images)",
+                "code": [{"number": 2, "code": "    raise NotImplementedError", "current": True}]}],
+    "frames_hidden": 0,
+    "mistake": {"key": "template_todo", "name": "A part of the template is not written yet",
+                "fix": "`predict` still ends in the template's `raise NotImplementedError`."},
+}
+
+
+def test_a_failed_notebook_shows_the_named_mistake_its_fix_and_the_failing_line(client, settings, tmp_path):
+    from django.utils import timezone
+
+    settings.MEDIA_ROOT = tmp_path
+    submission = make_submission(make_student("alice"), status=SubmissionStatus.FAILED, feedback={"failure": FAILURE},
+                                 message="The grading step that calls predict(images) raised NotImplementedError",
+                                 refunded_at=timezone.now())
+    client.force_login(submission.student)
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "A part of the template is not written yet" in page
+    assert "<code>predict</code> still ends" in page  # the fix's code spans are shown as code
+    assert '<span class="line current"><span class="ln">2</span><mark>    raise NotImplementedError</mark>' in page
+    assert "does not count against today's uploads" in page
+    assert "predict(&lt;b&gt;images&lt;/b&gt;)" in page and "<b>images</b>" not in page  # the traceback's text, escaped
+
+
+def test_a_failed_notebook_without_a_named_mistake_opens_its_traceback(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    failure = {k: v for k, v in FAILURE.items() if k != "mistake"}
+    submission = make_submission(make_student("alice"), status=SubmissionStatus.FAILED, feedback={"failure": failure})
+    client.force_login(submission.student)
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "Where it failed" in page and '<details class="frames" open>' in page and 'id="refunded"' not in page
+
+
+def coached(settings, tmp_path, accuracy=0.94, **extra):
+    """A graded submission whose 8s are mostly mistaken for 3s, then 5s."""
+    settings.MEDIA_ROOT = tmp_path
+    confusion = [[1000 if p == t else 0 for p in range(10)] for t in range(10)]
+    confusion[8] = [0, 0, 0, 150, 0, 40, 0, 0, 800, 10]
+    pairs = [{"true": 8, "predicted": 3, "count": 150, "images": ["iVBORw0KGgo="]},
+             {"true": 8, "predicted": 5, "count": 40, "images": ["iVBORw0KGgp=", "<script>"]}]
+    feedback = {**FEEDBACK, "confusion": confusion, "confused_pairs": pairs, **extra}
+    return make_submission(make_student("alice"), status=SubmissionStatus.GRADED, accuracy=accuracy,
+                           public_accuracy=accuracy, private_accuracy=accuracy, score=1.0, feedback=feedback)
+
+
+def test_the_weakest_digits_come_with_what_they_are_mistaken_for_and_examples(client, settings, tmp_path):
+    submission = coached(settings, tmp_path)
+    client.force_login(submission.student)
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "a <strong>3</strong> (150 times)" in page and "a <strong>5</strong> (40 times)" in page
+    assert page.index("a <strong>3</strong> (150 times)") < page.index("a <strong>5</strong> (40 times)")  # most first
+    assert 'src="data:image/png;base64,iVBORw0KGgo="' in page and 'alt="a 8 your network read as 3"' in page
+    assert "base64,<script>" not in page and "base64,&lt;script&gt;" in page
+
+
+def test_a_difference_inside_the_tests_noise_is_about_the_same_not_red(client, settings, tmp_path):
+    reference = {**FEEDBACK["reference"], "accuracy": 0.9810, "per_digit": [0.99] * 10}
+    per_digit = [0.989] + FEEDBACK["per_digit"][1:]  # digit 0: 0.1 points below, on ~1,000 images
+    submission = coached(settings, tmp_path, accuracy=0.9800, reference=reference, per_digit=per_digit)
+    client.force_login(submission.student)
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "About the same as the reference network (98.10%): 0.10 points below it is within the ±0.3 points" in page
+    assert '<td class="same">about the same <span class="muted">(−0.10 pts)</span></td>' in page
+    assert '<td class="worse">−19.00 pts</td>' in page  # digit 8: far outside the noise, still red
+
+
+def test_next_steps_name_too_few_hidden_layers_memorising_and_a_network_near_the_baseline(client, settings, tmp_path):
+    submission = coached(settings, tmp_path, accuracy=0.83,
+                         declared={"layer_sizes": [784, 100, 10], "train_accuracy": 0.995},
+                         baseline={"nearest_mean_accuracy": 0.8203})
+    client.force_login(submission.student)
+    steps = client.get(f"/submissions/{submission.pk}/").context["steps"]
+    assert steps[0].startswith("The project asks for at least three hidden layers; yours has one (784 → 100 → 10).")
+    assert "99.5% of its training images right but 83.0% of the test images" in steps[1]
+    assert "with no training at all, scores 82.0%; your network scores 83.0%" in steps[2]
+
+
+def test_a_network_that_does_what_the_project_asks_gets_no_scolding(client, settings, tmp_path):
+    submission = coached(settings, tmp_path, accuracy=0.975,
+                         declared={"layer_sizes": [784, 256, 128, 64, 10], "train_accuracy": 0.985},
+                         baseline={"nearest_mean_accuracy": 0.8203})
+    client.force_login(submission.student)
+    steps = client.get(f"/submissions/{submission.pk}/").context["steps"]
+    assert len(steps) == 1 and steps[0].startswith("Your architecture is what the project asks for")
+
+
+def test_the_ta_sees_which_mistake_the_student_was_told_and_that_the_upload_was_given_back(client, settings, tmp_path):
+    from django.utils import timezone
+
+    settings.MEDIA_ROOT = tmp_path
+    submission = make_submission(make_student("alice"), status=SubmissionStatus.FAILED, feedback={"failure": FAILURE},
+                                 refunded_at=timezone.now())
+    client.force_login(make_ta())
+    page = client.get(f"/ta/notebooks/{submission.pk}/").content.decode()
+    assert "The student was told: <strong>A part of the template is not written yet</strong>" in page
+    assert "the upload was given back" in page

@@ -40,6 +40,16 @@ def test_autosave_keeps_a_draft_and_returns_a_hint_for_checkable_answers(client,
     assert Answer.objects.get(question=mse).text == "0.25"
 
 
+def test_the_page_marks_which_questions_give_hints_and_only_those(client, student, qs):
+    page = client.get(f"/synthesis/{SLUG}/").content.decode()
+    checked = list(qs.questions.exclude(answer_check="").values_list("pk", flat=True))
+    unchecked = list(qs.questions.filter(answer_check="").values_list("pk", flat=True))
+    assert checked and unchecked
+    assert all(f'id="gives-hint-{pk}"' in page for pk in checked)
+    assert "Checks one part of your answer as you type (the number you give as the loss)" in page
+    assert not any(f'id="gives-hint-{pk}"' in page for pk in unchecked)
+
+
 def test_submitting_with_a_required_answer_blank_names_it_and_keeps_the_rest(client, student, qs):
     data = answers(qs)
     first = qs.questions.get(order=1)

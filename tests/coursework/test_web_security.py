@@ -129,7 +129,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(world, monkeypatch):
     posts = {
         "/accounts/login/": None, "/signup/": None, "/accounts/password_reset/": None,
         "/synthesis/video-what-is-a-neural-network/": "student", "/synthesis/video-what-is-a-neural-network/autosave/": "student",
-        "/essays/": "student", "/essays/preview/": "student", "/profile/": "student", "/assignments/mnist/": "student",
+        "/essays/": "student", "/essays/preview/": "student", "/essays/count/": "student", "/profile/": "student", "/assignments/mnist/": "student",
         f"/ta/synthesis/{world['response'].pk}/": "ta", f"/ta/essays/{world['essays'].pk}/": "ta",
         f"/ta/notebooks/{world['submission'].pk}/": "ta", "/ta/notebooks/regrade-failed/": "ta",
         "/ta/assignments/mnist/reveal/": "ta", "/accounts/logout/": "student",

@@ -56,6 +56,7 @@ def test_a_memory_bomb_is_a_memory_error_in_its_cell(grade):
     result = grade(notebook("x = 1", "hoard = bytearray(8 * 1024 ** 3)"), memory_mb=1024, **FAST)
     assert result.status == "failed"
     assert result.message.startswith("Cell 2 ran out of memory (the limit is 1024 MB)")
+    assert result.feedback["failure"]["mistake"]["key"] == "memory"
 
 
 def test_a_fork_bomb_is_contained_and_the_next_notebook_still_grades(grade):

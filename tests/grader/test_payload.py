@@ -106,7 +106,13 @@ def hostile_result():
         "cell": st.integers(-3, 5) | json_values,
         "in_harness": json_values,
         "ename": json_values, "evalue": json_values, "detail": json_values,
+        "error": st.fixed_dictionaries({}, optional={
+            "ename": json_values, "evalue": json_values,
+            "traceback": st.lists(st.sampled_from(["Cell In[1], line 2, in f(x)\n----> 2 y", "File /a/b.py:3\n  3 z"])
+                                  | st.text(max_size=40) | json_values, max_size=4) | json_values}) | json_values,
         "peak_memory_mb": json_values, "truncated_cells": json_values, "widget_state_dropped": json_values,
+        "declared": st.fixed_dictionaries({}, optional={"layer_sizes": json_values, "train_accuracy": json_values})
+                    | json_values,
         "render": st.fixed_dictionaries({}, optional={
             "problem": st.sampled_from(["timeout", "too_large", "error", "crashed", None]) | json_values,
             "cell": st.integers(-2, 5) | json_values, "detail": json_values, "allowed_s": json_values,

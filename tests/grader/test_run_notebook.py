@@ -222,3 +222,28 @@ def test_each_phase_is_asked_in_batches_and_its_process_is_gone_before_the_next_
     assert second.stdout.read().split("\n")[:-1] == ["2 30"]  # the test images, 3 and 4, in one batch
     header, data = asker.predictions()
     assert asker.complete and header["shape"] == [5] and np.frombuffer(data, header["dtype"]).tolist() == [7] * 5
+
+
+@pytest.mark.parametrize("plant", ["symlink", "fifo", "nested", "huge", "list", "missing"])
+def test_what_the_kernel_left_as_its_declarations_is_read_bounded_or_not_at_all(harness, tmp_path, plant):
+    import json
+    import os
+
+    target = tmp_path / "d.json"
+    if plant == "symlink":
+        (tmp_path / "real.json").write_text(json.dumps({"layer_sizes": [784, 10]}))
+        target.symlink_to(tmp_path / "real.json")
+    elif plant == "fifo":
+        os.mkfifo(target)
+    elif plant == "nested":
+        target.write_text("[" * 4000 + "]" * 4000)
+    elif plant == "huge":
+        target.write_text(json.dumps({"layer_sizes": [1] * 100_000}))
+    elif plant == "list":
+        target.write_text("[1, 2]")
+    assert harness.read_declared(target) == {}
+
+
+def test_declarations_the_prediction_cell_wrote_are_read(harness, tmp_path):
+    (tmp_path / "d.json").write_text('{"layer_sizes": [784, 64, 10], "train_accuracy": 0.9}')
+    assert harness.read_declared(tmp_path / "d.json") == {"layer_sizes": [784, 64, 10], "train_accuracy": 0.9}

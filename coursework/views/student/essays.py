@@ -45,9 +45,16 @@ def essays_page(request):
             if prompt is None:
                 if text.strip():
                     form.add_error("prompt", "Choose the prompt this essay answers.")
+                    # Its length is judged now too, not in a second round once a prompt is chosen.
+                    problems += essays.check_unprompted(i + 1, text)
                 continue
             drafts.append(essays.Draft(prompt=prompt, text=text, source_name=source))
-        if all(not f.errors for f in forms):
+        # Every problem at once: the fields' own and the set's (count, prompts, lengths).
+        unprompted = sum(1 for f in forms if "prompt" in f.errors)
+        problems += essays.check_drafts(drafts, unprompted=unprompted)
+        if (problems or any(f.errors for f in forms)) and (closed := essays.closed_to(request.user)):
+            problems.append(closed)
+        if all(not f.errors for f in forms) and not problems:
             try:
                 submission = essays.submit_essays(request.user, drafts)
             except essays.EssayError:
@@ -70,6 +77,29 @@ def essays_page(request):
         "terms": deadlines.terms_for(request.user, Assignment.objects.the(Assignment.ESSAYS)),
         "result": results.for_item(latest, viewer=request.user),
     })
+
+
+@login_required
+@require_POST
+@limit_upload_size(lambda: essays.MAX_ESSAY_UPLOAD_BYTES)
+def count_upload(request):
+    """The meaningful words of an essay file chosen but not yet submitted, counted by the
+    same extractor and counter the submission uses; nothing is stored. A file that cannot be
+    counted is an answer too ({"error": why}), which the page shows beside the file."""
+    upload = request.FILES.get("upload")
+    oversized = getattr(request, "oversized_uploads", {})
+    if "upload" in oversized:
+        return JsonResponse({"error": f"{oversized['upload']} is larger than "
+                                      f"{essays.MAX_ESSAY_UPLOAD_BYTES // 1_000_000} MB, the limit for an essay file."})
+    if upload is None:
+        return JsonResponse({"error": "Choose a file to count."})
+    try:
+        text = essays.extract_text(upload.name, upload.read())
+    except essays.EssayError as exc:
+        return JsonResponse({"error": str(exc)})
+    prompt = EssayPrompt.objects.filter(pk=request.POST.get("prompt") or 0).first()
+    return JsonResponse({"words": essays.meaningful_word_count(text, prompt.text if prompt else ""),
+                         "required": essays.REQUIRED_WORDS})
 
 
 @login_required

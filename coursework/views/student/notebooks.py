@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from ... import feedback
 from ...forms import NotebookUploadForm
 from ...models import Assignment, Submission
-from ...services import deadlines, disclosure, grading, results
+from ...services import deadlines, disclosure, grading, project_files, results, solutions
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -54,7 +54,8 @@ def assignment_detail(request, slug):
          "limits": grading.limits_for(assignment),
          "uploads_left": services.uploads_left_today(request.user, assignment),
          "terms": deadlines.terms_for(request.user, assignment),
-         "whole": whole, "reference": grading.reference_accuracy(whole)},
+         "whole": whole, "reference": grading.reference_accuracy(whole),
+         "solution": solutions.access(request.user, assignment)},
     )
 
 
@@ -65,13 +66,20 @@ def submission_detail(request, pk):
         **_feedback_context(submission, request.user), "result": results.for_item(submission, viewer=request.user)})
 
 
-TEMPLATE_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_template.ipynb"
-
-
 @require_GET
 def template_notebook(request, slug):
     get_object_or_404(Assignment.objects.of_kind(Assignment.NOTEBOOK), slug=slug)
-    return FileResponse(open(TEMPLATE_NOTEBOOK, "rb"), as_attachment=True, filename="mnist_template.ipynb",
+    return FileResponse(open(project_files.TEMPLATE_NOTEBOOK, "rb"), as_attachment=True, filename="mnist_template.ipynb",
+                        content_type="application/x-ipynb+json")
+
+
+@login_required
+@require_GET
+def solution_notebook(request, slug):
+    assignment = get_object_or_404(Assignment.objects.of_kind(Assignment.NOTEBOOK), slug=slug)
+    if not solutions.access(request.user, assignment).open:
+        raise Http404("the solution is not open to you yet")
+    return FileResponse(open(project_files.SOLUTION_NOTEBOOK, "rb"), as_attachment=True, filename="mnist_solution.ipynb",
                         content_type="application/x-ipynb+json")
 
 
@@ -84,6 +92,7 @@ def _feedback_context(submission, viewer) -> dict:
         "digits": feedback.digit_rows(submission, shown),
         "comparison": feedback.comparison(submission, shown),
         "weakest": feedback.weakest_digits(submission, shown),
+        "steps": feedback.next_steps(submission, shown),
     }
 
 

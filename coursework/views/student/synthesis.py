@@ -29,6 +29,8 @@ def question_set(request, slug):
         if submitting and (missing := synthesis.missing_answers(qs, texts)):
             errors.append("Answer every question before submitting (bonus questions are optional); "
                           f"still blank: {', '.join(f'question {n}' for n in missing)}.")
+            if closed := synthesis.closed_to(request.user, qs):
+                errors.append(closed)  # every reason at once, not one per round
             submitting = False
         try:
             response = synthesis.save_answers(request.user, qs, texts, submit=submitting)
@@ -40,14 +42,15 @@ def question_set(request, slug):
                 messages.success(request, "Submitted: your TA will review your answers." if submitting else "Draft saved.")
                 return redirect("question_set", slug=slug)
     texts = _texts_from(request.POST) if errors else synthesis.answers_by_question(response)
-    hints = synthesis.hints(qs, texts)
+    hints, hinted = synthesis.hints(qs, texts), synthesis.hinted(qs)
     response.refresh_from_db()
     return render(request, "coursework/question_set.html", {
         "qs": qs, "page": qs.page, "response": response, "errors": errors,
         "terms": deadlines.terms_for(request.user, Assignment.objects.the(Assignment.SYNTHESIS)),
         "result": results.for_item(response, viewer=request.user),
         "body": render_page_markdown(qs.page.body),
-        "questions": [(q, texts.get(q.pk, ""), hints.get(q.pk)) for q in qs.questions.all()],
+        "questions": [(q, texts.get(q.pk, ""), hints.get(q.pk), hinted.get(q.pk)) for q in qs.questions.all()],
+        "hinted": hinted,
     })
 
 

@@ -1,0 +1,27 @@
+"""The technical project's own notebooks: the template students start from and the
+reference solution (offered per coursework.services.solutions)."""
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+
+TEMPLATE_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_template.ipynb"
+SOLUTION_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_solution.ipynb"
+
+
+def code_of(notebook_bytes: bytes) -> list[str] | None:
+    """The notebook's code cells, as text without trailing spaces (None if it is not a notebook).
+    Outputs, metadata and markdown do not count: running the template changes none of its code."""
+    try:
+        cells = json.loads(notebook_bytes)["cells"]
+        sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                   for c in cells if c.get("cell_type") == "code"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return ["\n".join(line.rstrip() for line in source.strip().splitlines()) for source in sources
+            if isinstance(source, str) and source.strip()]
+
+
+def is_unchanged_template(notebook_bytes: bytes) -> bool:
+    return code_of(notebook_bytes) == code_of(TEMPLATE_NOTEBOOK.read_bytes())
