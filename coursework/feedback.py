@@ -26,21 +26,34 @@ def noise_band(accuracy: float, images: int) -> float:
     return Z * math.sqrt(max(p * (1 - p), 1e-4) / max(images, 1))
 
 
-def _digit_counts(feedback: dict) -> list[int]:
-    confusion = feedback.get("confusion")
+def figures(submission, shown) -> dict:
+    """The per-digit figures the viewer may see: the whole test set's, or before the reveal
+    the public half's (per digit, confusion and example images of that half only; empty
+    for a grade stored before the public half's were kept)."""
+    fb = submission.feedback or {}
+    reference = fb.get("reference") or {}
+    if shown.whole:
+        return {"per_digit": fb.get("per_digit"), "reference": reference.get("per_digit"),
+                "confusion": fb.get("confusion"), "confused_pairs": fb.get("confused_pairs"), "images": TEST_IMAGES}
+    public = fb.get("public") or {}
+    return {"per_digit": public.get("per_digit"), "reference": reference.get("public_per_digit"),
+            "confusion": public.get("confusion"), "confused_pairs": public.get("confused_pairs"),
+            "images": TEST_IMAGES // 2}
+
+
+def _digit_counts(seen: dict) -> list[int]:
+    confusion = seen.get("confusion")
     if isinstance(confusion, list) and len(confusion) == 10:
         return [sum(row) for row in confusion]
-    return [TEST_IMAGES // 10] * 10
+    return [seen["images"] // 10] * 10
 
 
 def digit_rows(submission, shown) -> list[dict]:
-    if not shown.whole:
-        return []
-    fb = submission.feedback or {}
-    mine, ref = fb.get("per_digit"), (fb.get("reference") or {}).get("per_digit")
+    seen = figures(submission, shown)
+    mine, ref = seen["per_digit"], seen["reference"]
     if not mine or not ref:
         return []
-    counts = _digit_counts(fb)
+    counts = _digit_counts(seen)
     rows = []
     for d in range(10):
         band = noise_band(ref[d], counts[d])
@@ -70,10 +83,10 @@ def comparison(submission, shown) -> str:
 def weakest_digits(submission, shown, count: int = 3) -> list[dict]:
     """The digits the network gets wrong most often, each with the digits it takes them for."""
     rows = digit_rows(submission, shown)
-    confusion = (submission.feedback or {}).get("confusion")
+    seen = figures(submission, shown)
+    confusion = seen["confusion"]
     weakest = sorted(rows, key=lambda r: r["mine"])[:count]
-    pairs = {(p.get("true"), p.get("predicted")): p for p in (submission.feedback or {}).get("confused_pairs") or []
-             if isinstance(p, dict)}
+    pairs = {(p.get("true"), p.get("predicted")): p for p in seen["confused_pairs"] or [] if isinstance(p, dict)}
     for row in weakest:
         row["mistaken_for"] = []
         if not (isinstance(confusion, list) and len(confusion) == 10):

@@ -126,6 +126,7 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
         return GradeResult(status="failed", message=message, feedback={**limits_shown, "failure": failure}, **base)
 
     restored = scoring.unpermute(raw, order)
+    public = scoring.halves(n)[0]
     clean, noisy = restored[:n], restored[n:]
     mine = scoring.summary(clean, labels)
     noisy_accuracy = scoring.accuracy(noisy, labels)
@@ -137,7 +138,9 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
         **limits_shown,
         "per_digit": mine["per_digit"],
         "confusion": mine["confusion"],
-        "reference": {k: reference[k] for k in ("accuracy", "public_accuracy", "private_accuracy", "per_digit", "description")},
+        "reference": {**{k: reference[k] for k in ("accuracy", "public_accuracy", "private_accuracy", "per_digit",
+                                                    "description")},
+                      "public_per_digit": reference.get("public_per_digit")},
         "per_digit_delta": [a - b for a, b in zip(mine["per_digit"], reference["per_digit"])],
         "probe": {"clean_accuracy": mine["accuracy"], "noisy_accuracy": noisy_accuracy, "gap": gap,
                   "noise_sigma": settings.GRADER_PROBE_NOISE, "shift_px": scoring.PROBE_MAX_SHIFT_PX,
@@ -147,6 +150,11 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
         "baseline": {"nearest_mean_accuracy": nearest_mean_accuracy()},
         "confused_pairs": feedback_pictures.confused_pairs(clean, labels, test_set()[0]),
         "declared": declared(run.result.get("declared")),
+        # What a student sees before the private half is revealed: figures and example
+        # images of the public half only.
+        "public": {"per_digit": mine["public_per_digit"], "confusion": mine["public_confusion"],
+                   "confused_pairs": feedback_pictures.confused_pairs(clean[public], labels[public],
+                                                                       test_set()[0][public])},
     }
     flag_reason = (
         f"Integrity probe: accuracy {mine['accuracy']:.2%} on the test images but {noisy_accuracy:.2%} on a copy "

@@ -19,7 +19,7 @@ from . import scoring
 log = logging.getLogger(__name__)
 
 # Changes whenever scoring.summary or the halves change, so old recorded figures are redone.
-SUMMARY_VERSION = f"halves-{scoring.HALVES_SEED}-v1"
+SUMMARY_VERSION = f"halves-{scoring.HALVES_SEED}-v2"  # v2: with the public half per digit and confusion
 
 
 def _describe(meta: dict) -> str:

@@ -139,6 +139,9 @@ def summary(predictions: np.ndarray, labels: np.ndarray) -> dict:
         "private_accuracy": accuracy(predictions[private], labels[private]),
         "per_digit": per_digit_accuracy(predictions, labels),
         "confusion": confusion_matrix(predictions, labels),
+        # The same on the public half alone: what a student may see before the reveal.
+        "public_per_digit": per_digit_accuracy(predictions[public], labels[public]),
+        "public_confusion": confusion_matrix(predictions[public], labels[public]),
     }
 
 

@@ -116,7 +116,7 @@ def test_a_failed_notebook_without_a_named_mistake_opens_its_traceback(client, s
     assert "Where it failed" in page and '<details class="frames" open>' in page and 'id="refunded"' not in page
 
 
-def coached(settings, tmp_path, accuracy=0.94, **extra):
+def coached(settings, tmp_path, accuracy=0.94, revealed=True, **extra):
     """A graded submission whose 8s are mostly mistaken for 3s, then 5s."""
     settings.MEDIA_ROOT = tmp_path
     confusion = [[1000 if p == t else 0 for p in range(10)] for t in range(10)]
@@ -124,8 +124,25 @@ def coached(settings, tmp_path, accuracy=0.94, **extra):
     pairs = [{"true": 8, "predicted": 3, "count": 150, "images": ["iVBORw0KGgo="]},
              {"true": 8, "predicted": 5, "count": 40, "images": ["iVBORw0KGgp=", "<script>"]}]
     feedback = {**FEEDBACK, "confusion": confusion, "confused_pairs": pairs, **extra}
-    return make_submission(make_student("alice"), status=SubmissionStatus.GRADED, accuracy=accuracy,
-                           public_accuracy=accuracy, private_accuracy=accuracy, score=1.0, feedback=feedback)
+    submission = make_submission(make_student("alice"), status=SubmissionStatus.GRADED, accuracy=accuracy,
+                                 public_accuracy=accuracy, private_accuracy=accuracy, score=1.0, feedback=feedback)
+    if revealed:  # the whole test set's figures are the student's to see
+        submission.assignment.private_revealed = True
+        submission.assignment.save(update_fields=["private_revealed"])
+    return submission
+
+
+def test_before_the_reveal_the_coaching_is_the_public_halfs_alone(client, settings, tmp_path):
+    public_confusion = [[500 if p == t else 0 for p in range(10)] for t in range(10)]
+    public_confusion[8] = [0, 0, 0, 20, 0, 0, 0, 70, 400, 0]
+    public = {"per_digit": [1.0] * 8 + [0.8, 1.0], "confusion": public_confusion,
+              "confused_pairs": [{"true": 8, "predicted": 7, "count": 70, "images": ["cHVibGlj"]}]}
+    reference = {**FEEDBACK["reference"], "public_per_digit": [0.99] * 10}
+    submission = coached(settings, tmp_path, revealed=False, public=public, reference=reference)
+    client.force_login(submission.student)
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "a <strong>7</strong> (70 times)" in page and "base64,cHVibGlj" in page  # the public half's
+    assert "(150 times)" not in page and "iVBORw0KGgo=" not in page  # never the whole set's
 
 
 def test_the_weakest_digits_come_with_what_they_are_mistaken_for_and_examples(client, settings, tmp_path):

@@ -28,6 +28,7 @@ def test_a_nearest_mean_classifier_scores_about_82_percent_with_full_feedback(gr
 def test_what_the_notebook_declares_about_itself_reaches_the_feedback_checked(grade):
     result = grade(notebook(LOAD_MNIST, NEAREST_MEAN, "import numpy as np\nlayer_sizes = np.array([784, 100, 10])\n"
                             "train_accuracy = np.float32(0.5)"))
+    assert result.status == "graded", result.message
     assert result.feedback["declared"] == {"layer_sizes": [784, 100, 10], "train_accuracy": 0.5}
     # an endless iterator is read no further than the contract allows; neither value is kept
     odd = grade(notebook(CONSTANT, "import itertools\nlayer_sizes = itertools.count(1)\ntrain_accuracy = 7"))
