@@ -49,3 +49,10 @@ def person(user, fallback=""):
         return fallback
     profile = getattr(user, "profile", None)
     return (profile.display_name if profile else "") or user.get_username()
+
+
+@register.filter
+def without_bonus_prefix(text):
+    """A bonus question's text without its own "Bonus:" (the page marks bonus questions itself)."""
+    text = str(text)
+    return text[len("Bonus:"):].lstrip() if text[:6].lower() == "bonus:" else text
