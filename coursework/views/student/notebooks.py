@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from ... import feedback
 from ...forms import NotebookUploadForm
 from ...models import Assignment, Submission
-from ...services import deadlines, grading, results
+from ...services import deadlines, grading, pictures, results
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -57,8 +57,10 @@ def assignment_detail(request, slug):
 @login_required
 def submission_detail(request, pk):
     submission = _visible_submission(request.user, pk)
+    graded = (submission.feedback or {}) if submission.accuracy is not None else {}
     return render(request, "coursework/submission_detail.html", {
-        **_feedback_context(submission), "result": results.for_item(submission, viewer=request.user)})
+        **_feedback_context(submission), "result": results.for_item(submission, viewer=request.user),
+        "confusion": pictures.confusion_rows(graded), "misclassified": pictures.misclassified_tiles(graded)})
 
 
 TEMPLATE_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_template.ipynb"
