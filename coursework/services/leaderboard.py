@@ -141,30 +141,31 @@ def best_over_time(assignment: Assignment) -> list[tuple[date, float]]:
     return points
 
 
-def _ticks(low: float, high: float) -> list[float]:
-    """Round accuracies between low and high, at most six: 0.5, 1, 2, 5 or 10 points apart."""
+def _axis(low: float, high: float) -> tuple[float, float, list[float]]:
+    """A y axis from below `low` to above `high` on round accuracies, at most six ticks
+    0.5, 1, 2, 5, 10 or 20 points apart, starting and ending on a tick."""
     for step in (0.005, 0.01, 0.02, 0.05, 0.1, 0.2):
-        first = math.ceil(low / step - 1e-9) * step
-        ticks = [round(first + k * step, 4) for k in range(int((high - first) / step + 1e-9) + 1)]
+        bottom = max(0.0, math.floor(low / step + 1e-9) * step)
+        top = min(1.0, math.ceil(high / step - 1e-9) * step)
+        if top - bottom < 2 * step:  # at least two gaps, so a single value sits inside the axis
+            bottom = max(0.0, bottom - step) if top >= 1.0 else bottom
+            top = min(1.0, bottom + 2 * step)
+        ticks = [round(bottom + k * step, 4) for k in range(int(round((top - bottom) / step)) + 1)]
         if len(ticks) <= 6:
-            return ticks
-    return [low, high]
+            return bottom, top, ticks
+    return 0.0, 1.0, [0.0, 0.5, 1.0]
 
 
 def chart_svg(points: list[tuple[date, float]], reference: float | None) -> str:
     """Best accuracy per day: a dot per day (joined once there are two), a y axis of round
     percentages with grid lines, the days on the x axis, the reference as a dashed line.
-    One day of data is one dot in the middle. Drawn for a 420-unit width so that its
-    13-unit labels stay about 11 px tall on a 390 px phone."""
+    One day of data is one dot in the middle. Drawn for a 400-unit width so that its
+    14-unit labels stay about 11 px tall on a 390 px phone."""
     if not points:
         return ""
-    width, height, left, right, top, bottom = 420, 240, 46, 14, 14, 36
+    width, height, left, right, top, bottom = 400, 240, 50, 14, 16, 38
     values = [v for _, v in points] + ([reference] if reference else [])
-    # A window at least two points tall, on round values, so one day's dot is not on an edge.
-    low = math.floor((min(values) - 0.005) * 100) / 100
-    high = min(1.0, math.ceil((max(values) + 0.005) * 100) / 100)
-    if high - low < 0.02:
-        low = max(0.0, high - 0.02)
+    low, high, ticks = _axis(min(values) - 0.002, max(values) + 0.002)
     span = high - low
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -178,8 +179,8 @@ def chart_svg(points: list[tuple[date, float]], reference: float | None) -> str:
     if len(points) > 1:
         label += f", {points[-1][1]:.2%} on {points[-1][0]:%d %b}"
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{label}" '
-             'xmlns="http://www.w3.org/2000/svg" font-size="13" font-family="system-ui, sans-serif">']
-    for tick in _ticks(low, high):
+             'xmlns="http://www.w3.org/2000/svg" font-size="14" font-family="system-ui, sans-serif">']
+    for tick in ticks:
         y = y_of(tick)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e3e8"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{tick * 100:g}%</text>')
