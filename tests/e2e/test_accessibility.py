@@ -13,6 +13,7 @@ from tests.support import axe
 from tests.support.browser import browser_page, log_in
 from tests.support.notebooks import nearest_mean_notebook, notebook
 from tests.support.stack import Stack
+from tests.e2e.test_playground import SEVEN, draw
 
 pytestmark = pytest.mark.stack
 
@@ -143,12 +144,14 @@ def test_no_page_of_either_role_breaks_an_axe_rule(showcase):
         page.goto(stack.base_url + "/signup/")
         page.fill("#id_username", "ada")
         page.fill("#id_join_code", "wrong-code")
-        page.click("button.primary")
+        with page.expect_navigation():
+            page.click("button.primary")
         visitor.check("/signup/ (refused)")
         page.goto(stack.base_url + "/accounts/login/")
         page.fill("#id_username", "student")
         page.fill("#id_password", "not-the-password")
-        page.click("button.primary")
+        with page.expect_navigation():
+            page.click("button.primary")
         visitor.check("/accounts/login/ (refused)")
         visited |= visitor.names
         found |= {f"visitor {k}": v for k, v in visitor.found.items()}
@@ -169,11 +172,17 @@ def test_no_page_of_either_role_breaks_an_axe_rule(showcase):
         page.wait_for_selector("ul.messages, .messages")
         student.check("/profile/ (saved, with a message)")
         page.goto(stack.base_url + "/assignments/mnist/")
-        page.click("button.primary")
+        with page.expect_navigation():
+            page.click("button.primary")
         student.check("/assignments/mnist/ (no file chosen)")
         page.goto(stack.base_url + "/essays/")
-        page.click("button.primary")
+        with page.expect_navigation():
+            page.click("button.primary")
         student.check("/essays/ (refused)")
+        page.goto(stack.base_url + "/playground/")
+        draw(page, SEVEN)
+        page.wait_for_selector("#prediction")
+        student.check("/playground/ (a digit drawn)")
         visited |= student.names
         found |= {f"student {k}": v for k, v in student.found.items()}
 
@@ -189,7 +198,8 @@ def test_no_page_of_either_role_breaks_an_axe_rule(showcase):
                   f"/ta/groups/{ids['group']}/", "/ta/extensions/", "/ta/deadlines/mnist/", "/ta/similarity/",
                   "/ta/assignments/mnist/reveal/", "/leaderboard/", f"/submissions/{ids['graded']}/"], limit=90)
         page.goto(stack.base_url + "/ta/extensions/")
-        page.click("main form button[type=submit] >> nth=0")
+        with page.expect_navigation():
+            page.click("main form button[type=submit] >> nth=0")
         ta.check("/ta/extensions/ (refused)")
         visited |= ta.names
         found |= {f"TA {k}": v for k, v in ta.found.items()}
@@ -217,14 +227,16 @@ def test_the_keyboard_skips_the_header_and_lands_on_the_first_error_after_a_refu
         page.goto(stack.base_url + "/signup/")
         page.fill("#id_username", "ada")
         page.fill("#id_join_code", "wrong-code")
-        page.click("button.primary")
+        with page.expect_navigation():
+            page.click("button.primary")
         first = focused(page)
         assert first["id"] == "id_email" and first["invalid"] == "true"
         assert "required" in first["described"], first  # its help and its error are read with it
 
         log_in(page, stack.base_url, "student", "student-demo-pass")
         page.goto(stack.base_url + "/assignments/mnist/")
-        page.click("button.primary")  # no file chosen
+        with page.expect_navigation():
+            page.click("button.primary")  # no file chosen
         upload = focused(page)
         assert upload["id"] == "id_notebook" and upload["invalid"] == "true"
         assert "required" in upload["described"], upload
