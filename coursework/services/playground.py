@@ -12,11 +12,12 @@ import base64
 import threading
 import time
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 
-from reference_nn import persist
+from reference_nn import fetch, persist
 
 MIN_SIDE, MAX_SIDE = 28, 280  # the drawing the browser sends: a square of this many pixels a side
 BOX, SIZE = 20, 28
@@ -117,6 +118,19 @@ def predict(pixels: np.ndarray) -> dict:
         "forward_ms": round(elapsed_ms, 2),
         "where": "server",
     }
+
+
+def test_digit(rng=None) -> dict:
+    """A random MNIST test digit (already prepared the MNIST way) through the network, with
+    its label: for exploring without drawing (a keyboard or a screen reader cannot draw)."""
+    from .pictures import _test_images
+
+    images = _test_images()
+    index = int((rng or np.random.default_rng()).integers(len(images)))
+    labels = np.memmap(Path(settings.MNIST_DATA_DIR) / fetch.TEST_LABELS, dtype=np.uint8, mode="r", offset=8)
+    answer = predict(np.asarray(images[index], dtype=np.float32).reshape(-1) / 255)
+    answer["sample"] = {"index": index, "label": int(labels[index])}
+    return answer
 
 
 def read_drawing(encoded: str) -> dict:

@@ -52,18 +52,44 @@
     return btoa(text);
   }
 
+  async function ask(body) {
+    const response = await fetch(box.dataset.predictUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.json();
+    if (!response.ok) throw new Error(answer.error || response.statusText);
+    return answer;
+  }
+
+  document.getElementById("sample").addEventListener("click", async () => {
+    try {
+      const answer = await ask({ sample: true });
+      // Show the test digit on the pad, large, so that drawing over it is possible too.
+      ctx.clearRect(0, 0, pad.width, pad.height);
+      const cell = pad.width / 28;
+      ctx.fillStyle = "#000";
+      answer.input.forEach((v, i) => {
+        if (v <= 0) return;
+        ctx.globalAlpha = v;
+        ctx.fillRect((i % 28) * cell, Math.floor(i / 28) * cell, cell, cell);
+      });
+      ctx.globalAlpha = 1;
+      dirty = false;
+      show(answer);
+      document.getElementById("answer").insertAdjacentText("beforeend",
+        ` This was test image ${answer.sample.index}, labelled ${answer.sample.label}.`);
+    } catch (error) {
+      document.getElementById("answer").textContent = "The network could not be asked: " + error.message;
+    }
+  });
+
   async function send() {
     if (inFlight || !dirty) return;
     inFlight = true; dirty = false;
     try {
-      const response = await fetch(box.dataset.predictUrl, {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-        body: JSON.stringify({ drawing: encoded() }),
-      });
-      const answer = await response.json();
-      if (!response.ok) throw new Error(answer.error || response.statusText);
-      show(answer);
+      show(await ask({ drawing: encoded() }));
     } catch (error) {
       document.getElementById("answer").textContent = "The network could not be asked: " + error.message;
     } finally {

@@ -71,3 +71,13 @@ def test_the_endpoint_answers_a_student_and_refuses_bad_drawings_with_a_reason(c
 def test_the_playground_needs_a_login(client):
     assert client.get("/playground/").status_code == 302
     assert client.post("/playground/predict/", "{}", content_type="application/json").status_code == 302
+
+
+def test_a_random_test_digit_can_be_shown_without_drawing(client):
+    client.force_login(make_student())
+
+    answer = client.post("/playground/predict/", json.dumps({"sample": True}), content_type="application/json").json()
+
+    labels = load_labels(Path(settings.MNIST_DATA_DIR) / "t10k-labels-idx1-ubyte")
+    assert answer["sample"]["label"] == labels[answer["sample"]["index"]]
+    assert len(answer["input"]) == 784 and len(answer["probabilities"]) == 10

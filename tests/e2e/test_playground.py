@@ -42,3 +42,7 @@ def test_a_student_draws_a_seven_and_the_reference_network_reads_it(stack, width
 
         page.click("#clear")
         assert page.inner_text("#answer") == "Draw a digit to start."
+
+        page.click("#sample")  # the way in without a pointer
+        page.wait_for_function("document.querySelector('#answer').textContent.includes('labelled')")
+        assert page.locator("#prediction").count() == 1
