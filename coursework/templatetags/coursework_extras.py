@@ -60,3 +60,10 @@ def backticks(value):
     """Our own explanatory text, escaped, with `code` spans shown as code (the text may quote
     names from the student's traceback, so everything is escaped first)."""
     return mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(str(value or ""))))
+
+
+@register.filter
+def without_bonus_prefix(text):
+    """A bonus question's text without its own "Bonus:" (the page marks bonus questions itself)."""
+    text = str(text)
+    return text[len("Bonus:"):].lstrip() if text[:6].lower() == "bonus:" else text

@@ -1,8 +1,8 @@
 """Pages for students and visitors."""
 from django.urls import path
 
-from ..views.student import (accounts, appeals, content, essays, inbox, leaderboard, notebooks, progress,
-                             synthesis)
+from ..views.student import (accounts, appeals, content, essays, inbox, leaderboard, notebooks, playground,
+                             progress, synthesis)
 
 urlpatterns = [
     path("", content.overview, name="home"),
@@ -27,4 +27,6 @@ urlpatterns = [
     path("submissions/<int:pk>/figures/<slug:name>.png", notebooks.submission_figure, name="submission_figure"),
     path("leaderboard/", leaderboard.leaderboard_page, name="leaderboard"),
     path("leaderboard/rows/", leaderboard.leaderboard_rows, name="leaderboard_rows"),
+    path("playground/", playground.playground, name="playground"),
+    path("playground/predict/", playground.predict, name="playground_predict"),
 ]

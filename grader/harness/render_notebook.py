@@ -109,6 +109,26 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
+# nbconvert's classic colours for some code tokens, ANSI output (tracebacks) and the Out prompt
+# are too faint to read (below WCAG's 4.5:1 contrast on their backgrounds, as axe-core
+# measures them); these are the same hues, darker. Lines wrap so that nothing scrolls
+# sideways on a phone (a scrolling region a keyboard cannot reach).
+READABLE_CSS = """<style>
+.highlight .ow, .highlight .nd { color: #7a1fbf; }
+.highlight .ne { color: #a8322b; } .highlight .nl { color: #5c5c00; } .highlight .se { color: #85460f; }
+.highlight .si, .highlight .sr { color: #84405d; } .highlight .ni, .highlight .go { color: #595959; }
+.highlight .gt { color: #0037b3; } .highlight .c, .highlight .c1, .highlight .cm { color: #2f6363; }
+.ansi-red-fg { color: #a1262b; } .ansi-green-fg { color: #00601f; } .ansi-yellow-fg { color: #765a00; }
+.ansi-blue-fg { color: #0059b3; } .ansi-magenta-fg { color: #8f2a86; } .ansi-cyan-fg { color: #135f61; }
+.ansi-red-intense-fg { color: #a1262b; } .ansi-green-intense-fg { color: #00601f; }
+.ansi-yellow-intense-fg { color: #6b4f00; } .ansi-blue-intense-fg { color: #0059b3; }
+.ansi-magenta-intense-fg { color: #8f2a86; } .ansi-cyan-intense-fg { color: #135f61; }
+.ansi-white-fg, .ansi-white-intense-fg { color: #595959; }
+div.output_prompt { color: #a8340f; } div.input_prompt { color: #303f9f; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+</style>"""
+
+
 def render(notebook_json: bytes, max_html_bytes: int) -> bytes:
     nb = nbformat.from_dict(json.loads(notebook_json))
     nb.cells = TrackedCells(nb.get("cells", []))
@@ -116,6 +136,7 @@ def render(notebook_json: bytes, max_html_bytes: int) -> bytes:
     # but the pages should look the same as before).
     nb.metadata.setdefault("language_info", {})["pygments_lexer"] = "python3"
     body, _ = exporter(max_html_bytes).from_notebook_node(nb)  # a character is at least one byte
+    body = body.replace("</head>", READABLE_CSS + "</head>", 1)
     html = body.encode()
     if len(html) > max_html_bytes:
         raise TooLarge(len(html))

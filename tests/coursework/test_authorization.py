@@ -116,6 +116,9 @@ def routes(w):
         "ta_extensions": ((), STAFF, "get"),
         "ta_extension_withdraw": ((w["extension"].pk,), STAFF, "post"),
         "ta_task_terms": (("synthesis",), STAFF, "get"),
+        "playground": ((), SIGNED_IN, "get"),
+        # A JSON endpoint: an empty post from someone allowed is a bad request, not a redirect or a 404.
+        "playground_predict": ((), "signed-in-json", "post"),
     }
 
 
@@ -128,6 +131,8 @@ def expected(rule: str, persona: str) -> int | str:
         return LOGIN
     if rule == SIGNED_IN:
         return 200
+    if rule == "signed-in-json":
+        return 400
     if rule == OWNER:
         return 404 if persona == "other" else 200
     if rule in (OWN_ONLY, OWN_REDIRECT):

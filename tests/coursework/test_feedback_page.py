@@ -196,3 +196,33 @@ def test_the_ta_sees_which_mistake_the_student_was_told_and_that_the_upload_was_
     page = client.get(f"/ta/notebooks/{submission.pk}/").content.decode()
     assert "The student was told: <strong>A part of the template is not written yet</strong>" in page
     assert "the upload was given back" in page
+
+
+def test_the_confusion_matrix_and_the_wrong_digits_are_html_that_reflows(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    confusion = [[980 if t == p else 0 for p in range(10)] for t in range(10)]
+    confusion[4][9] = 23
+    feedback = {**FEEDBACK, "confusion": confusion, "misclassified": [{"index": 0, "true": 7, "predicted": 1}]}
+    submission = make_submission(make_student("dora"), status=SubmissionStatus.GRADED, accuracy=0.95,
+                                 public_accuracy=0.95, private_accuracy=0.95, feedback=feedback)
+    submission.assignment.private_revealed = True  # the whole test set's pictures are the student's to see
+    submission.assignment.save(update_fields=["private_revealed"])
+    client.force_login(submission.student)
+
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+
+    table = page[page.index('<table class="confusion">'):page.index("</table>", page.index('<table class="confusion">'))]
+    row4 = table[table.index('<th scope="row">4</th>'):table.index('<th scope="row">5</th>')]
+    assert row4.count('class="wrong"') == 1 and ">23</td>" in row4 and 'class="correct"' in row4 and ">980</td>" in row4
+    assert table.count('<td class="correct"') == 10
+    assert '<img src="data:image/png;base64,' in page and "true <strong>7</strong>, got <strong>1</strong>" in page
+
+
+def test_every_shade_of_the_matrix_keeps_its_number_readable():
+    from coursework.services.pictures import _luminance, _shade
+
+    for step in range(101):
+        background, ink = _shade(step / 100)
+        lum = [_luminance(tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))) for c in (background, ink)]
+        ratio = (max(lum) + 0.05) / (min(lum) + 0.05)
+        assert ratio >= 4.5, (step, background, ink, ratio)

@@ -179,3 +179,48 @@ def test_a_cached_leaderboard_page_costs_the_same_few_queries_with_any_number_of
         counts.append(len(queries))
         assert not any("coursework_submission" in q["sql"] for q in queries.captured_queries)
     assert counts[0] == counts[1]
+
+
+def test_rank_changes_count_from_the_grades_finished_before_the_day_began():
+    assignment = make_assignment()
+    ada, bob, cy = student("ada", "lovelace"), student("bob", "babbage"), student("cy", "cyborg")
+    graded(ada, 0.95, minutes_ago=120)
+    graded(bob, 0.90, minutes_ago=120)
+    graded(bob, 0.97)  # today: overtakes ada
+    graded(cy, 0.99)  # today: a first grade
+    day_began = timezone.now() - timedelta(hours=1)
+
+    rows = leaderboard.with_changes(assignment, leaderboard.standings(assignment), day_began)
+
+    assert [(r.name, r.rank, r.change, r.new_today) for r in rows] == [
+        ("cyborg", 1, None, True), ("babbage", 2, 0, False), ("lovelace", 3, -2, False)]
+
+
+def test_an_unresolved_flag_yesterday_does_not_give_a_place_to_lose():
+    assignment = make_assignment()
+    ada, bob = student("ada", "lovelace"), student("bob", "babbage")
+    graded(ada, 0.99, minutes_ago=120, flagged=True)
+    graded(bob, 0.90, minutes_ago=120)
+    day_began = timezone.now() - timedelta(hours=1)
+
+    assert leaderboard.ranks_at(assignment, day_began, [ada.pk, bob.pk]) == {bob.pk: 1}
+
+
+def test_the_chart_of_a_single_day_is_one_labelled_dot_on_round_axes():
+    from datetime import date
+
+    svg = leaderboard.chart_svg([(date(2026, 11, 26), 0.9712)], reference=0.9801)
+
+    assert svg.count("<circle") == 1 and "<polyline" not in svg  # nothing to join yet
+    assert "26 Nov: 97.12%" in svg and ">97.12%</text>" in svg
+    assert ">97%</text>" in svg and ">98%</text>" in svg  # round ticks around the value and the reference
+    assert "reference 98.01%" in svg
+
+
+def test_the_chart_of_several_days_joins_its_dots():
+    from datetime import date
+
+    svg = leaderboard.chart_svg([(date(2026, 11, d), v) for d, v in ((24, 0.90), (25, 0.93), (26, 0.95))], None)
+
+    assert svg.count("<circle") == 3 and "<polyline" in svg
+    assert ">24 Nov</text>" in svg and ">26 Nov</text>" in svg

@@ -86,3 +86,13 @@ def test_answers_to_questions_of_another_set_are_ignored(client, student, qs):
     other = QuestionSet.objects.exclude(pk=qs.pk).first().questions.first()
     client.post(f"/synthesis/{SLUG}/autosave/", {f"q-{other.pk}": "sneaky"})
     assert not Answer.objects.filter(question=other).exists()
+
+
+def test_a_bonus_question_is_marked_once_not_twice(client, student, qs):
+    bonus = qs.questions.get(bonus=True)
+    assert bonus.text.startswith("Bonus:")  # the content's own wording
+
+    page = client.get(f"/synthesis/{SLUG}/").content.decode()
+
+    assert "<em>Bonus (optional):</em> a two-class network outputs" in page
+    assert "Bonus (optional).</em> Bonus:" not in page and page.count("Bonus") == 1

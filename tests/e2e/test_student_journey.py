@@ -82,9 +82,11 @@ def test_a_new_student_signs_up_reads_answers_writes_and_gets_a_notebook_graded(
         page.set_input_files("input[type=file]", str(notebook_path))
         page.click("button.primary")
         page.wait_for_selector("#status-value:has-text('graded')", timeout=180_000)
-        # Before the reveal: the public half's figure and gallery, nothing counted on the private half.
-        page.wait_for_selector("img[alt^='Digits of the public half']")
-        assert page.locator("img[alt^='Confusion matrix']").count() == 0
+        # Before the reveal: the public half's confusion matrix (an HTML table) and wrong digits,
+        # nothing counted on the private half.
+        page.wait_for_selector("table.confusion")
+        assert "digits of the public half were misclassified" in page.inner_text("main")
+        assert page.locator("text=Consistency check").count() == 0
         assert re.search(r"8[12]\.\d\d%", page.inner_text("#accuracy-value"))
         assert "on the public half" in page.inner_text("main")
         assert "The reference network scores" in page.inner_text("main")

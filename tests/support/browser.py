@@ -15,14 +15,16 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 
 
 @contextlib.contextmanager
-def browser_page(viewport=(1200, 900)):
+def browser_page(viewport=(1200, 900), bypass_csp: bool = False):
+    """A page in a fresh context; `bypass_csp` lets a test inject its own script (axe-core)
+    into pages whose policy forbids scripts, such as the executed notebook."""
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed: run scripts/install-system-packages.sh (it installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, bypass_csp=bypass_csp)
         page = context.new_page()
         page.set_default_timeout(20_000)
         try:

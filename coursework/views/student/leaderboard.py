@@ -1,10 +1,12 @@
 """The leaderboard, for everyone: best graded notebook per student, with the reference as a baseline."""
+import datetime as dt
 import hashlib
 
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from ...models import Assignment, StandingsVersion
 from ...services import grading, leaderboard
@@ -23,7 +25,10 @@ def _version(assignment) -> str:
 
 def _standings(assignment, page: int) -> dict:
     """The ranked page, cached until the standings change (the viewer's own row is marked afterwards)."""
-    key = f"leaderboard:{assignment.pk}:{page}:{hashlib.sha1(_version(assignment).encode()).hexdigest()}"
+    # Rank changes count from the start of today (UTC), so the day is part of the key.
+    today_start = timezone.now().astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    version = f"{_version(assignment)}|{today_start.date()}"
+    key = f"leaderboard:{assignment.pk}:{page}:{hashlib.sha1(version.encode()).hexdigest()}"
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -32,7 +37,8 @@ def _standings(assignment, page: int) -> dict:
     reference, description = (ref[field], ref["description"]) if ref else (None, "")
     size = leaderboard.PAGE_SIZE
     total = leaderboard.ranked_students(assignment)
-    rows = leaderboard.standings(assignment, limit=size, offset=(page - 1) * size)
+    rows = leaderboard.with_changes(assignment, leaderboard.standings(assignment, limit=size, offset=(page - 1) * size),
+                                    today_start)
     last_page = max(1, -(-total // size))
     if rows and page < last_page and reference is not None and reference < rows[-1].accuracy:
         reference = None  # the baseline sits on a later page

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from ... import feedback
 from ...forms import NotebookUploadForm
 from ...models import Assignment, Submission
-from ...services import deadlines, disclosure, grading, project_files, results, solutions
+from ...services import deadlines, disclosure, grading, pictures, project_files, results, solutions
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -85,6 +85,11 @@ def solution_notebook(request, slug):
 
 def _feedback_context(submission, viewer) -> dict:
     shown = disclosure.shown(submission, viewer)
+    graded = submission.accuracy is not None
+    figures = feedback.figures(submission, shown)
+    misclassified = (submission.feedback or {}).get("misclassified") or []
+    if not shown.whole:
+        misclassified = disclosure.public_misclassified(misclassified)
     return {
         "submission": submission,
         "shown": shown,
@@ -93,6 +98,10 @@ def _feedback_context(submission, viewer) -> dict:
         "comparison": feedback.comparison(submission, shown),
         "weakest": feedback.weakest_digits(submission, shown),
         "steps": feedback.next_steps(submission, shown),
+        # The pictures as HTML, of what the viewer may see: before the reveal a student's
+        # are the public half's confusion and wrong digits only.
+        "confusion": pictures.confusion_rows({"confusion": figures["confusion"]} if graded else {}),
+        "misclassified": pictures.misclassified_tiles({"misclassified": misclassified} if graded else {}),
     }
 
 

@@ -1,0 +1,48 @@
+"""Draw-a-digit, in a real browser against the real stack: mouse strokes on the canvas, the
+reference network's answer while drawing."""
+import pytest
+
+from tests.support.browser import browser_page, log_in, screenshot
+
+pytestmark = pytest.mark.stack
+
+SEVEN = [[(70, 60), (210, 60)], [(210, 60), (125, 245)]]  # a bar across the top, then down to the left
+
+
+def draw(page, strokes, canvas="#pad") -> None:
+    box = page.locator(canvas).bounding_box()
+    scale = box["width"] / 280
+    for stroke in strokes:
+        (x0, y0), rest = stroke[0], stroke[1:]
+        page.mouse.move(box["x"] + x0 * scale, box["y"] + y0 * scale)
+        page.mouse.down()
+        for x, y in rest:
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=20)
+        page.mouse.up()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_student_draws_a_seven_and_the_reference_network_reads_it(stack, width):
+    with browser_page(viewport=(width, 900)) as page:
+        log_in(page, stack.base_url, "student", "student-demo-pass")
+        page.goto(stack.base_url + "/playground/")
+        assert "runs on the server, in the web process, with NumPy" in page.inner_text("#where")
+
+        draw(page, SEVEN[:1])  # the top bar alone: some answer, while drawing
+        page.wait_for_selector("#prediction")
+        draw(page, SEVEN[1:])
+
+        page.wait_for_function("document.querySelector('#prediction') && "
+                               "document.querySelector('#prediction').textContent === '7'", timeout=15_000)
+        top = page.inner_text("#probabilities li.top")
+        assert top.startswith("7")
+        assert "hidden layer 1:" in page.inner_text("#network-summary")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        screenshot(page, f"playground-seven-{width}")
+
+        page.click("#clear")
+        assert page.inner_text("#answer") == "Draw a digit to start."
+
+        page.click("#sample")  # the way in without a pointer
+        page.wait_for_function("document.querySelector('#answer').textContent.includes('labelled')")
+        assert page.locator("#prediction").count() == 1
