@@ -49,3 +49,18 @@ def person(user, fallback=""):
         return fallback
     profile = getattr(user, "profile", None)
     return (profile.display_name if profile else "") or user.get_username()
+
+
+@register.filter
+def duration(seconds):
+    """75.4 -> '1 min 15 s', 3725 -> '1 h 2 min', 8 -> '8 s': a wait, as a person says it."""
+    if seconds is None or seconds == "":
+        return ""
+    total = max(0, round(float(seconds)))
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs and minutes < 10 else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

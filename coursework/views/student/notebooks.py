@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from ... import feedback
 from ...forms import NotebookUploadForm
 from ...models import Assignment, Submission
-from ...services import deadlines, grading, results
+from ...services import deadlines, grading, queue, results
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -35,8 +35,10 @@ def assignment_detail(request, slug):
                                  "the limit for a notebook. Clear its outputs and upload it again.")
         elif form.is_valid():
             upload = form.cleaned_data["notebook"]
+            # One file field, two buttons: "Check my notebook" runs a pre-flight check instead.
+            submit = services.submit_check if request.POST.get("action") == "check" else services.submit_notebook
             try:
-                submission = services.submit_notebook(request.user, assignment, upload.name, upload.read())
+                submission = submit(request.user, assignment, upload.name, upload.read())
             except (services.InvalidNotebook, services.DailyLimitReached, services.UploadNotStored,
                     services.TaskClosed) as exc:
                 form.add_error("notebook", str(exc))
@@ -49,6 +51,9 @@ def assignment_detail(request, slug):
         {"assignment": assignment, "form": form, "submissions": submissions,
          "limits": grading.limits_for(assignment),
          "uploads_left": services.uploads_left_today(request.user, assignment),
+         "checks_left": services.checks_left_today(request.user, assignment),
+         "checks_per_day": settings.NOTEBOOK_PREFLIGHT_PER_DAY, "preflight_sample": settings.GRADER_PREFLIGHT_SAMPLE,
+         "checks": services.recent_checks(request.user, assignment),
          "terms": deadlines.terms_for(request.user, assignment),
          "reference": grading.reference_accuracy()},
     )
@@ -57,8 +62,9 @@ def assignment_detail(request, slug):
 @login_required
 def submission_detail(request, pk):
     submission = _visible_submission(request.user, pk)
-    return render(request, "coursework/submission_detail.html", {
-        **_feedback_context(submission), "result": results.for_item(submission, viewer=request.user)})
+    # A pre-flight check hands nothing in: it has no result to appeal.
+    result = None if submission.is_check else results.for_item(submission, viewer=request.user)
+    return render(request, "coursework/submission_detail.html", {**_feedback_context(submission), "result": result})
 
 
 TEMPLATE_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_template.ipynb"
@@ -78,6 +84,7 @@ def _feedback_context(submission) -> dict:
         "digits": feedback.digit_rows(submission),
         "comparison": feedback.comparison(submission),
         "weakest": feedback.weakest_digits(submission),
+        "queue": queue.place_of(submission) if submission.is_pending else None,
     }
 
 
