@@ -70,7 +70,7 @@ def test_a_place_falls_as_runs_finish_and_grows_when_a_first_run_of_the_hour_arr
         sent, django_capture_on_commit_callbacks):
     busy, late = make_student("busy"), make_student("late")
     with django_capture_on_commit_callbacks(execute=True):
-        first, second, third = upload(busy), upload(busy), upload(busy)
+        *_, third = upload(busy), upload(busy), upload(busy)
     assert places()[third] == 3
 
     run_next(sent)
