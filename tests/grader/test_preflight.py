@@ -68,6 +68,8 @@ def test_the_unchanged_template_fails_the_check_the_way_a_graded_upload_would(ch
     assert checked.message == graded.message
     assert "NotImplementedError" in checked.message
     assert checked.feedback["check"] == {"sample_size": 100, "passed": False}
+    # The template's own self-check cell ran in the sandbox too, said the same, and stopped nothing.
+    assert "Not ready yet: predict(images) is not written yet" in checked.notebook
 
 
 def test_predict_returning_scores_fails_the_check_with_the_same_hint(check):
