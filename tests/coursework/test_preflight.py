@@ -1,5 +1,7 @@
 """Pre-flight checks on the site: their own allowance, their own page, run by the same task
 in the same sandbox, and counted nowhere a graded upload counts."""
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -113,3 +115,17 @@ def test_a_finished_check_page_says_what_would_fail_and_offers_no_appeal(client,
     assert "A graded upload of this notebook would fail" in page
     assert "raised NotImplementedError" in page
     assert "appeal" not in page.lower()
+
+
+def test_a_checks_executed_notebook_opens_in_its_frame_by_the_link_the_page_gives(client, student):
+    from django.core.files.base import ContentFile
+
+    check = make_submission(student, purpose=Submission.CHECK, status=SubmissionStatus.FAILED, message="x")
+    check.executed_html.save("notebook.html", ContentFile(b"<p>def predict</p>"))
+    client.force_login(student)
+    page = client.get(f"/submissions/{check.pk}/").content.decode()
+    frame_url = re.search(r'<iframe class="notebook" sandbox src="([^"]+)"', page).group(1).replace("&amp;", "&")
+
+    client.logout()  # the sandboxed frame sends no session cookie: the link alone must do
+    response = client.get(frame_url)
+    assert response.status_code == 200 and b"def predict" in b"".join(response.streaming_content)

@@ -114,7 +114,7 @@ def submission_notebook(request, pk):
             raise Http404("this link has expired; reload the submission page") from None
         if signed_pk != str(pk):
             raise Http404("no executed notebook")
-        submission = get_object_or_404(Submission, pk=pk)
+        submission = get_object_or_404(Submission.all_runs, pk=pk)  # a pre-flight check has a page too
     elif request.user.is_authenticated:
         submission = _visible_submission(request.user, pk)
     else:
