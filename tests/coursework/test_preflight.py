@@ -129,3 +129,12 @@ def test_a_checks_executed_notebook_opens_in_its_frame_by_the_link_the_page_give
     client.logout()  # the sandboxed frame sends no session cookie: the link alone must do
     response = client.get(frame_url)
     assert response.status_code == 200 and b"def predict" in b"".join(response.streaming_content)
+
+
+def test_a_check_the_grader_itself_failed_asks_for_another_check_and_is_not_counted(client, student):
+    errored = make_submission(student, purpose=Submission.CHECK, status=SubmissionStatus.ERROR,
+                              message=grading.SYSTEM_ERROR_MESSAGE)
+    client.force_login(student)
+    page = client.get(f"/submissions/{errored.pk}/").content.decode()
+    assert "Run the check again" in page and "regrade" not in page
+    assert notebooks.checks_left_today(student, make_assignment()) == 3
