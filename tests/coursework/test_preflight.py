@@ -66,7 +66,8 @@ def test_a_check_that_is_not_a_notebook_is_refused_like_an_upload_and_nothing_is
 def test_the_task_runs_a_check_on_training_images_and_stores_no_score_pictures_or_notification(student):
     check = notebooks.submit_check(student, make_assignment(), "mine.ipynb", nearest_mean_notebook())
 
-    assert tasks.grade_submission.apply(args=[check.pk]).get() == SubmissionStatus.GRADED
+    outcome = tasks.grade_submission.apply(args=[check.pk]).get()
+    assert outcome == SubmissionStatus.GRADED, Submission.all_runs.get(pk=check.pk).message + Submission.all_runs.get(pk=check.pk).log_tail[-2000:]
 
     check = Submission.all_runs.get(pk=check.pk)
     assert check.accuracy is None and check.score is None and check.public_accuracy is None
@@ -138,3 +139,26 @@ def test_a_check_the_grader_itself_failed_asks_for_another_check_and_is_not_coun
     page = client.get(f"/submissions/{errored.pk}/").content.decode()
     assert "Run the check again" in page and "regrade" not in page
     assert notebooks.checks_left_today(student, make_assignment()) == 3
+
+
+def test_a_finished_check_empties_neither_the_leaderboards_cache_nor_the_ta_queues():
+    from django.db.models import Sum
+
+    from coursework.models import QueuesVersion, StandingsVersion
+
+    def versions():
+        return (StandingsVersion.objects.aggregate(v=Sum("version"))["v"] or 0,
+                QueuesVersion.objects.aggregate(v=Sum("version"))["v"] or 0)
+
+    ada = make_student("ada")
+    passed, failed = make_submission(ada, purpose=Submission.CHECK), make_submission(ada, purpose=Submission.CHECK)
+    before = versions()
+    Submission.all_runs.filter(pk=passed.pk).update(status=SubmissionStatus.GRADED)
+    Submission.all_runs.filter(pk=failed.pk).update(status=SubmissionStatus.FAILED, message="x")
+    assert versions() == before
+
+    upload = make_submission(ada)  # the same moves of a graded upload count, for both
+    Submission.objects.filter(pk=upload.pk).update(status=SubmissionStatus.FAILED)
+    assert versions()[1] > before[1]
+    Submission.objects.filter(pk=upload.pk).update(status=SubmissionStatus.GRADED, public_accuracy=0.5)
+    assert versions()[0] > before[0]
