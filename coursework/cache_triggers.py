@@ -16,7 +16,8 @@ STANDINGS_BUMP = ("INSERT INTO coursework_standingsversion (assignment_id, versi
 QUEUES_BUMP = ("INSERT INTO coursework_queuesversion (id, version) VALUES (1, 1) "
                "ON CONFLICT (id) DO UPDATE SET version = coursework_queuesversion.version + 1")
 NOTEBOOKS = "SELECT id, 1 FROM coursework_assignment WHERE kind = 'notebook'"
-PROBLEM = "({r}.status IN ('failed', 'error') OR {r}.flagged)"
+# A pre-flight check (purpose "check") is on no leaderboard and in no TA queue: it moves neither.
+PROBLEM = "({r}.status IN ('failed', 'error') OR {r}.flagged) AND {r}.purpose = 'graded'"
 
 # (name, table, columns whose change counts, which rows count ({r} is the row), what to bump,
 # and optionally the events that count). A standings bump is given the matching rows'
@@ -25,7 +26,7 @@ ALL_EVENTS = ("INSERT", "DELETE", "UPDATE")
 WATCHED = [
     ("standings_submission", "coursework_submission",
      ("status", "public_accuracy", "private_accuracy", "flagged", "flag_resolution", "created_at", "finished_at",
-      "student_id", "assignment_id"), "{r}.status = 'graded'", "standings"),
+      "student_id", "assignment_id"), "{r}.status = 'graded' AND {r}.purpose = 'graded'", "standings"),
     ("standings_names", "coursework_profile", ("display_name", "leaderboard_alias", "show_name_on_leaderboard", "user_id"),
      "true", None),
     ("queues_submission", "coursework_submission",

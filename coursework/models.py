@@ -149,8 +149,22 @@ class QueuesVersion(models.Model):
     version = models.BigIntegerField(default=0)
 
 
+class GradedSubmissions(models.Manager):
+    """Notebooks handed in for a grade: what leaderboards, grades, allowances, TA queues and
+    every list of a student's attempts count. The default manager, so code that forgets to
+    ask never counts a pre-flight check as an attempt."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(purpose=Submission.GRADED)
+
+
 class Submission(models.Model):
-    """A notebook handed in for grading. Its status changes only in coursework.states."""
+    """A notebook handed in for grading, or only checked (a pre-flight check, `purpose`
+    "check": run the same way on a few training images, never scored, never counted).
+    Its status changes only in coursework.states."""
+
+    GRADED, CHECK = "graded", "check"
+    PURPOSES = [(GRADED, "graded upload"), (CHECK, "pre-flight check")]
 
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="submissions")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
@@ -198,9 +212,15 @@ class Submission(models.Model):
     flag_resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                          related_name="+")
     flag_resolved_at = models.DateTimeField(null=True, blank=True)
+    purpose = models.CharField(max_length=10, choices=PURPOSES, default=GRADED)
     # What staff did to it, newest first (coursework.services.audit).
     audit_trail = GenericRelation("AuditEvent", content_type_field="target_type", object_id_field="target_id")
     appeals = GenericRelation("Appeal", content_type_field="target_type", object_id_field="target_id")
+
+    objects = GradedSubmissions()
+    # Every run, checks included: the grading machinery (the queue, claims, the sweeper)
+    # and a student's own pages, which show a check like any run.
+    all_runs = models.Manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -234,6 +254,10 @@ class Submission(models.Model):
     @property
     def is_graded(self):
         return self.status == SubmissionStatus.GRADED
+
+    @property
+    def is_check(self) -> bool:
+        return self.purpose == self.CHECK
 
     @property
     def flag_open(self) -> bool:

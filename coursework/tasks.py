@@ -96,7 +96,7 @@ def _system_fault(task, submission_id: int, attempt: int, exc: Exception) -> str
 def requeue_stuck() -> int:
     """Beat: give a second chance to rows whose worker died or whose message was lost, then
     send what the broker has room for (uploads that came while it was down, among them)."""
-    rows = list(Submission.objects.filter(states.stuck()).values_list("pk", "status")[:500])
+    rows = list(Submission.all_runs.filter(states.stuck()).values_list("pk", "status")[:500])
     requeued = [(pk, status) for pk, status in rows if states.requeue_if_stuck(pk)]  # a worker may have finished it
     if requeued:
         # Told apart in the log: a silent worker is a fault to look into; an unclaimed message

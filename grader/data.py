@@ -59,3 +59,21 @@ def nearest_mean_accuracy() -> float:
     images, labels = test_set()
     distances = (means ** 2).sum(axis=1)[None, :] - 2 * images @ means.T  # |x|^2 is the same for every mean
     return float((distances.argmin(axis=1) == labels).mean())
+
+
+# The template holds out the last 5,000 training images for validation; the pre-flight
+# sample comes from them, so a notebook that follows the template has not trained on it.
+HELD_OUT = 5000
+
+
+@functools.lru_cache(maxsize=2)
+def training_sample(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n training images (float32 (n, 784) in [0, 1]) and their labels, the same every time:
+    the first images of each digit among the held-out ones, digits taking turns."""
+    data = Path(settings.MNIST_DATA_DIR)
+    labels = load_labels(data / fetch.TRAIN_LABELS)
+    start = len(labels) - HELD_OUT
+    per_digit = [start + np.flatnonzero(labels[start:] == digit)[: -(-n // 10)] for digit in range(10)]
+    picks = np.array([per_digit[i % 10][i // 10] for i in range(n)])
+    raw = read_idx(data / fetch.TRAIN_IMAGES)  # uint8 (60000, 28, 28): only the picks become floats
+    return raw[picks].reshape(n, -1).astype(np.float32) / np.float32(255.0), labels[picks]

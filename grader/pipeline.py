@@ -12,7 +12,7 @@ from django.conf import settings
 
 from . import feedback as feedback_pictures
 from . import scoring
-from .data import nearest_mean_accuracy, test_set
+from .data import nearest_mean_accuracy, test_set, training_sample
 from .errors import StudentFault, SystemFault
 from .explain import explain
 from .reference import reference_summary
@@ -78,10 +78,60 @@ def asking_order(images: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarr
     return order, np.concatenate([scoring.to_bytes(images), scoring.to_bytes(probe)])[order]
 
 
-def result_from_run(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarray, reference: dict) -> GradeResult:
-    """The grade from the harness's answer. Raises SystemFault only; anything else that
-    goes wrong reading the answer is the notebook's doing and ends as a failed result."""
-    base = {
+def check_notebook_bytes(notebook_bytes: bytes, job_dir: Path, limits: Limits | None = None,
+                         sample_size: int | None = None) -> GradeResult:
+    """A pre-flight check: run the notebook in the same sandbox, under the same limits, but
+    ask predict for labels of a few public training images instead of the test set, and
+    check only the contract (the labels come back, one integer 0-9 per image). Nothing is
+    scored: status "graded" here means the grader would accept the notebook's answer, and
+    a "failed" result carries the message a graded upload would have got. Raises
+    SystemFault for faults that are not the student's, as grade_notebook_bytes does."""
+    limits = limits or Limits.from_settings()
+    images, labels = training_sample(sample_size or settings.GRADER_PREFLIGHT_SAMPLE)
+    # One phase (no probe), asked in batches like a graded run.
+    input_dir = prepare_inputs(job_dir, notebook_bytes, [len(images)], limits, settings.GRADER_PREDICT_BATCH)
+    run = run_harness(job_dir, input_dir, limits, scoring.to_bytes(images).tobytes())
+    return check_from_run(run, limits, labels)
+
+
+def check_from_run(run: RunOutcome, limits: Limits, labels: np.ndarray) -> GradeResult:
+    """The check's verdict from the harness's answer: the same faults, in the same words, as
+    a graded run; when there are none, how the sample came out. Raises SystemFault only."""
+    base = _base(run)
+    limits_shown = {"limits": limits.as_dict(), "truncated_cells": run.result.get("truncated_cells", []),
+                    "widget_state_dropped": bool(run.result.get("widget_state_dropped"))}
+    try:
+        _raise_for_run(run, limits)
+        predicted = scoring.decode_predictions(run.predictions, len(labels))
+    except SystemFault:
+        raise
+    except StudentFault as fault:
+        render = run.result.get("render") if isinstance(run.result.get("render"), dict) else {}
+        message = str(fault)
+        if run.result.get("status") == "failed" and render.get("problem"):
+            message += " " + _render_problem(render, limits)
+        return GradeResult(status="failed", message=message, feedback={**limits_shown, "check": {
+            "sample_size": int(len(labels)), "passed": False}}, **base)
+    except Exception:  # the sandbox's answer made it fail; the trace is for the TAs
+        log.exception("check result could not be built from the harness's answer")
+        return GradeResult(status="failed", message=UNREADABLE_RESULTS,
+                           **{**base, "log_tail": base["log_tail"] + "\n[grader] " + traceback.format_exc()[-4000:]})
+    correct = int(np.sum(predicted == labels))
+    check = {"sample_size": int(len(labels)), "passed": True, "correct": correct,
+             "labels_seen": sorted({int(label) for label in predicted}),
+             "dtype": str(run.predictions.dtype_name or run.predictions.dtype)[:40]}
+    return GradeResult(
+        status="graded",
+        message=(f"The check passed: predict(images) returned {len(labels)} integer labels for {len(labels)} "
+                 "training images, as the grader needs. No test image was scored."),
+        feedback={**limits_shown, "check": check},
+        **base,
+    )
+
+
+def _base(run: RunOutcome) -> dict:
+    """What every result keeps of the run: its time, memory, executed notebook and log."""
+    return {
         "run_seconds": run.wall_seconds,
         # The whole job's peak as the watchdog saw it (the harness sees only its kernel).
         "peak_memory_mb": run.memory_peak_mb if run.memory_peak_mb is not None else _number(run.result.get("peak_memory_mb")),
@@ -91,6 +141,12 @@ def result_from_run(run: RunOutcome, limits: Limits, order: np.ndarray, labels: 
         "log_tail": run.log_tail + (f"\n[grader] {run.payload_error}\n" if run.payload_error else "")
         + (f"\n[grader] stopped at the memory limit: {run.memory_detail}\n" if run.memory_exceeded else ""),
     }
+
+
+def result_from_run(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarray, reference: dict) -> GradeResult:
+    """The grade from the harness's answer. Raises SystemFault only; anything else that
+    goes wrong reading the answer is the notebook's doing and ends as a failed result."""
+    base = _base(run)
     try:
         return _result(run, limits, order, labels, reference, base)
     except SystemFault:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from grader import feedback
 from grader.data import test_set
 from grader.limits import Limits
-from grader.pipeline import GradeResult, grade_notebook_bytes
+from grader.pipeline import GradeResult, check_notebook_bytes, grade_notebook_bytes
 from grader.reference import reference_summary_if_trained
 from reference_nn.persist import load_metadata
 
@@ -90,7 +90,7 @@ def dispatch() -> int:
     """
     with transaction.atomic():
         _serialise_dispatchers()
-        room = settings.GRADER_DISPATCH_AHEAD - Submission.objects.filter(states.waiting_in_broker()).count()
+        room = settings.GRADER_DISPATCH_AHEAD - Submission.all_runs.filter(states.waiting_in_broker()).count()
         ids = states.mark_sent(next_in_turn(room)) if room > 0 else []
     sent = 0
     for pk in ids:
@@ -140,7 +140,7 @@ def run(submission_id: int, attempt: int) -> str:
 
     Raises what the task treats as transient (grader.errors.SystemFault, database and
     OS errors); every other ending of the notebook is a stored result."""
-    submission = Submission.objects.select_related("assignment").get(pk=submission_id)
+    submission = Submission.all_runs.select_related("assignment").get(pk=submission_id)
     # A random name: the sandbox's /proc/self/mountinfo shows where its inputs come from, and
     # a notebook has no business learning its submission id or how often it was tried.
     job_dir = Path(settings.GRADER_WORK_ROOT) / f"job-{secrets.token_hex(8)}"
@@ -148,8 +148,10 @@ def run(submission_id: int, attempt: int) -> str:
     try:
         with submission.notebook.open("rb") as fh:
             notebook_bytes = fh.read()
-        result = grade_notebook_bytes(notebook_bytes, job_dir, limits_for(submission.assignment))
-        result = integrity.screen(result, submission.assignment, notebook_bytes)
+        run_notebook = check_notebook_bytes if submission.is_check else grade_notebook_bytes
+        result = run_notebook(notebook_bytes, job_dir, limits_for(submission.assignment))
+        if not submission.is_check:  # a check scores nothing: nothing to screen
+            result = integrity.screen(result, submission.assignment, notebook_bytes)
         if record_result(submission_id, attempt, result):
             # One line per stored result: the reliability scenarios count these.
             log.info("stored result of submission %s attempt %s: %s", submission_id, attempt, result.status)
@@ -160,12 +162,12 @@ def run(submission_id: int, attempt: int) -> str:
 
 def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool:
     """Store the result and its pictures if this attempt still owns the row; return whether it did."""
-    submission = Submission.objects.select_related("assignment").get(pk=submission_id)
+    submission = Submission.all_runs.select_related("assignment").get(pk=submission_id)
     files = {}
     if result.html:  # rendered in the sandbox; stored as it came, never parsed here
         files["executed_html"] = ("notebook.html", result.html)
     status = SubmissionStatus(result.status)
-    if status == SubmissionStatus.GRADED:
+    if status == SubmissionStatus.GRADED and not submission.is_check:
         files["confusion_png"] = ("confusion.png", feedback.confusion_png(result.feedback["confusion"]))
         images, _ = test_set()
         files["gallery_png"] = ("misclassified.png", feedback.gallery_png(images, result.feedback["misclassified"]))
@@ -197,7 +199,9 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
     # The result and the student's notification are stored together: one never without the other.
     with transaction.atomic():
         updated = states.finish(submission_id, attempt, status, **fields)
-        if updated and status in (SubmissionStatus.GRADED, SubmissionStatus.FAILED):
+        # A check's student is watching its page (it takes its turn like any run); it is no
+        # news for their inbox.
+        if updated and status in (SubmissionStatus.GRADED, SubmissionStatus.FAILED) and not submission.is_check:
             submission.status, submission.accuracy, submission.message = status, result.accuracy, result.message
             submission.public_accuracy = result.public_accuracy
             notifications.notebook_finished(submission, attempt)

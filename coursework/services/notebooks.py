@@ -18,7 +18,7 @@ from .deadlines import TaskClosed, terms_for
 from .grading import dispatch_quietly
 
 __all__ = ["InvalidNotebook", "DailyLimitReached", "UploadNotStored", "TaskClosed", "submit_notebook",
-           "submissions_visible_to", "uploads_left_today"]
+           "submit_check", "submissions_visible_to", "uploads_left_today", "checks_left_today", "recent_checks"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,17 @@ def uploads_left_today(student, assignment: Assignment) -> int:
     return max(0, assignment.daily_submission_limit - used)
 
 
+def checks_left_today(student, assignment: Assignment) -> int:
+    """Pre-flight checks left today: an allowance of their own, apart from graded uploads."""
+    used = Submission.all_runs.filter(assignment=assignment, student=student, purpose=Submission.CHECK,
+                                      created_at__gte=_today_start()).exclude(status=SubmissionStatus.ERROR).count()
+    return max(0, settings.NOTEBOOK_PREFLIGHT_PER_DAY - used)
+
+
+def recent_checks(student, assignment: Assignment, limit: int = 5):
+    return Submission.all_runs.filter(assignment=assignment, student=student, purpose=Submission.CHECK)[:limit]
+
+
 def submit_notebook(student, assignment: Assignment, filename: str, data: bytes) -> Submission:
     """Store the notebook and its queued Submission together, then dispatch grading.
 
@@ -52,11 +63,26 @@ def submit_notebook(student, assignment: Assignment, filename: str, data: bytes)
     """
     terms = terms_for(student, assignment)
     terms.refuse_if_closed()
+    return _accept(student, assignment, filename, data, terms, Submission.GRADED)
+
+
+def submit_check(student, assignment: Assignment, filename: str, data: bytes) -> Submission:
+    """Store the notebook as a pre-flight check, queued like an upload: it runs in the same
+    sandbox on a few training images, is never scored and uses none of the day's uploads.
+
+    Raises InvalidNotebook, DailyLimitReached or UploadNotStored with a message for the
+    student; in that case nothing is stored. A check is allowed after the due date: it
+    hands nothing in.
+    """
+    return _accept(student, assignment, filename, data, None, Submission.CHECK)
+
+
+def _accept(student, assignment: Assignment, filename: str, data: bytes, terms, purpose: str) -> Submission:
     validate_notebook_bytes(data, settings.MAX_UPLOAD_BYTES, NotebookLimits.from_settings())
     # Never trust the client's file name as a path: keep only a plain base name.
     shown_name = os.path.basename(filename.replace("\\", "/"))[:200] or "notebook.ipynb"
     try:
-        return _store(student, assignment, shown_name, data, terms)
+        return _store(student, assignment, shown_name, data, terms, purpose)
     except OSError as exc:
         log.error("could not store an upload from %s: %s", student, exc)
         raise UploadNotStored(
@@ -65,19 +91,28 @@ def submit_notebook(student, assignment: Assignment, filename: str, data: bytes)
         ) from None
 
 
-def _store(student, assignment: Assignment, shown_name: str, data: bytes, terms) -> Submission:
+def _store(student, assignment: Assignment, shown_name: str, data: bytes, terms, purpose: str) -> Submission:
     with transaction.atomic():
         # Lock the student's row so two uploads at once cannot both take the last slot
         # (on PostgreSQL; SQLite serialises write transactions anyway).
         get_user_model().objects.select_for_update().filter(pk=student.pk).first()
-        if uploads_left_today(student, assignment) <= 0:
-            raise DailyLimitReached(
-                f"You have used today's {assignment.daily_submission_limit} uploads for this assignment; "
-                "more are possible from midnight UTC. Uploads that failed because of the grader do not count."
-            )
-        lateness = terms.lateness(timezone.now())
-        submission = Submission(assignment=assignment, student=student, original_name=shown_name,
-                                late=lateness.late, days_late=lateness.days, queued_by=student)
+        if purpose == Submission.CHECK:
+            if checks_left_today(student, assignment) <= 0:
+                raise DailyLimitReached(
+                    f"You have used today's {settings.NOTEBOOK_PREFLIGHT_PER_DAY} checks for this assignment; more "
+                    "are possible from midnight UTC. Your graded uploads are a separate allowance."
+                )
+            submission = Submission(assignment=assignment, student=student, original_name=shown_name,
+                                    queued_by=student, purpose=Submission.CHECK)
+        else:
+            if uploads_left_today(student, assignment) <= 0:
+                raise DailyLimitReached(
+                    f"You have used today's {assignment.daily_submission_limit} uploads for this assignment; "
+                    "more are possible from midnight UTC. Uploads that failed because of the grader do not count."
+                )
+            lateness = terms.lateness(timezone.now())
+            submission = Submission(assignment=assignment, student=student, original_name=shown_name,
+                                    late=lateness.late, days_late=lateness.days, queued_by=student)
         submission.notebook.save("submission.ipynb", ContentFile(data), save=False)
         submission.save()
         # The worker must never look for a row that is not committed yet; the dispatcher
@@ -87,6 +122,6 @@ def _store(student, assignment: Assignment, shown_name: str, data: bytes, terms)
 
 
 def submissions_visible_to(user):
-    """The submissions this user may see: their own, or every one for staff."""
-    queryset = Submission.objects.select_related("assignment", "student")
+    """The submissions this user may see, pre-flight checks included: their own, or every one for staff."""
+    queryset = Submission.all_runs.select_related("assignment", "student")
     return queryset if user.is_staff else queryset.filter(student=user)

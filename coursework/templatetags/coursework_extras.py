@@ -67,3 +67,18 @@ def without_bonus_prefix(text):
     """A bonus question's text without its own "Bonus:" (the page marks bonus questions itself)."""
     text = str(text)
     return text[len("Bonus:"):].lstrip() if text[:6].lower() == "bonus:" else text
+
+
+@register.filter
+def duration(seconds):
+    """75.4 -> '1 min 15 s', 3725 -> '1 h 2 min', 8 -> '8 s': a wait, as a person says it."""
+    if seconds is None or seconds == "":
+        return ""
+    total = max(0, round(float(seconds)))
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs and minutes < 10 else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

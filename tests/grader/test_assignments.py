@@ -25,3 +25,47 @@ def test_the_untouched_template_runs_and_fails_only_at_the_unwritten_predict(gra
     assert failure["function"] == "predict(images)" and failure["cell"] == 10
     assert [line["code"].strip() for line in failure["source"]["lines"] if line["current"]] == ["raise NotImplementedError"]
     assert all(frame["own"] for frame in failure["frames"])  # the grader's own prediction step is not shown
+
+
+def _self_check(predict):
+    """The template's self-check cell, run here on a stand-in training set with this predict."""
+    import json
+
+    import numpy as np
+
+    cells = json.loads((ASSIGNMENTS / "mnist_template.ipynb").read_text())["cells"]
+    source = next("".join(c["source"]) for c in cells if "def self_check" in "".join(c["source"]))
+    rng = np.random.default_rng(0)
+    scope = {"np": np, "predict": predict, "X_train": rng.random((300, 784), dtype=np.float32),
+             "y_train": np.arange(300) % 10}
+    exec(source.split("\n\n\nproblem, right")[0], scope)  # the function; the cell then prints its verdict
+    return scope["self_check"](), scope["y_train"][-100:]
+
+
+def test_the_templates_self_check_says_what_the_grader_would_refuse_without_stopping_the_notebook():
+    import numpy as np
+
+    def unwritten(images):
+        raise NotImplementedError
+
+    def buggy(images):
+        raise ValueError("shapes (100,784) and (256,10) not aligned")
+
+    cases = {
+        unwritten: "not written yet",
+        buggy: "raised ValueError: shapes (100,784)",
+        (lambda images: np.zeros((len(images), 10))): "scores of shape (100, 10)",
+        (lambda images: np.zeros(len(images) - 1, dtype=int)): "must return 100 labels",
+        (lambda images: np.full(len(images), 0.5)): "fractional",
+        (lambda images: np.full(len(images), 10)): "100 labels outside 0-9",
+        (lambda images: np.array(["7"] * len(images))): "values of type <U1",
+    }
+    for predict, said in cases.items():
+        (problem, right), _ = _self_check(predict)
+        assert said in (problem or ""), (said, problem)
+        assert right is None
+
+
+def test_the_templates_self_check_passes_a_predict_that_keeps_the_contract_and_counts_what_it_got_right():
+    (problem, right), labels = _self_check(lambda images: [7] * len(images))
+    assert problem is None and right == int((labels == 7).sum())

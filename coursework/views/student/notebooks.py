@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from ... import feedback
 from ...forms import NotebookUploadForm
 from ...models import Assignment, Submission
-from ...services import deadlines, disclosure, grading, pictures, project_files, results, solutions
+from ...services import deadlines, disclosure, grading, pictures, project_files, queue, results, solutions
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -35,8 +35,10 @@ def assignment_detail(request, slug):
                                  "the limit for a notebook. Clear its outputs and upload it again.")
         elif form.is_valid():
             upload = form.cleaned_data["notebook"]
+            # One file field, two buttons: "Check my notebook" runs a pre-flight check instead.
+            submit = services.submit_check if request.POST.get("action") == "check" else services.submit_notebook
             try:
-                submission = services.submit_notebook(request.user, assignment, upload.name, upload.read())
+                submission = submit(request.user, assignment, upload.name, upload.read())
             except (services.InvalidNotebook, services.DailyLimitReached, services.UploadNotStored,
                     services.TaskClosed) as exc:
                 form.add_error("notebook", str(exc))
@@ -53,6 +55,9 @@ def assignment_detail(request, slug):
         {"assignment": assignment, "form": form, "submissions": submissions,
          "limits": grading.limits_for(assignment),
          "uploads_left": services.uploads_left_today(request.user, assignment),
+         "checks_left": services.checks_left_today(request.user, assignment),
+         "checks_per_day": settings.NOTEBOOK_PREFLIGHT_PER_DAY, "preflight_sample": settings.GRADER_PREFLIGHT_SAMPLE,
+         "checks": services.recent_checks(request.user, assignment),
          "terms": deadlines.terms_for(request.user, assignment),
          "whole": whole, "reference": grading.reference_accuracy(whole),
          "solution": solutions.access(request.user, assignment)},
@@ -62,8 +67,10 @@ def assignment_detail(request, slug):
 @login_required
 def submission_detail(request, pk):
     submission = _visible_submission(request.user, pk)
-    return render(request, "coursework/submission_detail.html", {
-        **_feedback_context(submission, request.user), "result": results.for_item(submission, viewer=request.user)})
+    # A pre-flight check hands nothing in: it has no result to appeal.
+    result = None if submission.is_check else results.for_item(submission, viewer=request.user)
+    return render(request, "coursework/submission_detail.html",
+                  {**_feedback_context(submission, request.user), "result": result})
 
 
 @require_GET
@@ -102,6 +109,7 @@ def _feedback_context(submission, viewer) -> dict:
         # are the public half's confusion and wrong digits only.
         "confusion": pictures.confusion_rows({"confusion": figures["confusion"]} if graded else {}),
         "misclassified": pictures.misclassified_tiles({"misclassified": misclassified} if graded else {}),
+        "queue": queue.place_of(submission) if submission.is_pending else None,
     }
 
 
@@ -131,7 +139,7 @@ def submission_notebook(request, pk):
             raise Http404("this link has expired; reload the submission page") from None
         if signed_pk != str(pk):
             raise Http404("no executed notebook")
-        submission = get_object_or_404(Submission, pk=pk)
+        submission = get_object_or_404(Submission.all_runs, pk=pk)  # a pre-flight check has a page too
     elif request.user.is_authenticated:
         submission = _visible_submission(request.user, pk)
     else:
