@@ -6,6 +6,7 @@ generated once into var/secret_key. Production sets DATABASE_URL, REDIS_URL,
 SECRET_KEY (the same on every host) and ALLOWED_HOSTS. A setting that is set but
 cannot be read (DEBUG=ture, GRADER_MEMORY_MB=2G) stops the start-up, naming it.
 """
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -146,9 +147,15 @@ REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "")
 CELERY_BROKER_URL = REDIS_URL or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
 # Rendered pages that many people read (the leaderboard) are cached in Redis when there
 # is one to share between web processes, else per process.
+# Cached pages are keyed by version counters that live in the database, so two sites on
+# one Redis (two checkouts, or a database recreated under a running cache) would read each
+# other's pages at equal counters: the key prefix names the database too.
+_DB = DATABASES["default"]
+CACHE_KEY_PREFIX = REDIS_KEY_PREFIX + "cw-" + hashlib.sha256(
+    f"{_DB['ENGINE']}|{_DB.get('HOST', '')}|{_DB.get('PORT', '')}|{_DB['NAME']}".encode()).hexdigest()[:12]
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                "KEY_PREFIX": f"{REDIS_KEY_PREFIX}cw"}
+                "KEY_PREFIX": CACHE_KEY_PREFIX}
     if REDIS_URL.startswith("redis://") and not env_bool("CACHE_PER_PROCESS", False)
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }

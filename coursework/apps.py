@@ -8,6 +8,16 @@ def _grant_ta_permissions(sender, **kwargs):
     grant_ta_permissions()
 
 
+def _install_cache_triggers(sender, using, **kwargs):
+    from django.db import connections
+
+    from . import cache_triggers
+
+    connection = connections[using]
+    if "coursework_queuesversion" in connection.introspection.table_names():  # not after `migrate coursework zero`
+        cache_triggers.install(connection)
+
+
 class CourseworkConfig(AppConfig):
     name = "coursework"
     default_auto_field = "django.db.models.BigAutoField"
@@ -17,3 +27,5 @@ class CourseworkConfig(AppConfig):
 
         # After every migrate, once the permissions exist: the TA group may use the admin.
         post_migrate.connect(_grant_ta_permissions, sender=self, dispatch_uid="coursework-ta-permissions")
+        # After every migrate, whatever it rebuilt: the cache-version triggers, whole and current.
+        post_migrate.connect(_install_cache_triggers, sender=self, dispatch_uid="coursework-cache-triggers")

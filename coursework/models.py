@@ -119,7 +119,7 @@ class Assignment(models.Model):
 class StandingsVersion(models.Model):
     """How many times an assignment's leaderboard has changed: the key of its cached table.
 
-    Database triggers (see migration 0002_queue_indexes_and_cache_versions) count every write that can move
+    Database triggers (see coursework/cache_triggers.py) count every write that can move
     the standings, whichever code makes it: a grade stored or withdrawn by a regrade, a
     flag resolved, a row deleted, a student's leaderboard name changed. Reading it is one
     primary-key lookup, however many submissions there are.

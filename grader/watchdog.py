@@ -18,6 +18,13 @@ one past its limit, and notebooks of this course rarely map shared memory.
 Sampling is adaptive: every 200 ms while far below the limit, down to every 20 ms
 near it, assuming the job cannot fault in memory faster than about 2 GB/s (it runs
 on one core; measured here at about 1.5 GB/s for a bytearray in Python).
+
+Each sample also puts the job's scheduling groups at the lowest priority. Where the kernel
+schedules by autogroup (Debian's default), every session is weighed against every other
+and nice only orders the processes within one: the kernel (which Jupyter starts in a
+session of its own) or any process that calls setsid() would otherwise compete with the
+web at full weight whatever its nice value. An autogroup's own nice can only be raised by
+the job (lowering it needs CAP_SYS_NICE, which it does not have), so this lasts.
 """
 from __future__ import annotations
 
@@ -80,6 +87,37 @@ def descendants_of(root: int) -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, []))
     return found
+
+
+AUTOGROUP_NICE = 19
+
+
+def _autogroup(pid: int | str) -> tuple[str, int] | None:
+    """(the autogroup's name, its nice), or None without autogroups (or the process gone)."""
+    try:
+        with open(f"/proc/{pid}/autogroup", "rb") as fh:
+            name, _, nice = fh.read().split()  # b"/autogroup-123 nice 0"
+        return name.decode(), int(nice)
+    except (OSError, ValueError):
+        return None
+
+
+def lower_autogroups(pids: list[int]) -> int:
+    """Set the autogroup of each of `pids` to the lowest priority, except our own (the
+    worker's, which the outer bwrap process shares): returns how many were lowered."""
+    ours = _autogroup("self")
+    lowered = set()
+    for pid in pids:
+        group = _autogroup(pid)
+        if group is None or (ours and group[0] == ours[0]) or group[1] >= AUTOGROUP_NICE or group[0] in lowered:
+            continue
+        try:
+            with open(f"/proc/{pid}/autogroup", "w") as fh:
+                fh.write(str(AUTOGROUP_NICE))
+            lowered.add(group[0])
+        except OSError:
+            pass  # gone, or a worker without the right to (not root, not the job's uid): nice alone then
+    return len(lowered)
 
 
 def process_pss(pid: int) -> int:
@@ -154,6 +192,7 @@ class MemoryWatchdog:
             processes += process_pss(pid)
             memfds.update(open_memfds(pid))
         tmpfs = self._tmpfs(pids)
+        lower_autogroups(pids)
         sample = Sample(processes=processes, tmpfs=tmpfs, memfd=sum(memfds.values()), count=len(pids))
         if self.peak is None or sample.total > self.peak.total:
             self.peak = sample

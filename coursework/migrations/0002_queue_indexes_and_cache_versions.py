@@ -4,112 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-# Two counters that database triggers keep, so a cached page's key is one cheap read and
-# exact whichever code writes (see coursework.models.StandingsVersion and QueuesVersion).
-#
-# PostgreSQL: statement-level triggers with transition tables, so a bulk load, a cascade or
-# "regrade everything" bumps once per statement, not once per row. SQLite has row triggers
-# only (it updates in place, so many bumps in one statement cost little).
-
-STANDINGS_BUMP = ("INSERT INTO coursework_standingsversion (assignment_id, version) {rows} "
-                  "ON CONFLICT (assignment_id) DO UPDATE SET version = coursework_standingsversion.version + 1")
-QUEUES_BUMP = ("INSERT INTO coursework_queuesversion (id, version) VALUES (1, 1) "
-               "ON CONFLICT (id) DO UPDATE SET version = coursework_queuesversion.version + 1")
-NOTEBOOKS = "SELECT id, 1 FROM coursework_assignment WHERE kind = 'notebook'"
-PROBLEM = "({r}.status IN ('failed', 'error') OR {r}.flagged)"
-
-# (name, table, columns whose change counts, which rows count ({r} is the row), what to bump,
-# and optionally the events that count). A standings bump is given the matching rows'
-# assignment ids; None bumps every notebook task's.
-ALL_EVENTS = ("INSERT", "DELETE", "UPDATE")
-WATCHED = [
-    ("standings_submission", "coursework_submission",
-     ("status", "public_accuracy", "private_accuracy", "flagged", "flag_resolution", "created_at", "finished_at",
-      "student_id", "assignment_id"), "{r}.status = 'graded'", "standings"),
-    ("standings_names", "coursework_profile", ("display_name", "leaderboard_alias", "show_name_on_leaderboard", "user_id"),
-     "true", None),
-    ("queues_submission", "coursework_submission",
-     ("status", "flagged", "flag_resolution", "created_at", "late", "original_name", "student_id"), PROBLEM, "queues"),
-    ("queues_synthesis", "coursework_synthesisresponse",
-     ("status", "submitted_at", "late", "student_id", "question_set_id"), "{r}.status <> 'draft'", "queues"),
-    ("queues_essays", "coursework_essaysubmission", ("status", "version", "submitted_at", "late", "student_id"),
-     "true", "queues"),
-    ("queues_profile", "coursework_profile", ("display_name", "group_id", "user_id"), "true", "queues"),
-    # A new account shows nowhere until its work arrives (which counts); a renamed one does.
-    ("queues_user", "auth_user", ("username",), "true", "queues", ("UPDATE",)),
-    ("queues_group", "coursework_studygroup", ("name",), "true", "queues"),
-    ("queues_page", "coursework_page", ("title",), "true", "queues"),
-    ("queues_questionset", "coursework_questionset", ("page_id",), "true", "queues"),
-    ("queues_assignment", "coursework_assignment", ("title", "slug"), "true", "queues"),
-]
-
-
-def _changed(columns, old="OLD", new="NEW", op="IS DISTINCT FROM"):
-    return " OR ".join(f"{old}.{c} {op} {new}.{c}" for c in columns)
-
-
-def _postgresql():
-    forward, reverse = [], []
-    for name, table, columns, where, bump, *events in WATCHED:
-        for event, matching in (
-            ("INSERT", f"FROM new_rows r WHERE {where.format(r='r')}"),
-            ("DELETE", f"FROM old_rows r WHERE {where.format(r='r')}"),
-            ("UPDATE", f"FROM old_rows o JOIN new_rows r ON r.id = o.id WHERE ({where.format(r='o')} OR "
-                       f"{where.format(r='r')}) AND ({_changed(columns, 'o', 'r')})"),
-        ):
-            if event not in (events[0] if events else ALL_EVENTS):
-                continue
-            if bump == "standings":
-                rows = f"SELECT DISTINCT r.assignment_id, 1 {matching}"
-                if event == "UPDATE":  # a row moved between tasks counts for both
-                    rows += f" UNION SELECT o.assignment_id, 1 {matching}"
-                body = STANDINGS_BUMP.format(rows=rows) + ";"
-            else:
-                then = QUEUES_BUMP if bump == "queues" else STANDINGS_BUMP.format(rows=NOTEBOOKS)
-                body = f"IF EXISTS (SELECT 1 {matching}) THEN {then}; END IF;"
-            function = f"coursework_{name}_{event.lower()}"
-            tables = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows",
-                      "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}[event]
-            forward += [
-                f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NULL; END $$",
-                f"CREATE TRIGGER {function} AFTER {event} ON {table} REFERENCING {tables} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
-            ]
-            reverse += [f"DROP TRIGGER {function} ON {table}", f"DROP FUNCTION {function}()"]
-    return forward, reverse
-
-
-def _sqlite():
-    forward, reverse = [], []
-    for name, table, columns, where, bump, *events in WATCHED:
-        for event, when, ids in (
-            ("INSERT", where.format(r="NEW"), ["NEW"]),
-            ("DELETE", where.format(r="OLD"), ["OLD"]),
-            ("UPDATE", f"({where.format(r='OLD')} OR {where.format(r='NEW')}) AND ({_changed(columns, op='IS NOT')})",
-             ["OLD", "NEW"]),
-        ):
-            if event not in (events[0] if events else ALL_EVENTS):
-                continue
-            if bump == "standings":
-                # The UPSERT's SELECT needs a WHERE, or SQLite reads ON CONFLICT as a join.
-                body = " ".join(STANDINGS_BUMP.format(rows=f"SELECT {row}.assignment_id, 1 WHERE true") + ";"
-                                for row in ids)
-            else:
-                body = (QUEUES_BUMP if bump == "queues" else STANDINGS_BUMP.format(rows=NOTEBOOKS)) + ";"
-            trigger = f"coursework_{name}_{event.lower()}"
-            forward.append(f"CREATE TRIGGER {trigger} AFTER {event} ON {table} WHEN {when} BEGIN {body} END")
-            reverse.append(f"DROP TRIGGER {trigger}")
-    return forward, reverse
-
-
-def run_sql(direction: int):
-    def run(apps, schema_editor):
-        builders = {"postgresql": _postgresql, "sqlite": _sqlite}
-        if schema_editor.connection.vendor in builders:
-            for sql in builders[schema_editor.connection.vendor]()[direction]:
-                schema_editor.execute(sql, params=None)
-    return run
-
+# The triggers that keep the two counters are installed after every migrate, not here:
+# see coursework/cache_triggers.py.
 
 
 class Migration(migrations.Migration):
@@ -154,5 +50,4 @@ class Migration(migrations.Migration):
             model_name='synthesisresponse',
             index=models.Index(fields=['status', 'submitted_at', 'id'], name='synthesis_queue'),
         ),
-        migrations.RunPython(run_sql(0), run_sql(1)),
     ]

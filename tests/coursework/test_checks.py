@@ -68,3 +68,22 @@ def test_the_site_refuses_to_start_with_a_typo_in_a_setting(tmp_path):
     out = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode != 0
     assert "DEBUG='ture' is not a yes/no setting" in out.stderr
+
+
+def cache_prefix_for(database_url: str, tmp_path) -> str:
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": "redis://127.0.0.1:1/0", "REDIS_KEY_PREFIX": "",
+           "VAR_DIR": str(tmp_path)}
+    code = "from django.conf import settings; print(settings.CACHES['default']['KEY_PREFIX'])"
+    out = subprocess.run([sys.executable, "-c", "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', "
+                          f"'config.settings'); django.setup(); {code}"], env=env, capture_output=True, text=True,
+                         timeout=120, check=True)
+    return out.stdout.strip()
+
+
+def test_two_sites_on_one_redis_never_share_cached_pages(tmp_path):
+    """Cached pages are keyed by counters kept in the database: two databases at equal
+    counters (two checkouts, or a database made afresh) must not read each other's pages."""
+    one = cache_prefix_for("postgres://u@127.0.0.1:5432/site_one", tmp_path)
+    other = cache_prefix_for("postgres://u@127.0.0.1:5432/site_two", tmp_path)
+    assert one != other
+    assert one == cache_prefix_for("postgres://u@127.0.0.1:5432/site_one", tmp_path)

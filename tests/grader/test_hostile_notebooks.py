@@ -274,13 +274,16 @@ def test_memfd_hoarding_is_counted_and_stopped(grade):
 
 def test_a_busy_fork_army_stays_on_its_one_core_at_idle_priority(grade):
     """Seen from the host while it runs: every process of the job is pinned to the slot's
-    core at nice 19 and in the idle I/O class, and cannot widen or raise them."""
+    core at nice 19 and in the idle I/O class, and cannot widen or raise them; and each
+    session it runs in (the kernel's, one a child makes with setsid) is an autogroup at
+    the lowest priority, so it cannot outweigh the web where the kernel schedules by session."""
     import subprocess
     import threading
     import time
 
     from grader.runner import processes_of
     from grader.sandbox import host_uid, job_core
+    from grader.watchdog import _autogroup
 
     army = (
         "import os, time\n"
@@ -290,8 +293,10 @@ def test_a_busy_fork_army_stays_on_its_one_core_at_idle_priority(grade):
         "        raise AssertionError('undid the pinning or the priority')\n"
         "    except PermissionError:\n"
         "        pass\n"
-        "for _ in range(4):\n"
+        "for i in range(4):\n"
         "    if os.fork() == 0:\n"
+        "        if i == 0:\n"
+        "            os.setsid()  # a session, so an autogroup, of its own\n"
         "        end = time.monotonic() + 8\n"
         "        while time.monotonic() < end:\n"
         "            pass\n"
@@ -302,7 +307,7 @@ def test_a_busy_fork_army_stays_on_its_one_core_at_idle_priority(grade):
     outcome = {}
     runner = threading.Thread(target=lambda: outcome.update(result=grade(notebook(army, CONSTANT), **FAST)))
     runner.start()
-    uid, seen = host_uid(), {}
+    uid, seen, groups = host_uid(), {}, {}
     while runner.is_alive():
         for pid, state in processes_of(uid):
             if state == "Z":
@@ -310,8 +315,14 @@ def test_a_busy_fork_army_stays_on_its_one_core_at_idle_priority(grade):
             try:
                 ioprio = subprocess.run(["ionice", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
                 observed = (os.sched_getaffinity(pid), os.getpriority(os.PRIO_PROCESS, pid), ioprio)
+                group = _autogroup(pid)
                 if dict(processes_of(uid)).get(pid) not in (None, "Z"):  # still running after we looked
                     seen[pid] = observed
+                    if group is not None:
+                        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                            graded = any(part in fh.read() for part in (b"run_notebook.py", b"ipykernel"))
+                        if graded or group[0] in groups:  # not the sandbox's quick self-check before the job
+                            groups[group[0]] = group[1]  # the last look counts: a new session waits one sample
             except (ProcessLookupError, PermissionError, OSError):
                 pass  # it ended while we looked
         time.sleep(0.2)
@@ -320,6 +331,12 @@ def test_a_busy_fork_army_stays_on_its_one_core_at_idle_priority(grade):
     assert len(seen) >= 8  # bwrap, init, harness, kernel, four busy children
     core = job_core()
     assert {(frozenset(cpus), nice, ioprio) for cpus, nice, ioprio in seen.values()} == {(frozenset({core}), 19, "idle")}
+    if _autogroup("self") is not None:  # a kernel that schedules by autogroup
+        ours = _autogroup("self")[0]  # the outer bwrap's, shared with this test: left alone
+        job_groups = {name: nice for name, nice in groups.items() if name != ours}
+        assert len(job_groups) >= 2  # the sessions of the harness and of the child that made its own, at least
+        assert set(job_groups.values()) == {19}, job_groups
+        assert _autogroup("self")[1] == 0
 
 
 # --- The kernel surface -------------------------------------------------------------
