@@ -52,6 +52,12 @@ MISTAKES = {
         "accuracy on a validation split of the training set instead (the template holds out 5,000 training "
         "images as X_val, y_val), and load only the three files the grader provides.",
     ),
+    "array_shapes": (
+        "Two arrays' shapes do not fit together",
+        "A matrix product `a @ W` needs `a.shape[1] == W.shape[0]`, and `+` needs shapes NumPy can broadcast. Print "
+        "the `.shape` of each array on the marked line: a batch X is (B, 784), W[l] is (sizes[l], sizes[l+1]) and "
+        "b[l] is (sizes[l+1],). A transposed matrix or a missing reshape(-1, 784) is the usual cause.",
+    ),
     "no_predict": (
         "The notebook defines no predict(images)",
         "The grader calls `predict(images)` after your last cell. Define it at the top level of a cell (not "
@@ -110,6 +116,9 @@ def explain(result: dict, notebook: str | None, message: str, mistake: str | Non
 
 
 PREDICT_MISTAKES = ("probabilities", "floats", "shape")
+# NumPy's words for operands whose shapes do not fit (matmul, dot, broadcasting).
+SHAPES_DO_NOT_FIT = re.compile(r"matmul: Input operand|shapes \(.{0,80}\) and \(.{0,80}\) not aligned|"
+                               r"operands could not be broadcast together")
 DEF_PREDICT = re.compile(r"^\s*def\s+predict\s*\(")
 
 
@@ -131,6 +140,8 @@ def _mistake_from_error(ename: str, evalue: str, message: str) -> str | None:
         return "test_labels"
     if ename == "MemoryError":
         return "memory"
+    if ename == "ValueError" and SHAPES_DO_NOT_FIT.search(evalue):
+        return "array_shapes"
     if ename == "NameError" and "defines neither predict(images)" in (evalue or message):
         return "no_predict"
     return None

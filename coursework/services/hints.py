@@ -18,7 +18,7 @@ Hint = dict  # {"ok": bool, "text": str}
 # A number as students write it: 0.0625, .0625, 6.25e-2, 1/16, 6.25%.
 NUMBER = re.compile(
     r"(?<![\w.])(?P<minus>-\s?)?(?P<whole>\d+(?:\.\d+)?(?:e-?\d+)?|\.\d+)"
-    r"(?:\s*/\s*(?P<den>\d+(?:\.\d+)?))?(?P<pct>\s*%)?(?![\w.]*\d)",
+    r"(?:\s*/\s*(?P<den>\d+(?:\.\d+)?))?(?P<pct>\s*%)?(?!\.\d|[a-z_])",
     re.IGNORECASE,
 )
 # Words that say a number next to them is not the answer ("not 0.5", "0.5 is wrong").
@@ -61,7 +61,8 @@ def stated_number(text: str, givens: tuple[float, ...] = ()) -> float | None | s
     """The number the answer gives as its answer, None without one, "several" when it
     offers two answers ("0.0625 or 0.5") and so commits to neither."""
     numbers = [(v, stated) for v, stated, rejected in _numbers(text) if not rejected]
-    hedged = re.search(r"(?<![\w.])(\d*\.?\d+)\s*(?:,\s*)?or(?: maybe| perhaps)?\s+(\d*\.?\d+)", text)
+    hedged = re.search(r"(?<![\w.])(\d++(?:\.\d++)?+|\.\d++)\s*+(?:,\s*)?or(?: maybe| perhaps)?\s++"
+                       r"(\d++(?:\.\d++)?+|\.\d++)", text)
     if hedged and abs(float(hedged[1]) - float(hedged[2])) > 1e-9:
         return "several"
     stated = [v for v, is_stated in numbers if is_stated]
@@ -167,7 +168,7 @@ def _is_or_is_not(text: str) -> Hint:
 
 # --- How a 28 × 28 picture becomes the input layer ----------------------------------------
 PIXELS = re.compile(r"\b28\s*(?:x|×|\*|by|times)\s*28\b")
-COUNTED = re.compile(r"(?<![\w.])(\d[\d,]*)\s+(?:input\s+|separate\s+)?(?:neurons?|nodes?|inputs?|units?|pixels?|numbers?|values?)\b")
+COUNTED = re.compile(r"(?<![\w.,])(\d[\d,]*+)\s+(?:input\s+|separate\s+)?(?:neurons?|nodes?|inputs?|units?|pixels?|numbers?|values?)\b")
 
 
 def _input_layer(text: str) -> Hint:
@@ -206,8 +207,8 @@ def _output_layer(text: str) -> Hint:
 
 # --- The sigmoid's range --------------------------------------------------------------------
 RANGE = re.compile(
-    r"(?:between|from|in|within|range of|range)?\s*[\(\[]?\s*(?P<low>-?\s?\d*\.?\d+|zero|one|minus one|negative one)\s*"
-    r"(?:,|and|to|-|–|…|\.\.)\s*(?P<high>-?\d*\.?\d+|zero|one|infinity|∞)\s*[\)\]]?")
+    r"(?<![\d.])(?P<low>-?\s?(?:\d++(?:\.\d++)?+|\.\d++)|zero|one|minus one|negative one)\s*+"
+    r"(?:,|and|to|-|–|…|\.\.)\s*+(?P<high>-?(?:\d++(?:\.\d++)?+|\.\d++)|zero|one|infinity|∞)")
 
 
 def _range_value(word: str) -> float:
@@ -391,10 +392,15 @@ def checked_part(question: Question) -> str:
     return CHECKED_PART.get(question.answer_check, "")
 
 
+# An answer is a paragraph or two: longer text is checked on its start, which keeps every
+# check's time bounded whatever is pasted into the box.
+MAX_CHECKED_CHARS = 5000
+
+
 def hint_for(question: Question, text: str) -> Hint | None:
     """{"ok": bool, "text": str} for a checkable question with an answer (None when there is no
     answer, no check, or, for a check of an optional detail, no such detail in the answer)."""
-    text = (text or "").strip()
+    text = (text or "").strip()[:MAX_CHECKED_CHARS]
     check = CHECKS.get(question.answer_check)
     if not text or check is None:
         return None

@@ -108,7 +108,8 @@ def _store(student, assignment: Assignment, shown_name: str, data: bytes, terms,
             if uploads_left_today(student, assignment) <= 0:
                 raise DailyLimitReached(
                     f"You have used today's {assignment.daily_submission_limit} uploads for this assignment; "
-                    "more are possible from midnight UTC. Uploads that failed because of the grader do not count."
+                    "more are possible from midnight UTC. Uploads that failed because of the grader do not count, nor does "
+                    "the template uploaded as downloaded."
                 )
             lateness = terms.lateness(timezone.now())
             submission = Submission(assignment=assignment, student=student, original_name=shown_name,

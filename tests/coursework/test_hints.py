@@ -175,3 +175,23 @@ def test_blank_answers_and_unchecked_questions_get_no_hint():
     assert ask(MSE, "  ") is None
     assert hint_for(Question(text="Why?"), "because") is None
     assert not gives_hints(Question(text="Why?")) and gives_hints(Question(answer_check=MSE))
+
+
+ATTACKS = ["1" * 20_000, "1." * 10_000, "1," * 10_000, "1/" * 10_000, " " * 19_999 + "x", "it is " * 3_000,
+           "0.25 is not " * 1_500, "between 1" + " 1" * 9_000]
+
+
+@pytest.mark.parametrize("check", sorted(CHECKS))
+def test_every_hint_answers_text_shaped_to_make_a_regex_backtrack(check):
+    # Each attack is a backtracking shape for some pattern here (the sigmoid's range took 50 s on
+    # 2,000 digits before its quantifiers were made possessive); a regression shows as a hung test.
+    for attack in ATTACKS:
+        hint = ask(check, attack)
+        assert hint is None or isinstance(hint["ok"], bool)
+
+
+def test_only_the_start_of_a_very_long_answer_is_checked():
+    from coursework.services.hints import MAX_CHECKED_CHARS
+
+    assert ask(MSE, "0.0625 " + "x" * MAX_CHECKED_CHARS)["ok"]
+    assert not ask(MSE, "x" * MAX_CHECKED_CHARS + " 0.0625")["ok"]

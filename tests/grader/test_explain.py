@@ -76,3 +76,18 @@ def test_declared_values_are_kept_only_in_the_shape_the_contract_asks_for():
                 {"layer_sizes": list(range(1, 100))}, {"train_accuracy": 1.5}, {"train_accuracy": float("nan")},
                 {"train_accuracy": "0.9"}, {"layer_sizes": "784,10"}]:
         assert declared(odd) == {}
+
+
+def test_numpys_shape_errors_are_named_as_arrays_that_do_not_fit():
+    traceback = ["Cell In[1], line 2\n      1 W = np.zeros((10, 784))\n----> 2 out = X @ W\n",
+                 "ValueError: matmul: Input operand 1 has a mismatch in its core dimension 0"]
+    result = {"cell": 1, "error": {"ename": "ValueError", "evalue": "matmul: Input operand 1 has a mismatch in its "
+                                   "core dimension 0, with gufunc signature (n?,k),(k,m?)->(n?,m?) (size 10 is different "
+                                   "from 784)", "traceback": traceback}}
+    failure = explain(result, notebook("W = np.zeros((10, 784))\nout = X @ W"), "...", None, Limits.from_settings({}))
+    assert failure["mistake"]["key"] == "array_shapes" and "a.shape[1] == W.shape[0]" in failure["mistake"]["fix"]
+    assert [line["code"] for line in failure["source"]["lines"] if line["current"]] == ["out = X @ W"]
+    broadcast = {"error": {"ename": "ValueError", "evalue": "operands could not be broadcast together with shapes (5,3) (4,)"}}
+    assert explain(broadcast, None, "...", None, Limits.from_settings({}))["mistake"]["key"] == "array_shapes"
+    other = {"error": {"ename": "ValueError", "evalue": "invalid literal for int()"}}
+    assert "mistake" not in explain(other, None, "...", None, Limits.from_settings({}))
