@@ -1,4 +1,5 @@
 import os
+import uuid
 
 import pytest
 
@@ -33,8 +34,10 @@ def fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def private_cache(settings):
     """Each test gets an empty in-process cache, even where the site would share Redis."""
+    # A name of its own: locmem caches are shared by name, and an object's id is reused
+    # once it is freed, so an id would hand one test the page a previous test cached.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": str(id(settings))}}
+                                   "LOCATION": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture(autouse=True)
