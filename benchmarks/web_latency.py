@@ -94,7 +94,11 @@ def copy_objects(model, objects: list) -> None:
     """Insert unsaved model instances with PostgreSQL's COPY (ids from the sequence)."""
     from django.db import connection
 
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    from django.db.models.expressions import DatabaseDefault
+
+    # A column whose value the database makes (db_default) is left to it, as an INSERT would.
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key
+              and not (objects and isinstance(getattr(objects[0], f.attname), DatabaseDefault))]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
