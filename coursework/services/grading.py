@@ -46,13 +46,15 @@ def send_grading_task(submission_id: int) -> None:
 # go out by (that turn, when queued). A student's second notebook so waits behind every
 # other student's first, even once their first is graded, and a TA's regrade of 500
 # notebooks is one requester among the students, not 500 rows in front of them.
-NEXT_IN_TURN = """
-SELECT id FROM (
+# The turns themselves (also what the pending page counts its place in the queue by).
+RECENT_TURNS = """
     SELECT id, status, sent_at, queued_at,
            ROW_NUMBER() OVER (PARTITION BY queued_by_id ORDER BY queued_at, id) AS turn
     FROM coursework_submission
     WHERE queued_at >= %(since)s OR status IN (%(queued)s, %(running)s)
-) AS recent
+"""
+NEXT_IN_TURN = f"""
+SELECT id FROM ({RECENT_TURNS}) AS recent
 WHERE status = %(queued)s AND sent_at IS NULL
 ORDER BY turn, queued_at, id
 LIMIT %(limit)s

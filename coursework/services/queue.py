@@ -21,17 +21,13 @@ from django.utils import timezone
 
 from ..models import Submission
 from ..states import SubmissionStatus
+from .grading import RECENT_TURNS
 
 # Recent finished runs whose duration (claim to stored result) makes the median.
 RECENT_RUNS = 20
 
-QUEUE_PLACE = """
-WITH recent AS (
-    SELECT id, status, sent_at, queued_at,
-           ROW_NUMBER() OVER (PARTITION BY queued_by_id ORDER BY queued_at, id) AS turn
-    FROM coursework_submission
-    WHERE queued_at >= %(since)s OR status IN (%(queued)s, %(running)s)
-),
+QUEUE_PLACE = f"""
+WITH recent AS ({RECENT_TURNS}),
 mine AS (SELECT id, sent_at, queued_at, turn FROM recent WHERE id = %(id)s AND status = %(queued)s)
 SELECT
     (SELECT COUNT(*) FROM recent r, mine m
