@@ -217,3 +217,13 @@ def test_a_file_that_starts_with_a_byte_order_mark_but_is_not_that_encoding_is_r
 def test_meaningful_word_count_is_linear_on_pathological_text(attack):
     # Each of these is a regex backtracking shape; doubling the text must not change the answer's kind.
     assert essays.meaningful_word_count(attack) == essays.meaningful_word_count(attack * 2) or attack.strip(" .\n") == ""
+
+
+@pytest.mark.parametrize("prompt", ["abc", "1e9", "99999999999999999999", "-1", ""])
+def test_a_prompt_field_that_is_not_a_prompts_id_is_no_prompt_not_an_error(client, student, prompts, prompt):
+    client.force_login(student)
+    preview = client.post("/essays/preview/", {"text": ESSAY, "prompt": prompt})
+    counted = client.post("/essays/count/", {"upload": SimpleUploadedFile("mine.txt", ESSAY.encode()),
+                                             "prompt": prompt})
+    assert preview.status_code == 200 and counted.status_code == 200
+    assert counted.json()["words"] == essays.meaningful_word_count(ESSAY)

@@ -97,9 +97,16 @@ def count_upload(request):
         text = essays.extract_text(upload.name, upload.read())
     except essays.EssayError as exc:
         return JsonResponse({"error": str(exc)})
-    prompt = EssayPrompt.objects.filter(pk=request.POST.get("prompt") or 0).first()
+    prompt = _chosen_prompt(request)
     return JsonResponse({"words": essays.meaningful_word_count(text, prompt.text if prompt else ""),
                          "required": essays.REQUIRED_WORDS})
+
+
+def _chosen_prompt(request):
+    """The prompt the page says is chosen, or None: the field is the browser's to send, so
+    anything but a prompt's id ("abc", "1e9", nothing) means none, never an error."""
+    value = request.POST.get("prompt", "")
+    return EssayPrompt.objects.filter(pk=int(value)).first() if value.isdigit() and len(value) < 12 else None
 
 
 @login_required
@@ -107,7 +114,7 @@ def count_upload(request):
 def preview(request):
     """Markdown preview and live word count for one essay box."""
     text = request.POST.get("text", "")[:60000]
-    prompt = EssayPrompt.objects.filter(pk=request.POST.get("prompt") or 0).first()
+    prompt = _chosen_prompt(request)
     return JsonResponse({
         "html": render_markdown(text),
         "words": essays.meaningful_word_count(text, prompt.text if prompt else ""),
