@@ -93,7 +93,7 @@ def test_a_worker_host_that_vanishes_for_good(apart):
     record("worker host vanishes", 1, len(ids), len(lost), duplicated, len(stuck),
            f"netns hosts: A {by_host['host-a']} / B {by_host['host-b']} results")
     assert by_host["host-a"] > 0 and by_host["host-b"] > 0
-    assert (lost, duplicated, stuck) == ([], 0, [])
+    assert (lost, duplicated, stuck) == ([], 0, []), apart.stack.explain(lost + stuck)
 
 
 def test_a_worker_hosts_network_cut_for_a_minute_in_the_middle_of_grading(apart):
@@ -114,7 +114,7 @@ def test_a_worker_hosts_network_cut_for_a_minute_in_the_middle_of_grading(apart)
     record(f"host network cut {CUT_S} s", 1, len(ids), len(lost), duplicated, len(stuck),
            f"A {before} before / {by_host['host-a'] - before} after, B {by_host['host-b']}")
     assert before > 0 and by_host["host-b"] > 0
-    assert (lost, duplicated, stuck) == ([], 0, [])
+    assert (lost, duplicated, stuck) == ([], 0, []), apart.stack.explain(lost + stuck)
 
 
 def test_a_worker_hosts_network_cut_for_good(apart):
@@ -131,7 +131,7 @@ def test_a_worker_hosts_network_cut_for_good(apart):
     record("host network cut for good", 1, len(ids), len(lost), duplicated, len(stuck),
            f"A {by_host['host-a']} / B {by_host['host-b']} results")
     assert by_host["host-a"] > 0 and by_host["host-b"] > 0
-    assert (lost, duplicated, stuck) == ([], 0, [])
+    assert (lost, duplicated, stuck) == ([], 0, []), apart.stack.explain(lost + stuck)
 
 
 def test_worker_hosts_whose_clocks_are_five_minutes_off(apart):
@@ -160,7 +160,7 @@ def test_worker_hosts_whose_clocks_are_five_minutes_off(apart):
     assert skew[0] < -290 and skew[1] > 290  # the hosts' clocks really were off
     assert by_host["host-a"] > 0 and by_host["host-b"] > 0
     assert requeued == 0 and attempts == "1"
-    assert (lost, duplicated, stuck) == ([], 0, [])
+    assert (lost, duplicated, stuck) == ([], 0, []), apart.stack.explain(lost + stuck)
 
 
 def test_postgresql_restarts_in_the_middle_of_grading(apart):
@@ -176,4 +176,4 @@ def test_postgresql_restarts_in_the_middle_of_grading(apart):
     print(f"\nprivate postgresql restart ({restart_s:.1f} s) during grading on two namespaced hosts: {len(ids)} "
           f"submissions, lost {len(lost)}, duplicated {duplicated}, stuck {len(stuck)}")
     record("postgresql restart", 1, len(ids), len(lost), duplicated, len(stuck), f"restart took {restart_s:.1f} s")
-    assert (lost, duplicated, stuck) == ([], 0, [])
+    assert (lost, duplicated, stuck) == ([], 0, []), apart.stack.explain(lost + stuck)

@@ -87,7 +87,7 @@ def test_kill_minus_9_of_a_worker_in_the_middle_of_grading(stack):
     print(f"\nkill -9: {KILLS} kills ({mid_job_kills} while a task was running), {len(ids)} submissions: "
           f"lost {len(lost)}, duplicated {duplicated}, stuck {len(stuck)}")
     record("worker kill -9", KILLS, len(ids), len(lost), duplicated, len(stuck), f"{mid_job_kills} kills mid-task")
-    assert (lost, duplicated, stuck) == ([], 0, [])
+    assert (lost, duplicated, stuck) == ([], 0, []), stack.explain(lost + stuck)
 
 
 def test_a_notebook_that_kills_its_worker_every_time_ends_as_error_and_is_not_requeued(stack):
@@ -162,7 +162,7 @@ def test_redis_down_for_30_seconds_while_students_upload(stack, redis_server_own
           f"{slowest:.1f} s; afterwards lost {len(lost)}, duplicated {duplicated}, stuck {len(stuck)}")
     record("redis down 30 s", 1, len(ids), len(lost), duplicated, len(stuck),
            f"{during} accepted during the outage, slowest upload {slowest:.1f} s")
-    assert during > 0 and (lost, duplicated, stuck) == ([], 0, [])
+    assert during > 0 and (lost, duplicated, stuck) == ([], 0, []), stack.explain(lost + stuck)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")

@@ -165,6 +165,22 @@ class Stack:
                                          "print(json.dumps(dict(S.objects.values_list('pk', 'status'))))")
         return {int(k): v for k, v in json.loads(out.strip().splitlines()[-1]).items()}
 
+    def explain(self, ids) -> str:
+        """What became of these rows (status, attempts, message, log tail) and every worker-log
+        line about them: a failed scenario says why, not only which."""
+        ids = sorted(set(ids))
+        if not ids:
+            return ""
+        out = self.manage("shell", "-c", "from coursework.models import Submission as S; import json; "
+                                         f"print(json.dumps(list(S.all_runs.filter(pk__in={ids!r}).values("
+                                         "'pk', 'status', 'attempts', 'message', 'log_tail'))))")
+        lines = [json.dumps(row)[:2000] for row in json.loads(out.strip().splitlines()[-1])]
+        about = re.compile(r"submission (%s)\b" % "|".join(map(str, ids)))
+        for log in sorted(self.logs.glob("*.log")):
+            lines += [f"{log.stem}: {line}" for line in log.read_text(errors="replace").splitlines()
+                      if about.search(line)]
+        return "\n".join(lines)
+
     def submit(self, count: int, notebook_bytes: bytes, username: str = "student") -> list[int]:
         path = self.workdir / f"batch-{secrets.token_hex(3)}.ipynb"
         path.write_bytes(notebook_bytes)
