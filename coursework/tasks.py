@@ -1,13 +1,14 @@
 """Celery tasks. Each takes a primary key, claims its row, and is safe to run twice."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import threading
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from grader.errors import SystemFault
 
@@ -17,8 +18,10 @@ from .services import grading, notifications
 
 log = logging.getLogger(__name__)
 
-# Only these are worth another try; a student's failing notebook never is.
-TRANSIENT = (SystemFault, OperationalError, OSError)
+# Only these are worth another try; a student's failing notebook never is. (Django's
+# InterfaceError, a connection already closed, is no DatabaseError.)
+DATABASE_FAULTS = (DatabaseError, InterfaceError)
+TRANSIENT = (SystemFault, OperationalError, InterfaceError, OSError)
 MAX_SYSTEM_RETRIES = 3
 
 
@@ -35,12 +38,20 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{submission_id}", daemon=True)
 
     def _run(self) -> None:
+        pause = self.every_s
         try:
-            while not self._stop.wait(self.every_s):
+            while not self._stop.wait(pause):
                 try:
                     states.beat(self.submission_id, self.attempt)
-                except DatabaseError as exc:  # the database is back soon, or the sweeper takes over
+                    pause = self.every_s
+                except DATABASE_FAULTS as exc:
+                    # A connection the database dropped (a restart, a failover) stays broken until
+                    # it is closed: close it, and beat again soon on a new one, before the row
+                    # looks silent. If the database stays away, the sweeper takes over.
                     log.warning("heartbeat of submission %s failed: %s", self.submission_id, exc)
+                    with contextlib.suppress(*DATABASE_FAULTS):
+                        connection.close()
+                    pause = min(self.every_s, 1.0)
         finally:
             connection.close()  # this thread's own connection
 
@@ -87,7 +98,7 @@ def _system_fault(task, submission_id: int, attempt: int, exc: Exception) -> str
         return states.SubmissionStatus.ERROR
     try:
         states.release(submission_id, attempt)
-    except DatabaseError:
+    except DATABASE_FAULTS:
         pass  # the sweeper will find the row once its heartbeat is stale
     raise task.retry(countdown=min(300, 10 * 3**task.request.retries), exc=exc)
 

@@ -7,16 +7,18 @@ name and never imports them, so the two do not depend on each other in a loop.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import shutil
+import time
 from datetime import timedelta
 from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from grader import feedback
@@ -163,13 +165,56 @@ def run(submission_id: int, attempt: int) -> str:
 
 
 def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool:
-    """Store the result and its pictures if this attempt still owns the row; return whether it did."""
-    submission = Submission.all_runs.select_related("assignment").get(pk=submission_id)
+    """Store the result and its pictures if this attempt still owns the row; return whether it did.
+
+    A database that restarts or fails over while the notebook ran has dropped this worker's
+    connection: the write is tried again on a new one (for about a minute) instead of the
+    finished run being thrown away and graded again."""
+    about = f"storing the result of submission {submission_id} attempt {attempt}"
+    submission = _riding_out_the_database(
+        about, lambda: Submission.all_runs.select_related("assignment").get(pk=submission_id))
+    stored = _save_files(submission, attempt, result)  # files first: the row only ever names stored ones
+    updated = False
+    try:
+        updated = _riding_out_the_database(about, lambda: _write_result(submission, attempt, result, stored),
+                                           landed=lambda: _holds_result(submission_id, attempt, result))
+    finally:
+        if not updated:  # a newer attempt owns the row now, or the database never came back: keep nothing of ours
+            for name, path in stored.items():
+                getattr(submission, name).storage.delete(path)
+    return updated
+
+
+# Pauses between tries of a database write whose connection was dropped (about a minute in
+# all: the heartbeat, which reconnects too, keeps the row from looking silent meanwhile).
+DATABASE_RETRY_PAUSES_S = (0.5, 1, 2, 4, 8, 15, 30)
+
+
+def _riding_out_the_database(about: str, write, landed=None):
+    """write(), tried again on a new connection while the database cannot be reached.
+
+    `landed()` says whether an earlier try committed although its connection dropped before
+    the answer came back (then that try's result stands: the retry must not undo it)."""
+    for tried, pause in enumerate((*DATABASE_RETRY_PAUSES_S, None)):
+        try:
+            if tried and landed is not None and landed():
+                return True
+            return write()
+        except (OperationalError, InterfaceError) as exc:
+            if pause is None:
+                raise
+            log.warning("%s: the database cannot be reached (%s); trying again in %s s", about, exc, pause)
+            with contextlib.suppress(OperationalError, InterfaceError):
+                connection.close()  # a dropped connection stays broken until closed
+            time.sleep(pause)
+
+
+def _save_files(submission: Submission, attempt: int, result: GradeResult) -> dict[str, str]:
+    """The result's page and pictures, saved under this attempt's names; {field: stored path}."""
     files = {}
     if result.html:  # rendered in the sandbox; stored as it came, never parsed here
         files["executed_html"] = ("notebook.html", result.html)
-    status = SubmissionStatus(result.status)
-    if status == SubmissionStatus.GRADED and not submission.is_check:
+    if SubmissionStatus(result.status) == SubmissionStatus.GRADED and not submission.is_check:
         files["confusion_png"] = ("confusion.png", feedback.confusion_png(result.feedback["confusion"]))
         images, _ = test_set()
         files["gallery_png"] = ("misclassified.png", feedback.gallery_png(images, result.feedback["misclassified"]))
@@ -180,7 +225,12 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
     for name, (filename, data) in files.items():
         field = getattr(submission, name)
         stored[name] = field.storage.save(
-            field.field.generate_filename(submission, f"{submission_id}-{attempt}-{filename}"), ContentFile(data))
+            field.field.generate_filename(submission, f"{submission.pk}-{attempt}-{filename}"), ContentFile(data))
+    return stored
+
+
+def _write_result(submission: Submission, attempt: int, result: GradeResult, stored: dict[str, str]) -> bool:
+    status = SubmissionStatus(result.status)
     score = submission.assignment.score_for(result.accuracy) if result.accuracy is not None else None
     fields = dict(
         message=result.message,
@@ -200,17 +250,20 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
         fields["refunded_at"] = timezone.now()
     # The result and the student's notification are stored together: one never without the other.
     with transaction.atomic():
-        updated = states.finish(submission_id, attempt, status, **fields)
+        updated = states.finish(submission.pk, attempt, status, **fields)
         # A check's student is watching its page (it takes its turn like any run); it is no
         # news for their inbox.
         if updated and status in (SubmissionStatus.GRADED, SubmissionStatus.FAILED) and not submission.is_check:
             submission.status, submission.accuracy, submission.message = status, result.accuracy, result.message
             submission.public_accuracy = result.public_accuracy
             notifications.notebook_finished(submission, attempt)
-    if not updated:  # a newer attempt owns the row now: keep nothing of ours
-        for name, path in stored.items():
-            getattr(submission, name).storage.delete(path)
     return updated
+
+
+def _holds_result(submission_id: int, attempt: int, result: GradeResult) -> bool:
+    """Whether the row already ended with this attempt's result (a commit whose answer was lost)."""
+    return Submission.all_runs.filter(pk=submission_id, attempts=attempt, status=result.status,
+                                      message=result.message, finished_at__isnull=False).exists()
 
 
 def _is_unchanged_template(submission: Submission, result: GradeResult) -> bool:

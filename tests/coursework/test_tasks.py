@@ -1,14 +1,17 @@
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from coursework import states, tasks
 from coursework.models import Submission
 from coursework.services import grading
 from coursework.states import SubmissionStatus
+from grader.pipeline import GradeResult
 from tests.factories import make_student, make_submission
 from tests.support.notebooks import notebook
 
@@ -115,6 +118,94 @@ def test_the_heartbeat_beats_for_the_whole_job_not_only_while_the_notebook_runs(
             time.sleep(0.05)  # the job's own thread is busy with something else
     assert Submission.objects.get(pk=queued.pk).heartbeat_at > before
     assert not any(t.name.startswith("heartbeat-") for t in threading.enumerate())
+
+
+def _drop_this_threads_connection_the_first_time(call):
+    """`call`, after the database has dropped this thread's connection once (as a restart does):
+    the raw connection is closed under Django, which does not notice until it is used. Only a
+    database server drops connections (CI runs these on PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("only a database server drops a connection (set DATABASE_URL to run this)")
+    dropped = []
+
+    def wrapped(*args, **kwargs):
+        if not dropped:
+            connection.ensure_connection()
+            connection.connection.close()
+            dropped.append(True)
+        return call(*args, **kwargs)
+    return wrapped
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_beats_again_on_a_new_connection_after_the_database_dropped_its_own(queued, monkeypatch):
+    attempt = states.claim(queued.pk)
+    monkeypatch.setattr(states, "beat", _drop_this_threads_connection_the_first_time(states.beat))
+    Submission.objects.filter(pk=queued.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    before = Submission.objects.get(pk=queued.pk).heartbeat_at
+    with tasks.Heartbeat(queued.pk, attempt, every_s=0.05):
+        deadline = time.monotonic() + 10
+        while Submission.objects.get(pk=queued.pk).heartbeat_at == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert Submission.objects.get(pk=queued.pk).heartbeat_at > before
+
+
+def _result(status="failed", message="Cell 2 raised ValueError"):
+    return GradeResult(status=status, message=message, html=b"<html>the executed notebook</html>")
+
+
+def _media_files(settings) -> list[Path]:
+    return [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file() and p.suffix == ".html"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_result_is_stored_on_a_new_connection_when_the_database_dropped_the_workers(queued, monkeypatch, settings):
+    """A database restart while the notebook ran: the finished run is stored, not thrown away."""
+    monkeypatch.setattr(grading, "DATABASE_RETRY_PAUSES_S", (0, 0))
+    attempt = states.claim(queued.pk)
+    monkeypatch.setattr(grading, "_write_result", _drop_this_threads_connection_the_first_time(grading._write_result))
+
+    assert grading.record_result(queued.pk, attempt, _result())
+
+    queued.refresh_from_db()
+    assert queued.status == SubmissionStatus.FAILED and queued.message == "Cell 2 raised ValueError"
+    assert [p.name for p in _media_files(settings)] == [Path(queued.executed_html.name).name]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_result_whose_commit_landed_before_the_connection_dropped_is_kept_not_undone(queued, monkeypatch,
+                                                                                        settings):
+    monkeypatch.setattr(grading, "DATABASE_RETRY_PAUSES_S", (0, 0))
+    attempt = states.claim(queued.pk)
+    write = grading._write_result
+
+    def committed_then_dropped(*args):
+        write(*args)
+        raise OperationalError("server closed the connection unexpectedly")
+    monkeypatch.setattr(grading, "_write_result", committed_then_dropped)
+
+    assert grading.record_result(queued.pk, attempt, _result())
+
+    queued.refresh_from_db()
+    assert queued.status == SubmissionStatus.FAILED
+    with queued.executed_html.open("rb") as page:  # the file the row names is still there
+        assert page.read() == b"<html>the executed notebook</html>"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_that_never_comes_back_leaves_no_stored_files_and_is_a_system_fault(queued, monkeypatch, settings):
+    monkeypatch.setattr(grading, "DATABASE_RETRY_PAUSES_S", (0, 0))
+    attempt = states.claim(queued.pk)
+
+    def unreachable(*args):
+        raise OperationalError("connection refused")
+    monkeypatch.setattr(grading, "_write_result", unreachable)
+    monkeypatch.setattr(grading, "_holds_result", lambda *args: False)
+
+    with pytest.raises(OperationalError):  # the task retries the job (TRANSIENT)
+        grading.record_result(queued.pk, attempt, _result())
+    assert _media_files(settings) == []
+    assert issubclass(OperationalError, tasks.TRANSIENT)
 
 
 def test_a_bug_while_storing_a_result_ends_the_row_as_error_and_the_worker_goes_on(queued, monkeypatch):

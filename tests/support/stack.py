@@ -205,8 +205,12 @@ class Stack:
         return self
 
     def log(self, name: str) -> str:
+        return self.log_text(name)[-5000:]
+
+    def log_text(self, name: str) -> str:
+        """The whole log of one process this stack started ("" before it writes one)."""
         path = self.logs / f"{name}.log"
-        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
         for proc in self.procs.values():
