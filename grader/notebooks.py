@@ -12,8 +12,6 @@ import json
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from . import confined
 
 CLEAR_OUTPUTS = "Clear the outputs (Kernel > Restart & Clear Output) and upload again."
@@ -59,6 +57,8 @@ def json_shape(data: bytes) -> tuple[int, int]:
 
     Where the text stops being well-formed (an unterminated string) the scan stops too:
     json.loads will report the error there, having built no more than was scanned."""
+    import numpy as np  # here, not at the top: the confined fork server preloads this module without numpy's threads
+
     end = _IN_STEP.match(data).end()
     structure = _STRING.sub(b"", data[:end]).translate(None, _NOT_STRUCTURE)
     codes = np.frombuffer(structure, np.uint8)

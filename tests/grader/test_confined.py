@@ -6,6 +6,15 @@ from grader.confined import LimitExceeded, Limits, Refused
 QUICK = Limits(wall_seconds=20, cpu_seconds=1, memory_bytes=256 * 1024 * 1024)
 
 
+@pytest.fixture(autouse=True, params=["fork server", "new interpreter"])
+def launcher(request, monkeypatch):
+    """Every test, with each way of starting the child: a fork of the fork server (the web),
+    and a new interpreter (Celery's pool processes, which multiprocessing lets start none)."""
+    chosen = {"fork server": confined._from_fork_server, "new interpreter": confined._in_new_interpreter}[request.param]
+    monkeypatch.setattr(confined, "_launcher", lambda: chosen)
+    return request.param
+
+
 def run(name, data=b"x", limits=QUICK, **kwargs):
     return confined.run(f"tests.support.confined_targets:{name}", data, limits, **kwargs)
 
@@ -43,3 +52,14 @@ def test_it_reports_a_crash_as_a_crash(name, detail):
     with pytest.raises(LimitExceeded) as caught:
         run(name)
     assert caught.value.kind == LimitExceeded.CRASH and detail in caught.value.detail
+
+
+def test_the_child_sees_none_of_the_callers_environment(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "not for parsers")
+    assert set(run("environment")) == {"PATH", "LANG"}
+
+
+def test_the_memory_limit_counts_what_the_parser_allocates_not_what_was_loaded_before_it():
+    # 200 MB under a 256 MB limit: the fork server's own imports do not eat into it.
+    assert run("allocate", limits=Limits(wall_seconds=20, cpu_seconds=5, memory_bytes=256 * 1024 * 1024),
+               megabytes=200) == 200

@@ -35,3 +35,13 @@ def die(data: bytes) -> None:
     import os
 
     os.abort()
+
+
+def environment(data: bytes) -> dict:
+    import os
+
+    return dict(os.environ)
+
+
+def allocate(data: bytes, megabytes: int) -> int:
+    return len(bytearray(megabytes * 1024 * 1024)) // (1024 * 1024)
