@@ -57,6 +57,8 @@ def main() -> None:
     parser.add_argument("--private-postgres", action="store_true",
                         help="a PostgreSQL cluster of this run's own, at the web's CPU weight, as a database host "
                              "of its own would be (the machine's cluster serves other test runs too)")
+    parser.add_argument("--keep", type=Path, help="a directory to keep each page's time (pages.csv) and the "
+                                                   "stack's logs in, to see when the slow pages were")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -104,7 +106,7 @@ def main() -> None:
             stack.start_worker(concurrency=os.cpu_count(), cpu_weight=args.grading_weight if weights else None)
             base = stack.base_url
             done = threading.Event()
-            latencies, errors, upload_times, ids = [], [], [], []
+            latencies, errors, upload_times, ids, samples = [], [], [], [], []
             lock = threading.Lock()
             start_gate = threading.Barrier(args.students + args.browsers + 1)
 
@@ -133,13 +135,15 @@ def main() -> None:
                 start_gate.wait()
                 while not done.is_set():
                     t0 = time.perf_counter()
+                    page = rng.choice(PAGES)
                     try:
-                        ok = http.get(base + rng.choice(PAGES), timeout=30).status_code == 200
+                        ok = http.get(base + page, timeout=30).status_code == 200
                     except requests.RequestException:
                         ok = False
                     with lock:
                         if ok:
                             latencies.append(1000 * (time.perf_counter() - t0))
+                            samples.append((t0, page, latencies[-1]))
                         else:
                             errors.append("page")
                     time.sleep(rng.uniform(0.5, 1.5))
@@ -153,17 +157,19 @@ def main() -> None:
             for t in threads[: args.students]:
                 t.join()
             upload_span = max(upload_times) - began
+            # Watched in the worker's log, not with `manage.py shell` (a new interpreter and
+            # Django every 2 s, in this process's group at the web's weight: it had slowed every
+            # other second of pages). The statuses are read once, at the end.
             deadline = time.monotonic() + 600
-            while time.monotonic() < deadline:
-                statuses = stack.statuses()
-                if all(statuses.get(i) not in ("queued", "running") for i in ids):
-                    break
-                time.sleep(2)
+            while time.monotonic() < deadline and not set(ids) <= set(stack.stored_results()):
+                time.sleep(1)
             graded_after = time.perf_counter() - began
             done.set()
             for t in threads[args.students:]:
                 t.join()
             statuses = stack.statuses()
+            if args.keep:
+                keep(args.keep, stack, began, samples)
         finally:
             stack.stop()
             if postgres:
@@ -172,13 +178,36 @@ def main() -> None:
         (clients.path.parent / "cgroup.procs").write_text(str(os.getpid()))  # back where it came from
         clients.remove()
     ordered = sorted(latencies)
-    p95 = ordered[int(0.95 * (len(ordered) - 1))] if ordered else float("nan")
+    p95 = percentile(ordered, 0.95)
+    # Where the slow pages were: while the uploads were being answered, or while they graded;
+    # and which page.
+    burst_end = began + upload_span
+    during = {"uploads": [ms for t, _, ms in samples if t < burst_end],
+              "grading": [ms for t, _, ms in samples if t >= burst_end]}
+    during.update({page: [ms for _, p, ms in samples if p == page] for page in PAGES})
+    print("page p95 by phase and page: " + ", ".join(
+        f"{name} {percentile(sorted(values), 0.95):.0f} ms ({len(values)})" for name, values in during.items()))
     not_graded = [i for i in ids if statuses.get(i) != "graded"]
     print(f"{args.students} uploads at once: all answered in {upload_span:.1f} s ({len(ids)} accepted); "
           f"all graded after {graded_after:.0f} s ({len(not_graded)} not graded)")
     print(f"{args.browsers} browsing clients: {len(ordered)} pages, p50 {statistics.median(ordered):.0f} ms, "
           f"p95 {p95:.0f} ms, max {ordered[-1]:.0f} ms; errors {len(errors)}")
     print(f"uploads_per_s={len(ids) / upload_span:.1f} page_p95_ms={p95:.0f} errors={len(errors) + len(not_graded)}")
+
+
+def keep(where: Path, stack, began: float, samples: list) -> None:
+    import shutil
+
+    where.mkdir(parents=True, exist_ok=True)
+    offset = time.time() - time.perf_counter()  # wall-clock times, to line up with the logs
+    with open(where / "pages.csv", "w") as out:
+        out.write("unix_time,seconds_in,page,ms\n")
+        out.writelines(f"{t + offset:.3f},{t - began:.3f},{page},{ms:.1f}\n" for t, page, ms in samples)
+    shutil.copytree(stack.logs, where / "logs", dirs_exist_ok=True)
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    return ordered[int(q * (len(ordered) - 1))] if ordered else float("nan")
 
 
 if __name__ == "__main__":
