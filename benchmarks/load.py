@@ -157,11 +157,17 @@ def main() -> None:
             for t in threads[: args.students]:
                 t.join()
             upload_span = max(upload_times) - began
-            # Watched in the worker's log, not with `manage.py shell` (a new interpreter and
-            # Django every 2 s, in this process's group at the web's weight: it had slowed every
-            # other second of pages). The statuses are read once, at the end.
+            # Watched in the worker's log, not with `manage.py shell` every 2 s (a new interpreter
+            # and Django, in this process's group at the web's weight: it had slowed every other
+            # second of pages). A row that ends without a stored result (the system's error)
+            # logs none, so the statuses are also read every 30 s.
             deadline = time.monotonic() + 600
+            asked = time.monotonic()
             while time.monotonic() < deadline and not set(ids) <= set(stack.stored_results()):
+                if time.monotonic() - asked > 30:
+                    asked = time.monotonic()
+                    if all(stack.statuses().get(i) not in ("queued", "running") for i in ids):
+                        break
                 time.sleep(1)
             graded_after = time.perf_counter() - began
             done.set()

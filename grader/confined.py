@@ -8,11 +8,10 @@ forks one child per call. A new interpreter per call (what this module did first
 about 190 ms of CPU per upload, mostly imports: 50 uploads at once kept both cores busy
 for five seconds while pages waited behind them (benchmarks/load.py). A fork of the
 server costs a few milliseconds. The server is never a fork of the caller: a child
-inherits no database connection, thread, signal handler or memory of the web. It does
-inherit the caller's environment, so the child empties os.environ before it reads
-anything; a parser subverted into running code could still read what the web's user can
-read (the child has no filesystem isolation; the sandbox is for running code, this is
-for parsing it). RLIMIT_AS bounds what the parser may allocate on top of what the server
+inherits no database connection, thread, signal handler or memory of the web, and the
+server starts in a bare environment (no secret of the web's). A parser subverted into
+running code could still read what the web's user can read (the child has no filesystem
+isolation; the sandbox is for running code, this is for parsing it). RLIMIT_AS bounds what the parser may allocate on top of what the server
 had already imported. Only JSON crosses back, so even a subverted parser could not hand
 the caller an object to unpickle. Where multiprocessing may start no children (Celery's
 pool processes), each child is a new interpreter instead, under the same limits.
@@ -21,6 +20,7 @@ This module imports only the standard library: the server imports it first.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -29,7 +29,7 @@ import resource
 import signal
 import subprocess
 import sys
-import time
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,11 +71,31 @@ def _fork_server():
     global _context
     if _context is None:
         context = multiprocessing.get_context("forkserver")
-        if str(ROOT) not in sys.path:  # the server must find this project's modules to preload them
-            sys.path.insert(0, str(ROOT))
         context.set_forkserver_preload(PRELOAD)
         _context = context
     return _context
+
+
+_STARTING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _bare_environment():
+    """Around a child's start, which starts the server too if it is not running (the first
+    time, or after it was killed). The server inherits the environment it starts in, and a
+    process's first environment stays readable in /proc/self/environ whatever it does to
+    os.environ later: so it starts with PATH, LANG and this project on PYTHONPATH (it finds
+    the parsers from any working directory), never with the web's secrets. Held under a
+    lock; the web's sync workers have no other thread that could read the environment
+    meanwhile."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": str(ROOT)})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def run(target: str, data: bytes, limits: Limits, **kwargs) -> object:
@@ -113,31 +133,52 @@ def _wall_clock_exceeded(limits: Limits) -> LimitExceeded:
     return LimitExceeded(LimitExceeded.TIME, f"over {limits.wall_seconds} s of wall-clock time")
 
 
+# An answer is JSON of a few KB (an essay's text, at most a few hundred KB); anything near
+# this is a child gone wrong.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+
+
 def _from_fork_server(target: str, data: bytes, limits: Limits, kwargs: str) -> tuple[bytes, int | None]:
     """(its answer, b"" if none; its exit status) from a child of the fork server."""
     context = _fork_server()
     ours, theirs = context.Pipe()
     child = context.Process(target=_forked_child_main, name=f"confined {target}",
                             args=(theirs, target, kwargs, int(limits.cpu_seconds), int(limits.memory_bytes)))
-    deadline = time.monotonic() + limits.wall_seconds
-    child.start()
-    theirs.close()
+    # The wall clock is kept by a timer that kills the child, so no step of the exchange
+    # (sending it the bytes, waiting, reading an answer it stops halfway through) can outlast it.
+    fired = threading.Event()
+    timer = threading.Timer(limits.wall_seconds, _kill_at_deadline, args=(child, fired))
+    out = b""
     try:
-        try:
-            ours.send_bytes(data)
-            if not ours.poll(max(0.0, deadline - time.monotonic())):
-                raise _wall_clock_exceeded(limits)
-            out = ours.recv_bytes()
-        except (EOFError, BrokenPipeError, ConnectionResetError):
-            out = b""  # it died before answering: its exit status says how
+        with _STARTING, _bare_environment():
+            child.start()
+        timer.start()
+        theirs.close()
+        ours.send_bytes(data)
+        out = ours.recv_bytes(MAX_ANSWER_BYTES)
+    except (EOFError, OSError):
+        pass  # it died, or was killed, before answering: the timer and its exit status say how
     finally:
+        timer.cancel()
         _kill(child)  # with its answer in hand, or past its time: it has nothing more to say
         ours.close()
+    if fired.is_set() and not out:
+        raise _wall_clock_exceeded(limits)
     return out, child.exitcode
+
+
+def _kill_at_deadline(child, fired: threading.Event) -> None:
+    """The timer's end: kill the child at its wall-clock limit (the caller reaps it)."""
+    fired.set()
+    if child.pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
 
 
 def _kill(child) -> None:
     """End the child and anything it started (it leads a session of its own), and reap it."""
+    if child.pid is None:
+        return  # it never started
     if child.exitcode is None:
         try:
             os.killpg(child.pid, signal.SIGKILL)
@@ -213,6 +254,9 @@ def _forked_child_main(pipe, target: str, kwargs: str, cpu_seconds: int, memory_
     os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     _confine(cpu_seconds, memory_bytes)
     pipe.send_bytes(_answer(target, kwargs, pipe.recv_bytes))
+    # Wait to be killed: while it lives its pid (the group the caller kills) cannot be reused.
+    with contextlib.suppress(EOFError, OSError):
+        pipe.recv_bytes(1)
 
 
 def _new_child_main() -> None:

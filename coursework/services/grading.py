@@ -174,15 +174,25 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
     submission = _riding_out_the_database(
         about, lambda: Submission.all_runs.select_related("assignment").get(pk=submission_id))
     stored = _save_files(submission, attempt, result)  # files first: the row only ever names stored ones
-    updated = False
     try:
         updated = _riding_out_the_database(about, lambda: _write_result(submission, attempt, result, stored),
                                            landed=lambda: _holds_result(submission_id, attempt, result))
-    finally:
-        if not updated:  # a newer attempt owns the row now, or the database never came back: keep nothing of ours
-            for name, path in stored.items():
-                getattr(submission, name).storage.delete(path)
+    except (OperationalError, InterfaceError):
+        # The database never came back: a try whose answer was lost may have committed, and
+        # then the row names these files. They stay; at worst they are orphans.
+        raise
+    except BaseException:
+        updated = False  # rolled back: nothing names them
+        _delete(submission, stored)
+        raise
+    if not updated:  # a newer attempt owns the row now: keep nothing of ours
+        _delete(submission, stored)
     return updated
+
+
+def _delete(submission: Submission, stored: dict[str, str]) -> None:
+    for name, path in stored.items():
+        getattr(submission, name).storage.delete(path)
 
 
 # Pauses between tries of a database write whose connection was dropped (about a minute in

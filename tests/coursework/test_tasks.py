@@ -193,19 +193,39 @@ def test_a_result_whose_commit_landed_before_the_connection_dropped_is_kept_not_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_that_never_comes_back_leaves_no_stored_files_and_is_a_system_fault(queued, monkeypatch, settings):
+def test_a_database_that_never_comes_back_is_a_system_fault_and_the_files_stay_for_a_commit_that_may_have_landed(
+        queued, monkeypatch, settings):
     monkeypatch.setattr(grading, "DATABASE_RETRY_PAUSES_S", (0, 0))
     attempt = states.claim(queued.pk)
+    write = grading._write_result
+    tries = []
 
-    def unreachable(*args):
+    def committed_then_unreachable(*args):  # the first try commits but its answer is lost
+        tries.append(1)
+        if len(tries) == 1:
+            write(*args)
         raise OperationalError("connection refused")
-    monkeypatch.setattr(grading, "_write_result", unreachable)
-    monkeypatch.setattr(grading, "_holds_result", lambda *args: False)
+    monkeypatch.setattr(grading, "_write_result", committed_then_unreachable)
+    monkeypatch.setattr(grading, "_holds_result", lambda *args: _raise(OperationalError("connection refused")))
 
     with pytest.raises(OperationalError):  # the task retries the job (TRANSIENT)
         grading.record_result(queued.pk, attempt, _result())
-    assert _media_files(settings) == []
     assert issubclass(OperationalError, tasks.TRANSIENT)
+    queued.refresh_from_db()
+    with queued.executed_html.open("rb") as page:  # the row names its page, and the page is there
+        assert page.read() == b"<html>the executed notebook</html>"
+
+
+def test_a_result_that_fails_to_store_for_a_bug_leaves_no_files(queued, monkeypatch, settings):
+    attempt = states.claim(queued.pk)
+    monkeypatch.setattr(grading, "_write_result", lambda *args: _raise(KeyError("model_id")))
+    with pytest.raises(KeyError):
+        grading.record_result(queued.pk, attempt, _result())
+    assert _media_files(settings) == []
+
+
+def _raise(exc):
+    raise exc
 
 
 def test_a_bug_while_storing_a_result_ends_the_row_as_error_and_the_worker_goes_on(queued, monkeypatch):

@@ -1,9 +1,12 @@
+import os
+
 import pytest
 
 from grader import confined
 from grader.confined import LimitExceeded, Limits, Refused
 
 QUICK = Limits(wall_seconds=20, cpu_seconds=1, memory_bytes=256 * 1024 * 1024)
+CHOOSE_LAUNCHER = confined._launcher  # the fixture below replaces it in every test
 
 
 @pytest.fixture(autouse=True, params=["fork server", "new interpreter"])
@@ -55,8 +58,35 @@ def test_it_reports_a_crash_as_a_crash(name, detail):
 
 
 def test_the_child_sees_none_of_the_callers_environment(monkeypatch):
+    """Not in os.environ, nor in /proc/self/environ (a process's first environment, which
+    clearing os.environ leaves as it was): this test process's own variables never appear."""
     monkeypatch.setenv("SECRET_KEY", "not for parsers")
-    assert set(run("environment")) == {"PATH", "LANG"}
+    seen = run("environment")
+    ours = set(os.environ) - {"PATH", "LANG"}
+    assert set(seen["os.environ"]) <= {"PATH", "LANG"}
+    assert not ours & set(seen["first"]), "the child can read this process's environment"
+
+
+def test_a_large_input_to_a_child_that_never_reads_it_still_ends_at_the_wall_clock():
+    with pytest.raises(LimitExceeded) as caught:
+        run("sleep", b"x" * (8 * 1024 * 1024), limits=Limits(wall_seconds=2, cpu_seconds=5))
+    assert caught.value.kind == LimitExceeded.TIME
+
+
+def test_a_daemonic_process_such_as_a_celery_pool_process_starts_new_interpreters():
+    import multiprocessing
+
+    def report(queue):
+        queue.put(CHOOSE_LAUNCHER().__name__)
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=report, args=(queue,), daemon=True)
+    child.start()
+    chosen = queue.get(timeout=30)
+    child.join()
+    assert chosen == "_in_new_interpreter"
+    assert CHOOSE_LAUNCHER() is confined._from_fork_server  # this test's own process is not daemonic
 
 
 def test_the_memory_limit_counts_what_the_parser_allocates_not_what_was_loaded_before_it():
