@@ -54,3 +54,34 @@ def test_the_admin_grants_extensions_by_the_same_rules_and_audit(client, setting
 def test_a_plain_student_cannot_open_the_admin(client):
     client.force_login(make_student())
     assert client.get("/admin/coursework/rubriccriterion/").status_code == 302
+
+
+def _submissions_list(client, settings, tmp_path, how_many: int, cap: int, monkeypatch):
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from coursework import admin as coursework_admin
+    from tests.factories import make_submission
+
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(coursework_admin.CappedCountPaginator, "COUNT_CAP", cap)
+    student = make_student("ana")
+    for _ in range(how_many):
+        make_submission(student)
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "x"))
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/admin/coursework/submission/").content.decode()
+    return page, [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+def test_the_admins_list_of_submissions_counts_no_further_than_its_cap_and_says_so(client, settings, tmp_path,
+                                                                                 monkeypatch):
+    page, counts = _submissions_list(client, settings, tmp_path, how_many=5, cap=3, monkeypatch=monkeypatch)
+    assert "more than 3 submissions" in page
+    assert counts and all("LIMIT 4" in sql for sql in counts if "coursework_submission" in sql)
+
+
+def test_a_list_under_the_cap_says_its_exact_count(client, settings, tmp_path, monkeypatch):
+    page, _ = _submissions_list(client, settings, tmp_path, how_many=2, cap=3, monkeypatch=monkeypatch)
+    assert "2 submissions" in page and "more than" not in page
