@@ -1,14 +1,13 @@
 """Celery tasks. Each takes a primary key, claims its row, and is safe to run twice."""
 from __future__ import annotations
 
-import contextlib
 import logging
 import smtplib
 import threading
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, connection
 
 from grader.errors import SystemFault
 
@@ -18,10 +17,9 @@ from .services import grading, notifications
 
 log = logging.getLogger(__name__)
 
-# Only these are worth another try; a student's failing notebook never is. (Django's
-# InterfaceError, a connection already closed, is no DatabaseError.)
-DATABASE_FAULTS = (DatabaseError, InterfaceError)
-TRANSIENT = (SystemFault, OperationalError, InterfaceError, OSError)
+# Only these are worth another try; a student's failing notebook never is.
+TRANSIENT = (SystemFault, *grading.UNREACHABLE, OSError)
+DATABASE_FAULTS = (DatabaseError, *grading.UNREACHABLE)
 MAX_SYSTEM_RETRIES = 3
 
 
@@ -45,12 +43,11 @@ class Heartbeat:
                     states.beat(self.submission_id, self.attempt)
                     pause = self.every_s
                 except DATABASE_FAULTS as exc:
-                    # A connection the database dropped (a restart, a failover) stays broken until
-                    # it is closed: close it, and beat again soon on a new one, before the row
-                    # looks silent. If the database stays away, the sweeper takes over.
+                    # Beat again soon, on a new connection (a restart or a failover drops the
+                    # old one), before the row looks silent. If the database stays away, the
+                    # sweeper takes over.
                     log.warning("heartbeat of submission %s failed: %s", self.submission_id, exc)
-                    with contextlib.suppress(*DATABASE_FAULTS):
-                        connection.close()
+                    grading.reopen_connection()
                     pause = min(self.every_s, 1.0)
         finally:
             connection.close()  # this thread's own connection

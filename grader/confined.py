@@ -11,10 +11,11 @@ server costs a few milliseconds. The server is never a fork of the caller: a chi
 inherits no database connection, thread, signal handler or memory of the web, and the
 server starts in a bare environment (no secret of the web's). A parser subverted into
 running code could still read what the web's user can read (the child has no filesystem
-isolation; the sandbox is for running code, this is for parsing it). RLIMIT_AS bounds what the parser may allocate on top of what the server
-had already imported. Only JSON crosses back, so even a subverted parser could not hand
-the caller an object to unpickle. Where multiprocessing may start no children (Celery's
-pool processes), each child is a new interpreter instead, under the same limits.
+isolation; the sandbox is for running code, this is for parsing it). RLIMIT_AS bounds
+what the parser may allocate on top of what the server had already imported. Only JSON
+crosses back, so even a subverted parser could not hand the caller an object to
+unpickle. Where multiprocessing may start no children (Celery's pool processes), each
+child is a new interpreter instead, under the same limits.
 
 This module imports only the standard library: the server imports it first.
 """
@@ -250,7 +251,7 @@ def _answer(target: str, kwargs: str, read) -> bytes:
 
 def _forked_child_main(pipe, target: str, kwargs: str, cpu_seconds: int, memory_bytes: int) -> None:
     os.setsid()  # a session of its own: a wall-clock kill reaches it and anything it started
-    os.environ.clear()  # the fork server has the caller's environment; a parser needs none of it
+    os.environ.clear()  # what a parser sees: no more than PATH and LANG
     os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     _confine(cpu_seconds, memory_bytes)
     pipe.send_bytes(_answer(target, kwargs, pipe.recv_bytes))

@@ -177,12 +177,11 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
     try:
         updated = _riding_out_the_database(about, lambda: _write_result(submission, attempt, result, stored),
                                            landed=lambda: _holds_result(submission_id, attempt, result))
-    except (OperationalError, InterfaceError):
+    except UNREACHABLE:
         # The database never came back: a try whose answer was lost may have committed, and
         # then the row names these files. They stay; at worst they are orphans.
         raise
-    except BaseException:
-        updated = False  # rolled back: nothing names them
+    except BaseException:  # rolled back: nothing names them
         _delete(submission, stored)
         raise
     if not updated:  # a newer attempt owns the row now: keep nothing of ours
@@ -193,6 +192,18 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
 def _delete(submission: Submission, stored: dict[str, str]) -> None:
     for name, path in stored.items():
         getattr(submission, name).storage.delete(path)
+
+
+# What a database that restarts, fails over or is cut off raises (Django's InterfaceError,
+# a connection already closed, is no DatabaseError).
+UNREACHABLE = (OperationalError, InterfaceError)
+
+
+def reopen_connection() -> None:
+    """Close this thread's connection, so that its next query opens a new one: a connection
+    the database dropped stays broken until it is closed."""
+    with contextlib.suppress(*UNREACHABLE):
+        connection.close()
 
 
 # Pauses between tries of a database write whose connection was dropped (about a minute in
@@ -210,12 +221,11 @@ def _riding_out_the_database(about: str, write, landed=None):
             if tried and landed is not None and landed():
                 return True
             return write()
-        except (OperationalError, InterfaceError) as exc:
+        except UNREACHABLE as exc:
             if pause is None:
                 raise
             log.warning("%s: the database cannot be reached (%s); trying again in %s s", about, exc, pause)
-            with contextlib.suppress(OperationalError, InterfaceError):
-                connection.close()  # a dropped connection stays broken until closed
+            reopen_connection()
             time.sleep(pause)
 
 
