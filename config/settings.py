@@ -200,12 +200,12 @@ GRADER_CGROUP = env_str("GRADER_CGROUP", "auto")
 # overrides any of them.
 GRADER_DEFAULT_LIMITS = {name: env_int(f"GRADER_{name.upper()}", value) for name, value in Limits.defaults().items()}
 # The integrity probe: besides the test images, predict is asked about a copy made
-# afresh for each run (each digit moved by a random sub-pixel offset, Gaussian noise of
-# standard deviation GRADER_PROBE_NOISE, back on the 1/255 grid). A clean-minus-probe
-# accuracy gap above GRADER_PROBE_MAX_GAP flags the submission for a TA. Calibrated in
-# docs/grading.md ("How the test set is asked"): honest networks lose under 1 point.
-GRADER_PROBE_NOISE = env_float("GRADER_PROBE_NOISE", 0.05)
-GRADER_PROBE_MAX_GAP = env_float("GRADER_PROBE_MAX_GAP", 0.015)
+# afresh for each run (grader.scoring.probe_images: a few levels of grey where there is
+# ink, a few pixels at the ink's edge). A result whose answers turn from right to wrong
+# on the probe more often than from wrong to right, by more than GRADER_PROBE_FLAG_Z
+# times the square root of the changes (grader.scoring.probe_evidence), is flagged for a
+# TA. Calibrated by benchmarks/integrity_calibration.py (docs/grading.md).
+GRADER_PROBE_FLAG_Z = env_float("GRADER_PROBE_FLAG_Z", 6.0)
 # predict(images) is called on batches of at most this many images, each batch in a
 # fresh secret order, so no call holds the whole test set.
 GRADER_PREDICT_BATCH = env_int("GRADER_PREDICT_BATCH", 500)

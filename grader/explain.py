@@ -63,6 +63,12 @@ MISTAKES = {
         "The grader calls `predict(images)` after your last cell. Define it at the top level of a cell (not "
         "inside a class or an `if`), with that exact name.",
     ),
+    "sealed": (
+        "predict tried to reach outside itself while it was asked",
+        "While the grader asks predict(images), predict runs sealed, so that nothing it sees of one set of images "
+        "can reach the next: it cannot open or write files, start processes, or open connections. Load what it needs "
+        "(weights, data, modules) in a cell before, into variables, and have predict compute from those alone.",
+    ),
     "memory": (
         "The notebook ran out of memory",
         "{figures} Keep arrays in float32, train and predict in mini-batches instead of on all 60,000 images at "
@@ -140,6 +146,8 @@ def _mistake_from_error(ename: str, evalue: str, message: str) -> str | None:
         return "test_labels"
     if ename == "MemoryError":
         return "memory"
+    if ename == "PermissionError" and "predict(images)" in message and "not permitted" in evalue:
+        return "sealed"
     if ename == "ValueError" and SHAPES_DO_NOT_FIT.search(evalue):
         return "array_shapes"
     if ename == "NameError" and "defines neither predict(images)" in (evalue or message):

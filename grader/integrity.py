@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from . import embedded
+from . import embedded, notebooks
 from .pipeline import GradeResult
 
 PROBE, ACCURACY, EMBEDDED = "probe", "accuracy", "embedded"
@@ -23,7 +23,7 @@ def screen(result: GradeResult, notebook_bytes: bytes, accuracy_above: float, em
         kinds.append(ACCURACY)
         reasons.append(f"Implausible accuracy: {result.accuracy:.2%} on the test set, above the {accuracy_above:.2%} "
                        "a network of the kind this task asks for reaches. Look in the code for test labels or a lookup.")
-    scan = embedded.find(notebook_bytes)
+    scan = embedded.find(notebooks.run_copy(notebook_bytes))  # what the run could read, not saved outputs
     if scan["bytes"] is None:
         kinds.append(EMBEDDED)
         reasons.append(f"Embedded data: {scan['problem']}.")

@@ -145,3 +145,36 @@ def check_schema(data: bytes) -> None:
         language_info.get("name") if isinstance(language_info, dict) else None)
     if isinstance(language, str) and language and language.lower() != "python":
         raise confined.Refused(f"The notebook's kernel is {language!r}; only Python notebooks can be graded.")
+
+
+CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def run_copy(data: bytes) -> bytes:
+    """The notebook as the sandbox gets it: each cell's type and source, nothing else.
+
+    Outputs, attachments, execution counts and metadata (the notebook's and each cell's)
+    are left out: the grader runs the notebook afresh, so a saved output is never what is
+    graded, and anything kept would be data the notebook could read back while it runs
+    (a table of test labels hidden in a saved PNG output was read that way). The uploaded
+    file itself never enters the sandbox, and the embedded-data check measures this copy:
+    what the run can see, not what the student's machine printed. Cells keep their order
+    and number, so findings and failures name the cells of the upload."""
+    nb = json.loads(data)
+    cells = []
+    for index, cell in enumerate(nb.get("cells") or []):
+        kind = cell.get("cell_type") if isinstance(cell, dict) else None
+        if kind not in ("code", "markdown", "raw"):
+            kind = "raw"
+        source = cell.get("source", "") if isinstance(cell, dict) else ""
+        source = "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else source
+        ident = cell.get("id") if isinstance(cell, dict) else None
+        copy = {"cell_type": kind, "id": ident if isinstance(ident, str) and CELL_ID.fullmatch(ident) else f"cell-{index}",
+                "metadata": {}, "source": source if isinstance(source, str) else ""}
+        if kind == "code":
+            copy.update(outputs=[], execution_count=None)
+        cells.append(copy)
+    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                "language_info": {"name": "python"}}
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": cells},
+                      ensure_ascii=False).encode()

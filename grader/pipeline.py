@@ -65,15 +65,15 @@ def asking_order(images: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarr
     """(order, pixels): what predict is asked about, as uint8 rows, and which image each
     row is, as an index into [test images, probe images].
 
-    The probe (the test images moved by a random sub-pixel offset, with faint noise, made
-    afresh for this run) comes first, the test images after it, each in a fresh secret
-    order. The harness asks about them in that order, in small batches, the probe in one
-    process and the test images in another forked after it, so every probe answer is
-    given before any test image is in the sandbox: no probe image can be paired with its
-    original, and answers prepared in advance cannot follow the order.
+    The probe (the test images changed by a few levels of grey, made afresh for this run)
+    comes first, the test images after it, each in a fresh secret order. The harness asks
+    about them in that order, in small batches, the probe in one sealed process and the
+    test images in another forked after it, everything else in the sandbox stopped
+    meanwhile, so no probe image can be paired with its original, nothing of one phase
+    reaches the next, and answers prepared in advance cannot follow the order.
     """
     n = len(images)
-    probe = scoring.probe_images(images, settings.GRADER_PROBE_NOISE, rng)
+    probe = scoring.probe_images(images, rng)
     order = np.concatenate([n + rng.permutation(n), rng.permutation(n)])
     return order, np.concatenate([scoring.to_bytes(images), scoring.to_bytes(probe)])[order]
 
@@ -185,9 +185,8 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
     public = scoring.halves(n)[0]
     clean, noisy = restored[:n], restored[n:]
     mine = scoring.summary(clean, labels)
-    noisy_accuracy = scoring.accuracy(noisy, labels)
-    gap = mine["accuracy"] - noisy_accuracy
-    flagged = gap > settings.GRADER_PROBE_MAX_GAP
+    probe = scoring.probe_evidence(clean, noisy, labels)
+    flagged = probe["z"] > settings.GRADER_PROBE_FLAG_Z
     wrong = np.flatnonzero(clean != labels)
     picks = wrong[np.linspace(0, len(wrong) - 1, min(GALLERY_SIZE, len(wrong))).astype(int)] if len(wrong) else wrong
     feedback = {
@@ -198,9 +197,8 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
                                                     "description")},
                       "public_per_digit": reference.get("public_per_digit")},
         "per_digit_delta": [a - b for a, b in zip(mine["per_digit"], reference["per_digit"])],
-        "probe": {"clean_accuracy": mine["accuracy"], "noisy_accuracy": noisy_accuracy, "gap": gap,
-                  "noise_sigma": settings.GRADER_PROBE_NOISE, "shift_px": scoring.PROBE_MAX_SHIFT_PX,
-                  "max_gap": settings.GRADER_PROBE_MAX_GAP, "batch_size": settings.GRADER_PREDICT_BATCH},
+        "probe": {**probe, "flag_z": settings.GRADER_PROBE_FLAG_Z, "honest_worst_z": scoring.PROBE_HONEST_WORST_Z,
+                  "batch_size": settings.GRADER_PREDICT_BATCH},
         "misclassified": [{"index": int(i), "true": int(labels[i]), "predicted": int(clean[i])} for i in picks],
         "misclassified_total": int(len(wrong)),
         "baseline": {"nearest_mean_accuracy": nearest_mean_accuracy()},
@@ -212,11 +210,7 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
                    "confused_pairs": feedback_pictures.confused_pairs(clean[public], labels[public],
                                                                        test_set()[0][public])},
     }
-    flag_reason = (
-        f"Integrity probe: accuracy {mine['accuracy']:.2%} on the test images but {noisy_accuracy:.2%} on a copy "
-        f"moved by under a pixel with faint noise (gap {gap:.2%}, more than {settings.GRADER_PROBE_MAX_GAP:.1%}). "
-        "A network that learned the digits barely notices the change; one that recognises the exact test images does."
-    ) if flagged else ""
+    flag_reason = scoring.probe_flag_reason(probe, settings.GRADER_PROBE_FLAG_Z) if flagged else ""
     return GradeResult(
         status="graded",
         message=f"Test accuracy {mine['accuracy']:.2%} on {n:,} images.",
@@ -333,6 +327,11 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
     if kind == "kernel_message":
         raise StudentFault(f"While {where} ran, the kernel sent the grader a message it could not read "
                            f"({str(result.get('detail'))[:300]}), and the run was stopped.")
+    if kind == "isolation":
+        raise StudentFault(
+            f"While the grader asked predict(images), {str(result.get('detail'))[:400]}. predict must answer from what "
+            "the notebook holds in memory: while it is asked it can open no file, start no process and connect to "
+            "nothing, and the run is stopped if it leaves any trace.", mistake="sealed")
     if kind == "predictions_unreadable":
         raise StudentFault(f"The labels predict(images) returned could not be read: {str(result.get('detail'))[:300]}.")
     if kind == "no_predictions":

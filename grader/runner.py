@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-from . import cgroups, sandbox
+from . import cgroups, notebooks, sandbox
 from .data import public_data_dir, public_files
 from .errors import SystemFault
 from .harness import payload
@@ -83,6 +83,10 @@ def prepare_inputs(job_dir: Path, notebook_bytes: bytes, phases: list[int], limi
     if unconfined:
         scratch.mkdir()
     config = {
+        # Each predict process seals itself with this filter before it is asked anything
+        # (the harness checks that it did); unconfined development runs are not sealed.
+        "seal_filter": None if unconfined else f"{sandbox.INPUT_MOUNT}/seal.bpf",
+        "writable": [] if unconfined else list(sandbox.SCRATCH_MOUNTS),
         "cell_timeout_s": limits.cell_timeout_s,
         "total_timeout_s": limits.total_timeout_s,
         "stored_output_kb": limits.stored_output_kb,
@@ -92,8 +96,10 @@ def prepare_inputs(job_dir: Path, notebook_bytes: bytes, phases: list[int], limi
         "batch_size": int(batch_size),
         "workdir": str(scratch) if unconfined else sandbox.WORK_MOUNT,
     }
-    (input_dir / "submission.ipynb").write_bytes(notebook_bytes)
+    (input_dir / "submission.ipynb").write_bytes(notebooks.run_copy(notebook_bytes))
     (input_dir / "config.json").write_text(json.dumps(config))
+    if not unconfined:
+        (input_dir / "seal.bpf").write_bytes(sandbox.predict_filter())
     for path in input_dir.iterdir():
         path.chmod(0o644)
     return input_dir

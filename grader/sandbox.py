@@ -231,6 +231,14 @@ def _memfd(name: str, data: bytes) -> int:
     return fd
 
 
+def predict_filter() -> bytes:
+    """The seccomp filter a predict process loads on top of the sandbox's to seal itself."""
+    try:
+        return syscall_filter.compiled_filter(settings.GRADER_SECCOMP_PYTHON, "predict")
+    except RuntimeError as exc:
+        raise SandboxUnavailable(str(exc)) from exc
+
+
 @contextlib.contextmanager
 def sandbox_files() -> Iterator[tuple[int, int]]:
     """(seccomp_fd, pyvenv_fd) for one sandbox start; closed on exit (bwrap has read

@@ -145,35 +145,95 @@ def summary(predictions: np.ndarray, labels: np.ndarray) -> dict:
     }
 
 
-# The probe's sub-pixel shift: each image moves by its own random offset of up to this
-# many pixels along each axis (bilinear resampling), so no probe image equals, or hashes
-# like, its original, and a table of exact test images finds none of them.
-PROBE_MAX_SHIFT_PX = 0.5
+# The integrity probe. Each test image is changed by a few levels of grey where it has
+# ink, and at a few pixels on the ink's edge, made afresh for every run: no probe image
+# equals or hashes like its original, so a table of exact test images finds none of
+# them, while a network that learned the digits answers almost every one as it answers
+# the original. Pixels far from the ink stay 0, so networks that standardise each pixel
+# by its training spread (near zero at the border) or binarise their input at > 0 are
+# not thrown off, as they were by the earlier probe's sub-pixel shift with noise
+# everywhere. Calibrated on benchmarks/integrity_calibration.py (docs/grading.md).
+PROBE_JITTER = 6  # each ink pixel moves by up to this many levels of 255, never to 0
+PROBE_FAINT = 40  # pixels at most this bright count as the ink's faint edge
+PROBE_EDGE_CHANGES = 4  # faint ink pixels cleared, and as many empty pixels touching the ink lit faintly
 
 
-def probe_images(images: np.ndarray, sigma: float, rng: np.random.Generator,
-                 max_shift: float = PROBE_MAX_SHIFT_PX) -> np.ndarray:
-    """The integrity probe's images, made afresh for each run: each digit moved by a random
-    sub-pixel offset, with light Gaussian noise, then put back on the 1/255 grid of the
-    clean images, so that neither an exact-value test nor a hash tells them apart.
+def probe_images(images: np.ndarray, rng: np.random.Generator, jitter: int = PROBE_JITTER,
+                 faint: int = PROBE_FAINT, edge_changes: int = PROBE_EDGE_CHANGES) -> np.ndarray:
+    """The integrity probe's images: every pixel with ink moved by a random step of at
+    most `jitter`/255 (never to 0), `edge_changes` of the faintest ink pixels (at most
+    `faint`/255) cleared and as many empty pixels touching the ink given a faint value.
+    Values stay on the 1/255 grid, so no value test tells a probe image from a test image.
 
-    images: float32 (N, 784) in [0, 1]; returns float32 (N, 784) in [0, 1]."""
-    n = len(images)
-    side = int(round(images.shape[1] ** 0.5))
-    padded = np.pad(images.reshape(n, side, side), ((0, 0), (1, 1), (1, 1)))
-    # Sample the image at (row + ty, col + tx): floor and fraction of each offset.
-    offsets = rng.uniform(-max_shift, max_shift, size=(n, 2))
-    base = np.floor(offsets).astype(np.int64)
-    frac = (offsets - base).astype(np.float32)
-    grid = np.arange(side)
-    rows = (grid[None, :] + base[:, :1] + 1)[:, :, None]  # (n, side, 1), +1 for the padding
-    cols = (grid[None, :] + base[:, 1:] + 1)[:, None, :]  # (n, 1, side)
-    which = np.arange(n)[:, None, None]
-    wy, wx = frac[:, 0, None, None], frac[:, 1, None, None]
-    shifted = ((1 - wy) * (1 - wx) * padded[which, rows, cols] + (1 - wy) * wx * padded[which, rows, cols + 1]
-               + wy * (1 - wx) * padded[which, rows + 1, cols] + wy * wx * padded[which, rows + 1, cols + 1])
-    noisy = shifted.reshape(n, -1) + rng.standard_normal((n, side * side), dtype=np.float32) * np.float32(sigma)
-    return on_grid(noisy)
+    images: float32 (N, 784) in [0, 1] on the 1/255 grid; returns the same shape and type."""
+    pixels = np.rint(images * 255).astype(np.int16)
+    n, size = pixels.shape
+    side = int(round(size ** 0.5))
+    ink = pixels > 0
+    steps = rng.integers(-jitter, jitter + 1, size=pixels.shape, dtype=np.int16)
+    out = np.where(ink, np.clip(pixels + steps, 1, 255), 0)
+    square = ink.reshape(n, side, side)
+    touching = np.zeros_like(square)
+    touching[:, 1:] |= square[:, :-1]
+    touching[:, :-1] |= square[:, 1:]
+    touching[:, :, 1:] |= square[:, :, :-1]
+    touching[:, :, :-1] |= square[:, :, 1:]
+    edge = (touching & ~square).reshape(n, size)
+    faint_ink = ink & (pixels <= faint)
+    rows = np.repeat(np.arange(n)[:, None], edge_changes, axis=1)
+    for candidates, lit in ((edge, True), (faint_ink, False)):
+        # edge_changes random candidates per image (fewer where an image has fewer)
+        picks = np.argpartition(rng.random(candidates.shape) + ~candidates * 2.0, edge_changes - 1, axis=1)[:, :edge_changes]
+        chosen = np.take_along_axis(candidates, picks, axis=1)
+        values = rng.integers(1, faint + 1, size=picks.shape, dtype=np.int16) if lit else 0
+        out[rows[chosen], picks[chosen]] = values[chosen] if lit else 0
+    return to_float(out.astype(np.uint8))
+
+
+def probe_evidence(clean: np.ndarray, probe: np.ndarray, labels: np.ndarray) -> dict:
+    """How the answers on the probe differ from those on the test images, image by image.
+
+    An honest network answers each probe image as it answers its original, but for a few
+    images near its decision boundaries, which the small change pushes either way: about
+    as many turn right as turn wrong. A notebook that recognises the exact test images
+    is right on them and falls back to its network on the probe, so its changes all go
+    one way. `right_to_wrong` - `wrong_to_right` is the accuracy gap times n; `z` is that
+    excess in units of its own noise (the square root of the changes), which scales the
+    gap by how sensitive the network is: a sensitive network changes many answers both
+    ways, and needs a larger excess to stand out."""
+    right, probe_right = clean == labels, probe == labels
+    to_wrong = int(np.sum(right & ~probe_right))
+    to_right = int(np.sum(~right & probe_right))
+    n = len(labels)
+    return {
+        "clean_accuracy": float(right.mean()) if n else 0.0,
+        "noisy_accuracy": float(probe_right.mean()) if n else 0.0,
+        "gap": (to_wrong - to_right) / n if n else 0.0,
+        "right_to_wrong": to_wrong,
+        "wrong_to_right": to_right,
+        "changed": int(np.sum(clean != probe)),
+        "z": (to_wrong - to_right) / max(1.0, float(np.sqrt(to_wrong + to_right))),
+    }
+
+
+# The largest z of the honest population in benchmarks/integrity_calibration.py (22
+# networks of 9 kinds, 75-98%, each with 5 fresh probes): the flag's message says how
+# far beyond it a result lies. Run the benchmark again whenever the probe changes.
+PROBE_HONEST_WORST_Z = 3.0
+
+
+def probe_flag_reason(probe: dict, flag_z: float) -> str:
+    """What the TA reads: what happened on the probe, and how far outside honest work it lies."""
+    times = probe["z"] / PROBE_HONEST_WORST_Z
+    return (
+        f"Integrity probe: on a copy of the test images changed by a few levels of grey (a change a network that "
+        f"learned the digits barely notices), {probe['right_to_wrong']:,} answers that were right on the test images "
+        f"turned wrong and {probe['wrong_to_right']:,} turned right, an excess of "
+        f"{probe['right_to_wrong'] - probe['wrong_to_right']:,} ({probe['gap']:.2%} of accuracy), z = {probe['z']:.1f}. "
+        f"The most any honest network of the calibration population reached is z = {PROBE_HONEST_WORST_Z:.1f} "
+        f"(flagged above {flag_z:.1f}); this is {times:.1f} times that. A notebook that recognises the exact test images "
+        "and knows their labels shows this pattern: look for test labels or a lookup in its code."
+    )
 
 
 def on_grid(images: np.ndarray) -> np.ndarray:

@@ -48,6 +48,7 @@ from nbclient.exceptions import (
     CellTimeoutError,
     DeadKernelError,
 )
+import isolation
 from payload import encode
 from render_notebook import STATE, STATE_BYTES
 
@@ -83,10 +84,55 @@ def _grader_predict(address, phases):
             got += step
         return data
 
+    def seal(sock):
+        # Before the first image: nothing this process does from here on may reach another
+        # process of the sandbox, now or later (the harness checks each step from outside
+        # and stops everything else while it asks). Standard streams go to /dev/null, every
+        # other descriptor but the harness's socket is closed, memory shared with other
+        # processes is unmapped, and a seccomp filter refuses files, sockets, processes,
+        # signals and locks (grader/syscall_filter.py, PREDICT_REFUSED).
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        program = open(SEAL_FILTER, "rb").read() if SEAL_FILTER else b""
+        with open("/proc/self/maps") as fh:
+            shared = [line.split()[0] for line in fh if SHARED_WRITABLE(line)]
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        sys.stdout = sys.stderr = io.open(1, "w", closefd=False)  # the kernel's streams belong to its parent
+        keep = sock.fileno()
+        os.closerange(3, keep)
+        os.closerange(keep + 1, 1 << 20)
+        for span in shared:
+            low, high = (int(end, 16) for end in span.split("-"))
+            libc.munmap(ctypes.c_void_p(low), ctypes.c_size_t(high - low))
+        if program:
+            class Program(ctypes.Structure):
+                _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+            code = ctypes.create_string_buffer(program, len(program))
+            libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS (bwrap set it already)
+            number = {"x86_64": 317, "aarch64": 277}.get(os.uname().machine, 317)  # seccomp(2)
+            # SECCOMP_SET_MODE_FILTER with SECCOMP_FILTER_FLAG_TSYNC: every thread alike
+            if libc.syscall(number, 1, 1, ctypes.byref(Program(len(program) // 8, ctypes.addressof(code)))) != 0:
+                raise OSError(ctypes.get_errno(), "the grader could not seal the process asked about images")
+        sock.sendall(b"SEALED!!")
+
+    def SHARED_WRITABLE(line):
+        # Memory shared with another process that either could write: a file's read-only
+        # mapping from the read-only mounts (glibc maps its gconv cache so) cannot carry anything.
+        fields = line.split()
+        return len(fields) > 1 and fields[1][3:4] == "s" and not (
+            "w" not in fields[1] and len(fields) > 5 and fields[5].startswith(("/usr/", "/opt/kernel/")))
+
     def serve():
-        sys.stdout = sys.stderr = open(os.devnull, "w")  # the kernel's streams belong to its parent
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(address)
+        try:
+            seal(sock)
+        except BaseException as exc:  # the harness says why the run cannot go on
+            report = json.dumps({"error": f"{type(exc).__name__}: {exc}"[:500]}).encode()
+            sock.sendall(b"UNSEALED" + struct.pack("<q", len(report)) + report)
+            return 1
         while True:
             rows, = struct.unpack("<q", exactly(sock, 8))
             if rows == 0:
@@ -411,14 +457,19 @@ class Asker(threading.Thread):
 
     WAIT_S = 0.5  # how often a blocked read or write looks whether it should stop
     LINGER_S = 10  # how long a phase's process may take to exit once told it is done
+    LAST_WORD_S = 2  # how long the cell's end waits for the asking to read what was already sent
 
-    def __init__(self, images_fd: int, phases: list[int], batch_size: int):
+    def __init__(self, images_fd: int, phases: list[int], batch_size: int, sealed: bool = False,
+                 writable: list[str] = ()):
         super().__init__(daemon=True)
         self.images_fd, self.phases, self.batch_size = images_fd, list(phases), max(1, int(batch_size))
+        self.sealed, self.writable = sealed, list(writable)
+        self.frozen: list[int] = []  # processes stopped while a phase is asked
         self.address = "\0grader-ask-" + os.urandom(16).hex()  # abstract: no file to plant or squat
         self.stopping = threading.Event()
         self.listener = None
         self.peer = None  # pidfd of the process answering the current phase
+        self.peer_pid = None
         self.answers: list = []
         self.failure: dict | None = None
         self.complete = False
@@ -434,10 +485,15 @@ class Asker(threading.Thread):
 
     def finish(self) -> None:
         """Stop asking and end whatever predict process is still running."""
+        if self.is_alive():
+            # A predict process that failed at once (it could not seal, or predict raised)
+            # has said why before the cell ended: let that be read before stopping.
+            self.join(self.LAST_WORD_S)
         self.stopping.set()
         if self.is_alive():
             self.join(30)
         self._end_peer(wait_s=0)
+        self._thaw()
         if self.listener is not None:
             self.listener.close()
 
@@ -477,7 +533,15 @@ class Asker(threading.Thread):
         import numpy
 
         conn = self._accept()
+        before, answered = None, False
         try:
+            if self.sealed:
+                self._freeze()
+                before = isolation.state_of(self.writable)
+                problem = self._check_sealed(conn)
+                if problem:
+                    self.failure = {"kind": "isolation", "detail": problem}
+                    return False
             for start in range(0, count, self.batch_size):
                 rows = min(self.batch_size, count - start)
                 batch = pixels[start * 784:(start + rows) * 784].astype(numpy.float32) / numpy.float32(255)
@@ -485,12 +549,30 @@ class Asker(threading.Thread):
                 if not self._take_answer(conn, rows):
                     return False
             self._send(conn, struct.pack("<q", 0))
+            answered = True
+        except isolation.TooMany as exc:
+            self.failure = {"kind": "isolation", "detail": str(exc)}
+            return False
         except (EOFError, OSError):
             return False  # the process died or hung up without an answer: no failure of its own to tell
         finally:
             conn.close()
-        self._end_peer(wait_s=self.LINGER_S)
-        return True
+            if self.sealed:
+                # The phase's process is gone before anything else runs again, and whatever it
+                # left in the writable folders fails the run: nothing of one phase reaches the
+                # next phase or the kernel.
+                self._end_peer(wait_s=self.LINGER_S if answered else 0)
+                if before is not None and self.failure is None:
+                    try:
+                        change = isolation.changed(before, isolation.state_of(self.writable))
+                    except isolation.TooMany as exc:
+                        change = str(exc)
+                    if change:
+                        self.failure = {"kind": "isolation", "detail": change}
+                self._thaw()
+        if not self.sealed:
+            self._end_peer(wait_s=self.LINGER_S)
+        return self.failure is None
 
     def _accept(self):
         while True:
@@ -503,10 +585,38 @@ class Asker(threading.Thread):
             try:
                 self.peer = os.pidfd_open(pid)
             except OSError:
-                conn.close()  # gone already: it cannot answer
-                continue
+                self.peer = None  # gone already: what it said before it went (why it could not seal) is still read
+            self.peer_pid = pid
             conn.settimeout(self.WAIT_S)
             return conn
+
+    def _freeze(self) -> None:
+        """Stop every process of the sandbox but pid 1, this harness and the phase's own
+        predict process, so that nothing can watch the phase (its /proc entries, its timing)
+        or be written to while it runs."""
+        self.frozen = isolation.stop_all(keep={1, os.getpid(), self.peer_pid})
+
+    def _thaw(self) -> None:
+        frozen, self.frozen = self.frozen, []
+        isolation.resume(frozen)
+
+    def _check_sealed(self, conn) -> str | None:
+        """Wait for the phase's process to say it sealed itself, then look from outside that
+        it did: one thread, one seccomp filter more than the kernel it was forked from, no
+        descriptor but /dev/null and the harness's socket, no memory shared with another
+        process. None if so, else what is wrong (the notebook may have changed the code
+        that seals)."""
+        said = self._receive(conn, 8)
+        if said == b"UNSEALED":
+            length, = struct.unpack("<q", self._receive(conn, 8))
+            try:
+                why = str(json.loads(self._receive(conn, min(max(length, 0), 4096)))["error"])[:500]
+            except (ValueError, KeyError, TypeError):
+                why = "no reason given"
+            return f"the process asked about images could not be sealed ({why})"
+        if said != b"SEALED!!":
+            return "the process asked about images did not seal itself before it was asked"
+        return isolation.seal_problem(self.peer_pid)
 
     def _take_answer(self, conn, rows: int) -> bool:
         import numpy
@@ -743,11 +853,13 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
         if cell.get("cell_type") == "code":
             cell.outputs, cell.execution_count = [], None
     student_cells = len(nb.cells)
-    asker = Asker(images_fd, config["phases"], config["batch_size"])
+    asker = Asker(images_fd, config["phases"], config["batch_size"], sealed=bool(config.get("seal_filter")),
+                  writable=config.get("writable") or [])
     declared_path = Path(config["workdir"]) / ".grader-declared.json"
     nb.cells.append(nbformat.v4.new_code_cell(
         PREDICT_CELL.replace("ADDRESS, PHASES", f"{asker.address!r}, {len(config['phases'])}")
-        .replace("DECLARED_PATH", repr(str(declared_path)))))
+        .replace("DECLARED_PATH", repr(str(declared_path)))
+        .replace("SEAL_FILTER", repr(config.get("seal_filter")))))
     cap = config["stored_output_kb"] * 1024
     client = CappedClient(
         nb,

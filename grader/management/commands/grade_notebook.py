@@ -49,7 +49,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  public half {result.public_accuracy:.4f}, private half {result.private_accuracy:.4f}")
             self.stdout.write(f"  reference {fb['reference']['accuracy']:.4f} ({fb['reference']['description']})")
             self.stdout.write("  per digit: " + " ".join(f"{d}:{a:.3f}" for d, a in enumerate(fb["per_digit"])))
-            self.stdout.write(f"  probe: noisy {fb['probe']['noisy_accuracy']:.4f}, gap {fb['probe']['gap']:+.4f}")
+            probe = fb["probe"]
+            self.stdout.write(f"  probe: {probe['noisy_accuracy']:.4f}, gap {probe['gap']:+.4f}, right->wrong "
+                              f"{probe['right_to_wrong']}, wrong->right {probe['wrong_to_right']}, z {probe['z']:+.1f}")
             self.stdout.write(f"  embedded data: {fb['embedded']['bytes']} bytes compressed"
                               + (f"  FLAGGED ({', '.join(fb['flags'])})" if result.flagged else ""))
         self.stdout.write(f"  ran {result.run_seconds:.1f} s, peak memory {result.peak_memory_mb or 0:.0f} MB")
