@@ -44,17 +44,20 @@ from . import project_files, similarity
 
 COPY = "copy"
 
-# From benchmarks/copy_calibration.py (docs/grading.md, "What the grader detects"), run on
-# the template-based notebooks of this repository and networks trained in-process:
-#   honest_pairs_flagged=0/21 copies_flagged=16/16 honest_worst_code=0.204
-#   honest_worst_behaviour=61.4 weakest copy: code 0.646, behaviour 97.7
-# Each threshold sits between the honest worst and the weakest copy, nearer the copies'
-# side where the gap allows, because a false flag costs a student a wait and a TA a look
-# while a missed copy is still on the class-wide similarity page.
+# From benchmarks/copy_calibration.py --epochs 1 (docs/grading.md, "What the grader detects"):
+#   honest_pairs_flagged=0/20 copies_flagged=20/20 honest_worst_code=0.041
+#   honest_worst_behaviour=61.8; weakest copy: code 0.656 (the solution renamed, reformatted
+#   and recommented), behaviour 98.6 (ten images changed)
+# Code: 0.5, 12 times the honest worst and 0.15 under the weakest copy (and the similarity
+# page's own bar): real students filling the template's TODOs with the unit's formulas will
+# be closer to each other than these different authors, so the bar stays near the copies.
+# Behaviour: 85, 23 above the honest worst (two networks of the template's sizes and recipe,
+# another seed) and 13 under a copy rerun that differs on ten images; networks trained
+# longer than the benchmark's one epoch share more hard images, hence the wide margin.
 CODE_THRESHOLD = 0.5
-HONEST_WORST_CODE = 0.204
+HONEST_WORST_CODE = 0.041
 BEHAVIOUR_THRESHOLD = 85.0
-HONEST_WORST_BEHAVIOUR = 61.4
+HONEST_WORST_BEHAVIOUR = 61.8
 
 SIGNATURE = 64
 # MinHash estimates a Jaccard similarity J with a standard error of sqrt(J(1-J)/64), at
