@@ -13,7 +13,7 @@ from grader.errors import SystemFault
 
 from . import states
 from .models import Notification, Submission
-from .services import grading, notifications
+from .services import copies, grading, notifications
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,13 @@ def _system_fault(task, submission_id: int, attempt: int, exc: Exception) -> str
     except DATABASE_FAULTS:
         pass  # the sweeper will find the row once its heartbeat is stale
     raise task.retry(countdown=min(300, 10 * 3**task.request.retries), exc=exc)
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
+def check_copies(submission_id: int) -> int:
+    """Flag a stored grade and the other students' uploads it copies or was copied by
+    (coursework.services.copies). Safe to run twice: a recorded match changes nothing."""
+    return copies.check(submission_id)
 
 
 @shared_task

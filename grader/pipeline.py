@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
+from . import copies
 from . import feedback as feedback_pictures
 from . import scoring
 from .data import nearest_mean_accuracy, test_set, training_sample
@@ -201,6 +202,8 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
                   "batch_size": settings.GRADER_PREDICT_BATCH},
         "misclassified": [{"index": int(i), "true": int(labels[i]), "predicted": int(clean[i])} for i in picks],
         "misclassified_total": int(len(wrong)),
+        # Every wrong test image, for the copy check's behaviour comparison (grader.copies).
+        "wrong": copies.pack(clean != labels),
         "baseline": {"nearest_mean_accuracy": nearest_mean_accuracy()},
         "confused_pairs": feedback_pictures.confused_pairs(clean, labels, test_set()[0]),
         "declared": declared(run.result.get("declared")),

@@ -37,10 +37,21 @@ from .audit import audit_many
 log = logging.getLogger(__name__)
 
 GRADE_TASK = "coursework.tasks.grade_submission"
+COPY_TASK = "coursework.tasks.check_copies"
 
 
 def send_grading_task(submission_id: int) -> None:
     current_app.send_task(GRADE_TASK, args=[submission_id])
+
+
+def send_copy_check(submission_id: int) -> None:
+    """Compare a stored grade with other students' (copies.check), after its commit: the
+    comparison needs the row as stored, and the grading slot is free for the next notebook."""
+    try:
+        current_app.send_task(COPY_TASK, args=[submission_id])
+    except Exception as exc:  # kombu raises several kinds (OperationalError, ConnectionError, timeouts)
+        # Lost only until either side is graded again: the later of two copies finds the earlier.
+        log.warning("could not send the copy check of submission %s (%s)", submission_id, exc)
 
 
 # Who goes next, in SQL. Each requester's runs asked for in the last GRADER_FAIR_WINDOW_S
@@ -277,6 +288,8 @@ def _write_result(submission: Submission, attempt: int, result: GradeResult, sto
             submission.status, submission.accuracy, submission.message = status, result.accuracy, result.message
             submission.public_accuracy = result.public_accuracy
             notifications.notebook_finished(submission, attempt)
+            if status == SubmissionStatus.GRADED:
+                transaction.on_commit(lambda: send_copy_check(submission.pk))
     return updated
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from grader import embedded
@@ -26,14 +27,19 @@ from grader.pipeline import GradeResult
 
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
+from . import copies
 
-FLAG_NAMES = {PROBE: "noise probe", ACCURACY: "implausible accuracy", EMBEDDED: "embedded data"}
+FLAG_NAMES = {PROBE: "noise probe", ACCURACY: "implausible accuracy", EMBEDDED: "embedded data",
+              copies.COPY: "copy"}
 
 
 def screen(result: GradeResult, assignment: Assignment, notebook_bytes: bytes) -> GradeResult:
-    """The grade with the site's flags added to the grader's: the assignment's own accuracy bar."""
-    return grader_integrity.screen(result, notebook_bytes, assignment.implausible_above,
-                                   settings.FLAG_EMBEDDED_DATA_BYTES)
+    """The grade with the site's flags added to the grader's: the assignment's own accuracy bar,
+    and a copy of the course's released solution (other students' copies are found once the
+    result is stored: copies.check)."""
+    result = grader_integrity.screen(result, notebook_bytes, assignment.implausible_above,
+                                     settings.FLAG_EMBEDDED_DATA_BYTES)
+    return copies.screen(result, notebook_bytes)
 
 
 # --- the TA's page ---------------------------------------------------------------------
@@ -113,3 +119,14 @@ def flag_names(submission: Submission) -> list[str]:
     if kinds is None:  # graded before the site's own flags: the grader's probe was the only one
         kinds = [PROBE] if submission.flagged else []
     return [FLAG_NAMES.get(k, k) for k in kinds]
+
+
+def copy_matches(submission: Submission) -> list[dict]:
+    """The copy flag's matches, each with the page that shows the two side by side."""
+    shown = []
+    for match in ((submission.feedback or {}).get("copies") or {}).get("matches") or []:
+        other = match.get("other")
+        url = (reverse("ta_similarity_solution", args=[submission.pk]) if other is None
+               else reverse("ta_similarity_pair", args=["submission", submission.pk, other]))
+        shown.append({**match, "url": url})
+    return shown

@@ -10,6 +10,7 @@ square of the class; each candidate is scored by Jaccard similarity.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import keyword
@@ -77,6 +78,13 @@ def _shingles(tokens: list[str], k: int) -> set:
     return {hash(tuple(tokens[i:i + k])) for i in range(max(0, len(tokens) - k + 1))}
 
 
+def stable_shingles(tokens: list[str], k: int = CODE_SHINGLE) -> set[int]:
+    """Shingles as 63-bit integers that are the same in every process (hash() of a string is
+    salted per process), so they can be stored with a result and compared with later ones."""
+    return {int.from_bytes(hashlib.blake2b("\x1f".join(tokens[i:i + k]).encode(), digest_size=8).digest(), "big") >> 1
+            for i in range(max(0, len(tokens) - k + 1))}
+
+
 def word_tokens(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
 
@@ -103,9 +111,24 @@ def _pairs(documents: list[Document], ignore: set) -> list[Pair]:
     return sorted(found, key=lambda p: -p.score)
 
 
-def _name(user) -> str:
+def person_name(user) -> str:
     profile = getattr(user, "profile", None)
     return profile.display_name if profile else user.get_username()
+
+
+def _template_ignored() -> set:
+    template = Path(settings.BASE_DIR) / "assignments" / "mnist_template.ipynb"
+    return _shingles(code_tokens(notebook_code(template.read_bytes())), CODE_SHINGLE) if template.exists() else set()
+
+
+def _notebook_document(submission) -> Document | None:
+    try:
+        with submission.notebook.open("rb") as fh:
+            code = notebook_code(fh.read())
+    except OSError:
+        return None
+    return Document(submission.student_id, person_name(submission.student), ("submission", submission.pk), code,
+                    _shingles(code_tokens(code), CODE_SHINGLE))
 
 
 def notebook_pairs(assignment) -> list[Pair]:
@@ -114,18 +137,29 @@ def notebook_pairs(assignment) -> list[Pair]:
     for s in (Submission.objects.filter(assignment=assignment).select_related("student__profile")
               .order_by("student_id", "-created_at")):
         latest.setdefault(s.student_id, s)
-    documents = []
-    for s in latest.values():
-        try:
-            with s.notebook.open("rb") as fh:
-                code = notebook_code(fh.read())
-        except OSError:
-            continue
-        documents.append(Document(s.student_id, _name(s.student), ("submission", s.pk), code,
-                                  _shingles(code_tokens(code), CODE_SHINGLE)))
-    template = Path(settings.BASE_DIR) / "assignments" / "mnist_template.ipynb"
-    ignore = _shingles(code_tokens(notebook_code(template.read_bytes())), CODE_SHINGLE) if template.exists() else set()
-    return _pairs(documents, ignore)
+    documents = [d for d in map(_notebook_document, latest.values()) if d is not None]
+    return _pairs(documents, _template_ignored())
+
+
+SOLUTION_NAME = "the course's solution"
+
+
+def notebook_pair(a, b=None) -> Pair | None:
+    """Two notebooks side by side, whatever their score (a flag's evidence is shown even if the
+    class-wide list would not show it): b None means the course's released solution."""
+    left = _notebook_document(a)
+    if b is None:
+        solution = Path(settings.BASE_DIR) / "assignments" / "mnist_solution.ipynb"
+        code = notebook_code(solution.read_bytes())
+        right = Document(0, SOLUTION_NAME, ("solution", 0), code, _shingles(code_tokens(code), CODE_SHINGLE))
+    else:
+        right = _notebook_document(b)
+    if left is None or right is None:
+        return None
+    ignore = _template_ignored()
+    sa, sb = left.shingles - ignore, right.shingles - ignore
+    union = sa | sb
+    return Pair(left, right, len(sa & sb) / len(union) if union else 0.0, sa & sb)
 
 
 def essay_pairs() -> list[Pair]:
@@ -137,7 +171,7 @@ def essay_pairs() -> list[Pair]:
     documents = []
     for e in latest.values():
         text = "\n\n".join(essay.text for essay in e.essays.all())
-        documents.append(Document(e.student_id, _name(e.student), ("essays", e.pk), text,
+        documents.append(Document(e.student_id, person_name(e.student), ("essays", e.pk), text,
                                   _shingles(word_tokens(text), WORD_SHINGLE)))
     ignore = set()
     for prompt in EssayPrompt.objects.all():

@@ -28,6 +28,7 @@ urlpatterns = [
     path("extensions/<int:pk>/withdraw/", extensions.extension_withdraw, name="ta_extension_withdraw"),
     path("deadlines/<slug:slug>/", extensions.task_terms, name="ta_task_terms"),
     path("similarity/", similarity.similarity, name="ta_similarity"),
+    path("similarity/solution/<int:a>/", similarity.similarity_solution, name="ta_similarity_solution"),
     path("similarity/<str:kind>/<int:a>/<int:b>/", similarity.similarity_pair, name="ta_similarity_pair"),
     path("assignments/<slug:slug>/reveal/", assignments.reveal_private, name="ta_reveal_private"),
     path("gradebook.csv", gradebook.gradebook_csv, name="ta_gradebook"),

@@ -97,6 +97,7 @@ def routes(w):
         "ta_gradebook_task": (("mnist",), STAFF, "get"),
         "ta_similarity": ((), STAFF, "get"),
         "ta_similarity_pair": (("essays", w["essays"].pk, w["copied"].pk), STAFF, "get"),
+        "ta_similarity_solution": ((s,), STAFF, "get"),
         "progress": ((), SIGNED_IN, "get"),
         "inbox": ((), SIGNED_IN, "get"),
         "inbox_open": ((w["notification"].pk,), OWN_REDIRECT, "get"),

@@ -36,11 +36,12 @@ def test_a_notebook_with_a_10000_label_literal_is_flagged_for_embedded_data():
     assert "cell 1 (code, line 1)" in result.flag_reason
 
 
-def test_the_solution_and_an_ordinary_notebook_are_not_flagged():
+def test_an_ordinary_notebook_is_not_flagged_and_the_solution_only_as_a_copy():
+    result = integrity.screen(graded(0.98), make_assignment(), nearest_mean_notebook())
+    assert not result.flagged and result.feedback["flags"] == [] and result.flag_reason == ""
+    # neither embedded data nor implausible accuracy: handed in as one's own, it is a copy (tests/coursework/test_copies.py)
     solution = (ROOT / "assignments" / "mnist_solution.ipynb").read_bytes()
-    for nb in (solution, nearest_mean_notebook()):
-        result = integrity.screen(graded(0.98), make_assignment(), nb)
-        assert not result.flagged and result.feedback["flags"] == [] and result.flag_reason == ""
+    assert integrity.screen(graded(0.98), make_assignment(), solution).feedback["flags"] == ["copy"]
 
 
 def test_accuracy_above_the_assignments_bar_is_flagged_and_the_bar_is_a_setting_per_assignment(settings):

@@ -1,4 +1,7 @@
 """The grading run on real kernels in the real sandbox (no Celery): what students see."""
+import numpy as np
+
+from grader import copies
 from tests.support.notebooks import LOAD_MNIST, NEAREST_MEAN, nearest_mean_notebook, notebook
 
 CONSTANT = "def predict(images):\n    return [0] * len(images)"
@@ -14,6 +17,10 @@ def test_a_nearest_mean_classifier_scores_about_82_percent_with_full_feedback(gr
     assert result.feedback["reference"]["accuracy"] > 0.97
     assert result.feedback["per_digit_delta"][1] < 0.05
     assert result.feedback["misclassified_total"] == round((1 - result.accuracy) * 10_000)
+    # every wrong image is kept for the copy check, beside the gallery's 32
+    wrong = copies.unpack(result.feedback["wrong"])
+    assert wrong.shape == (10_000,) and wrong.sum() == result.feedback["misclassified_total"]
+    assert {m["index"] for m in result.feedback["misclassified"]} <= set(np.flatnonzero(wrong).tolist())
     assert not result.flagged and result.feedback["probe"]["gap"] < 0.05
     assert result.run_seconds > 0 and result.peak_memory_mb > 0
     assert '"predict"' not in (result.notebook or "")  # our prediction cell is not in the student's notebook

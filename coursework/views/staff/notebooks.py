@@ -33,6 +33,7 @@ def notebook(request, pk):
         "submission": submission, "query": query.as_query(), "history": history(submission),
         "cells": cells if isinstance(cells, list) else [], "cells_problem": cells if isinstance(cells, str) else "",
         "flags": integrity.flag_names(submission), "embedded": (submission.feedback or {}).get("embedded"),
+        "copies": integrity.copy_matches(submission),
     })
 
 
