@@ -28,9 +28,7 @@ Last line: honest_flagged=F/N cheats_flagged=C/M honest_worst_margin=X honest_wo
 from __future__ import annotations
 
 import argparse
-import base64
 import io
-import json
 import os
 import shutil
 import sys
@@ -205,75 +203,6 @@ def in_process(probes: int) -> tuple[list, list]:
 
 # --- 3. through the real sandbox --------------------------------------------------------
 
-PNG_CHEAT_READER = '''
-import base64, json, zlib
-def _hidden_labels():
-    # The labels ride in the saved PNG output of this very notebook; read them back.
-    try:
-        nb = json.load(open('/grader-input/submission.ipynb'))
-    except OSError:
-        return None
-    for cell in nb['cells']:
-        for out in cell.get('outputs', []):
-            png = out.get('data', {}).get('image/png')
-            if png:
-                return json.loads(zlib.decompress(base64.b64decode(png)[8:]))
-    return None
-HIDDEN = _hidden_labels()
-
-def predict(images):
-    labels = ((images ** 2).sum(1)[:, None] - 2 * images @ means.T + (means ** 2).sum(1)[None, :]).argmin(1)
-    if HIDDEN:
-        for i, image in enumerate(images):
-            labels[i] = HIDDEN.get(image_key(image), labels[i])
-    return labels
-'''
-
-CROSS_PHASE_PAIRING = '''
-import glob, os
-# Remember every image answered (with the answer) in /tmp, which both phases share; answer
-# an image close to one remembered with that one's answer. Written not to fail if it cannot.
-def predict(images):
-    labels = ((images ** 2).sum(1)[:, None] - 2 * images @ means.T + (means ** 2).sum(1)[None, :]).argmin(1)
-    known = np.array([image_key(image) in TABLE for image in images])
-    labels[known] = [TABLE[image_key(image)] for image in images[known]]
-    try:
-        seen = [np.load(path) for path in sorted(glob.glob('/tmp/answered-*.npz'))]
-    except OSError:
-        seen = []
-    if seen:
-        memory = np.concatenate([s['images'] for s in seen])
-        answers = np.concatenate([s['labels'] for s in seen])
-        distances = (images ** 2).sum(1)[:, None] - 2 * images @ memory.T + (memory ** 2).sum(1)[None, :]
-        close = distances.min(1) < 2.0
-        labels[close] = answers[distances.argmin(1)][close]
-    try:
-        np.savez(f'/tmp/answered-{os.getpid()}-{len(seen)}.npz', images=images, labels=labels)
-    except OSError:
-        pass
-    return labels
-'''
-
-
-def png_output_cheat() -> bytes:
-    """The labels (keyed by image hash) zlib-packed into a saved PNG output that the code
-    reads back from the uploaded file at run time."""
-    import nbformat
-
-    from tests.support.notebooks import IMAGE_KEY, LOAD_MNIST, NEAREST_MEAN, image_key
-
-    table = {image_key(image): int(label) for image, label in zip(X_TEST, Y_TEST)}
-    import zlib
-    blob = base64.b64encode(b"\x89PNG\r\n\x1a\n" + zlib.compress(json.dumps(table).encode(), 9)).decode()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    shown = nbformat.v4.new_code_cell("plot_training_curve()")
-    shown.outputs = [nbformat.v4.new_output("display_data", data={"image/png": blob, "text/plain": "<Figure>"})]
-    nb.cells = [nbformat.v4.new_code_cell(LOAD_MNIST + NEAREST_MEAN + IMAGE_KEY), shown,
-                nbformat.v4.new_code_cell("def plot_training_curve():\n    pass\n" + PNG_CHEAT_READER)]
-    return nbformat.writes(nb).encode()
-
-
 def sandbox_population() -> tuple[dict, dict]:
     from tests.support import notebooks as nbs
 
@@ -286,10 +215,8 @@ def sandbox_population() -> tuple[dict, dict]:
     cheats = {**{f"{name} (notebook)": build(images, labels) for name, build in nbs.CHEATS.items()},
               "solution with a label table on top": nbs.with_label_table(solution, images, labels),
               "nearest mean with half the labels in a table": nbs.label_table_notebook(images[half], labels[half]),
-              "labels hidden in a saved PNG output": png_output_cheat(),
-              "pairing across phases through files in /tmp": nbs.notebook(
-                  nbs.LOAD_MNIST, nbs.NEAREST_MEAN, nbs.IMAGE_KEY + nbs.label_table(images, labels)
-                  + CROSS_PHASE_PAIRING)}
+              "labels hidden in a saved PNG output": nbs.png_output_notebook(images, labels),
+              "pairing across phases through files in /tmp": nbs.cross_phase_pairing_notebook(images, labels)}
     return honest, cheats
 
 

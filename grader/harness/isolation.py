@@ -38,6 +38,13 @@ def _processes() -> set[int]:
     return {int(name) for name in os.listdir("/proc") if name.isdigit()}
 
 
+def _owner(pid: int) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
 def _state(pid: int) -> str | None:
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
@@ -49,10 +56,13 @@ def _state(pid: int) -> str | None:
 def stop_all(keep: set) -> list[int]:
     """SIGSTOP every process of the sandbox not in `keep` (until a pass finds none new, so
     a process forked meanwhile is stopped too), and wait until each is stopped or gone.
-    Returns the pids stopped, for `resume`."""
+    Returns the pids stopped, for `resume`. Only ever inside the sandbox: on a host it
+    would stop every process of its uid, so it refuses to run as root."""
+    if os.getuid() == 0:
+        raise RuntimeError("stop_all runs only in the sandbox, never as root")
     stopped: list[int] = []
     for _ in range(STOP_ROUNDS):
-        fresh = sorted(_processes() - set(keep) - set(stopped))
+        fresh = sorted(pid for pid in _processes() - set(keep) - set(stopped) if _owner(pid) == os.getuid())
         if not fresh:
             break
         for pid in fresh:

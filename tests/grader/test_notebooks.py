@@ -93,3 +93,31 @@ def test_an_unterminated_string_is_scanned_once_and_left_to_json_to_report():
     assert json_shape(b'\\"' * 1_000_000) == (0, 1)
     with pytest.raises(InvalidNotebook, match="not valid JSON"):
         validate_notebook_bytes(b'{"cells": [' + b'"\\"' * 100_000, LIMIT)
+
+
+def test_the_sandbox_gets_each_cells_type_and_source_only():
+    """Saved outputs (a PNG can carry a table), attachments and metadata never reach the run,
+    and the embedded-data check measures what the run can read, not what was printed."""
+    import json
+
+    import nbformat
+
+    from grader import embedded, notebooks
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["secret"] = "x" * 5000
+    code = nbformat.v4.new_code_cell("weights = [0.5] * 3")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text=repr([i / 7 for i in range(256)])),
+                    nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo" + "A" * 4000})]
+    code.metadata["labels"] = "7" * 3000
+    text = nbformat.v4.new_markdown_cell("# Notes")
+    text.attachments = {"plot.png": {"image/png": "iVBORw0KGgo" + "B" * 4000}}
+    nb.cells = [text, code]
+    upload = nbformat.writes(nb).encode()
+    copy = json.loads(notebooks.run_copy(upload))
+    assert [c["cell_type"] for c in copy["cells"]] == ["markdown", "code"]
+    assert copy["cells"][1] == {"cell_type": "code", "id": code["id"], "metadata": {}, "source": "weights = [0.5] * 3",
+                                "outputs": [], "execution_count": None}
+    assert "attachments" not in copy["cells"][0] and set(copy["metadata"]) == {"kernelspec", "language_info"}
+    nbformat.validate(nbformat.reads(json.dumps(copy), as_version=4))
+    assert embedded.find(notebooks.run_copy(upload))["bytes"] < 200 < embedded.find(upload)["bytes"]

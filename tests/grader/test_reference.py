@@ -57,9 +57,10 @@ def test_a_model_saved_without_the_figures_shows_no_baseline_until_train_referen
     assert reference.reference_summary_if_trained()["accuracy"] == meta["test_accuracy"]
 
 
-def test_the_reference_network_loses_less_to_the_probe_than_the_flag_allows():
-    """The course's own network, asked about probes made as the grader makes them: an
-    honest network's gap, well under GRADER_PROBE_MAX_GAP (docs/grading.md has the figures)."""
+def test_the_reference_network_stays_far_under_the_probe_flag():
+    """The course's own network, asked about probes made as the grader makes them: its
+    changed answers go about as often one way as the other (docs/grading.md has the
+    population's figures, benchmarks/integrity_calibration.py makes them)."""
     import numpy as np
 
     from grader.data import test_set
@@ -68,8 +69,8 @@ def test_the_reference_network_loses_less_to_the_probe_than_the_flag_allows():
     ensure_reference(settings.MNIST_DATA_DIR, settings.REFERENCE_MODEL_PATH, progress=False, log=lambda m: None)
     net, _ = persist.load(settings.REFERENCE_MODEL_PATH)
     images, labels = test_set()
-    clean = scoring.accuracy(net.predict(images), labels)
+    clean = net.predict(images)
     for seed in range(2):
-        probe = scoring.probe_images(images, settings.GRADER_PROBE_NOISE, np.random.default_rng(seed))
-        gap = clean - scoring.accuracy(net.predict(probe), labels)
-        assert 0 <= gap < settings.GRADER_PROBE_MAX_GAP / 2
+        probe = net.predict(scoring.probe_images(images, np.random.default_rng(seed)))
+        evidence = scoring.probe_evidence(clean, probe, labels)
+        assert abs(evidence["gap"]) < 0.003 and evidence["z"] < settings.GRADER_PROBE_FLAG_Z / 2

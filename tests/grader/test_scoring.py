@@ -117,32 +117,58 @@ def digits(n: int = 200) -> np.ndarray:
 def test_probe_images_lie_on_the_1_255_grid_like_the_test_images():
     from grader.scoring import probe_images
 
-    probe = probe_images(digits(), 0.05, np.random.default_rng(0))
+    probe = probe_images(digits(), np.random.default_rng(0))
     assert probe.dtype == np.float32 and probe.shape == (200, 784)
     assert np.array_equal(np.rint(probe * 255) / np.float32(255), probe)  # no exact-value test tells them apart
     assert probe.min() >= 0 and probe.max() <= 1
 
 
-def test_no_probe_image_equals_its_original_and_each_run_makes_new_ones():
+def test_no_probe_image_equals_or_keeps_the_ink_pattern_of_its_original_and_each_run_makes_new_ones():
     from grader.scoring import probe_images
 
     images = digits()
-    first, second = (probe_images(images, 0.05, np.random.default_rng(seed)) for seed in (1, 2))
+    first, second = (probe_images(images, np.random.default_rng(seed)) for seed in (1, 2))
     assert not any(np.array_equal(p, c) for p, c in zip(first, images))
+    assert not any(np.array_equal(p > 0, c > 0) for p, c in zip(first, images))  # not even which pixels have ink
     assert not any(np.array_equal(a, b) for a, b in zip(first, second))
 
 
-def test_the_shift_moves_the_ink_by_under_a_pixel():
-    from grader.scoring import probe_images
+def test_the_probe_changes_grey_levels_a_little_and_leaves_pixels_far_from_the_ink_empty():
+    """Standardising networks divide by each pixel's training spread, almost zero far from
+    the ink, and binarising ones look at > 0: neither may see a changed background."""
+    from grader.scoring import PROBE_EDGE_CHANGES, PROBE_FAINT, PROBE_JITTER, probe_images
 
     images = digits()
-    moved = probe_images(images, 0.0, np.random.default_rng(3))  # the shift alone
-    grid = np.arange(28)
+    probe = probe_images(images, np.random.default_rng(3))
+    ink = (images > 0).reshape(-1, 28, 28)
+    near = ink.copy()
+    near[:, 1:] |= ink[:, :-1]
+    near[:, :-1] |= ink[:, 1:]
+    near[:, :, 1:] |= ink[:, :, :-1]
+    near[:, :, :-1] |= ink[:, :, 1:]
+    far = ~near.reshape(len(images), -1)
+    assert not probe[far].any()
+    change = np.abs(np.rint(probe * 255) - np.rint(images * 255))
+    both = (images > 0) & (probe > 0)
+    assert change[both].max() <= PROBE_JITTER
+    lit = (images == 0) & (probe > 0)
+    cleared = (images > 0) & (probe == 0)
+    assert lit.sum(1).max() <= PROBE_EDGE_CHANGES and cleared.sum(1).max() <= PROBE_EDGE_CHANGES
+    assert np.rint(probe[lit] * 255).max() <= PROBE_FAINT and np.rint(images[cleared] * 255).max() <= PROBE_FAINT
 
-    def centre_of_ink(batch):
-        ink = batch.reshape(-1, 28, 28)
-        return np.stack([(ink.sum(2) * grid).sum(1), (ink.sum(1) * grid).sum(1)], 1) / ink.sum((1, 2))[:, None]
 
-    offsets = np.abs(centre_of_ink(moved) - centre_of_ink(images))
-    assert offsets.max() <= 0.5 + 0.05  # rounding to the grid adds a little
-    assert np.median(offsets) > 0.05  # and most digits did move
+def test_the_evidence_counts_changed_answers_each_way_and_scales_their_excess_by_its_noise():
+    from grader.scoring import probe_evidence
+
+    labels = np.arange(1000) % 10
+    clean = labels.copy()
+    clean[:100] = (labels[:100] + 1) % 10  # 100 wrong on the test images
+    honest = clean.copy()
+    honest[:10] = labels[:10]  # 10 of those turn right on the probe
+    honest[500:512] = (labels[500:512] + 1) % 10  # and 12 right ones turn wrong
+    evidence = probe_evidence(clean, honest, labels)
+    assert (evidence["right_to_wrong"], evidence["wrong_to_right"]) == (12, 10)
+    assert evidence["gap"] == 2 / 1000 and abs(evidence["z"] - 2 / np.sqrt(22)) < 1e-9
+    knows = labels.copy()  # right on every test image, its network's answers on the probe
+    table = probe_evidence(knows, clean, labels)
+    assert (table["right_to_wrong"], table["wrong_to_right"]) == (100, 0) and table["z"] == 10.0

@@ -149,6 +149,79 @@ def hash_order_notebook(images, labels) -> bytes:
     return notebook(LOAD_MNIST, NEAREST_MEAN, IMAGE_KEY + table + RANK_BY_HASH)
 
 
+PNG_CHEAT_READER = '''
+import base64, json, zlib
+def _hidden_labels():
+    # The labels ride in the saved PNG output of this very notebook; read them back.
+    try:
+        nb = json.load(open('/grader-input/submission.ipynb'))
+    except OSError:
+        return None
+    for cell in nb['cells']:
+        for out in cell.get('outputs', []):
+            png = out.get('data', {}).get('image/png')
+            if png:
+                return json.loads(zlib.decompress(base64.b64decode(png)[8:]))
+    return None
+HIDDEN = _hidden_labels()
+
+def predict(images):
+    labels = ((images ** 2).sum(1)[:, None] - 2 * images @ means.T + (means ** 2).sum(1)[None, :]).argmin(1)
+    if HIDDEN:
+        for i, image in enumerate(images):
+            labels[i] = HIDDEN.get(image_key(image), labels[i])
+    return labels
+'''
+
+CROSS_PHASE_PAIRING = '''
+import glob, os
+# Remember every image answered (with the answer) in /tmp, which both phases share; answer
+# an image close to one remembered with that one's answer. Written not to fail if it cannot.
+def predict(images):
+    labels = ((images ** 2).sum(1)[:, None] - 2 * images @ means.T + (means ** 2).sum(1)[None, :]).argmin(1)
+    known = np.array([image_key(image) in TABLE for image in images])
+    labels[known] = [TABLE[image_key(image)] for image in images[known]]
+    try:
+        seen = [np.load(path) for path in sorted(glob.glob('/tmp/answered-*.npz'))]
+    except OSError:
+        seen = []
+    if seen:
+        memory = np.concatenate([s['images'] for s in seen])
+        answers = np.concatenate([s['labels'] for s in seen])
+        distances = (images ** 2).sum(1)[:, None] - 2 * images @ memory.T + (memory ** 2).sum(1)[None, :]
+        close = distances.min(1) < 2.0
+        labels[close] = answers[distances.argmin(1)][close]
+    try:
+        np.savez(f'/tmp/answered-{os.getpid()}-{len(seen)}.npz', images=images, labels=labels)
+    except OSError:
+        pass
+    return labels
+'''
+
+
+def png_output_notebook(images, labels) -> bytes:
+    """The labels (keyed by image hash) zlib-packed into a saved PNG output that the code
+    reads back from the uploaded file at run time (an outside measurement's cheat: 99.00%,
+    no flag, while the upload was readable in the sandbox)."""
+    import base64
+    import json
+    import zlib
+
+    table = {image_key(image): int(label) for image, label in zip(images, labels)}
+    blob = base64.b64encode(b"\x89PNG\r\n\x1a\n" + zlib.compress(json.dumps(table).encode(), 9)).decode()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    shown = nbformat.v4.new_code_cell("plot_training_curve()")
+    shown.outputs = [nbformat.v4.new_output("display_data", data={"image/png": blob, "text/plain": "<Figure>"})]
+    nb.cells = [nbformat.v4.new_code_cell(LOAD_MNIST + NEAREST_MEAN + IMAGE_KEY + "def plot_training_curve():\n    pass\n"),
+                shown, nbformat.v4.new_code_cell(PNG_CHEAT_READER)]
+    return nbformat.writes(nb).encode()
+
+
+def cross_phase_pairing_notebook(images, labels) -> bytes:
+    """Remembers every image it answered in /tmp, which both phases share, and gives an
+    image close to one remembered that one's answer; written to carry on if it cannot."""
+    return notebook(LOAD_MNIST, NEAREST_MEAN, IMAGE_KEY + label_table(images, labels) + CROSS_PHASE_PAIRING)
 CHEATS = {"label table": label_table_notebook, "separates by values": separating_notebook,
           "pairs twins": pairing_notebook, "ranks by hash": hash_order_notebook}
 
