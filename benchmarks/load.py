@@ -8,6 +8,11 @@ and 200 browsing clients load public pages (the overview, the reading, the leade
 with 0.5-1.5 s pauses, until every upload is graded. Prints uploads per second, page
 latency and errors.
 
+Before the rush, the same notebooks are graded with nothing else running (--quiet of them,
+queued at once): the grading rate of the rush (notebooks graded per minute, from the
+uploads to the last result) is printed against that quiet rate, measured in the same run
+on the same stack, as rush_grading_ratio. 1 means the rush did not slow grading at all.
+
 The pages-first rule of docs/operations.md is the default: gunicorn with --web-workers
 per core, the web in a control group of CPU weight --web-weight and the grading worker
 (with every sandbox it starts) in one of --grading-weight (as docker-compose's cpu_shares
@@ -20,10 +25,16 @@ process joins a group of the web's weight, so that other work on this machine do
 slow the clients and count against the pages. Without root or a cpu control group,
 weights are skipped (said).
 
-    python benchmarks/load.py [--students 50] [--browsers 200] [--web-workers-per-core 2]
-                              [--grading-weight 1] [--conn-max-age 60]
+--reserved-cores sets GRADING_RESERVED_CORES for the stack (default: the service's own
+default); 0 shows the service without the grading floor. The browsing clients are pinned
+with the web, away from the cores reserved for grading, as they would be on other machines.
 
-Last line: uploads_per_s=U page_p95_ms=P errors=E
+    python benchmarks/load.py [--students 50] [--browsers 200] [--web-workers-per-core 2]
+                              [--grading-weight 1] [--conn-max-age 60] [--quiet 20]
+                              [--reserved-cores auto]
+
+Last line: uploads_per_s=U page_p95_ms=P errors=E not_graded=N rush_grading_ratio=R
+(errors counts failed requests and uploads not graded, as it always has; not_graded the latter alone)
 """
 from __future__ import annotations
 
@@ -57,6 +68,10 @@ def main() -> None:
     parser.add_argument("--private-postgres", action="store_true",
                         help="a PostgreSQL cluster of this run's own, at the web's CPU weight, as a database host "
                              "of its own would be (the machine's cluster serves other test runs too)")
+    parser.add_argument("--quiet", type=int, default=20,
+                        help="notebooks graded before the rush with nothing else running")
+    parser.add_argument("--reserved-cores", default=None,
+                        help="GRADING_RESERVED_CORES for the stack: 'auto', or cores (0: no floor for grading)")
     parser.add_argument("--keep", type=Path, help="a directory to keep each page's time (pages.csv) and the "
                                                    "stack's logs in, to see when the slow pages were")
     args = parser.parse_args()
@@ -70,6 +85,7 @@ def main() -> None:
     from tests.support import cpu_weight
     from tests.support.redis import redis_server
     from tests.support.stack import Stack
+    from grader import cores
 
     weights = cpu_weight.available()
     web_workers = max(1, round(args.web_workers_per_core * os.cpu_count()))
@@ -90,7 +106,8 @@ def main() -> None:
     data = notebook("import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)")
     with tempfile.TemporaryDirectory() as tmp_name, redis_server(Path(tmp_name), force_embedded=True) as redis_target:
         stack = Stack(Path(tmp_name), redis_target, database_url=postgres.url if postgres else None, DEBUG="0",
-                      DB_CONN_MAX_AGE=str(args.conn_max_age))
+                      DB_CONN_MAX_AGE=str(args.conn_max_age),
+                      **({"GRADING_RESERVED_CORES": args.reserved_cores} if args.reserved_cores is not None else {}))
         try:
             stack.manage("migrate", "--noinput")
             stack.manage("seed_demo")
@@ -104,6 +121,19 @@ def main() -> None:
                 "print(json.dumps(out))")).strip().splitlines()[-1])
             stack.start_web(workers=web_workers, cpu_weight=args.web_weight if weights else None)
             stack.start_worker(concurrency=os.cpu_count(), cpu_weight=args.grading_weight if weights else None)
+            # The quiet run: the same notebook, queued at once, graded with nothing else running.
+            quiet_count = args.quiet
+            quiet_began = time.perf_counter()
+            quiet_ids = stack.submit(quiet_count, data) if quiet_count else []
+            quiet_span, _ = wait_graded(stack, quiet_ids, quiet_began, 600)
+            quiet_graded = sum(1 for s in stack.statuses().values() if s == "graded")
+            # The clients stand for other people's machines: pinned with the web (the stack's own
+            # processes, started above, keep the affinity they chose themselves). The manage.py
+            # commands this process starts from here on go with them.
+            floor = cores.split(sorted(os.sched_getaffinity(0)), stack.env.get("GRADING_RESERVED_CORES", "auto"))
+            if floor.web != sorted(os.sched_getaffinity(0)):
+                os.sched_setaffinity(0, floor.web)
+            print(f"cores: web and browsing clients on {floor.web}, kept for grading {floor.reserved}")
             base = stack.base_url
             done = threading.Event()
             latencies, errors, upload_times, ids, samples = [], [], [], [], []
@@ -154,22 +184,12 @@ def main() -> None:
                 t.start()
             start_gate.wait()
             began = time.perf_counter()
+            busy_before, cpu_before = cpu_busy(), cpu_seconds(stack)
             for t in threads[: args.students]:
                 t.join()
             upload_span = max(upload_times) - began
-            # Watched in the worker's log, not with `manage.py shell` every 2 s (a new interpreter
-            # and Django, in this process's group at the web's weight: it had slowed every other
-            # second of pages). A row that ends without a stored result (the system's error)
-            # logs none, so the statuses are also read every 30 s.
-            deadline = time.monotonic() + 600
-            asked = time.monotonic()
-            while time.monotonic() < deadline and not set(ids) <= set(stack.stored_results()):
-                if time.monotonic() - asked > 30:
-                    asked = time.monotonic()
-                    if all(stack.statuses().get(i) not in ("queued", "running") for i in ids):
-                        break
-                time.sleep(1)
-            graded_after = time.perf_counter() - began
+            graded_after, last_result = wait_graded(stack, ids, began, 600)
+            busy_after, cpu_after = cpu_busy(), cpu_seconds(stack)
             done.set()
             for t in threads[args.students:]:
                 t.join()
@@ -198,7 +218,76 @@ def main() -> None:
           f"all graded after {graded_after:.0f} s ({len(not_graded)} not graded)")
     print(f"{args.browsers} browsing clients: {len(ordered)} pages, p50 {statistics.median(ordered):.0f} ms, "
           f"p95 {p95:.0f} ms, max {ordered[-1]:.0f} ms; errors {len(errors)}")
-    print(f"uploads_per_s={len(ids) / upload_span:.1f} page_p95_ms={p95:.0f} errors={len(errors) + len(not_graded)}")
+    # Rates from the first upload (queued, for the quiet run) to the last result seen; a run
+    # that did not finish counts what it graded over the time it had.
+    rush_graded = len(ids) - len(not_graded)
+    rush_rate = 60 * rush_graded / last_result if rush_graded else 0.0
+    quiet_rate = 60 * quiet_graded / quiet_span if quiet_graded else float("nan")
+    print(f"grading: quiet {quiet_graded} of {quiet_count} in {quiet_span:.0f} s ({quiet_rate:.1f} per min); "
+          f"rush {rush_graded} of {len(ids)} in {last_result:.0f} s ({rush_rate:.1f} per min)")
+    span = (sum(busy_after[1]) - sum(busy_before[1])) / os.sysconf("SC_CLK_TCK")
+    print("CPU during the rush: " + ", ".join(
+        f"cpu{n} {100 * (b - a) / max(t1 - t0, 1e-9):.0f}% busy" for n, (a, b, t0, t1) in
+        enumerate(zip(busy_before[0], busy_after[0], busy_before[1], busy_after[1])))
+        + f"; web {cpu_after['web'] - cpu_before['web']:.0f} s, clients {cpu_after['clients'] - cpu_before['clients']:.0f} s "
+          f"of {span / max(len(busy_after[1]), 1):.0f} s per core")
+    print(f"uploads_per_s={len(ids) / upload_span:.1f} page_p95_ms={p95:.0f} errors={len(errors) + len(not_graded)} "
+          f"not_graded={len(not_graded)} rush_grading_ratio={rush_rate / quiet_rate:.2f}")
+
+
+def wait_graded(stack, ids: list[int], began: float, limit_s: float) -> tuple[float, float]:
+    """Wait until every row of `ids` has a stored result (or none can come): (seconds from
+    `began` to the end of the wait, seconds to the last result seen).
+
+    Watched in the worker's log, not with `manage.py shell` every 2 s (a new interpreter
+    and Django, in this process's group at the web's weight: it had slowed every other
+    second of pages). A row that ends without a stored result (the system's error) logs
+    none, so the statuses are also read every 30 s."""
+    deadline = time.monotonic() + limit_s
+    asked = time.monotonic()
+    wanted, last = set(ids), 0.0
+    seen = wanted & set(stack.stored_results())
+    while time.monotonic() < deadline and not wanted <= seen:
+        if time.monotonic() - asked > 30:
+            asked = time.monotonic()
+            if all(stack.statuses().get(i) not in ("queued", "running") for i in ids):
+                break
+        time.sleep(1)
+        now = wanted & set(stack.stored_results())
+        if now - seen:
+            last = time.perf_counter() - began
+        seen = now
+    return time.perf_counter() - began, last or time.perf_counter() - began
+
+
+def cpu_busy() -> tuple[list[float], list[float]]:
+    """Per core: (busy jiffies, all jiffies) from /proc/stat, to say how busy each core was."""
+    busy, total = [], []
+    with open("/proc/stat") as fh:
+        for line in fh:
+            if line.startswith("cpu") and line[3].isdigit():
+                fields = [int(x) for x in line.split()[1:]]
+                total.append(sum(fields[:8]))
+                busy.append(total[-1] - fields[3] - fields[4])  # not idle, not waiting for I/O
+    return busy, total
+
+
+def cpu_seconds(stack) -> dict[str, float]:
+    """CPU seconds used so far by the web's processes (gunicorn's master and workers) and by
+    this process (the browsing clients), to see what the rush costs on each side."""
+    from grader.watchdog import descendants_of
+
+    tick = os.sysconf("SC_CLK_TCK")
+    web = 0.0
+    for pid in descendants_of(stack.procs["web"].pid):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            web += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    usage = os.times()
+    return {"web": web, "clients": usage.user + usage.system}
 
 
 def keep(where: Path, stack, began: float, samples: list) -> None:

@@ -10,6 +10,7 @@ import hashlib
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from grader.limits import Limits
 
@@ -189,6 +190,11 @@ GRADER_SANDBOX_UID_LOCK_DIR = Path(env_str("GRADER_SANDBOX_UID_LOCK_DIR", "/run/
 # Each grading process pins its jobs to one CPU core (its uid slot modulo the usable
 # cores) at idle priority; 0 leaves the core to the scheduler (priority stays idle).
 GRADER_PIN_CPU = env_bool("GRADER_PIN_CPU", True)
+# Cores the web never runs on, so that grading has a floor while pages come first
+# (grader/cores.py): "auto" (a quarter, at least one, none on 1 core), a number, or 0 (none).
+GRADING_RESERVED_CORES = env_str("GRADING_RESERVED_CORES", "auto").strip().lower()
+if GRADING_RESERVED_CORES != "auto" and not GRADING_RESERVED_CORES.isdigit():
+    raise ImproperlyConfigured(f"GRADING_RESERVED_CORES={GRADING_RESERVED_CORES!r} is not 'auto' or a number of cores.")
 # The Python with libseccomp's bindings (Debian's python3-seccomp) that compiles the
 # sandbox's syscall filter once per worker process.
 GRADER_SECCOMP_PYTHON = env_str("GRADER_SECCOMP_PYTHON", "/usr/bin/python3")

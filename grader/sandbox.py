@@ -19,8 +19,9 @@ The sandbox (see docs/grading.md for the threat model):
   host's disk, and the worker's memory watchdog counts what they hold;
 - starts with a cleared environment and rlimits on address space, CPU seconds,
   processes, file size and open files (set by prlimit before bwrap starts), pinned
-  to one CPU core at the lowest CPU and I/O priority (set before bwrap starts, so
-  everything inherits it and the filter keeps it from being undone);
+  to its slot's CPU core and the cores kept from the web (grader/cores.py) at the
+  lowest CPU and I/O priority (set before bwrap starts, so everything inherits it
+  and the filter keeps it from being undone);
 - has a tiny init of ours as pid 1 (grader/harness/init.py), and dies with its
   parent; the worker kills the whole job at the wall clock or memory limit, so a
   forked child cannot outlive the job.
@@ -123,7 +124,7 @@ def _prlimit(limits: Limits) -> list[str]:
 
 
 def job_core() -> int | None:
-    """The CPU core this process's jobs are pinned to: its uid slot modulo the cores it
+    """The CPU core that is this process's jobs' own: its uid slot modulo the cores it
     may use, so that two grading slots on a host take different cores. None when
     pinning is off (GRADER_PIN_CPU=0)."""
     if not settings.GRADER_PIN_CPU:
@@ -132,14 +133,29 @@ def job_core() -> int | None:
     return cores[uid_slot() % len(cores)]
 
 
+def job_cores() -> list[int] | None:
+    """The cores this process's jobs may run on: their own, and the cores the web never
+    runs on (grader/cores.py). While pages take the job's own core, the scheduler moves
+    the job to the reserved ones, where it waits behind no page and shares only with the
+    other jobs; so grading has a floor. A fork army still reaches at most its own core and
+    the reserve, never another slot's own. None when pinning is off (the job may then run
+    anywhere, the reserve included)."""
+    own = job_core()
+    if own is None:
+        return None
+    from .cores import host_split
+
+    return sorted({own, *host_split().reserved})
+
+
 def _priority() -> list[str]:
-    """Lowest CPU and I/O priority, and the job's core, set on the first process of the
+    """Lowest CPU and I/O priority, and the job's cores, set on the first process of the
     chain so that bwrap and everything after it inherit them. The job cannot undo them:
     RLIMIT_NICE is 0, and the seccomp filter refuses sched_setaffinity and ioprio_set."""
     argv = []
-    core = job_core()
-    if core is not None:
-        argv += [shutil.which("taskset") or "/usr/bin/taskset", "--cpu-list", str(core)]
+    cores = job_cores()
+    if cores is not None:
+        argv += [shutil.which("taskset") or "/usr/bin/taskset", "--cpu-list", ",".join(map(str, cores))]
     argv += [shutil.which("ionice") or "/usr/bin/ionice", "--class", "idle"]
     argv += [shutil.which("nice") or "/usr/bin/nice", "-n", "19"]
     return argv

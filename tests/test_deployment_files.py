@@ -67,5 +67,14 @@ def test_the_web_outweighs_grading_for_the_cpu_as_the_pages_first_rule_says():
     assert "pages first" in (ROOT / "docs" / "operations.md").read_text().lower()
 
 
+def test_the_web_serves_the_application_that_keeps_it_off_gradings_reserved_cores():
+    """config.wsgi pins each web process away from the reserved cores (grader/cores.py): the
+    floor needs no setting of its own in the Procfile or the compose file, only that both serve it."""
+    web = [shlex.split(line.split(":", 1)[1]) for line in (ROOT / "Procfile").read_text().splitlines()
+           if line.startswith("web:")] + [shlex.split(compose()["services"]["web"]["command"])]
+    assert all(args[:2] == ["gunicorn", "config.wsgi"] and "--preload" not in args for args in web)
+    assert "pin_web()" in (ROOT / "config" / "wsgi.py").read_text()
+
+
 def test_web_processes_keep_their_database_connections():
     assert int(compose()["services"]["web"]["environment"]["DB_CONN_MAX_AGE"]) > 0

@@ -252,9 +252,9 @@ def test_memfd_hoarding_is_counted_and_stopped(grade):
     assert result.peak_memory_mb <= 384 + MEMORY_MARGIN_MB
 
 
-def test_a_busy_fork_army_stays_on_its_one_core_at_idle_priority(grade):
+def test_a_busy_fork_army_stays_on_its_cores_at_idle_priority(grade):
     """Seen from the host while it runs: every process of the job is pinned to the slot's
-    core at nice 19 and in the idle I/O class, and cannot widen or raise them; and each
+    core and the cores kept from the web (grader/cores.py) at nice 19 and in the idle I/O class, and cannot widen or raise them; and each
     session it runs in (the kernel's, one a child makes with setsid) is an autogroup at
     the lowest priority, so it cannot outweigh the web where the kernel schedules by session."""
     import subprocess
@@ -262,7 +262,7 @@ def test_a_busy_fork_army_stays_on_its_one_core_at_idle_priority(grade):
     import time
 
     from grader.runner import processes_of
-    from grader.sandbox import host_uid, job_core
+    from grader.sandbox import host_uid, job_cores
     from grader.watchdog import _autogroup
 
     army = (
@@ -309,8 +309,8 @@ def test_a_busy_fork_army_stays_on_its_one_core_at_idle_priority(grade):
     runner.join()
     assert outcome["result"].status == "graded", outcome["result"].message
     assert len(seen) >= 8  # bwrap, init, harness, kernel, four busy children
-    core = job_core()
-    assert {(frozenset(cpus), nice, ioprio) for cpus, nice, ioprio in seen.values()} == {(frozenset({core}), 19, "idle")}
+    cores = frozenset(job_cores())
+    assert {(frozenset(cpus), nice, ioprio) for cpus, nice, ioprio in seen.values()} == {(cores, 19, "idle")}
     if _autogroup("self") is not None:  # a kernel that schedules by autogroup
         ours = _autogroup("self")[0]  # the outer bwrap's, shared with this test: left alone
         job_groups = {name: nice for name, nice in groups.items() if name != ours}

@@ -83,15 +83,17 @@ def test_the_kernel_environment_is_bound_at_a_fixed_path_with_a_pyvenv_cfg_that_
     assert argv[argv.index("--ro-bind-data") + 1:][:2] == ["6", "/opt/kernel/pyvenv.cfg"]
 
 
-def test_a_job_is_pinned_to_its_slots_core_at_idle_priority_unless_pinning_is_off(settings, tmp_path):
+def test_a_job_is_pinned_to_its_slots_core_and_the_reserve_at_idle_priority_unless_pinning_is_off(settings, tmp_path):
     import os
 
-    from grader.sandbox import job_core, uid_slot
+    from grader.cores import host_split
+    from grader.sandbox import job_core, job_cores, uid_slot
 
     cores = sorted(os.sched_getaffinity(0))
+    expected = sorted({cores[uid_slot() % len(cores)], *host_split().reserved})  # grader/cores.py: the floor
     with command(tmp_path, {}, Limits.from_settings(), 3, 4, 5) as (argv, fds):
-        assert argv[:3] == [argv[0], "--cpu-list", str(cores[uid_slot() % len(cores)])]
-        assert argv[0].endswith("taskset") and job_core() == cores[uid_slot() % len(cores)]
+        assert argv[:3] == [argv[0], "--cpu-list", ",".join(map(str, expected))]
+        assert argv[0].endswith("taskset") and job_core() == cores[uid_slot() % len(cores)] and job_cores() == expected
         assert ["--class", "idle"] == argv[4:6] and ["-n", "19"] == argv[7:9]
         assert "--nice=0" in argv  # RLIMIT_NICE 0: the nice value cannot be lowered again
         assert {3, 4, 5} <= set(fds)
