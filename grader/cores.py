@@ -1,5 +1,4 @@
-"""Which CPU cores grading can count on when the web shares its host: a floor for grading
-that costs the pages nothing.
+"""Which CPU cores grading can count on when the web shares its host: a floor for grading.
 
 Pages first (docs/operations.md): the web has 100 times grading's CPU weight, so while the
 pages keep every core busy (a class browsing while 50 uploads arrive) grading gets almost
@@ -10,9 +9,12 @@ on can. So the cores are split: the web (config/wsgi.py pins every web process) 
 as well as on its slot's own core (grader/sandbox.py), so a job whose core the pages take
 moves there instead of waiting, and on a quiet host the slots still use every core.
 
-GRADING_RESERVED_CORES: "auto" keeps a quarter of the cores (at least one) from the web
-on 2 cores or more, none on 1 (there is nothing to split: pages first, grading waits);
-a number keeps that many, at most all but one; 0 turns the floor off.
+The price is the web's: it never runs on the reserve, even when no job does. On 2 cores
+that halves it, and benchmarks/load.py measured page p95 going from 371-576 ms to
+3,381-3,665 ms for a rush that was then graded in full (docs/operations.md). So
+GRADING_RESERVED_CORES "auto" keeps a quarter of the cores, rounded down: none on 1-3
+cores (pages first, as before), 1 on 4-7, 2 on 8. A number keeps that many, at most all
+but one (1 on a 2-core host that must grade through a rush); 0 turns the floor off.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def reserved_count(cores: int, setting: str) -> int:
     if cores < 2:
         return 0
     if setting.strip().lower() == "auto":
-        return max(1, cores // 4)
+        return cores // 4
     return min(max(int(setting), 0), cores - 1)
 
 
