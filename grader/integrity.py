@@ -11,6 +11,9 @@ from . import embedded, notebooks
 from .pipeline import GradeResult
 
 PROBE, ACCURACY, EMBEDDED = "probe", "accuracy", "embedded"
+# The most embedded data of the course's own notebooks (the template's, as run:
+# benchmarks/embedded_data.py), for saying how far outside honest work a flagged one lies.
+HONEST_EMBEDDED_BYTES = 1163
 
 
 def screen(result: GradeResult, notebook_bytes: bytes, accuracy_above: float, embedded_limit: int) -> GradeResult:
@@ -31,8 +34,11 @@ def screen(result: GradeResult, notebook_bytes: bytes, accuracy_above: float, em
         kinds.append(EMBEDDED)
         top = scan["findings"][0]
         reasons.append(f"Embedded data: the notebook carries {scan['bytes']:,} bytes (compressed) of literals and "
-                       f"data-like text, more than the {embedded_limit:,} allowed; the largest is a {top['kind']} of "
-                       f"{top['chars']:,} characters in {place(top)}. Its code is shown below with the data marked.")
+                       f"data-like text, more than the {embedded_limit:,} allowed and "
+                       f"{scan['bytes'] / HONEST_EMBEDDED_BYTES:.1f} times the most the course's own notebooks carry "
+                       f"({HONEST_EMBEDDED_BYTES:,}, the template; the test labels take about 4,500); the largest is a "
+                       f"{top['kind']} of {top['chars']:,} characters in {place(top)}. Its code is shown below with the "
+                       "data marked.")
     feedback = {**result.feedback, "embedded": scan, "flags": kinds}
     return dataclasses.replace(result, flagged=bool(kinds), flag_reason="\n".join(reasons), feedback=feedback)
 
