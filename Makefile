@@ -105,6 +105,7 @@ bench: $(BENCH)/.installed $(KVENV)/.installed
 	$(BENCH)/bin/python benchmarks/grading_throughput.py --notebooks $(BENCH_NOTEBOOKS)
 	$(BENCH)/bin/python benchmarks/parsers.py
 	$(BENCH)/bin/python benchmarks/embedded_data.py
+	$(BENCH)/bin/python benchmarks/integrity_calibration.py
 	$(BENCH)/bin/python benchmarks/watchdog_overhead.py
 	$(BENCH)/bin/python benchmarks/web_latency.py $(BENCH_WEB_ARGS)
 	$(BENCH)/bin/python benchmarks/review_pages.py
