@@ -832,12 +832,18 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
     except MemoryError:
         outcome = {"status": "failed", "kind": "harness_memory"}
     except Exception as exc:
-        if client.current_cell is None:
+        if client.current_cell is None and time.monotonic() >= wall_deadline - 1:
+            # The kernel had not started by the backstop: no student code had run, so the
+            # host starved it.
+            outcome = {"status": "host_busy", "detail": f"the kernel did not start: {str(exc)[:300]}"}
+        elif client.current_cell is None:
             raise  # before any cell ran (the kernel would not start): ours
-        # While a cell ran, the kernel (which holds the message key, and so can send any
-        # bytes it likes) sent something the Jupyter client could not read.
-        traceback.print_exc()  # into the sandbox log, for the TA
-        outcome = {"status": "failed", "kind": "kernel_message", "detail": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        else:
+            # While a cell ran, the kernel (which holds the message key, and so can send any
+            # bytes it likes) sent something the Jupyter client could not read.
+            traceback.print_exc()  # into the sandbox log, for the TA
+            outcome = {"status": "failed", "kind": "kernel_message",
+                       "detail": f"{type(exc).__name__}: {str(exc)[:300]}"}
     asker.finish()
     predictions = None
     if outcome["status"] == "ok":
