@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from grader.limits import Limits
+from grader.limits import WALL_BACKSTOP_FACTOR, Limits
 
 from .env import env_bool, env_float, env_int, env_list, env_str, secret_key_file
 
@@ -221,10 +221,14 @@ GRADER_PREDICT_BATCH = env_int("GRADER_PREDICT_BATCH", 500)
 GRADER_PREFLIGHT_SAMPLE = env_int("GRADER_PREFLIGHT_SAMPLE", 100)
 NOTEBOOK_PREFLIGHT_PER_DAY = env_int("NOTEBOOK_PREFLIGHT_PER_DAY", 30)
 GRADER_MAX_TOTAL_TIMEOUT_S = max(GRADER_DEFAULT_LIMITS["total_timeout_s"], env_int("GRADER_MAX_TOTAL_TIMEOUT_S", 3600))
+# The longest a run may hold its worker: the wall-clock backstop (grader/limits.py,
+# WALL_BACKSTOP_FACTOR times the limits kept in charged time) of the longest total limit,
+# with 300 s for rendering (keep render_timeout_s well under it) and the harness's grace.
+GRADER_MAX_RUN_WALL_S = WALL_BACKSTOP_FACTOR * (GRADER_MAX_TOTAL_TIMEOUT_S + 300)
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 # Longer than the longest job, so Redis never redelivers a message whose worker
 # is still busy with it (acks_late holds the ack until the job ends).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADER_MAX_TOTAL_TIMEOUT_S * 2 + 600,
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADER_MAX_RUN_WALL_S + 1200,
                                    **({"global_keyprefix": REDIS_KEY_PREFIX} if REDIS_KEY_PREFIX else {})}
 # A queued row sent to the broker but not claimed for this long is sent again (its message
 # may be lost). A message that was only waiting behind busy workers is then there twice,

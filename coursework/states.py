@@ -4,7 +4,7 @@ between them, and the only functions that change a status.
 A notebook submission:
 
     queued --claim--> running --result--> graded | failed
-      ^                  |  \--system fault (retried)--> queued
+      ^                  |  \--system fault (retried)--> queued (a starved host's: attempt refunded)
       |                  |  \--given up, or poison------> error
       |                  \--worker silent (sweeper)-----> queued
       \--------- regrade (a person) --- graded | failed | error | queued
@@ -149,11 +149,17 @@ def finish(submission_id: int, attempt: int, status: str, **fields) -> bool:
     return bool(owned_by_attempt(submission_id, attempt).update(status=status, **fields))
 
 
-def release(submission_id: int, attempt: int) -> bool:
+def release(submission_id: int, attempt: int, refund_attempt: bool = False) -> bool:
     """running -> queued after a system fault: the task's own retry message is on its way
-    (so the row counts as sent), and the sweeper resends it if that message is lost."""
+    (so the row counts as sent), and the sweeper resends it if that message is lost.
+
+    refund_attempt: the run ended for the host's sake (it was starved), so it does not
+    count among the notebook's attempts. The floor moves up rather than the count down:
+    attempt numbers stay unique, so this run can never write over the next one. The
+    task's own retry count still bounds how often that happens."""
+    floor = {"attempt_floor": F("attempt_floor") + 1} if refund_attempt else {}
     return bool(owned_by_attempt(submission_id, attempt).update(status=SubmissionStatus.QUEUED,
-                                                                heartbeat_at=Now(), sent_at=Now()))
+                                                                heartbeat_at=Now(), sent_at=Now(), **floor))
 
 
 def stuck() -> Q:

@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from grader.errors import SystemFault
+from grader.errors import HostBusy, SystemFault
 
 from . import states
 from .models import Notification, Submission
@@ -64,10 +64,10 @@ class Heartbeat:
 @shared_task(
     bind=True,
     acks_late=True,
-    # Headroom above the longest run the settings allow: the run's own wall clock
-    # stops a notebook first, these only stop a worker that hangs outside it.
-    soft_time_limit=settings.GRADER_MAX_TOTAL_TIMEOUT_S + 300,
-    time_limit=settings.GRADER_MAX_TOTAL_TIMEOUT_S + 600,
+    # Headroom above the longest run the settings allow (its wall-clock backstop): the
+    # run's own limits stop a notebook first, these only stop a worker that hangs outside it.
+    soft_time_limit=settings.GRADER_MAX_RUN_WALL_S + 300,
+    time_limit=settings.GRADER_MAX_RUN_WALL_S + 600,
 )
 def grade_submission(self, submission_id: int) -> str:
     attempt = states.claim(submission_id)
@@ -89,12 +89,15 @@ def grade_submission(self, submission_id: int) -> str:
 
 
 def _system_fault(task, submission_id: int, attempt: int, exc: Exception) -> str:
-    log.warning("grading submission %s attempt %s hit a system fault: %s", submission_id, attempt, exc)
+    busy = isinstance(exc, HostBusy)
+    # "host busy": the job was starved of CPU; worth watching as a sign the workers need a host of their own.
+    log.warning("grading submission %s attempt %s hit a system fault%s: %s", submission_id, attempt,
+                " (host busy)" if busy else "", exc)
     if task.request.retries >= MAX_SYSTEM_RETRIES:
         grading.give_up(submission_id, attempt, exc)
         return states.SubmissionStatus.ERROR
     try:
-        states.release(submission_id, attempt)
+        states.release(submission_id, attempt, refund_attempt=busy)
     except DATABASE_FAULTS:
         pass  # the sweeper will find the row once its heartbeat is stale
     raise task.retry(countdown=min(300, 10 * 3**task.request.retries), exc=exc)

@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+# The cell, total and rendering limits are kept in charged time: wall time minus what the
+# job waited for a CPU the host held (grader/harness/charged.py). The wall clock still
+# stops a run, at this many times the total limit plus rendering's: far enough above that
+# only a starved host (or a harness the notebook has stalled) gets there, and then it is
+# the host's condition, requeued, not the student's failure.
+WALL_BACKSTOP_FACTOR = 3
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -61,3 +68,8 @@ class Limits:
     @property
     def process_memory_mb(self) -> int:
         return self.address_space_mb or self.memory_mb
+
+    @property
+    def wall_backstop_s(self) -> int:
+        """Wall-clock seconds after which the harness's cells stop whatever their charged time."""
+        return WALL_BACKSTOP_FACTOR * self.total_timeout_s

@@ -14,7 +14,7 @@ from . import copies
 from . import feedback as feedback_pictures
 from . import scoring
 from .data import nearest_mean_accuracy, test_set, training_sample
-from .errors import StudentFault, SystemFault
+from .errors import HostBusy, StudentFault, SystemFault
 from .explain import explain
 from .reference import reference_summary
 from .runner import RunOutcome, prepare_inputs, run_harness
@@ -170,6 +170,8 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
         "truncated_cells": run.result.get("truncated_cells", []),
         "widget_state_dropped": bool(run.result.get("widget_state_dropped")),
         "render_seconds": _number(render.get("seconds")),
+        # What the limits counted (running and sleeping, not waiting for a CPU), for TAs.
+        "charged_seconds": _number(run.result.get("charged_seconds")),
     }
     try:
         _raise_for_run(run, limits)
@@ -178,8 +180,10 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
         message = str(fault)
         if run.result.get("status") == "failed" and render.get("problem"):
             message += " " + _render_problem(render, limits)  # the page is missing or partial: say why
-        failure = explain(run.result, run.notebook, message, fault.mistake, limits, run.wall_seconds,
-                          base["peak_memory_mb"])
+        # The time charged (charged.py), not the wall clock: waiting for the host is not the student's.
+        charged = _number(run.result.get("charged_seconds"))
+        failure = explain(run.result, run.notebook, message, fault.mistake, limits,
+                          charged if charged is not None else run.wall_seconds, base["peak_memory_mb"])
         return GradeResult(status="failed", message=message, feedback={**limits_shown, "failure": failure}, **base)
 
     restored = scoring.unpermute(raw, order)
@@ -273,9 +277,16 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
     """Turn how the run ended into a StudentFault with a message that names the cell and the cause."""
     result = run.result
     if run.timed_out:
-        raise StudentFault(
-            f"The notebook did not finish within {limits.total_timeout_s} seconds in total and was stopped.",
-            mistake="total_time")
+        # The worker's wall clock, far above the limits the harness keeps in charged time.
+        # Only a job that kept its core busy for its whole total limit (its processes
+        # stalled the harness) is the student's; anything else waited for the host.
+        if run.cpu_seconds is not None and run.cpu_seconds >= limits.total_timeout_s:
+            raise StudentFault(
+                f"The notebook did not finish within {limits.total_timeout_s} seconds in total and was stopped.",
+                mistake="total_time")
+        raise HostBusy(f"the host was busy: the sandbox was stopped by the wall clock after {run.wall_seconds:.0f} s, "
+                       f"the job having used {run.cpu_seconds or 0:.1f} s of CPU (total limit "
+                       f"{limits.total_timeout_s} s)")
     if run.memory_exceeded:
         where = ("the grading step that calls predict(images)" if run.last_cell == "predict"
                  else "turning the executed notebook into a page" if run.last_cell == "render"
@@ -285,6 +296,10 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
             + (f"stopped in {where}." if where else "stopped before its first cell ran."), mistake="memory"
         )
     status = result.get("status")
+    if status == "host_busy":
+        raise HostBusy(f"the host was busy: a cell reached the wall-clock backstop after {_number(result.get('seconds')) or 0:.0f} s "
+                       f"with {_number(result.get('charged_seconds')) or 0:.1f} s charged "
+                       f"({_number(result.get('starved_seconds')) or 0:.0f} s spent waiting for a CPU)")
     if status == "harness_error":
         raise SystemFault(f"the grading harness failed: {str(result.get('detail', ''))[-1500:]}")
     if status is None:

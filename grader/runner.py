@@ -18,14 +18,21 @@ from . import cgroups, notebooks, sandbox
 from .data import public_data_dir, public_files
 from .errors import SystemFault
 from .harness import payload
+from .limits import WALL_BACKSTOP_FACTOR
 from .scoring import RawPredictions
-from .watchdog import MB, MemoryWatchdog, descendants_of, processes_of
+from .watchdog import MB, MemoryWatchdog, cpu_seconds, descendants_of, processes_of
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
-# After the total limit and the rendering budget, which the harness keeps itself, the
-# time it may take to cut outputs, read the labels and send them before it is killed.
+# After the wall-clock backstops of the total limit and the rendering budget (the harness
+# keeps both in charged time itself), the time it may take to cut outputs, read the labels
+# and send them before it is killed.
 HARNESS_GRACE_S = 30
+
+
+def wall_limit_s(limits: sandbox.Limits) -> float:
+    """When the worker kills a sandbox whatever the harness is doing (see grader/limits.py)."""
+    return WALL_BACKSTOP_FACTOR * (limits.total_timeout_s + limits.render_timeout_s) + HARNESS_GRACE_S
 
 
 @dataclass
@@ -41,6 +48,7 @@ class RunOutcome:
     memory_exceeded: bool = False  # the watchdog stopped the job at its memory limit
     memory_peak_mb: float | None = None  # the most the watchdog saw the whole job hold
     memory_detail: str = ""  # what the peak was made of, for the TA's log
+    cpu_seconds: float | None = None  # the job's CPU time when the wall clock stopped it (timed_out)
     last_cell: str | None = None  # the cell the harness last started ("3", "predict", or "render")
     html: bytes | None = None  # the executed notebook as a page, rendered in the sandbox; stored as it is
 
@@ -92,6 +100,8 @@ def prepare_inputs(job_dir: Path, notebook_bytes: bytes, phases: list[int], limi
         "stored_output_kb": limits.stored_output_kb,
         "render_timeout_s": limits.render_timeout_s,
         "rendered_html_kb": limits.rendered_html_kb,
+        "wall_backstop_s": limits.wall_backstop_s,
+        "confined": not unconfined,  # whether /proc holds only the job's processes (charged time)
         "phases": [int(n) for n in phases],
         "batch_size": int(batch_size),
         "workdir": str(scratch) if unconfined else sandbox.WORK_MOUNT,
@@ -176,10 +186,13 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: 
         reader.start()
 
     watchdog = job_watchdog(proc.pid, limits)
-    timed_out = False
+    timed_out, used_cpu = False, None
     while proc.poll() is None:
-        if time.monotonic() - started > limits.total_timeout_s + limits.render_timeout_s + HARNESS_GRACE_S:
+        if time.monotonic() - started > wall_limit_s(limits):
             timed_out = True
+            # Before the kill: whether the job itself kept its core busy (then the notebook
+            # stalled its harness) or barely ran (the host starved it).
+            used_cpu = cpu_seconds(watchdog.find_pids())
             break
         if watchdog.due(time.monotonic()):
             watchdog.sample()
@@ -198,7 +211,7 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: 
         memory_exceeded=watchdog.exceeded, memory_peak_mb=peak.total / MB if peak else None,
         memory_detail=(f"processes {peak.processes / MB:.0f} MB ({peak.count}), tmpfs {peak.tmpfs / MB:.0f} MB, "
                        f"memfd {peak.memfd / MB:.0f} MB; {watchdog.samples} samples") if peak else "",
-        last_cell=_last_line(bytes(progress_reader.data)),
+        last_cell=_last_line(bytes(progress_reader.data)), cpu_seconds=used_cpu,
     )
     if not timed_out and not watchdog.exceeded:
         _parse_payload(bytes(result_reader.data), result_reader.overflow, outcome)

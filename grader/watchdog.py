@@ -68,6 +68,19 @@ def _state(pid: str) -> str:
         return fh.read().rsplit(b")", 1)[1].split()[0].decode()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time these processes used, with what the children they reaped used (a child's
+    time passes to its parent when it is reaped, and the sandbox's pid 1 reaps orphans)."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                total += sum(int(v) for v in fh.read().rsplit(b")", 1)[1].split()[11:15])  # utime..cstime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / ticks
+
+
 def descendants_of(root: int) -> list[int]:
     """Live processes under `root` (itself included): how a job is found when it runs
     as the worker's own uid (development machines), where the uid cannot tell it apart."""

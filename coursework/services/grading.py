@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from grader import feedback
 from grader.data import test_set
+from grader.errors import HostBusy
 from grader.limits import Limits
 from grader.pipeline import GradeResult, check_notebook_bytes, grade_notebook_bytes
 from grader.reference import reference_summary_if_trained
@@ -314,9 +315,15 @@ SYSTEM_ERROR_MESSAGE = ("The grader failed for a reason that is not your noteboo
                         "regrade it. This does not count against your uploads.")
 
 
+HOST_BUSY_MESSAGE = ("The grading machine was too busy to run your notebook: it spent its time waiting for a "
+                     "processor, which is never counted against your notebook's time limits. Staff have been told "
+                     "and will regrade it. This does not count against your uploads.")
+
+
 def give_up(submission_id: int, attempt: int, exc: BaseException) -> bool:
     """End a run as the system's error, with what went wrong kept for TAs."""
-    return states.finish(submission_id, attempt, SubmissionStatus.ERROR, message=SYSTEM_ERROR_MESSAGE,
+    message = HOST_BUSY_MESSAGE if isinstance(exc, HostBusy) else SYSTEM_ERROR_MESSAGE
+    return states.finish(submission_id, attempt, SubmissionStatus.ERROR, message=message,
                          log_tail=f"{type(exc).__name__}: {exc}"[-65536:])
 
 

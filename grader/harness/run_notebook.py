@@ -21,6 +21,7 @@ its descriptors through /proc, and ptrace is refused by the seccomp filter.
 
 It imports nothing from the site: the site's code is not in the sandbox.
 """
+import asyncio
 import ctypes
 import io
 import json
@@ -49,6 +50,7 @@ from nbclient.exceptions import (
     DeadKernelError,
 )
 import isolation
+from charged import ChargedClock, namespace_pids, tree_pids
 from payload import encode
 from render_notebook import STATE, STATE_BYTES
 
@@ -206,32 +208,73 @@ RENDER_FIRST_SHARE = 0.75
 class CappedClient(NotebookClient):
     """An nbclient that keeps at most `output_budget` bytes of outputs in memory (streams,
     errors, rich displays, display updates and widget state alike), stops every cell at
-    the total deadline as well as the per-cell limit, and knows which cell it is on.
+    the total limit as well as the per-cell limit, both in charged time (charged.py), and
+    knows which cell it is on.
+
+    The limits are kept by a watcher that races each cell's reply: past the cell's charged
+    limit it stops the cell the way nbclient's own timeout does (CellTimeoutError; the
+    kernel is then shut down). nbclient's wall-clock timeout stays, as a backstop at
+    `wall_deadline` (several times the total limit): reaching it means the host starved
+    the job, and `starved` says so.
 
     clear_output gives back what it clears, so a live plot redrawn each epoch costs one
     plot, not one per epoch; nothing else is given back. The exact cap on what is sent
     back is applied afterwards by bound_outputs: this one bounds the harness's memory.
     """
 
-    def __init__(self, *args, output_budget: int, deadline: float, **kwargs):
+    WATCH_S = 0.25  # how often a running cell's charged time is sampled
+
+    def __init__(self, *args, output_budget: int, clock: ChargedClock, total_s: float, wall_deadline: float,
+                 **kwargs):
         super().__init__(*args, **kwargs, timeout_func=self._timeout_for, on_cell_start=self._on_cell_start)
         self.output_budget = output_budget
-        self.deadline = deadline
+        self.clock, self.total_s, self.wall_deadline = clock, total_s, wall_deadline
         self.output_used = 0
         self.cell_used: dict[int, int] = {}
         self.truncated_cells: set[int] = set()
         self.widget_state_cut = False
         self.current_cell = None
         self.stopped_by_total = False
+        self.cell_limit = float(self.timeout)  # charged seconds the current cell may take
+        self.cell_began = 0.0  # charged time when it started
+        self.charged_stop = False  # the watcher stopped a cell (else a CellTimeoutError is the backstop's)
         self.first_error = None  # (cell index, trimmed copy) of the latest cell that showed an error
 
     def _on_cell_start(self, cell, cell_index):
         self.current_cell = cell_index
 
     def _timeout_for(self, cell) -> int:
-        remaining = self.deadline - time.monotonic()
+        """The cell's charged limit (kept by the watcher), and nbclient's wall-clock backstop."""
+        self.cell_began = self.clock.now()
+        remaining = self.total_s - self.cell_began
         self.stopped_by_total = remaining < self.timeout
-        return max(1, math.ceil(min(self.timeout, remaining)))
+        self.cell_limit = max(0.0, min(self.timeout, remaining))
+        return max(1, math.ceil(self.wall_deadline - time.monotonic()))
+
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
+        reply = asyncio.ensure_future(super()._async_poll_for_reply(
+            msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive))
+        watcher = asyncio.ensure_future(self._charged_limit_passed())
+        try:
+            await asyncio.wait({reply, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if reply.done():
+                return reply.result()
+            self.charged_stop = True
+            reply.cancel()
+            task_poll_kernel_alive.cancel()
+            await self._async_handle_timeout(math.ceil(self.cell_limit), cell)  # raises CellTimeoutError
+        finally:
+            # Cancelled from outside too (nbclient's liveness poll, when the kernel dies).
+            reply.cancel()
+            watcher.cancel()
+
+    async def _charged_limit_passed(self) -> None:
+        while True:
+            left = self.cell_limit - (self.clock.now() - self.cell_began)
+            if left <= 0:
+                return
+            # Charged time runs no faster than the wall clock: sleeping `left` cannot overshoot.
+            await asyncio.sleep(min(self.WATCH_S, left))
 
     def process_message(self, msg, cell, cell_index):
         try:
@@ -728,19 +771,21 @@ def refuse_inspection() -> None:
         pass
 
 
-def render_page(nb, budget_s: float, max_html_bytes: int) -> tuple[dict, bytes | None]:
+def render_page(nb, budget_s: float, max_html_bytes: int, clock=time.monotonic) -> tuple[dict, bytes | None]:
     """The executed notebook as HTML, from a renderer process of its own, within budget_s
     in all. When a cell cannot be rendered, the first such cell is reported and the page
     is rendered again with that cell replaced by a notice, so the student still sees the
     rest of their notebook. The first attempt gets three quarters of the budget, so that a
-    cell that takes forever still leaves time to render the others."""
-    started = time.monotonic()
+    cell that takes forever still leaves time to render the others. The budget is kept
+    in `clock`'s seconds: the harness's is charged time (charged.py), so time the renderer
+    waited for a CPU the host held is not spent."""
+    started = clock()
     deadline = started + budget_s
     first_failure = None
     for attempt in range(RENDER_ATTEMPTS):
-        attempt_started = time.monotonic()
+        attempt_started = clock()
         until = started + RENDER_FIRST_SHARE * budget_s if attempt == 0 else deadline
-        outcome, html = _render_once(compact(nb), until, max_html_bytes)
+        outcome, html = _render_once(compact(nb), until, max_html_bytes, clock)
         if outcome["problem"] is None:
             break
         if outcome["problem"] == "timeout":
@@ -751,7 +796,7 @@ def render_page(nb, budget_s: float, max_html_bytes: int) -> tuple[dict, bytes |
             break
         nb = _without_cell_content(nb, cell, outcome)
     result = first_failure or {"problem": None}
-    return {**result, "seconds": time.monotonic() - started, "partial": first_failure is not None and html is not None}, html
+    return {**result, "seconds": clock() - started, "partial": first_failure is not None and html is not None}, html
 
 
 def _without_cell_content(nb, index: int, outcome: dict):
@@ -767,7 +812,8 @@ def _without_cell_content(nb, index: int, outcome: dict):
     return nb
 
 
-def _render_once(notebook: bytes, deadline: float, max_html_bytes: int) -> tuple[dict, bytes | None]:
+def _render_once(notebook: bytes, deadline: float, max_html_bytes: int,
+                 clock=time.monotonic) -> tuple[dict, bytes | None]:
     state_fd = os.memfd_create("render-state")
     os.ftruncate(state_fd, STATE_BYTES)
     os.pwrite(state_fd, STATE.pack(-1, 0), 0)
@@ -781,7 +827,7 @@ def _render_once(notebook: bytes, deadline: float, max_html_bytes: int) -> tuple
         with selectors.DefaultSelector() as selector:
             selector.register(proc.stdout, selectors.EVENT_READ)
             while True:
-                remaining = deadline - time.monotonic()
+                remaining = deadline - clock()  # charged time runs no faster than the wall clock
                 if remaining <= 0:
                     timed_out = True
                     break
@@ -845,6 +891,9 @@ def tell_progress(progress_fd: int, step: str) -> None:
 
 def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tuple[dict, dict[str, bytes]]:
     started = time.monotonic()
+    # Confined, every process in /proc is the job's; unconfined (development), /proc is the host's.
+    clock = ChargedClock(namespace_pids if config.get("confined", True) else tree_pids(os.getpid()))
+    wall_deadline = started + config.get("wall_backstop_s", 3 * config["total_timeout_s"])
     upload_bytes = (input_dir / "submission.ipynb").stat().st_size
     nb = nbformat.read(input_dir / "submission.ipynb", as_version=4)
     # What the page shows is what the grader ran: outputs saved on the student's machine
@@ -864,12 +913,16 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
     client = CappedClient(
         nb,
         timeout=config["cell_timeout_s"],
-        deadline=started + config["total_timeout_s"],
+        clock=clock,
+        total_s=config["total_timeout_s"],
+        wall_deadline=wall_deadline,
         kernel_name="python3",
         resources={"metadata": {"path": config["workdir"]}},
         allow_errors=False,
         record_timing=False,  # per-cell timestamps would be output the cap does not see
-        startup_timeout=120,
+        # No student code runs while the kernel starts: only the backstop bounds it, so a
+        # starved start is the host's (an exception here is the harness's, retried).
+        startup_timeout=max(120, math.ceil(wall_deadline - time.monotonic())),
         output_budget=cap,
         on_cell_execute=progress_reporter(progress_fd, student_cells, asker),
     )
@@ -877,8 +930,13 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
     try:
         client.execute()
     except CellTimeoutError as exc:
-        kind = "total_timeout" if client.stopped_by_total else "cell_timeout"
-        outcome = {"status": "failed", "kind": kind, "detail": str(exc).splitlines()[0][:500]}
+        if client.charged_stop:
+            kind = "total_timeout" if client.stopped_by_total else "cell_timeout"
+            outcome = {"status": "failed", "kind": kind, "detail": str(exc).splitlines()[0][:500]}
+        else:
+            # The wall-clock backstop with the cell under its charged limit: the host
+            # starved the job. Not the student's: the worker requeues the run.
+            outcome = {"status": "host_busy", "detail": str(exc).splitlines()[0][:500]}
     except DeadKernelError as exc:
         outcome = {"status": "failed", "kind": "dead_kernel", "detail": str(exc)[:500]}
     except CellExecutionError as exc:
@@ -886,17 +944,24 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
     except MemoryError:
         outcome = {"status": "failed", "kind": "harness_memory"}
     except Exception as exc:
-        if client.current_cell is None:
+        if client.current_cell is None and time.monotonic() >= wall_deadline - 1:
+            # The kernel had not started by the backstop: no student code had run, so the
+            # host starved it.
+            outcome = {"status": "host_busy", "detail": f"the kernel did not start: {str(exc)[:300]}"}
+        elif client.current_cell is None:
             raise  # before any cell ran (the kernel would not start): ours
-        # While a cell ran, the kernel (which holds the message key, and so can send any
-        # bytes it likes) sent something the Jupyter client could not read.
-        traceback.print_exc()  # into the sandbox log, for the TA
-        outcome = {"status": "failed", "kind": "kernel_message", "detail": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        else:
+            # While a cell ran, the kernel (which holds the message key, and so can send any
+            # bytes it likes) sent something the Jupyter client could not read.
+            traceback.print_exc()  # into the sandbox log, for the TA
+            outcome = {"status": "failed", "kind": "kernel_message",
+                       "detail": f"{type(exc).__name__}: {str(exc)[:300]}"}
     asker.finish()
     predictions = None
     if outcome["status"] == "ok":
         outcome, predictions = _asked(asker, outcome)
     outcome["seconds"] = time.monotonic() - started
+    outcome["charged_seconds"], outcome["starved_seconds"] = clock.now(), clock.starved
     outcome["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     cell = client.current_cell if outcome["status"] == "failed" else None
     outcome["cell"] = cell
@@ -925,8 +990,11 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
     if outcome["status"] == "ok":
         outcome["declared"] = read_declared(declared_path)
     blobs["notebook"] = compact(nb)
+    if outcome["status"] == "host_busy":
+        return header, blobs  # the run is done again: no page to show for this one
     tell_progress(progress_fd, "render")
-    outcome["render"], html = render_page(nb, config["render_timeout_s"], config["rendered_html_kb"] * 1024)
+    outcome["render"], html = render_page(nb, config["render_timeout_s"], config["rendered_html_kb"] * 1024,
+                                          clock=clock.now)
     if html is not None:
         blobs["html"] = html
     return header, blobs

@@ -249,6 +249,27 @@ def test_a_missing_kernel_environment_is_a_system_error_not_the_students(queued,
     assert "make kernel-venv" in queued.log_tail  # the cause is kept for TAs
 
 
+def test_a_run_the_host_starved_is_requeued_without_using_an_attempt_and_ends_for_staff_saying_the_host_was_busy(
+        queued, settings, monkeypatch):
+    from grader.errors import HostBusy
+
+    settings.GRADER_MAX_ATTEMPTS = 1  # without the refund the first retry could not even be claimed
+    runs = []
+
+    def starved(*args, **kwargs):
+        runs.append(1)
+        raise HostBusy("the host was busy: a cell reached the wall-clock backstop after 1800 s with 2.0 s charged")
+
+    monkeypatch.setattr(grading, "grade_notebook_bytes", starved)
+    # apply() runs retries inline; after the last one the row shows the host's condition.
+    assert tasks.grade_submission.apply(args=[queued.pk]).get() == SubmissionStatus.ERROR
+    queued.refresh_from_db()
+    assert len(runs) == tasks.MAX_SYSTEM_RETRIES + 1 and queued.attempts == len(runs)
+    assert queued.status == SubmissionStatus.ERROR and queued.message == grading.HOST_BUSY_MESSAGE
+    assert "busy" in queued.message and "not count against your uploads" in queued.message
+    assert "HostBusy" in queued.log_tail  # the figures are kept for staff
+
+
 def test_a_notebook_the_grader_cannot_display_ends_failed_instead_of_staying_running(tmp_path, settings):
     """A widget view without model_id made nbconvert raise while the worker stored the
     result, so the row stayed running and the sweeper requeued it forever. The page is

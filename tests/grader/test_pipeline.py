@@ -1,5 +1,11 @@
 """The grading run on real kernels in the real sandbox (no Celery): what students see."""
+import contextlib
+import os
+import subprocess
+import sys
+
 import numpy as np
+import pytest
 
 from grader import copies
 from tests.support.notebooks import LOAD_MNIST, NEAREST_MEAN, nearest_mean_notebook, notebook
@@ -102,6 +108,7 @@ def test_a_cell_that_runs_too_long_is_stopped(grade):
     failure = result.feedback["failure"]
     assert failure["mistake"]["key"] == "cell_time" and "2 s per cell" in failure["mistake"]["fix"]
     assert failure["cell"] == 1 and failure["source"]["lines"][1]["code"] == "time.sleep(60)"
+    assert result.feedback["charged_seconds"] >= 2  # sleeping is the notebook's own time: charged
 
 
 def test_a_kernel_that_dies_is_reported_as_such(grade):
@@ -149,3 +156,76 @@ def test_the_probe_is_asked_first_and_each_half_in_a_fresh_secret_order():
     assert np.array_equal(pixels[300:], to_bytes(images)[order[300:]])  # the test images, reordered, unchanged
     again, _ = asking_order(images, np.random.default_rng(8))
     assert not np.array_equal(order, again)
+
+
+# Half a second of CPU in one cell: at nice 19 against a busy loop the job gets 1-3% of a
+# core, so this cell alone takes tens of seconds of wall time there.
+BURN = "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end:\n    pass"
+
+
+@contextlib.contextmanager
+def every_core_busy():
+    """One busy loop per core at nice 0, in processes of the test's own, killed whatever happens."""
+    loops = []
+    try:
+        for _ in range(os.cpu_count()):
+            loops.append(subprocess.Popen([sys.executable, "-c", "while True:\n    pass"],
+                                          preexec_fn=lambda: os.setpriority(os.PRIO_PROCESS, 0, 0)))
+        yield
+    finally:
+        for loop in loops:
+            loop.kill()
+        for loop in loops:
+            loop.wait()
+
+
+@pytest.mark.busy_host
+def test_a_notebook_starved_by_a_busy_host_gets_the_grade_it_gets_on_a_quiet_one(grade):
+    """The cell limit counts the job's own time: waiting for a CPU the host held is not the
+    student's. (Charged wall time, this notebook's 3 s cell limit ran out under the loops.)"""
+    honest = notebook(LOAD_MNIST, NEAREST_MEAN, BURN)
+    # The cell limit is the small one; the total only sets the wall-clock backstop (3 x 300 s),
+    # which a host busier than these loops alone may need.
+    limits = {"cell_timeout_s": 3, "total_timeout_s": 300}
+    quiet = grade(honest, **limits)
+    with every_core_busy():
+        busy = grade(honest, **limits)
+    print(f"quiet: {quiet.run_seconds:.1f} s wall, {quiet.feedback.get('charged_seconds')} s charged; "
+          f"busy: {busy.run_seconds:.1f} s wall, {busy.feedback.get('charged_seconds')} s charged")
+    assert quiet.status == "graded", quiet.message
+    assert (busy.status, busy.message, busy.accuracy) == (quiet.status, quiet.message, quiet.accuracy)
+
+
+def outcome(**fields):
+    from grader.runner import RunOutcome
+
+    return RunOutcome(**{"result": {}, "notebook": None, "predictions": None, "wall_seconds": 2000.0,
+                         "timed_out": False, "log_tail": "", **fields})
+
+
+def test_the_workers_wall_clock_stopping_a_job_that_barely_ran_is_the_hosts_condition_not_the_students():
+    from grader.errors import HostBusy
+    from grader.limits import Limits
+    from grader.pipeline import _raise_for_run
+
+    with pytest.raises(HostBusy, match="host was busy"):
+        _raise_for_run(outcome(timed_out=True, cpu_seconds=40.0), Limits(total_timeout_s=600))
+
+
+def test_the_workers_wall_clock_stopping_a_job_that_kept_its_core_busy_all_along_is_the_notebooks():
+    from grader.errors import StudentFault
+    from grader.limits import Limits
+    from grader.pipeline import _raise_for_run
+
+    with pytest.raises(StudentFault, match="did not finish within 600 seconds"):
+        _raise_for_run(outcome(timed_out=True, cpu_seconds=1900.0), Limits(total_timeout_s=600))
+
+
+def test_a_cell_the_harness_stopped_at_its_wall_clock_backstop_under_its_charged_limit_is_the_hosts_condition():
+    from grader.errors import HostBusy
+    from grader.limits import Limits
+    from grader.pipeline import _raise_for_run
+
+    busy = outcome(result={"status": "host_busy", "seconds": 1800.0, "charged_seconds": 31.5, "starved_seconds": 1768.5})
+    with pytest.raises(HostBusy, match="31.5 s charged"):
+        _raise_for_run(busy, Limits(total_timeout_s=600))
