@@ -118,8 +118,14 @@ class _Feed(threading.Thread):
             pass
 
 
-def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: bytes = b"") -> RunOutcome:
-    """`images`: the uint8 pixels of every image predict is asked about, in the order asked."""
+def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: bytes = b"",
+                script: str = "run_notebook.py", wall_s: float | None = None) -> RunOutcome:
+    """`images`: the uint8 pixels of every image predict is asked about, in the order asked.
+    `script`: the harness to start (see sandbox.command); `wall_s`: when the worker kills
+    the sandbox whatever it is doing (by default, after the total limit, the rendering
+    budget and HARNESS_GRACE_S)."""
+    if wall_s is None:
+        wall_s = limits.total_timeout_s + limits.render_timeout_s + HARNESS_GRACE_S
     become_subreaper()  # before anything, the trial sandbox included, starts a sandbox
     sandbox.check_sandbox()
     result_r, result_w = os.pipe()
@@ -134,7 +140,8 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: 
     job_cgroup = cgroups.job_cgroup(limits)
     started = time.monotonic()
     try:
-        with sandbox.command(input_dir, public_files(), limits, result_w, progress_w, images_r) as (argv, fds):
+        with sandbox.command(input_dir, public_files(), limits, result_w, progress_w, images_r,
+                             script=script) as (argv, fds):
             proc = subprocess.Popen(
                 (job_cgroup.wrap(argv) if job_cgroup else argv), env=env, stdin=subprocess.DEVNULL, stdout=log_w,
                 stderr=log_w, pass_fds=fds + (job_cgroup.fds if job_cgroup else ()),
@@ -172,7 +179,7 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: 
     watchdog = job_watchdog(proc.pid, limits)
     timed_out = False
     while proc.poll() is None:
-        if time.monotonic() - started > limits.total_timeout_s + limits.render_timeout_s + HARNESS_GRACE_S:
+        if time.monotonic() - started > wall_s:
             timed_out = True
             break
         if watchdog.due(time.monotonic()):
