@@ -51,8 +51,9 @@ def rerender():
 
 
 def test_markdown_too_slow_for_a_runs_budget_is_drawn_whole_with_the_larger_one(rerender):
-    slow = nbformat.v4.new_markdown_cell("[" * 20_000)  # seconds in mistune: more than a 2 s budget
-    page = rerender(stored(code("x = 1", stream("before\n")), slow), rerender_timeout_s=240)
+    slow = nbformat.v4.new_markdown_cell("[" * 5_000)  # about a second in mistune: more than a 1 s budget
+    # The sandbox runs at nice 19: on a host busy with other work the page may take minutes.
+    page = rerender(stored(code("x = 1", stream("before\n")), slow), rerender_timeout_s=600)
     assert page.whole and page.problem == "", page.render
     assert b"before" in page.html and b"[[[[" in page.html and b"cannot be displayed" not in page.html
 
