@@ -70,4 +70,7 @@ def test_markdown_too_slow_even_for_the_larger_budget_is_named_and_may_be_tried_
     slow = nbformat.v4.new_markdown_cell("[" * 80_000)  # tens of seconds in mistune
     page = rerender(stored(code("x = 1"), slow), rerender_timeout_s=8)
     assert not page.whole and not page.lasting  # a quieter host may do better
-    assert page.problem.startswith("Cell 2 could not be displayed: showing it took longer than 6 seconds"), page.problem
+    assert page.render["problem"] == "timeout"
+    assert "could not be displayed: showing it took longer than 6 seconds" in page.problem, page.problem
+    if page.render["cell"] is not None:  # a host too busy to import nbconvert in time reaches no cell
+        assert page.problem.startswith("Cell 2 could not be displayed"), page.problem
