@@ -250,9 +250,16 @@ GRADER_STALE_RUNNING_S = env_int("GRADER_STALE_RUNNING_S", 90)
 # Runs of one notebook that may start without finishing (the worker died or stalled)
 # before the row ends as `error` for staff instead of looping through the sweeper.
 GRADER_MAX_ATTEMPTS = env_int("GRADER_MAX_ATTEMPTS", 3)
+# A graded run's page that could not be drawn in full is drawn again (with the limit
+# rerender_timeout_s) up to this many times, this long apart: a timeout on a busy host may
+# pass on a quieter one. A try's message not claimed within the pause is sent again.
+GRADER_RENDER_MAX_ATTEMPTS = env_int("GRADER_RENDER_MAX_ATTEMPTS", 3)
+GRADER_RENDER_RETRY_S = env_int("GRADER_RENDER_RETRY_S", 300)
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-submissions": {"task": "coursework.tasks.requeue_stuck",
                                   "schedule": float(env_int("GRADER_SWEEP_EVERY_S", 60))},
+    "send-due-pages": {"task": "coursework.tasks.send_due_pages",
+                       "schedule": float(env_int("GRADER_SWEEP_EVERY_S", 60))},
     "send-due-notification-emails": {"task": "coursework.tasks.send_due_emails",
                                      "schedule": float(env_int("NOTIFICATION_SWEEP_EVERY_S", 60))},
 }

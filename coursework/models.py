@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from .states import PROBLEMS, REVIEW_EDITABLE, AppealStatus, EmailStatus, ReviewStatus, SubmissionStatus
+from .states import PROBLEMS, REVIEW_EDITABLE, AppealStatus, EmailStatus, RenderStatus, ReviewStatus, SubmissionStatus
 
 
 class StudyGroup(models.Model):
@@ -182,6 +182,17 @@ class Submission(models.Model):
     flag_reason = models.TextField(blank=True)
     log_tail = models.TextField(blank=True)  # the sandbox's own output, for TAs
     executed_html = models.FileField(upload_to="feedback/%Y/%m/", blank=True)
+    # The executed notebook (compact JSON, outputs capped) of a graded run whose page could
+    # not be drawn in full: what the page is drawn again from (coursework.services.pages).
+    executed_notebook = models.FileField(upload_to="feedback/%Y/%m/", blank=True)
+    # Drawing that page again (coursework.states, "the executed notebook's page"): whether it
+    # is owed, how many tries have begun, when the next may begin or when its worker last
+    # showed life, and why the page is missing or partial (for the student and the TA).
+    render_status = models.CharField(max_length=10, choices=RenderStatus.choices, default=RenderStatus.DONE)
+    render_attempts = models.PositiveIntegerField(default=0)
+    render_next_try_at = models.DateTimeField(null=True, blank=True)
+    render_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    render_problem = models.TextField(blank=True)
     confusion_png = models.FileField(upload_to="feedback/%Y/%m/", blank=True)
     gallery_png = models.FileField(upload_to="feedback/%Y/%m/", blank=True)
     # The misclassified digits of the public half only: what a student sees before the reveal.
@@ -242,6 +253,9 @@ class Submission(models.Model):
             models.Index(fields=["student", "-created_at"], name="submission_student_recent"),
             # the dispatcher's query: the runs asked for since the fair window began, by requester
             models.Index(fields=["queued_at", "queued_by"], name="submission_dispatch_turns"),
+            # the page sweeper's query: pages still owed, by when they are due
+            models.Index(fields=["render_status", "render_next_try_at"], name="submission_pages_owed",
+                         condition=models.Q(render_status__in=["pending", "rendering"])),
         ]
 
     def __str__(self):

@@ -21,7 +21,9 @@ A review (synthesis answers, an essay set): draft -> submitted -> reviewed | res
 and resubmit -> submitted again; a TA may review a reviewed item again.
 
 An appeal (a student's regrade request): open -> answered. A notification's e-mail:
-pending -> sending -> sent (or skipped, or back to pending after a failure).
+pending -> sending -> sent (or skipped, or back to pending after a failure). A graded
+notebook's page that could not be drawn in full: pending -> rendering -> done | failed
+(or back to pending for another try).
 
 Every change is a conditional UPDATE (WHERE the status is one the move starts from), so
 two workers, or a worker and a person, can never both win.
@@ -62,6 +64,14 @@ SUBMISSION_MOVES = {
     SubmissionStatus.FAILED: {SubmissionStatus.QUEUED},
     SubmissionStatus.ERROR: {SubmissionStatus.QUEUED},
 }
+
+
+class RenderStatus(models.TextChoices):
+    """The executed notebook's page of a graded run (see "the executed notebook's page" below)."""
+    DONE = "done"  # nothing owed: the page is stored as drawn, or the run has no page to draw again
+    PENDING = "pending"  # to be drawn again from the stored executed notebook
+    RENDERING = "rendering"  # a worker is drawing it
+    FAILED = "failed"  # given up: render_problem says why, naming the cell
 
 
 class ReviewStatus(models.TextChoices):
@@ -141,11 +151,20 @@ def beat(submission_id: int, attempt: int) -> bool:
     return bool(owned_by_attempt(submission_id, attempt).update(heartbeat_at=Now()))
 
 
-def finish(submission_id: int, attempt: int, status: str, **fields) -> bool:
-    """running -> graded | failed | error, with the result's fields, if this attempt still owns the row."""
+def finish(submission_id: int, attempt: int, status: str, page_problem: str = "", **fields) -> bool:
+    """running -> graded | failed | error, with the result's fields, if this attempt still owns the row.
+
+    `page_problem`: why a graded run's page is missing or partial; its page is then owed
+    (render pending), to be drawn again after commit and by the sweeper."""
     if status not in SUBMISSION_MOVES[SubmissionStatus.RUNNING] or status == SubmissionStatus.QUEUED:
         raise InvalidMove(f"a run cannot end as {status!r}")
+    if page_problem and status != SubmissionStatus.GRADED:
+        raise InvalidMove("only a graded run's page is drawn again; a failed run's message says why it is missing")
     fields.setdefault("finished_at", Now())
+    if page_problem:
+        # The task sent on commit draws it at once; the sweeper steps in only if that message is lost.
+        fields.update(render_status=RenderStatus.PENDING, render_problem=page_problem, render_attempts=0,
+                      render_next_try_at=_in(settings.GRADER_RENDER_RETRY_S), render_heartbeat_at=None)
     return bool(owned_by_attempt(submission_id, attempt).update(status=status, **fields))
 
 
@@ -209,6 +228,8 @@ RESULT_FIELDS_CLEARED = dict(
     heartbeat_at=None, sent_at=None, executed_html="", confusion_png="", gallery_png="", public_gallery_png=None,
     flag_resolution="",
     flag_resolved_by=None, flag_resolved_at=None,
+    executed_notebook="", render_status=RenderStatus.DONE, render_attempts=0, render_next_try_at=None,
+    render_heartbeat_at=None, render_problem="",
 )
 
 
@@ -224,6 +245,80 @@ def requeue_for_regrade(submission_ids, queued_by=None) -> list[int]:
         status=SubmissionStatus.QUEUED, attempt_floor=F("attempts"), queued_by=queued_by, queued_at=Now(),
         **RESULT_FIELDS_CLEARED)
     return ids
+
+
+# --- the executed notebook's page --------------------------------------------------------
+#
+#     pending --claim--> rendering --drawn whole--> done
+#        ^                   |  \--a cell it cannot show, too large, or out of tries--> failed
+#        \--- a try that ran out of time or died (after a pause) / a worker gone silent
+#
+# A graded run whose page could not be drawn in full keeps its grade; the page is owed
+# (`finish(..., page_problem=...)`) and drawn again from the stored executed notebook by a
+# Celery task sent on commit, and by the sweeper when it is due. Only a graded row's page
+# moves, and only for the run that graded it (`attempts`): a regrade clears it, and a
+# worker still drawing the old run's page can never write over the new one.
+
+
+def _owed_pages():
+    return _submissions().filter(status=SubmissionStatus.GRADED)
+
+
+def claim_render(submission_id: int) -> tuple[int, int] | None:
+    """pending -> rendering, one more try counted; return (the run's attempt, this try's
+    number), or None. A page whose tries are used up (its workers died each time) ends
+    failed instead, keeping the last reason."""
+    rows = _owed_pages().filter(pk=submission_id, render_status=RenderStatus.PENDING)
+    claimed = rows.filter(render_attempts__lt=settings.GRADER_RENDER_MAX_ATTEMPTS).update(
+        render_status=RenderStatus.RENDERING, render_attempts=F("render_attempts") + 1, render_heartbeat_at=Now())
+    if claimed:
+        return tuple(_submissions().values_list("attempts", "render_attempts").get(pk=submission_id))
+    rows.update(render_status=RenderStatus.FAILED, render_next_try_at=None)
+    return None
+
+
+def rendering_by(submission_id: int, attempt: int, render_attempt: int):
+    """The row while this try still owns its page."""
+    return _owed_pages().filter(pk=submission_id, attempts=attempt, render_status=RenderStatus.RENDERING,
+                                render_attempts=render_attempt)
+
+
+def render_beat(submission_id: int, attempt: int, render_attempt: int) -> bool:
+    return bool(rendering_by(submission_id, attempt, render_attempt).update(render_heartbeat_at=Now()))
+
+
+def finish_render(submission_id: int, attempt: int, render_attempt: int, outcome: str,
+                  problem: str | None = None, **fields) -> bool:
+    """rendering -> done (drawn whole) | failed | pending (tried again after
+    GRADER_RENDER_RETRY_S, or failed if this was the last try allowed), with the page's
+    fields, if this try still owns it. `problem` says why the page is missing or partial
+    (None: the reason stays as it was, as after a fault of ours)."""
+    if outcome not in (RenderStatus.DONE, RenderStatus.FAILED, RenderStatus.PENDING):
+        raise InvalidMove(f"drawing a page cannot end as {outcome!r}")
+    if outcome == RenderStatus.PENDING and render_attempt >= settings.GRADER_RENDER_MAX_ATTEMPTS:
+        outcome = RenderStatus.FAILED
+    if outcome == RenderStatus.DONE:
+        problem = ""
+    if problem is not None:
+        fields["render_problem"] = problem
+    later = _in(settings.GRADER_RENDER_RETRY_S) if outcome == RenderStatus.PENDING else None
+    return bool(rendering_by(submission_id, attempt, render_attempt).update(
+        render_status=outcome, render_next_try_at=later, **fields))
+
+
+def renders_due() -> Q:
+    """Pages the sweeper sends: pending and due (a try's pause is over, or the message that
+    should have drawn it was lost), or rendering with a worker silent for too long."""
+    return Q(status=SubmissionStatus.GRADED) & (
+        Q(render_status=RenderStatus.PENDING, render_next_try_at__lte=Now())
+        | Q(render_status=RenderStatus.RENDERING, render_heartbeat_at__lt=_ago(settings.GRADER_STALE_RUNNING_S)))
+
+
+def take_due_render(submission_id: int) -> bool:
+    """pending and due | rendering and silent -> pending, due again only after the pause: the
+    sweeper sends one message per pause, however long the workers are busy."""
+    return bool(_submissions().filter(Q(pk=submission_id) & renders_due()).update(
+        render_status=RenderStatus.PENDING, render_next_try_at=_in(settings.GRADER_RENDER_RETRY_S)))
 
 
 # --- reviews ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Celery tasks. Each takes a primary key, claims its row, and is safe to run twice."""
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
 import threading
@@ -13,7 +14,7 @@ from grader.errors import HostBusy, SystemFault
 
 from . import states
 from .models import Notification, Submission
-from .services import copies, grading, notifications
+from .services import copies, grading, notifications, pages
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,10 @@ class Heartbeat:
     a running row whose heartbeat is older than GRADER_STALE_RUNNING_S, so a job must
     never go quiet while it is still working."""
 
-    def __init__(self, submission_id: int, attempt: int, every_s: float | None = None):
+    def __init__(self, submission_id: int, attempt: int, every_s: float | None = None, beat=None):
         self.submission_id, self.attempt = submission_id, attempt
         self.every_s = settings.GRADER_HEARTBEAT_S if every_s is None else every_s
+        self.beat = beat  # beat(submission_id, attempt); None: the grading run's (looked up when it beats)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{submission_id}", daemon=True)
 
@@ -40,7 +42,7 @@ class Heartbeat:
         try:
             while not self._stop.wait(pause):
                 try:
-                    states.beat(self.submission_id, self.attempt)
+                    (self.beat or states.beat)(self.submission_id, self.attempt)
                     pause = self.every_s
                 except DATABASE_FAULTS as exc:
                     # Beat again soon, on a new connection (a restart or a failover drops the
@@ -124,6 +126,45 @@ def requeue_stuck() -> int:
                  len(requeued), silent, len(requeued) - silent)
     grading.dispatch()
     return len(requeued)
+
+
+@shared_task(
+    acks_late=True,
+    # Headroom above the longest drawing the settings allow: the renderer's own budget and
+    # the worker's kill of its sandbox stop it first.
+    soft_time_limit=settings.GRADER_MAX_TOTAL_TIMEOUT_S + 300,
+    time_limit=settings.GRADER_MAX_TOTAL_TIMEOUT_S + 600,
+)
+def render_page_again(submission_id: int) -> str:
+    """Draw again the page of a graded run that could not be drawn in full. The claim is
+    conditional, so a second delivery (or the sweeper's message) finds nothing to draw."""
+    claimed = states.claim_render(submission_id)
+    if claimed is None:
+        return "not claimed (drawn, being drawn, given up, regraded, or out of tries)"
+    attempt, render_attempt = claimed
+    beat = functools.partial(states.render_beat, render_attempt=render_attempt)
+    with Heartbeat(submission_id, attempt, beat=beat):
+        try:
+            return pages.draw_again(submission_id, attempt, render_attempt)
+        except Exception:
+            # Ours (the sandbox, the database, a bug), not the notebook's: the try counts, the
+            # reason the student reads stays as it was, and the sweeper tries again after the
+            # pause while tries are left.
+            log.exception("drawing the page of submission %s (try %s) failed", submission_id, render_attempt)
+            try:
+                states.finish_render(submission_id, attempt, render_attempt, states.RenderStatus.PENDING)
+            except DATABASE_FAULTS:
+                pass  # the sweeper finds the try once its heartbeat is stale
+            return "failed this time; the sweeper tries again"
+
+
+@shared_task
+def send_due_pages() -> int:
+    """Beat: pages whose earlier try ran out of time (after their pause), whose task message
+    was lost, or whose worker went silent mid-drawing."""
+    due = list(Submission.all_runs.filter(states.renders_due()).values_list("pk", flat=True)[:500])
+    sent = [pk for pk in due if states.take_due_render(pk) and pages.enqueue(pk)]
+    return len(sent)
 
 
 # A mail server that is down, refuses us or times out: the e-mail waits and is tried again.

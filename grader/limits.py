@@ -36,6 +36,9 @@ class Limits:
     total_timeout_s: int = 900
     stored_output_kb: int = 1024  # outputs of every kind kept in the executed notebook, in total
     render_timeout_s: int = 60  # turning the executed notebook into a page, after the total limit
+    # Drawing a graded run's page again later, when it could not be drawn within
+    # render_timeout_s (a busy host, a slow cell): more generous, since no run waits on it.
+    rerender_timeout_s: int = 300
     rendered_html_kb: int = 16384  # the largest page kept
     log_tail_kb: int = 64  # the sandbox's own stdout/stderr kept for TAs
 

@@ -40,6 +40,9 @@ class GradeResult:
     notebook: str | None = None  # the executed notebook (compact JSON), outputs capped
     log_tail: str = ""
     html: bytes | None = None  # the executed notebook as a page, rendered in the sandbox
+    # The renderer's account of that page: "problem" is None when it is whole; otherwise the
+    # page is missing or partial, and a graded result's page is drawn again later.
+    render: dict = field(default_factory=dict)
 
 
 def grade_notebook_bytes(
@@ -138,6 +141,7 @@ def _base(run: RunOutcome) -> dict:
         "peak_memory_mb": run.memory_peak_mb if run.memory_peak_mb is not None else _number(run.result.get("peak_memory_mb")),
         "notebook": run.notebook,
         "html": run.html,
+        "render": run.result.get("render") if isinstance(run.result.get("render"), dict) else {},
         # Why the harness's answer was unusable, if it was: for the TA reading the log.
         "log_tail": run.log_tail + (f"\n[grader] {run.payload_error}\n" if run.payload_error else "")
         + (f"\n[grader] stopped at the memory limit: {run.memory_detail}\n" if run.memory_exceeded else ""),
@@ -313,11 +317,9 @@ def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
     if status == "ok":
         if run.predictions is None:
             raise StudentFault("The notebook ran, but predict(images) produced no labels.")
-        render = result.get("render") if isinstance(result.get("render"), dict) else {}
-        if render.get("problem"):
-            # The labels may be fine, but a grade whose notebook nobody can read is not
-            # one a TA can stand behind: the student fixes the cell and submits again.
-            raise StudentFault(_render_problem(render, limits))
+        # A page that could not be drawn (or only in part) is no fault of the labels: the
+        # grade stands, and the site draws the page again later (grader.rerender), with
+        # more time, from the executed notebook it stores.
         return
     cell = result.get("cell") if type(result.get("cell")) is int and result.get("cell") >= 0 else None
     where = ("the grading step that calls predict(images)" if result.get("in_harness")

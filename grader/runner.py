@@ -134,8 +134,13 @@ class _Feed(threading.Thread):
             pass
 
 
-def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: bytes = b"") -> RunOutcome:
-    """`images`: the uint8 pixels of every image predict is asked about, in the order asked."""
+def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: bytes = b"",
+                script: str = "run_notebook.py", wall_s: float | None = None) -> RunOutcome:
+    """`images`: the uint8 pixels of every image predict is asked about, in the order asked.
+    `script`: the harness to start (see sandbox.command); `wall_s`: when the worker kills
+    the sandbox whatever it is doing (by default the wall-clock backstop, wall_limit_s)."""
+    if wall_s is None:
+        wall_s = wall_limit_s(limits)
     become_subreaper()  # before anything, the trial sandbox included, starts a sandbox
     sandbox.check_sandbox()
     result_r, result_w = os.pipe()
@@ -150,7 +155,8 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: 
     job_cgroup = cgroups.job_cgroup(limits)
     started = time.monotonic()
     try:
-        with sandbox.command(input_dir, public_files(), limits, result_w, progress_w, images_r) as (argv, fds):
+        with sandbox.command(input_dir, public_files(), limits, result_w, progress_w, images_r,
+                             script=script) as (argv, fds):
             proc = subprocess.Popen(
                 (job_cgroup.wrap(argv) if job_cgroup else argv), env=env, stdin=subprocess.DEVNULL, stdout=log_w,
                 stderr=log_w, pass_fds=fds + (job_cgroup.fds if job_cgroup else ()),
@@ -188,7 +194,7 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: 
     watchdog = job_watchdog(proc.pid, limits)
     timed_out, used_cpu = False, None
     while proc.poll() is None:
-        if time.monotonic() - started > wall_limit_s(limits):
+        if time.monotonic() - started > wall_s:
             timed_out = True
             # Before the kill: whether the job itself kept its core busy (then the notebook
             # stalled its harness) or barely ran (the host starved it).

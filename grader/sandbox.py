@@ -351,17 +351,19 @@ def sandboxed_python() -> list[str]:
 
 @contextlib.contextmanager
 def command(input_dir: Path, data_files: dict[str, Path], limits: Limits, result_fd: int,
-            progress_fd: int, images_fd: int) -> Iterator[tuple[list[str], tuple[int, ...]]]:
+            progress_fd: int, images_fd: int, script: str = "run_notebook.py") -> Iterator[tuple[list[str], tuple[int, ...]]]:
     """(argv, descriptors the process must inherit) for one grading run, valid while
     the context is open: start the process inside it. `images_fd` is the read end of
-    the pipe that brings the images predict is asked about (see run_notebook.py)."""
+    the pipe that brings the images predict is asked about (see run_notebook.py).
+    `script` is the harness to start: run_notebook.py, or render_again.py, which draws a
+    stored executed notebook's page again with the same arguments."""
     fds = (result_fd, progress_fd, images_fd)
     if sandbox_mode() == "none":
         # Development only (GRADER_SANDBOX=none): same harness and rlimits, no isolation.
-        harness = [str(kernel_python()), str(HARNESS_DIR / "run_notebook.py"), str(input_dir)] + [str(fd) for fd in fds]
+        harness = [str(kernel_python()), str(HARNESS_DIR / script), str(input_dir)] + [str(fd) for fd in fds]
         yield _priority() + _prlimit(limits) + harness, fds
         return
-    harness = sandboxed_python() + [f"{HARNESS_MOUNT}/run_notebook.py", INPUT_MOUNT] + [str(fd) for fd in fds]
+    harness = sandboxed_python() + [f"{HARNESS_MOUNT}/{script}", INPUT_MOUNT] + [str(fd) for fd in fds]
     with sandbox_files() as (seccomp_fd, pyvenv_fd):
         argv = _priority() + _prlimit(limits) + bwrap_argv(input_dir, data_files, limits, harness, seccomp_fd, pyvenv_fd)
         yield argv, fds + (seccomp_fd, pyvenv_fd)

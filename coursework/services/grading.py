@@ -32,7 +32,7 @@ from reference_nn.persist import load_metadata
 from .. import states
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
-from . import disclosure, integrity, notifications, project_files
+from . import disclosure, integrity, notifications, pages, project_files
 from .audit import audit_many
 
 log = logging.getLogger(__name__)
@@ -185,9 +185,11 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
     about = f"storing the result of submission {submission_id} attempt {attempt}"
     submission = _riding_out_the_database(
         about, lambda: Submission.all_runs.select_related("assignment").get(pk=submission_id))
-    stored = _save_files(submission, attempt, result)  # files first: the row only ever names stored ones
+    page_problem = pages.owed(result, limits_for(submission.assignment))
+    stored = _save_files(submission, attempt, result, page_problem)  # files first: the row only ever names stored ones
     try:
-        updated = _riding_out_the_database(about, lambda: _write_result(submission, attempt, result, stored),
+        updated = _riding_out_the_database(about, lambda: _write_result(submission, attempt, result, stored,
+                                                                        page_problem),
                                            landed=lambda: _holds_result(submission_id, attempt, result))
     except UNREACHABLE:
         # The database never came back: a try whose answer was lost may have committed, and
@@ -241,11 +243,13 @@ def _riding_out_the_database(about: str, write, landed=None):
             time.sleep(pause)
 
 
-def _save_files(submission: Submission, attempt: int, result: GradeResult) -> dict[str, str]:
+def _save_files(submission: Submission, attempt: int, result: GradeResult, page_problem: str = "") -> dict[str, str]:
     """The result's page and pictures, saved under this attempt's names; {field: stored path}."""
     files = {}
     if result.html:  # rendered in the sandbox; stored as it came, never parsed here
         files["executed_html"] = ("notebook.html", result.html)
+    if page_problem:  # what the page is drawn again from, later
+        files["executed_notebook"] = ("executed.ipynb", result.notebook.encode())
     if SubmissionStatus(result.status) == SubmissionStatus.GRADED and not submission.is_check:
         files["confusion_png"] = ("confusion.png", feedback.confusion_png(result.feedback["confusion"]))
         images, _ = test_set()
@@ -261,7 +265,8 @@ def _save_files(submission: Submission, attempt: int, result: GradeResult) -> di
     return stored
 
 
-def _write_result(submission: Submission, attempt: int, result: GradeResult, stored: dict[str, str]) -> bool:
+def _write_result(submission: Submission, attempt: int, result: GradeResult, stored: dict[str, str],
+                  page_problem: str = "") -> bool:
     status = SubmissionStatus(result.status)
     score = submission.assignment.score_for(result.accuracy) if result.accuracy is not None else None
     fields = dict(
@@ -282,7 +287,9 @@ def _write_result(submission: Submission, attempt: int, result: GradeResult, sto
         fields["refunded_at"] = timezone.now()
     # The result and the student's notification are stored together: one never without the other.
     with transaction.atomic():
-        updated = states.finish(submission.pk, attempt, status, **fields)
+        updated = states.finish(submission.pk, attempt, status, page_problem=page_problem, **fields)
+        if updated and page_problem:
+            transaction.on_commit(lambda: pages.enqueue(submission.pk))
         # A check's student is watching its page (it takes its turn like any run); it is no
         # news for their inbox.
         if updated and status in (SubmissionStatus.GRADED, SubmissionStatus.FAILED) and not submission.is_check:

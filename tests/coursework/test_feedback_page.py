@@ -226,3 +226,49 @@ def test_every_shade_of_the_matrix_keeps_its_number_readable():
         lum = [_luminance(tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))) for c in (background, ink)]
         ratio = (max(lum) + 0.05) / (min(lum) + 0.05)
         assert ratio >= 4.5, (step, background, ink, ratio)
+
+
+TIMED_OUT = "Cell 3 could not be displayed: showing it took longer than 45 seconds, the time allowed for turning the " \
+            "executed notebook into a page."
+
+
+def test_a_page_still_being_drawn_is_announced_to_the_student_under_a_grade_that_stands(client, graded):
+    Submission.objects.filter(pk=graded.pk).update(render_status="pending", render_problem=TIMED_OUT, render_attempts=1)
+    client.force_login(graded.student)
+    page = client.get(f"/submissions/{graded.pk}/").content.decode()
+    assert "Test accuracy" in page and 'id="page-pending"' in page
+    assert "Your executed notebook will appear here." in page and "does not change your result" in page
+    assert "Meanwhile, here is what it could draw." in page and '<iframe class="notebook"' in page
+    assert TIMED_OUT not in page  # the reason is the student's only once it is final
+
+
+def test_a_page_that_could_not_be_drawn_at_all_says_why_naming_the_cell(client, graded):
+    graded.executed_html = ""
+    graded.render_status, graded.render_problem = "failed", TIMED_OUT
+    graded.save()
+    client.force_login(graded.student)
+    page = client.get(f"/submissions/{graded.pk}/").content.decode()
+    assert 'id="page-problem"' in page and TIMED_OUT in page and "does not change your result" in page
+    assert '<iframe class="notebook"' not in page and 'id="page-pending"' not in page
+
+
+def test_a_whole_page_has_no_note_about_drawing_it(client, graded):
+    client.force_login(graded.student)
+    page = client.get(f"/submissions/{graded.pk}/").content.decode()
+    assert '<iframe class="notebook"' in page
+    assert 'id="page-pending"' not in page and 'id="page-problem"' not in page
+
+
+def test_the_ta_sees_whether_the_page_is_pending_or_failed_and_why(client, graded):
+    ta = make_ta()
+    client.force_login(ta)
+    Submission.objects.filter(pk=graded.pk).update(render_status="pending", render_problem=TIMED_OUT, render_attempts=1)
+    page = client.get(f"/ta/notebooks/{graded.pk}/").content.decode()
+    assert "Executed notebook&#x27;s page:" in page or "Executed notebook's page:" in page
+    assert "<strong>pending</strong>" in page and "1 of 3 tries made" in page and TIMED_OUT in page
+    widget = "Cell 2 has an output the grader cannot display: a widget view without a model_id."
+    Submission.objects.filter(pk=graded.pk).update(render_status="failed", render_problem=widget, render_attempts=2)
+    page = client.get(f"/ta/notebooks/{graded.pk}/").content.decode()
+    assert "<strong>failed</strong> after 2 tries" in page and widget in page and "as far as it could be drawn" in page
+    Submission.objects.filter(pk=graded.pk).update(render_status="done", render_problem="", render_attempts=1)
+    assert "drawn again in full after 1 try" in client.get(f"/ta/notebooks/{graded.pk}/").content.decode()

@@ -3,14 +3,16 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import nbformat
 import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
 from coursework import states, tasks
 from coursework.models import Submission
-from coursework.services import grading
-from coursework.states import SubmissionStatus
+from coursework.services import grading, pages
+from coursework.states import RenderStatus, SubmissionStatus
+from grader.errors import SystemFault
 from grader.pipeline import GradeResult
 from tests.factories import make_student, make_submission
 from tests.support.notebooks import notebook
@@ -270,18 +272,181 @@ def test_a_run_the_host_starved_is_requeued_without_using_an_attempt_and_ends_fo
     assert "HostBusy" in queued.log_tail  # the figures are kept for staff
 
 
-def test_a_notebook_the_grader_cannot_display_ends_failed_instead_of_staying_running(tmp_path, settings):
-    """A widget view without model_id made nbconvert raise while the worker stored the
-    result, so the row stayed running and the sweeper requeued it forever. The page is
-    rendered in the sandbox now, and the worker stores it as it came."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    view = "from IPython.display import display\ndisplay({'application/vnd.jupyter.widget-view+json': {}}, raw=True)"
-    submission = make_submission(make_student(), notebook(view, "def predict(images):\n    return [3] * len(images)"))
+WIDGET_VIEW = "from IPython.display import display\ndisplay({'application/vnd.jupyter.widget-view+json': {}}, raw=True)"
+THREES = "def predict(images):\n    return [3] * len(images)"
+CANNOT_DISPLAY = "Cell 1 has an output the grader cannot display: a widget view without a model_id."
 
-    assert tasks.grade_submission.apply(args=[submission.pk]).get() == "failed"
+
+def test_a_notebook_the_grader_cannot_display_is_graded_and_drawing_its_page_again_records_why(tmp_path, settings):
+    """A widget view without model_id made nbconvert raise while the worker stored the
+    result, so the row stayed running and the sweeper requeued it forever; then it failed
+    the run. Now the grade stands, and the page drawn again names the cell it cannot show."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    submission = make_submission(make_student(), notebook(WIDGET_VIEW, THREES))
+    submission.assignment.limits = {"render_timeout_s": 240}  # time enough on a busy host: the cell is at fault
+    submission.assignment.save()
+
+    assert tasks.grade_submission.apply(args=[submission.pk]).get() == "graded"
 
     submission.refresh_from_db()
-    assert submission.status == SubmissionStatus.FAILED
-    assert submission.message == "Cell 1 has an output the grader cannot display: a widget view without a model_id."
+    assert submission.status == SubmissionStatus.GRADED and submission.accuracy == pytest.approx(0.1010)
+    assert submission.render_status == RenderStatus.PENDING and submission.render_problem == CANNOT_DISPLAY
+    assert submission.executed_notebook  # what the page is drawn again from
+
+    assert tasks.render_page_again.apply(args=[submission.pk]).get() == RenderStatus.FAILED  # another try would too
+
+    submission.refresh_from_db()
+    assert submission.render_status == RenderStatus.FAILED and submission.render_problem == CANNOT_DISPLAY
+    assert submission.render_attempts == 1 and submission.accuracy == pytest.approx(0.1010)
     with submission.executed_html.open("rb") as page:
-        assert b"this cell cannot be displayed" in page.read()
+        assert b"this cell cannot be displayed" in page.read()  # the rest of the notebook shows
+    assert tasks.render_page_again.apply(args=[submission.pk]).get().startswith("not claimed")
+
+
+def test_a_page_too_slow_for_the_runs_budget_is_graded_announced_and_drawn_whole_later(tmp_path, settings, client):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    nb = nbformat.reads(notebook(THREES).decode(), as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell("[" * 5_000))  # about a second in mistune: past a 1 s budget
+    submission = make_submission(make_student(), nbformat.writes(nb).encode())
+    # The sandbox runs at nice 19: on a host busy with other work the page may take minutes.
+    submission.assignment.limits = {"render_timeout_s": 1, "rerender_timeout_s": 600}
+    submission.assignment.save()
+
+    assert tasks.grade_submission.apply(args=[submission.pk]).get() == "graded"
+
+    submission.refresh_from_db()
+    assert submission.accuracy == pytest.approx(0.1010) and submission.render_status == RenderStatus.PENDING
+    assert "could not be displayed: showing it took longer than" in submission.render_problem
+    client.force_login(submission.student)
+    assert "Your executed notebook will appear here." in client.get(f"/submissions/{submission.pk}/").content.decode()
+
+    assert tasks.render_page_again.apply(args=[submission.pk]).get() == RenderStatus.DONE
+
+    submission.refresh_from_db()
+    assert submission.render_status == RenderStatus.DONE and submission.render_problem == ""
+    with submission.executed_html.open("rb") as page:
+        html = page.read()
+    assert b"[[[[" in html and b"cannot be displayed" not in html
+    stored = submission.executed_html.name
+    assert tasks.render_page_again.apply(args=[submission.pk]).get().startswith("not claimed")  # twice: no harm
+    submission.refresh_from_db()
+    assert submission.executed_html.name == stored and submission.render_attempts == 1
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert 'id="page-pending"' not in page and '<iframe class="notebook"' in page
+
+
+# --- drawing a page again: the moves, without the sandbox ----------------------------------
+
+TIMED_OUT = "Cell 3 could not be displayed: showing it took longer than 45 seconds, the time allowed for turning the " \
+            "executed notebook into a page."
+
+
+@pytest.fixture
+def owed(queued):
+    """A graded row whose page could not be drawn in time."""
+    attempt = states.claim(queued.pk)
+    assert states.finish(queued.pk, attempt, SubmissionStatus.GRADED, page_problem=TIMED_OUT)
+    queued.refresh_from_db()
+    return queued
+
+
+def test_a_graded_run_whose_page_is_missing_owes_it_and_a_failed_run_never_does(queued, owed):
+    assert owed.render_status == RenderStatus.PENDING and owed.render_problem == TIMED_OUT
+    other = make_submission(make_student("bob"))
+    attempt = states.claim(other.pk)
+    with pytest.raises(states.InvalidMove):
+        states.finish(other.pk, attempt, SubmissionStatus.FAILED, page_problem=TIMED_OUT)
+
+
+def test_a_pending_page_is_claimed_once_only(owed):
+    assert states.claim_render(owed.pk) == (1, 1)
+    assert states.claim_render(owed.pk) is None
+    owed.refresh_from_db()
+    assert owed.render_status == RenderStatus.RENDERING and owed.render_attempts == 1
+
+
+def test_a_stale_try_cannot_overwrite_a_newer_one_nor_a_regraded_row(owed):
+    attempt, first = states.claim_render(owed.pk)
+    Submission.objects.filter(pk=owed.pk).update(render_status=RenderStatus.PENDING)  # as the sweeper would
+    _, second = states.claim_render(owed.pk)
+    assert not states.finish_render(owed.pk, attempt, first, RenderStatus.DONE)
+    grading.regrade([owed.pk], None, via="test")
+    assert not states.finish_render(owed.pk, attempt, second, RenderStatus.DONE)
+    owed.refresh_from_db()
+    assert owed.status == SubmissionStatus.QUEUED and owed.render_status == RenderStatus.DONE
+    assert owed.render_problem == "" and not owed.executed_notebook
+
+
+def test_a_try_that_ran_out_of_time_waits_and_the_last_one_allowed_ends_failed_with_its_reason(owed, settings):
+    settings.GRADER_RENDER_MAX_ATTEMPTS = 2
+    attempt, render_attempt = states.claim_render(owed.pk)
+    assert states.finish_render(owed.pk, attempt, render_attempt, RenderStatus.PENDING, "Cell 3 ... 300 seconds")
+    owed.refresh_from_db()
+    assert owed.render_status == RenderStatus.PENDING and owed.render_next_try_at > timezone.now()
+    assert tasks.send_due_pages() == 0  # not before its pause is over
+    attempt, render_attempt = states.claim_render(owed.pk)
+    assert states.finish_render(owed.pk, attempt, render_attempt, RenderStatus.PENDING, "Cell 3 ... 300 seconds")
+    owed.refresh_from_db()
+    assert owed.render_status == RenderStatus.FAILED and owed.render_problem == "Cell 3 ... 300 seconds"
+
+
+def test_a_page_whose_workers_died_every_time_ends_failed_after_the_allowed_tries(owed, settings, monkeypatch):
+    settings.GRADER_RENDER_MAX_ATTEMPTS = 2
+    monkeypatch.setattr(pages, "enqueue", lambda pk: True)
+    for _ in range(2):
+        assert states.claim_render(owed.pk) is not None
+        Submission.objects.filter(pk=owed.pk).update(render_heartbeat_at=timezone.now() - timedelta(minutes=5))
+        assert tasks.send_due_pages() == 1
+    assert tasks.render_page_again.apply(args=[owed.pk]).get().startswith("not claimed")
+    owed.refresh_from_db()
+    assert owed.render_status == RenderStatus.FAILED and owed.render_problem == TIMED_OUT
+    assert tasks.send_due_pages() == 0  # and it stays out of the loop
+
+
+def test_the_sweeper_sends_a_page_whose_worker_went_silent_once_per_pause(owed, monkeypatch):
+    sent = []
+    monkeypatch.setattr(pages, "enqueue", lambda pk: sent.append(pk) or True)
+    states.claim_render(owed.pk)
+    assert tasks.send_due_pages() == 0  # its worker is alive
+    Submission.objects.filter(pk=owed.pk).update(render_heartbeat_at=timezone.now() - timedelta(minutes=5))
+    assert tasks.send_due_pages() == 1 and tasks.send_due_pages() == 0
+    owed.refresh_from_db()
+    assert owed.render_status == RenderStatus.PENDING and sent == [owed.pk]
+
+
+def test_the_sweeper_sends_a_page_whose_message_was_lost(owed, monkeypatch):
+    sent = []
+    monkeypatch.setattr(pages, "enqueue", lambda pk: sent.append(pk) or True)
+    assert tasks.send_due_pages() == 0  # the message sent on commit has its pause to arrive
+    Submission.objects.filter(pk=owed.pk).update(render_next_try_at=timezone.now() - timedelta(seconds=1))
+    assert tasks.send_due_pages() == 1 and sent == [owed.pk]
+
+
+def test_a_try_that_fails_for_a_fault_of_ours_keeps_the_reason_and_counts(owed, monkeypatch):
+    def broken(*args):
+        raise SystemFault("the sandbox is unusable")
+    monkeypatch.setattr(pages, "draw_again", broken)
+    assert tasks.render_page_again.apply(args=[owed.pk]).get() == "failed this time; the sweeper tries again"
+    owed.refresh_from_db()
+    assert owed.render_status == RenderStatus.PENDING and owed.render_problem == TIMED_OUT
+    assert owed.render_attempts == 1 and owed.status == SubmissionStatus.GRADED
+
+
+def test_a_stored_result_whose_page_is_owed_sends_the_task_on_commit(tmp_path, settings, monkeypatch,
+                                                                     django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    sent = []
+    monkeypatch.setattr(pages, "enqueue", sent.append)
+    check = make_submission(make_student(), notebook(THREES), purpose="check")  # no pictures to draw
+    attempt = states.claim(check.pk)
+    result = GradeResult(status="graded", message="The check passed", html=None, notebook='{"cells":[]}',
+                         render={"problem": "timeout", "cell": 2, "allowed_s": 45})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert grading.record_result(check.pk, attempt, result)
+        assert sent == []  # not before the row that names the page is committed
+    assert sent == [check.pk]
+    check.refresh_from_db()
+    assert check.status == SubmissionStatus.GRADED and check.render_status == RenderStatus.PENDING
+    assert check.render_problem == TIMED_OUT
+    with check.executed_notebook.open("rb") as fh:
+        assert fh.read() == b'{"cells":[]}'

@@ -1,4 +1,5 @@
 """A notebook that needs a TA: its log, regrade, the flag decision."""
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +35,7 @@ def notebook(request, pk):
         "cells": cells if isinstance(cells, list) else [], "cells_problem": cells if isinstance(cells, str) else "",
         "flags": integrity.flag_names(submission), "embedded": (submission.feedback or {}).get("embedded"),
         "copies": integrity.copy_matches(submission),
+        "render_max_attempts": settings.GRADER_RENDER_MAX_ATTEMPTS,
     })
 
 
