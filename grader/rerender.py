@@ -56,7 +56,7 @@ def render_again(notebook_json: str, job_dir: Path, limits: Limits) -> Page:
     that fails or answers nothing usable is ours, and raises SystemFault."""
     budget = limits.rerender_timeout_s
     limits = replace(limits, render_timeout_s=budget)
-    input_dir = prepare_inputs(job_dir, notebook_json.encode(), [], limits, 1)
+    input_dir = prepare_inputs(job_dir, notebook_json.encode(), [], limits, 1, executed=True)
     # The renderer keeps the budget itself; the worker's kill is the backstop, with room
     # for a budget counted in CPU seconds on a busy host.
     run = run_harness(job_dir, input_dir, limits, script=SCRIPT, wall_s=2 * budget + HARNESS_GRACE_S)

@@ -75,7 +75,7 @@ class _Drain(threading.Thread):
 
 
 def prepare_inputs(job_dir: Path, notebook_bytes: bytes, phases: list[int], limits: sandbox.Limits,
-                   batch_size: int) -> Path:
+                   batch_size: int, executed: bool = False) -> Path:
     """Write the read-only inputs of one run; readable (not writable) by the sandbox's uid.
 
     No image is among them: the images predict is asked about reach the harness through
@@ -106,7 +106,9 @@ def prepare_inputs(job_dir: Path, notebook_bytes: bytes, phases: list[int], limi
         "batch_size": int(batch_size),
         "workdir": str(scratch) if unconfined else sandbox.WORK_MOUNT,
     }
-    (input_dir / "submission.ipynb").write_bytes(notebooks.run_copy(notebook_bytes))
+    # A notebook to run gets its copy without outputs or metadata (notebooks.run_copy); an
+    # executed one, drawn again as a page, is the grader's own output and keeps them.
+    (input_dir / "submission.ipynb").write_bytes(notebook_bytes if executed else notebooks.run_copy(notebook_bytes))
     (input_dir / "config.json").write_text(json.dumps(config))
     if not unconfined:
         (input_dir / "seal.bpf").write_bytes(sandbox.predict_filter())
