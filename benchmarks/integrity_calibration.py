@@ -149,6 +149,8 @@ HONEST = {  # name: (kind, how to build it)
                                               lambda: mlp([784, 100, 10], n=1000, epochs=20, lr=0.005, batch=1)),
     "ReLU 64, 1,000 images": ("small training set", lambda: mlp([784, 64, 10], n=1000, epochs=10)),
     "ReLU 128, 500 images": ("small training set", lambda: mlp([784, 128, 10], n=500, epochs=20)),
+    "ReLU 32, 300 images": ("small training set", lambda: mlp([784, 32, 10], n=300, epochs=15)),
+    "softmax regression, 200 images": ("softmax regression", lambda: mlp([784, 10], n=200, epochs=10, lr=0.5)),
     "tanh 64, 2,000 images": ("tanh", lambda: mlp([784, 64, 10], act="tanh", n=2000, epochs=10, lr=0.05)),
     "tanh 128-64": ("tanh", lambda: mlp([784, 128, 64, 10], act="tanh", epochs=3, lr=0.05)),
     "deep ReLU 256-128-64": ("deep ReLU", lambda: mlp([784, 256, 128, 64, 10], epochs=3, lr=0.05)),

@@ -210,8 +210,9 @@ GRADER_DEFAULT_LIMITS = {name: env_int(f"GRADER_{name.upper()}", value) for name
 # ink, a few pixels at the ink's edge). A result whose answers turn from right to wrong
 # on the probe more often than from wrong to right, by more than GRADER_PROBE_FLAG_Z
 # times the square root of the changes (grader.scoring.probe_evidence), is flagged for a
-# TA. Calibrated by benchmarks/integrity_calibration.py (docs/grading.md).
-GRADER_PROBE_FLAG_Z = env_float("GRADER_PROBE_FLAG_Z", 6.0)
+# TA. Calibrated by benchmarks/integrity_calibration.py (docs/grading.md): honest runs
+# reached z = 2.5 at most, a table of a quarter of the reference network's errors 5.1.
+GRADER_PROBE_FLAG_Z = env_float("GRADER_PROBE_FLAG_Z", 4.0)
 # predict(images) is called on batches of at most this many images, each batch in a
 # fresh secret order, so no call holds the whole test set.
 GRADER_PREDICT_BATCH = env_int("GRADER_PREDICT_BATCH", 500)

@@ -216,10 +216,11 @@ def probe_evidence(clean: np.ndarray, probe: np.ndarray, labels: np.ndarray) -> 
     }
 
 
-# The largest z of the honest population in benchmarks/integrity_calibration.py (22
-# networks of 9 kinds, 75-98%, each with 5 fresh probes): the flag's message says how
-# far beyond it a result lies. Run the benchmark again whenever the probe changes.
-PROBE_HONEST_WORST_Z = 3.0
+# The largest z of the honest population in benchmarks/integrity_calibration.py (24
+# networks of 13 kinds, each with 5 fresh probes, and honest notebooks in the sandbox):
+# the flag's message says how far beyond it a result lies. Run the benchmark again
+# whenever the probe changes.
+PROBE_HONEST_WORST_Z = 2.5
 
 
 def probe_flag_reason(probe: dict, flag_z: float) -> str:
