@@ -63,6 +63,13 @@ PREDICT_CELL = r'''
 def _grader_predict(address, phases):
     import io, json, os, socket, struct, sys  # here, not in a child: nothing is imported after the fork
     import numpy
+    try:  # IPython imports its traceback machinery when it first formats one: a sealed child could not
+        raise ValueError("warming up the traceback formatter")
+    except ValueError as exc:
+        try:
+            get_ipython().InteractiveTB.structured_traceback(type(exc), exc, exc.__traceback__)
+        except BaseException:
+            pass
     scope = globals()
     if callable(scope.get("predict")):
         def answer(images):
