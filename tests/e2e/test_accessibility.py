@@ -196,6 +196,7 @@ def test_no_page_of_either_role_breaks_an_axe_rule(showcase):
                   f"/ta/notebooks/{ids['failed']}/", f"/ta/students/{ids['student']}/", "/ta/rubrics/",
                   f"/ta/rubrics/criteria/{ids['criterion']}/", "/ta/groups/", "/ta/groups/none/",
                   f"/ta/groups/{ids['group']}/", "/ta/extensions/", "/ta/deadlines/mnist/", "/ta/similarity/",
+                  f"/ta/similarity/solution/{ids['graded']}/",  # linked only from a copy's page: none here
                   "/ta/assignments/mnist/reveal/", "/leaderboard/", f"/submissions/{ids['graded']}/"], limit=90)
         page.goto(stack.base_url + "/ta/extensions/")
         with page.expect_navigation():
