@@ -282,12 +282,14 @@ def main() -> None:
     print(f"   table cheats flagged {sum(caught)}/{len(caught)}; weakest z {weakest[2]['z']:+.1f} ({weakest[0]}, "
           f"gain {weakest[2]['gap']:+.2%})")
     n_honest, n_cheats, c_cheats = len(honest), len(caught), sum(caught)
+    worst_z = worst["z"]
     if not args.no_sandbox:
         print("3. through the real sandbox")
         from grader.data import nearest_mean_accuracy
         sandbox_honest, sandbox_cheats = through_sandbox(nearest_mean_accuracy())
         honest_flags += sum(f for _, f, _ in sandbox_honest)
         n_honest += len(sandbox_honest)
+        worst_z = max([worst_z] + [z for _, _, z in sandbox_honest if z is not None])
         n_cheats += len(sandbox_cheats)
         c_cheats += sum(c for _, c in sandbox_cheats)
     if not args.no_copies and (ROOT / "benchmarks" / "copy_calibration.py").exists():
@@ -311,9 +313,9 @@ def main() -> None:
         n_honest += int(pairs)
         c_cheats += int(copies_caught)
         n_cheats += int(copies)
-    margin = settings.GRADER_PROBE_FLAG_Z - worst["z"]
+    margin = settings.GRADER_PROBE_FLAG_Z - worst_z
     print(f"honest_flagged={honest_flags}/{n_honest} cheats_flagged={c_cheats}/{n_cheats} "
-          f"honest_worst_margin={margin:.1f} honest_worst_z={worst['z']:.1f}")
+          f"honest_worst_margin={margin:.1f} honest_worst_z={worst_z:.1f}")
 
 
 if __name__ == "__main__":
