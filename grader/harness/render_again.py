@@ -15,12 +15,10 @@ It imports nothing from the site: the site's code is not in the sandbox.
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
 
 import nbformat
-from payload import encode
-from run_notebook import refuse_inspection, render_page, tell_progress
+from run_notebook import refuse_inspection, render_page, send_result, tell_progress
 
 
 def run(input_dir: Path, config: dict, progress_fd: int) -> tuple[dict, dict[str, bytes]]:
@@ -40,13 +38,8 @@ def main() -> int:
     for var in ("HOME", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR"):  # as the harness does: nbconvert looks there
         if var in os.environ:
             Path(os.environ[var]).mkdir(parents=True, exist_ok=True)
-    try:
-        payload = encode(*run(input_dir, config, progress_fd))
-    except Exception:  # noqa: BLE001 -- ours: the notebook was stored by a harness, and the renderer reports its own faults
-        payload = encode({"result": {"status": "harness_error", "detail": traceback.format_exc()[-4000:]}}, {})
-    with os.fdopen(result_fd, "wb") as out:
-        out.write(payload)
-    return 0
+    # A fault here is ours: the notebook was stored by a harness, and the renderer reports its own.
+    return send_result(result_fd, lambda: run(input_dir, config, progress_fd))
 
 
 if __name__ == "__main__":

@@ -1032,10 +1032,15 @@ def main() -> int:
     for var in ("HOME", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
         if var in os.environ:
             Path(os.environ[var]).mkdir(parents=True, exist_ok=True)
+    return send_result(result_fd, lambda: run(input_dir, config, progress_fd, images_fd))
+
+
+def send_result(result_fd: int, build) -> int:
+    """Send what build() returns, (header, blobs), as the run's one payload; if it raises,
+    the harness's own fault (the worker decides whose it is)."""
     try:
-        header, blobs = run(input_dir, config, progress_fd, images_fd)
-        payload = encode(header, blobs)
-    except Exception:  # noqa: BLE001 -- a harness fault: reported as such, the worker decides whose it is
+        payload = encode(*build())
+    except Exception:  # noqa: BLE001 -- a harness fault: reported as such
         payload = encode({"result": {"status": "harness_error", "detail": traceback.format_exc()[-4000:]}}, {})
     with os.fdopen(result_fd, "wb") as out:
         out.write(payload)

@@ -4,6 +4,8 @@ and still showing the rest of the notebook when one cell cannot be shown."""
 import nbformat
 import pytest
 
+from tests.support.notebooks import code, stream
+
 WIDGET_VIEW = {"application/vnd.jupyter.widget-view+json": {}}
 
 
@@ -12,16 +14,6 @@ def executed(*cells):
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells = list(cells)
     return nb
-
-
-def code(source, *outputs):
-    cell = nbformat.v4.new_code_cell(source)
-    cell.outputs = list(outputs)
-    return cell
-
-
-def stream(text):
-    return nbformat.v4.new_output("stream", name="stdout", text=text)
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from grader.rerender import render_again
 
 from .conftest import sandbox_processes
 
+from tests.support.notebooks import code, stream
+
 WIDGET_VIEW = {"application/vnd.jupyter.widget-view+json": {}}
 
 
@@ -23,16 +25,6 @@ def stored(*cells) -> str:
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells = list(cells)
     return json.dumps(nb, ensure_ascii=False, separators=(",", ":"))
-
-
-def code(source, *outputs):
-    cell = nbformat.v4.new_code_cell(source)
-    cell.outputs = list(outputs)
-    return cell
-
-
-def stream(text):
-    return nbformat.v4.new_output("stream", name="stdout", text=text)
 
 
 @pytest.fixture

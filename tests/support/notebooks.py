@@ -37,6 +37,17 @@ def notebook(*sources: str, kernel_language: str = "python") -> bytes:
     return nbformat.writes(nb).encode()
 
 
+def code(source: str, *outputs):
+    """A code cell with these outputs, as an executed notebook has them."""
+    cell = nbformat.v4.new_code_cell(source)
+    cell.outputs = list(outputs)
+    return cell
+
+
+def stream(text: str):
+    return nbformat.v4.new_output("stream", name="stdout", text=text)
+
+
 def nearest_mean_notebook() -> bytes:
     return notebook(LOAD_MNIST, NEAREST_MEAN)
 
