@@ -166,7 +166,9 @@ def state_of(tops: list[str]) -> dict:
             if folder:
                 stack.append(entry.path)
             if len(state) > MAX_ENTRIES:
-                raise TooMany(f"the writable folders hold more than {MAX_ENTRIES:,} files")
+                raise TooMany(f"the notebook's writable folders ({', '.join(tops)}) held more than {MAX_ENTRIES:,} "
+                              "files, too many to check that predict left nothing in them (delete what the notebook "
+                              "no longer needs before its last cell)")
     return state
 
 
