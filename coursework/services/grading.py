@@ -30,6 +30,7 @@ from grader.reference import reference_summary_if_trained
 from reference_nn.persist import load_metadata
 
 from .. import states
+from . import broker
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
 from . import disclosure, integrity, notifications, pages, project_files
@@ -48,11 +49,8 @@ def send_grading_task(submission_id: int) -> None:
 def send_copy_check(submission_id: int) -> None:
     """Compare a stored grade with other students' (copies.check), after its commit: the
     comparison needs the row as stored, and the grading slot is free for the next notebook."""
-    try:
-        current_app.send_task(COPY_TASK, args=[submission_id])
-    except Exception as exc:  # kombu raises several kinds (OperationalError, ConnectionError, timeouts)
-        # Lost only until either side is graded again: the later of two copies finds the earlier.
-        log.warning("could not send the copy check of submission %s (%s)", submission_id, exc)
+    # Lost only until either side is graded again: the later of two copies finds the earlier.
+    broker.send_or_leave(COPY_TASK, submission_id, "the copy check of submission")
 
 
 # Who goes next, in SQL. Each requester's runs asked for in the last GRADER_FAIR_WINDOW_S

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlparse
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -21,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .. import states
+from . import broker
 from ..models import EssaySubmission, Notification, Profile, Submission, SynthesisResponse
 from ..states import EmailStatus, ReviewStatus
 
@@ -53,12 +53,7 @@ def _grace():
 
 def enqueue_email(notification_id: int) -> bool:
     """Send the e-mail task; with the broker down, the sweeper sends it once the broker is back."""
-    try:
-        current_app.send_task(SEND_TASK, args=[notification_id])
-        return True
-    except Exception as exc:  # kombu raises several kinds (OperationalError, ConnectionError, timeouts)
-        log.warning("could not enqueue the e-mail of notification %s (%s); the sweeper will", notification_id, exc)
-        return False
+    return broker.send_or_leave(SEND_TASK, notification_id, "the e-mail of notification")
 
 
 def deliver(notification_id: int) -> str:

@@ -12,7 +12,6 @@ import secrets
 import shutil
 from pathlib import Path
 
-from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 
@@ -21,6 +20,7 @@ from grader.pipeline import GradeResult
 from grader.rerender import page_problem, render_again
 
 from .. import states
+from . import broker
 from ..models import Submission
 from ..states import RenderStatus, SubmissionStatus
 
@@ -39,12 +39,7 @@ def owed(result: GradeResult, limits: Limits) -> str:
 
 def enqueue(submission_id: int) -> bool:
     """Send the task that draws the page; with the broker down, the sweeper sends it later."""
-    try:
-        current_app.send_task(RENDER_TASK, args=[submission_id])
-        return True
-    except Exception as exc:  # kombu raises several kinds (OperationalError, ConnectionError, timeouts)
-        log.warning("could not send the page of submission %s to the broker (%s); the sweeper will", submission_id, exc)
-        return False
+    return broker.send_or_leave(RENDER_TASK, submission_id, "the page of submission")
 
 
 def draw_again(submission_id: int, attempt: int, render_attempt: int) -> str:
