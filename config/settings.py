@@ -84,7 +84,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept (DB_CONN_MAX_AGE) as on PostgreSQL: opening one reads the whole
+    # schema, triggers included, which cost more than the rest of a kept page's request.
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -158,7 +159,11 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                 "KEY_PREFIX": CACHE_KEY_PREFIX}
     if REDIS_URL.startswith("redis://") and not env_bool("CACHE_PER_PROCESS", False)
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Whole pages kept for visitors who are not signed in (coursework/views/visitors.py): per
+    # process, so a deploy's new templates start empty; bounded, as any URL can be asked for.
+    "visitor_pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "visitor-pages",
+                      "TIMEOUT": 600, "OPTIONS": {"MAX_ENTRIES": 500}},
 }
 CELERY_RESULT_BACKEND = None  # results live in the database, on the Submission row
 CELERY_TASK_IGNORE_RESULT = True

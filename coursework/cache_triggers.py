@@ -1,5 +1,5 @@
-"""The database triggers that keep the two cache-version counters (StandingsVersion and
-QueuesVersion in coursework.models), so that a cached page's key is one cheap read and
+"""The database triggers that keep the cache-version counters (StandingsVersion, QueuesVersion
+and ContentVersion in coursework.models), so that a cached page's key is one cheap read and
 exact whichever code writes, a bulk update, the admin or a shell included.
 
 They are (re)installed after every migrate (apps.py), each dropped if it exists and made
@@ -15,6 +15,8 @@ STANDINGS_BUMP = ("INSERT INTO coursework_standingsversion (assignment_id, versi
                   "ON CONFLICT (assignment_id) DO UPDATE SET version = coursework_standingsversion.version + 1")
 QUEUES_BUMP = ("INSERT INTO coursework_queuesversion (id, version) VALUES (1, 1) "
                "ON CONFLICT (id) DO UPDATE SET version = coursework_queuesversion.version + 1")
+CONTENT_BUMP = ("INSERT INTO coursework_contentversion (id, version) VALUES (1, 1) "
+                "ON CONFLICT (id) DO UPDATE SET version = coursework_contentversion.version + 1")
 NOTEBOOKS = "SELECT id, 1 FROM coursework_assignment WHERE kind = 'notebook'"
 # A pre-flight check (purpose "check") is on no leaderboard and in no TA queue: it moves neither.
 PROBLEM = "({r}.status IN ('failed', 'error') OR {r}.flagged) AND {r}.purpose = 'graded'"
@@ -44,7 +46,18 @@ WATCHED = [
     ("queues_page", "coursework_page", ("title",), "true", "queues"),
     ("queues_questionset", "coursework_questionset", ("page_id",), "true", "queues"),
     ("queues_assignment", "coursework_assignment", ("title", "slug"), "true", "queues"),
+    # What a visitor who is not signed in reads: the unit's pages and the tasks' terms. Every
+    # column counts (a page kept for visitors shows any of them).
+    ("content_page", "coursework_page", ("slug", "title", "kind", '"order"', "body", "video_url", "video_minutes"),
+     "true", "content"),
+    ("content_questionset", "coursework_questionset", ("page_id", "optional"), "true", "content"),
+    ("content_question", "coursework_question", ("question_set_id", '"order"', "text", "bonus"), "true", "content"),
+    ("content_assignment", "coursework_assignment",
+     ("slug", "title", "kind", "due_at", "full_credit_accuracy", "zero_credit_accuracy", "daily_submission_limit",
+      "private_revealed", "late_policy", "late_penalty_per_day", "lock_at"), "true", "content"),
 ]
+
+BUMPS = {"queues": QUEUES_BUMP, "content": CONTENT_BUMP}
 
 
 def _changed(columns, old="OLD", new="NEW", op="IS DISTINCT FROM"):
@@ -73,7 +86,7 @@ def _postgresql() -> list[str]:
                 rows += f" UNION SELECT o.assignment_id, 1 {matching}"
             body = STANDINGS_BUMP.format(rows=rows) + ";"
         else:
-            then = QUEUES_BUMP if bump == "queues" else STANDINGS_BUMP.format(rows=NOTEBOOKS)
+            then = BUMPS[bump] if bump in BUMPS else STANDINGS_BUMP.format(rows=NOTEBOOKS)
             body = f"IF EXISTS (SELECT 1 {matching}) THEN {then}; END IF;"
         tables = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows",
                   "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}[event]
@@ -101,7 +114,7 @@ def _sqlite() -> list[str]:
             body = " ".join(STANDINGS_BUMP.format(rows=f"SELECT {row}.assignment_id, 1 WHERE true") + ";"
                             for row in rows)
         else:
-            body = (QUEUES_BUMP if bump == "queues" else STANDINGS_BUMP.format(rows=NOTEBOOKS)) + ";"
+            body = (BUMPS[bump] if bump in BUMPS else STANDINGS_BUMP.format(rows=NOTEBOOKS)) + ";"
         statements += [f"DROP TRIGGER IF EXISTS {trigger}",
                        f"CREATE TRIGGER {trigger} AFTER {event} ON {table} WHEN {when} BEGIN {body} END"]
     return statements

@@ -149,6 +149,16 @@ class QueuesVersion(models.Model):
     version = models.BigIntegerField(default=0)
 
 
+class ContentVersion(models.Model):
+    """How many times the unit's content has changed: the key of the pages kept for visitors
+    who are not signed in (coursework/views/visitors.py). One row (id 1), kept like
+    StandingsVersion by database triggers on the pages, question sets, questions and tasks,
+    whichever code writes them: the content loader, the admin, a shell.
+    """
+
+    version = models.BigIntegerField(default=0)
+
+
 class GradedSubmissions(models.Manager):
     """Notebooks handed in for a grade: what leaderboards, grades, allowances, TA queues and
     every list of a student's attempts count. The default manager, so code that forgets to

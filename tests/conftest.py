@@ -36,8 +36,8 @@ def private_cache(settings):
     """Each test gets an empty in-process cache, even where the site would share Redis."""
     # A name of its own: locmem caches are shared by name, and an object's id is reused
     # once it is freed, so an id would hand one test the page a previous test cached.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": f"test-{uuid.uuid4().hex}"}}
+    settings.CACHES = {alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                               "LOCATION": f"test-{alias}-{uuid.uuid4().hex}"} for alias in ("default", "visitor_pages")}
 
 
 @pytest.fixture(autouse=True)

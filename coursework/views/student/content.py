@@ -4,8 +4,10 @@ from django.shortcuts import get_object_or_404, render
 from ...models import Assignment, Page, SynthesisResponse
 from ...rendering import render_page_markdown
 from ...services import deadlines
+from ..visitors import content_version, kept_for_visitors
 
 
+@kept_for_visitors(content_version)
 def overview(request):
     page = Page.objects.filter(kind=Page.OVERVIEW).first()
     pages = Page.objects.exclude(kind=Page.OVERVIEW).select_related("question_set")
@@ -34,6 +36,7 @@ def _optional(page):
     return bool(question_set and question_set.optional)
 
 
+@kept_for_visitors(content_version)
 def page_detail(request, slug):
     page = get_object_or_404(Page, slug=slug)
     return render(request, "coursework/page.html", {

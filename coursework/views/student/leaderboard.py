@@ -3,13 +3,15 @@ import datetime as dt
 import hashlib
 
 from django.core.cache import cache
+from django.db.models import Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from ...models import Assignment, StandingsVersion
+from ...models import Assignment, ContentVersion, StandingsVersion
 from ...services import grading, leaderboard
+from ..visitors import kept_for_visitors
 
 
 def _version(assignment) -> str:
@@ -23,10 +25,25 @@ def _version(assignment) -> str:
     return f"{version}|{assignment.private_revealed}"
 
 
+def _today_start():
+    """Rank changes count from the start of today (UTC)."""
+    return timezone.now().astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _visitors_version(request) -> str:
+    """What a visitor's page shows: the standings (of today: the changes count from its
+    start), the task's terms and titles."""
+    # One query: this is all a kept page costs.
+    row = (Assignment.objects.filter(kind=Assignment.NOTEBOOK).order_by("pk")
+           .annotate(content=Subquery(ContentVersion.objects.values("version")[:1]))
+           .values_list("standings__version", "content").first())
+    return f"{row}|{_today_start().date()}"
+
+
 def _standings(assignment, page: int) -> dict:
     """The ranked page, cached until the standings change (the viewer's own row is marked afterwards)."""
-    # Rank changes count from the start of today (UTC), so the day is part of the key.
-    today_start = timezone.now().astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    # Rank changes count from the start of today, so the day is part of the key.
+    today_start = _today_start()
     version = f"{_version(assignment)}|{today_start.date()}"
     key = f"leaderboard:{assignment.pk}:{page}:{hashlib.sha1(version.encode()).hexdigest()}"
     cached = cache.get(key)
@@ -73,10 +90,12 @@ def _context(request):
     return context
 
 
+@kept_for_visitors(_visitors_version)
 def leaderboard_page(request):
     return render(request, "coursework/leaderboard.html", _context(request))
 
 
+@kept_for_visitors(_visitors_version)
 def leaderboard_rows(request):
     """The table alone, which the page polls to stay current."""
     return HttpResponse(_context(request)["table"])
