@@ -60,6 +60,8 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--browsers", type=int, default=200)
     parser.add_argument("--web-workers-per-core", type=float, default=2)
+    parser.add_argument("--web-threads", type=int, default=1,
+                        help="threads per gunicorn worker (more than 1: gunicorn's gthread worker)")
     # 100:1, as in docker-compose.yml; grading at an ordinary weight, so that other work on this
     # shared machine slows it no more than it would slow any process.
     parser.add_argument("--web-weight", type=int, default=10000, help="CPU weight of the web (100: ordinary)")
@@ -89,7 +91,7 @@ def main() -> None:
 
     weights = cpu_weight.available()
     web_workers = max(1, round(args.web_workers_per_core * os.cpu_count()))
-    print(f"web: gunicorn {web_workers} workers on {os.cpu_count()} cores; CPU weights: "
+    print(f"web: gunicorn {web_workers} workers of {args.web_threads} thread(s) on {os.cpu_count()} cores; CPU weights: "
           + (f"web {args.web_weight}, grading {args.grading_weight}" if weights else "not set (needs root and a cpu "
              "control group)") + f"; DB_CONN_MAX_AGE={args.conn_max_age}; "
           f"database {'private postgres' if args.private_postgres else os.environ.get('DATABASE_URL', 'sqlite').split(':')[0]}")
@@ -119,7 +121,8 @@ def main() -> None:
                 "    s = SessionStore(); s[SESSION_KEY] = str(u.pk); s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'; "
                 "s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.create(); out.append(s.session_key)\n"
                 "print(json.dumps(out))")).strip().splitlines()[-1])
-            stack.start_web(workers=web_workers, cpu_weight=args.web_weight if weights else None)
+            stack.start_web(*(["--threads", str(args.web_threads)] if args.web_threads > 1 else []),
+                            workers=web_workers, cpu_weight=args.web_weight if weights else None)
             stack.start_worker(concurrency=os.cpu_count(), cpu_weight=args.grading_weight if weights else None)
             # The quiet run: the same notebook, queued at once, graded with nothing else running.
             quiet_count = args.quiet

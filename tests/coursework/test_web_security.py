@@ -54,7 +54,9 @@ def test_no_stored_script_is_ever_served_unescaped(world):
         client = Client()
         client.force_login(user)
         for url in urls:
-            html = client.get(url).content.decode()
+            response = client.get(url)
+            assert response.status_code == 200, f"{url} answered {response.status_code}: the payloads were not shown"
+            html = response.content.decode()
             for payload in PAYLOADS:
                 if payload.startswith("javascript:"):
                     # Harmless as text (an essay rendered from Markdown may say it); only a link may not carry it.
