@@ -16,18 +16,19 @@ from tests.support.documents import (W, deeply_nested_docx, docx_bytes, docx_wit
 
 _VOCABULARY = [w for w in (a + b + c for a in "bdfgklmnprst" for b in "aeiou" for c in "bdfgklmnprst")
                if w not in essays.STOP_WORDS | essays.FILLER]
-# 30 sentences of 8 distinct made-up words (plus stop words): 240 meaningful words.
+# 30 sentences of 8 distinct made-up words and 8 little words: 480 meaningful words.
 ESSAY = " ".join("The " + " and ".join(_VOCABULARY[8 * s: 8 * s + 8]) + "." for s in range(30))
 
 
-def test_meaningful_words_leave_out_stop_words_filler_repeats_and_the_prompt():
-    assert essays.meaningful_word_count("The cat and the dog.") == 2
+def test_meaningful_words_count_little_words_within_their_share_and_leave_out_filler_repeats_and_the_prompt():
+    assert essays.meaningful_word_count("The cat and the dog.") == 5
+    assert essays.meaningful_word_count("of the and to in it is on at by cat") == 2  # one word, 1.5 little ones
     assert essays.meaningful_word_count("basically um like stuff things") == 0
     assert essays.meaningful_word_count("great " * 50) == 1  # a word repeated in a row counts once
     assert essays.meaningful_word_count("Networks learn. " * 30) == 2  # a pasted sentence counts once
     prompt = "How are ANNs inspired by the structure and function of neurons in the brain?"
     assert essays.meaningful_word_count(prompt + " Dendrites matter.", prompt) == 2
-    assert essays.meaningful_word_count(ESSAY) == 240
+    assert essays.meaningful_word_count(ESSAY) == 480
 
 
 def test_text_comes_out_of_docx_pdf_and_odd_encodings():
