@@ -228,3 +228,38 @@ def test_a_prompt_field_that_is_not_a_prompts_id_is_no_prompt_not_an_error(clien
                                              "prompt": prompt})
     assert preview.status_code == 200 and counted.status_code == 200
     assert counted.json()["words"] == essays.meaningful_word_count(ESSAY)
+
+
+PARAGRAPHS = ["Artificial neurons borrow a loose idea from biology: weighted inputs, a sum and a threshold. "
+              "The comparison helps at first and misleads later, because real neurons spike in time.",
+              "Training is the second half of the story. Gradient descent nudges every weight a little "
+              "against the slope of the cost, thousands of times, until the outputs are close to the labels.",
+              "So the analogy explains where the idea came from, while the maths explains why it works."]
+
+
+@pytest.mark.parametrize("layout", [
+    {},  # single spacing with space after each paragraph, as a word processor exports it
+    {"leading": 22, "paragraph_gap": 0, "indent": 20},  # double spacing, paragraphs marked only by an indent
+    {"paragraph_gap": 0, "indent": 20},  # single spacing, indented first lines
+    {"leading": 22, "paragraph_gap": 11},  # double spacing and a gap
+    {"width": 60},  # narrower lines
+])
+def test_a_pdf_essay_keeps_its_title_and_paragraphs_apart(layout):
+    data = pdf_bytes("\n\n".join(PARAGRAPHS), title="Neurons, real and artificial", **layout)
+    text = essays.extract_text("essay.pdf", data)
+    assert text.split("\n\n") == ["Neurons, real and artificial"] + PARAGRAPHS
+
+
+def test_a_pdf_essay_over_several_pages_keeps_every_word_in_order():
+    long = "\n\n".join(PARAGRAPHS * 12)
+    data = pdf_bytes(long, title="Long")
+    text = essays.extract_text("essay.pdf", data)
+    assert text.split() == ("Long " + long).split()
+    assert text.count("\n\n") >= len(PARAGRAPHS) * 12
+
+
+def test_a_word_broken_at_a_pdf_lines_end_is_joined_again():
+    from coursework.extract import paragraphs
+
+    assert paragraphs(["A network learns by back-\npropagation of its errors, layer by layer, until it is done."]) == (
+        "A network learns by back-propagation of its errors, layer by layer, until it is done.")
