@@ -39,6 +39,11 @@ MAX_COUNT_PER_WORD = 8
 # tests/coursework/test_word_count_population.py have at most 1.34 of them per such word;
 # past the share, stuffing a page with "of the and" gains nothing.
 SUPPORTING_SHARE = 1.5
+# ...and the words that carry meaning count up to this many per little word (or number):
+# honest passages have at most 1.75 of them per little word, keyboard mash has no little
+# words at all.
+CONTENT_PER_SUPPORTING = 3
+CONTENT_WITHOUT_SUPPORTING = 20
 # An essay counts at most this many words per different word it uses: honest passages of
 # 220 words use a new word every 2.45 words at most.
 WORDS_PER_DISTINCT_WORD = 3
@@ -80,17 +85,18 @@ class EssayError(ValueError):
 
 
 # Format characters (zero-width spaces and joiners, soft hyphens, byte-order marks) and
-# combining marks left over after NFKC (accents stacked on accents).
+# accents, which NFKD has split off their letters.
 INVISIBLE = frozenset({"Cf", "Mn", "Me"})
 
 
 def _normalised(text: str) -> str:
-    """The text as it reads: compatibility forms folded ("ｗｏｒｄ" is "word") and invisible
-    characters dropped (zero-width spaces and joiners, soft hyphens, stacked accents), so
-    "net\u200bwork" is one word, the same as "network", not two."""
+    """The text as it reads for counting: compatibility forms folded ("ｗｏｒｄ" is "word"),
+    accents dropped ("netwörk" is "network") and invisible characters removed (zero-width
+    spaces and joiners, soft hyphens), so a copy dressed up with them is still a copy, and
+    "net\u200bwork" is one word, not two."""
     if text.isascii():
         return text  # nothing to fold or drop, and most essays: skip the walk over every character
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if unicodedata.category(ch) not in INVISIBLE)
 
 
@@ -200,6 +206,10 @@ def meaningful_word_count(text: str, prompt: str = "") -> int:
             counts[word] = counts.get(word, 0) + 1
             if counts[word] <= MAX_COUNT_PER_WORD:
                 content += 1
+    # Prose has little words between its meaningful ones; a heap of words without them
+    # (keyboard mash, a list of keywords) counts only as far as it has some, past the first
+    # few words (a heading, the first words typed).
+    content = min(content, CONTENT_PER_SUPPORTING * supporting + CONTENT_WITHOUT_SUPPORTING)
     total = content + min(supporting, int(SUPPORTING_SHARE * content))
     # A few words cycled in a new order each time escape the rules above, not this one.
     return min(total, WORDS_PER_DISTINCT_WORD * len(distinct))

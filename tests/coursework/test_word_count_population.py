@@ -123,11 +123,12 @@ def test_the_short_essay_the_padding_starts_from_is_short_of_200_on_its_own():
     assert 50 < essays.meaningful_word_count(" ".join(PLAIN.split()[:90])) < essays.REQUIRED_WORDS
 
 
-def test_the_little_words_of_honest_prose_stay_inside_the_share_they_are_counted_within():
+def test_honest_prose_stays_inside_every_share_and_cap_with_headroom():
     # The share (and the words per distinct word) must leave headroom over what honest prose does.
     for name, text in honest_population():
         words = essays._words(essays._normalised(text))
         kinds = [essays._kind(w) for w in words]
         assert kinds.count("supporting") <= essays.SUPPORTING_SHARE * kinds.count("content"), name
+        assert kinds.count("content") <= essays.CONTENT_PER_SUPPORTING * kinds.count("supporting"), name
         distinct = {w.lower() for w, kind in zip(words, kinds) if kind != "none"}
         assert len(words) <= essays.WORDS_PER_DISTINCT_WORD * len(distinct), name
