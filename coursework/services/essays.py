@@ -115,7 +115,7 @@ def _kind(word: str) -> str:
         return "supporting"
     if lower in FILLER:
         return "none"
-    if len({_script(c) for c in letters}) > 1:
+    if not lower.isascii() and len({_script(c) for c in letters}) > 1:
         return "none"  # "nеtwork" with a Cyrillic е: made to look like a word it is not
     if len(letters) < 2:
         return "supporting" if len(letters) < len(lower) else "none"  # "3D" is a term; "x" alone is not
@@ -158,9 +158,12 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n{2,}")
 def meaningful_word_count(text: str, prompt: str = "") -> int:
     """The words of an essay as a reader counts them, less padding: a word that carries
     meaning counts, up to MAX_COUNT_PER_WORD times; little words and numbers count, up to
-    SUPPORTING_SHARE of them per meaningful word; nothing counts in a sentence pasted again,
-    in a run of five words or more copied from the prompt, in a word repeated straight after
-    itself, in placeholder Latin or in keyboard mash."""
+    SUPPORTING_SHARE of them per meaningful word (and meaningful words up to
+    CONTENT_PER_SUPPORTING per little word); nothing counts in a sentence pasted again, in a
+    run of REPEATED_RUN words said before, in a run of five copied from the prompt, in a word
+    repeated straight after itself, in placeholder Latin or in keyboard mash; and the total
+    is at most WORDS_PER_DISTINCT_WORD per different word used. Calibrated on honest and
+    hostile essays in tests/coursework/test_word_count_population.py."""
     # Linear (each regex has one way to match), and capped: longer text is refused before
     # it gets here (the form, the preview and extract_text), so this only guards a new caller.
     text = _normalised((text or "")[:MAX_ESSAY_CHARS])
