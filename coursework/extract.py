@@ -129,14 +129,16 @@ def pdf_text(data: bytes, name: str, max_chars: int) -> tuple[str, int]:
 # A line that ends this far short of the page's usual right edge ends its paragraph: a
 # paragraph's last line, or a title. A full line falls short by a long word at most.
 SHORT_LINE = 0.7
+# A line that opens a list item ("- ", "• ", "2. ", "b) ") opens a paragraph of its own.
+LIST_ITEM = re.compile(r"(?:[-•*–]|\d{1,2}[.)]|[a-z][)])\s")
 
 
 def paragraphs(pages: list[str]) -> str:
     """A PDF's text with its paragraphs, from pypdf's layout text (which keeps each line's
     indent and a blank line for each line's height of vertical space): a paragraph ends
     where a line stops short of the right edge, before a gap taller than the page's usual
-    line spacing (so double spacing is not taken for paragraphs), or before a first line
-    indented past the left margin. Lines are joined into one line per paragraph, as a
+    line spacing (so double spacing is not taken for paragraphs), before a first line
+    indented past the left margin, and before a list item. Lines are joined into one line per paragraph, as a
     .docx's are, with a word broken at a line's end by a hyphen joined again."""
     lines = []  # (text, blank lines before it, indent, right edge)
     for page in pages:
@@ -164,8 +166,10 @@ def paragraphs(pages: list[str]) -> str:
             current, previous = [], None
             continue
         words, gap, indent, edge = line
-        indented = indent > margin + 1 and previous is not None and previous[2] <= margin + 1
-        new = previous is not None and (previous[3] < SHORT_LINE * right or indented
+        # A first line indented past the margin, unless it carries a list item on (a hanging indent)
+        indented = (indent > margin + 1 and previous is not None and previous[2] <= margin + 1
+                    and not (current and LIST_ITEM.match(current[0])))
+        new = previous is not None and (previous[3] < SHORT_LINE * right or indented or LIST_ITEM.match(words)
                                         or (gap is not None and gap > usual_gap))
         if new and current:
             out.append(current)

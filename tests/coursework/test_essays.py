@@ -263,3 +263,15 @@ def test_a_word_broken_at_a_pdf_lines_end_is_joined_again():
 
     assert paragraphs(["A network learns by back-\npropagation of its errors, layer by layer, until it is done."]) == (
         "A network learns by back-propagation of its errors, layer by layer, until it is done.")
+
+
+def test_each_item_of_a_list_in_a_pdf_is_a_paragraph_of_its_own():
+    from coursework.extract import paragraphs
+
+    page = ("Three reasons deep learning took off after the ImageNet challenge of that year were these:\n"
+            "1. Data: more than a million labelled pictures in a thousand classes, far more than before\n"
+            "   and enough for networks with millions of weights, which smaller sets let them memorise.\n"
+            "2. Hardware: graphics cards doing thousands of multiplications at once, in parallel, fast\n"
+            "   enough to train a deep network in a week rather than in several months on processors.\n"
+            "- Tricks: ReLU, dropout and careful initialisation made deep networks trainable at all.")
+    assert [p[:3] for p in paragraphs([page]).split("\n\n")] == ["Thr", "1. ", "2. ", "- T"]
