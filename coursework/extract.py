@@ -11,6 +11,8 @@ No Django here: the confined child imports this module on its own.
 from __future__ import annotations
 
 import io
+import re
+import statistics
 import zipfile
 
 from grader import confined
@@ -114,7 +116,7 @@ def pdf_text(data: bytes, name: str, max_chars: int) -> tuple[str, int]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise Refused(f"{name} is password-protected; upload an unprotected copy.")
-        text = "\n\n".join(page.extract_text() or "" for page in reader.pages[:PDF_MAX_PAGES])
+        text = paragraphs([page.extract_text(extraction_mode="layout") or "" for page in reader.pages[:PDF_MAX_PAGES]])
     except (Refused, MemoryError):
         raise
     except Exception as exc:  # pypdf raises PdfReadError and, on mangled files, many others
@@ -122,3 +124,64 @@ def pdf_text(data: bytes, name: str, max_chars: int) -> tuple[str, int]:
     if not text.strip():
         raise Refused(f"{name} has no text we can read (a scanned image?); upload a text-based PDF or a .docx.")
     return text[:max_chars + 1], len(text)
+
+
+# A line that ends this far short of the page's usual right edge ends its paragraph: a
+# paragraph's last line, or a title. A full line falls short by a long word at most.
+SHORT_LINE = 0.7
+# A line that opens a list item ("- ", "• ", "2. ", "b) ") opens a paragraph of its own.
+LIST_ITEM = re.compile(r"(?:[-•*–]|\d{1,2}[.)]|[a-z][)])\s")
+
+
+def paragraphs(pages: list[str]) -> str:
+    """A PDF's text with its paragraphs, from pypdf's layout text (which keeps each line's
+    indent and a blank line for each line's height of vertical space): a paragraph ends
+    where a line stops short of the right edge, before a gap taller than the page's usual
+    line spacing (so double spacing is not taken for paragraphs), before a first line
+    indented past the left margin, and before a list item. Lines are joined into one line per paragraph, as a
+    .docx's are, with a word broken at a line's end by a hyphen joined again."""
+    lines = []  # (text, blank lines before it, indent, right edge)
+    for page in pages:
+        blanks = None  # above a page's first line: no gap to judge
+        for raw in page.splitlines():
+            stripped = raw.rstrip()
+            if not stripped:
+                blanks = None if blanks is None else blanks + 1
+                continue
+            lines.append((" ".join(stripped.split()), blanks, len(stripped) - len(stripped.lstrip()), len(stripped)))
+            blanks = 0
+        lines.append(None)  # a page ends a paragraph
+    if not any(lines):
+        return ""
+    written = [line for line in lines if line]
+    usual_gap = statistics.mode(gap for _, gap, _, _ in written if gap is not None) if any(
+        gap is not None for _, gap, _, _ in written) else 0
+    margin = min(indent for _, _, indent, _ in written)
+    right = sorted(edge for _, _, _, edge in written)[int(0.9 * (len(written) - 1))]
+    out, current, previous = [], [], None
+    for line in lines:
+        if line is None:
+            if current:
+                out.append(current)
+            current, previous = [], None
+            continue
+        words, gap, indent, edge = line
+        # A first line indented past the margin, unless it carries a list item on (a hanging indent)
+        indented = (indent > margin + 1 and previous is not None and previous[2] <= margin + 1
+                    and not (current and LIST_ITEM.match(current[0])))
+        new = previous is not None and (previous[3] < SHORT_LINE * right or indented or LIST_ITEM.match(words)
+                                        or (gap is not None and gap > usual_gap))
+        if new and current:
+            out.append(current)
+            current = []
+        current.append(words)
+        previous = line
+    return "\n\n".join(_joined(paragraph) for paragraph in out)
+
+
+def _joined(lines: list[str]) -> str:
+    text = lines[0]
+    for line in lines[1:]:
+        # "back-" + "propagation": a word broken at the line's end
+        text += line if re.search(r"[^\W\d_]-$", text) and line[:1].islower() else " " + line
+    return text

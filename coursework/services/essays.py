@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
@@ -33,6 +34,23 @@ DETECTION_SAMPLE_BYTES = 64 * 1024
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 # A word used more often than this counts this many times: a padded essay is not a long one.
 MAX_COUNT_PER_WORD = 8
+# The little words (and numbers, and fillers of speech) count, but never more of them than
+# this many for each word that carries meaning. The honest essays of
+# tests/coursework/test_word_count_population.py have at most 1.34 of them per such word;
+# past the share, stuffing a page with "of the and" gains nothing.
+SUPPORTING_SHARE = 1.5
+# ...and the words that carry meaning count up to this many per little word (or number):
+# honest passages have at most 1.75 of them per little word, keyboard mash has no little
+# words at all.
+CONTENT_PER_SUPPORTING = 3
+CONTENT_WITHOUT_SUPPORTING = 20
+# An essay counts at most this many words per different word it uses: honest passages of
+# 220 words use a new word every 2.45 words at most.
+WORDS_PER_DISTINCT_WORD = 3
+# Eight words in the same order a second time are a copy: honest prose repeats a phrase of
+# five now and then ("the output of the hidden layer"); at six, a grammar listing in
+# Python's manual lost 11 of its 220 words.
+REPEATED_RUN = 8
 
 STOP_WORDS = frozenset("""
 a about above after again against all also am an and any are aren't as at be because been before being below
@@ -45,55 +63,159 @@ there's these they they'd they'll they're they've this those through to too unde
 we'd we'll we're we've were weren't what what's when when's where where's which while who who's whom why why's
 will with won't would wouldn't you you'd you'll you're you've your yours yourself yourselves
 """.split())
-FILLER = frozenset("um uh erm like basically literally really actually stuff things thing etc blah lorem ipsum dolor sit amet".split())
-WORD = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:['’][A-Za-z]+)*")
+# Words that fill a pause in speech: they count as the little words do, within the share.
+SOFT_FILLER = frozenset("like basically literally really actually stuff things thing etc".split())
+# Never a word of an essay: hesitations, and the placeholder Latin of page layouts (less its
+# words that are English too: "sit", "non", "id").
+FILLER = frozenset("""
+um uh erm hmm blah lorem ipsum dolor amet consectetur consectetuer adipiscing adipisicing elit sed eiusmod tempor
+incididunt ut labore dolore magna aliqua enim minim veniam quis nostrud exercitation ullamco laboris nisi
+aliquip ea commodo consequat duis aute irure reprehenderit voluptate velit esse cillum fugiat nulla pariatur
+excepteur sint occaecat cupidatat proident sunt culpa qui officia deserunt mollit anim laborum
+""".split())
+# A word: letters or digits (any script), with apostrophes inside ("don't"); a number with
+# its decimal point or thousands commas ("0.5", "60,000"). Anything else separates words, so
+# "words.joined,by-punctuation" counts as the words it joins. One way to match each.
+WORD = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:['’][^\W_]+)*")
+VOWELS = frozenset("aeiouy")
 
 
 class EssayError(ValueError):
     """A problem with an essay or an upload, worded for the student."""
 
 
+# Format characters (zero-width spaces and joiners, soft hyphens, byte-order marks) and
+# accents, which NFKD has split off their letters.
+INVISIBLE = frozenset({"Cf", "Mn", "Me"})
+
+
+def _normalised(text: str) -> str:
+    """The text as it reads for counting: compatibility forms folded ("ｗｏｒｄ" is "word"),
+    accents dropped ("netwörk" is "network") and invisible characters removed (zero-width
+    spaces and joiners, soft hyphens), so a copy dressed up with them is still a copy, and
+    "net\u200bwork" is one word, not two."""
+    if text.isascii():
+        return text  # nothing to fold or drop, and most essays: skip the walk over every character
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) not in INVISIBLE)
+
+
 def _words(text: str) -> list[str]:
-    return [w.lower().replace("’", "'") for w in WORD.findall(text)]
+    return [w.replace("’", "'") for w in WORD.findall(text)]
+
+
+def _kind(word: str) -> str:
+    """"content" (a word that carries meaning), "supporting" (a little word, a filler of
+    speech or a number: counted within the share) or "none"."""
+    lower = word.lower()
+    letters = [c for c in lower if c.isalpha()]
+    if not letters:
+        return "supporting"  # a number: "784", "0.5", "2012"
+    if lower in STOP_WORDS or lower in SOFT_FILLER:
+        return "supporting"
+    if lower in FILLER:
+        return "none"
+    if not lower.isascii() and len({_script(c) for c in letters}) > 1:
+        return "none"  # "nеtwork" with a Cyrillic е: made to look like a word it is not
+    if len(letters) < 2:
+        return "supporting" if len(letters) < len(lower) else "none"  # "3D" is a term; "x" alone is not
+    if _mashed(word, letters):
+        return "none"
+    return "content"
+
+
+def _script(letter: str) -> str:
+    return unicodedata.name(letter, "?").split(" ")[0]
+
+
+def _mashed(word: str, letters: list[str]) -> bool:
+    """Keys struck at random, not a word: four letters or more without a vowel, five
+    consonants in a row, a q without its u, a j before a consonant (the rare English word
+    like "strengths" is lost with them), or a run of neighbouring keys ("sdfg", "lkjh").
+    Names with capitals inside ("PostgreSQL", "ReLU") and short acronyms ("CNNs", "LLMs")
+    are words."""
+    if any(c.isupper() for c in word[1:]) and (not word.isupper() or len(letters) <= 6):
+        return False
+    if not all(c.isascii() for c in letters):
+        return False
+    if len(letters) >= 4 and not VOWELS.intersection(letters):
+        return True
+    spelled = "".join(letters)
+    if MASH.search(spelled):
+        return True
+    return len(spelled) >= 4 and all(pair in KEY_NEIGHBOURS for pair in zip(spelled, spelled[1:]))
+
+
+KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+KEY_NEIGHBOURS = frozenset((row[i], row[i + d]) for row in KEY_ROWS for i in range(len(row)) for d in (-1, 1)
+                           if 0 <= i + d < len(row))
+MASH = re.compile(r"[b-df-hj-np-tv-xz]{5}|q(?!u)|(?<![aeioubdny])j[b-df-hj-np-tv-xz]")
 
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n{2,}")
 
 
 def meaningful_word_count(text: str, prompt: str = "") -> int:
-    """Words that carry meaning: not stop words or filler, not a copy of the prompt,
-    not the same sentence pasted again, and no single word counted more than a few times."""
+    """The words of an essay as a reader counts them, less padding: a word that carries
+    meaning counts, up to MAX_COUNT_PER_WORD times; little words and numbers count, up to
+    SUPPORTING_SHARE of them per meaningful word (and meaningful words up to
+    CONTENT_PER_SUPPORTING per little word); nothing counts in a sentence pasted again, in a
+    run of REPEATED_RUN words said before, in a run of five copied from the prompt, in a word
+    repeated straight after itself, in placeholder Latin or in keyboard mash; and the total
+    is at most WORDS_PER_DISTINCT_WORD per different word used. Calibrated on honest and
+    hostile essays in tests/coursework/test_word_count_population.py."""
     # Linear (each regex has one way to match), and capped: longer text is refused before
     # it gets here (the form, the preview and extract_text), so this only guards a new caller.
-    text = (text or "")[:MAX_ESSAY_CHARS]
+    text = _normalised((text or "")[:MAX_ESSAY_CHARS])
     prompt_grams = set()
-    prompt_words = _words((prompt or "")[:MAX_ESSAY_CHARS])
+    prompt_words = [w.lower() for w in _words(_normalised((prompt or "")[:MAX_ESSAY_CHARS]))]
     if len(prompt_words) >= 5:
         prompt_grams = {tuple(prompt_words[k:k + 5]) for k in range(len(prompt_words) - 4)}
     seen_sentences: set[tuple[str, ...]] = set()
-    counts: dict[str, int] = {}
-    total = 0
+    original: list[str] = []
     for sentence in SENTENCE_END.split(text):
         words = _words(sentence)
-        key = tuple(words)
+        key = tuple(w.lower() for w in words)
         if len(key) >= 2 and key in seen_sentences:
             continue  # the same sentence pasted again counts once
         seen_sentences.add(key)
-        # Drop any run of five or more words copied from the prompt.
-        copied = set()
-        for i in range(len(words) - 4):
-            if tuple(words[i:i + 5]) in prompt_grams:
-                copied.update(range(i, i + 5))
-        previous = None
-        for i, word in enumerate(words):
-            repeated = word == previous
-            previous = word
-            if i in copied or repeated or word in STOP_WORDS or word in FILLER or len(word) < 2:
-                continue
+        original += words
+    words = [w.lower() for w in original]
+    # Runs copied from the prompt, or from earlier in the essay itself: a passage pasted
+    # again with its sentences joined or cut differently is no longer the same sentence.
+    copied, earlier = set(), set()
+    for i in range(len(words)):
+        if tuple(words[i:i + 5]) in prompt_grams:
+            copied.update(range(i, i + 5))
+        gram = tuple(words[i:i + REPEATED_RUN])
+        if len(gram) == REPEATED_RUN and gram in earlier:
+            copied.update(range(i, i + REPEATED_RUN))
+        earlier.add(gram)
+    counts: dict[str, int] = {}
+    content = supporting = 0
+    distinct: set[str] = set()
+    previous = None
+    for i, word in enumerate(words):
+        repeated = word == previous
+        previous = word
+        if i in copied or repeated:
+            continue
+        kind = _kind(original[i])
+        if kind != "none":
+            distinct.add(word)
+        if kind == "supporting":
+            supporting += 1
+        elif kind == "content":
             counts[word] = counts.get(word, 0) + 1
             if counts[word] <= MAX_COUNT_PER_WORD:
-                total += 1
-    return total
+                content += 1
+    # Prose has little words between its meaningful ones; a heap of words without them
+    # (keyboard mash, a list of keywords) counts only as far as it has some, past the first
+    # few words (a heading, the first words typed).
+    content = min(content, CONTENT_PER_SUPPORTING * supporting + CONTENT_WITHOUT_SUPPORTING)
+    total = content + min(supporting, int(SUPPORTING_SHARE * content))
+    # A few words cycled in a new order each time escape the rules above, not this one.
+    return min(total, WORDS_PER_DISTINCT_WORD * len(distinct))
 
 
 def extract_text(filename: str, data: bytes) -> str:

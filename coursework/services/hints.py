@@ -91,6 +91,8 @@ MSE_GIVENS = (0.25, 0.75, 0.0, 1.0, 2.0)
 
 
 def _mse(text: str) -> Hint:
+    # "0,0625": a decimal comma (a thousands comma never follows a lone 0)
+    text = re.sub(r"(?<![\d.,])0,(\d)", r"0.\1", text)
     value = stated_number(text, MSE_GIVENS)
     if value == "several":
         return {"ok": False, "text": "Your answer gives more than one number as the loss: commit to one."}
@@ -168,13 +170,16 @@ def _is_or_is_not(text: str) -> Hint:
 
 # --- How a 28 × 28 picture becomes the input layer ----------------------------------------
 PIXELS = re.compile(r"\b28\s*(?:x|×|\*|by|times)\s*28\b")
-COUNTED = re.compile(r"(?<![\w.,])(\d[\d,]*+)\s+(?:input\s+|separate\s+)?(?:neurons?|nodes?|inputs?|units?|pixels?|numbers?|values?)\b")
+NEURONS = r"(?:n(?:eu|ue)rons?|nodes?|units?)"  # "nuerons" too
+COUNTED = re.compile(r"(?<![\w.,])(\d[\d,]*+)\s+(?:input\s+|separate\s+)?(?:n(?:eu|ue)rons?|nodes?|inputs?|units?|pixels?|"
+                     r"numbers?|values?)\b")
 
 
 def _input_layer(text: str) -> Hint:
     lowered = text.lower()
     counts = {int(n.replace(",", "")) for n in COUNTED.findall(lowered) if n.replace(",", "").isdigit()}
-    says_784 = bool(re.search(r"(?<![\w.])784(?![\w.])|(?<![\w.])784\.(?!\d)", lowered)) or bool(PIXELS.search(lowered))
+    says_784 = bool(re.search(r"(?<![\w.])784(?![\w.])|(?<![\w.])784\.(?!\d)|\bseven hundred (?:and )?eighty[- ]four\b",
+                              lowered)) or bool(PIXELS.search(lowered))
     wrong = sorted(c for c in counts if c != 784)
     if wrong and not says_784:
         return {"ok": False, "text": f"Count again: a layer with {wrong[0]:,} neurons would not hold the picture. "
@@ -187,18 +192,40 @@ def _input_layer(text: str) -> Hint:
 
 
 # --- What the last layer stands for -------------------------------------------------------
+SMALL_NUMBERS = {word: n for n, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+ONE_PER_DIGIT = re.compile(
+    rf"\b(?:one|an?|each)\s+(?:output\s+)?(?:{NEURONS}|outputs?)\s+(?:for|per)\s+(?:each\s+|every\s+)?(?:possible\s+)?"
+    r"(?:digit|number|class)|\b(?:0|zero)\s*(?:-|–|to|through)\s*(?:9|nine)\b|\b(?:ten|10) (?:possible )?digits\b|"
+    r"\beach (?:of the )?(?:possible )?digits?\b|"
+    rf"\b(?:one|an?)\s+(?:output\s+)?(?:{NEURONS}|outputs?)\s+(?:each|apiece)\b")
+# A count of the layer: "10 output neurons", "ten nodes", "the output has 10", "the last layer is 28".
+LAYER_COUNT = re.compile(
+    rf"(?<![\w.,])(\d++|{'|'.join(SMALL_NUMBERS)})\s+(?:(?:output|final|last|separate)\s+)?(?:{NEURONS}|outputs?)\b|"
+    rf"\b(?:has|have|had|is|are|of|with|contains?)\s+(?:only\s+|just\s+|exactly\s+)?(\d++|{'|'.join(SMALL_NUMBERS)})\b"
+    r"(?!\s*(?:-|–|to|through)\s*\w)")
+OTHER_LAYER = re.compile(r"\b(?:input|first|hidden|pixels?|middle)\b")
+THIS_LAYER = re.compile(r"\b(?:output|last|final)\b")
+
+
 def _output_layer(text: str) -> Hint:
-    lowered = text.lower()
-    counts = {int(n.replace(",", "")) for n in COUNTED.findall(lowered) if n.replace(",", "").isdigit()}
-    counts |= {10 for _ in re.findall(r"\bten\s+(?:neurons?|nodes?|outputs?|units?)", lowered)}
-    one_per_digit = bool(re.search(r"\b(?:one|a|each)\s+(?:neuron|node|output|unit)\s+(?:for|per)\s+(?:each\s+|every\s+)?"
-                                   r"(?:digit|number|class)|\b(?:0|zero)\s*(?:-|–|to|through)\s*9\b|\bten digits\b|"
-                                   r"\b10 digits\b|\beach (?:of the )?(?:possible )?digits?\b", lowered))
+    """The count the answer gives for the last layer: a number said of another layer ("the
+    input has 784") is not this answer's."""
+    counts, per_digit = set(), False
+    for clause in re.split(r"[.;!?\n]+|\b(?:and|but|while|whereas)\b", text.lower()):
+        if OTHER_LAYER.search(clause) and not THIS_LAYER.search(clause):
+            continue
+        if ONE_PER_DIGIT.search(clause):
+            per_digit = True
+            clause = ONE_PER_DIGIT.sub(" ", clause)  # "one neuron for each digit" is no count of one
+        for match in LAYER_COUNT.finditer(clause):
+            word = match[1] or match[2]
+            counts.add(int(word) if word.isdigit() else SMALL_NUMBERS[word])
     wrong = sorted(c for c in counts if c != 10)
     if wrong and 10 not in counts:
-        return {"ok": False, "text": f"Count again: the network chooses between the digits 0 to 9, so how many output "
-                                     f"neurons does it need (not {wrong[0]:,})?"}
-    if 10 in counts or one_per_digit:
+        return {"ok": False, "text": f"Count again: how many different answers can the network give for a picture of a "
+                                     f"digit? The last layer needs one neuron for each (not {wrong[0]:,} in all)."}
+    if 10 in counts or per_digit:
         return {"ok": True, "text": "Right: ten neurons, one per digit. Say too what a neuron's value means for the "
                                     "picture shown."}
     return {"ok": False, "text": "Be concrete: how many neurons does the last layer have for the digit task, and what "
@@ -240,26 +267,37 @@ AGAINST = re.compile(r"\b(?:opposite|negative|against|minus|reverse|away from|ba
 
 
 def _gradient(text: str) -> Hint:
+    text = re.sub(r"\bgradiant", "gradient", text.lower())
+    text = re.sub(r"\bgradient\s+decent\b", "gradient descent", text)
     gradient_says, descent_says = set(), set()
+    # A clause that names neither ("..., and points where the function increases fastest")
+    # goes on about the last one named; an answer opening with "It" is about the gradient.
+    subject = "gradient"
     for clause in _clauses(text):
         flip = bool(NEGATED.search(clause))
-        if "gradient descent" in clause or re.search(r"\bdescent\b", clause):
-            rest = clause.split("descent", 1)[1]
+        if re.search(r"\bdescent\b", clause):
+            subject, rest = "descent", clause.split("descent", 1)[1]
+        elif "gradient" in clause:
+            subject, rest = "gradient", clause.split("gradient", 1)[1]
+            if AGAINST.search(clause):
+                continue  # "the negative gradient", "against the gradient": the way descent steps, not the gradient's
+        else:
+            rest = clause
+        if subject == "descent":
             if AGAINST.search(rest) or DOWN.search(rest):
                 descent_says.add("up" if flip else "down")
             elif UP.search(rest) or re.search(r"\b(?:along|follow\w*|in the direction of)\b.*gradient", rest):
                 descent_says.add("down" if flip else "up")
-        elif "gradient" in clause:
-            rest = clause.split("gradient", 1)[1]
+        else:
             if AGAINST.search(rest):
-                continue  # "the negative gradient points downhill" is about descent, not the gradient
+                continue
             if UP.search(rest):
                 gradient_says.add("down" if flip else "up")
             elif DOWN.search(rest):
                 gradient_says.add("up" if flip else "down")
     if "down" in gradient_says:
-        return {"ok": False, "text": "Check the direction: the gradient points the way the function grows fastest. "
-                                     "Which way, then, does gradient descent step?"}
+        return {"ok": False, "text": "Check the direction: take f(x) = x² at x = 1. Its gradient there is 2x = 2, a "
+                                     "positive number. Does f grow or shrink as x moves that way?"}
     if "up" in descent_says:
         return {"ok": False, "text": "Check the direction: gradient descent wants a smaller cost, so does it step with "
                                      "the gradient or against it?"}
@@ -274,7 +312,7 @@ def _gradient(text: str) -> Hint:
 
 
 # --- What a high or a low cost means ------------------------------------------------------------
-HIGH = re.compile(r"\b(?:high\w*|large\w*|big\w*|bigger|greater)\b")
+HIGH = re.compile(r"\b(?:high\w*|hgih|hihg|large\w*|big\w*|bigger|greater)\b")
 LOW = re.compile(r"\b(?:low\w*|small\w*|little|close to (?:0|zero)|near (?:0|zero))\b")
 BAD = re.compile(r"\b(?:bad\w*|poor\w*|wrong|far|worse|inaccurat\w*|off|errors?|mistakes?|badly|struggl\w*|incorrect\w*|lousy)\b")
 GOOD = re.compile(r"\b(?:good|accurat\w*|close|right|better|well|correct\w*|confident\w*|near)\b")
@@ -282,7 +320,8 @@ GOOD = re.compile(r"\b(?:good|accurat\w*|close|right|better|well|correct\w*|conf
 
 def _cost_meaning(text: str) -> Hint:
     says = set()
-    for clause in _clauses(text):
+    # Cut as _clauses does but not at a colon: "High: the prediction is wrong" is one claim.
+    for clause in re.split(r"[.;!?\n]+|,|\b(?:but|whereas|while|so|because|since|then|and)\b", text.lower()):
         flip = bool(NEGATED.search(clause))
         level = "high" if HIGH.search(clause) else "low" if LOW.search(clause) else None
         if level is None:
@@ -322,13 +361,13 @@ def _alexnet_year(text: str) -> Hint | None:
                                         "that mattered: say what it showed about deep networks and GPUs."}
         if years and 2012 not in years:
             return {"ok": False, "text": f"Check the year: AlexNet's ImageNet win was not in {min(years)}. Look up "
-                                         "the 2012 ImageNet challenge."}
+                                         "which year's ImageNet challenge it won."}
     return None
 
 
 # --- Performance as the loss is minimised ---------------------------------------------------------
 PERFORMANCE = re.compile(r"\b(?:performance|accuracy|accurate|predictions?|results?|outputs?|network|it)\b")
-BETTER = re.compile(r"\b(?:improv\w*|better|increas\w*|rises?|grows?|goes up|higher|more accurate)\b")
+BETTER = re.compile(r"\b(?:improv\w*|bett?er|increas\w*|rises?|grows?|goes up|higher|more accurate)\b")
 WORSE = re.compile(r"\b(?:wors\w*|decreas\w*|drops?|falls?|goes down|lower|less accurate|degrad\w*)\b")
 GENERALISING = re.compile(r"\b(?:overfit\w*|test|unseen|validation|new (?:data|examples|images)|eventually|too long)\b")
 

@@ -1,5 +1,6 @@
-// Live meaningful-word count and a Markdown preview for each essay box. The server
-// counts (the same function that checks a submission), so the two always agree.
+// Live meaningful-word count and a Markdown preview for each essay box, or the count of
+// the file chosen for it. The server counts (the same function that checks a submission),
+// so the two always agree.
 (function () {
   const form = document.getElementById("essay-form");
   if (!form) return;
@@ -15,6 +16,16 @@
     toggle.textContent = "Show preview";
     text.after(toggle);
     let timer = null;
+    // One line counts the essay: the chosen file's words when there is one (it is what a
+    // submit sends), otherwise the box's.
+    const upload = set.querySelector("input[type=file]");
+    let boxLine = "";
+    let fileLine = "";
+    function show() { count.textContent = upload.files.length ? fileLine : boxLine; }
+    function described(result) {
+      const short = result.required - result.words;
+      return result.words + " meaningful words" + (short > 0 ? " (" + short + " more needed)" : " ✓");
+    }
     async function refresh() {
       const body = new FormData();
       body.append("csrfmiddlewaretoken", token);
@@ -23,10 +34,10 @@
       try {
         const response = await fetch(form.dataset.previewUrl, { method: "POST", body, credentials: "same-origin" });
         const result = await response.json();
-        const short = result.required - result.words;
-        count.textContent = result.words + " meaningful words" + (short > 0 ? " (" + short + " more needed)" : " ✓");
+        boxLine = described(result);
         preview.innerHTML = result.html; // sanitised on the server
-      } catch (e) { count.textContent = ""; }
+      } catch (e) { boxLine = ""; }
+      show();
     }
     text.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(refresh, 500); });
     prompt.addEventListener("change", refresh);
@@ -43,23 +54,22 @@
     });
 
     // An essay file's meaningful words, counted by the server's own extractor before submitting.
-    const upload = set.querySelector("input[type=file]");
-    const uploadCount = set.querySelector(".upload-count");
     async function countUpload() {
-      if (!upload.files.length) { uploadCount.textContent = ""; return; }
+      if (!upload.files.length) { fileLine = ""; show(); return; }
+      const name = upload.files[0].name;
       const body = new FormData();
       body.append("csrfmiddlewaretoken", token);
       body.append("upload", upload.files[0]);
       body.append("prompt", prompt.value);
-      uploadCount.textContent = "Counting the words in " + upload.files[0].name + "…";
+      fileLine = "Counting the words in " + name + "…";
+      show();
       try {
         const response = await fetch(form.dataset.countUrl, { method: "POST", body, credentials: "same-origin" });
         const result = await response.json();
-        if (result.error) { uploadCount.textContent = result.error; return; }
-        const short = result.required - result.words;
-        uploadCount.textContent = upload.files[0].name + ": " + result.words + " meaningful words" +
-          (short > 0 ? " (" + short + " more needed)" : " ✓");
-      } catch (e) { uploadCount.textContent = ""; }
+        fileLine = result.error ? result.error : name + ": " + described(result) +
+          (text.value.trim() ? " (the file is sent instead of the text in the box)" : "");
+      } catch (e) { fileLine = ""; }
+      show();
     }
     upload.addEventListener("change", countUpload);
     prompt.addEventListener("change", () => { if (upload.files.length) countUpload(); });

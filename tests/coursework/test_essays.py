@@ -16,18 +16,19 @@ from tests.support.documents import (W, deeply_nested_docx, docx_bytes, docx_wit
 
 _VOCABULARY = [w for w in (a + b + c for a in "bdfgklmnprst" for b in "aeiou" for c in "bdfgklmnprst")
                if w not in essays.STOP_WORDS | essays.FILLER]
-# 30 sentences of 8 distinct made-up words (plus stop words): 240 meaningful words.
+# 30 sentences of 8 distinct made-up words and 8 little words: 480 meaningful words.
 ESSAY = " ".join("The " + " and ".join(_VOCABULARY[8 * s: 8 * s + 8]) + "." for s in range(30))
 
 
-def test_meaningful_words_leave_out_stop_words_filler_repeats_and_the_prompt():
-    assert essays.meaningful_word_count("The cat and the dog.") == 2
+def test_meaningful_words_count_little_words_within_their_share_and_leave_out_filler_repeats_and_the_prompt():
+    assert essays.meaningful_word_count("The cat and the dog.") == 5
+    assert essays.meaningful_word_count("of the and to in it is on at by cat") == 2  # one word, 1.5 little ones
     assert essays.meaningful_word_count("basically um like stuff things") == 0
     assert essays.meaningful_word_count("great " * 50) == 1  # a word repeated in a row counts once
     assert essays.meaningful_word_count("Networks learn. " * 30) == 2  # a pasted sentence counts once
     prompt = "How are ANNs inspired by the structure and function of neurons in the brain?"
     assert essays.meaningful_word_count(prompt + " Dendrites matter.", prompt) == 2
-    assert essays.meaningful_word_count(ESSAY) == 240
+    assert essays.meaningful_word_count(ESSAY) == 480
 
 
 def test_text_comes_out_of_docx_pdf_and_odd_encodings():
@@ -227,3 +228,50 @@ def test_a_prompt_field_that_is_not_a_prompts_id_is_no_prompt_not_an_error(clien
                                              "prompt": prompt})
     assert preview.status_code == 200 and counted.status_code == 200
     assert counted.json()["words"] == essays.meaningful_word_count(ESSAY)
+
+
+PARAGRAPHS = ["Artificial neurons borrow a loose idea from biology: weighted inputs, a sum and a threshold. "
+              "The comparison helps at first and misleads later, because real neurons spike in time.",
+              "Training is the second half of the story. Gradient descent nudges every weight a little "
+              "against the slope of the cost, thousands of times, until the outputs are close to the labels.",
+              "So the analogy explains where the idea came from, while the maths explains why it works."]
+
+
+@pytest.mark.parametrize("layout", [
+    {},  # single spacing with space after each paragraph, as a word processor exports it
+    {"leading": 22, "paragraph_gap": 0, "indent": 20},  # double spacing, paragraphs marked only by an indent
+    {"paragraph_gap": 0, "indent": 20},  # single spacing, indented first lines
+    {"leading": 22, "paragraph_gap": 11},  # double spacing and a gap
+    {"width": 60},  # narrower lines
+])
+def test_a_pdf_essay_keeps_its_title_and_paragraphs_apart(layout):
+    data = pdf_bytes("\n\n".join(PARAGRAPHS), title="Neurons, real and artificial", **layout)
+    text = essays.extract_text("essay.pdf", data)
+    assert text.split("\n\n") == ["Neurons, real and artificial"] + PARAGRAPHS
+
+
+def test_a_pdf_essay_over_several_pages_keeps_every_word_in_order():
+    long = "\n\n".join(PARAGRAPHS * 12)
+    data = pdf_bytes(long, title="Long")
+    text = essays.extract_text("essay.pdf", data)
+    assert text.split() == ("Long " + long).split()
+    assert text.count("\n\n") >= len(PARAGRAPHS) * 12
+
+
+def test_a_word_broken_at_a_pdf_lines_end_is_joined_again():
+    from coursework.extract import paragraphs
+
+    assert paragraphs(["A network learns by back-\npropagation of its errors, layer by layer, until it is done."]) == (
+        "A network learns by back-propagation of its errors, layer by layer, until it is done.")
+
+
+def test_each_item_of_a_list_in_a_pdf_is_a_paragraph_of_its_own():
+    from coursework.extract import paragraphs
+
+    page = ("Three reasons deep learning took off after the ImageNet challenge of that year were these:\n"
+            "1. Data: more than a million labelled pictures in a thousand classes, far more than before\n"
+            "   and enough for networks with millions of weights, which smaller sets let them memorise.\n"
+            "2. Hardware: graphics cards doing thousands of multiplications at once, in parallel, fast\n"
+            "   enough to train a deep network in a week rather than in several months on processors.\n"
+            "- Tricks: ReLU, dropout and careful initialisation made deep networks trainable at all.")
+    assert [p[:3] for p in paragraphs([page]).split("\n\n")] == ["Thr", "1. ", "2. ", "- T"]

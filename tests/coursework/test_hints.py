@@ -1,5 +1,7 @@
 """Every hint, with a right, a wrong and a tricky answer: the checks read what the answer
 states, not whether a word or a number occurs somewhere in it."""
+import multiprocessing
+
 import pytest
 
 from coursework.models import Question
@@ -181,13 +183,36 @@ ATTACKS = ["1" * 20_000, "1." * 10_000, "1," * 10_000, "1/" * 10_000, " " * 19_9
            "0.25 is not " * 1_500, "between 1" + " 1" * 9_000]
 
 
-@pytest.mark.parametrize("check", sorted(CHECKS))
-def test_every_hint_answers_text_shaped_to_make_a_regex_backtrack(check):
-    # Each attack is a backtracking shape for some pattern here (the sigmoid's range took 50 s on
-    # 2,000 digits before its quantifiers were made possessive); a regression shows as a hung test.
-    for attack in ATTACKS:
+# Each attack takes a few milliseconds; this much on a busy shared machine means a pattern
+# that backtracks (the sigmoid's range took 50 s on 2,000 digits before its quantifiers were
+# made possessive).
+ATTACK_SECONDS = 20
+
+
+def _read_attacks(check: str, progress) -> None:
+    for number, attack in enumerate(ATTACKS):
+        progress.value = number
         hint = ask(check, attack)
         assert hint is None or isinstance(hint["ok"], bool)
+    progress.value = len(ATTACKS)
+
+
+@pytest.mark.parametrize("check", sorted(CHECKS))
+def test_every_hint_answers_text_shaped_to_make_a_regex_backtrack(check):
+    # In a child process: a regex stuck backtracking holds the GIL, so no thread could stop it,
+    # and the test must fail, naming the attack, rather than hang.
+    context = multiprocessing.get_context("fork")
+    progress = context.Value("i", -1)
+    child = context.Process(target=_read_attacks, args=(check, progress), daemon=True)
+    child.start()
+    child.join(ATTACK_SECONDS)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        attack = ATTACKS[progress.value]
+        pytest.fail(f"the {check} hint was still reading attack {progress.value} ({attack[:12]!r}..., "
+                    f"{len(attack):,} characters) after {ATTACK_SECONDS} s: a pattern backtracking on it?")
+    assert child.exitcode == 0 and progress.value == len(ATTACKS), f"the {check} hint failed on attack {progress.value}"
 
 
 def test_only_the_start_of_a_very_long_answer_is_checked():
@@ -195,3 +220,14 @@ def test_only_the_start_of_a_very_long_answer_is_checked():
 
     assert ask(MSE, "0.0625 " + "x" * MAX_CHECKED_CHARS)["ok"]
     assert not ask(MSE, "x" * MAX_CHECKED_CHARS + " 0.0625")["ok"]
+
+
+def test_a_check_that_backtracks_fails_its_test_naming_the_attack_instead_of_hanging(monkeypatch):
+    import re
+
+    import tests.coursework.test_hints as this
+
+    monkeypatch.setattr(this, "ATTACK_SECONDS", 3)
+    monkeypatch.setitem(CHECKS, MSE, lambda text: re.match(r"(1+)+x", text) and None)  # exponential on "111...1"
+    with pytest.raises(pytest.fail.Exception, match=r"the mse hint was still reading attack 0 \('111111111111'"):
+        test_every_hint_answers_text_shaped_to_make_a_regex_backtrack(MSE)

@@ -87,11 +87,20 @@ def test_an_essay_files_words_are_counted_as_soon_as_it_is_chosen(stack, tmp_pat
         page.goto(stack.base_url + "/essays/")
         page.select_option("#id_e0-prompt", index=7)
         assert page.inner_text("fieldset[data-slot='0'] .prompt-full").startswith("7. ")  # the whole prompt, readable
+        page.wait_for_selector("fieldset[data-slot='0'] .word-count:has-text('0 meaningful words')")  # the empty box
         page.set_input_files("#id_e0-upload", str(essay))
-        page.wait_for_selector("fieldset[data-slot='0'] .upload-count:has-text('✓')")
-        assert re.match(r"my essay\.txt: \d+ meaningful words ✓", page.inner_text("fieldset[data-slot='0'] .upload-count"))
+        # The essay's one count line now counts the file, which is what a submit sends.
+        page.wait_for_selector("fieldset[data-slot='0'] .word-count:has-text('✓')")
+        assert re.fullmatch(r"my essay\.txt: \d+ meaningful words ✓", page.inner_text("fieldset[data-slot='0'] .word-count"))
+        assert "like “the” up to one and a half" in page.inner_text("fieldset[data-slot='0'] .word-rule")
         page.set_input_files("#id_e1-upload", str(short))
-        page.wait_for_selector("fieldset[data-slot='1'] .upload-count:has-text('more needed')")
+        page.wait_for_selector("fieldset[data-slot='1'] .word-count:has-text('more needed')")
+        assert re.fullmatch(r"short\.txt: \d+ meaningful words \(\d+ more needed\)",
+                            page.inner_text("fieldset[data-slot='1'] .word-count"))
+        page.set_input_files("#id_e1-upload", [])
+        # No file: the line counts the (empty, unprompted) box again.
+        page.wait_for_function("!document.querySelector(\"fieldset[data-slot='1'] .word-count\").textContent"
+                               ".includes('short.txt')")
         screenshot(page, "teach-03-essay-file-counted")
 
 

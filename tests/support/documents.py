@@ -15,36 +15,56 @@ def docx_bytes(text: str) -> bytes:
     return buffer.getvalue()
 
 
-def pdf_bytes(text: str) -> bytes:
-    """A one-page PDF with the text in Helvetica, lines of about 90 characters."""
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if len(line) + len(word) > 90:
-            lines.append(line)
-            line = ""
-        line += word + " "
-    lines.append(line)
-    escaped = [l.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for l in lines]
-    content = "BT /F1 9 Tf 40 800 Td 11 TL " + " ".join(f"({l}) '" for l in escaped) + " ET"
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1"))
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
+def pdf_bytes(text: str, title: str = "", leading: float = 11, paragraph_gap: float = 7, indent: float = 0,
+              width: int = 90) -> bytes:
+    """A PDF of the text in 9-point Helvetica, as a word processor lays it out: each line
+    placed on its own, lines of about `width` characters `leading` points apart, paragraphs
+    (split at blank lines) `paragraph_gap` points further apart with their first line
+    indented by `indent` points, under an optional 16-point bold title. Pages as needed."""
+    placed, y = [], 800.0  # (page, font, size, x, y, line)
+
+    def place(line: str, font: str, size: int, x: float, step: float) -> None:
+        nonlocal y
+        if y < 60:
+            y = 800.0
+            placed.append(None)  # a new page
+        placed.append((font, size, x, y, line))
+        y -= step
+
+    if title:
+        place(title, "F2", 16, 40, 16 + 10)
+    for paragraph in text.split("\n\n"):
+        words, lines, line = paragraph.split(), [], ""
+        for word in words:
+            if line and len(line) + len(word) > width:
+                lines.append(line.rstrip())
+                line = ""
+            line += word + " "
+        if line:
+            lines.append(line.rstrip())
+        for number, line in enumerate(lines):
+            place(line, "F1", 9, 40 + (indent if number == 0 else 0), leading)
+        y -= paragraph_gap
+    pages, ops = [], []
+    for item in placed + [None]:
+        if item is None:
+            pages.append("\n".join(ops))
+            ops = []
+            continue
+        font, size, x, at, line = item
+        escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        ops.append(f"BT /{font} {size} Tf 1 0 0 1 {x} {at:.1f} Tm ({escaped}) Tj ET")
+    pages = [p for p in pages if p]
+    fonts = 3 + 2 * len(pages)
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(len(pages)))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode()]
+    for i, content in enumerate(pages):
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 {fonts} 0 R "
+                       f"/F2 {fonts + 1} 0 R >> >> /Contents {4 + 2 * i} 0 R >>".encode())
+        objects.append(f"<< /Length {len(content)} >>\nstream\n{content}\nendstream".encode("latin-1"))
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >>")
+    return _pdf(objects)
 
 
 def _pdf(objects: list[bytes]) -> bytes:
