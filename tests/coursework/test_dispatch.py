@@ -164,8 +164,7 @@ def test_a_real_worker_grades_three_students_in_turns_when_one_uploaded_eight(tm
 
     stack = Stack(tmp_path, redis_target, GRADER_DISPATCH_AHEAD="1")
     try:
-        stack.manage("migrate", "--noinput")
-        stack.manage("seed_demo")
+        stack.migrate_and_seed()
         stack.manage("shell", "-c", "from django.contrib.auth.models import User; "
                                     "[User.objects.create_user(n) for n in ('second', 'third')]")
         trivial = notebook("import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)")

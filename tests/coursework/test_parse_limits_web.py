@@ -24,8 +24,7 @@ ACCESS = re.compile(r'^<(\d+)> "(\w+) (\S+)')  # %(p)s is "<pid>"
 def web(tmp_path_factory, redis_target):
     stack = Stack(tmp_path_factory.mktemp("parse-limits"), redis_target)
     try:
-        stack.manage("migrate", "--noinput")
-        stack.manage("seed_demo")
+        stack.migrate_and_seed()
         stack.start_web("--timeout", "10", "--access-logfile", "-", "--access-logformat", '%(p)s "%(r)s" %(s)s %(L)s',
                         workers=1)
         yield stack

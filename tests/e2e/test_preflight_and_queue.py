@@ -22,8 +22,7 @@ def stack_without_worker(tmp_path, redis_target):
     """The service with its web process only: the queue fills until the test starts a worker."""
     stack = Stack(tmp_path, redis_target)
     try:
-        stack.manage("migrate", "--noinput")
-        stack.manage("seed_demo")
+        stack.migrate_and_seed()
         stack.start_web()
         yield stack
     finally:

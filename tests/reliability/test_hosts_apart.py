@@ -60,8 +60,7 @@ def apart(tmp_path):
         postgres.start()
         redis.start()
         stack = Stack(tmp_path, redis.url, database_url=postgres.url, **FAST_RECOVERY)
-        stack.manage("migrate", "--noinput")
-        stack.manage("seed_demo")
+        stack.migrate_and_seed()
         yield Apart(network, postgres, redis, stack)
     finally:
         if stack is not None:

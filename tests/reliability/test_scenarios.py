@@ -36,8 +36,7 @@ def redis_server_owned(tmp_path):
 @pytest.fixture
 def stack(tmp_path, redis_server_owned):
     running = Stack(tmp_path, redis_server_owned.url, **FAST_RECOVERY)
-    running.manage("migrate", "--noinput")
-    running.manage("seed_demo")
+    running.migrate_and_seed()
     yield running
     running.stop()
 
@@ -172,8 +171,7 @@ def test_a_full_media_disk_refuses_uploads_cleanly_and_damages_nothing(tmp_path,
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(media)], check=True)
     stack = Stack(tmp_path, redis_server_owned.url, MEDIA_ROOT=str(media), **FAST_RECOVERY)
     try:
-        stack.manage("migrate", "--noinput")
-        stack.manage("seed_demo")
+        stack.migrate_and_seed()
         stack.manage("shell", "-c", "from coursework.models import Assignment; Assignment.objects.filter(slug='mnist').update(daily_submission_limit=1000)")
         stack.start_web()
         stack.start_worker(concurrency=2)

@@ -5,14 +5,18 @@ a real one, started the way the Procfile starts it.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -59,6 +63,41 @@ class FreshDatabase:
         if self.base.startswith("postgres"):
             self._admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
+    def copy_seeded(self, key: str) -> bool:
+        """Make this database a copy of the one seeded earlier in this run under `key`, if any."""
+        template = _SEEDED.get((self.base, key))
+        if template is None:
+            return False
+        if self.base.startswith("postgres"):
+            self._admin(f"DROP DATABASE {self.name}")
+            self._admin(f"CREATE DATABASE {self.name} TEMPLATE {template}")
+        else:
+            shutil.copyfile(template, self.url.removeprefix("sqlite:///"))
+        return True
+
+    def keep_as_seeded(self, key: str) -> None:
+        """Keep a copy of this (migrated and seeded) database for the next stacks of this run."""
+        if self.base.startswith("postgres"):
+            template = f"{self.name}_seeded"
+            self._admin(f"CREATE DATABASE {template} TEMPLATE {self.name}")
+            atexit.register(self._admin, f"DROP DATABASE IF EXISTS {template} WITH (FORCE)")
+        else:
+            path = self.url.removeprefix("sqlite:///")
+            with sqlite3.connect(path) as conn:  # everything in the main file, none left in the WAL
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            kept = Path(tempfile.mkdtemp(prefix="stack-seeded-"))
+            atexit.register(shutil.rmtree, kept, True)
+            template = str(kept / "seeded.sqlite3")
+            shutil.copyfile(path, template)
+        _SEEDED[(self.base, key)] = template
+
+
+# Migrating and seeding a database took most of a stack's start (a minute on a busy machine,
+# for each of some twenty stacks a run starts): it is done once per run, database server and
+# settings, and every later stack starts from a copy (a file copy, or PostgreSQL's CREATE
+# DATABASE ... TEMPLATE), still a database of its own.
+_SEEDED: dict[tuple[str, str], str] = {}
+
 
 class Stack:
     def __init__(self, workdir: Path, redis: RedisTarget | str, database_url: str | None = None, **extra_env: str):
@@ -83,6 +122,8 @@ class Stack:
             **extra_env,
         }
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
+        # What the seeded copy depends on: the settings this stack was given beyond the defaults.
+        self.seed_key = json.dumps(sorted(extra_env.items()))
         self.procs: dict[str, subprocess.Popen] = {}
         self.cpu_groups = []
         self.logs = workdir / "logs"
@@ -193,8 +234,7 @@ class Stack:
 
     def start(self) -> "Stack":
         try:
-            self.manage("migrate", "--noinput")
-            self.manage("seed_demo")
+            self.migrate_and_seed()
             self.start_web()
             self.start_worker()
         except BaseException:
@@ -203,6 +243,13 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def migrate_and_seed(self) -> None:
+        """The database migrated and holding the demo course, from this run's seeded copy if there is one."""
+        if not self.db.copy_seeded(self.seed_key):
+            self.manage("migrate", "--noinput")
+            self.manage("seed_demo")
+            self.db.keep_as_seeded(self.seed_key)
 
     def log(self, name: str) -> str:
         return self.log_text(name)[-5000:]
