@@ -127,8 +127,10 @@ def main() -> None:
             # The quiet run: the same notebook, queued at once, graded with nothing else running.
             quiet_count = args.quiet
             quiet_began = time.perf_counter()
+            quiet_cpu = cpu_seconds(stack)["grading"]
             quiet_ids = stack.submit(quiet_count, data) if quiet_count else []
             quiet_span, _ = wait_graded(stack, quiet_ids, quiet_began, 600)
+            quiet_cpu = cpu_seconds(stack)["grading"] - quiet_cpu
             quiet_graded = sum(1 for s in stack.statuses().values() if s == "graded")
             # The clients stand for other people's machines: pinned with the web (the stack's own
             # processes, started above, keep the affinity they chose themselves). The manage.py
@@ -234,6 +236,15 @@ def main() -> None:
         enumerate(zip(busy_before[0], busy_after[0], busy_before[1], busy_after[1])))
         + f"; web {cpu_after['web'] - cpu_before['web']:.0f} s, clients {cpu_after['clients'] - cpu_before['clients']:.0f} s "
           f"of {span / max(len(busy_after[1]), 1):.0f} s per core")
+    # The ceiling on rush_grading_ratio that the CPU alone sets: grading can have at most what the
+    # pages and the clients leave of the cores, against what it used when it had them all.
+    rush_wall = span / max(len(busy_after[1]), 1)
+    pages_cores = (cpu_after["web"] - cpu_before["web"] + cpu_after["clients"] - cpu_before["clients"]) / rush_wall
+    quiet_cores = quiet_cpu / quiet_span if quiet_count else float("nan")
+    rush_cores = (cpu_after["grading"] - cpu_before["grading"]) / rush_wall
+    print(f"cores used: grading {quiet_cores:.2f} when quiet, {rush_cores:.2f} in the rush; pages and clients "
+          f"{pages_cores:.2f} of {os.cpu_count()}; so the CPU allows a ratio of at most "
+          f"{min(1.0, (os.cpu_count() - pages_cores) / quiet_cores):.2f}")
     print(f"uploads_per_s={len(ids) / upload_span:.1f} page_p95_ms={p95:.0f} errors={len(errors) + len(not_graded)} "
           f"not_graded={len(not_graded)} rush_grading_ratio={rush_rate / quiet_rate:.2f}")
 
@@ -290,7 +301,10 @@ def cpu_seconds(stack) -> dict[str, float]:
         except (OSError, IndexError, ValueError):
             pass
     usage = os.times()
-    return {"web": web, "clients": usage.user + usage.system}
+    # The worker's control group holds it and every sandbox it starts (without weights: none).
+    grading = [g.cpu_seconds() for g in stack.cpu_groups if g.path.name.startswith("cw-worker-")]
+    return {"web": web, "clients": usage.user + usage.system,
+            "grading": grading[0] if grading and grading[0] is not None else float("nan")}
 
 
 def keep(where: Path, stack, began: float, samples: list) -> None:
