@@ -131,6 +131,8 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the f
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "coursework@localhost")
 # Links in e-mails point here (the address students open the site at).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# /metrics asks for this bearer token when set; unset, only this host may scrape it.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # A failed e-mail is tried again after this pause, doubled each time (at most an hour),
 # and given up after this many attempts.
 NOTIFICATION_EMAIL_RETRY_S = env_int("NOTIFICATION_EMAIL_RETRY_S", 60)
