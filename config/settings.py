@@ -165,7 +165,7 @@ CACHES = {
     # Whole pages kept for visitors who are not signed in (coursework/views/visitors.py): per
     # process, so a deploy's new templates start empty; bounded, as any URL can be asked for.
     "visitor_pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "visitor-pages",
-                      "TIMEOUT": 600, "OPTIONS": {"MAX_ENTRIES": 500}},
+                      "TIMEOUT": 600, "OPTIONS": {"MAX_ENTRIES": 200}},
 }
 CELERY_RESULT_BACKEND = None  # results live in the database, on the Submission row
 CELERY_TASK_IGNORE_RESULT = True

@@ -37,16 +37,19 @@ def _plain_visitor(request) -> bool:
             and "messages" not in cookies and not request.user.is_authenticated)
 
 
-def kept_for_visitors(version):
+def kept_for_visitors(version, params: tuple[str, ...] = ()):
     """Serve a view's page to plain visitors from the copy kept for `version(request, *args,
-    **kwargs)` (a string that changes whenever the page would); everyone else gets the view."""
+    **kwargs)` (a string that changes whenever the page would); everyone else gets the view.
+    `params` names the query parameters the view reads: only they are part of the key, so
+    made-up query strings share one copy instead of pushing the real pages out."""
     def decorate(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
             if not _plain_visitor(request):
                 return view(request, *args, **kwargs)
             cache = caches[CACHE]
-            page = f"{view.__module__}.{view.__name__}|{request.get_full_path()}|{version(request, *args, **kwargs)}"
+            query = [(name, request.GET.get(name)) for name in params]
+            page = f"{view.__module__}.{view.__name__}|{request.path}|{query}|{version(request, *args, **kwargs)}"
             key = hashlib.sha256(page.encode()).hexdigest()
             kept = cache.get(key)
             if kept is not None:

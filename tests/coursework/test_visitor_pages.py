@@ -105,3 +105,22 @@ def test_a_page_that_sets_a_cookie_is_not_kept(rf):
         request.user = AnonymousUser()
         view(request)
     assert len(drawn) == 2
+
+
+def test_made_up_query_strings_share_the_one_kept_copy(client, reading):
+    client.get("/unit/reading/")
+    for n in range(3):
+        _, count = queries_of(client, f"/unit/reading/?utm={n}")
+        assert count == 1
+
+
+def test_each_leaderboard_page_is_kept_apart(client):
+    make_assignment()
+    for n in range(1, 131):
+        student = make_student(f"s{n:03d}")
+        Profile.objects.create(user=student, display_name=f"S{n}", leaderboard_alias=f"alias{n:03d}")
+        make_submission(student, status=SubmissionStatus.GRADED, accuracy=0.5 + n / 1000, public_accuracy=0.5 + n / 1000,
+                        private_accuracy=0.5)
+    first, second = client.get("/leaderboard/?page=1").content, client.get("/leaderboard/?page=2").content
+    assert first != second
+    assert client.get("/leaderboard/?page=2").content == second

@@ -90,12 +90,12 @@ def _context(request):
     return context
 
 
-@kept_for_visitors(_visitors_version)
+@kept_for_visitors(_visitors_version, params=("page",))
 def leaderboard_page(request):
     return render(request, "coursework/leaderboard.html", _context(request))
 
 
-@kept_for_visitors(_visitors_version)
+@kept_for_visitors(_visitors_version, params=("page",))
 def leaderboard_rows(request):
     """The table alone, which the page polls to stay current."""
     return HttpResponse(_context(request)["table"])
