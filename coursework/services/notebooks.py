@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from grader.notebooks import InvalidNotebook, NotebookLimits, validate_notebook_bytes
@@ -18,7 +20,8 @@ from .deadlines import TaskClosed, terms_for
 from .grading import dispatch_quietly
 
 __all__ = ["InvalidNotebook", "DailyLimitReached", "UploadNotStored", "TaskClosed", "submit_notebook",
-           "submit_check", "submissions_visible_to", "uploads_left_today", "checks_left_today", "recent_checks"]
+           "submit_check", "submissions_visible_to", "uploads_left_today", "checks_left_today", "recent_checks", "numbered",
+           "number_of"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,23 @@ def checks_left_today(student, assignment: Assignment) -> int:
 
 
 def recent_checks(student, assignment: Assignment, limit: int = 5):
-    return Submission.all_runs.filter(assignment=assignment, student=student, purpose=Submission.CHECK)[:limit]
+    return numbered(Submission.all_runs.filter(assignment=assignment, student=student, purpose=Submission.CHECK))[:limit]
+
+
+# A student counts their own uploads (and, apart, their own checks): 1, 2, 3. The row's id
+# counts everyone's runs, checks included, so "Submission 214" after "Submission 198" read
+# as if sixteen had gone missing.
+def numbered(runs):
+    """`runs` (one student's, of one task) each with `number`: its place among that student's
+    runs of the same task and purpose, the first being 1."""
+    return runs.annotate(number=Window(RowNumber(), partition_by=[F("student_id"), F("assignment_id"), F("purpose")],
+                                       order_by=F("id").asc()))
+
+
+def number_of(submission: Submission) -> int:
+    """The run's place among its student's runs of the same task and purpose (see numbered)."""
+    return Submission.all_runs.filter(student_id=submission.student_id, assignment_id=submission.assignment_id,
+                                      purpose=submission.purpose, pk__lte=submission.pk).count()
 
 
 def submit_notebook(student, assignment: Assignment, filename: str, data: bytes) -> Submission:

@@ -86,3 +86,21 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client):
     make_assignment()
     response = client.get("/assignments/mnist/")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def test_a_student_counts_their_own_uploads_and_checks_whatever_others_hand_in(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    make_assignment()
+    ada, bob = make_student("ada"), make_student("bob")
+    first = make_submission(ada)
+    make_submission(bob)
+    make_submission(ada, purpose=Submission.CHECK)
+    second = make_submission(ada)
+    client.force_login(ada)
+
+    assert "Upload 2:" in client.get(f"/submissions/{second.pk}/").content.decode()
+    assert "Upload 1:" in client.get(f"/submissions/{first.pk}/").content.decode()
+    page = client.get("/assignments/mnist/").content.decode()
+    assert f'href="/submissions/{second.pk}/">2</a>' in page and f'href="/submissions/{first.pk}/">1</a>' in page
+    check = Submission.all_runs.get(student=ada, purpose=Submission.CHECK)
+    assert f'href="/submissions/{check.pk}/">1</a>' in page

@@ -44,7 +44,7 @@ def assignment_detail(request, slug):
                 form.add_error("notebook", str(exc))
             else:
                 return redirect("submission_detail", pk=submission.pk)
-    submissions = list(assignment.submissions.filter(student=request.user))
+    submissions = list(services.numbered(assignment.submissions.filter(student=request.user)))
     whole = disclosure.sees_whole_test_set(request.user, assignment)
     for submission in submissions:
         submission.assignment = assignment
@@ -70,7 +70,8 @@ def submission_detail(request, pk):
     # A pre-flight check hands nothing in: it has no result to appeal.
     result = None if submission.is_check else results.for_item(submission, viewer=request.user)
     return render(request, "coursework/submission_detail.html",
-                  {**_feedback_context(submission, request.user), "result": result})
+                  {**_feedback_context(submission, request.user), "result": result,
+                   "number": services.number_of(submission)})
 
 
 @require_GET
