@@ -149,10 +149,11 @@
       .concat(answer.layers.map((layer, k) => ({ name: `hidden layer ${k + 1}: ${layer.size} neurons`, values: layer.values,
                                                   cols: Math.ceil(Math.sqrt(layer.size / 2)) })))
       .concat([{ name: "output: 10 digits", values: answer.probabilities, cols: 1, labels: true }]);
-    const wide = width >= 640, label = 22;
-    let boxes;
+    const wide = width >= 640, label = wide ? 40 : 22;
+    let boxes, room = width;
     if (wide) {
       const gap = 24, w = (width - gap * (layers.length + 1)) / layers.length, height = 300;
+      room = w + gap - 6;  // a label may reach into the gap, never into the next column
       boxes = layers.map((layer, c) => {
         const rows = Math.ceil(layer.values.length / layer.cols);
         const cell = Math.min(w / layer.cols, (height - label - 10) / rows);
@@ -170,10 +171,17 @@
       });
       canvas.width = width; canvas.height = y;
     }
-    g.font = "14px system-ui, sans-serif";
+    // Side by side, each label is two lines ("hidden layer 1" over "512 neurons"), in the
+    // largest size up to 14 px at which the longest fits its column: one line ran into the next.
+    const lines = (layer) => (wide ? layer.name.split(": ") : [layer.name]);
+    let size = 14;
+    const widest = () => Math.max(...layers.flatMap((layer) => lines(layer).map((t) => g.measureText(t).width)));
+    for (g.font = `${size}px system-ui, sans-serif`; size > 10 && widest() > room; size -= 1) {
+      g.font = `${size - 1}px system-ui, sans-serif`;
+    }
     boxes.forEach(({ layer, x, y, cell, cols, gridX }) => {
       g.fillStyle = "#1d1d1f";
-      g.fillText(layer.name, x, y + 16);
+      lines(layer).forEach((text, n) => g.fillText(text, x, y + 16 + n * 17));
       const top = y + label;
       layer.values.forEach((v, i) => {
         const shade = Math.round(245 - 215 * Math.max(0, Math.min(1, v)));

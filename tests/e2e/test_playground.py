@@ -36,6 +36,9 @@ def test_a_student_draws_a_seven_and_the_reference_network_reads_it(stack, width
                                "document.querySelector('#prediction').textContent === '7'", timeout=15_000)
         top = page.inner_text("#probabilities li.top")
         assert top.startswith("7")
+        if width >= 1024:  # on a laptop the answer sits beside the pad, in the first screen, without scrolling
+            answer, pad = page.locator("#answer").bounding_box(), page.locator("#pad").bounding_box()
+            assert answer["x"] > pad["x"] + pad["width"] and answer["y"] + answer["height"] < 900
         assert "hidden layer 1:" in page.inner_text("#network-summary")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         screenshot(page, f"playground-seven-{width}")
