@@ -15,7 +15,7 @@ from django.utils import timezone
 from .. import states
 from ..models import Appeal, EssaySubmission, Submission, SynthesisResponse
 from ..states import AppealStatus
-from . import notifications
+from . import drafts, notifications
 from .audit import audit
 from .reviews import person
 
@@ -101,6 +101,7 @@ def file(student, item, reason: str, seen_token: str) -> Appeal:
                                                filed_against=state)
         except IntegrityError:
             raise AppealRefused("You already have an open appeal on this work; your TA will answer it first.") from None
+        drafts.discard(student, item)
         audit(student, "appeal_filed", item, appeal=appeal.pk, reason=reason, against=state)
         notifications.appeal_filed(appeal)
     return appeal
@@ -120,6 +121,16 @@ def result_changed(appeal: Appeal, item=None) -> bool:
 def true_outcomes(appeal: Appeal, item=None) -> list[str]:
     """The answers that agree with the work's result now: "changed" once it changed, else "stands"."""
     return [Appeal.CHANGED] if result_changed(appeal, item) else [Appeal.UNCHANGED]
+
+
+def save_reason(student, item, fields):
+    """Keep the reason a student is typing (as they type, and when an appeal is refused)."""
+    return drafts.save(student, item, fields, keep=lambda name: name == "reason")
+
+
+def reason_draft(student, item):
+    """The student's draft reason for appealing this work, if they have typed one and not sent it."""
+    return drafts.latest(student, item)
 
 
 def answer(ta, appeal: Appeal, text: str, outcome: str) -> Appeal:

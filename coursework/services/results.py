@@ -29,6 +29,7 @@ class Result:
     can_appeal: bool = False
     appeal_token: str = ""
     appeal_url: str = ""
+    appeal_draft: object = None  # the reason the student typed and has not sent (a services.drafts draft)
     figures: object = None  # a notebook's coursework.services.disclosure.Shown, for this viewer
 
     @property
@@ -71,4 +72,6 @@ def for_item(item, viewer=None) -> Result | None:
     if viewer is not None and viewer.pk == item.student_id:
         result.appeal_token = appeals.state_of(item)["token"]
         result.appeal_url = reverse("appeal_create", args=[kind, item.pk])
+        if result.can_appeal:
+            result.appeal_draft = appeals.reason_draft(viewer, item)
     return result
