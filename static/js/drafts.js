@@ -16,6 +16,7 @@
     let timer = null;
     let dirty = false;
     let submitting = false;
+    let held = null; // the fields as the server holds them (JSON), set below once the page is filled
 
     function say(text) { if (state) state.textContent = text; }
     function fields() {
@@ -41,13 +42,15 @@
     async function save() {
       clearTimeout(timer);
       say("Saving your draft…");
+      const sent = JSON.stringify(fields());
       try {
         const response = await fetch(form.dataset.draftUrl, { method: "POST", body: body(), credentials: "same-origin",
                                                               redirect: "error" });
         if (!response.ok) throw new Error(response.status);
         const result = await response.json();
         if (!result.saved) { say(result.error || "Draft not saved"); return; }
-        setDirty(false);
+        held = sent;
+        setDirty(JSON.stringify(fields()) !== held); // typed on while this was on its way
         say("Draft saved " + new Date(result.saved_at).toLocaleTimeString());
       } catch (e) {
         say("Draft kept in this browser only (the server could not be reached); it is sent when you type again");
@@ -55,6 +58,8 @@
     }
     function changed(event) {
       if (event.target.type === "file" || event.target.name === "csrfmiddlewaretoken") return;
+      // A change event on leaving a box repeats its input events: nothing new to keep.
+      if (JSON.stringify(fields()) === held) return;
       setDirty(true);
       remember();
       clearTimeout(timer);
@@ -74,6 +79,7 @@
       if (dirty && !submitting && navigator.sendBeacon) navigator.sendBeacon(form.dataset.draftUrl, body());
     });
 
+    held = JSON.stringify(fields());
     // A copy in this browser newer than the server's was typed while it could not be reached.
     try {
       const local = JSON.parse(localStorage.getItem(key) || "null");
