@@ -126,3 +126,11 @@ def test_the_inbox_is_told_the_same_figure(client, course, ana):
     inbox = client.get("/inbox/").content.decode()
     assert ("Your TA reviewed your essays (version 1): 9 of 10 points + 0.9 bonus "
             "(10 of 10 + 1 bonus before the late penalty of 10%)") in inbox
+
+
+def test_the_tas_notebook_page_shows_the_same_credit(client, course, ana):
+    submission = late_notebook(ana, course)
+    client.force_login(make_ta("sam"))
+    page = client.get(f"/ta/notebooks/{submission.pk}/").content.decode()
+    assert '<strong class="credit-counts">80%</strong> of the credit' in page
+    assert "100% before the late penalty of 20% (2 days late)" in page
