@@ -204,11 +204,19 @@ class AppealForm(forms.Form):
 
 
 class AppealAnswerForm(forms.Form):
-    outcome = forms.ChoiceField(choices=[("unchanged", "The result stands"), ("changed", "I changed the result")],
-                                widget=forms.RadioSelect, label="Outcome",
+    OUTCOMES = [("unchanged", "The result stands"), ("changed", "I changed the result")]
+
+    outcome = forms.ChoiceField(choices=OUTCOMES, widget=forms.RadioSelect, label="Outcome",
                                 error_messages={"required": "Say whether the result was changed or stands."})
     answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=4000, label="Answer to the student",
                              error_messages={"required": "Write an answer: the student sees it with the outcome."})
+
+    def offer(self, outcomes: list[str]) -> None:
+        """Show only `outcomes` (services.appeals.true_outcomes), chosen already when there is one;
+        the service refuses the others whatever is posted, so this is for the page alone."""
+        self.fields["outcome"].choices = [c for c in self.OUTCOMES if c[0] in outcomes]
+        if len(outcomes) == 1 and not self.is_bound:
+            self.initial["outcome"] = outcomes[0]
 
 
 LOCAL_MOMENT = dict(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from .. import states
 from ..models import Appeal, EssaySubmission, Submission, SynthesisResponse
 from ..states import AppealStatus
-from . import notifications
+from . import drafts, notifications
 from .audit import audit
 from .reviews import person
 
@@ -101,13 +101,43 @@ def file(student, item, reason: str, seen_token: str) -> Appeal:
                                                filed_against=state)
         except IntegrityError:
             raise AppealRefused("You already have an open appeal on this work; your TA will answer it first.") from None
+        drafts.discard(student, item)
         audit(student, "appeal_filed", item, appeal=appeal.pk, reason=reason, against=state)
         notifications.appeal_filed(appeal)
     return appeal
 
 
+def result_changed(appeal: Appeal, item=None) -> bool:
+    """Whether the figures the student sees differ from those the appeal was filed against.
+
+    Only the result counts, not the token: a second review that gives the same points, or a
+    regrade that reaches the same accuracy, leaves a result that stands."""
+    item = item if item is not None else appeal.target
+    now = state_of(item)
+    # Keys both sides know: an appeal filed before a figure was kept is judged on the rest.
+    return any(now[key] != value for key, value in appeal.filed_against.items() if key != "token" and key in now)
+
+
+def true_outcomes(appeal: Appeal, item=None) -> list[str]:
+    """The answers that agree with the work's result now: "changed" once it changed, else "stands"."""
+    return [Appeal.CHANGED] if result_changed(appeal, item) else [Appeal.UNCHANGED]
+
+
+def save_reason(student, item, fields):
+    """Keep the reason a student is typing (as they type, and when an appeal is refused)."""
+    return drafts.save(student, item, fields, keep=lambda name: name == "reason")
+
+
+def reason_draft(student, item):
+    """The student's draft reason for appealing this work, if they have typed one and not sent it."""
+    return drafts.latest(student, item)
+
+
 def answer(ta, appeal: Appeal, text: str, outcome: str) -> Appeal:
-    """Answer an open appeal (audited on the work, and told to the student)."""
+    """Answer an open appeal (audited on the work, and told to the student).
+
+    The outcome must agree with the result: a student told "the result stands" beside a
+    score that moved (or "changed" beside the same one) would not know which to believe."""
     text = (text or "").strip()
     if outcome not in (Appeal.CHANGED, Appeal.UNCHANGED):
         raise AppealRefused("Say whether the result was changed or stands.")
@@ -121,15 +151,27 @@ def answer(ta, appeal: Appeal, text: str, outcome: str) -> Appeal:
             when = timezone.localtime(appeal.answered_at).strftime("%H:%M on %d %b")
             raise AppealRefused(f"{person(appeal.answered_by) if appeal.answered_by else 'Someone'} answered this "
                                 f"appeal at {when}; their answer is below. Yours was not saved: it is still in the box.")
+        target = type(appeal.target).objects.select_for_update().get(pk=appeal.target_id)
+        if outcome not in true_outcomes(appeal, target):
+            raise AppealRefused(_untrue_outcome(appeal, target, outcome))
         states.move_appeal(appeal, AppealStatus.ANSWERED)
         appeal.answer, appeal.outcome = text, outcome
         appeal.answered_by, appeal.answered_at = ta, timezone.now()
         appeal.save()
-        target = appeal.target
         audit(ta, "appeal_answered", target, student=appeal.student, appeal=appeal.pk, outcome=outcome, answer=text,
               now=state_of(target))
         notifications.appeal_answered(appeal)
     return appeal
+
+
+def _untrue_outcome(appeal: Appeal, item, outcome: str) -> str:
+    then, now = _result(appeal.filed_against), _result(state_of(item))
+    if outcome == Appeal.UNCHANGED:
+        return (f"The result changed since the appeal was filed (it was {then}, it is now {now}), so it does not "
+                "stand: answer \u201cI changed the result\u201d. Your answer is still in the box.")
+    return (f"The result is still {now}, as when the appeal was filed. To change it, open the work and review or "
+            "regrade it first, then answer here; otherwise answer \u201cthe result stands\u201d. "
+            "Your answer is still in the box.")
 
 
 def changed_since_filed(appeal: Appeal, item=None) -> str:

@@ -17,9 +17,11 @@ from grader import confined
 from ..extract import read_document
 from ..models import Assignment, Essay, EssayPrompt, EssaySubmission
 from ..states import ReviewStatus
+from . import drafts as kept  # `drafts` here names the essays being checked
 from .deadlines import TaskClosed, terms_for
 
-__all__ = ["EssayError", "TaskClosed", "Draft", "check_drafts", "submit_essays", "extract_text", "meaningful_word_count"]
+__all__ = ["EssayError", "TaskClosed", "Draft", "check_drafts", "submit_essays", "extract_text", "meaningful_word_count",
+           "save_typed", "typed_draft"]
 
 REQUIRED_WORDS = 200
 ESSAYS_REQUIRED = 3
@@ -365,4 +367,25 @@ def submit_essays(student, drafts: list[Draft]) -> EssaySubmission:
     for draft in drafts:
         Essay.objects.create(submission=submission, prompt=draft.prompt, text=draft.text,
                              meaningful_words=draft.words, source_name=draft.source_name[:200])
+    kept.discard(student, Assignment.objects.the(Assignment.ESSAYS))
     return submission
+
+
+# --- what the student typed and has not submitted ---------------------------------------------
+
+_TYPED = re.compile(r"e[0-9]-(prompt|text)")
+
+
+def save_typed(student, fields) -> object | None:
+    """Keep the essay form's prompts and texts as the student's draft (as they type, and when a
+    submit is refused), so leaving the page or closing the tab loses nothing."""
+    task = Assignment.objects.the(Assignment.ESSAYS)
+    if task is None:
+        return None
+    return kept.save(student, task, fields, keep=lambda name: bool(_TYPED.fullmatch(name)))
+
+
+def typed_draft(student, latest: EssaySubmission | None):
+    """The student's draft of their essays, unless a version submitted since is newer."""
+    return kept.latest(student, Assignment.objects.the(Assignment.ESSAYS),
+                         handed_in_at=latest.submitted_at if latest else None)

@@ -8,7 +8,8 @@ from django.db.models import Count, Max, Q
 
 from ..models import Assignment, AuditEvent, EssaySubmission, QuestionSet, Submission, SynthesisResponse
 from ..states import ReviewStatus, SubmissionStatus
-from .deadlines import penalised, penalty_factor
+from . import credit
+from .deadlines import penalised
 
 
 class UnknownTask(LookupError):
@@ -76,7 +77,7 @@ def _synthesis(ids: list[int], task) -> dict[int, dict]:
         if r["feedback_only"] or r["score"] is None:
             mine["sets"][r["question_set"]] = FEEDBACK_ONLY
             continue
-        score = r["score"] * penalty_factor(task, r["days_late"])
+        score = credit.counts(r["score"], task, r["days_late"])
         mine["sets"][r["question_set"]] = _num(score)
         mine["score"] = (mine["score"] or 0) + score
         mine["max"] = (mine["max"] or 0) + (r["max_score"] or 0)
@@ -126,7 +127,7 @@ def _essay_cells(e, task) -> list:
     if reviewed and (e.feedback_only or e.score is None):
         score = before = FEEDBACK_ONLY
     elif reviewed:
-        score, before = _num(e.score * penalty_factor(task, e.days_late)), _num(e.score)
+        score, before = _num(credit.counts(e.score, task, e.days_late)), _num(e.score)
     else:
         score = before = ""
     return [e.version, e.status, score, _num(e.max_score) if reviewed else "", before, e.days_late,
@@ -148,21 +149,27 @@ def task_rows(slug: str) -> tuple[list[str], Iterator[list]]:
     return [header[i] for i in keep], ([row[i] for i in keep] for row in everything)
 
 
-def timeline(student) -> list[dict]:
-    """Everything one student has done, oldest first."""
+def timeline(student, viewer=None) -> list[dict]:
+    """Everything one student has done, oldest first; each piece of work with the credit that
+    counts (coursework.services.credit), as `viewer` may see it."""
+    tasks = {a.kind: a for a in Assignment.objects.all()}
     events = []
     for r in SynthesisResponse.objects.filter(student=student).select_related("question_set__page"):
         events.append({"at": r.submitted_at or r.saved_at, "what": f"Synthesis: {r.question_set.page.title}",
-                       "status": r.get_status_display(), "grade": r.score, "late": r.late,
+                       "status": r.get_status_display(), "late": r.late, "feedback_only": r.feedback_only,
+                       "credit": credit.for_item(r, viewer, task=tasks.get(Assignment.SYNTHESIS)),
                        "link": ("ta_review_synthesis", r.pk)})
     for e in EssaySubmission.objects.filter(student=student):
         events.append({"at": e.submitted_at, "what": f"Essays, version {e.version}", "status": e.get_status_display(),
-                       "grade": e.score, "late": e.late, "link": ("ta_review_essays", e.pk)})
+                       "late": e.late, "feedback_only": e.feedback_only,
+                       "credit": credit.for_item(e, viewer, task=tasks.get(Assignment.ESSAYS)),
+                       "link": ("ta_review_essays", e.pk)})
     for s in Submission.objects.filter(student=student).select_related("assignment"):
         events.append({"at": s.created_at, "what": f"Notebook {s.original_name}",
-                       "status": s.status + (" (flagged)" if s.flag_open else ""),
-                       "grade": s.accuracy, "late": s.late, "link": ("ta_notebook", s.pk)})
+                       "status": s.status + (" (flagged)" if s.flag_open else ""), "accuracy": s.accuracy,
+                       "credit": credit.for_item(s, viewer, task=s.assignment), "late": s.late,
+                       "link": ("ta_notebook", s.pk)})
     for a in AuditEvent.objects.filter(student=student).select_related("actor"):
-        events.append({"at": a.at, "what": f"{a.action.replace('_', ' ')} by {a.actor}", "status": "", "grade": None,
+        events.append({"at": a.at, "what": f"{a.action.replace('_', ' ')} by {a.actor}", "status": "", "credit": None,
                        "late": False, "link": None})
     return sorted(events, key=lambda e: e["at"])

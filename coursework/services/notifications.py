@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .. import states
-from . import broker
+from . import broker, credit
 from ..models import EssaySubmission, Notification, Profile, Submission, SynthesisResponse
 from ..states import EmailStatus, ReviewStatus
 
@@ -133,10 +133,11 @@ def review_posted(item) -> Notification | None:
     if item.status == ReviewStatus.RESUBMIT:
         return notify(item.student, Notification.RESUBMIT, key, f"Your TA asks you to resubmit {what}",
                       "Read their comments, revise your work and submit it again.", url)
-    if item.feedback_only or item.score is None:
+    figure = credit.for_item(item)
+    if figure is None:
         title = f"Your TA reviewed {what}"
     else:
-        title = f"Your TA reviewed {what}: {item.score:g} of {item.max_score:g} points"
+        title = f"Your TA reviewed {what}: {credit.in_words(figure)}"[:200]
     return notify(item.student, Notification.REVIEWED, key, title,
                   "Each criterion's points and your TA's comments are on the page.", url)
 

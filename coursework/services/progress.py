@@ -15,6 +15,8 @@ from ..models import (Appeal, Assignment, EssaySubmission, QuestionSet, RubricCr
 from ..states import ReviewStatus, SubmissionStatus
 from . import appeals as appeal_service
 from . import deadlines, disclosure, rubrics
+from .credit import Credit
+from .credit import for_item as credit_for
 
 LEFT = {
     None: "Answer the questions and submit them",
@@ -37,10 +39,7 @@ class Row:
     extended: bool = False
     late: bool = False
     days_late: int = 0
-    score: float | None = None  # after any late penalty
-    raw_score: float | None = None
-    max_score: float | None = None
-    credit: float | None = None  # a notebook's fraction of the credit, after any late penalty
+    credit: Credit | None = None  # the figure that counts and its parts (coursework.services.credit)
     item: object = None  # the reviewed work, for its per-criterion scores
     rubric_changed: bool = False
     appeal: Appeal | None = None
@@ -99,12 +98,6 @@ def for_student(student) -> Progress:
     def appeal_of(item):
         return latest_appeals.get((types[type(item)].pk, item.pk))
 
-    def penalised(row: Row, kind: str):
-        factor = terms_by_kind[kind].penalty_factor(row.days_late) if kind in terms_by_kind else 1.0
-        if row.raw_score is not None:
-            row.score = row.raw_score * factor
-        return factor
-
     rows = []
     synthesis_terms = terms_by_kind.get(Assignment.SYNTHESIS)
     responses = {r.question_set_id: r for r in SynthesisResponse.objects.filter(student=student)}
@@ -120,9 +113,8 @@ def for_student(student) -> Progress:
             row.handed_in = r.status != ReviewStatus.DRAFT
             row.finished = r.status == ReviewStatus.REVIEWED
             row.late, row.days_late, row.item, row.appeal = r.late, r.days_late, r, appeal_of(r)
-            row.raw_score, row.max_score = r.score, r.max_score
+            row.credit = credit_for(r, student, task=tasks.get(Assignment.SYNTHESIS))
             row.rubric_changed = rubrics.changed_since(r, prints.get((Assignment.SYNTHESIS, qs.pk)))
-            penalised(row, Assignment.SYNTHESIS)
         if qs.optional and not r:
             row.left = "Optional"
         rows.append(row)
@@ -148,9 +140,8 @@ def for_student(student) -> Progress:
     if essays:
         row.handed_in, row.finished = True, essays.status == ReviewStatus.REVIEWED
         row.late, row.days_late, row.item, row.appeal = essays.late, essays.days_late, essays, appeal_of(essays)
-        row.raw_score, row.max_score = essays.score, essays.max_score
+        row.credit = credit_for(essays, student, task=tasks.get(Assignment.ESSAYS))
         row.rubric_changed = rubrics.changed_since(essays, prints.get((Assignment.ESSAYS, None)))
-        penalised(row, Assignment.ESSAYS)
     elif project == "notebook":
         row.left, row.optional = "Nothing: you are doing the notebook project instead", True
     rows.append(row)
@@ -165,16 +156,16 @@ def for_student(student) -> Progress:
               due=nb_terms.due if nb_terms else None, extended=bool(nb_terms and nb_terms.extension))
     row.handed_in, row.finished = latest is not None, best is not None
     if best:
-        factor = nb_terms.penalty_factor(best.days_late) if nb_terms else 1.0
         best.assignment = notebook  # already loaded
         shown = disclosure.shown(best, student)
-        row.credit, row.late, row.days_late, row.item = shown.score * factor, best.late, best.days_late, best
+        row.credit, row.late, row.days_late, row.item = credit_for(best, student, task=notebook), best.late, \
+            best.days_late, best
         row.appeal = appeal_of(best)
         row.status_label += (f"; best {shown.accuracy * 100:.2f}% test accuracy" if shown.whole else
                              f"; best {shown.accuracy * 100:.2f}% on the public half of the test set (provisional "
                              "credit: the whole test set counts once the private half is revealed)")
-        row.left = ("Nothing: full credit reached" if row.credit >= 1 else
-                    f"Optional: your best earns {row.credit * 100:.0f}% of the credit; full credit from "
+        row.left = ("Nothing: full credit reached" if row.credit.counts >= 1 else
+                    f"Optional: your best earns {row.credit.counts * 100:.0f}% of the credit; full credit from "
                     f"{notebook.full_credit_accuracy * 100:.0f}% test accuracy")
     elif tally["pending"]:
         row.left = "Nothing yet: your notebook is being graded"

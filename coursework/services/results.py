@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from ..models import Appeal, Assignment, EssaySubmission, Submission
+from ..models import Appeal, Submission
 from ..states import AppealStatus, ReviewStatus
 from . import appeals, disclosure, rubrics
-from .deadlines import penalty_factor
+from .credit import Credit
+from .credit import for_item as credit_for
+from .credit import task_of
 
 
 @dataclass
@@ -29,17 +31,13 @@ class Result:
     can_appeal: bool = False
     appeal_token: str = ""
     appeal_url: str = ""
+    appeal_draft: object = None  # the reason the student typed and has not sent (a services.drafts draft)
     figures: object = None  # a notebook's coursework.services.disclosure.Shown, for this viewer
+    credit: Credit | None = None  # the figure that counts, and its parts (coursework.services.credit)
 
     @property
     def appeal_open(self) -> bool:
         return self.appeal is not None and self.appeal.status == AppealStatus.OPEN
-
-
-def _task(item) -> Assignment | None:
-    if isinstance(item, Submission):
-        return item.assignment
-    return Assignment.objects.the(Assignment.ESSAYS if isinstance(item, EssaySubmission) else Assignment.SYNTHESIS)
 
 
 def for_item(item, viewer=None) -> Result | None:
@@ -48,27 +46,28 @@ def for_item(item, viewer=None) -> Result | None:
         return None
     kind = appeals.kind_of(item)
     appeal = appeals.latest_for(item)
-    task = _task(item)
-    factor = penalty_factor(task, item.days_late)
+    task = task_of(item)
+    credit = credit_for(item, viewer, task=task)
     if isinstance(item, Submission):
         shown = item.accuracy is not None or item.status == "failed"
         figures = disclosure.shown(item, viewer)  # the public half's credit, provisionally, until the reveal
-        raw = figures.score
-        result = Result(item, kind, shown, [], score=raw * factor if raw is not None else None,
-                        raw_score=raw, max_score=1.0, figures=figures)
+        result = Result(item, kind, shown, [], max_score=1.0, figures=figures)
     else:
         shown = item.status in (ReviewStatus.REVIEWED, ReviewStatus.RESUBMIT) or bool(item.ta_feedback)
         current = rubrics.criteria_for(item) if shown and item.rubric else []
-        result = Result(item, kind, shown, (item.rubric or {}).get("criteria", []),
-                        score=item.score * factor if item.score is not None else None, raw_score=item.score,
-                        max_score=item.max_score, feedback_only=item.feedback_only,
+        result = Result(item, kind, shown, (item.rubric or {}).get("criteria", []), max_score=item.max_score,
+                        feedback_only=item.feedback_only,
                         rubric_changed=bool(item.rubric) and rubrics.changed_since(item, rubrics.fingerprint(current)))
-    if factor < 1 and result.raw_score is not None:
-        result.penalty = (f"{(1 - factor) * 100:.0f}% off for {item.days_late} day{'s' if item.days_late != 1 else ''} "
-                          "late")
+    if credit is not None:
+        result.credit, result.score, result.raw_score = credit, credit.counts, credit.before_penalty
+        if credit.penalty:
+            result.penalty = (f"{credit.penalty * 100:.0f}% off for {item.days_late} "
+                              f"day{'s' if item.days_late != 1 else ''} late")
     result.appeal = appeal
     result.can_appeal = appeals.can_appeal(item) and not result.appeal_open
     if viewer is not None and viewer.pk == item.student_id:
         result.appeal_token = appeals.state_of(item)["token"]
         result.appeal_url = reverse("appeal_create", args=[kind, item.pk])
+        if result.can_appeal:
+            result.appeal_draft = appeals.reason_draft(viewer, item)
     return result

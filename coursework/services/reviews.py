@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -11,7 +10,7 @@ from django.utils import timezone
 from .. import states
 from ..models import Appeal, EssaySubmission, ReviewDraft, Submission, SynthesisResponse
 from ..states import PROBLEMS, AppealStatus, ReviewStatus
-from . import notifications, rubrics
+from . import drafts, notifications, rubrics
 from .audit import audit
 
 QUEUES = ("synthesis", "essays", "notebooks", "appeals")
@@ -193,32 +192,24 @@ def review(item, reviewer, marks: dict[int, rubrics.Mark], feedback: str, *, fee
     return item
 
 
-# --- drafts: what a TA typed and has not saved ------------------------------------------------
+# --- drafts: what a TA typed and has not saved (services.drafts, shared with students' forms) --
 
-DRAFT_FIELD_LIMIT = 20000
+
+def _review_field(name: str) -> bool:
+    return name in ("feedback", "feedback_only") or name.startswith("criterion-")
 
 
 def save_draft(reviewer, item, fields: dict[str, str]) -> ReviewDraft:
-    kept = {k: str(v)[:DRAFT_FIELD_LIMIT] for k, v in list(fields.items())[:200]
-            if k == "feedback" or k == "feedback_only" or k.startswith("criterion-")}
-    draft, _ = ReviewDraft.objects.update_or_create(
-        reviewer=reviewer, target_type=ContentType.objects.get_for_model(item), target_id=item.pk,
-        defaults={"fields": kept, "saved_at": timezone.now()})
-    return draft
+    return drafts.save(reviewer, item, fields, keep=_review_field)
 
 
 def draft_for(reviewer, item) -> ReviewDraft | None:
     """The reviewer's unsaved draft of this item, if it is newer than the review saved since."""
-    draft = ReviewDraft.objects.filter(reviewer=reviewer, target_type=ContentType.objects.get_for_model(item),
-                                       target_id=item.pk).first()
-    if draft and item.reviewed_at and draft.saved_at < item.reviewed_at:
-        return None
-    return draft
+    return drafts.latest(reviewer, item, handed_in_at=item.reviewed_at)
 
 
 def discard_draft(reviewer, item) -> None:
-    ReviewDraft.objects.filter(reviewer=reviewer, target_type=ContentType.objects.get_for_model(item),
-                               target_id=item.pk).delete()
+    drafts.discard(reviewer, item)
 
 
 @transaction.atomic

@@ -163,3 +163,47 @@ def test_the_cached_appeals_queue_changes_as_soon_as_an_appeal_is_filed_or_answe
     assert 'id="count-appeals">1<' in page and f"/ta/appeals/{appeal.pk}/" in page
     appeals.answer(people["ta"], appeal, "It stands.", "unchanged")
     assert 'id="count-appeals">0<' in client.get("/ta/?queue=appeals").content.decode()
+
+
+def test_the_result_stands_is_refused_once_the_score_changed_since_the_appeal(course, people):
+    essays = reviewed_essays(people["ana"], people["ta"])
+    appeal = appeals.file(people["ana"], essays, "Look again", appeals.state_of(essays)["token"])
+    reviews.review(essays.__class__.objects.get(pk=essays.pk), people["ta"],
+                   {c.pk: rubrics.Mark(c.max_points) for c in rubrics.criteria_for(essays)}, "Full marks now.")
+    with pytest.raises(appeals.AppealRefused, match="it is now 10 of 10 points.*does not stand"):
+        appeals.answer(people["ta"], appeal, "Nothing changes.", Appeal.UNCHANGED)
+    appeal.refresh_from_db()
+    assert appeal.status == "open"
+    assert appeals.answer(people["ta"], appeal, "You were right.", Appeal.CHANGED).outcome == Appeal.CHANGED
+
+
+def test_i_changed_the_result_is_refused_while_the_score_is_what_the_appeal_saw(course, people):
+    essays = reviewed_essays(people["ana"], people["ta"])
+    appeal = appeals.file(people["ana"], essays, "Look again", appeals.state_of(essays)["token"])
+    with pytest.raises(appeals.AppealRefused, match="still 6 of 10 points"):
+        appeals.answer(people["ta"], appeal, "Raised.", Appeal.CHANGED)
+    assert appeals.answer(people["ta"], appeal, "It stands.", Appeal.UNCHANGED).outcome == Appeal.UNCHANGED
+
+
+def test_a_second_review_with_the_same_points_leaves_a_result_that_stands(course, people):
+    essays = reviewed_essays(people["ana"], people["ta"])
+    appeal = appeals.file(people["ana"], essays, "Look again", appeals.state_of(essays)["token"])
+    same = {c.pk: rubrics.Mark(c.max_points - 1) for c in rubrics.criteria_for(essays)}
+    reviews.review(essays.__class__.objects.get(pk=essays.pk), people["ta"], same, "Read again; same points.")
+    assert appeals.true_outcomes(appeal) == [Appeal.UNCHANGED]
+
+
+def test_the_appeal_page_offers_only_the_answer_that_agrees_with_the_score(client, course, people):
+    essays = reviewed_essays(people["ana"], people["ta"])
+    appeal = appeals.file(people["ana"], essays, "Look again", appeals.state_of(essays)["token"])
+    client.force_login(people["ta"])
+    page = client.get(f"/ta/appeals/{appeal.pk}/").content.decode()
+    assert 'value="unchanged"' in page and 'value="changed"' not in page
+    client.post(f"/ta/essays/{essays.pk}/?appeal={appeal.pk}", full_marks(essays.__class__.objects.get(pk=essays.pk)))
+    page = client.get(f"/ta/appeals/{appeal.pk}/").content.decode()
+    assert 'value="changed"' in page and 'value="unchanged"' not in page
+    # A page opened before the second review still posts "stands": refused, the answer kept.
+    page = client.post(f"/ta/appeals/{appeal.pk}/", {"outcome": "unchanged", "answer": "It stands."}).content.decode()
+    assert "so it does not stand" in page and "It stands." in page
+    appeal.refresh_from_db()
+    assert appeal.status == "open"

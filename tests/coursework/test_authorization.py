@@ -77,6 +77,7 @@ def routes(w):
         "essays": ((), SIGNED_IN, "get"),
         "essay_preview": ((), SIGNED_IN, "post"),
         "essay_count": ((), SIGNED_IN, "post"),
+        "essay_draft": ((), SIGNED_IN, "post"),
         # before the due date and without the early setting, only staff see the solution
         "solution_notebook": (("mnist",), STAFF, "get"),
         "profile": ((), SIGNED_IN, "get"),
@@ -102,6 +103,7 @@ def routes(w):
         "inbox": ((), SIGNED_IN, "get"),
         "inbox_open": ((w["notification"].pk,), OWN_REDIRECT, "get"),
         "appeal_create": (("notebook", s), OWN_ONLY, "get"),
+        "appeal_draft": (("notebook", s), OWN_ONLY, "post"),
         "ta_review_draft": (("synthesis", w["response"].pk), STAFF, "post"),
         "ta_appeal": ((w["appeal"].pk,), STAFF, "get"),
         "ta_rubrics": ((), STAFF, "get"),

@@ -181,7 +181,9 @@ def test_the_penalty_policy_takes_a_share_per_day_late_and_the_student_is_told_f
     late = make_submission(student, status="graded", accuracy=0.95, public_accuracy=0.95, score=1.0, late=True,
                            days_late=2)
     page = client.get(f"/submissions/{late.pk}/").content.decode()
-    assert "Credit after the late penalty: 50%" in page and "50% off for 2 days late" in page
+    # The credit that counts is the headline; what it was before the penalty stands beside it.
+    assert '<strong class="credit-counts">50%</strong> of the credit' in page
+    assert "100% before the late penalty of 50% (2 days late)" in page
 
 
 def test_a_part_day_late_counts_as_a_day(course, student):

@@ -110,7 +110,7 @@ def test_the_credit_a_student_sees_before_the_reveal_is_the_public_halfs_and_say
     client.force_login(graded.student)
     page = client.get(f"/submissions/{graded.pk}/").content.decode()
     credit = graded.assignment.score_for(PUBLIC)
-    assert f"provisional credit <strong>{credit:.0%}</strong>" in page
+    assert f'<strong class="credit-counts">{credit:.0%}</strong> of the credit (provisional)' in page
     assert f"{graded.assignment.score_for(FULL):.0%}</strong>" not in page
 
 

@@ -91,7 +91,7 @@ def test_a_check_counts_nowhere_a_graded_upload_counts(client, student):
     assert grading.regrade_problems(None) == 0
     assert notebooks.uploads_left_today(student, task) == 1
     row = next(r for r in progress.for_student(student).rows if r.kind == "notebook")
-    assert row.credit == 0.5 and row.status_label.startswith("1 upload; latest graded; best 50.00%")
+    assert row.credit.counts == 0.5 and row.status_label.startswith("1 upload; latest graded; best 50.00%")
     client.force_login(student)
     attempts = client.get("/assignments/mnist/").content.decode().split("Your attempts")[-1]
     assert f'"/submissions/{upload.pk}/"' in attempts

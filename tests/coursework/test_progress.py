@@ -42,7 +42,7 @@ def test_my_progress_shows_every_task_its_score_review_due_date_and_what_is_left
     # Two required sets and one project: one set and the notebook handed in, reviewed and graded.
     assert "You have handed in 2 of the 3 required pieces of work" in page and "2 are reviewed or graded" in page
     assert "Reviewed" in page and "Answer the questions and submit them" in page  # one done, one not started
-    assert "10 / 10" in page
+    assert '<strong class="credit-counts">10</strong> of 10 points' in page
     assert "Partly" in page  # the per-criterion comments
     assert "Appeal: waiting for an answer" in page
     assert extended.strftime("%-d %b %Y %H:%M") in page and "extended" in page and "your extension" in page

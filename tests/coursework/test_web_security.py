@@ -75,7 +75,7 @@ def test_script_in_every_new_text_field_stays_text(world, settings):
     from django.utils import timezone
 
     from coursework.models import (Assignment, RubricComment, RubricCriterion, RubricLevel, StudyGroup)
-    from coursework.services import appeals, deadlines, notifications, reviews, rubrics
+    from coursework.services import appeals, deadlines, essays, notifications, reviews, rubrics
     from tests.factories import make_assignment
 
     evil = PAYLOADS[0] + PAYLOADS[1] + PAYLOADS[3]
@@ -94,6 +94,7 @@ def test_script_in_every_new_text_field_stays_text(world, settings):
                               reason=evil)
     notifications.notify(world["student"], "appeal", "evil", evil[:200], evil, "/essays/")
     reviews.save_draft(world["ta"], item, {"feedback": evil, f"criterion-{criterion.pk}-comment": evil})
+    essays.save_typed(world["student"], {"e0-text": evil, "e1-prompt": evil})  # a student's draft, shown again
     pages = {world["student"]: ["/essays/", "/progress/", "/inbox/", f"/appeals/essays/{item.pk}/"],
              world["ta"]: [f"/ta/essays/{item.pk}/", "/ta/rubrics/", "/ta/rubrics/essays/",
                            f"/ta/rubrics/criteria/{criterion.pk}/", "/ta/groups/", f"/ta/groups/{group.pk}/",

@@ -201,7 +201,7 @@ def test_a_ta_closes_the_review_loop_and_the_student_sees_all_of_it(stack, tmp_p
         assert new_due.strftime("%-d %b %Y %H:%M") in progress and "extended" in progress
         assert "answered, the result stands" in progress
         essays_row = student.inner_text("tr:has-text('Essays (non-technical project)')")
-        assert "10.5 / 12" in essays_row
+        assert "10.5 of 12 points" in essays_row
         student.click("tr:has-text('Essays (non-technical project)') >> summary")
         see(student, "tr:has-text('Essays (non-technical project)')", "Uses sources: 1/2")
         screenshot(student, "28-student-progress")

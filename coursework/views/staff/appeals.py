@@ -23,6 +23,8 @@ def appeal(request, pk):
     appeal = get_object_or_404(Appeal.objects.select_related("student__profile__group", "answered_by__profile"), pk=pk)
     item = appeal.target
     query = QueueQuery.parse(request.GET, "appeals", user=request.user)
+    # Every outcome is accepted from the form, so the service's refusal (not a bare "not one of
+    # the choices") explains a page that was opened before the work was reviewed again.
     form = AppealAnswerForm(request.POST if request.method == "POST" else None)
     refused = ""
     if request.method == "POST" and form.is_valid():
@@ -31,11 +33,16 @@ def appeal(request, pk):
         except appeals.AppealRefused as exc:
             refused = str(exc)
             appeal.refresh_from_db()
+            item.refresh_from_db()
         else:
             messages.success(request, "Answer sent to the student.")
             return redirect(next_url("appeals", query, appeal.pk))
+    if appeal.status == AppealStatus.OPEN:
+        # Shown: only the answers that are true of the result now.
+        form.offer(appeals.true_outcomes(appeal, item))
     return render(request, "staff/appeal.html", {
         "appeal": appeal, "item": item, "form": form, "refused": refused, "query": query.as_query(),
-        "changed": appeals.changed_since_filed(appeal, item), "work_url": _work_url(item, appeal),
+        "changed": appeals.changed_since_filed(appeal, item), "changed_result": appeals.result_changed(appeal, item),
+        "work_url": _work_url(item, appeal),
         "result": results.for_item(item, viewer=request.user), "open": appeal.status == AppealStatus.OPEN,
     })

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ...models import Assignment, Submission
-from ...services import grading, integrity, reviews
+from ...services import credit, grading, integrity, reviews
 from ...services.audit import history
 from .permissions import staff_only
 from .queues import QueueQuery, next_url
@@ -36,6 +36,7 @@ def notebook(request, pk):
         "flags": integrity.flag_names(submission), "embedded": (submission.feedback or {}).get("embedded"),
         "copies": integrity.copy_matches(submission),
         "render_max_attempts": settings.GRADER_RENDER_MAX_ATTEMPTS,
+        "credit": None if submission.is_check else credit.for_item(submission, request.user),
     })
 
 

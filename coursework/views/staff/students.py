@@ -11,6 +11,6 @@ from .permissions import staff_only
 def student_timeline(request, pk):
     student = get_object_or_404(get_user_model().objects.select_related("profile__group"), pk=pk)
     return render(request, "staff/student.html", {
-        "student": student, "events": gradebook.timeline(student), "groups": StudyGroup.objects.all(),
+        "student": student, "events": gradebook.timeline(student, viewer=request.user), "groups": StudyGroup.objects.all(),
         "extensions": Extension.objects.filter(student=student).select_related("assignment"),
     })

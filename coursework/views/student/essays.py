@@ -19,7 +19,7 @@ SLOTS = 3
 def essays_page(request):
     prompts = list(EssayPrompt.objects.all())
     latest = EssaySubmission.objects.filter(student=request.user).prefetch_related("essays__prompt").first()
-    problems, drafts = [], []
+    problems, drafts, restored = [], [], None
     if request.method == "POST":
         forms = [EssaySlotForm(request.POST, request.FILES, prefix=f"e{i}") for i in range(SLOTS)]
         oversized = getattr(request, "oversized_uploads", {})
@@ -66,8 +66,17 @@ def essays_page(request):
                                           f"{' (after the deadline: marked late)' if submission.late else ''}. "
                                           "Your TA will review it.")
                 return redirect("essays")
+        # Refused: what the student typed (and the text of any file read) is their draft now,
+        # so leaving this page and coming back shows it all again.
+        draft = essays.save_typed(request.user, {f"e{i}-{name}": form.data.get(f"e{i}-{name}", "")
+                                                 for i, form in enumerate(forms) for name in ("prompt", "text")})
     else:
-        initial = [{"prompt": e.prompt, "text": e.text} for e in latest.essays.all()] if latest else []
+        draft = restored = essays.typed_draft(request.user, latest)
+        if restored is not None:
+            initial = [{"prompt": restored.fields.get(f"e{i}-prompt") or None, "text": restored.fields.get(f"e{i}-text", "")}
+                       for i in range(SLOTS)]
+        else:
+            initial = [{"prompt": e.prompt, "text": e.text} for e in latest.essays.all()] if latest else []
         forms = [EssaySlotForm(prefix=f"e{i}", initial=initial[i] if i < len(initial) else None) for i in range(SLOTS)]
     counts = [essays.Draft(prompt=d.prompt, text=d.text).words for d in drafts] if drafts else []
     return render(request, "coursework/essays.html", {
@@ -75,8 +84,20 @@ def essays_page(request):
         "required": essays.REQUIRED_WORDS, "latest": latest,
         "versions": EssaySubmission.objects.filter(student=request.user),
         "terms": deadlines.terms_for(request.user, Assignment.objects.the(Assignment.ESSAYS)),
-        "result": results.for_item(latest, viewer=request.user),
+        "result": results.for_item(latest, viewer=request.user), "restored_draft": restored,
+        # What the server holds, so the page can tell a newer copy kept in the browser.
+        "saved_at": draft.saved_at if draft else (latest.submitted_at if latest else None),
     })
+
+
+@login_required
+@require_POST
+def save_draft(request):
+    """Called by the page as the student types (debounced): keep the prompts and texts."""
+    draft = essays.save_typed(request.user, request.POST.dict())
+    if draft is None:
+        return JsonResponse({"saved": False, "error": "There is no essay task to save a draft for."})
+    return JsonResponse({"saved": True, "saved_at": draft.saved_at.isoformat()})
 
 
 @login_required

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from ... import feedback
 from ...forms import NotebookUploadForm
 from ...models import Assignment, Submission
-from ...services import deadlines, disclosure, grading, pictures, project_files, queue, results, solutions
+from ...services import credit, deadlines, disclosure, grading, pictures, project_files, queue, results, solutions
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -101,6 +101,8 @@ def _feedback_context(submission, viewer) -> dict:
     return {
         "submission": submission,
         "shown": shown,
+        # The figure that counts (after any late penalty); a pre-flight check hands nothing in.
+        "credit": None if submission.is_check else credit.for_item(submission, viewer),
         "notebook_token": notebook_link_token(submission.pk),
         "digits": feedback.digit_rows(submission, shown),
         "comparison": feedback.comparison(submission, shown),
