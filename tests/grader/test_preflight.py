@@ -12,7 +12,7 @@ from grader import pipeline
 from grader.data import HELD_OUT, training_sample
 from grader.limits import Limits
 from reference_nn.idx import load_images, load_labels
-from tests.grader.conftest import sandbox_processes
+from tests.support.processes import sandbox_processes
 from tests.support.notebooks import nearest_mean_notebook, notebook
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "assignments" / "mnist_template.ipynb"

@@ -12,7 +12,7 @@ from django.conf import settings
 from grader.limits import Limits
 from grader.rerender import render_again
 
-from .conftest import sandbox_processes
+from tests.support.processes import sandbox_processes
 
 from tests.support.notebooks import code, stream
 

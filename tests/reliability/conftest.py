@@ -1,11 +1,5 @@
 """`make reliability`: scenarios against the real stack, and a summary table at the end."""
-
-RESULTS: list[dict] = []
-
-
-def record(scenario: str, runs: int, submissions: int, lost: int, duplicated: int, stuck: int, note: str = "") -> None:
-    RESULTS.append({"scenario": scenario, "runs": runs, "submissions": submissions, "lost": lost,
-                    "duplicated": duplicated, "stuck": stuck, "note": note})
+from tests.support.summary import RESULTS, SECURITY
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -19,8 +13,6 @@ def pytest_terminal_summary(terminalreporter):
     escapes = terminalreporter.stats.get("passed", [])
     contained = sum(1 for rep in escapes if "test_hostile_notebooks" in rep.nodeid)
     tried = contained + sum(1 for rep in terminalreporter.stats.get("failed", []) if "test_hostile_notebooks" in rep.nodeid)
-    from tests.support.summary import SECURITY
-
     write(f"sandbox escape and abuse attempts: {tried} tried, {contained} contained")
     write("web security: " + ", ".join(f"{n} {kind} refused or escaped" for kind, n in SECURITY.items()))
     write(f"lost={sum(r['lost'] for r in RESULTS)} duplicated={sum(r['duplicated'] for r in RESULTS)} "

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.reliability.conftest import record
-from tests.reliability.test_scenarios import FAST_RECOVERY, TRIVIAL, tally, wait_for_all
+from tests.support.scenarios import FAST_RECOVERY, TRIVIAL, tally, wait_for_all
 from tests.support.netns import Network, NetnsHost, PrivatePostgres, PrivateRedis, netns_unavailable
 from tests.support.stack import Stack
+from tests.support.summary import record
 
 pytestmark = [pytest.mark.reliability,
               pytest.mark.skipif(netns_unavailable() is not None, reason=str(netns_unavailable()))]

@@ -12,15 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.conftest import record
 from tests.support.notebooks import notebook
 from tests.support.redis import EmbeddedRedis
+from tests.support.scenarios import FAST_RECOVERY, TRIVIAL, tally, wait_for_all
 from tests.support.stack import Browser, Stack
+from tests.support.summary import record
 
 pytestmark = pytest.mark.reliability
 
-TRIVIAL = notebook("import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)")
-FAST_RECOVERY = {"GRADER_STALE_RUNNING_S": "15", "GRADER_SWEEP_EVERY_S": "2", "GRADER_STUCK_AFTER_S": "5"}
 KILLS = int(os.environ.get("RELIABILITY_KILLS", "50"))
 OUTAGE_S = int(os.environ.get("RELIABILITY_OUTAGE_S", "30"))
 
@@ -41,23 +40,6 @@ def stack(tmp_path, redis_server_owned):
     running.stop()
 
 
-def wait_for_all(stack, ids, timeout=600) -> dict[int, str]:
-    deadline = time.monotonic() + timeout
-    while True:
-        statuses = stack.statuses()
-        pending = [i for i in ids if statuses.get(i) in ("queued", "running")]
-        if not pending or time.monotonic() > deadline:
-            return statuses
-        time.sleep(2)
-
-
-def tally(stack, ids, statuses):
-    stored = stack.stored_results()
-    lost = [i for i in ids if i not in statuses or statuses[i] in ("failed", "error")]
-    stuck = [i for i in ids if statuses.get(i) in ("queued", "running")]
-    duplicated = sum(n - 1 for i, n in stored.items() if i in ids and n > 1)
-    missing_result = [i for i in ids if statuses.get(i) == "graded" and stored.get(i, 0) == 0]
-    return lost + missing_result, duplicated, stuck
 
 
 # The kill -9 scenario kills healthy notebooks' workers far more often than a real outage
