@@ -74,7 +74,7 @@ def submitted_essays(student, text: str | None = None, version: int = 1):
     from coursework.models import Essay, EssayPrompt, EssaySubmission
 
     if text is None:
-        from tests.coursework.test_essays import ESSAY as text
+        from tests.support.essays import ESSAY as text
     submission = EssaySubmission.objects.create(student=student, version=version)
     for prompt in EssayPrompt.objects.all()[:3]:
         Essay.objects.create(submission=submission, prompt=prompt, text=text, meaningful_words=240)

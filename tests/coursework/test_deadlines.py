@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from coursework.models import Assignment, AuditEvent, EssaySubmission, StudyGroup, SynthesisResponse
 from coursework.services import deadlines, essays, notebooks, synthesis
-from tests.coursework.test_essays import ESSAY
+from tests.support.essays import ESSAY
 from tests.factories import make_course, make_profile, make_student, make_submission, make_ta
 from tests.support.notebooks import notebook
 

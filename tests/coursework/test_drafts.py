@@ -6,7 +6,7 @@ import pytest
 from coursework.models import EssayPrompt, EssaySubmission, ReviewDraft
 from coursework.services import appeals, essays, rubrics
 from coursework.services import reviews as review_service
-from tests.coursework.test_essays import ESSAY, post_essays
+from tests.support.essays import ESSAY, post_essays
 from tests.factories import make_course, make_student, make_ta, submitted_essays
 
 pytestmark = pytest.mark.django_db

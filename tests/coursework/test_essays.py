@@ -11,13 +11,10 @@ from coursework.models import EssayPrompt, EssaySubmission
 from coursework.services import essays
 from coursework.services.content import load_content
 from tests.factories import make_student
+from tests.support.essays import ESSAY, post_essays
 from tests.support.documents import (W, deeply_nested_docx, docx_bytes, docx_with_document_xml, pdf_bytes,
                                       shared_stream_pdf, zip_bomb_docx)
 
-_VOCABULARY = [w for w in (a + b + c for a in "bdfgklmnprst" for b in "aeiou" for c in "bdfgklmnprst")
-               if w not in essays.STOP_WORDS | essays.FILLER]
-# 30 sentences of 8 distinct made-up words and 8 little words: 480 meaningful words.
-ESSAY = " ".join("The " + " and ".join(_VOCABULARY[8 * s: 8 * s + 8]) + "." for s in range(30))
 
 
 def test_meaningful_words_count_little_words_within_their_share_and_leave_out_filler_repeats_and_the_prompt():
@@ -69,16 +66,6 @@ def student(client, db):
     user = make_student()
     client.force_login(user)
     return user
-
-
-def post_essays(client, prompts, texts, files=None):
-    data = {}
-    for i, (prompt, text) in enumerate(zip(prompts, texts)):
-        data[f"e{i}-prompt"] = prompt.pk
-        data[f"e{i}-text"] = text
-    for i, upload in (files or {}).items():
-        data[f"e{i}-upload"] = upload
-    return client.post("/essays/", data)
 
 
 def test_a_short_essay_says_which_and_by_how_much_and_nothing_is_stored(client, student, prompts):

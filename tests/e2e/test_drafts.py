@@ -6,7 +6,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.coursework.test_essays import ESSAY
+from tests.support.essays import ESSAY
 from tests.support.browser import browser_page, log_in, screenshot
 
 pytestmark = pytest.mark.stack

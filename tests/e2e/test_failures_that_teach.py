@@ -76,7 +76,7 @@ def test_a_new_student_uploads_the_unchanged_template_sees_the_named_mistake_and
 
 
 def test_an_essay_files_words_are_counted_as_soon_as_it_is_chosen(stack, tmp_path):
-    from tests.coursework.test_essays import ESSAY
+    from tests.support.essays import ESSAY
 
     essay = tmp_path / "my essay.txt"
     essay.write_text(ESSAY)

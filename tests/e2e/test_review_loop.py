@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.coursework.test_essays import ESSAY
+from tests.support.essays import ESSAY
 from tests.support.browser import browser_page, log_in, screenshot
 from tests.support.stack import Stack
 

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from tests.coursework.test_essays import ESSAY
+from tests.support.essays import ESSAY
 from tests.support.browser import SCREENSHOTS, browser_page, screenshot
 from tests.support.notebooks import nearest_mean_notebook
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from reference_nn.reference import load_mnist
-from tests.coursework.test_essays import ESSAY
+from tests.support.essays import ESSAY
 from tests.support.browser import browser_page, log_in, screenshot
 from tests.support.notebooks import label_table_notebook, notebook
 

@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from coursework.models import (Answer, Assignment, Essay, EssayPrompt, EssaySubmission, Profile, QuestionSet,
                                RubricCriterion, StudyGroup, SynthesisResponse)
 from coursework.services import appeals, deadlines, reviews, rubrics
-from tests.coursework.test_essays import ESSAY
+from tests.support.essays import ESSAY
 
 ANSWER = "Each neuron holds a number; the weights say how much the neuron before it matters."
 
