@@ -8,8 +8,17 @@ has torch (``make bench-reference`` builds one):
 
     python benchmarks/reference_vs_torch.py [--epochs 10] [--rounds 3]
 
-Last line: ratio=R numpy_s=N torch_s=T numpy_acc=A torch_acc=B (medians; ratio is
-numpy/torch, below 1.0 means NumPy is faster).
+Beside the two trainings, each round measures the limit the machine sets: a third
+child times NumPy's float32 matrix products alone (BLAS, its default threads) at
+exactly the shapes one training step multiplies (forward z = a W, backward
+dW = a^T delta and delta W^T, per layer, for a full batch), on preallocated operands.
+Training FLOPs over that rate is ``roofline_s``: the time the training would take if
+it did nothing but its matrix products. A large square product is timed too, for
+the machine's peak (``gemm_peak_gflops``, printed, not used).
+
+Last line: ratio=R numpy_s=N torch_s=T roofline_s=F gemm_gflops=G numpy_roofline=X
+numpy_acc=A torch_acc=B (medians; ratio is numpy/torch, below 1.0 means NumPy is
+faster; numpy_roofline is numpy_s / roofline_s, 1.0 would be nothing but GEMM).
 """
 from __future__ import annotations
 
@@ -80,7 +89,52 @@ def run_torch(args, x, y, tx, ty):
     return seconds, float((predictions == ty).mean())
 
 
+def training_gemms(sizes: list[int], batch: int) -> list[tuple[int, int, int]]:
+    """(m, k, n) of every matrix product of one training step on a batch of ``batch``:
+    forward a W per layer, then backward a^T delta per layer and delta W^T for every
+    layer but the first (the input needs no gradient)."""
+    shapes = [(batch, n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    shapes += [(n_in, batch, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    shapes += [(batch, n_out, n_in) for n_in, n_out in list(zip(sizes[:-1], sizes[1:]))[1:]]
+    return shapes
+
+
+def training_flops(args, n_images: int) -> float:
+    """Multiply-adds count two FLOPs; a product's FLOPs grow linearly with the batch, so
+    a short last batch counts for what it is."""
+    per_image = sum(2 * m * k * n for m, k, n in training_gemms(args.sizes, 1))
+    return float(per_image) * n_images * args.epochs
+
+
+def run_gemm(args, seconds: float = 3.0) -> dict:
+    """Rate of NumPy's float32 GEMM at the training's shapes, and at a large square shape."""
+    import numpy as np
+
+    rng = np.random.default_rng(args.seed)
+
+    def rate(shapes) -> float:
+        ops = [(rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32),
+                np.empty((m, n), dtype=np.float32)) for m, k, n in shapes]
+        flops = sum(2 * m * k * n for m, k, n in shapes)
+        for a, b, c in ops * 3:  # warm up: threads started, operands in cache as in training
+            np.matmul(a, b, out=c)
+        trials = []
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline or len(trials) < 5:
+            started = time.perf_counter()
+            for _ in range(20):
+                for a, b, c in ops:
+                    np.matmul(a, b, out=c)
+            trials.append(20 * flops / (time.perf_counter() - started))
+        return statistics.median(trials) / 1e9
+
+    return {"gemm_gflops": rate(training_gemms(args.sizes, args.batch_size)), "peak_gflops": rate([(1024, 1024, 1024)])}
+
+
 def child(args) -> None:
+    if args.child == "gemm":
+        print(json.dumps(run_gemm(args)))
+        return
     x, y, tx, ty = load(Path(args.data_dir))
     seconds, acc = (run_numpy if args.child == "numpy" else run_torch)(args, x, y, tx, ty)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -100,7 +154,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")], default=defaults.sizes)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT / "var" / "data" / "mnist")))
-    parser.add_argument("--child", choices=["numpy", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["numpy", "torch", "gemm"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args)
@@ -111,22 +165,34 @@ def main() -> None:
     print(f"numpy {numpy.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
           f"{os.cpu_count()} cores; sizes={args.sizes} adam lr={args.lr} decay={args.lr_decay} "
           f"epochs={args.epochs} batch={args.batch_size} seed={args.seed}")
-    results = {"numpy": [], "torch": []}
+    results = {"numpy": [], "torch": [], "gemm": []}
     passthrough = [a for a in sys.argv[1:] if a != "--child"]
     for round_ in range(args.rounds):
-        for kind in ("numpy", "torch") if round_ % 2 == 0 else ("torch", "numpy"):
+        for kind in ("gemm", "numpy", "torch") if round_ % 2 == 0 else ("torch", "numpy", "gemm"):
             out = subprocess.run([sys.executable, __file__, *passthrough, "--child", kind],
                                  capture_output=True, text=True, check=True)
             result = json.loads(out.stdout.strip().splitlines()[-1])
             results[kind].append(result)
+            if kind == "gemm":
+                print(f"round {round_ + 1} gemm : {result['gemm_gflops']:7.1f} GFLOP/s at the training's shapes, "
+                      f"{result['peak_gflops']:.1f} at 1024x1024x1024", flush=True)
+                continue
             print(f"round {round_ + 1} {kind:5s}: {result['seconds']:7.2f} s  test accuracy {result['accuracy']:.4f}  "
                   f"peak memory {result['peak_mb']:.0f} MB", flush=True)
+    gemm_rounds = results.pop("gemm")
+    gemm = {k: statistics.median(r[k] for r in gemm_rounds) for k in ("gemm_gflops", "peak_gflops")}
     med = {k: statistics.median(r["seconds"] for r in v) for k, v in results.items()}
     acc = {k: statistics.median(r["accuracy"] for r in v) for k, v in results.items()}
     mem = {k: max(r["peak_mb"] for r in v) for k, v in results.items()}
     print(f"median wall: numpy {med['numpy']:.2f} s, torch {med['torch']:.2f} s; "
           f"peak memory: numpy {mem['numpy']:.0f} MB, torch {mem['torch']:.0f} MB")
+    n_images = len(load(Path(args.data_dir))[1])
+    flops = training_flops(args, n_images)
+    roofline = flops / (gemm["gemm_gflops"] * 1e9)
+    print(f"training: {flops / 1e12:.3f} TFLOP of matrix products; GEMM {gemm['gemm_gflops']:.1f} GFLOP/s at its "
+          f"shapes (peak {gemm['peak_gflops']:.1f} at 1024^3): roofline {roofline:.2f} s")
     print(f"ratio={med['numpy'] / med['torch']:.3f} numpy_s={med['numpy']:.2f} torch_s={med['torch']:.2f} "
+          f"roofline_s={roofline:.2f} gemm_gflops={gemm['gemm_gflops']:.1f} numpy_roofline={med['numpy'] / roofline:.2f} "
           f"numpy_acc={acc['numpy']:.4f} torch_acc={acc['torch']:.4f}")
 
 

@@ -87,7 +87,12 @@ class Network:
             return
         self.A = [None] + [np.empty((batch, n), dtype=self.dtype) for n in self.sizes[1:]]
         self.D = [None] + [np.empty((batch, n), dtype=self.dtype) for n in self.sizes[1:]]
+        # ReLU's derivative as a mask, written in place each backward pass (hidden layers only).
+        self._mask = [None] + [np.empty((batch, n), dtype=bool) for n in self.sizes[1:-1]]
         self._ones = np.ones(batch, dtype=self.dtype)
+        # Where row i's output for label 0 sits in the flattened (batch, K) output: adding
+        # label y gives the flat index of p[i, y] without building (rows, y) index pairs.
+        self._row_starts = np.arange(batch, dtype=np.intp) * self.sizes[-1]
         self._buffers_for = batch
 
     # ------------------------------------------------------------------ forward
@@ -141,22 +146,18 @@ class Network:
         L = self.n_layers
         p = self.A[L][:batch]
         delta = self.D[L][:batch]
-        rows = np.arange(batch)
-        if self.loss == "cross_entropy":
-            # Softmax and cross-entropy together have the simple gradient (p - onehot(y)) / B.
-            np.copyto(delta, p)
-            delta[rows, y] -= 1
-            delta *= 1.0 / batch
-        else:
-            # MSE: dL/dp = (p - onehot(y)) / B, then through the softmax's Jacobian:
-            # dL/dz = p * (dL/dp - sum_k dL/dp_k p_k).
+        # (p - onehot(y)) / B in two passes: p / B into delta, then -1/B at each row's label
+        # (the flat index of delta[i, y[i]] is row_starts[i] + y[i]).
+        np.multiply(p, 1.0 / batch, out=delta)
+        delta.reshape(-1)[self._row_starts[:batch] + y] -= 1.0 / batch
+        if self.loss == "mse":
+            # MSE: dL/dp = (p - onehot(y)) / B is what delta holds; then through the softmax's
+            # Jacobian: dL/dz = p * (dL/dp - sum_k dL/dp_k p_k).
             g = delta
-            np.copyto(g, p)
-            g[rows, y] -= 1
-            g *= 1.0 / batch
             weighted = np.einsum("ij,ij->i", g, p)[:, None]
             g -= weighted
             g *= p
+        # else: softmax and cross-entropy together have exactly that gradient, dL/dz = (p - onehot(y)) / B.
         for l in range(L - 1, -1, -1):
             a_prev = self._x if l == 0 else self.A[l][:batch]
             np.matmul(a_prev.T, delta, out=self.dW[l])  # dL/dW = a_prev^T delta, shape (n_in, n_out)
@@ -167,7 +168,9 @@ class Network:
             np.matmul(delta, self.W[l].T, out=previous)  # dL/da_prev = delta W^T
             # Chain rule through the activation: multiply by f'(z) = f'(·) written with a = f(z).
             if self.activation == "relu":
-                previous *= a_prev > 0
+                mask = self._mask[l][:batch]
+                np.greater(a_prev, 0, out=mask)
+                np.multiply(previous, mask, out=previous)
             else:
                 previous *= a_prev
                 previous *= 1 - a_prev

@@ -55,10 +55,15 @@ def train(
     # Each mini-batch is gathered into one reused buffer: cheaper than a shuffled copy
     # of the whole training set per epoch, and the batch is then hot in cache.
     batch_buffer = np.empty((config.batch_size, x.shape[1]), dtype=net.dtype)
+    # The probability each image's own label got, kept for the epoch: the loss is then
+    # worked out once per epoch in a few whole-array operations instead of in several
+    # small ones per batch.
+    picked = np.empty(len(x), dtype=net.dtype)
+    rows = np.arange(config.batch_size)
+    steps = range(0, len(x), config.batch_size)
+    batch_sizes = np.diff([*steps, len(x)])
     for epoch in range(config.epochs):
         order = rng.permutation(len(x))
-        total, batches = 0.0, 0
-        steps = range(0, len(x), config.batch_size)
         bar = tqdm(steps, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", disable=not progress, leave=True)
         for start in bar:
             index = order[start:start + config.batch_size]
@@ -66,11 +71,15 @@ def train(
             np.take(x, index, axis=0, out=xb)
             yb = y[index]
             p = net.forward(xb)
-            total += -float(np.log(np.maximum(p[np.arange(len(yb)), yb], 1e-30)).mean())
-            batches += 1
+            picked[start:start + len(index)] = p[rows[:len(index)], yb]
             net.backward(yb)
             optimizer.step()
-        history.loss.append(total / max(batches, 1))
+        if len(x):
+            # The mean over the epoch's batches of each batch's mean cross-entropy.
+            losses = -np.log(np.maximum(picked, 1e-30))
+            history.loss.append(float((np.add.reduceat(losses, list(steps)) / batch_sizes).mean()))
+        else:
+            history.loss.append(0.0)
         if validation is not None:
             history.val_accuracy.append(accuracy(net, *validation))
         if progress:

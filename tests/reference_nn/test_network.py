@@ -150,3 +150,38 @@ def test_it_refuses_an_unknown_activation_loss_or_optimizer():
         Network([2, 2], loss="hinge")
     with pytest.raises(ValueError, match="optimizer"):
         make_optimizer("rmsprop", np.zeros(1), np.zeros(1))
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_the_fused_output_gradient_equals_the_textbook_one(loss):
+    """backward() writes (p - onehot(y)) / B in two passes through a flat index; the
+    textbook builds the one-hot matrix and subtracts. Both must give the same delta."""
+    rng = np.random.default_rng(8)
+    net = Network([12, 9, 7, 10], loss=loss, seed=8)
+    x = rng.standard_normal((33, 12)).astype(np.float32)
+    y = rng.integers(0, 10, size=33)
+    p = net.forward(x).copy()
+    net.backward(y)
+    onehot = np.zeros_like(p)
+    onehot[np.arange(33), y] = 1
+    expected = (p - onehot) / 33
+    if loss == "mse":
+        expected = p * (expected - (expected * p).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(net.D[net.n_layers][:33], expected, rtol=1e-5, atol=1e-7)
+    a_last = net.A[net.n_layers - 1][:33]
+    np.testing.assert_allclose(net.dW[-1], a_last.T @ expected, rtol=1e-4, atol=1e-6)
+
+
+def test_a_smaller_batch_after_a_larger_one_gets_the_gradient_of_its_own_rows():
+    """Buffers are sized for the largest batch seen; a later, smaller batch uses their first rows."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((20, 6))
+    y = rng.integers(0, 3, size=20)
+    reused, fresh = Network([6, 5, 3], seed=9, dtype=np.float64), Network([6, 5, 3], seed=9, dtype=np.float64)
+    reused.forward(x)
+    reused.backward(y)
+    reused.forward(x[:7])
+    reused.backward(y[:7])
+    fresh.forward(x[:7])
+    fresh.backward(y[:7])
+    np.testing.assert_array_equal(reused.grads, fresh.grads)

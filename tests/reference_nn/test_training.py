@@ -6,6 +6,7 @@ from django.conf import settings
 
 from reference_nn import persist
 from reference_nn.reference import ensure_reference, load_mnist
+from reference_nn.optim import make_optimizer
 from reference_nn.train import TrainConfig, accuracy, build, train
 
 
@@ -68,3 +69,26 @@ def test_the_reference_is_loaded_not_retrained_when_its_metadata_matches(tmp_pat
     messages.clear()
     ensure_reference(settings.MNIST_DATA_DIR, tmp_path / "ref", other, progress=False, log=messages.append)
     assert "training" in messages[0]
+
+
+def test_the_recorded_loss_is_the_mean_of_each_batchs_cross_entropy(mnist):
+    """train() keeps each image's probability for its label and works the loss out once
+    per epoch; that must equal the mean of the batches' losses, the last batch short."""
+    x, y, _, _ = mnist
+    config = TrainConfig(sizes=[784, 16, 10], epochs=1, batch_size=64, lr_decay=1.0, seed=4)
+    net = build(config)
+    history = train(net, x[:1000], y[:1000], config, progress=False)
+
+    replay = build(config)
+    optimizer = make_optimizer(config.optimizer, replay.params, replay.grads, config.lr)
+    order = np.random.default_rng(config.seed + 1).permutation(1000)
+    xs, ys = x[:1000][order], y[:1000][order]
+    batch_losses = []
+    for start in range(0, 1000, 64):
+        xb, yb = xs[start:start + 64], ys[start:start + 64]
+        p = replay.forward(xb)
+        batch_losses.append(-np.log(p[np.arange(len(yb)), yb]).mean())
+        replay.backward(yb)
+        optimizer.step()
+    assert history.loss[0] == pytest.approx(float(np.mean(batch_losses)), rel=1e-5)
+    np.testing.assert_array_equal(net.params, replay.params)
