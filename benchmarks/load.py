@@ -287,24 +287,28 @@ def cpu_busy() -> tuple[list[float], list[float]]:
 
 
 def cpu_seconds(stack) -> dict[str, float]:
-    """CPU seconds used so far by the web's processes (gunicorn's master and workers) and by
-    this process (the browsing clients), to see what the rush costs on each side."""
+    """CPU seconds used so far by the web's processes (gunicorn's master and workers), by
+    grading (the Celery worker's tree, with the runs it has finished and reaped: a process's
+    waited-for children are added to its own times) and by this process (the browsing
+    clients), to see what the rush costs on each side."""
     from grader.watchdog import descendants_of
 
     tick = os.sysconf("SC_CLK_TCK")
-    web = 0.0
-    for pid in descendants_of(stack.procs["web"].pid):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as fh:
-                fields = fh.read().rsplit(b")", 1)[1].split()
-            web += (int(fields[11]) + int(fields[12])) / tick
-        except (OSError, IndexError, ValueError):
-            pass
+
+    def tree(root: int, reaped: bool) -> float:
+        total = 0.0
+        for pid in descendants_of(root):
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+                total += sum(int(f) for f in fields[11:15 if reaped else 13]) / tick
+            except (OSError, IndexError, ValueError):
+                pass
+        return total
+
     usage = os.times()
-    # The worker's control group holds it and every sandbox it starts (without weights: none).
-    grading = [g.cpu_seconds() for g in stack.cpu_groups if g.path.name.startswith("cw-worker-")]
-    return {"web": web, "clients": usage.user + usage.system,
-            "grading": grading[0] if grading and grading[0] is not None else float("nan")}
+    return {"web": tree(stack.procs["web"].pid, False), "clients": usage.user + usage.system,
+            "grading": tree(stack.procs["worker"].pid, True)}
 
 
 def keep(where: Path, stack, began: float, samples: list) -> None:

@@ -47,17 +47,6 @@ class CpuGroup:
         """argv, entering this group before it starts (so every child it forks is in it too)."""
         return ["sh", "-c", f'echo $$ > {self.path / "cgroup.procs"} && exec "$@"', "cpu-group", *argv]
 
-    def cpu_seconds(self) -> float | None:
-        """CPU seconds used so far by every process that was ever in the group (cgroup v2's
-        cpu.stat; None on v1)."""
-        try:
-            for line in (self.path / "cpu.stat").read_text().splitlines():
-                if line.startswith("usage_usec "):
-                    return int(line.split()[1]) / 1e6
-        except OSError:
-            pass
-        return None
-
     def remove(self) -> None:
         """Remove the group once its processes are gone (the stack stops them first; a sandbox
         may take a moment to follow its worker)."""
