@@ -78,7 +78,9 @@ def essay_queue(filters: Filters):
 def notebook_queue(filters: Filters):
     # Written exactly as the partial index notebook_problems is, so PostgreSQL uses it.
     problems = Q(status__in=PROBLEMS) | Q(flagged=True, flag_resolution="")
-    queryset = Submission.objects.filter(problems)
+    # A refunded run was the course's own template uploaded unchanged: the student was
+    # already told so, and there is nothing in it for a TA to check.
+    queryset = Submission.objects.filter(problems).filter(refunded_at__isnull=True)
     if filters.status == FLAGGED:
         queryset = queryset.filter(flagged=True, flag_resolution="")
     elif filters.status:

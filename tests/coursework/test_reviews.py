@@ -287,3 +287,16 @@ def test_each_ta_gets_their_own_csrf_token_on_a_cached_queue_page(client, setup)
         pages.append((page.content.decode(), page.cookies["csrftoken"].value if "csrftoken" in page.cookies else ""))
     tokens = [re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1) for html, _ in pages]
     assert tokens[0] != tokens[1]
+
+
+def test_the_notebook_queue_leaves_out_an_unchanged_template_whose_upload_was_refunded(client, setup):
+    from django.utils import timezone
+
+    client.force_login(make_ta())
+    amy, ben = setup["students"][:2]
+    make_submission(amy, status=SubmissionStatus.FAILED, message="Cell 3 raised NotImplementedError",
+                    refunded_at=timezone.now())
+    broken = make_submission(ben, status=SubmissionStatus.FAILED, message="Cell 2 raised ValueError")
+    page = client.get("/ta/?queue=notebooks&status=failed")
+    assert list(page.context["items"]) == [broken]
+    assert client.get("/ta/?queue=notebooks").context["counts"]["notebooks"] == 1
