@@ -295,6 +295,8 @@ LOGGING = {
 # --- Security ---------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # forms carry the token; no script needs the cookie
+# A refused form shows the site's own 403 page, header and all (Django's default renders it without the request).
+CSRF_FAILURE_VIEW = "coursework.views.errors.csrf_failure"
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
