@@ -6,12 +6,13 @@ import time
 from urllib.parse import urljoin, urlparse
 
 import pytest
+from playwright.sync_api import expect
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
 from tests.support import axe
 from tests.support.browser import browser_page, log_in
-from tests.support.notebooks import nearest_mean_notebook, notebook
+from tests.support.notebooks import LOAD_MNIST, NEAREST_MEAN, nearest_mean_notebook, notebook
 from tests.support.stack import Stack
 from tests.e2e.test_playground import SEVEN, draw
 
@@ -241,3 +242,34 @@ def test_the_keyboard_skips_the_header_and_lands_on_the_first_error_after_a_refu
         upload = focused(page)
         assert upload["id"] == "id_notebook" and upload["invalid"] == "true"
         assert "required" in upload["described"], upload
+
+
+# Everything the live region says, kept across the page's reload when grading ends.
+RECORD_ANNOUNCEMENTS = """window.addEventListener('DOMContentLoaded', () => {
+  const region = document.getElementById('status-announcement');
+  if (!region) return;
+  new MutationObserver(() => {
+    const heard = JSON.parse(sessionStorage.getItem('heard') || '[]');
+    heard.push(region.textContent);
+    sessionStorage.setItem('heard', JSON.stringify(heard));
+  }).observe(region, {childList: true, characterData: true, subtree: true});
+});"""
+
+
+def test_a_screen_reader_hears_a_notebook_go_from_queued_to_running_to_graded(stack):
+    stack.kill("worker")  # it waits in the queue while the page is open
+    slow = notebook("import time\ntime.sleep(8)", LOAD_MNIST, NEAREST_MEAN)  # running for several polls
+    [submission] = stack.submit(1, slow)
+    with browser_page() as page:
+        page.add_init_script(RECORD_ANNOUNCEMENTS)
+        log_in(page, stack.base_url, "student", "student-demo-pass")
+        page.goto(stack.base_url + f"/submissions/{submission}/")
+        region = page.locator("#status-announcement")
+        assert region.get_attribute("role") == "status" and region.get_attribute("aria-live") == "polite"
+        assert page.inner_text("#status-value") == "queued"
+        stack.start_worker()
+        expect(region).to_contain_text("Grading finished: graded", timeout=300_000)
+        expect(region).to_contain_text("Test accuracy")
+        heard = page.evaluate("JSON.parse(sessionStorage.getItem('heard') || '[]')")
+    assert "Status: running." in heard, heard
+    assert heard[-1].startswith("Grading finished: graded. Test accuracy "), heard
