@@ -23,6 +23,7 @@ NOT_PAGES = {
     "template_notebook", "solution_notebook", "essay_count", "submission_status", "submission_figure", "synthesis_autosave", "essay_preview",
     "leaderboard_rows", "playground_predict", "ta_gradebook", "ta_gradebook_task", "ta_review_draft", "ta_regrade_failed",
     "ta_criterion_move", "ta_criterion_delete", "ta_group_move", "ta_extension_withdraw", "inbox_open", "logout",
+    "ta_student_search",
     # Django's password reset links carry a token from an e-mail; the form after it is the same as password_change.
     "password_reset_confirm",
 }
