@@ -274,3 +274,38 @@ def test_a_screen_reader_hears_a_notebook_go_from_queued_to_running_to_graded(st
         heard = page.evaluate("JSON.parse(sessionStorage.getItem('heard') || '[]')")
     assert "Status: running." in heard, heard
     assert heard[-1].startswith("Grading finished: graded. Test accuracy "), heard
+
+
+def test_the_404_and_403_pages_are_the_sites_own_with_debug_off_and_break_no_axe_rule(tmp_path, redis_target):
+    stack = Stack(tmp_path, redis_target, DEBUG="0")  # as `make run` serves: Django's own error pages are off
+    try:
+        stack.manage("collectstatic", "--noinput", "-v0")  # with DEBUG off only collected files are served
+        stack.start()
+        stack.manage("shell", "-c", "from django.contrib.auth.models import User; User.objects.create_user('bob')")
+        [theirs] = stack.submit(1, notebook("x = 1"), username="bob")
+        script = axe.source()
+        found: dict[str, list[dict]] = {}
+        with browser_page(viewport=(1280, 900), bypass_csp=True) as page:
+            def check(label: str, status: int, heading: str) -> None:
+                assert page.locator("header.site-header nav").count() == 1, label
+                assert page.inner_text("h1") == heading, label
+                assert status in (403, 404), label
+                if problems := axe.at_both_widths(page, script):
+                    found[label] = problems
+
+            response = page.goto(stack.base_url + "/no-such-page/")
+            check("404 (visitor)", response.status, "Page not found")
+            log_in(page, stack.base_url, "student", "student-demo-pass")
+            page.wait_for_url(stack.base_url + "/")
+            response = page.goto(stack.base_url + f"/submissions/{theirs}/")
+            check("404 (another student's submission)", response.status, "Page not found")
+            assert "nb0.ipynb" not in page.content() and "bob" not in page.inner_text("main")
+            page.goto(stack.base_url + "/profile/")
+            page.eval_on_selector("main input[name=csrfmiddlewaretoken]", "el => el.value = 'x'.repeat(64)")
+            with page.expect_navigation() as navigation:
+                page.click("main button[type=submit]")
+            check("403 (a form sent from a stale page)", navigation.value.status, "Not allowed")
+            assert "Log out" in page.inner_text("header")  # still the student's own header
+        assert not found, "axe-core found violations:\n" + axe.describe(found)
+    finally:
+        stack.stop()
