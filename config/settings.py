@@ -102,6 +102,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["config.formats"]  # one clock (24-hour) and one date order on every page
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -28,7 +28,7 @@
                                                             redirect: "error" });
       if (!response.ok) throw new Error(response.status);
       const result = await response.json();
-      state.textContent = "Draft saved " + new Date(result.saved_at).toLocaleTimeString();
+      state.textContent = "Draft saved " + result.saved_label;  // the server's clock, as the page writes it
       return true;
     } catch (e) {
       state.textContent = "Draft kept in this browser only (the server could not be reached)";
