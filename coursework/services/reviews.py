@@ -151,7 +151,7 @@ class StaleReview(Exception):
         who = person(current.reviewer) if current.reviewer else "Someone"
         when = timezone.localtime(current.reviewed_at).strftime("%H:%M") if current.reviewed_at else "just now"
         result = ("feedback only" if current.feedback_only or current.score is None
-                  else f"{current.score:g} of {current.max_score:g} points")
+                  else f"{current.score:g} of {current.max_score:g} point{'' if current.max_score == 1 else 's'}")
         super().__init__(f"{who} saved a review of this work at {when} ({result}) while you had it open. Your "
                          "points and comments are still in the form and were not saved: read their review below, "
                          "then save again if yours should replace it.")
