@@ -258,7 +258,7 @@ class ExtensionForm(forms.Form):
             return None
         try:
             return groups.student_called(typed)
-        except groups.GroupRefused as exc:
+        except groups.UnknownStudent as exc:
             raise forms.ValidationError(str(exc)) from exc
 
 

@@ -18,6 +18,10 @@ class GroupRefused(ValueError):
     """A move staff cannot make as asked; the message says why."""
 
 
+class UnknownStudent(LookupError):
+    """No one student answers to what staff typed; the message says why."""
+
+
 def chooses_at_signup() -> bool:
     return settings.COURSE_GROUP_ASSIGNMENT != ROUND_ROBIN and StudyGroup.objects.exists()
 
@@ -73,7 +77,7 @@ def picker_label(student) -> str:
 def student_called(text: str):
     """The one student whose username, e-mail or display name is `text` (any case), tried
     in that order, since a username and an e-mail name one account and a name may not.
-    Raises GroupRefused saying why when none or several match."""
+    Raises UnknownStudent saying why when none or several match."""
     text = text.strip()
     for field in ("username", "email", "profile__display_name"):
         found = list(students().filter(**{f"{field}__iexact": text}).order_by("username")[:6])
@@ -81,9 +85,9 @@ def student_called(text: str):
             return found[0]
         if found:
             names = ", ".join(s.get_username() for s in found[:5])
-            raise GroupRefused(f"Two or more students are called \u201c{text}\u201d: type the username or e-mail "
-                               f"instead ({names}).")
-    raise GroupRefused(f"No student has the name, username or e-mail \u201c{text}\u201d.")
+            raise UnknownStudent(f"Two or more students are called \u201c{text}\u201d: type the username or e-mail "
+                                 f"instead ({names}).")
+    raise UnknownStudent(f"No student has the name, username or e-mail \u201c{text}\u201d.")
 
 
 def unassigned():
