@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ...forms import ExtensionForm, TaskTermsForm
 from ...models import Assignment, Extension
-from ...services import deadlines, groups
+from ...services import deadlines, groups, reviews
 from .permissions import staff_only
 
 
@@ -23,7 +23,7 @@ def extensions(request):
         except deadlines.ExtensionRefused as exc:
             form.add_error(None, str(exc))
         else:
-            who = groups.picker_label(extension.student) if extension.student else f"group {extension.group.name}"
+            who = reviews.person(extension.student) if extension.student else f"group {extension.group.name}"
             messages.success(request, f"{extension.assignment.title}: {who} now has until "
                                       f"{deadlines.describe_moment(extension.due_at)}.")
             return redirect("ta_extensions")
