@@ -5,6 +5,10 @@ KVENV := .venv-kernel
 BIN := $(VENV)/bin
 WEB_PORT ?= 8000
 export WEB_PORT
+# Links in e-mails point where `make run` serves, unless the operator says otherwise
+# (behind a proxy or a real host name, SITE_URL is set and kept).
+SITE_URL ?= http://127.0.0.1:$(WEB_PORT)
+export SITE_URL
 
 # With REDIS_URL set we use that Redis; without it, the embedded one from the Procfile.
 ifeq ($(strip $(REDIS_URL)),)

@@ -103,6 +103,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["config.formats"]  # one clock (24-hour) and one date order on every page
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -302,6 +303,8 @@ LOGGING = {
 # --- Security ---------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # forms carry the token; no script needs the cookie
+# A refused form shows the site's own 403 page, header and all (Django's default renders it without the request).
+CSRF_FAILURE_VIEW = "coursework.views.errors.csrf_failure"
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

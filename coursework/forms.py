@@ -6,6 +6,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
 from .models import Assignment, EssayPrompt, Profile, RubricComment, RubricCriterion, RubricLevel, StudyGroup
+from .services import groups
 from .services.rubrics import Mark
 
 
@@ -249,20 +250,24 @@ class TaskTermsForm(forms.ModelForm):
 class ExtensionForm(forms.Form):
     assignment = forms.ModelChoiceField(queryset=Assignment.objects.filter(due_at__isnull=False), label="Task",
                                         empty_label="— choose a task —")
-    student = forms.CharField(required=False, max_length=150, label="Student (username)",
-                              help_text="Or leave empty and choose a group.")
+    # TAs know students by name: the field takes a name, a username or an e-mail, and the
+    # page's picker (static/js/student-picker.js) offers matches as they type.
+    student = forms.CharField(required=False, max_length=254, label="Student",
+                              help_text="Their name, username or e-mail; pick from the list as you type. "
+                                        "Or leave empty and choose a group.",
+                              widget=forms.TextInput(attrs={"list": "student-options", "autocomplete": "off"}))
     group = forms.ModelChoiceField(queryset=StudyGroup.objects.all(), required=False, empty_label="— no group —")
     due_at = forms.DateTimeField(label="New due date", **LOCAL_MOMENT)
     reason = forms.CharField(required=False, max_length=500, label="Reason (kept with the extension)")
 
     def clean_student(self):
-        username = self.cleaned_data["student"].strip()
-        if not username:
+        typed = self.cleaned_data["student"].strip()
+        if not typed:
             return None
-        user = User.objects.filter(username__iexact=username, is_staff=False).first()
-        if user is None:
-            raise forms.ValidationError(f"No student has the username \u201c{username}\u201d.")
-        return user
+        try:
+            return groups.student_called(typed)
+        except groups.UnknownStudent as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
 
 class RevealForm(forms.Form):

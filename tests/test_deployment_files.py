@@ -78,3 +78,20 @@ def test_the_web_serves_the_application_that_keeps_it_off_gradings_reserved_core
 
 def test_web_processes_keep_their_database_connections():
     assert int(compose()["services"]["web"]["environment"]["DB_CONN_MAX_AGE"]) > 0
+
+
+def _site_url_make_run_gives(**env: str) -> str:
+    """SITE_URL as the processes `make run` starts would see it (a rule of our own reads the exported environment)."""
+    import os
+    import subprocess
+
+    clean = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "WEB_PORT")}
+    out = subprocess.run(["make", "-s", "--no-print-directory", "--eval", "show-site-url: ; @echo $$SITE_URL",
+                          "show-site-url"], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_make_run_points_e_mail_links_at_the_port_it_serves_unless_site_url_is_set():
+    assert _site_url_make_run_gives() == "http://127.0.0.1:8000"
+    assert _site_url_make_run_gives(WEB_PORT="8123") == "http://127.0.0.1:8123"
+    assert _site_url_make_run_gives(WEB_PORT="8123", SITE_URL="https://course.example.org") == "https://course.example.org"

@@ -117,6 +117,12 @@ def describe_moment(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "D j M Y, H:i T")
 
 
+def describe_clock(moment: datetime) -> str:
+    """A time of today as the pages write it ("14:02:50", the site's zone), for a page's
+    script to show: the browser's own clock would say "2:02:32 PM", in another zone."""
+    return date_format(timezone.localtime(moment), "H:i:s")
+
+
 def _group_id(student) -> int | None:
     return Profile.objects.filter(user=student).values_list("group_id", flat=True).first()
 

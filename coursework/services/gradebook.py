@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q
 
 from ..models import Assignment, AuditEvent, EssaySubmission, QuestionSet, Submission, SynthesisResponse
 from ..states import ReviewStatus, SubmissionStatus
@@ -17,11 +17,14 @@ class UnknownTask(LookupError):
 
 
 BASE = ["username", "email", "display_name", "group"]
-SYNTHESIS_TOTALS = ["synthesis_sets_submitted", "synthesis_sets_reviewed", "synthesis_score", "synthesis_max",
-                    "synthesis_late"]
+# Counts in columns of their own: a cell "2/2" is read as a date by spreadsheets.
+SYNTHESIS_TOTALS = ["synthesis_sets_submitted", "synthesis_sets_required", "synthesis_sets_reviewed", "synthesis_score",
+                    "synthesis_max", "synthesis_late"]
 ESSAYS = ["essays_version", "essays_status", "essays_score", "essays_max", "essays_score_before_penalty",
           "essays_days_late", "essays_late"]
-NOTEBOOK = ["notebook_best_accuracy", "notebook_score", "notebook_submissions", "notebook_late"]
+# notebook_score is the best run after any late penalty; the two after it are that run's.
+NOTEBOOK = ["notebook_best_accuracy", "notebook_score", "notebook_score_before_penalty", "notebook_days_late",
+            "notebook_submissions", "notebook_late"]
 # A reviewed item with no score on purpose: the cell says so rather than looking forgotten.
 FEEDBACK_ONLY = "feedback only"
 
@@ -102,6 +105,12 @@ def _batch_rows(students: list, tasks: dict, sets: list) -> Iterator[list]:
                          accuracy=Max("accuracy", filter=counts), score=Max(penalised(notebook), filter=counts),
                          n=Count("pk"), late=Count("pk", filter=counts & Q(late=True)),
                          counted=Count("pk", filter=counts))}
+        # The run that counts (the best after the penalty): its own score and lateness, in
+        # one more query per batch, picked per student in order.
+        for r in (Submission.objects.filter(counts, assignment=notebook, student__in=ids)
+                  .annotate(credit=penalised(notebook)).order_by("student", F("credit").desc(nulls_last=True), "pk")
+                  .values("student", "score", "days_late")):
+            notebooks.get(r["student"], {}).setdefault("best", r)
     empty = {"sets": {}, "submitted": 0, "reviewed": 0, "score": None, "max": None, "late": False}
     for student in students:
         profile = getattr(student, "profile", None)
@@ -114,10 +123,11 @@ def _batch_rows(students: list, tasks: dict, sets: list) -> Iterator[list]:
             student.get_username(), student.email, profile.display_name if profile else "",
             profile.group.name if profile and profile.group else "",
             *[s["sets"].get(qs.pk, "") for qs in sets],
-            f"{s['submitted']}/{len(sets)}", s["reviewed"], _num(s["score"]), _num(s["max"]),
+            s["submitted"], len(sets), s["reviewed"], _num(s["score"]), _num(s["max"]),
             "yes" if s["late"] else "no",
             *(_essay_cells(e, tasks.get(Assignment.ESSAYS)) if e else [""] * len(ESSAYS)),
-            _num(b.get("accuracy"), 6), _num(b.get("score"), 4), n.get("n", 0),
+            _num(b.get("accuracy"), 6), _num(b.get("score"), 4), _num(b.get("best", {}).get("score"), 4),
+            b.get("best", {}).get("days_late", ""), n.get("n", 0),
             ("yes" if b.get("late") else "no") if b else "", project,
         ]
 

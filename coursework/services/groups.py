@@ -18,6 +18,10 @@ class GroupRefused(ValueError):
     """A move staff cannot make as asked; the message says why."""
 
 
+class UnknownStudent(LookupError):
+    """No one student answers to what staff typed; the message says why."""
+
+
 def chooses_at_signup() -> bool:
     return settings.COURSE_GROUP_ASSIGNMENT != ROUND_ROBIN and StudyGroup.objects.exists()
 
@@ -48,6 +52,42 @@ def overview():
 
 def students():
     return get_user_model().objects.filter(is_staff=False, is_active=True)
+
+
+SEARCH_MIN_CHARS = 2  # one letter matches half the class: no use as a list to pick from
+
+
+def find_students(text: str, limit: int = 10) -> list:
+    """Students whose display name, username or e-mail contains `text`, for a picker: TAs
+    know students by name, while the forms need one account."""
+    text = text.strip()
+    if len(text) < SEARCH_MIN_CHARS:
+        return []
+    matching = Q(username__icontains=text) | Q(email__icontains=text) | Q(profile__display_name__icontains=text)
+    return list(students().filter(matching).select_related("profile").order_by("profile__display_name", "username")
+                [:limit])
+
+
+def picker_label(student) -> str:
+    """How a picker lists a student: the name TAs know, then what tells two of one name apart."""
+    name = getattr(getattr(student, "profile", None), "display_name", "") or student.get_username()
+    return " · ".join(part for part in (name, student.get_username(), student.email) if part)
+
+
+def student_called(text: str):
+    """The one student whose username, e-mail or display name is `text` (any case), tried
+    in that order, since a username and an e-mail name one account and a name may not.
+    Raises UnknownStudent saying why when none or several match."""
+    text = text.strip()
+    for field in ("username", "email", "profile__display_name"):
+        found = list(students().filter(**{f"{field}__iexact": text}).order_by("username")[:6])
+        if len(found) == 1:
+            return found[0]
+        if found:
+            names = ", ".join(s.get_username() for s in found[:5])
+            raise UnknownStudent(f"Two or more students are called \u201c{text}\u201d: type the username or e-mail "
+                                 f"instead ({names}).")
+    raise UnknownStudent(f"No student has the name, username or e-mail \u201c{text}\u201d.")
 
 
 def unassigned():

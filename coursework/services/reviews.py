@@ -77,7 +77,9 @@ def essay_queue(filters: Filters):
 def notebook_queue(filters: Filters):
     # Written exactly as the partial index notebook_problems is, so PostgreSQL uses it.
     problems = Q(status__in=PROBLEMS) | Q(flagged=True, flag_resolution="")
-    queryset = Submission.objects.filter(problems)
+    # A refunded run was the course's own template uploaded unchanged: the student was
+    # already told so, and there is nothing in it for a TA to check.
+    queryset = Submission.objects.filter(problems).filter(refunded_at__isnull=True)
     if filters.status == FLAGGED:
         queryset = queryset.filter(flagged=True, flag_resolution="")
     elif filters.status:
@@ -148,7 +150,7 @@ class StaleReview(Exception):
         who = person(current.reviewer) if current.reviewer else "Someone"
         when = timezone.localtime(current.reviewed_at).strftime("%H:%M") if current.reviewed_at else "just now"
         result = ("feedback only" if current.feedback_only or current.score is None
-                  else f"{current.score:g} of {current.max_score:g} points")
+                  else f"{current.score:g} of {current.max_score:g} point{'' if current.max_score == 1 else 's'}")
         super().__init__(f"{who} saved a review of this work at {when} ({result}) while you had it open. Your "
                          "points and comments are still in the form and were not saved: read their review below, "
                          "then save again if yours should replace it.")

@@ -16,6 +16,15 @@ def percent(value, digits=2):
 
 
 @register.filter
+def article(number):
+    """8 -> 'an', 7 -> 'a', 11 -> 'an', 800 -> 'an': the article before a number, as the number is
+    said (eight, eleven and eighteen begin with a vowel sound)."""
+    digits = str(number).strip()
+    lead = digits[: len(digits) % 3 or 3] if digits.isdigit() else digits  # the group said first: "eleven thousand"
+    return "an" if lead.startswith("8") or lead in ("11", "18") else "a"
+
+
+@register.filter
 def signed_points(value):
     """-0.0123 -> '−1.23 pts': a difference of two accuracies, in percentage points."""
     if value is None:

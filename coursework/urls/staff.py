@@ -14,6 +14,7 @@ urlpatterns = [
     path("notebooks/regrade-failed/", notebooks.regrade_all_failed, name="ta_regrade_failed"),
     path("appeals/<int:pk>/", appeals.appeal, name="ta_appeal"),
     path("students/<int:pk>/", students.student_timeline, name="ta_student"),
+    path("students/search/", extensions.student_search, name="ta_student_search"),
     path("rubrics/", rubrics.rubric_list, name="ta_rubrics"),
     path("rubrics/criteria/<int:pk>/", rubrics.criterion, name="ta_criterion"),
     path("rubrics/criteria/<int:pk>/move/", rubrics.criterion_move, name="ta_criterion_move"),

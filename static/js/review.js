@@ -28,7 +28,7 @@
                                                             redirect: "error" });
       if (!response.ok) throw new Error(response.status);
       const result = await response.json();
-      state.textContent = "Draft saved " + new Date(result.saved_at).toLocaleTimeString();
+      state.textContent = "Draft saved " + result.saved_label;  // the server's clock, as the page writes it
       return true;
     } catch (e) {
       state.textContent = "Draft kept in this browser only (the server could not be reached)";
@@ -108,7 +108,16 @@
     else if (event.key === "f") document.getElementById("feedback").focus();
     else if (event.key === "n") go(form.dataset.nextUrl);
     else if (event.key === "p") go(form.dataset.previousUrl);
-    else if (event.key === "?") { const help = form.querySelector("details.shortcuts"); help.open = !help.open; }
+    else if (event.key === "?") {
+      // The list sits at the end of a long form: opened from the top it would open out of
+      // sight, so bring it into view and put the keyboard on it.
+      const help = form.querySelector("details.shortcuts");
+      help.open = !help.open;
+      if (help.open) {
+        help.scrollIntoView({ block: "nearest" });
+        help.querySelector("summary").focus({ preventScroll: true });
+      }
+    }
     else if (/^[1-9]$/.test(event.key) && block) {
       const choice = block.querySelectorAll("button.bank-comment")[Number(event.key) - 1];
       if (choice) applyComment(block, choice.dataset.text);

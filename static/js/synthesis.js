@@ -27,7 +27,7 @@
       const response = await fetch(form.dataset.autosaveUrl, { method: "POST", body, credentials: "same-origin" });
       const result = await response.json();
       if (!result.saved) { state.textContent = result.error || "Not saved"; return; }
-      state.textContent = "Saved " + new Date(result.saved_at).toLocaleTimeString();
+      state.textContent = "Saved " + result.saved_label;  // the server's clock, as the page writes it
       boxes.forEach((b) => {
         const hint = document.getElementById("hint-" + b.name.slice(2));
         const h = result.hints[b.name.slice(2)];

@@ -1,7 +1,9 @@
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 
 from coursework.models import Profile
+from tests.factories import make_ta
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +46,20 @@ def test_password_reset_sends_a_link_by_email(client, mailoutbox):
     client.logout()
     client.post("/accounts/password_reset/", {"email": "n@example.org"})
     assert len(mailoutbox) == 1 and "/accounts/reset/" in mailoutbox[0].body
+
+
+def test_a_ta_lands_on_the_ta_dashboard_after_logging_in(client):
+    make_ta("tara")
+    User.objects.filter(username="tara").update(password=make_password("ta-pass-12345"))
+    response = client.post("/accounts/login/", {"username": "tara", "password": "ta-pass-12345"})
+    assert response.status_code == 302 and response.url == "/ta/"
+
+
+def test_a_student_still_lands_on_the_unit_and_a_next_address_still_wins_for_a_ta(client):
+    User.objects.create_user("sam", password="student-pass-12345")
+    assert client.post("/accounts/login/", {"username": "sam", "password": "student-pass-12345"}).url == "/"
+    client.logout()
+    make_ta("tara")
+    User.objects.filter(username="tara").update(password=make_password("ta-pass-12345"))
+    response = client.post("/accounts/login/?next=/ta/extensions/", {"username": "tara", "password": "ta-pass-12345"})
+    assert response.url == "/ta/extensions/"

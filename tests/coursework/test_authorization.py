@@ -117,6 +117,7 @@ def routes(w):
         "ta_unassigned": ((), STAFF, "get"),
         "ta_group_move": ((), STAFF, "post"),
         "ta_extensions": ((), STAFF, "get"),
+        "ta_student_search": ((), STAFF, "get"),
         "ta_extension_withdraw": ((w["extension"].pk,), STAFF, "post"),
         "ta_task_terms": (("synthesis",), STAFF, "get"),
         "playground": ((), SIGNED_IN, "get"),

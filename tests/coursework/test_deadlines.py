@@ -86,7 +86,7 @@ def test_an_extension_for_a_student_who_does_not_exist_or_for_nobody_is_refused(
     task = course[Assignment.ESSAYS]
     later = timezone.localtime(task.due_at + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     page = client.post("/ta/extensions/", {"assignment": task.pk, "student": "nobody", "due_at": later}).content.decode()
-    assert "No student has the username “nobody”." in page
+    assert "No student has the name, username or e-mail “nobody”." in page
     page = client.post("/ta/extensions/", {"assignment": task.pk, "due_at": later}).content.decode()
     assert "Choose either one student or one group" in page
     assert not task.extensions.exists()
@@ -243,3 +243,48 @@ def test_a_due_date_changed_in_the_admin_judges_work_again_too(client, course, s
     assert client.post(f"/admin/coursework/assignment/{task.pk}/change/", data).status_code == 302
     essay_set.refresh_from_db()
     assert not essay_set.late and AuditEvent.objects.filter(action="deadline_changed", actor=ta).exists()
+
+
+def test_a_ta_finds_a_student_for_an_extension_by_name_username_or_e_mail(client, course):
+    client.force_login(make_ta())
+    ana = make_student("ana")
+    make_profile(ana, email="ana.lopez@uni.example")
+    from coursework.models import Profile
+
+    Profile.objects.filter(user=ana).update(display_name="Ana López")
+    make_profile(make_student("bea"), email="bea@uni.example")
+    for typed in ("lópez", "ANA", "ana.lopez@uni"):
+        found = client.get("/ta/students/search/", {"q": typed}).json()["students"]
+        assert found == [{"username": "ana", "label": "Ana López · ana · ana.lopez@uni.example"}], typed
+    assert client.get("/ta/students/search/", {"q": "a"}).json()["students"] == []  # too short to narrow
+    assert client.get("/ta/students/search/", {"q": make_ta("tim").username}).json()["students"] == []
+
+
+def test_the_extension_form_takes_the_name_or_e_mail_a_ta_knows_and_offers_the_picker(client, course, student):
+    client.force_login(make_ta())
+    task = course[Assignment.ESSAYS]
+    page = client.get("/ta/extensions/").content.decode()
+    assert 'list="student-options"' in page and '<datalist id="student-options"' in page
+    assert 'data-search-url="/ta/students/search/"' in page
+    later = timezone.localtime(task.due_at + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    student.email = "ana@uni.example"
+    student.save()
+    for typed in ("Ana", "ana@uni.example"):  # make_profile's display name, then the e-mail
+        task.extensions.all().delete()
+        response = client.post("/ta/extensions/", {"assignment": task.pk, "student": typed, "due_at": later})
+        assert response.status_code == 302, typed
+        assert task.extensions.get().student == student
+
+
+def test_a_name_two_students_share_is_refused_with_their_usernames(client, course):
+    client.force_login(make_ta())
+    task = course[Assignment.ESSAYS]
+    make_profile(make_student("sam1"))
+    make_profile(make_student("sam2"))
+    from coursework.models import Profile
+
+    Profile.objects.update(display_name="Sam Lee")
+    later = timezone.localtime(task.due_at + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    page = client.post("/ta/extensions/", {"assignment": task.pk, "student": "sam lee", "due_at": later}).content.decode()
+    assert "Two or more students are called “sam lee”" in page and "sam1, sam2" in page
+    assert not task.extensions.exists()

@@ -151,7 +151,7 @@ def test_the_weakest_digits_come_with_what_they_are_mistaken_for_and_examples(cl
     page = client.get(f"/submissions/{submission.pk}/").content.decode()
     assert "a <strong>3</strong> (150 times)" in page and "a <strong>5</strong> (40 times)" in page
     assert page.index("a <strong>3</strong> (150 times)") < page.index("a <strong>5</strong> (40 times)")  # most first
-    assert 'src="data:image/png;base64,iVBORw0KGgo="' in page and 'alt="a 8 your network read as 3"' in page
+    assert 'src="data:image/png;base64,iVBORw0KGgo="' in page and 'alt="an 8 your network read as 3"' in page
     assert "base64,<script>" not in page and "base64,&lt;script&gt;" in page
 
 
@@ -272,3 +272,24 @@ def test_the_ta_sees_whether_the_page_is_pending_or_failed_and_why(client, grade
     assert "<strong>failed</strong> after 2 tries" in page and widget in page and "as far as it could be drawn" in page
     Submission.objects.filter(pk=graded.pk).update(render_status="done", render_problem="", render_attempts=1)
     assert "drawn again in full after 1 try" in client.get(f"/ta/notebooks/{graded.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("number, said", [(8, "an 8"), (3, "a 3"), (11, "an 11"), (18, "an 18"), (80, "an 80"),
+                                          (100, "a 100"), (8000, "an 8000"), (11000, "an 11000"), (1100, "a 1100")])
+def test_a_number_gets_the_article_it_is_said_with(number, said):
+    from coursework.templatetags.coursework_extras import article
+
+    assert f"{article(number)} {number}" == said
+
+
+def test_a_digit_mistaken_for_an_8_is_written_with_an(client, settings, tmp_path):
+    pairs = [{"true": 8, "predicted": 3, "count": 150, "images": []}]
+    confusion = [[1000 if p == t else 0 for p in range(10)] for t in range(10)]
+    confusion[8] = [0, 0, 0, 150, 0, 0, 0, 0, 850, 0]
+    confusion[2] = [0, 0, 800, 0, 0, 0, 0, 0, 200, 0]  # 2s read as 8s
+    submission = coached(settings, tmp_path, confusion=confusion,
+                         confused_pairs=pairs + [{"true": 2, "predicted": 8, "count": 200, "images": ["iVBORw0KGgo="]}])
+    client.force_login(submission.student)
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "an <strong>8</strong> (200 times)" in page and 'alt="a 2 your network read as 8"' in page
+    assert "a <strong>8</strong>" not in page

@@ -90,3 +90,38 @@ def test_the_per_task_csv_keeps_only_that_tasks_columns(client, seeded_class):
     header = text_of(client.get("/ta/gradebook/synthesis.csv")).splitlines()[0].split(",")
     assert header[:4] == ["username", "email", "display_name", "group"]
     assert all(h.startswith("synthesis_") for h in header[4:]) and len(header) > 8
+
+
+def test_no_cell_of_the_gradebook_is_one_a_spreadsheet_would_read_as_a_date(client, seeded_class):
+    client.force_login(seeded_class["ta"])
+    rows = rows_of(client)
+    row = rows["s00"]
+    assert int(row["synthesis_sets_required"]) == len(seeded_class["sets"])
+    assert 0 <= int(row["synthesis_sets_submitted"]) <= len(seeded_class["sets"])
+    for row in rows.values():
+        assert not any("/" in cell or "-" in cell.lstrip("-") for cell in row.values() if cell), row
+
+
+def test_the_notebook_gradebook_has_the_counted_runs_days_late_and_its_score_before_the_penalty(client, settings,
+                                                                                                  tmp_path):
+    from tests.factories import make_submission
+
+    settings.MEDIA_ROOT = tmp_path
+    notebook = make_course()[Assignment.NOTEBOOK]
+    notebook.late_policy, notebook.late_penalty_per_day = Assignment.PENALTY, 0.1
+    notebook.save()
+    ana, ben = make_student("ana"), make_student("ben")
+    for student in (ana, ben):
+        make_profile(student)
+    # Ana's better run came two days late (1.0 -> 0.8): her on-time 0.9 counts.
+    make_submission(ana, status="graded", accuracy=0.97, score=1.0, late=True, days_late=2)
+    make_submission(ana, status="graded", accuracy=0.95, score=0.9)
+    # Ben's run a day late still beats his on-time one (1.0 -> 0.9 against 0.85).
+    make_submission(ben, status="graded", accuracy=0.97, score=1.0, late=True, days_late=1)
+    make_submission(ben, status="graded", accuracy=0.93, score=0.85)
+    client.force_login(make_ta())
+    rows = rows_of(client, "/ta/gradebook/mnist.csv")
+    assert [rows["ana"][k] for k in ("notebook_score", "notebook_score_before_penalty", "notebook_days_late")] == [
+        "0.9", "0.9", "0"]
+    assert [rows["ben"][k] for k in ("notebook_score", "notebook_score_before_penalty", "notebook_days_late")] == [
+        "0.9", "1.0", "1"]

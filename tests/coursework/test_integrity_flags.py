@@ -169,3 +169,20 @@ def test_data_outside_the_cells_never_reaches_the_run_and_is_not_counted(setting
     nb.cells = [nbformat.v4.new_code_cell("def predict(images):\n    return images.argmax(1) % 10")]
     result = integrity.screen(graded(0.97), task, nbformat.writes(nb).encode())
     assert not result.flagged and result.feedback["embedded"]["bytes"] < 100
+
+
+def test_the_top_10_numbers_its_rows_by_rank_not_by_submission_id(client, settings, tmp_path):
+    import re
+
+    settings.MEDIA_ROOT = tmp_path
+    make_assignment(kind=Assignment.NOTEBOOK)
+    for k, accuracy in enumerate((0.91, 0.95)):
+        student = make_student(f"s{k:02d}")
+        make_profile(student)
+        make_submission(student, status="graded", accuracy=accuracy, public_accuracy=accuracy, private_accuracy=accuracy)
+    best = integrity.top_scores(Assignment.objects.get())[0]
+    client.force_login(make_ta())
+    page = client.get("/ta/notebooks/top/").content.decode()
+    first_cells = re.findall(r"<tr><td>(.*?)</td>", page.split("<tbody>")[1])
+    assert first_cells == ["1", "2"]
+    assert f'href="/ta/notebooks/{best.pk}/"' in page  # each row still opens its notebook

@@ -16,7 +16,7 @@ def test_revealing_asks_for_confirmation_and_says_when_the_deadline_is(client, t
     task = make_assignment(due_at=timezone.now() - timedelta(days=1))
     page = client.get("/ta/assignments/mnist/reveal/").content.decode()
     assert "Reveal the private half?" in page and task.due_at.strftime("%-d %b %Y, %H:%M") in page
-    assert "it has passed" in page
+    assert "UTC</strong>: it has passed." in page  # no space before the colon
     page = client.post("/ta/assignments/mnist/reveal/", {}).content.decode()
     assert "Tick the box to confirm." in page
     assert not Assignment.objects.get(pk=task.pk).private_revealed

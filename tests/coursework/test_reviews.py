@@ -287,3 +287,29 @@ def test_each_ta_gets_their_own_csrf_token_on_a_cached_queue_page(client, setup)
         pages.append((page.content.decode(), page.cookies["csrftoken"].value if "csrftoken" in page.cookies else ""))
     tokens = [re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1) for html, _ in pages]
     assert tokens[0] != tokens[1]
+
+
+def test_the_notebook_queue_leaves_out_an_unchanged_template_whose_upload_was_refunded(client, setup):
+    from django.utils import timezone
+
+    client.force_login(make_ta())
+    amy, ben = setup["students"][:2]
+    make_submission(amy, status=SubmissionStatus.FAILED, message="Cell 3 raised NotImplementedError",
+                    refunded_at=timezone.now())
+    broken = make_submission(ben, status=SubmissionStatus.FAILED, message="Cell 2 raised ValueError")
+    page = client.get("/ta/?queue=notebooks&status=failed")
+    assert list(page.context["items"]) == [broken]
+    assert client.get("/ta/?queue=notebooks").context["counts"]["notebooks"] == 1
+
+
+def test_a_review_out_of_one_point_says_point_not_points(client, setup):
+    from coursework.services.reviews import StaleReview
+
+    amy = setup["students"][0]
+    response = setup["responses"][0]
+    SynthesisResponse.objects.filter(pk=response.pk).update(status="reviewed", score=1, max_score=1)
+    client.force_login(amy)
+    page = client.get("/synthesis/video-what-is-a-neural-network/").content.decode()
+    assert re.search(r"of 1 point\b", page) and "1 points" not in page
+    response.refresh_from_db()
+    assert "(1 of 1 point)" in str(StaleReview(response))

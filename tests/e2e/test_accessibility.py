@@ -6,12 +6,13 @@ import time
 from urllib.parse import urljoin, urlparse
 
 import pytest
+from playwright.sync_api import expect
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
 from tests.support import axe
 from tests.support.browser import browser_page, log_in
-from tests.support.notebooks import nearest_mean_notebook, notebook
+from tests.support.notebooks import LOAD_MNIST, NEAREST_MEAN, nearest_mean_notebook, notebook
 from tests.support.stack import Stack
 from tests.e2e.test_playground import SEVEN, draw
 
@@ -22,6 +23,7 @@ NOT_PAGES = {
     "template_notebook", "solution_notebook", "essay_count", "submission_status", "submission_figure", "synthesis_autosave", "essay_preview",
     "leaderboard_rows", "playground_predict", "ta_gradebook", "ta_gradebook_task", "ta_review_draft", "essay_draft", "appeal_draft", "ta_regrade_failed",
     "ta_criterion_move", "ta_criterion_delete", "ta_group_move", "ta_extension_withdraw", "inbox_open", "logout",
+    "ta_student_search",
     # Django's password reset links carry a token from an e-mail; the form after it is the same as password_change.
     "password_reset_confirm",
 }
@@ -241,3 +243,69 @@ def test_the_keyboard_skips_the_header_and_lands_on_the_first_error_after_a_refu
         upload = focused(page)
         assert upload["id"] == "id_notebook" and upload["invalid"] == "true"
         assert "required" in upload["described"], upload
+
+
+# Everything the live region says, kept across the page's reload when grading ends.
+RECORD_ANNOUNCEMENTS = """window.addEventListener('DOMContentLoaded', () => {
+  const region = document.getElementById('status-announcement');
+  if (!region) return;
+  new MutationObserver(() => {
+    const heard = JSON.parse(sessionStorage.getItem('heard') || '[]');
+    heard.push(region.textContent);
+    sessionStorage.setItem('heard', JSON.stringify(heard));
+  }).observe(region, {childList: true, characterData: true, subtree: true});
+});"""
+
+
+def test_a_screen_reader_hears_a_notebook_go_from_queued_to_running_to_graded(stack):
+    stack.kill("worker")  # it waits in the queue while the page is open
+    slow = notebook("import time\ntime.sleep(8)", LOAD_MNIST, NEAREST_MEAN)  # running for several polls
+    [submission] = stack.submit(1, slow)
+    with browser_page() as page:
+        page.add_init_script(RECORD_ANNOUNCEMENTS)
+        log_in(page, stack.base_url, "student", "student-demo-pass")
+        page.goto(stack.base_url + f"/submissions/{submission}/")
+        region = page.locator("#status-announcement")
+        assert region.get_attribute("role") == "status" and region.get_attribute("aria-live") == "polite"
+        assert page.inner_text("#status-value") == "queued"
+        stack.start_worker()
+        expect(region).to_contain_text("Grading finished: graded", timeout=300_000)
+        expect(region).to_contain_text("Test accuracy")
+        heard = page.evaluate("JSON.parse(sessionStorage.getItem('heard') || '[]')")
+    assert "Status: running." in heard, heard
+    assert heard[-1].startswith("Grading finished: graded. Test accuracy "), heard
+
+
+def test_the_404_and_403_pages_are_the_sites_own_with_debug_off_and_break_no_axe_rule(tmp_path, redis_target):
+    stack = Stack(tmp_path, redis_target, DEBUG="0")  # as `make run` serves: Django's own error pages are off
+    try:
+        stack.manage("collectstatic", "--noinput", "-v0")  # with DEBUG off only collected files are served
+        stack.start()
+        stack.manage("shell", "-c", "from django.contrib.auth.models import User; User.objects.create_user('bob')")
+        [theirs] = stack.submit(1, notebook("x = 1"), username="bob")
+        script = axe.source()
+        found: dict[str, list[dict]] = {}
+        with browser_page(viewport=(1280, 900), bypass_csp=True) as page:
+            def check(label: str, status: int, heading: str) -> None:
+                assert page.locator("header.site-header nav").count() == 1, label
+                assert page.inner_text("h1") == heading, label
+                assert status in (403, 404), label
+                if problems := axe.at_both_widths(page, script):
+                    found[label] = problems
+
+            response = page.goto(stack.base_url + "/no-such-page/")
+            check("404 (visitor)", response.status, "Page not found")
+            log_in(page, stack.base_url, "student", "student-demo-pass")
+            page.wait_for_url(stack.base_url + "/")
+            response = page.goto(stack.base_url + f"/submissions/{theirs}/")
+            check("404 (another student's submission)", response.status, "Page not found")
+            assert "nb0.ipynb" not in page.content() and "bob" not in page.inner_text("main")
+            page.goto(stack.base_url + "/profile/")
+            page.eval_on_selector("main input[name=csrfmiddlewaretoken]", "el => el.value = 'x'.repeat(64)")
+            with page.expect_navigation() as navigation:
+                page.click("main button[type=submit]")
+            check("403 (a form sent from a stale page)", navigation.value.status, "Not allowed")
+            assert "Log out" in page.inner_text("header")  # still the student's own header
+        assert not found, "axe-core found violations:\n" + axe.describe(found)
+    finally:
+        stack.stop()

@@ -72,3 +72,36 @@ def test_a_student_reads_the_leaderboard_and_the_feedback_on_a_phone(stack):
                                      ".map(el => parseFloat(getComputedStyle(el).fontSize)))")
             assert smallest >= 11, f"feedback labels are {smallest}px at {width}px"
             assert page.locator("ul.gallery img").count() > 0
+
+
+# The whole test set revealed, and the widest matrix a run can give: four digits in every cell
+# (no digit has more than 1,135 test images).
+REVEAL = """
+from coursework.models import Assignment, Profile, Submission
+Assignment.objects.filter(slug='mnist').update(private_revealed=True)
+s = Submission.objects.get(pk=%d)
+s.feedback['confusion'] = [[1135 - 10 * p for p in range(10)] for t in range(10)]
+s.save(update_fields=['feedback'])
+# Names with no space to break at, as some students choose.
+Profile.objects.filter(user__username='student').update(display_name='Maximiliana_Wolkenstein-Oberhausen')
+Profile.objects.filter(user__username='bob').update(display_name='Bartholomew_Featherstonehaugh-Smythe')
+"""
+
+
+def test_the_revealed_confusion_table_and_the_similarity_page_fit_a_phone(stack):
+    [graded] = stack.submit(1, nearest_mean_notebook())
+    stack.manage("shell", "-c", "from tests.support.showcase import populate; populate()")  # bob's essays: a pair
+    wait_until_done(stack, [graded])
+    stack.manage("shell", "-c", REVEAL % graded)
+    with browser_page(viewport=(390, 844)) as page:
+        log_in(page, stack.base_url, "student", "student-demo-pass")
+        page.goto(stack.base_url + f"/submissions/{graded}/")
+        assert page.locator("table.confusion").count() == 1
+        screenshot(page, "phone-feedback-revealed-390")
+        no_sideways_scroll(page, 390)
+    with browser_page(viewport=(390, 844)) as page:
+        log_in(page, stack.base_url, "ta", "ta-demo-pass")
+        page.goto(stack.base_url + "/ta/similarity/")
+        assert "side by side" in page.inner_text("main")
+        screenshot(page, "phone-similarity-390")
+        no_sideways_scroll(page, 390)

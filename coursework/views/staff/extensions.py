@@ -2,11 +2,12 @@
 one student or a whole group, on one task)."""
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET, require_POST
 
 from ...forms import ExtensionForm, TaskTermsForm
 from ...models import Assignment, Extension
-from ...services import deadlines
+from ...services import deadlines, groups, reviews
 from .permissions import staff_only
 
 
@@ -22,7 +23,7 @@ def extensions(request):
         except deadlines.ExtensionRefused as exc:
             form.add_error(None, str(exc))
         else:
-            who = extension.student.get_username() if extension.student else f"group {extension.group.name}"
+            who = reviews.person(extension.student) if extension.student else f"group {extension.group.name}"
             messages.success(request, f"{extension.assignment.title}: {who} now has until "
                                       f"{deadlines.describe_moment(extension.due_at)}.")
             return redirect("ta_extensions")
@@ -51,3 +52,11 @@ def extension_withdraw(request, pk):
     deadlines.withdraw_extension(request.user, extension)
     messages.success(request, "Extension withdrawn: the task's own due date applies again.")
     return redirect("ta_extensions")
+
+
+@staff_only
+@require_GET
+def student_search(request):
+    """The extension form's picker: students matching what the TA typed, as JSON."""
+    found = groups.find_students(request.GET.get("q", ""))
+    return JsonResponse({"students": [{"username": s.get_username(), "label": groups.picker_label(s)} for s in found]})

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from ...forms import ReviewForm
 from ...models import Appeal, EssaySubmission, SynthesisResponse
 from ...rendering import render_markdown
-from ...services import appeals, reviews, rubrics
+from ...services import appeals, deadlines, reviews, rubrics
 from ...services.audit import history
 from ...services.synthesis import answers_by_question
 from ...states import AppealStatus
@@ -127,4 +127,5 @@ def review_draft(request, kind, pk):
         raise Http404()
     item = get_object_or_404(model, pk=pk)
     draft = reviews.save_draft(request.user, item, request.POST.dict())
-    return JsonResponse({"saved": True, "saved_at": draft.saved_at.isoformat()})
+    return JsonResponse({"saved": True, "saved_at": draft.saved_at.isoformat(),
+                         "saved_label": deadlines.describe_clock(draft.saved_at)})

@@ -5,7 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django_ratelimit.core import get_usage
 
 from ...forms import ProfileForm, SignupForm
@@ -70,6 +70,13 @@ class LoginView(auth_views.LoginView):
             for key, rate in LIMITS:
                 get_usage(request, group="login", key=key, rate=rate, method="POST", increment=True)
         return response
+
+    def get_default_redirect_url(self):
+        # TAs come to work the queues; the unit's overview is a student's starting point.
+        # An address in ?next= still wins (get_success_url tries it first).
+        if self.request.user.is_staff:
+            return resolve_url("ta_dashboard")
+        return super().get_default_redirect_url()
 
 
 def rate_limited(request, exception):

@@ -65,6 +65,7 @@ def autosave(request, slug):
     except synthesis.NotEditable as exc:
         return JsonResponse({"saved": False, "error": str(exc)}, status=409)
     return JsonResponse({
-        "saved": True, "saved_at": response.saved_at.isoformat(), "status": response.status,
+        "saved": True, "saved_at": response.saved_at.isoformat(), "saved_label": deadlines.describe_clock(response.saved_at),
+        "status": response.status,
         "hints": {str(k): v for k, v in synthesis.hints(qs, texts).items()},
     })
