@@ -9,6 +9,8 @@
   const forms = Array.from(document.querySelectorAll("form[data-draft-url]"));
   if (!forms.length) return;
   let unsent = 0; // forms with changes the server has not confirmed
+  // A time this browser recorded, written as the site writes times (14:02:50, not 2:02:50 PM).
+  const clock = (d) => [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
 
   forms.forEach((form) => {
     const key = form.dataset.storageKey;
@@ -51,7 +53,7 @@
         if (!result.saved) { say(result.error || "Draft not saved"); return; }
         held = sent;
         setDirty(JSON.stringify(fields()) !== held); // typed on while this was on its way
-        say("Draft saved " + new Date(result.saved_at).toLocaleTimeString());
+        say("Draft saved " + result.saved_label);  // the server's clock, as the page writes it
       } catch (e) {
         say("Draft kept in this browser only (the server could not be reached); it is sent when you type again");
       }
@@ -89,7 +91,7 @@
           const el = form.elements.namedItem(name);
           if (el && el.type !== "file" && el.type !== "hidden") el.value = value;
         });
-        say("Restored what you typed in this browser at " + new Date(local.at).toLocaleTimeString() +
+        say("Restored what you typed in this browser at " + clock(new Date(local.at)) +
             " and had not saved");
         form.querySelectorAll("select, textarea").forEach((el) => el.dispatchEvent(new Event("change")));
         setDirty(true);

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from ...forms import AppealForm
-from ...services import appeals, notifications, results
+from ...services import appeals, deadlines, notifications, results
 
 
 def _own_item(request, kind, pk):
@@ -51,4 +51,5 @@ def appeal(request, kind, pk):
 def save_draft(request, kind, pk):
     """Called by the page as the student types (debounced): keep the reason."""
     draft = appeals.save_reason(request.user, _own_item(request, kind, pk), request.POST.dict())
-    return JsonResponse({"saved": True, "saved_at": draft.saved_at.isoformat()})
+    return JsonResponse({"saved": True, "saved_at": draft.saved_at.isoformat(),
+                         "saved_label": deadlines.describe_clock(draft.saved_at)})

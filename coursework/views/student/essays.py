@@ -97,7 +97,8 @@ def save_draft(request):
     draft = essays.save_typed(request.user, request.POST.dict())
     if draft is None:
         return JsonResponse({"saved": False, "error": "There is no essay task to save a draft for."})
-    return JsonResponse({"saved": True, "saved_at": draft.saved_at.isoformat()})
+    return JsonResponse({"saved": True, "saved_at": draft.saved_at.isoformat(),
+                         "saved_label": deadlines.describe_clock(draft.saved_at)})
 
 
 @login_required
