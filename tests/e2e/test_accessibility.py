@@ -2,7 +2,6 @@
 stack with data on every page: messages, reviews, appeals, graded, failed and queued
 notebooks, the executed notebook, queues, similarity pairs, forms showing their errors."""
 import json
-import time
 from urllib.parse import urljoin, urlparse
 
 import pytest
@@ -11,10 +10,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
 from tests.support import axe
-from tests.support.browser import browser_page, log_in
+from tests.support.browser import SEVEN, browser_page, draw, focused, log_in, wait_until_done
 from tests.support.notebooks import LOAD_MNIST, NEAREST_MEAN, nearest_mean_notebook, notebook
 from tests.support.stack import Stack
-from tests.e2e.test_playground import SEVEN, draw
 
 pytestmark = pytest.mark.stack
 
@@ -103,14 +101,6 @@ class Audit:
                     queue.append(link)
 
 
-def wait_until_done(stack: Stack, ids: list[int], timeout_s: float = 300) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        statuses = stack.statuses()
-        if all(statuses.get(i) in ("graded", "failed", "error") for i in ids):
-            return
-        time.sleep(2)
-    raise AssertionError(f"grading did not finish: {stack.statuses()}\n{stack.log('worker')}")
 
 
 @pytest.fixture
@@ -212,11 +202,6 @@ def test_no_page_of_either_role_breaks_an_axe_rule(showcase):
     assert not missing, f"pages no role visited (add them to this test): {sorted(missing)}"
 
 
-def focused(page) -> dict:
-    return page.evaluate("""() => { const el = document.activeElement;
-        const described = (el.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean)
-            .map(id => (document.getElementById(id) || {}).textContent || '').join(' ');
-        return {id: el.id, invalid: el.getAttribute('aria-invalid'), text: el.textContent.trim(), described}; }""")
 
 
 def test_the_keyboard_skips_the_header_and_lands_on_the_first_error_after_a_refused_form(stack):

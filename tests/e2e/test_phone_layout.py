@@ -5,8 +5,7 @@ import re
 
 import pytest
 
-from tests.e2e.test_accessibility import wait_until_done
-from tests.support.browser import browser_page, log_in, screenshot
+from tests.support.browser import browser_page, log_in, screenshot, wait_until_done
 from tests.support.notebooks import nearest_mean_notebook
 from tests.support.stack import Browser
 

@@ -2,23 +2,12 @@
 reference network's answer while drawing."""
 import pytest
 
-from tests.support.browser import browser_page, log_in, screenshot
+from tests.support.browser import SEVEN, browser_page, draw, log_in, screenshot
 
 pytestmark = pytest.mark.stack
 
-SEVEN = [[(70, 60), (210, 60)], [(210, 60), (125, 245)]]  # a bar across the top, then down to the left
 
 
-def draw(page, strokes, canvas="#pad") -> None:
-    box = page.locator(canvas).bounding_box()
-    scale = box["width"] / 280
-    for stroke in strokes:
-        (x0, y0), rest = stroke[0], stroke[1:]
-        page.mouse.move(box["x"] + x0 * scale, box["y"] + y0 * scale)
-        page.mouse.down()
-        for x, y in rest:
-            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=20)
-        page.mouse.up()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

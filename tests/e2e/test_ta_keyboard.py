@@ -6,8 +6,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_accessibility import focused
-from tests.support.browser import browser_page, log_in
+from tests.support.browser import browser_page, focused, log_in
 
 pytestmark = pytest.mark.stack
 

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.support.stack import Stack
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -46,3 +51,36 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button.primary")
+
+
+# A seven on the playground's 280 px pad: a bar across the top, then down to the left.
+SEVEN = [[(70, 60), (210, 60)], [(210, 60), (125, 245)]]  # a bar across the top, then down to the left
+
+
+def draw(page, strokes, canvas="#pad") -> None:
+    box = page.locator(canvas).bounding_box()
+    scale = box["width"] / 280
+    for stroke in strokes:
+        (x0, y0), rest = stroke[0], stroke[1:]
+        page.mouse.move(box["x"] + x0 * scale, box["y"] + y0 * scale)
+        page.mouse.down()
+        for x, y in rest:
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=20)
+        page.mouse.up()
+
+
+def wait_until_done(stack: Stack, ids: list[int], timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        statuses = stack.statuses()
+        if all(statuses.get(i) in ("graded", "failed", "error") for i in ids):
+            return
+        time.sleep(2)
+    raise AssertionError(f"grading did not finish: {stack.statuses()}\n{stack.log('worker')}")
+
+
+def focused(page) -> dict:
+    return page.evaluate("""() => { const el = document.activeElement;
+        const described = (el.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean)
+            .map(id => (document.getElementById(id) || {}).textContent || '').join(' ');
+        return {id: el.id, invalid: el.getAttribute('aria-invalid'), text: el.textContent.trim(), described}; }""")
