@@ -306,7 +306,9 @@ def test_a_notebook_the_grader_cannot_display_is_graded_and_drawing_its_page_aga
 def test_a_page_too_slow_for_the_runs_budget_is_graded_announced_and_drawn_whole_later(tmp_path, settings, client):
     settings.MEDIA_ROOT = tmp_path / "media"
     nb = nbformat.reads(notebook(THREES).decode(), as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell("[" * 5_000))  # about a second in mistune: past a 1 s budget
+    # Markdown whose rendering grows with the square of its length: 5,000 brackets took 0.19 s on a quiet
+    # machine (so the page sometimes fit the 1 s budget), 20,000 took 1.8 s; 30,000 is past it on any host.
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell("[" * 30_000))
     submission = make_submission(make_student(), nbformat.writes(nb).encode())
     # The sandbox runs at nice 19: on a host busy with other work the page may take minutes.
     submission.assignment.limits = {"render_timeout_s": 1, "rerender_timeout_s": 600}

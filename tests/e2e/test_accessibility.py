@@ -22,6 +22,8 @@ NOT_PAGES = {
     "leaderboard_rows", "playground_predict", "ta_gradebook", "ta_gradebook_task", "ta_review_draft", "essay_draft", "appeal_draft", "ta_regrade_failed",
     "ta_criterion_move", "ta_criterion_delete", "ta_group_move", "ta_extension_withdraw", "inbox_open", "logout",
     "ta_student_search",
+    # For operators' probes and scrapers: JSON and Prometheus's text, not pages.
+    "health", "metrics",
     # Django's password reset links carry a token from an e-mail; the form after it is the same as password_change.
     "password_reset_confirm",
 }
