@@ -75,12 +75,19 @@ class FreshDatabase:
             shutil.copyfile(template, self.url.removeprefix("sqlite:///"))
         return True
 
+    def _drop_quietly(self, name: str) -> None:
+        """At exit: a private server a test started may be gone already, and its databases with it."""
+        try:
+            self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        except Exception:  # psycopg's OperationalError, or the server refusing: nothing left to drop
+            pass
+
     def keep_as_seeded(self, key: str) -> None:
         """Keep a copy of this (migrated and seeded) database for the next stacks of this run."""
         if self.base.startswith("postgres"):
             template = f"{self.name}_seeded"
             self._admin(f"CREATE DATABASE {template} TEMPLATE {self.name}")
-            atexit.register(self._admin, f"DROP DATABASE IF EXISTS {template} WITH (FORCE)")
+            atexit.register(self._drop_quietly, template)
         else:
             path = self.url.removeprefix("sqlite:///")
             with sqlite3.connect(path) as conn:  # everything in the main file, none left in the WAL
