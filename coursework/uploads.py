@@ -7,9 +7,17 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 
+DRAIN_CHUNK = 64 * 1024
+
+
 class SizeLimitHandler(FileUploadHandler):
     """Stops reading a file past max_bytes (so a 50 MB or 5 GB upload never reaches disk
-    whole) and records which field overflowed; Django then discards the rest of the body."""
+    whole), records which field overflowed, and discards the rest of the body.
+
+    The rest is read here, a fixed chunk at a time: left to Django, it is read line by
+    line, and a body without a line break is one line (a 500 MB one took a web worker to
+    1.2 GB). It is read rather than left unread so that the client, still sending, gets
+    the form's message instead of a connection reset."""
 
     def __init__(self, request, max_bytes: int):
         super().__init__(request)
@@ -25,6 +33,8 @@ class SizeLimitHandler(FileUploadHandler):
         self.received += len(raw_data)
         if self.received > self.max_bytes:
             self.request.oversized_uploads[self.field_name] = self.file_name
+            while self.request.read(DRAIN_CHUNK):
+                pass
             raise StopUpload(connection_reset=False)
         return raw_data  # pass the chunk on to the next handler
 

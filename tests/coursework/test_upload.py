@@ -57,6 +57,41 @@ def test_an_oversized_upload_is_refused_before_it_is_read(student_client, settin
     assert not Submission.objects.exists()
 
 
+def test_the_rest_of_an_oversized_body_is_read_in_chunks_never_a_line_at_a_time(rf):
+    # Left to Django, the rest is read line by line, and a body without a line break is one
+    # line: a 500 MB one took a web worker to 1.2 GB.
+    import io
+
+    from django.core.handlers.wsgi import WSGIRequest
+
+    from coursework.uploads import SizeLimitHandler
+
+    class Recording(io.BytesIO):
+        largest = 0
+
+        def read(self, *args):
+            data = super().read(*args)
+            Recording.largest = max(Recording.largest, len(data))
+            return data
+
+        def readline(self, *args):
+            data = super().readline(*args)
+            Recording.largest = max(Recording.largest, len(data))
+            return data
+
+    head = (b"--b\r\nContent-Disposition: form-data; name=\"notebook\"; filename=\"huge.ipynb\"\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n")
+    body = head + b"{" + b" " * (8 * 1024 * 1024)
+    stream = Recording(body)
+    request = WSGIRequest({**rf.post("/").environ, "CONTENT_TYPE": "multipart/form-data; boundary=b",
+                           "CONTENT_LENGTH": str(len(body)), "wsgi.input": stream})
+    request.upload_handlers.insert(0, SizeLimitHandler(request, 1000))
+    assert "notebook" not in request.FILES
+    assert request.oversized_uploads == {"notebook": "huge.ipynb"}
+    assert stream.tell() == len(body), "the rest of the body is read, so the client gets the page"
+    assert Recording.largest <= 1024 * 1024, f"one read of {Recording.largest} bytes"
+
+
 def test_a_path_traversal_file_name_is_kept_only_as_a_plain_name(student_client, monkeypatch):
     monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
     upload(student_client, "../../etc/evil.ipynb", notebook("x = 1"))
