@@ -125,3 +125,16 @@ def test_the_notebook_gradebook_has_the_counted_runs_days_late_and_its_score_bef
         "0.9", "0.9", "0"]
     assert [rows["ben"][k] for k in ("notebook_score", "notebook_score_before_penalty", "notebook_days_late")] == [
         "0.9", "1.0", "1"]
+
+
+def test_a_display_name_a_spreadsheet_would_run_as_a_formula_is_written_as_text(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    make_course()
+    names = ['=HYPERLINK("http://example.org","x")', "@SUM(1+1)*cmd|' /C calc'!A0", "+1", "-2+3", "Ada Lovelace"]
+    for i, name in enumerate(names):
+        profile = make_profile(make_student(f"f{i}"))
+        profile.display_name = name
+        profile.save()
+    client.force_login(make_ta())
+    rows = rows_of(client)
+    assert [rows[f"f{i}"]["display_name"] for i in range(len(names))] == ["'" + n for n in names[:4]] + ["Ada Lovelace"]

@@ -16,10 +16,22 @@ def gradebook_csv(request, slug=None):
         raise Http404("no such task") from None
     # Streamed: rows are produced a batch of students at a time, never the whole class at once.
     writer = csv.writer(_Echo())
-    lines = itertools.chain([writer.writerow(header)], (writer.writerow(row) for row in rows))
+    lines = itertools.chain([writer.writerow(header)], (writer.writerow([cell(v) for v in row]) for row in rows))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{f"gradebook-{slug}.csv" if slug else "gradebook.csv"}"'
     return response
+
+
+# A spreadsheet reads a cell that starts with one of these as a formula, and a student
+# chooses their display name ("=HYPERLINK(...)"). OWASP's advice: a leading quote makes it
+# text; numbers (a negative one included) are left as numbers.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 class _Echo:
