@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 
 from .models import Assignment, EssayPrompt, Profile, RubricComment, RubricCriterion, RubricLevel, StudyGroup
 from .services import groups
+from .services.notifications import one_line
 from .services.rubrics import Mark
 
 
@@ -30,6 +31,16 @@ class NotebookUploadForm(forms.Form):
                 f"The file is {upload.size / 1e6:.1f} MB; notebooks may be at most {self.max_bytes / 1e6:.1f} MB."
             )
         return upload
+
+
+def plain_name(name: str) -> str:
+    """A name on one line: line breaks, tabs and other control characters become spaces.
+    Names reach e-mail subjects, CSV cells and page titles, where a line break is never
+    meant and can break the header it lands in."""
+    cleaned = one_line(name)
+    if not cleaned:
+        raise forms.ValidationError("Enter a name with at least one visible character.")
+    return cleaned
 
 
 class SignupForm(UserCreationForm):
@@ -65,7 +76,7 @@ class SignupForm(UserCreationForm):
         return alias
 
     def clean_display_name(self):
-        return self.cleaned_data["display_name"].strip()
+        return plain_name(self.cleaned_data["display_name"])
 
     def save(self, commit=True):
         from .services.groups import group_for_new_student
@@ -86,6 +97,9 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
         fields = ("display_name", "leaderboard_alias", "show_name_on_leaderboard", "email_notifications")
+
+    def clean_display_name(self):
+        return plain_name(self.cleaned_data["display_name"])
 
     def clean_leaderboard_alias(self):
         alias = self.cleaned_data["leaderboard_alias"].strip()

@@ -11,6 +11,7 @@ sweeper to try again later, so a mail server that is down delays e-mail and brea
 from __future__ import annotations
 
 import logging
+import unicodedata
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -56,6 +57,13 @@ def enqueue_email(notification_id: int) -> bool:
     return broker.send_or_leave(SEND_TASK, notification_id, "the e-mail of notification")
 
 
+def one_line(text: str) -> str:
+    """`text` with its line breaks and other control characters as spaces: a header with a
+    line break raises BadHeaderError, and a title can hold what a student typed (an
+    appeal's names its student), so one such name stopped every retry of the e-mail."""
+    return " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c for c in text).split())
+
+
 def deliver(notification_id: int) -> str:
     """Send one claimed notification's e-mail; raises what the mail backend raises."""
     n = Notification.objects.select_related("recipient__profile").get(pk=notification_id)
@@ -69,7 +77,7 @@ def deliver(notification_id: int) -> str:
         f"You receive these e-mails because of your work in The (deep learning) Basics. To stop them, untick "
         f"e-mail notifications in your settings: {settings.SITE_URL}{reverse('profile')}\n")
     host = urlparse(settings.SITE_URL).hostname or "localhost"
-    message = EmailMessage(subject=f"[Basics] {n.title}", body=text, to=[n.recipient.email],
+    message = EmailMessage(subject=one_line(f"[Basics] {n.title}"), body=text, to=[n.recipient.email],
                            headers={"Message-ID": f"<notification-{n.pk}@{host}>"})
     message.send(fail_silently=False)
     states.email_sent(n.pk)

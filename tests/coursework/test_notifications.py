@@ -177,3 +177,18 @@ def test_script_in_a_notification_stays_text_in_the_inbox_and_the_email(client, 
     assert "<script>alert(1)" not in page and "<img src=x" not in page
     tasks.send_notification_email.apply(args=[n.pk])
     assert mail.outbox[0].content_subtype == "plain"
+
+
+def test_a_line_break_in_a_title_does_not_stop_the_email(course, student):
+    # A display name with a line break reached an appeal's subject: BadHeaderError on every retry.
+    n = notifications.notify(student, Notification.APPEAL, "k", "Appeal from Eve\r\nBcc: everyone@example.org", "")
+    tasks.send_notification_email.apply(args=[n.pk])
+    assert mail.outbox[0].subject == "[Basics] Appeal from Eve Bcc: everyone@example.org"
+
+
+def test_a_display_name_is_kept_on_one_line(client, student):
+    client.force_login(student)
+    client.post("/profile/", {"display_name": "Eve\r\nBcc: x@example.org\t", "leaderboard_alias": "eve-a",
+                              "email_notifications": "on"})
+    student.profile.refresh_from_db()
+    assert student.profile.display_name == "Eve Bcc: x@example.org"
