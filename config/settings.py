@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from grader.limits import WALL_BACKSTOP_FACTOR, Limits
 
+from .cache import cache_location
 from .env import env_bool, env_float, env_int, env_list, env_str, secret_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -159,9 +160,11 @@ _DB = DATABASES["default"]
 CACHE_KEY_PREFIX = REDIS_KEY_PREFIX + "cw-" + hashlib.sha256(
     f"{_DB['ENGINE']}|{_DB.get('HOST', '')}|{_DB.get('PORT', '')}|{_DB['NAME']}".encode()).hexdigest()[:12]
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                "KEY_PREFIX": CACHE_KEY_PREFIX}
-    if REDIS_URL.startswith("redis://") and not env_bool("CACHE_PER_PROCESS", False)
+    # Shared by every web process (log-in limits must be), on the embedded Redis too; a
+    # Redis outage makes it a cache that misses, not pages that fail (config/cache.py).
+    "default": {"BACKEND": "config.cache.SharedCache", "LOCATION": cache_location(CELERY_BROKER_URL),
+                "KEY_PREFIX": CACHE_KEY_PREFIX, "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1}}
+    if cache_location(CELERY_BROKER_URL) and not env_bool("CACHE_PER_PROCESS", False)
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # Whole pages kept for visitors who are not signed in (coursework/views/visitors.py): per
     # process, so a deploy's new templates start empty; bounded, as any URL can be asked for.
@@ -311,7 +314,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Five failed log-ins per username and per address in fifteen minutes, then a pause.
 LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 5)
+# Wrong join codes per address in 15 minutes before sign-up is refused there for a while.
+JOIN_CODE_GUESSES_ALLOWED = env_int("JOIN_CODE_GUESSES_ALLOWED", 20)
 RATELIMIT_VIEW = "coursework.views.student.accounts.rate_limited"
+# While the shared cache is unreachable the limits are not counted (config/cache.py), rather
+# than everyone being refused.
+RATELIMIT_FAIL_OPEN = True
 # HTTPS=1 where the site is served over TLS (behind a proxy that sets X-Forwarded-Proto):
 # cookies only over TLS, plain http redirected, HSTS. Off by default because the
 # default deployment (`make run`) serves plain http on the loopback.
