@@ -75,6 +75,14 @@ class SignupForm(UserCreationForm):
             raise forms.ValidationError("Someone already uses that alias; pick another.")
         return alias
 
+    def full_clean(self):
+        super().full_clean()
+        # Without the course's code, say nothing about who is already here: "already exists"
+        # beside a username told a stranger which accounts there are.
+        if self.is_bound and self.has_error("join_code"):
+            for field in ("username", "leaderboard_alias"):
+                self.errors.pop(field, None)
+
     def clean_display_name(self):
         return plain_name(self.cleaned_data["display_name"])
 

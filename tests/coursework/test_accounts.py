@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
+from django.test import Client
 
 from coursework.models import Profile
 from tests.factories import make_ta
@@ -63,3 +64,44 @@ def test_a_student_still_lands_on_the_unit_and_a_next_address_still_wins_for_a_t
     User.objects.filter(username="tara").update(password=make_password("ta-pass-12345"))
     response = client.post("/accounts/login/?next=/ta/extensions/", {"username": "tara", "password": "ta-pass-12345"})
     assert response.url == "/ta/extensions/"
+
+
+def test_a_wrong_join_code_does_not_say_whether_a_username_exists(client):
+    signup(client)
+    client.logout()
+    page = signup(client, join_code="guess", leaderboard_alias="other").content.decode()
+    assert "That join code is not this course" in page and "already exists" not in page
+
+
+def test_join_code_guesses_from_one_address_are_refused_after_the_allowance(client, settings):
+    settings.JOIN_CODE_GUESSES_ALLOWED = 3
+    for attempt in range(3):
+        assert signup(client, join_code=f"guess-{attempt}").status_code == 200
+    refused = signup(client)  # even the right code, from there, for a while
+    assert refused.status_code == 429 and "Too many attempts" in refused.content.decode()
+    assert not User.objects.filter(username="newbie").exists()
+    assert signup(Client(REMOTE_ADDR="10.1.2.3")).status_code == 302  # another address is not held
+
+
+def log_in(address, username, password):
+    return Client(REMOTE_ADDR=address).post("/accounts/login/", {"username": username, "password": password})
+
+
+def test_a_stranger_elsewhere_cannot_lock_a_student_out(settings):
+    settings.LOGIN_FAILURES_ALLOWED = 3
+    User.objects.create(username="sam", password=make_password("student-pass-12345"))
+    for _ in range(6):
+        log_in("203.0.113.9", "sam", "wrong")
+    assert log_in("203.0.113.9", "sam", "student-pass-12345").status_code == 429  # the guesser is held
+    assert log_in("198.51.100.7", "sam", "student-pass-12345").status_code == 302  # the student is not
+
+
+def test_names_sprayed_from_a_classroom_address_hold_new_names_but_not_known_students(settings):
+    settings.LOGIN_FAILURES_ALLOWED = 2  # 20 failures per address
+    User.objects.create(username="sam", password=make_password("student-pass-12345"))
+    User.objects.create(username="ann", password=make_password("student-pass-12345"))
+    assert log_in("192.0.2.1", "sam", "student-pass-12345").status_code == 302  # sam has logged in here before
+    for n in range(20):
+        log_in("192.0.2.1", f"user{n}", "guess")
+    assert log_in("192.0.2.1", "ann", "student-pass-12345").status_code == 429
+    assert log_in("192.0.2.1", "sam", "student-pass-12345").status_code == 302

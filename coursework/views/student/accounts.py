@@ -1,9 +1,12 @@
 """Log-in (rate limited), sign-up with the course's join code, and the student's own settings."""
+import hashlib
+
 from django.contrib import messages
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import transaction
 from django.shortcuts import redirect, render, resolve_url
 from django_ratelimit.core import get_usage
@@ -17,6 +20,10 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None, choose_group=groups.chooses_at_signup())
+    if request.method == "POST" and _over(request, "ip", _join_code_rate, group="signup"):
+        return rate_limited(request, None)
+    if request.method == "POST" and form.has_error("join_code"):  # a guess: counted per address
+        get_usage(request, group="signup", key="ip", rate=_join_code_rate, method="POST", increment=True)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():  # the user, the profile and its group together
             user = form.save()
@@ -48,27 +55,50 @@ def _address_rate(group, request) -> str:
     return f"{settings.LOGIN_FAILURES_ALLOWED * 10}/15m"
 
 
-def _username(group, request) -> str:
-    return (request.POST.get("username") or "").strip().lower()
+def _account_at_address(group, request) -> str:
+    return f"{(request.POST.get('username') or '').strip().lower()}|{request.META.get('REMOTE_ADDR', '')}"
 
 
-LIMITS = ((_username, _failures_rate), ("ip", _address_rate))
+# Failures are counted per account and address together, so a stranger elsewhere cannot
+# lock a student out by typing their name with wrong passwords (a limit per account alone
+# had locked the real TA out after five); and per address, which stops one address trying
+# many accounts. An account that has logged in from an address before may still log in
+# from it once that address is over its limit: a classroom behind one address is not shut
+# out because someone there sprayed names.
+PAIR = (_account_at_address, _failures_rate)
+ADDRESS = ("ip", _address_rate)
+KNOWN_FOR_S = 90 * 24 * 3600
+
+
+def _join_code_rate(group, request) -> str:
+    # A class signs up from one address in its first session; forty guesses in a second did not.
+    return f"{settings.JOIN_CODE_GUESSES_ALLOWED}/15m"
+
+
+def _over(request, key, rate, group="login") -> bool:
+    usage = get_usage(request, group=group, key=key, rate=rate, method="POST", increment=False)
+    return bool(usage and usage["count"] >= usage["limit"])
+
+
+def _known_key(request) -> str:
+    return "login-known:" + hashlib.sha256(_account_at_address(None, request).encode()).hexdigest()
 
 
 class LoginView(auth_views.LoginView):
     """Django's log-in, slowed down for guessers: after a few failed attempts for one
-    username (or many from one address) in fifteen minutes, further attempts are refused
-    for a while. Only failures count; django-ratelimit keeps the counters in the cache."""
+    account from one address (or many from one address) in fifteen minutes, further
+    attempts are refused for a while. Only failures count; django-ratelimit keeps the
+    counters in the cache every web process shares."""
 
     def post(self, request, *args, **kwargs):
-        for key, rate in LIMITS:
-            usage = get_usage(request, group="login", key=key, rate=rate, method="POST", increment=False)
-            if usage and usage["count"] >= usage["limit"]:
-                return rate_limited(request, None)
+        if _over(request, *PAIR) or (_over(request, *ADDRESS) and not cache.get(_known_key(request))):
+            return rate_limited(request, None)
         response = super().post(request, *args, **kwargs)
         if response.status_code == 200:  # the form came back: the log-in failed
-            for key, rate in LIMITS:
+            for key, rate in (PAIR, ADDRESS):
                 get_usage(request, group="login", key=key, rate=rate, method="POST", increment=True)
+        else:
+            cache.set(_known_key(request), True, KNOWN_FOR_S)
         return response
 
     def get_default_redirect_url(self):
