@@ -67,7 +67,7 @@ lint: install
 	$(BIN)/lint-imports --no-cache
 
 test: install lint
-	@scripts/install-system-packages.sh --with-browser
+	@scripts/install-system-packages.sh --with-browser --for-tests
 	$(BIN)/python manage.py fetch_mnist
 	$(BIN)/python manage.py train_reference
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

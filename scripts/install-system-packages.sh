@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages the service needs, only when they are missing.
-# Usage: scripts/install-system-packages.sh [--with-browser] [--with-bench] [--for-reliability]
+# Usage: scripts/install-system-packages.sh [--with-browser] [--with-bench] [--for-tests] [--for-reliability]
 # Needs root (as on this project's machines and CI); otherwise it says what to install.
 set -eu
 missing=""
@@ -14,6 +14,11 @@ for option in "$@"; do
     case "$option" in
         # Debian's chromium, driven by Playwright, for the browser tests only.
         --with-browser) command -v chromium >/dev/null 2>&1 || missing="$missing chromium" ;;
+        # `make test`: nginx for the front's test (config/nginx), pg_dump and pg_restore for
+        # the restore drill on PostgreSQL.
+        --for-tests)
+            command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+            command -v pg_dump >/dev/null 2>&1 || missing="$missing postgresql-client" ;;
         # wrk, the HTTP load generator benchmarks/web_latency.py measures saturation with.
         --with-bench) command -v wrk >/dev/null 2>&1 || missing="$missing wrk" ;;
         # `make reliability` runs worker hosts in network namespaces (iproute2's `ip netns`),
@@ -37,4 +42,12 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     exit 1
 fi
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+# Packages that come with a service (nginx) must not start it: the tests start their own,
+# on ports of their own, and this machine's port 80 is not ours to take.
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy=1
+fi
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null || { [ -n "$policy" ] && rm -f /usr/sbin/policy-rc.d; exit 1; }
+[ -n "$policy" ] && rm -f /usr/sbin/policy-rc.d
+exit 0

@@ -95,3 +95,16 @@ def test_make_run_points_e_mail_links_at_the_port_it_serves_unless_site_url_is_s
     assert _site_url_make_run_gives() == "http://127.0.0.1:8000"
     assert _site_url_make_run_gives(WEB_PORT="8123") == "http://127.0.0.1:8123"
     assert _site_url_make_run_gives(WEB_PORT="8123", SITE_URL="https://course.example.org") == "https://course.example.org"
+
+
+def test_only_the_front_is_published_and_it_uses_the_repositorys_nginx_files():
+    services = compose()["services"]
+    assert "ports" not in services["web"], "gunicorn's sync workers must not face the network"
+    front = services["front"]
+    assert {"80:80", "443:443"} <= set(front["ports"])
+    for volume in front["volumes"]:
+        source = volume.split(":")[0]
+        if source.startswith("./config/"):
+            assert (ROOT / source).is_file(), source
+    assert {v.split(":")[0] for v in front["volumes"]} >= {"./config/nginx/coursework.conf.template",
+                                                           "./config/nginx/coursework-site.conf"}
