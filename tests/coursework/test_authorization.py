@@ -3,6 +3,8 @@
 Someone else's object is a 404, never a 403 that would confirm it exists; staff pages
 are 404 to students too. A new URL must be added here, or the last test fails.
 """
+import re
+
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
@@ -178,3 +180,35 @@ def test_a_students_own_page_never_shows_another_students_existence(client, worl
     missing = client.get(f"/submissions/{world['submission'].pk}/")
     really_missing = client.get("/submissions/999999/")
     assert missing.status_code == really_missing.status_code == 404
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
+INLINE_HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I)
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "owner", "ta"])
+def test_every_page_forbids_inline_script_and_has_none(client, world, persona):
+    """The same walk for the Content-Security-Policy: every HTML page carries one that runs
+    scripts from our own files only, and no page needs more (no inline script or handler)."""
+    if persona != "anonymous":
+        client.force_login(world[persona])
+    failures = []
+    for name, (args, _, method) in routes(world).items():
+        if method != "get":
+            continue
+        url = reverse(name, args=args)
+        response = client.get(url)
+        if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
+            continue
+        policy = response.get("Content-Security-Policy", "")
+        scripts = re.search(r"script-src ([^;]*)", policy) or re.search(r"default-src ([^;]*)", policy)
+        if name == "submission_notebook":  # a notebook's own HTML: a sandbox with no script at all
+            if "sandbox" not in policy or "default-src 'none'" not in policy:
+                failures.append(f"{url}: {policy!r}")
+            continue
+        if not scripts or "'unsafe-inline'" in scripts.group(1) or "'unsafe-eval'" in scripts.group(1):
+            failures.append(f"{url}: policy {policy!r}")
+        html = response.content.decode()
+        for found in INLINE_SCRIPT.findall(html) + INLINE_HANDLER.findall(html):
+            failures.append(f"{url}: inline {found[:80]!r}")
+    assert failures == []

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.support.browser import browser_page, screenshot
+from tests.support.browser import browser_page, screenshot, wait_until
 
 pytestmark = pytest.mark.stack
 
@@ -99,7 +99,7 @@ def test_an_essay_files_words_are_counted_as_soon_as_it_is_chosen(stack, tmp_pat
                             page.inner_text("fieldset[data-slot='1'] .word-count"))
         page.set_input_files("#id_e1-upload", [])
         # No file: the line counts the (empty, unprompted) box again.
-        page.wait_for_function("!document.querySelector(\"fieldset[data-slot='1'] .word-count\").textContent"
+        wait_until(page, "!document.querySelector(\"fieldset[data-slot='1'] .word-count\").textContent"
                                ".includes('short.txt')")
         screenshot(page, "teach-03-essay-file-counted")
 

@@ -2,7 +2,7 @@
 reference network's answer while drawing."""
 import pytest
 
-from tests.support.browser import SEVEN, browser_page, draw, log_in, screenshot
+from tests.support.browser import SEVEN, browser_page, draw, log_in, screenshot, wait_until
 
 pytestmark = pytest.mark.stack
 
@@ -21,8 +21,8 @@ def test_a_student_draws_a_seven_and_the_reference_network_reads_it(stack, width
         page.wait_for_selector("#prediction")
         draw(page, SEVEN[1:])
 
-        page.wait_for_function("document.querySelector('#prediction') && "
-                               "document.querySelector('#prediction').textContent === '7'", timeout=15_000)
+        wait_until(page, "document.querySelector('#prediction') && "
+                               "document.querySelector('#prediction').textContent === '7'", timeout_ms=15_000)
         top = page.inner_text("#probabilities li.top")
         assert top.startswith("7")
         if width >= 1024:  # on a laptop the answer sits beside the pad, in the first screen, without scrolling
@@ -36,5 +36,5 @@ def test_a_student_draws_a_seven_and_the_reference_network_reads_it(stack, width
         assert page.inner_text("#answer") == "Draw a digit to start."
 
         page.click("#sample")  # the way in without a pointer
-        page.wait_for_function("document.querySelector('#answer').textContent.includes('labelled')")
+        wait_until(page, "document.querySelector('#answer').textContent.includes('labelled')")
         assert page.locator("#prediction").count() == 1

@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.support.essays import ESSAY
-from tests.support.browser import browser_page, log_in, screenshot
+from tests.support.browser import browser_page, log_in, screenshot, wait_until
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
@@ -69,7 +69,7 @@ def see(page, selector: str, text: str) -> None:
 
 def wait_for_focus_in_the_pane(page) -> None:
     """The page has loaded and put the focus in the first criterion's points box: keys typed before that go elsewhere."""
-    page.wait_for_function("document.activeElement && document.activeElement.classList.contains('points')")
+    wait_until(page, "document.activeElement && document.activeElement.classList.contains('points')")
 
 
 def emails(directory) -> list:
@@ -134,7 +134,7 @@ def test_a_ta_closes_the_review_loop_and_the_student_sees_all_of_it(stack, tmp_p
         ta.keyboard.type("2")
         ta.keyboard.press("Escape")
         ta.keyboard.press("2")  # the second comment of the first question's bank
-        ta.wait_for_function("document.getElementById('draft-state').textContent.startsWith('Draft saved')")
+        wait_until(ta, "document.getElementById('draft-state').textContent.startsWith('Draft saved')")
         ta.reload()
         see(ta, "#draft-restored", "had not saved yet")
         first_comment = ta.locator("textarea.comment").first.input_value()

@@ -39,6 +39,18 @@ def browser_page(viewport=(1200, 900), bypass_csp: bool = False):
             browser.close()
 
 
+def wait_until(page, expression: str, timeout_ms: float = 20_000) -> None:
+    """Wait until `expression` (JavaScript) is true in the page. Playwright's
+    wait_for_function evaluates its string with eval in the page, which the site's
+    Content-Security-Policy forbids (as it should); evaluate goes through the browser's
+    debugging protocol, which the policy does not govern."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout_ms / 1000:.0f} s for {expression}")
+        time.sleep(0.1)
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
