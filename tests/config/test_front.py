@@ -1,82 +1,31 @@
 """The front (config/nginx) before the real gunicorn: slow clients are held by nginx, not by
 the sync workers, and bodies far past the site's limits are refused without being read."""
-import os
-import shutil
-import socket
-import string
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-from tests.support.stack import ROOT, Stack, free_port
+from tests.support.front import NGINX, Front, render, slow_clients
+from tests.support.stack import ROOT, Stack
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is installed by `make test` "
-                                                                  "(scripts/install-system-packages.sh --for-tests)")
-SLOW_CLIENTS = 10
+SLOW_CLIENTS = 50
 WORKERS = 2
-
-
-def render(template: Path, **values: str) -> str:
-    """As nginx's image renders its templates: the named variables only, nginx's own left."""
-    return string.Template(template.read_text()).safe_substitute(values)
 
 
 @pytest.fixture
 def site(tmp_path, redis_target):
     stack = Stack(tmp_path, redis_target)
-    stack.migrate_and_seed()
-    stack.start_web(workers=WORKERS)
-    front = tmp_path / "front"
-    (front / "logs").mkdir(parents=True)
-    port = free_port()
-    server = render(ROOT / "config/nginx/coursework.conf.template", WEB_UPSTREAM=f"127.0.0.1:{stack.port}",
-                    FRONT_PORT=f"127.0.0.1:{port}", STATIC_PARENT=str(tmp_path), NGINX_SNIPPETS=str(ROOT / "config/nginx"))
-    (front / "nginx.conf").write_text(
-        f"daemon off; worker_processes 1; pid {front}/nginx.pid; error_log {front}/logs/error.log;\n"
-        + ("user root root;\n" if os.geteuid() == 0 else "")  # as root, workers would be nobody: no access to tmp
-        + f"events {{ worker_connections 512; }}\nhttp {{ access_log off; client_body_temp_path {front}/body; "
-          f"proxy_temp_path {front}/proxy;\n{server}\n}}\n")
-    proc = subprocess.Popen([NGINX, "-p", str(front), "-c", str(front / "nginx.conf")], stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+    front = Front(tmp_path / "front", stack.port, static_parent=tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(base + "/health/", timeout=5)
-                break
-            except requests.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("nginx did not start: " + proc.stderr.read().decode()) from None
-                time.sleep(0.1)
-        yield base, stack
+        stack.migrate_and_seed()
+        stack.start_web(workers=WORKERS)
+        front.start()
+        yield front.base_url, stack
     finally:
-        proc.terminate()
-        proc.wait(10)
+        front.stop()
         stack.stop()
-
-
-def slow_clients(port: int, count: int, stop: threading.Event) -> list[threading.Thread]:
-    """Connections that send a request's headers one byte a second, never finishing them."""
-
-    def crawl():
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-            for byte in b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 600:
-                if stop.wait(1):
-                    return
-                try:
-                    conn.sendall(bytes([byte]))
-                except OSError:
-                    return  # given up on by the server
-
-    threads = [threading.Thread(target=crawl, daemon=True) for _ in range(count)]
-    for t in threads:
-        t.start()
-    return threads
 
 
 def answered(url: str) -> bool:
