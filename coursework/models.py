@@ -638,3 +638,12 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-at"]
         indexes = [models.Index(fields=["target_type", "target_id", "-at"], name="audit_by_target")]
+
+
+class Heartbeat(models.Model):
+    """When a periodic job last ran to its end, by name: beat's sweep proves beat, the
+    broker and at least one worker alive at once (the metrics report its age)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    seen_at = models.DateTimeField()
+    host = models.CharField(max_length=200, blank=True)

@@ -14,7 +14,7 @@ from grader.errors import HostBusy, SystemFault
 
 from . import states
 from .models import Notification, Submission
-from .services import copies, grading, notifications, pages
+from .services import copies, grading, health, notifications, pages
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,9 @@ def requeue_stuck() -> int:
         log.info("requeued %d stuck submissions: %d whose worker went silent, %d whose message was not claimed",
                  len(requeued), silent, len(requeued) - silent)
     grading.dispatch()
+    # Last: a heartbeat means the whole sweep ran (beat sent it, the broker carried it, a
+    # worker finished it). Its age is a metric with an alert (config/monitoring).
+    health.heartbeat("sweep")
     return len(requeued)
 
 

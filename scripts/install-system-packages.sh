@@ -4,6 +4,7 @@
 # Needs root (as on this project's machines and CI); otherwise it says what to install.
 set -eu
 missing=""
+lean=""  # installed without their recommended packages (Prometheus would bring node exporters)
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 command -v prlimit >/dev/null 2>&1 || missing="$missing util-linux"  # prlimit, taskset, ionice
@@ -15,10 +16,11 @@ for option in "$@"; do
         # Debian's chromium, driven by Playwright, for the browser tests only.
         --with-browser) command -v chromium >/dev/null 2>&1 || missing="$missing chromium" ;;
         # `make test`: nginx for the front's test (config/nginx), pg_dump and pg_restore for
-        # the restore drill on PostgreSQL.
+        # the restore drill on PostgreSQL, Prometheus (and promtool) for the monitoring test.
         --for-tests)
             command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
-            command -v pg_dump >/dev/null 2>&1 || missing="$missing postgresql-client" ;;
+            command -v pg_dump >/dev/null 2>&1 || missing="$missing postgresql-client"
+            command -v promtool >/dev/null 2>&1 || lean="$lean prometheus" ;;
         # wrk, the HTTP load generator benchmarks/web_latency.py measures saturation with.
         --with-bench) command -v wrk >/dev/null 2>&1 || missing="$missing wrk" ;;
         # `make reliability` runs worker hosts in network namespaces (iproute2's `ip netns`),
@@ -36,9 +38,9 @@ done
 if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
     missing="$missing python3-venv"
 fi
-[ -z "$missing" ] && exit 0
+[ -z "$missing$lean" ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "Please install these Debian packages:$missing" >&2
+    echo "Please install these Debian packages:$missing$lean" >&2
     exit 1
 fi
 apt-get update -qq
@@ -48,6 +50,9 @@ policy=""
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy=1
 fi
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null || { [ -n "$policy" ] && rm -f /usr/sbin/policy-rc.d; exit 1; }
+installed=0
+{ [ -z "$missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null; } &&
+    { [ -z "$lean" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $lean >/dev/null; } ||
+    installed=1
 [ -n "$policy" ] && rm -f /usr/sbin/policy-rc.d
-exit 0
+exit $installed

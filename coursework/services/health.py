@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import tempfile
 from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
+
+from ..models import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,11 @@ def _media() -> None:
 
 
 CHECKS = {"database": _database, "broker": _broker, "media": _media}
+
+
+def heartbeat(name: str) -> None:
+    """Record that the periodic job `name` ran to its end, now, on this host."""
+    Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now(), "host": socket.gethostname()})
 
 
 def check() -> dict[str, str]:

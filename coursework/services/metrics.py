@@ -3,7 +3,8 @@
 Read from the database when scraped, so every web process answers the same figures and
 nothing is lost with a restart: how many runs wait in each state, how old the oldest
 waiting one is (per phase: queued, running, a page owed), how the last hour's runs ended
-and how long they took, which mistakes failed them, and what waits for a TA. A scrape
+and how long they took, which mistakes failed them, what waits for a TA, the e-mail
+outbox, and how long ago beat's sweep last ran on a worker. A scrape
 costs a few indexed queries whatever the size of the class (the hour's runs are read as
 numbers, not rows).
 """
@@ -15,8 +16,8 @@ from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
-from ..models import Appeal, EssaySubmission, Submission, SynthesisResponse
-from ..states import AppealStatus, RenderStatus, ReviewStatus, SubmissionStatus
+from ..models import Appeal, EssaySubmission, Heartbeat, Notification, Submission, SynthesisResponse
+from ..states import AppealStatus, EmailStatus, RenderStatus, ReviewStatus, SubmissionStatus
 
 WINDOW = dt.timedelta(hours=1)
 QUANTILES = (0.5, 0.95, 1.0)
@@ -88,6 +89,20 @@ class CourseworkCollector:
             status__in=(SubmissionStatus.FAILED, SubmissionStatus.ERROR), refunded_at=None).count()
             + Submission.objects.filter(flagged=True, flag_resolution="").count())
         yield waiting
+
+        outbox = GaugeMetricFamily("coursework_emails", "Notification e-mails by state (failed: given up)",
+                                   labels=["state"])
+        states = dict(Notification.objects.values_list("email_status").annotate(n=Count("pk")).order_by())
+        for state in EmailStatus.values:
+            outbox.add_metric([state], states.get(state, 0))
+        yield outbox
+
+        beats = GaugeMetricFamily("coursework_heartbeat_age_seconds", "Seconds since a periodic job last ran to its "
+                                  "end (sweep: beat, the broker and a worker alive together; every 60 s)",
+                                  labels=["name"])  # not "job": Prometheus gives every target that label
+        for name, seen in Heartbeat.objects.values_list("name", "seen_at"):
+            beats.add_metric([name], max(0.0, (now - seen).total_seconds()))
+        yield beats
 
 
 def exposition() -> tuple[bytes, str]:

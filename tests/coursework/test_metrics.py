@@ -63,3 +63,21 @@ def test_another_host_is_refused_without_the_token_and_let_in_with_it(client, se
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403  # with a token, the token it is
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
     scrape(client, REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer a-long-scrape-token")
+
+
+def test_the_email_outbox_and_the_sweeps_heartbeat_are_reported(client):
+    from coursework import tasks
+    from coursework.models import Heartbeat, Notification
+    from coursework.states import EmailStatus
+
+    ada = make_student("ada")
+    for i, state in enumerate([EmailStatus.PENDING, EmailStatus.FAILED, EmailStatus.FAILED]):
+        Notification.objects.create(recipient=ada, kind="graded", event_key=f"e{i}", title="t", email_status=state)
+    assert not any(name.startswith("coursework_heartbeat") for name in scrape(client))  # no sweep has run yet
+    tasks.requeue_stuck.apply()
+    Heartbeat.objects.filter(name="sweep").update(seen_at=timezone.now() - timedelta(minutes=5))
+
+    figures = scrape(client)
+
+    assert figures['coursework_emails{state="failed"}'] == 2 and figures['coursework_emails{state="sent"}'] == 0
+    assert 295 < figures['coursework_heartbeat_age_seconds{name="sweep"}'] < 600
