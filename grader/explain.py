@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 
+from .harness import protocol
 from .limits import Limits
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -102,7 +103,8 @@ def explain(result: dict, notebook: str | None, message: str, mistake: str | Non
         failure.update(cell=own[-1]["cell"], line=own[-1]["line"], function=own[-1]["function"])
     elif type(result.get("cell")) is int and 0 <= result["cell"] < len(cells):
         failure["cell"] = result["cell"] + 1
-    key = mistake or _mistake_from_error(ename, evalue, message)
+    key = mistake or _mistake_from_error(ename, evalue or str(result.get("evalue") or "")[:2000],
+                                         result.get("in_harness") is True)
     if not failure.get("cell") and key in PREDICT_MISTAKES:
         # Nothing raised: what predict returned was wrong, so show where predict is written.
         failure.update(_where_predict_is(cells))
@@ -139,18 +141,18 @@ def _where_predict_is(cells: list[dict]) -> dict:
     return {}
 
 
-def _mistake_from_error(ename: str, evalue: str, message: str) -> str | None:
+def _mistake_from_error(ename: str, evalue: str, in_harness: bool) -> str | None:
     if ename == "NotImplementedError":
         return "template_todo"
     if ename in ("FileNotFoundError", "OSError", "IOError") and TEST_LABELS in evalue:
         return "test_labels"
     if ename == "MemoryError":
         return "memory"
-    if ename == "PermissionError" and "predict(images)" in message and "not permitted" in evalue:
+    if ename == "PermissionError" and in_harness and "not permitted" in evalue:  # the seal's EPERM
         return "sealed"
     if ename == "ValueError" and SHAPES_DO_NOT_FIT.search(evalue):
         return "array_shapes"
-    if ename == "NameError" and "defines neither predict(images)" in (evalue or message):
+    if ename == "NameError" and in_harness and protocol.NO_PREDICT_MESSAGE in evalue:
         return "no_predict"
     return None
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import SystemFault
+from .harness import protocol
 from .limits import Limits
 from .pipeline import _render_problem
 from .runner import HARNESS_GRACE_S, RunOutcome, prepare_inputs, run_harness
@@ -22,7 +23,7 @@ from .runner import HARNESS_GRACE_S, RunOutcome, prepare_inputs, run_harness
 SCRIPT = "render_again.py"
 # Problems another try cannot mend: the renderer refused a cell, or the page is larger
 # than the limit. A timeout or a renderer that died may go another way on a quieter host.
-LASTING_PROBLEMS = ("error", "too_large")
+LASTING_PROBLEMS = (protocol.RENDER_ERROR, protocol.RENDER_TOO_LARGE)
 
 
 @dataclass
@@ -68,13 +69,13 @@ def render_again(notebook_json: str, job_dir: Path, limits: Limits) -> Page:
 
 def _render_of(run: RunOutcome, limits: Limits) -> dict:
     if run.memory_exceeded:
-        return {"problem": "crashed", "cell": None,
+        return {"problem": protocol.RENDER_CRASHED, "cell": None,
                 "detail": f"it needed more than {limits.memory_mb} MB of memory"}
     if run.timed_out:
-        return {"problem": "timeout", "cell": None, "allowed_s": limits.render_timeout_s}
+        return {"problem": protocol.RENDER_TIMEOUT, "cell": None, "allowed_s": limits.render_timeout_s}
     status = run.result.get("status")
     render = run.result.get("render")
-    if status == "ok" and isinstance(render, dict) and (render.get("problem") or run.html is not None):
+    if status == protocol.OK and isinstance(render, dict) and (render.get("problem") or run.html is not None):
         return render
-    detail = run.result.get("detail") if status == "harness_error" else run.payload_error or f"status {status!r}"
+    detail = run.result.get("detail") if status == protocol.HARNESS_ERROR else run.payload_error or f"status {status!r}"
     raise SystemFault(f"drawing the page again failed: {str(detail)[-1500:]}")

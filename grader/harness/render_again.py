@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import protocol
 from run_notebook import refuse_inspection, render_page, send_result, tell_progress
 
 
@@ -25,7 +26,7 @@ def run(input_dir: Path, config: dict, progress_fd: int) -> tuple[dict, dict[str
     nb = nbformat.from_dict(json.loads((input_dir / "submission.ipynb").read_bytes()))
     tell_progress(progress_fd, "render")  # the worker's memory message names the step
     render, html = render_page(nb, config["render_timeout_s"], config["rendered_html_kb"] * 1024)
-    return {"result": {"status": "ok", "render": render}}, ({"html": html} if html is not None else {})
+    return {"result": {"status": protocol.OK, "render": render}}, ({"html": html} if html is not None else {})
 
 
 def main() -> int:

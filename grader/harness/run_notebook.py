@@ -50,6 +50,7 @@ from nbclient.exceptions import (
     DeadKernelError,
 )
 import isolation
+import protocol
 from charged import ChargedClock, namespace_pids, tree_pids
 from payload import encode
 from render_notebook import STATE, STATE_BYTES
@@ -81,7 +82,7 @@ def _grader_predict(address, phases):
             with torch.no_grad():
                 return scope["model"](torch.from_numpy(images)).argmax(dim=1).numpy()
     else:
-        raise NameError("The notebook defines neither predict(images) nor a torch `model`.")
+        raise NameError(NO_PREDICT_MESSAGE)
 
     def exactly(sock, n):
         data = bytearray(n)
@@ -590,7 +591,7 @@ class Asker(threading.Thread):
                 before = isolation.state_of(self.writable)
                 problem = self._check_sealed(conn)
                 if problem:
-                    self.failure = {"kind": "isolation", "detail": problem}
+                    self.failure = protocol.failed(protocol.ISOLATION, detail=problem)
                     return False
             for start in range(0, count, self.batch_size):
                 rows = min(self.batch_size, count - start)
@@ -601,7 +602,7 @@ class Asker(threading.Thread):
             self._send(conn, struct.pack("<q", 0))
             answered = True
         except isolation.TooMany as exc:
-            self.failure = {"kind": "isolation", "detail": str(exc)}
+            self.failure = protocol.failed(protocol.ISOLATION, detail=str(exc))
             return False
         except (EOFError, OSError):
             return False  # the process died or hung up without an answer: no failure of its own to tell
@@ -618,7 +619,7 @@ class Asker(threading.Thread):
                     except isolation.TooMany as exc:
                         change = str(exc)
                     if change:
-                        self.failure = {"kind": "isolation", "detail": change}
+                        self.failure = protocol.failed(protocol.ISOLATION, detail=change)
                 self._thaw()
         if not self.sealed:
             self._end_peer(wait_s=self.LINGER_S)
@@ -679,20 +680,21 @@ class Asker(threading.Thread):
         if message[:1] == b"E":
             try:
                 error = json.loads(message[1:])
-                self.failure = {"kind": "exception", "ename": str(error["ename"])[:200],
-                                "evalue": str(error["evalue"])[:2000]}
+                self.failure = protocol.failed(protocol.EXCEPTION, ename=str(error["ename"])[:200],
+                                               evalue=str(error["evalue"])[:2000])
                 lines = error.get("traceback")
                 if isinstance(lines, list):
                     self.failure["traceback"] = [str(line)[:2000] for line in lines[-20:]]
             except (ValueError, KeyError, TypeError):
-                self.failure = {"kind": "predictions_unreadable", "detail": "an error report that could not be read"}
+                self.failure = protocol.failed(protocol.PREDICTIONS_UNREADABLE,
+                                               detail="an error report that could not be read")
             return False
         try:
             if message[:1] != b"L":
                 raise ValueError("the answer is neither labels nor an error")
             header, data = read_labels(io.BytesIO(message[1:]), rows)
         except Exception as exc:  # noqa: BLE001 -- whatever the notebook sent (numpy raises several kinds)
-            self.failure = {"kind": "predictions_unreadable", "detail": str(exc)[:300]}
+            self.failure = protocol.failed(protocol.PREDICTIONS_UNREADABLE, detail=str(exc)[:300])
             return False
         if data is None:
             self.failure = {"predictions": {**header, "asked": rows}}
@@ -795,11 +797,11 @@ def render_page(nb, budget_s: float, max_html_bytes: int, clock=time.monotonic) 
         outcome, html = _render_once(compact(nb), until, max_html_bytes, clock)
         if outcome["problem"] is None:
             break
-        if outcome["problem"] == "timeout":
+        if outcome["problem"] == protocol.RENDER_TIMEOUT:
             outcome["allowed_s"] = round(until - attempt_started, 1)
         first_failure = first_failure or outcome
         cell = outcome.get("cell")
-        if cell is None or not 0 <= cell < len(nb.cells) or outcome["problem"] == "crashed":
+        if cell is None or not 0 <= cell < len(nb.cells) or outcome["problem"] == protocol.RENDER_CRASHED:
             break
         nb = _without_cell_content(nb, cell, outcome)
     result = first_failure or {"problem": None}
@@ -809,7 +811,8 @@ def render_page(nb, budget_s: float, max_html_bytes: int, clock=time.monotonic) 
 def _without_cell_content(nb, index: int, outcome: dict):
     nb = nbformat.from_dict(json.loads(compact(nb)))
     cell = nb.cells[index]
-    why = {"timeout": "showing it took too long", "too_large": "it is too large"}.get(outcome["problem"])
+    why = {protocol.RENDER_TIMEOUT: "showing it took too long",
+           protocol.RENDER_TOO_LARGE: "it is too large"}.get(outcome["problem"])
     text = f"[grader] this cell cannot be displayed: {outcome.get('detail') or why}\n"
     if cell.get("cell_type") == "code":
         cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=text)]
@@ -859,15 +862,15 @@ def _render_once(notebook: bytes, deadline: float, max_html_bytes: int,
     cell, length = STATE.unpack_from(state)
     cell = None if cell < 0 else cell
     if timed_out:
-        return {"problem": "timeout", "cell": cell}, None
+        return {"problem": protocol.RENDER_TIMEOUT, "cell": cell}, None
     if too_large:
-        return {"problem": "too_large", "cell": cell}, None
+        return {"problem": protocol.RENDER_TOO_LARGE, "cell": cell}, None
     try:
         report = json.loads(state[STATE.size:STATE.size + length]) if 0 < length <= STATE_BYTES else None
     except ValueError:
         report = None
     if not isinstance(report, dict):
-        return {"problem": "crashed", "cell": cell, "detail": f"exit status {proc.returncode}"}, None
+        return {"problem": protocol.RENDER_CRASHED, "cell": cell, "detail": f"exit status {proc.returncode}"}, None
     if report.get("problem") is None:
         return {"problem": None}, bytes(html)
     return report, None
@@ -883,7 +886,7 @@ def _feed(pipe, data: bytes) -> None:
 
 def progress_reporter(progress_fd: int, student_cells: int, asker: Asker):
     def report(cell, cell_index, **kwargs):
-        tell_progress(progress_fd, str(cell_index) if cell_index < student_cells else "predict")
+        tell_progress(progress_fd, str(cell_index) if cell_index < student_cells else protocol.STEP_PREDICT)
         if cell_index >= student_cells and not asker.is_alive() and asker.listener is None:
             asker.begin()  # the notebook has run: only now are images read and asked about
     return report
@@ -915,7 +918,8 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
     nb.cells.append(nbformat.v4.new_code_cell(
         PREDICT_CELL.replace("ADDRESS, PHASES", f"{asker.address!r}, {len(config['phases'])}")
         .replace("DECLARED_PATH", repr(str(declared_path)))
-        .replace("SEAL_FILTER", repr(config.get("seal_filter")))))
+        .replace("SEAL_FILTER", repr(config.get("seal_filter")))
+        .replace("NO_PREDICT_MESSAGE", repr(protocol.NO_PREDICT_MESSAGE))))
     cap = config["stored_output_kb"] * 1024
     client = CappedClient(
         nb,
@@ -933,44 +937,43 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
         output_budget=cap,
         on_cell_execute=progress_reporter(progress_fd, student_cells, asker),
     )
-    outcome = {"status": "ok"}
+    outcome = {"status": protocol.OK}
     try:
         client.execute()
     except CellTimeoutError as exc:
         if client.charged_stop:
-            kind = "total_timeout" if client.stopped_by_total else "cell_timeout"
-            outcome = {"status": "failed", "kind": kind, "detail": str(exc).splitlines()[0][:500]}
+            kind = protocol.TOTAL_TIMEOUT if client.stopped_by_total else protocol.CELL_TIMEOUT
+            outcome = protocol.failed(kind, detail=str(exc).splitlines()[0][:500])
         else:
             # The wall-clock backstop with the cell under its charged limit: the host
             # starved the job. Not the student's: the worker requeues the run.
-            outcome = {"status": "host_busy", "detail": str(exc).splitlines()[0][:500]}
+            outcome = protocol.host_busy(str(exc).splitlines()[0][:500])
     except DeadKernelError as exc:
-        outcome = {"status": "failed", "kind": "dead_kernel", "detail": str(exc)[:500]}
+        outcome = protocol.failed(protocol.DEAD_KERNEL, detail=str(exc)[:500])
     except CellExecutionError as exc:
-        outcome = {"status": "failed", "kind": "exception", "ename": exc.ename, "evalue": str(exc.evalue)[:2000]}
+        outcome = protocol.failed(protocol.EXCEPTION, ename=exc.ename, evalue=str(exc.evalue)[:2000])
     except MemoryError:
-        outcome = {"status": "failed", "kind": "harness_memory"}
+        outcome = protocol.failed(protocol.HARNESS_MEMORY)
     except Exception as exc:
         if client.current_cell is None and time.monotonic() >= wall_deadline - 1:
             # The kernel had not started by the backstop: no student code had run, so the
             # host starved it.
-            outcome = {"status": "host_busy", "detail": f"the kernel did not start: {str(exc)[:300]}"}
+            outcome = protocol.host_busy(f"the kernel did not start: {str(exc)[:300]}")
         elif client.current_cell is None:
             raise  # before any cell ran (the kernel would not start): ours
         else:
             # While a cell ran, the kernel (which holds the message key, and so can send any
             # bytes it likes) sent something the Jupyter client could not read.
             traceback.print_exc()  # into the sandbox log, for the TA
-            outcome = {"status": "failed", "kind": "kernel_message",
-                       "detail": f"{type(exc).__name__}: {str(exc)[:300]}"}
+            outcome = protocol.failed(protocol.KERNEL_MESSAGE, detail=f"{type(exc).__name__}: {str(exc)[:300]}")
     asker.finish()
     predictions = None
-    if outcome["status"] == "ok":
+    if outcome["status"] == protocol.OK:
         outcome, predictions = _asked(asker, outcome)
     outcome["seconds"] = time.monotonic() - started
     outcome["charged_seconds"], outcome["starved_seconds"] = clock.now(), clock.starved
     outcome["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    cell = client.current_cell if outcome["status"] == "failed" else None
+    cell = client.current_cell if outcome["status"] == protocol.FAILED else None
     outcome["cell"] = cell
     outcome["in_harness"] = cell is not None and cell >= student_cells
     # The failing cell's error, for the page that explains the failure: the prediction
@@ -994,12 +997,12 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
         header["predictions"], data = predictions
         if data is not None:
             blobs["predictions"] = data
-    if outcome["status"] == "ok":
+    if outcome["status"] == protocol.OK:
         outcome["declared"] = read_declared(declared_path)
     blobs["notebook"] = compact(nb)
-    if outcome["status"] == "host_busy":
+    if outcome["status"] == protocol.HOST_BUSY:
         return header, blobs  # the run is done again: no page to show for this one
-    tell_progress(progress_fd, "render")
+    tell_progress(progress_fd, protocol.STEP_RENDER)
     outcome["render"], html = render_page(nb, config["render_timeout_s"], config["rendered_html_kb"] * 1024,
                                           clock=clock.now)
     if html is not None:
@@ -1016,10 +1019,10 @@ def _asked(asker: Asker, outcome: dict) -> tuple[dict, tuple[dict, bytes | None]
     if "predictions" in failure:
         return outcome, (failure["predictions"], None)  # the worker explains what is wrong with them
     if failure:
-        return {**outcome, "status": "failed", **failure}, None
+        return {**outcome, **failure}, None
     if not asker.complete:
-        return {**outcome, "status": "failed", "kind": "dead_kernel",
-                "detail": "a process asked about images ended before it answered"}, None
+        return {**outcome, **protocol.failed(protocol.DEAD_KERNEL,
+                                             detail="a process asked about images ended before it answered")}, None
     return outcome, asker.predictions()
 
 
@@ -1041,7 +1044,7 @@ def send_result(result_fd: int, build) -> int:
     try:
         payload = encode(*build())
     except Exception:  # noqa: BLE001 -- a harness fault: reported as such
-        payload = encode({"result": {"status": "harness_error", "detail": traceback.format_exc()[-4000:]}}, {})
+        payload = encode({"result": protocol.harness_error(traceback.format_exc()[-4000:])}, {})
     with os.fdopen(result_fd, "wb") as out:
         out.write(payload)
     return 0
