@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from . import copies
+from . import copies, failures
 from . import feedback as feedback_pictures
 from . import scoring
 from .data import nearest_mean_accuracy, test_set, training_sample
-from .errors import HostBusy, StudentFault, SystemFault
+from .errors import StudentFault, SystemFault
 from .explain import explain
 from .harness import protocol
 from .reference import reference_summary
@@ -114,7 +114,7 @@ def check_from_run(run: RunOutcome, limits: Limits, labels: np.ndarray) -> Grade
         render = run.result.get("render") if isinstance(run.result.get("render"), dict) else {}
         message = str(fault)
         if run.result.get("status") == protocol.FAILED and render.get("problem"):
-            message += " " + _render_problem(render, limits)
+            message += " " + failures.render_problem(render, limits)
         return GradeResult(status="failed", message=message, feedback={**limits_shown, "check": {
             "sample_size": int(len(labels)), "passed": False}}, **base)
     except Exception:  # the sandbox's answer made it fail; the trace is for the TAs
@@ -184,10 +184,10 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
     except StudentFault as fault:
         message = str(fault)
         if run.result.get("status") == protocol.FAILED and render.get("problem"):
-            message += " " + _render_problem(render, limits)  # the page is missing or partial: say why
+            message += " " + failures.render_problem(render, limits)  # the page is missing or partial: say why
         # The time charged (charged.py), not the wall clock: waiting for the host is not the student's.
         charged = _number(run.result.get("charged_seconds"))
-        failure = explain(run.result, run.notebook, message, fault.mistake, limits,
+        failure = explain(run.result, run.notebook, fault.mistake, limits,
                           charged if charged is not None else run.wall_seconds, base["peak_memory_mb"])
         return GradeResult(status="failed", message=message, feedback={**limits_shown, "failure": failure}, **base)
 
@@ -258,105 +258,9 @@ def _number(value) -> float | None:
     return float(value) if type(value) in (int, float) else None
 
 
-def _render_problem(render: dict, limits: Limits) -> str:
-    """Why the executed notebook could not be shown (in full), naming the cell."""
-    cell = render.get("cell")
-    where = f"Cell {cell + 1}" if type(cell) is int and cell >= 0 else None
-    problem = render.get("problem")
-    detail = str(render.get("detail") or "")[:400]
-    if problem == protocol.RENDER_TIMEOUT:
-        allowed = _number(render.get("allowed_s")) or limits.render_timeout_s
-        took = f"took longer than {allowed:g} seconds, the time allowed for turning the executed notebook into a page"
-        return f"{where} could not be displayed: showing it {took}." if where else f"The executed notebook could not be displayed: showing it {took}."
-    if problem == protocol.RENDER_TOO_LARGE:
-        size = f"the page would be larger than {limits.rendered_html_kb // 1024} MB"
-        return f"{where} is too large to display: {size}." if where else f"The executed notebook is too large to display: {size}."
-    if problem == protocol.RENDER_CRASHED:
-        return (f"{where} could not be displayed: the renderer stopped ({detail})." if where
-                else f"The executed notebook could not be displayed: the renderer stopped ({detail}).")
-    return (f"{where} has an output the grader cannot display: {detail}." if where
-            else f"The executed notebook could not be displayed: {detail}.")
-
-
 def _raise_for_run(run: RunOutcome, limits: Limits) -> None:
-    """Turn how the run ended into a StudentFault with a message that names the cell and the cause."""
-    result = run.result
-    if run.timed_out:
-        # The worker's wall clock, far above the limits the harness keeps in charged time.
-        # Only a job that kept its core busy for its whole total limit (its processes
-        # stalled the harness) is the student's; anything else waited for the host.
-        if run.cpu_seconds is not None and run.cpu_seconds >= limits.total_timeout_s:
-            raise StudentFault(
-                f"The notebook did not finish within {limits.total_timeout_s} seconds in total and was stopped.",
-                mistake="total_time")
-        raise HostBusy(f"the host was busy: the sandbox was stopped by the wall clock after {run.wall_seconds:.0f} s, "
-                       f"the job having used {run.cpu_seconds or 0:.1f} s of CPU (total limit "
-                       f"{limits.total_timeout_s} s)")
-    if run.memory_exceeded:
-        where = ("the grading step that calls predict(images)" if run.last_cell == protocol.STEP_PREDICT
-                 else "turning the executed notebook into a page" if run.last_cell == protocol.STEP_RENDER
-                 else f"cell {int(run.last_cell) + 1}" if (run.last_cell or "").isdigit() else None)
-        raise StudentFault(
-            f"Your notebook used more than {limits.memory_mb} MB in total (all its processes together) and was "
-            + (f"stopped in {where}." if where else "stopped before its first cell ran."), mistake="memory"
-        )
-    status = result.get("status")
-    if status == protocol.HOST_BUSY:
-        raise HostBusy(f"the host was busy: a cell reached the wall-clock backstop after {_number(result.get('seconds')) or 0:.0f} s "
-                       f"with {_number(result.get('charged_seconds')) or 0:.1f} s charged "
-                       f"({_number(result.get('starved_seconds')) or 0:.0f} s spent waiting for a CPU)")
-    if status == protocol.HARNESS_ERROR:
-        raise SystemFault(f"the grading harness failed: {str(result.get('detail', ''))[-1500:]}")
-    if status is None:
-        # The sandbox was checked before this run, so a harness that sent nothing was
-        # overwhelmed by the notebook (a fork bomb, a flood of output, memory).
-        raise StudentFault(
-            "The grader could not collect your notebook's results: the notebook exhausted a limit of the "
-            f"sandbox (memory {limits.memory_mb} MB, {limits.processes} processes, {limits.disk_mb} MB of disk) "
-            "or interfered with the grading process."
-        )
-    if status == protocol.OK:
-        if run.predictions is None:
-            raise StudentFault("The notebook ran, but predict(images) produced no labels.")
-        # A page that could not be drawn (or only in part) is no fault of the labels: the
-        # grade stands, and the site draws the page again later (grader.rerender), with
-        # more time, from the executed notebook it stores.
-        return
-    cell = result.get("cell") if type(result.get("cell")) is int and result.get("cell") >= 0 else None
-    where = ("the grading step that calls predict(images)" if result.get("in_harness")
-             else f"cell {cell + 1}" if cell is not None else "a cell")
-    kind = result.get("kind")
-    if kind == protocol.TOTAL_TIMEOUT:
-        raise StudentFault(
-            f"The notebook did not finish within {limits.total_timeout_s} seconds in total and was stopped.",
-            mistake="total_time")
-    if kind == protocol.CELL_TIMEOUT:
-        raise StudentFault(f"{where.capitalize()} ran longer than {limits.cell_timeout_s} seconds and was stopped.",
-                           mistake="cell_time")
-    if kind == protocol.DEAD_KERNEL:
-        raise StudentFault(
-            f"The Python kernel died while running {where}: it crashed (for example a segmentation fault or "
-            f"os._exit) or was killed for exceeding a limit ({limits.memory_mb} MB of memory, "
-            f"{limits.cpu_seconds} CPU seconds, {limits.processes} processes)."
-        )
-    if kind == protocol.EXCEPTION and result.get("ename") == "MemoryError":
-        raise StudentFault(f"{where.capitalize()} ran out of memory (the limit is {limits.process_memory_mb} MB): "
-                           f"{result.get('evalue') or 'MemoryError'}", mistake="memory")
-    if kind == protocol.EXCEPTION:
-        detail = f": {result['evalue']}" if result.get("evalue") else ""
-        raise StudentFault(f"{where.capitalize()} raised {result.get('ename')}{detail}")
-    if kind == protocol.KERNEL_MESSAGE:
-        raise StudentFault(f"While {where} ran, the kernel sent the grader a message it could not read "
-                           f"({str(result.get('detail'))[:300]}), and the run was stopped.")
-    if kind == protocol.ISOLATION:
-        raise StudentFault(
-            f"While the grader asked predict(images), {str(result.get('detail'))[:400]}. predict must answer from what "
-            "the notebook holds in memory: while it is asked it can open no file, start no process and connect to "
-            "nothing, and the run is stopped if it leaves any trace.", mistake="sealed")
-    if kind == protocol.PREDICTIONS_UNREADABLE:
-        raise StudentFault(f"The labels predict(images) returned could not be read: {str(result.get('detail'))[:300]}.")
-    if kind == protocol.NO_PREDICTIONS:
-        raise StudentFault("The notebook ran, but predict(images) produced no labels.")
-    if kind == protocol.HARNESS_MEMORY:
-        raise StudentFault("The notebook's output was too large for the grader to collect.")
-    raise SystemFault(f"the harness ended in an unknown state: {result!r:.2000}")
+    """Raise what grader.failures makes of how the run ended (a StudentFault names the cell and
+    the cause); return if it ran to its end with labels."""
+    diagnosis = failures.diagnose(run, limits)
+    if diagnosis is not None:
+        raise diagnosis.error()

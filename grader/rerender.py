@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import SystemFault
+from .failures import render_problem
 from .harness import protocol
 from .limits import Limits
-from .pipeline import _render_problem
 from .runner import HARNESS_GRACE_S, RunOutcome, prepare_inputs, run_harness
 
 SCRIPT = "render_again.py"
@@ -46,7 +46,7 @@ class Page:
 def page_problem(render: dict | None, limits: Limits) -> str:
     """Why a run's page is missing or partial ("" if it is whole), naming the cell."""
     render = render if isinstance(render, dict) else {}
-    return _render_problem(render, limits) if render.get("problem") else ""
+    return render_problem(render, limits) if render.get("problem") else ""
 
 
 def render_again(notebook_json: str, job_dir: Path, limits: Limits) -> Page:
