@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import secrets
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,32 +17,13 @@ from .errors import StudentFault, SystemFault
 from .explain import explain
 from .harness import protocol
 from .reference import reference_summary
+from .result import Check, Feedback, FailureShown, GradeResult, Probe, PublicHalf, RunFacts, Scores
 from .runner import RunOutcome, prepare_inputs, run_harness
 from .limits import Limits
 
 log = logging.getLogger(__name__)
 GALLERY_SIZE = 32
 UNREADABLE_RESULTS = "The grader could not read your notebook's results; staff can see why in the grading log."
-
-
-@dataclass
-class GradeResult:
-    status: str  # "graded" or "failed"
-    message: str
-    accuracy: float | None = None
-    public_accuracy: float | None = None
-    private_accuracy: float | None = None
-    flagged: bool = False
-    flag_reason: str = ""
-    run_seconds: float | None = None
-    peak_memory_mb: float | None = None
-    feedback: dict = field(default_factory=dict)
-    notebook: str | None = None  # the executed notebook (compact JSON), outputs capped
-    log_tail: str = ""
-    html: bytes | None = None  # the executed notebook as a page, rendered in the sandbox
-    # The renderer's account of that page: "problem" is None when it is whole; otherwise the
-    # page is missing or partial, and a graded result's page is drawn again later.
-    render: dict = field(default_factory=dict)
 
 
 def grade_notebook_bytes(
@@ -103,8 +83,8 @@ def check_from_run(run: RunOutcome, limits: Limits, labels: np.ndarray) -> Grade
     """The check's verdict from the harness's answer: the same faults, in the same words, as
     a graded run; when there are none, how the sample came out. Raises SystemFault only."""
     base = _base(run)
-    limits_shown = {"limits": limits.as_dict(), "truncated_cells": run.result.get("truncated_cells", []),
-                    "widget_state_dropped": bool(run.result.get("widget_state_dropped"))}
+    shown = RunFacts(limits=limits.as_dict(), truncated_cells=run.result.get("truncated_cells", []),
+                     widget_state_dropped=bool(run.result.get("widget_state_dropped")))
     try:
         _raise_for_run(run, limits)
         predicted = scoring.decode_predictions(run.predictions, len(labels))
@@ -115,21 +95,21 @@ def check_from_run(run: RunOutcome, limits: Limits, labels: np.ndarray) -> Grade
         message = str(fault)
         if run.result.get("status") == protocol.FAILED and render.get("problem"):
             message += " " + failures.render_problem(render, limits)
-        return GradeResult(status="failed", message=message, feedback={**limits_shown, "check": {
-            "sample_size": int(len(labels)), "passed": False}}, **base)
+        return GradeResult(status="failed", message=message, feedback=Feedback(
+            run=shown, check=Check(sample_size=int(len(labels)), passed=False)), **base)
     except Exception:  # the sandbox's answer made it fail; the trace is for the TAs
         log.exception("check result could not be built from the harness's answer")
         return GradeResult(status="failed", message=UNREADABLE_RESULTS,
                            **{**base, "log_tail": base["log_tail"] + "\n[grader] " + traceback.format_exc()[-4000:]})
     correct = int(np.sum(predicted == labels))
-    check = {"sample_size": int(len(labels)), "passed": True, "correct": correct,
-             "labels_seen": sorted({int(label) for label in predicted}),
-             "dtype": str(run.predictions.dtype_name or run.predictions.dtype)[:40]}
+    check = Check(sample_size=int(len(labels)), passed=True, correct=correct,
+                  labels_seen=sorted({int(label) for label in predicted}),
+                  dtype=str(run.predictions.dtype_name or run.predictions.dtype)[:40])
     return GradeResult(
         status="graded",
         message=(f"The check passed: predict(images) returned {len(labels)} integer labels for {len(labels)} "
                  "training images, as the grader needs. No test image was scored."),
-        feedback={**limits_shown, "check": check},
+        feedback=Feedback(run=shown, check=check),
         **base,
     )
 
@@ -170,14 +150,14 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
             base: dict) -> GradeResult:
     n = len(labels)
     render = run.result.get("render") if isinstance(run.result.get("render"), dict) else {}
-    limits_shown = {
-        "limits": limits.as_dict(),
-        "truncated_cells": run.result.get("truncated_cells", []),
-        "widget_state_dropped": bool(run.result.get("widget_state_dropped")),
-        "render_seconds": _number(render.get("seconds")),
+    shown = RunFacts(
+        limits=limits.as_dict(),
+        truncated_cells=run.result.get("truncated_cells", []),
+        widget_state_dropped=bool(run.result.get("widget_state_dropped")),
+        render_seconds=_number(render.get("seconds")),
         # What the limits counted (running and sleeping, not waiting for a CPU), for TAs.
-        "charged_seconds": _number(run.result.get("charged_seconds")),
-    }
+        charged_seconds=_number(run.result.get("charged_seconds")),
+    )
     try:
         _raise_for_run(run, limits)
         raw = scoring.decode_predictions(run.predictions, len(order))
@@ -189,7 +169,8 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
         charged = _number(run.result.get("charged_seconds"))
         failure = explain(run.result, run.notebook, fault.mistake, limits,
                           charged if charged is not None else run.wall_seconds, base["peak_memory_mb"])
-        return GradeResult(status="failed", message=message, feedback={**limits_shown, "failure": failure}, **base)
+        return GradeResult(status="failed", message=message,
+                           feedback=Feedback(run=shown, failure=FailureShown.from_json(failure)), **base)
 
     restored = scoring.unpermute(raw, order)
     public = scoring.halves(n)[0]
@@ -199,29 +180,32 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
     flagged = probe["z"] > settings.GRADER_PROBE_FLAG_Z
     wrong = np.flatnonzero(clean != labels)
     picks = wrong[np.linspace(0, len(wrong) - 1, min(GALLERY_SIZE, len(wrong))).astype(int)] if len(wrong) else wrong
-    feedback = {
-        **limits_shown,
-        "per_digit": mine["per_digit"],
-        "confusion": mine["confusion"],
-        "reference": {**{k: reference[k] for k in ("accuracy", "public_accuracy", "private_accuracy", "per_digit",
-                                                    "description")},
-                      "public_per_digit": reference.get("public_per_digit")},
-        "per_digit_delta": [a - b for a, b in zip(mine["per_digit"], reference["per_digit"])],
-        "probe": {**probe, "flag_z": settings.GRADER_PROBE_FLAG_Z, "honest_worst_z": scoring.PROBE_HONEST_WORST_Z,
-                  "batch_size": settings.GRADER_PREDICT_BATCH},
-        "misclassified": [{"index": int(i), "true": int(labels[i]), "predicted": int(clean[i])} for i in picks],
-        "misclassified_total": int(len(wrong)),
+    scores = Scores(
+        per_digit=mine["per_digit"],
+        confusion=mine["confusion"],
+        reference={**{k: reference[k] for k in ("accuracy", "public_accuracy", "private_accuracy", "per_digit",
+                                                 "description")},
+                   "public_per_digit": reference.get("public_per_digit")},
+        per_digit_delta=[a - b for a, b in zip(mine["per_digit"], reference["per_digit"])],
+        misclassified=[{"index": int(i), "true": int(labels[i]), "predicted": int(clean[i])} for i in picks],
+        misclassified_total=int(len(wrong)),
         # Every wrong test image, for the copy check's behaviour comparison (grader.copies).
-        "wrong": copies.pack(clean != labels),
-        "baseline": {"nearest_mean_accuracy": nearest_mean_accuracy()},
-        "confused_pairs": feedback_pictures.confused_pairs(clean, labels, test_set()[0]),
-        "declared": declared(run.result.get("declared")),
+        wrong=copies.pack(clean != labels),
+        baseline={"nearest_mean_accuracy": nearest_mean_accuracy()},
+        confused_pairs=feedback_pictures.confused_pairs(clean, labels, test_set()[0]),
+        declared=declared(run.result.get("declared")),
+    )
+    feedback = Feedback(
+        run=shown, scores=scores,
+        probe=Probe.from_json({**probe, "flag_z": settings.GRADER_PROBE_FLAG_Z,
+                               "honest_worst_z": scoring.PROBE_HONEST_WORST_Z,
+                               "batch_size": settings.GRADER_PREDICT_BATCH}),
         # What a student sees before the private half is revealed: figures and example
         # images of the public half only.
-        "public": {"per_digit": mine["public_per_digit"], "confusion": mine["public_confusion"],
-                   "confused_pairs": feedback_pictures.confused_pairs(clean[public], labels[public],
-                                                                       test_set()[0][public])},
-    }
+        public=PublicHalf(per_digit=mine["public_per_digit"], confusion=mine["public_confusion"],
+                          confused_pairs=feedback_pictures.confused_pairs(clean[public], labels[public],
+                                                                          test_set()[0][public])),
+    )
     flag_reason = scoring.probe_flag_reason(probe, settings.GRADER_PROBE_FLAG_Z) if flagged else ""
     return GradeResult(
         status="graded",

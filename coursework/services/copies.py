@@ -36,7 +36,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import RowNumber
 
 from grader import copies as wrong_sets
-from grader.pipeline import GradeResult
+from grader.result import GradeResult, with_flags
 
 from ..models import Submission
 from ..states import SubmissionStatus
@@ -168,14 +168,13 @@ def screen(result: GradeResult, notebook_bytes: bytes) -> GradeResult:
         return result
     mine = code_shingles(notebook_bytes)
     record = {"code": signature(mine), "matches": []}
-    kinds, reason = list(result.feedback.get("flags", [])), result.flag_reason
+    kinds, reason = list(result.feedback.flags.flags or []), result.flag_reason
     match = Match(None, similarity.SOLUTION_NAME, code=jaccard(mine, _solution()))
     if match.counts:
         record["matches"].append(match.as_dict())
         kinds.append(COPY)
         reason = "\n".join(filter(None, [reason, match.line()]))
-    feedback = {**result.feedback, "copies": record, "flags": kinds}
-    return dataclasses.replace(result, flagged=bool(kinds), flag_reason=reason, feedback=feedback)
+    return with_flags(result, kinds, reason, copies=record)
 
 
 # --- against other students, after the result is stored -----------------------------------

@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from grader import embedded
 from grader import integrity as grader_integrity
 from grader.integrity import ACCURACY, EMBEDDED, PROBE
-from grader.pipeline import GradeResult
+from grader.result import GradeResult
 
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
