@@ -4,7 +4,7 @@ A page that could not be drawn within the run's budget (a busy host, Markdown th
 nbconvert renders in quadratic time, a cell it cannot show) does not fail the grade: the
 site keeps the executed notebook (compact JSON, outputs already capped) and asks for this
 later with a more generous budget (`rerender_timeout_s`). The page is drawn by the same
-renderer (harness/render_notebook.py, through run_notebook.render_page: the same retries
+renderer (harness/render_notebook.py, through rendering.render_page: the same retries
 with the cell at fault replaced by a notice) in the same sandbox, under the job's limits
 and memory watchdog, from a harness of its own (harness/render_again.py) that runs no
 notebook and asks predict nothing.

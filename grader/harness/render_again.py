@@ -19,12 +19,13 @@ from pathlib import Path
 
 import nbformat
 import protocol
-from run_notebook import refuse_inspection, render_page, send_result, tell_progress
+from rendering import render_page
+from run_notebook import refuse_inspection, send_result, tell_progress
 
 
 def run(input_dir: Path, config: dict, progress_fd: int) -> tuple[dict, dict[str, bytes]]:
     nb = nbformat.from_dict(json.loads((input_dir / "submission.ipynb").read_bytes()))
-    tell_progress(progress_fd, "render")  # the worker's memory message names the step
+    tell_progress(progress_fd, protocol.STEP_RENDER)  # the worker's memory message names the step
     render, html = render_page(nb, config["render_timeout_s"], config["rendered_html_kb"] * 1024)
     return {"result": {"status": protocol.OK, "render": render}}, ({"html": html} if html is not None else {})
 
