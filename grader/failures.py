@@ -5,7 +5,8 @@ A new failure kind is one FAILURES entry here (and the harness sending its proto
 kind); a new named mistake is one Mistake, given to the failures that mean it or
 recognised by `raised` in the error the notebook raised. The pipeline asks diagnose()
 how a run ended and raises what it answers; grader.explain draws the page from the
-Mistake; nothing else spells a message.
+Mistake. (What is wrong with labels that did come back is worded by grader.scoring, which
+names its mistakes from here.)
 
 Messages are str.format templates over facts() of the run: `{limits.memory_mb}`, `{where}`
 (the failing cell or the prediction step), `{Where}` (the same, capitalised), `{detail}`,

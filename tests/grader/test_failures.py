@@ -169,14 +169,7 @@ def test_an_error_the_notebook_raised_names_the_mistake_it_shows(ename, evalue, 
     assert (named.key if named else None) == key
 
 
-def test_every_mistake_a_failure_or_scoring_names_has_a_fix_in_the_catalogue():
-    import inspect
-
-    from grader import scoring
-
-    named = {f.mistake.key for f in failures.FAILURES.values() if f.mistake}
-    named |= set(__import__("re").findall(r'mistake="(\w+)"', inspect.getsource(scoring)))
-    assert named <= set(failures.MISTAKES)
+def test_every_mistake_has_a_fix_that_fills_in():
     for mistake in failures.MISTAKES.values():
         fix = failures.fix(mistake, LIMITS, "predict", peak_memory_mb=2050.0, seconds=601.0)
         assert fix and "{" not in fix, mistake.key
