@@ -131,6 +131,7 @@ MEMORY_LIMIT = "memory_limit"  # the watchdog stopped the job at its memory limi
 OUT_OF_MEMORY = "out_of_memory"  # a cell (or predict) raised MemoryError
 NOTHING_SENT = "nothing_sent"  # the harness sent no result
 UNKNOWN = "unknown"  # a result no entry reads
+UNREADABLE = "unreadable"  # reading or scoring the harness's answer raised: the notebook shaped it
 
 FAILURES = {f.key: f for f in (
     Failure(WALL_CLOCK_BUSY, STUDENT,
@@ -178,6 +179,8 @@ FAILURES = {f.key: f for f in (
     Failure(protocol.NO_PREDICTIONS, STUDENT, "The notebook ran, but predict(images) produced no labels."),
     Failure(protocol.HARNESS_MEMORY, STUDENT, "The notebook's output was too large for the grader to collect."),
     Failure(UNKNOWN, SYSTEM, "the harness ended in an unknown state: {result!r:.2000}"),
+    Failure(UNREADABLE, STUDENT,
+            "The grader could not read your notebook's results; staff can see why in the grading log."),
 )}
 
 

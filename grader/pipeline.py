@@ -23,7 +23,7 @@ from .limits import Limits
 
 log = logging.getLogger(__name__)
 GALLERY_SIZE = 32
-UNREADABLE_RESULTS = "The grader could not read your notebook's results; staff can see why in the grading log."
+UNREADABLE_RESULTS = failures.FAILURES[failures.UNREADABLE].says
 
 
 def grade_notebook_bytes(

@@ -148,6 +148,10 @@ def test_what_the_sandbox_sends_is_substituted_into_our_words_never_read_as_a_te
     assert said == "Cell 1 raised {limits}: {0} {where!r}"
 
 
+def test_an_answer_the_grader_could_not_read_points_the_student_to_the_staff():
+    assert failures.FAILURES[failures.UNREADABLE].says.startswith("The grader could not read your notebook's results")
+
+
 def test_every_failure_has_a_fault_that_decides_whether_it_is_retried():
     for failure in failures.FAILURES.values():
         assert failure.fault in (failures.STUDENT, failures.HOST, failures.SYSTEM), failure.key
