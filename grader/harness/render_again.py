@@ -7,7 +7,7 @@ INPUT_DIR holds submission.ipynb (here the executed notebook a graded run stored
 JSON, outputs already capped) and config.json. No notebook runs and nothing is asked (the
 images pipe brings nothing and is closed at once): the page is drawn by the same renderer
 process, with the same retries around the cell at fault, as at the end of a run
-(run_notebook.render_page), within config["render_timeout_s"]. One payload goes back to
+(rendering.render_page), within config["render_timeout_s"]. One payload goes back to
 RESULT_FD, as from the harness: {"result": {"status": "ok", "render": ...}} and the page.
 
 It imports nothing from the site: the site's code is not in the sandbox.
