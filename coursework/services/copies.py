@@ -36,11 +36,11 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import RowNumber
 
 from grader import copies as wrong_sets
-from grader.result import GradeResult, with_flags
+from grader.result import Feedback, GradeResult, with_flags
 
 from ..models import Submission
 from ..states import SubmissionStatus
-from . import project_files, similarity
+from . import disclosure, project_files, similarity
 
 COPY = "copy"
 
@@ -203,9 +203,9 @@ def others(submission: Submission):
 
 def find(submission: Submission) -> list[Match]:
     """Other students' uploads this one matches beyond the thresholds (exact figures)."""
-    feedback = submission.feedback or {}
-    mine_sig = _signature_array((feedback.get("copies") or {}).get("code"))
-    mine_wrong = wrong_sets.unpack(feedback.get("wrong") or "")
+    feedback = disclosure.feedback(submission)
+    mine_sig = _signature_array((feedback.flags.copies or {}).get("code"))
+    mine_wrong = wrong_sets.unpack(feedback.scores.wrong or "")
     rows = list(others(submission))
     if not rows:
         return []
@@ -240,14 +240,14 @@ def find(submission: Submission) -> list[Match]:
     return found
 
 
-def _with_match(feedback: dict, match: Match) -> dict:
-    record = dict(feedback.get("copies") or {})
+def _with_match(feedback: Feedback, match: Match) -> Feedback:
+    record = dict(feedback.flags.copies or {})
     kept = [m for m in record.get("matches", []) if m.get("other") != match.other]
     record["matches"] = [*kept, match.as_dict()]
-    flags = list(feedback.get("flags") or [])
+    flags = list(feedback.flags.flags or [])
     if COPY not in flags:
         flags.append(COPY)
-    return {**feedback, "copies": record, "flags": flags}
+    return dataclasses.replace(feedback, flags=dataclasses.replace(feedback.flags, flags=flags, copies=record))
 
 
 def _mark(pk: int, match: Match) -> None:
@@ -258,10 +258,10 @@ def _mark(pk: int, match: Match) -> None:
     row = Submission.objects.select_for_update().filter(pk=pk, status=SubmissionStatus.GRADED).first()
     if row is None:
         return
-    feedback = row.feedback or {}
-    already = any(m.get("other") == match.other for m in (feedback.get("copies") or {}).get("matches", []))
-    was_copy = COPY in (feedback.get("flags") or [])
-    fields = {"feedback": _with_match(feedback, match)}
+    feedback = disclosure.feedback(row)
+    already = any(m.get("other") == match.other for m in (feedback.flags.copies or {}).get("matches", []))
+    was_copy = COPY in (feedback.flags.flags or [])
+    fields = {"feedback": _with_match(feedback, match).to_json()}
     if not already:
         fields["flag_reason"] = "\n".join(filter(None, [row.flag_reason, match.line()]))
     if not was_copy:
