@@ -154,7 +154,7 @@ RENDER_ALONE = r"""
 import json, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 import nbformat
-import run_notebook
+import rendering
 from nbconvert import HTMLExporter
 
 text = open(sys.argv[2]).read()
@@ -165,7 +165,7 @@ def in_process():
     HTMLExporter(template_name="classic").from_notebook_node(nb)
 
 def in_renderer():
-    outcome, html = run_notebook.render_page(nbformat.reads(text, as_version=4), 60, 16 << 20)
+    outcome, html = rendering.render_page(nbformat.reads(text, as_version=4), 60, 16 << 20)
     assert html is not None, outcome
 
 in_process()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from .services import disclosure
+
 # Two accuracies closer than this many standard errors of the test are "about the same":
 # 1.96 is the usual 95% band.
 Z = 1.96
@@ -26,21 +28,6 @@ def noise_band(accuracy: float, images: int) -> float:
     return Z * math.sqrt(max(p * (1 - p), 1e-4) / max(images, 1))
 
 
-def figures(submission, shown) -> dict:
-    """The per-digit figures the viewer may see: the whole test set's, or before the reveal
-    the public half's (per digit, confusion and example images of that half only; empty
-    for a grade stored before the public half's were kept)."""
-    fb = submission.feedback or {}
-    reference = fb.get("reference") or {}
-    if shown.whole:
-        return {"per_digit": fb.get("per_digit"), "reference": reference.get("per_digit"),
-                "confusion": fb.get("confusion"), "confused_pairs": fb.get("confused_pairs"), "images": TEST_IMAGES}
-    public = fb.get("public") or {}
-    return {"per_digit": public.get("per_digit"), "reference": reference.get("public_per_digit"),
-            "confusion": public.get("confusion"), "confused_pairs": public.get("confused_pairs"),
-            "images": TEST_IMAGES // 2}
-
-
 def _digit_counts(seen: dict) -> list[int]:
     confusion = seen.get("confusion")
     if isinstance(confusion, list) and len(confusion) == 10:
@@ -49,7 +36,7 @@ def _digit_counts(seen: dict) -> list[int]:
 
 
 def digit_rows(submission, shown) -> list[dict]:
-    seen = figures(submission, shown)
+    seen = disclosure.figures(submission, shown)
     mine, ref = seen["per_digit"], seen["reference"]
     if not mine or not ref:
         return []
@@ -65,7 +52,7 @@ def digit_rows(submission, shown) -> list[dict]:
 
 def comparison(submission, shown) -> str:
     """One sentence on how the student compares with the reference network, on the same images."""
-    ref = (submission.feedback or {}).get("reference", {}).get("accuracy" if shown.whole else "public_accuracy")
+    ref = (disclosure.feedback(submission).scores.reference or {}).get("accuracy" if shown.whole else "public_accuracy")
     if shown.accuracy is None or ref is None:
         return ""
     images = TEST_IMAGES if shown.whole else TEST_IMAGES // 2
@@ -83,7 +70,7 @@ def comparison(submission, shown) -> str:
 def weakest_digits(submission, shown, count: int = 3) -> list[dict]:
     """The digits the network gets wrong most often, each with the digits it takes them for."""
     rows = digit_rows(submission, shown)
-    seen = figures(submission, shown)
+    seen = disclosure.figures(submission, shown)
     confusion = seen["confusion"]
     weakest = sorted(rows, key=lambda r: r["mine"])[:count]
     pairs = {(p.get("true"), p.get("predicted")): p for p in seen["confused_pairs"] or [] if isinstance(p, dict)}
@@ -109,12 +96,12 @@ def _count(n: int) -> str:
 def next_steps(submission, shown) -> list[str]:
     """What to try next, chosen from what this run showed and what the notebook declared
     (on the figures `shown` lets the viewer see)."""
-    fb = submission.feedback or {}
+    scores = disclosure.feedback(submission).scores
     accuracy = shown.accuracy
     if accuracy is None:
         return []
     steps = []
-    declared = fb.get("declared") or {}
+    declared = scores.declared or {}
     sizes = declared.get("layer_sizes")
     if sizes:
         hidden = len(sizes) - 2
@@ -130,14 +117,14 @@ def next_steps(submission, shown) -> list[str]:
         steps.append(f"Your network gets {train:.1%} of its training images right but {accuracy:.1%} of the test "
                      "images: it memorises the training set more than it learns digits. Stop training when the "
                      "validation accuracy stops rising, or try smaller layers or weight decay.")
-    baseline = (fb.get("baseline") or {}).get("nearest_mean_accuracy")
+    baseline = (scores.baseline or {}).get("nearest_mean_accuracy")
     if baseline is not None and accuracy < baseline + NEAR_BASELINE:
         steps.append(f"Comparing each image with the average image of each digit, with no training at all, scores "
                      f"{baseline:.1%}; your network scores {accuracy:.1%}. Check that the loss falls during training "
                      "(print it each epoch), that the learning rate is neither tiny nor huge (try 0.1 for plain "
                      "gradient descent, 0.001 for Adam), and that you train on all the training images for several "
                      "epochs.")
-    ref = (fb.get("reference") or {}).get("accuracy" if shown.whole else "public_accuracy")
+    ref = (scores.reference or {}).get("accuracy" if shown.whole else "public_accuracy")
     images = TEST_IMAGES if shown.whole else TEST_IMAGES // 2
     if not steps and ref is not None and accuracy < ref - noise_band(ref, images):
         steps.append("Your architecture is what the project asks for; to close the gap with the reference, train for "

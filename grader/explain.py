@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 
+from . import failures
 from .limits import Limits
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -18,77 +19,10 @@ FILE_FRAME = re.compile(r"^File (?P<file>.+?):(?P<line>\d+)(?:, in (?P<function>
 CODE_LINE = re.compile(r"^(?P<arrow>-*>)?\s*(?P<number>\d+)(?: (?P<code>.*))?$")
 FRAMES_SHOWN = 3
 SOURCE_LINES_SHOWN = 40
-TEST_LABELS = "t10k-labels"
-
-# The fixes, in our words; {figures} come from the run.
-MISTAKES = {
-    "template_todo": (
-        "A part of the template is not written yet",
-        "`{function}` still ends in the template's `raise NotImplementedError`. Each TODO comment says what "
-        "to write there: replace the TODO and the raise with your code (for predict, the forward pass and the "
-        "index of the largest output for each image), run the whole notebook on your own machine, then upload it "
-        "again.",
-    ),
-    "probabilities": (
-        "predict returns scores, not labels",
-        "predict(images) must return one digit per image, shape (N,). Your network's last layer gives ten scores "
-        "per image: return the index of the largest, `scores.argmax(axis=1)`.",
-    ),
-    "floats": (
-        "predict returns fractions, not whole labels",
-        "predict(images) must return whole digits 0-9. If you return an average, a rounded score or a single "
-        "probability, take the most likely digit instead: `scores.argmax(axis=1)`, and check for NaN (a loss "
-        "that blew up during training).",
-    ),
-    "shape": (
-        "predict returns the wrong number of labels",
-        "predict(images) must return exactly one label per row of `images`, shape (len(images),). Predict for "
-        "the images it is given (not a fixed set such as X_val), and in batches join the pieces with "
-        "`np.concatenate`.",
-    ),
-    "test_labels": (
-        "The notebook reads the test labels, which the grader does not give it",
-        "The test labels stay outside the sandbox: your score is computed from your predictions alone. Measure "
-        "accuracy on a validation split of the training set instead (the template holds out 5,000 training "
-        "images as X_val, y_val), and load only the three files the grader provides.",
-    ),
-    "array_shapes": (
-        "Two arrays' shapes do not fit together",
-        "A matrix product `a @ W` needs `a.shape[1] == W.shape[0]`, and `+` needs shapes NumPy can broadcast. Print "
-        "the `.shape` of each array on the marked line: a batch X is (B, 784), W[l] is (sizes[l], sizes[l+1]) and "
-        "b[l] is (sizes[l+1],). A transposed matrix or a missing reshape(-1, 784) is the usual cause.",
-    ),
-    "no_predict": (
-        "The notebook defines no predict(images)",
-        "The grader calls `predict(images)` after your last cell. Define it at the top level of a cell (not "
-        "inside a class or an `if`), with that exact name.",
-    ),
-    "sealed": (
-        "predict tried to reach outside itself while it was asked",
-        "While the grader asks predict(images), predict runs sealed, so that nothing it sees of one set of images "
-        "can reach the next: it cannot open or write files, start processes, or open connections. Load what it needs "
-        "(weights, data, modules) in a cell before, into variables, and have predict compute from those alone.",
-    ),
-    "memory": (
-        "The notebook ran out of memory",
-        "{figures} Keep arrays in float32, train and predict in mini-batches instead of on all 60,000 images at "
-        "once, and `del` large arrays you no longer need.",
-    ),
-    "total_time": (
-        "The notebook ran out of time",
-        "{figures} Train for fewer epochs, or with fewer or smaller hidden layers, and avoid Python loops over "
-        "single images: a batch of images is one matrix product. A few minutes of training on a CPU is enough "
-        "for the project.",
-    ),
-    "cell_time": (
-        "A cell ran out of time",
-        "{figures} Split long training over several cells, train for fewer epochs, and avoid Python loops "
-        "over single images: a batch of images is one matrix product.",
-    ),
-}
+DEF_PREDICT = re.compile(r"^\s*def\s+predict\s*\(")
 
 
-def explain(result: dict, notebook: str | None, message: str, mistake: str | None, limits: Limits,
+def explain(result: dict, notebook: str | None, mistake: str | None, limits: Limits,
             wall_seconds: float | None = None, peak_memory_mb: float | None = None) -> dict:
     """{"cell", "function", "source", "line", "error", "frames", "mistake"} for the page, each part
     only when the run tells it."""
@@ -102,30 +36,21 @@ def explain(result: dict, notebook: str | None, message: str, mistake: str | Non
         failure.update(cell=own[-1]["cell"], line=own[-1]["line"], function=own[-1]["function"])
     elif type(result.get("cell")) is int and 0 <= result["cell"] < len(cells):
         failure["cell"] = result["cell"] + 1
-    key = mistake or _mistake_from_error(ename, evalue, message)
-    if not failure.get("cell") and key in PREDICT_MISTAKES:
+    named = (failures.MISTAKES.get(mistake) if mistake
+             else failures.mistake_raised(ename, evalue or str(result.get("evalue") or "")[:2000],
+                                          result.get("in_harness") is True))
+    if not failure.get("cell") and named and named.about_predict:
         # Nothing raised: what predict returned was wrong, so show where predict is written.
         failure.update(_where_predict_is(cells))
     if failure.get("cell"):
         failure["source"] = _source(cells[failure["cell"] - 1], failure.get("line"))
     failure["frames"] = frames[-FRAMES_SHOWN:]
     failure["frames_hidden"] = max(0, len(frames) - FRAMES_SHOWN)
-    if key in MISTAKES:
-        name, fix = MISTAKES[key]
-        function = failure.get("function") or "predict"
-        failure["mistake"] = {
-            "key": key, "name": name,
-            "fix": fix.format(function=function.split("(")[0], figures=_figures(key, limits, wall_seconds,
-                                                                                peak_memory_mb)).strip(),
-        }
+    if named:
+        function = (failure.get("function") or "predict").split("(")[0]
+        failure["mistake"] = {"key": named.key, "name": named.name,
+                              "fix": failures.fix(named, limits, function, peak_memory_mb, wall_seconds)}
     return failure
-
-
-PREDICT_MISTAKES = ("probabilities", "floats", "shape")
-# NumPy's words for operands whose shapes do not fit (matmul, dot, broadcasting).
-SHAPES_DO_NOT_FIT = re.compile(r"matmul: Input operand|shapes \(.{0,80}\) and \(.{0,80}\) not aligned|"
-                               r"operands could not be broadcast together")
-DEF_PREDICT = re.compile(r"^\s*def\s+predict\s*\(")
 
 
 def _where_predict_is(cells: list[dict]) -> dict:
@@ -137,34 +62,6 @@ def _where_predict_is(cells: list[dict]) -> dict:
             if DEF_PREDICT.match(line):
                 return {"cell": index + 1, "line": number, "function": "predict(images)"}
     return {}
-
-
-def _mistake_from_error(ename: str, evalue: str, message: str) -> str | None:
-    if ename == "NotImplementedError":
-        return "template_todo"
-    if ename in ("FileNotFoundError", "OSError", "IOError") and TEST_LABELS in evalue:
-        return "test_labels"
-    if ename == "MemoryError":
-        return "memory"
-    if ename == "PermissionError" and "predict(images)" in message and "not permitted" in evalue:
-        return "sealed"
-    if ename == "ValueError" and SHAPES_DO_NOT_FIT.search(evalue):
-        return "array_shapes"
-    if ename == "NameError" and "defines neither predict(images)" in (evalue or message):
-        return "no_predict"
-    return None
-
-
-def _figures(key: str, limits: Limits, wall_seconds: float | None, peak_memory_mb: float | None) -> str:
-    if key == "memory":
-        seen = f"; it held {peak_memory_mb:,.0f} MB when it was stopped" if peak_memory_mb else ""
-        return f"The limit is {limits.memory_mb:,} MB for the whole notebook{seen}."
-    if key == "total_time":
-        took = f"; it had run for {wall_seconds:,.0f} s" if wall_seconds else ""
-        return f"The limit is {limits.total_timeout_s:,} s for the whole notebook{took}."
-    if key == "cell_time":
-        return f"The limit is {limits.cell_timeout_s:,} s per cell and {limits.total_timeout_s:,} s in all."
-    return ""
 
 
 def _cells(notebook: str | None) -> list[dict]:

@@ -5,10 +5,8 @@ labels (grader.embedded). The site passes each assignment's own bar
 """
 from __future__ import annotations
 
-import dataclasses
-
 from . import embedded, notebooks
-from .pipeline import GradeResult
+from .result import GradeResult, with_flags
 
 PROBE, ACCURACY, EMBEDDED = "probe", "accuracy", "embedded"
 # The most embedded data of the course's own notebooks (the template's, as run:
@@ -18,7 +16,7 @@ HONEST_EMBEDDED_BYTES = 1163
 
 def screen(result: GradeResult, notebook_bytes: bytes, accuracy_above: float, embedded_limit: int) -> GradeResult:
     """The result with these flags added to the grader's own (only a graded run is screened).
-    `feedback["flags"]` names every flag raised; `flag_reason` has a line for each."""
+    `feedback.flags` names every flag raised; `flag_reason` has a line for each."""
     if result.status != "graded":
         return result
     kinds, reasons = ([PROBE], [result.flag_reason]) if result.flagged else ([], [])
@@ -39,8 +37,7 @@ def screen(result: GradeResult, notebook_bytes: bytes, accuracy_above: float, em
                        f"({HONEST_EMBEDDED_BYTES:,}, the template; the test labels take about 4,500); the largest is a "
                        f"{top['kind']} of {top['chars']:,} characters in {place(top)}. Its code is shown below with the "
                        "data marked.")
-    feedback = {**result.feedback, "embedded": scan, "flags": kinds}
-    return dataclasses.replace(result, flagged=bool(kinds), flag_reason="\n".join(reasons), feedback=feedback)
+    return with_flags(result, kinds, "\n".join(reasons), embedded=scan)
 
 
 def place(finding: dict) -> str:

@@ -4,7 +4,7 @@ A page that could not be drawn within the run's budget (a busy host, Markdown th
 nbconvert renders in quadratic time, a cell it cannot show) does not fail the grade: the
 site keeps the executed notebook (compact JSON, outputs already capped) and asks for this
 later with a more generous budget (`rerender_timeout_s`). The page is drawn by the same
-renderer (harness/render_notebook.py, through run_notebook.render_page: the same retries
+renderer (harness/render_notebook.py, through rendering.render_page: the same retries
 with the cell at fault replaced by a notice) in the same sandbox, under the job's limits
 and memory watchdog, from a harness of its own (harness/render_again.py) that runs no
 notebook and asks predict nothing.
@@ -15,14 +15,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import SystemFault
+from .failures import render_problem
+from .harness import protocol
 from .limits import Limits
-from .pipeline import _render_problem
 from .runner import HARNESS_GRACE_S, RunOutcome, prepare_inputs, run_harness
 
 SCRIPT = "render_again.py"
 # Problems another try cannot mend: the renderer refused a cell, or the page is larger
 # than the limit. A timeout or a renderer that died may go another way on a quieter host.
-LASTING_PROBLEMS = ("error", "too_large")
+LASTING_PROBLEMS = (protocol.RENDER_ERROR, protocol.RENDER_TOO_LARGE)
 
 
 @dataclass
@@ -45,7 +46,7 @@ class Page:
 def page_problem(render: dict | None, limits: Limits) -> str:
     """Why a run's page is missing or partial ("" if it is whole), naming the cell."""
     render = render if isinstance(render, dict) else {}
-    return _render_problem(render, limits) if render.get("problem") else ""
+    return render_problem(render, limits) if render.get("problem") else ""
 
 
 def render_again(notebook_json: str, job_dir: Path, limits: Limits) -> Page:
@@ -68,13 +69,13 @@ def render_again(notebook_json: str, job_dir: Path, limits: Limits) -> Page:
 
 def _render_of(run: RunOutcome, limits: Limits) -> dict:
     if run.memory_exceeded:
-        return {"problem": "crashed", "cell": None,
+        return {"problem": protocol.RENDER_CRASHED, "cell": None,
                 "detail": f"it needed more than {limits.memory_mb} MB of memory"}
     if run.timed_out:
-        return {"problem": "timeout", "cell": None, "allowed_s": limits.render_timeout_s}
+        return {"problem": protocol.RENDER_TIMEOUT, "cell": None, "allowed_s": limits.render_timeout_s}
     status = run.result.get("status")
     render = run.result.get("render")
-    if status == "ok" and isinstance(render, dict) and (render.get("problem") or run.html is not None):
+    if status == protocol.OK and isinstance(render, dict) and (render.get("problem") or run.html is not None):
         return render
-    detail = run.result.get("detail") if status == "harness_error" else run.payload_error or f"status {status!r}"
+    detail = run.result.get("detail") if status == protocol.HARNESS_ERROR else run.payload_error or f"status {status!r}"
     raise SystemFault(f"drawing the page again failed: {str(detail)[-1500:]}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import failures
 from .errors import StudentFault
 
 # The only element types the worker will turn prediction bytes into: booleans, integers
@@ -68,11 +69,11 @@ def _check_kind_and_shape(kind: str, shape: tuple, dtype_text: str, n: int) -> N
     if len(shape) == 2 and shape == (n, 10):
         raise StudentFault(
             f"predict(images) returned scores of shape {shape}; return one label per image, "
-            "for example scores.argmax(axis=1).", mistake="probabilities"
+            "for example scores.argmax(axis=1).", mistake=failures.PROBABILITIES.key
         )
     if shape != (n,):
         raise StudentFault(f"predict(images) must return {n} labels, shape ({n},); it returned shape {shape}.",
-                           mistake="shape")
+                           mistake=failures.SHAPE.key)
     if kind not in "iubf":
         raise StudentFault(f"predict(images) returned values of type {dtype_text}; it must return integer labels 0-9.")
 
@@ -85,10 +86,10 @@ def check_predictions(raw: np.ndarray | None, n: int) -> np.ndarray:
     if raw.dtype.kind == "f":
         if not np.all(np.isfinite(raw)):
             raise StudentFault("predict(images) returned NaN or infinite values; it must return integer labels 0-9.",
-                               mistake="floats")
+                               mistake=failures.FLOATS.key)
         if not np.all(raw == np.round(raw)):
             raise StudentFault("predict(images) returned fractional numbers; it must return integer labels 0-9.",
-                               mistake="floats")
+                               mistake=failures.FLOATS.key)
     labels = raw.astype(np.int64)
     bad = (labels < 0) | (labels > 9)
     if bad.any():

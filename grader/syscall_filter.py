@@ -83,8 +83,8 @@ def _personality_refused() -> list[tuple[int, int]]:
     return below + upper + beyond
 
 
-# What a predict process may no longer do once it is sealed (see PREDICT_CELL in the
-# harness, and docs/grading.md "How the test set is asked"): it answers the batches it
+# What a predict process may no longer do once it is sealed (see seal() in the
+# harness's predict_cell.py, and docs/grading.md "How the test set is asked"): it answers the batches it
 # is sent from what it holds in memory, and can leave no trace another process of the
 # sandbox could read later. So: no file opened (not even for reading: reading a FIFO
 # drains it, reading a file stamps its access time), no file or directory changed, no

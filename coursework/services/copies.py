@@ -36,11 +36,11 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import RowNumber
 
 from grader import copies as wrong_sets
-from grader.pipeline import GradeResult
+from grader.result import Feedback, GradeResult, with_flags
 
 from ..models import Submission
 from ..states import SubmissionStatus
-from . import project_files, similarity
+from . import disclosure, project_files, similarity
 
 COPY = "copy"
 
@@ -168,14 +168,13 @@ def screen(result: GradeResult, notebook_bytes: bytes) -> GradeResult:
         return result
     mine = code_shingles(notebook_bytes)
     record = {"code": signature(mine), "matches": []}
-    kinds, reason = list(result.feedback.get("flags", [])), result.flag_reason
+    kinds, reason = list(result.feedback.flags.flags or []), result.flag_reason
     match = Match(None, similarity.SOLUTION_NAME, code=jaccard(mine, _solution()))
     if match.counts:
         record["matches"].append(match.as_dict())
         kinds.append(COPY)
         reason = "\n".join(filter(None, [reason, match.line()]))
-    feedback = {**result.feedback, "copies": record, "flags": kinds}
-    return dataclasses.replace(result, flagged=bool(kinds), flag_reason=reason, feedback=feedback)
+    return with_flags(result, kinds, reason, copies=record)
 
 
 # --- against other students, after the result is stored -----------------------------------
@@ -204,9 +203,9 @@ def others(submission: Submission):
 
 def find(submission: Submission) -> list[Match]:
     """Other students' uploads this one matches beyond the thresholds (exact figures)."""
-    feedback = submission.feedback or {}
-    mine_sig = _signature_array((feedback.get("copies") or {}).get("code"))
-    mine_wrong = wrong_sets.unpack(feedback.get("wrong") or "")
+    feedback = disclosure.feedback(submission)
+    mine_sig = _signature_array((feedback.flags.copies or {}).get("code"))
+    mine_wrong = wrong_sets.unpack(feedback.scores.wrong or "")
     rows = list(others(submission))
     if not rows:
         return []
@@ -241,14 +240,14 @@ def find(submission: Submission) -> list[Match]:
     return found
 
 
-def _with_match(feedback: dict, match: Match) -> dict:
-    record = dict(feedback.get("copies") or {})
+def _with_match(feedback: Feedback, match: Match) -> Feedback:
+    record = dict(feedback.flags.copies or {})
     kept = [m for m in record.get("matches", []) if m.get("other") != match.other]
     record["matches"] = [*kept, match.as_dict()]
-    flags = list(feedback.get("flags") or [])
+    flags = list(feedback.flags.flags or [])
     if COPY not in flags:
         flags.append(COPY)
-    return {**feedback, "copies": record, "flags": flags}
+    return dataclasses.replace(feedback, flags=dataclasses.replace(feedback.flags, flags=flags, copies=record))
 
 
 def _mark(pk: int, match: Match) -> None:
@@ -259,10 +258,10 @@ def _mark(pk: int, match: Match) -> None:
     row = Submission.objects.select_for_update().filter(pk=pk, status=SubmissionStatus.GRADED).first()
     if row is None:
         return
-    feedback = row.feedback or {}
-    already = any(m.get("other") == match.other for m in (feedback.get("copies") or {}).get("matches", []))
-    was_copy = COPY in (feedback.get("flags") or [])
-    fields = {"feedback": _with_match(feedback, match)}
+    feedback = disclosure.feedback(row)
+    already = any(m.get("other") == match.other for m in (feedback.flags.copies or {}).get("matches", []))
+    was_copy = COPY in (feedback.flags.flags or [])
+    fields = {"feedback": _with_match(feedback, match).to_json()}
     if not already:
         fields["flag_reason"] = "\n".join(filter(None, [row.flag_reason, match.line()]))
     if not was_copy:

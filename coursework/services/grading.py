@@ -25,8 +25,9 @@ from grader import feedback
 from grader.data import test_set
 from grader.errors import HostBusy
 from grader.limits import Limits
-from grader.pipeline import GradeResult, check_notebook_bytes, grade_notebook_bytes
+from grader.pipeline import check_notebook_bytes, grade_notebook_bytes
 from grader.reference import reference_summary_if_trained
+from grader.result import GradeResult
 from reference_nn.persist import load_metadata
 
 from .. import states
@@ -249,10 +250,11 @@ def _save_files(submission: Submission, attempt: int, result: GradeResult, page_
     if page_problem:  # what the page is drawn again from, later
         files["executed_notebook"] = ("executed.ipynb", result.notebook.encode())
     if SubmissionStatus(result.status) == SubmissionStatus.GRADED and not submission.is_check:
-        files["confusion_png"] = ("confusion.png", feedback.confusion_png(result.feedback["confusion"]))
+        scores = result.feedback.scores
+        files["confusion_png"] = ("confusion.png", feedback.confusion_png(scores.confusion))
         images, _ = test_set()
-        files["gallery_png"] = ("misclassified.png", feedback.gallery_png(images, result.feedback["misclassified"]))
-        public = disclosure.public_misclassified(result.feedback["misclassified"])
+        files["gallery_png"] = ("misclassified.png", feedback.gallery_png(images, scores.misclassified))
+        public = disclosure.public_misclassified(scores.misclassified)
         if public:
             files["public_gallery_png"] = ("misclassified-public.png", feedback.gallery_png(images, public))
     stored = {}
@@ -275,7 +277,7 @@ def _write_result(submission: Submission, attempt: int, result: GradeResult, sto
         score=score,
         flagged=result.flagged,
         flag_reason=result.flag_reason,
-        feedback=result.feedback,
+        feedback=result.feedback.to_json(),
         run_seconds=result.run_seconds,
         peak_memory_mb=result.peak_memory_mb,
         log_tail=result.log_tail[-65536:],
@@ -309,7 +311,7 @@ def _is_unchanged_template(submission: Submission, result: GradeResult) -> bool:
     """Whether the run stopped at the template's own unwritten code, in a notebook whose code
     is the template's: such a run taught the student the contract, so it does not use up one
     of the day's uploads. A notebook with any code of the student's does count."""
-    mistake = ((result.feedback or {}).get("failure") or {}).get("mistake") or {}
+    mistake = (result.feedback.failure.mistake if result.feedback.failure else None) or {}
     if result.status != SubmissionStatus.FAILED or mistake.get("key") != "template_todo":
         return False
     with submission.notebook.open("rb") as fh:

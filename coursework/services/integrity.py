@@ -23,11 +23,11 @@ from django.utils.safestring import SafeString, mark_safe
 from grader import embedded
 from grader import integrity as grader_integrity
 from grader.integrity import ACCURACY, EMBEDDED, PROBE
-from grader.pipeline import GradeResult
+from grader.result import ABSENT, GradeResult
 
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
-from . import copies
+from . import copies, disclosure
 
 FLAG_NAMES = {PROBE: "noise probe", ACCURACY: "implausible accuracy", EMBEDDED: "embedded data",
               copies.COPY: "copy"}
@@ -66,7 +66,7 @@ def code_cells(submission: Submission) -> list[CodeCell] | str:
         cells = nb["cells"]
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         return f"The uploaded notebook could not be read ({type(exc).__name__})."
-    findings = ((submission.feedback or {}).get("embedded") or {}).get("findings") or []
+    findings = (disclosure.feedback(submission).flags.embedded or {}).get("findings") or []
     shown = []
     for index, cell in enumerate(cells if isinstance(cells, list) else []):
         if not isinstance(cell, dict):
@@ -115,8 +115,8 @@ def top_scores(assignment: Assignment, count: int = 10) -> list[Submission]:
 
 
 def flag_names(submission: Submission) -> list[str]:
-    kinds = (submission.feedback or {}).get("flags")
-    if kinds is None:  # graded before the site's own flags: the grader's probe was the only one
+    kinds = disclosure.feedback(submission).flags.flags
+    if kinds is ABSENT or kinds is None:  # graded before the site's own flags: the grader's probe was the only one
         kinds = [PROBE] if submission.flagged else []
     return [FLAG_NAMES.get(k, k) for k in kinds]
 
@@ -124,7 +124,7 @@ def flag_names(submission: Submission) -> list[str]:
 def copy_matches(submission: Submission) -> list[dict]:
     """The copy flag's matches, each with the page that shows the two side by side."""
     shown = []
-    for match in ((submission.feedback or {}).get("copies") or {}).get("matches") or []:
+    for match in (disclosure.feedback(submission).flags.copies or {}).get("matches") or []:
         other = match.get("other")
         url = (reverse("ta_similarity_solution", args=[submission.pk]) if other is None
                else reverse("ta_similarity_pair", args=["submission", submission.pk, other]))

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 
 from grader.limits import Limits
-from grader.pipeline import GradeResult
+from grader.result import GradeResult
 from grader.rerender import page_problem, render_again
 
 from .. import states

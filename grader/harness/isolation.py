@@ -5,7 +5,7 @@ kernel. A notebook that could carry anything from the probe phase into the test 
 could answer each test image with its probe twin's answer and set its own probe gap (an
 outside measurement did so through a file in /tmp). So, while a phase is asked:
 
-- its process has sealed itself (PREDICT_CELL's seal(): no descriptor but the harness's
+- its process has sealed itself (predict_cell.py's seal(): no descriptor but the harness's
   socket, no shared memory, a seccomp filter refusing files, sockets, processes, signals
   and locks), which `seal_problem` checks from outside, since the notebook can change
   the code that seals;
@@ -104,7 +104,7 @@ READ_ONLY_MOUNTS = ("/usr/", "/opt/kernel/")
 
 
 def seal_problem(pid: int) -> str | None:
-    """None if process `pid` is sealed as PREDICT_CELL seals it, else what is not."""
+    """None if process `pid` is sealed as predict_cell.py's seal() seals it, else what is not."""
     try:
         status = _status(pid)
         parent = _status(int(status["PPid"]))

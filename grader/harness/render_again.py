@@ -7,7 +7,7 @@ INPUT_DIR holds submission.ipynb (here the executed notebook a graded run stored
 JSON, outputs already capped) and config.json. No notebook runs and nothing is asked (the
 images pipe brings nothing and is closed at once): the page is drawn by the same renderer
 process, with the same retries around the cell at fault, as at the end of a run
-(run_notebook.render_page), within config["render_timeout_s"]. One payload goes back to
+(rendering.render_page), within config["render_timeout_s"]. One payload goes back to
 RESULT_FD, as from the harness: {"result": {"status": "ok", "render": ...}} and the page.
 
 It imports nothing from the site: the site's code is not in the sandbox.
@@ -18,14 +18,16 @@ import sys
 from pathlib import Path
 
 import nbformat
-from run_notebook import refuse_inspection, render_page, send_result, tell_progress
+import protocol
+from rendering import render_page
+from run_notebook import refuse_inspection, send_result, tell_progress
 
 
 def run(input_dir: Path, config: dict, progress_fd: int) -> tuple[dict, dict[str, bytes]]:
     nb = nbformat.from_dict(json.loads((input_dir / "submission.ipynb").read_bytes()))
-    tell_progress(progress_fd, "render")  # the worker's memory message names the step
+    tell_progress(progress_fd, protocol.STEP_RENDER)  # the worker's memory message names the step
     render, html = render_page(nb, config["render_timeout_s"], config["rendered_html_kb"] * 1024)
-    return {"result": {"status": "ok", "render": render}}, ({"html": html} if html is not None else {})
+    return {"result": {"status": protocol.OK, "render": render}}, ({"html": html} if html is not None else {})
 
 
 def main() -> int:

@@ -21,6 +21,8 @@ import sys
 
 import nbformat
 
+import protocol
+
 # The state file: int64 cell index (-1: none), int64 report length, the report (JSON).
 STATE = struct.Struct("<qq")
 STATE_BYTES = 64 * 1024
@@ -157,10 +159,10 @@ def main() -> int:
     except TooLarge as exc:
         sizes = _current["html"]
         largest = max(sizes, key=sizes.get) if sizes else None
-        report({"problem": "too_large", "cell": largest, "size": exc.args[0], "cell_size": sizes.get(largest, 0)})
+        report({"problem": protocol.RENDER_TOO_LARGE, "cell": largest, "size": exc.args[0], "cell_size": sizes.get(largest, 0)})
         return 1
     except Exception as exc:  # noqa: BLE001 -- the student's notebook made nbconvert fail: say where and what
-        report({"problem": "error", "cell": culprit(exc), "detail": describe(exc)})
+        report({"problem": protocol.RENDER_ERROR, "cell": culprit(exc), "detail": describe(exc)})
         return 1
     sys.stdout.buffer.write(html)
     sys.stdout.buffer.flush()

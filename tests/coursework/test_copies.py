@@ -8,7 +8,7 @@ from coursework import tasks
 from coursework.models import Assignment
 from coursework.services import copies, grading, integrity, project_files, reviews
 from grader import copies as wrong_sets
-from grader.pipeline import GradeResult
+from grader.result import GradeResult
 from tests.factories import make_assignment, make_profile, make_student, make_submission, make_ta
 from tests.support.notebooks import NEAREST_MEAN, SMALL_NETWORK, notebook
 
@@ -44,7 +44,7 @@ def graded_upload(student, nb: bytes, wrong: np.ndarray, task=None):
                               task, nb)
     return make_submission(student, nb, status="graded", accuracy=accuracy, public_accuracy=accuracy,
                            private_accuracy=accuracy, flagged=result.flagged, flag_reason=result.flag_reason,
-                           feedback=result.feedback)
+                           feedback=result.feedback.to_json())
 
 
 def test_the_solution_uploaded_unchanged_is_flagged_and_waits_in_the_ta_queue_with_a_side_by_side_link(client):

@@ -47,7 +47,7 @@ TEMPLATE_TODO = {"failure": {"mistake": {"key": "template_todo", "name": "A part
 
 
 def _run_ends_at_the_templates_todo(submission):
-    from grader.pipeline import GradeResult
+    from grader.result import GradeResult
 
     submission.status, submission.attempts = SubmissionStatus.RUNNING, 1
     submission.save()
@@ -91,7 +91,7 @@ def test_a_template_with_any_code_of_the_students_still_counts(settings, tmp_pat
 
 def test_a_run_that_failed_otherwise_counts_even_for_the_template(settings, tmp_path):
     from coursework.services.project_files import TEMPLATE_NOTEBOOK
-    from grader.pipeline import GradeResult
+    from grader.result import GradeResult
 
     settings.MEDIA_ROOT = tmp_path
     assignment = make_assignment(daily_submission_limit=2)

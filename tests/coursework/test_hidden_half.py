@@ -8,7 +8,7 @@ from coursework.models import Assignment, Notification, Submission
 from coursework.services import disclosure, grading
 from grader import feedback
 from grader import data as mnist
-from grader.pipeline import GradeResult
+from grader.result import GradeResult
 from grader.scoring import halves
 from tests.factories import make_profile, make_student, make_submission, make_ta
 

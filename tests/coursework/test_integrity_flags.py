@@ -9,7 +9,7 @@ from coursework import tasks
 from coursework.models import Assignment
 from coursework.services import grading, integrity, reviews
 from grader import data
-from grader.pipeline import GradeResult
+from grader.result import GradeResult
 from tests.factories import make_assignment, make_profile, make_student, make_submission, make_ta
 from tests.support.notebooks import nearest_mean_notebook, notebook
 
@@ -108,7 +108,7 @@ def test_the_ta_sees_the_students_code_with_the_embedded_literal_marked(client, 
     result = integrity.screen(graded(0.97), task, nb)
     submission = make_submission(student, nb, status="graded", accuracy=0.97, public_accuracy=0.97,
                                  private_accuracy=0.97, flagged=True, flag_reason=result.flag_reason,
-                                 feedback=result.feedback)
+                                 feedback=result.feedback.to_json())
     client.force_login(make_ta())
     page = client.get(f"/ta/notebooks/{submission.pk}/").content.decode()
     assert "Flag: embedded data" in page and "The student's code" in page

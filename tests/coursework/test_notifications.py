@@ -11,7 +11,7 @@ from coursework import states, tasks
 from coursework.models import Notification
 from coursework.services import grading, notifications, reviews
 from coursework.states import EmailStatus
-from grader.pipeline import GradeResult
+from grader.result import GradeResult
 from tests.factories import full_marks, make_course, make_profile, make_student, make_submission, make_ta, submitted_essays
 from tests.support.notebooks import notebook
 

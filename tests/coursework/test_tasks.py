@@ -13,7 +13,7 @@ from coursework.models import Submission
 from coursework.services import grading, pages
 from coursework.states import RenderStatus, SubmissionStatus
 from grader.errors import SystemFault
-from grader.pipeline import GradeResult
+from grader.result import GradeResult
 from tests.factories import make_student, make_submission
 from tests.support.notebooks import notebook
 

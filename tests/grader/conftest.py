@@ -26,11 +26,10 @@ def grade():
     assert sandbox_processes() == [], "a sandboxed process outlived its run"
 
 
-@pytest.fixture(scope="session")
-def harness():
-    """The harness module, imported the way the sandbox runs it: from its own directory,
-    beside payload.py and render_notebook.py. Its functions then run here, unconfined,
-    which is what unit tests of them want."""
+def _harness_module(name: str):
+    """A module of the harness, imported the way the sandbox runs it: from its own directory,
+    beside protocol.py and payload.py. Its functions then run here, unconfined, which is
+    what unit tests of them want."""
     import importlib
     import sys
 
@@ -38,6 +37,21 @@ def harness():
 
     sys.path.insert(0, str(HARNESS_DIR))
     try:
-        return importlib.import_module("run_notebook")
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(HARNESS_DIR))
+
+
+@pytest.fixture(scope="session")
+def trimming():
+    return _harness_module("trimming")
+
+
+@pytest.fixture(scope="session")
+def asking():
+    return _harness_module("asking")
+
+
+@pytest.fixture(scope="session")
+def rendering():
+    return _harness_module("rendering")

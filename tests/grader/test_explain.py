@@ -25,7 +25,7 @@ def test_a_failure_in_the_prediction_step_is_shown_in_the_students_own_cell():
     result = {"status": "failed", "kind": "exception", "ename": "NotImplementedError", "cell": 3, "in_harness": True,
               "error": {"ename": "NotImplementedError", "evalue": "", "traceback": TRACEBACK}}
     failure = explain(result, notebook("x = 1", "def predict(images):\n    # TODO\n    raise NotImplementedError"),
-                      "...", None, Limits.from_settings({}))
+                      None, Limits.from_settings({}))
     assert failure["cell"] == 3 and failure["line"] == 3 and failure["function"] == "predict(images)"
     assert [f["where"] for f in failure["frames"]] == ["cell 3, line 3"]  # the grader's frame (In[3]) is not shown
     assert failure["source"]["lines"][2] == {"number": 3, "code": "    raise NotImplementedError", "current": True}
@@ -36,7 +36,7 @@ def test_a_long_cell_is_shown_around_the_failing_line():
     source = "\n".join(f"x{i} = {i}" for i in range(100))
     traceback = ["Cell In[1], line 80\n----> 80 x79 = 79\n", "ValueError: no"]
     result = {"cell": 1, "error": {"ename": "ValueError", "evalue": "no", "traceback": traceback}}
-    failure = explain(result, notebook(source), "...", None, Limits.from_settings({}))
+    failure = explain(result, notebook(source), None, Limits.from_settings({}))
     lines = failure["source"]["lines"]
     assert any(line["current"] and line["number"] == 80 for line in lines)
     assert failure["source"]["cut_before"] + len(lines) + failure["source"]["cut_after"] == 100
@@ -55,16 +55,16 @@ def test_library_frames_are_named_by_their_package_not_the_sandboxs_paths():
 
 def test_memory_and_time_mistakes_carry_the_figures_that_were_hit():
     limits = Limits.from_settings({"memory_mb": 1024, "total_timeout_s": 300})
-    memory = explain({}, None, "...", "memory", limits, peak_memory_mb=1030.4)
+    memory = explain({}, None, "memory", limits, peak_memory_mb=1030.4)
     assert "The limit is 1,024 MB" in memory["mistake"]["fix"] and "it held 1,030 MB" in memory["mistake"]["fix"]
-    time = explain({}, None, "...", "total_time", limits, wall_seconds=301.2)
+    time = explain({}, None, "total_time", limits, wall_seconds=301.2)
     assert "The limit is 300 s" in time["mistake"]["fix"] and "it had run for 301 s" in time["mistake"]["fix"]
 
 
 def test_whatever_the_sandbox_sends_becomes_an_explanation_without_failing():
     for result, nb in [({"error": "x", "cell": "3"}, "not json"), ({"error": {"traceback": [None, 3, "Cell In[x]"]}}, "{}"),
                        ({"cell": 99}, notebook("x")), ({}, json.dumps({"cells": [3, None]}))]:
-        assert isinstance(explain(result, nb, "...", None, Limits.from_settings({})), dict)
+        assert isinstance(explain(result, nb, None, Limits.from_settings({})), dict)
 
 
 def test_declared_values_are_kept_only_in_the_shape_the_contract_asks_for():
@@ -84,10 +84,10 @@ def test_numpys_shape_errors_are_named_as_arrays_that_do_not_fit():
     result = {"cell": 1, "error": {"ename": "ValueError", "evalue": "matmul: Input operand 1 has a mismatch in its "
                                    "core dimension 0, with gufunc signature (n?,k),(k,m?)->(n?,m?) (size 10 is different "
                                    "from 784)", "traceback": traceback}}
-    failure = explain(result, notebook("W = np.zeros((10, 784))\nout = X @ W"), "...", None, Limits.from_settings({}))
+    failure = explain(result, notebook("W = np.zeros((10, 784))\nout = X @ W"), None, Limits.from_settings({}))
     assert failure["mistake"]["key"] == "array_shapes" and "a.shape[1] == W.shape[0]" in failure["mistake"]["fix"]
     assert [line["code"] for line in failure["source"]["lines"] if line["current"]] == ["out = X @ W"]
     broadcast = {"error": {"ename": "ValueError", "evalue": "operands could not be broadcast together with shapes (5,3) (4,)"}}
-    assert explain(broadcast, None, "...", None, Limits.from_settings({}))["mistake"]["key"] == "array_shapes"
+    assert explain(broadcast, None, None, Limits.from_settings({}))["mistake"]["key"] == "array_shapes"
     other = {"error": {"ename": "ValueError", "evalue": "invalid literal for int()"}}
-    assert "mistake" not in explain(other, None, "...", None, Limits.from_settings({}))
+    assert "mistake" not in explain(other, None, None, Limits.from_settings({}))

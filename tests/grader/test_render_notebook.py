@@ -1,5 +1,5 @@
 """Rendering the executed notebook in a process of its own (grader/harness/render_notebook.py,
-driven by run_notebook.render_page): under a time and size budget, naming the cell at fault,
+driven by rendering.render_page): under a time and size budget, naming the cell at fault,
 and still showing the rest of the notebook when one cell cannot be shown."""
 import nbformat
 import pytest
@@ -17,9 +17,9 @@ def executed(*cells):
 
 
 @pytest.fixture
-def render(harness):
+def render(rendering):
     def run(nb, budget_s=60, max_html_bytes=16 << 20):
-        return harness.render_page(nb, budget_s, max_html_bytes)
+        return rendering.render_page(nb, budget_s, max_html_bytes)
     return run
 
 
@@ -67,7 +67,7 @@ def test_a_page_past_the_size_limit_names_its_largest_cell(render):
     assert b"small" in html and b"x" * 1000 not in html
 
 
-def test_a_notebook_the_renderer_cannot_read_is_reported_not_raised(harness):
-    outcome, html = harness._render_once(b"{not json", harness.time.monotonic() + 60, 1 << 20)
+def test_a_notebook_the_renderer_cannot_read_is_reported_not_raised(rendering):
+    outcome, html = rendering._render_once(b"{not json", rendering.time.monotonic() + 60, 1 << 20)
     assert outcome["problem"] == "error" and outcome["cell"] is None and html is None
     assert "JSONDecodeError" in outcome["detail"]

@@ -37,69 +37,69 @@ def error(lines: int = 3, width: int = 50, evalue: str = "boom"):
                                   traceback=[f"line {i} " + "-" * width for i in range(lines)])
 
 
-def allowance(harness, nb) -> int:
+def allowance(trimming, nb) -> int:
     """What bound_outputs may send for this notebook: its size without outputs plus the cap."""
-    bare = nbformat.from_dict(json.loads(harness.compact(nb)))
+    bare = nbformat.from_dict(json.loads(trimming.compact(nb)))
     for cell in bare.cells:
         cell.outputs = []
     bare.metadata.pop("widgets", None)
-    return len(harness.compact(bare)) + CAP_KB * 1024
+    return len(trimming.compact(bare)) + CAP_KB * 1024
 
 
-def test_outputs_are_kept_in_order_until_the_cap_then_none_with_one_notice(harness):
+def test_outputs_are_kept_in_order_until_the_cap_then_none_with_one_notice(trimming):
     nb = executed(code(stream(1000, "a")), code(stream(2000, "b"), stream(2000, "c")), code(stream(10, "d")))
-    allowed = allowance(harness, nb)
-    cut = harness.bound_outputs(nb, allowed, CAP_KB, None, None, set())
+    allowed = allowance(trimming, nb)
+    cut = trimming.bound_outputs(nb, allowed, CAP_KB, None, None, set())
     texts = [[o.get("text", "")[:1] for o in cell.outputs] for cell in nb.cells]
     assert texts == [["a"], ["b", "["], []]  # c passed the cap; d, though small, comes after the cut
     assert "further output of this cell was not kept" in nb.cells[1].outputs[-1].text
     assert cut["truncated_cells"] == [1, 2] and not cut["widget_state_dropped"]
-    assert len(harness.compact(nb)) <= allowed
+    assert len(trimming.compact(nb)) <= allowed
 
 
-def test_errors_count_against_the_cap_but_the_failing_cells_first_error_is_always_kept(harness):
+def test_errors_count_against_the_cap_but_the_failing_cells_first_error_is_always_kept(trimming):
     flood = code(*[error(width=200) for _ in range(100)])  # caught exceptions shown with showtraceback()
     failing = code(stream(5000), error(lines=2000, width=100, evalue="the real cause"))
     nb = executed(flood, failing)
-    allowed = allowance(harness, nb)
-    harness.bound_outputs(nb, allowed, CAP_KB, 1, None, set())
+    allowed = allowance(trimming, nb)
+    trimming.bound_outputs(nb, allowed, CAP_KB, 1, None, set())
     assert len(nb.cells[0].outputs) < 100
     kept = [o for o in nb.cells[1].outputs if o.output_type == "error"]
     assert len(kept) == 1 and kept[0].evalue == "the real cause"
     assert kept[0].traceback[-1].startswith("line 1999")  # the end of a traceback is where the cause is
     assert "earlier traceback lines were not kept" in kept[0].traceback[0]
-    assert len(harness.compact(nb)) <= allowed
+    assert len(trimming.compact(nb)) <= allowed
 
 
-def test_an_error_cut_while_running_is_restored_to_its_failing_cell(harness):
+def test_an_error_cut_while_running_is_restored_to_its_failing_cell(trimming):
     nb = executed(code(stream(100)), code(stream(100)))
-    remembered = (1, harness.trim_error(error(evalue="kept aside")))
-    harness.bound_outputs(nb, allowance(harness, nb), CAP_KB, 1, remembered, {1})
+    remembered = (1, trimming.trim_error(error(evalue="kept aside")))
+    trimming.bound_outputs(nb, allowance(trimming, nb), CAP_KB, 1, remembered, {1})
     assert [o.evalue for o in nb.cells[1].outputs if o.output_type == "error"] == ["kept aside"]
 
 
-def test_widget_state_is_dropped_when_it_does_not_fit_after_the_outputs(harness):
+def test_widget_state_is_dropped_when_it_does_not_fit_after_the_outputs(trimming):
     state = {"application/vnd.jupyter.widget-state+json": {"state": {"m": {"state": {"blob": "z" * 20_000}}}}}
     nb = executed(code(stream(100)), widgets=state)
-    allowed = allowance(harness, nb)
-    assert harness.bound_outputs(nb, allowed, CAP_KB, None, None, set())["widget_state_dropped"]
-    assert "widgets" not in nb.metadata and len(harness.compact(nb)) <= allowed
+    allowed = allowance(trimming, nb)
+    assert trimming.bound_outputs(nb, allowed, CAP_KB, None, None, set())["widget_state_dropped"]
+    assert "widgets" not in nb.metadata and len(trimming.compact(nb)) <= allowed
 
     small = {"application/vnd.jupyter.widget-state+json": {"state": {"m": {"state": {"value": 3}}}}}
     nb = executed(code(stream(100)), widgets=small)
-    assert not harness.bound_outputs(nb, allowance(harness, nb), CAP_KB, None, None, set())["widget_state_dropped"]
+    assert not trimming.bound_outputs(nb, allowance(trimming, nb), CAP_KB, None, None, set())["widget_state_dropped"]
     assert nb.metadata.widgets == small
 
 
-def test_an_output_too_deep_to_write_is_dropped_not_raised(harness):
+def test_an_output_too_deep_to_write_is_dropped_not_raised(trimming):
     deep = []
     for _ in range(5000):
         deep = [deep]
     nb = executed(code())
-    allowed = allowance(harness, nb)
+    allowed = allowance(trimming, nb)
     # Built without nbformat.from_dict, which would itself recurse too deep on it.
     nb.cells[0].outputs.append(nbformat.NotebookNode(output_type="display_data", data={"application/json": deep}, metadata={}))
-    harness.bound_outputs(nb, allowed, CAP_KB, None, None, set())
+    trimming.bound_outputs(nb, allowed, CAP_KB, None, None, set())
     assert len(nb.cells[0].outputs) == 1 and "not kept" in nb.cells[0].outputs[0].text
 
 
@@ -116,12 +116,12 @@ outputs = st.lists(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(cells=st.lists(outputs, min_size=1, max_size=5), failed=st.none() | st.integers(0, 4),
        widget_bytes=st.none() | st.integers(0, 6000))
-def test_the_executed_notebook_never_exceeds_its_size_without_outputs_plus_the_cap(harness, cells, failed, widget_bytes):
+def test_the_executed_notebook_never_exceeds_its_size_without_outputs_plus_the_cap(trimming, cells, failed, widget_bytes):
     widgets = None if widget_bytes is None else {"s": {"state": {"b": "w" * widget_bytes}}}
     nb = executed(*[code(*outs) for outs in cells], widgets=widgets)
-    allowed = allowance(harness, nb)
-    harness.bound_outputs(nb, allowed, CAP_KB, failed if failed is not None and failed < len(cells) else None, None, set())
-    assert len(harness.compact(nb)) <= allowed
+    allowed = allowance(trimming, nb)
+    trimming.bound_outputs(nb, allowed, CAP_KB, failed if failed is not None and failed < len(cells) else None, None, set())
+    assert len(trimming.compact(nb)) <= allowed
     nbformat.validate(nb)  # still a notebook the renderer accepts
 
 
@@ -136,38 +136,38 @@ def write_npy(path, header: dict, data: bytes = b""):
         fh.write(data)
 
 
-def read(harness, path):
+def read(asking, path):
     with open(path, "rb") as fh:
-        return harness.read_labels(fh, N)
+        return asking.read_labels(fh, N)
 
 
-def test_it_reads_exactly_n_labels(harness, tmp_path):
+def test_it_reads_exactly_n_labels(asking, tmp_path):
     np.save(tmp_path / "p.npy", np.arange(N, dtype=np.int32))
-    header, data = read(harness, tmp_path / "p.npy")
+    header, data = read(asking, tmp_path / "p.npy")
     assert header == {"dtype": "<i4", "dtype_name": "int32", "shape": [N]}
     assert np.frombuffer(data, "<i4").tolist() == list(range(N))
 
 
-def test_a_header_claiming_two_to_the_forty_labels_is_passed_on_without_reading_them(harness, tmp_path):
+def test_a_header_claiming_two_to_the_forty_labels_is_passed_on_without_reading_them(asking, tmp_path):
     write_npy(tmp_path / "p.npy", {"descr": "<i8", "fortran_order": False, "shape": (2**40,)}, b"\0" * 64)
-    assert read(harness, tmp_path / "p.npy") == ({"dtype": "<i8", "dtype_name": "int64", "shape": [2**40]}, None)
+    assert read(asking, tmp_path / "p.npy") == ({"dtype": "<i8", "dtype_name": "int64", "shape": [2**40]}, None)
 
 
-def test_scores_instead_of_labels_are_described_not_sent(harness, tmp_path):
+def test_scores_instead_of_labels_are_described_not_sent(asking, tmp_path):
     np.save(tmp_path / "p.npy", np.zeros((N, 10)))
-    assert read(harness, tmp_path / "p.npy") == ({"dtype": "<f8", "dtype_name": "float64", "shape": [N, 10]}, None)
+    assert read(asking, tmp_path / "p.npy") == ({"dtype": "<f8", "dtype_name": "float64", "shape": [N, 10]}, None)
 
 
-def test_a_pickled_object_array_is_described_and_never_unpickled(harness, tmp_path):
+def test_a_pickled_object_array_is_described_and_never_unpickled(asking, tmp_path):
     np.save(tmp_path / "p.npy", np.array([object()] * N), allow_pickle=True)
-    header, data = read(harness, tmp_path / "p.npy")
+    header, data = read(asking, tmp_path / "p.npy")
     assert header["dtype"] == "|O" and data is None
 
 
-def test_a_document_shorter_than_its_header_promises_is_refused(harness, tmp_path):
+def test_a_document_shorter_than_its_header_promises_is_refused(asking, tmp_path):
     write_npy(tmp_path / "p.npy", {"descr": "<i8", "fortran_order": False, "shape": (N,)}, b"\0" * 8)
     with pytest.raises(ValueError, match="holds 8 bytes of data where its header promises 40"):
-        read(harness, tmp_path / "p.npy")
+        read(asking, tmp_path / "p.npy")
 
 
 # --- Asking predict processes, batch by batch, phase by phase ---------------------------------
@@ -200,7 +200,7 @@ if sys.argv[2] == "linger":
 '''
 
 
-def test_each_phase_is_asked_in_batches_and_its_process_is_gone_before_the_next_phase(harness, tmp_path):
+def test_each_phase_is_asked_in_batches_and_its_process_is_gone_before_the_next_phase(asking, tmp_path):
     import subprocess
     import sys
 
@@ -208,7 +208,7 @@ def test_each_phase_is_asked_in_batches_and_its_process_is_gone_before_the_next_
     read_end, write_end = os.pipe()
     os.write(write_end, pixels.tobytes())
     os.close(write_end)
-    asker = harness.Asker(read_end, [3, 2], batch_size=2)
+    asker = asking.Asker(read_end, [3, 2], batch_size=2)
     asker.LINGER_S = 1
     asker.begin()
     script = tmp_path / "answer.py"
@@ -225,7 +225,7 @@ def test_each_phase_is_asked_in_batches_and_its_process_is_gone_before_the_next_
 
 
 @pytest.mark.parametrize("plant", ["symlink", "fifo", "nested", "huge", "list", "missing"])
-def test_what_the_kernel_left_as_its_declarations_is_read_bounded_or_not_at_all(harness, tmp_path, plant):
+def test_what_the_kernel_left_as_its_declarations_is_read_bounded_or_not_at_all(asking, tmp_path, plant):
     import json
     import os
 
@@ -241,9 +241,9 @@ def test_what_the_kernel_left_as_its_declarations_is_read_bounded_or_not_at_all(
         target.write_text(json.dumps({"layer_sizes": [1] * 100_000}))
     elif plant == "list":
         target.write_text("[1, 2]")
-    assert harness.read_declared(target) == {}
+    assert asking.read_declared(target) == {}
 
 
-def test_declarations_the_prediction_cell_wrote_are_read(harness, tmp_path):
+def test_declarations_the_prediction_cell_wrote_are_read(asking, tmp_path):
     (tmp_path / "d.json").write_text('{"layer_sizes": [784, 64, 10], "train_accuracy": 0.9}')
-    assert harness.read_declared(tmp_path / "d.json") == {"layer_sizes": [784, 64, 10], "train_accuracy": 0.9}
+    assert asking.read_declared(tmp_path / "d.json") == {"layer_sizes": [784, 64, 10], "train_accuracy": 0.9}

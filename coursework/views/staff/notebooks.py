@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ...models import Assignment, Submission
-from ...services import credit, grading, integrity, reviews
+from ...services import credit, disclosure, grading, integrity, reviews
 from ...services.audit import history
 from .permissions import staff_only
 from .queues import QueueQuery, next_url
@@ -33,7 +33,7 @@ def notebook(request, pk):
     return render(request, "staff/notebook.html", {
         "submission": submission, "query": query.as_query(), "history": history(submission),
         "cells": cells if isinstance(cells, list) else [], "cells_problem": cells if isinstance(cells, str) else "",
-        "flags": integrity.flag_names(submission), "embedded": (submission.feedback or {}).get("embedded"),
+        "flags": integrity.flag_names(submission), "embedded": disclosure.feedback(submission).flags.embedded or None,
         "copies": integrity.copy_matches(submission),
         "render_max_attempts": settings.GRADER_RENDER_MAX_ATTEMPTS,
         "credit": None if submission.is_check else credit.for_item(submission, request.user),

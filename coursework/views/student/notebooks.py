@@ -94,10 +94,8 @@ def solution_notebook(request, slug):
 def _feedback_context(submission, viewer) -> dict:
     shown = disclosure.shown(submission, viewer)
     graded = submission.accuracy is not None
-    figures = feedback.figures(submission, shown)
-    misclassified = (submission.feedback or {}).get("misclassified") or []
-    if not shown.whole:
-        misclassified = disclosure.public_misclassified(misclassified)
+    figures = disclosure.figures(submission, shown)
+    misclassified = disclosure.misclassified(submission, shown)
     return {
         "submission": submission,
         "shown": shown,

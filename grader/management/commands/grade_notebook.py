@@ -40,7 +40,8 @@ class Command(BaseCommand):
         finally:
             shutil.rmtree(job_dir, ignore_errors=True)
         if json_output:
-            shown = {k: v for k, v in vars(result).items() if k not in ("notebook", "html")}
+            shown = {**{k: v for k, v in vars(result).items() if k not in ("notebook", "html")},
+                     "feedback": result.feedback.to_json()}  # as the site stores it
             self.stdout.write(json.dumps(shown, indent=2, default=str))
             return
         self.stdout.write(f"{result.status}: {result.message}")
