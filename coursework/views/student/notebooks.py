@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from ... import feedback
 from ...forms import NotebookUploadForm
 from ...models import Assignment, Submission
-from ...services import credit, deadlines, disclosure, grading, pictures, project_files, queue, results, solutions
+from ...services import credit, deadlines, disclosure, grading, leaderboard, pictures, project_files, queue, results, solutions
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -113,6 +113,10 @@ def _feedback_context(submission, viewer) -> dict:
         "confusion": pictures.confusion_rows({"confusion": figures["confusion"]} if graded else {}),
         "misclassified": pictures.misclassified_tiles({"misclassified": misclassified} if graded else {}),
         "queue": queue.place_of(submission) if submission.is_pending else None,
+        # Before the reveal, what this upload did to the student's public score (the Ladder).
+        "ladder": (leaderboard.ladder_step(submission)
+                   if graded and not submission.is_check and not submission.assignment.private_revealed
+                   and viewer.pk == submission.student_id else None),
     }
 
 
