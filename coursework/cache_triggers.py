@@ -28,7 +28,8 @@ ALL_EVENTS = ("INSERT", "DELETE", "UPDATE")
 WATCHED = [
     ("standings_submission", "coursework_submission",
      ("status", "public_accuracy", "private_accuracy", "flagged", "flag_resolution", "created_at", "finished_at",
-      "student_id", "assignment_id"), "{r}.status = 'graded' AND {r}.purpose = 'graded'", "standings"),
+      "student_id", "assignment_id", "final_marked_at"), "{r}.status = 'graded' AND {r}.purpose = 'graded'",
+     "standings"),
     ("standings_names", "coursework_profile", ("display_name", "leaderboard_alias", "show_name_on_leaderboard", "user_id"),
      "true", None),
     ("queues_submission", "coursework_submission",

@@ -234,6 +234,9 @@ class Submission(models.Model):
                                          related_name="+")
     flag_resolved_at = models.DateTimeField(null=True, blank=True)
     purpose = models.CharField(max_length=10, choices=PURPOSES, default=GRADED)
+    # When the student marked it as one of their (at most two) final uploads, which alone
+    # rank on the private leaderboard (coursework.services.finals); None: not marked.
+    final_marked_at = models.DateTimeField(null=True, blank=True)
     # What staff did to it, newest first (coursework.services.audit).
     audit_trail = GenericRelation("AuditEvent", content_type_field="target_type", object_id_field="target_id")
     appeals = GenericRelation("Appeal", content_type_field="target_type", object_id_field="target_id")
@@ -251,6 +254,8 @@ class Submission(models.Model):
                          name="leaderboard_public"),
             models.Index(fields=["assignment", "status", "student", "-private_accuracy", "created_at"],
                          name="leaderboard_private"),
+            # the Ladder: each student's graded submissions in upload order
+            models.Index(fields=["assignment", "status", "student", "created_at", "id"], name="leaderboard_ladder"),
             # the leaderboard cache's version: the latest grade of an assignment
             models.Index(fields=["assignment", "finished_at"], name="submission_latest_grade"),
             # the admin's list of submissions, newest first (its ordering, then -pk)

@@ -18,6 +18,9 @@ from ..models import Assignment, Submission
 from ..states import SubmissionStatus
 from .disclosure import PUBLIC_IMAGES
 
+# How many uploads a student may mark final (coursework.services.finals).
+MAX_FINALS = 2
+
 
 @dataclass
 class Row:
@@ -127,13 +130,22 @@ def _board(assignment: Assignment, finished_before=None) -> tuple[str, list]:
     where, params = _counting(finished_before)
     where = where.format(field="private_accuracy")
     table = Submission._meta.db_table
-    return (f"""WITH RECURSIVE board AS (
-                SELECT student_id, id, acc, created_at FROM (
-                    SELECT student_id, id, private_accuracy AS acc, created_at,
-                           ROW_NUMBER() OVER (PARTITION BY student_id
-                                              ORDER BY private_accuracy DESC, created_at ASC, id ASC) AS own
-                    FROM {table} WHERE {where}) AS graded
-                WHERE own = 1)""", [assignment.pk, *params])
+    # The private board ranks each student's best private score among their final uploads
+    # (coursework.services.finals): those they marked, or with none marked (or none of the
+    # marked counting), their best two by the public half.
+    return (f"""WITH RECURSIVE candidates AS (
+                SELECT student_id, id, private_accuracy AS acc, created_at, final_marked_at,
+                       ROW_NUMBER() OVER (PARTITION BY student_id
+                                          ORDER BY public_accuracy DESC, created_at ASC, id ASC) AS by_public,
+                       COUNT(final_marked_at) OVER (PARTITION BY student_id) AS marked
+                FROM {table} WHERE {where} AND public_accuracy IS NOT NULL),
+            finals AS (
+                SELECT student_id, id, acc, created_at,
+                       ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY acc DESC, created_at ASC, id ASC) AS own
+                FROM candidates
+                WHERE (marked > 0 AND final_marked_at IS NOT NULL) OR (marked = 0 AND by_public <= %s)),
+            board AS (SELECT student_id, id, acc, created_at FROM finals WHERE own = 1)""",
+            [assignment.pk, *params, MAX_FINALS])
 
 
 def standings(assignment: Assignment, limit: int | None = None, offset: int = 0) -> list[Row]:
