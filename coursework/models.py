@@ -520,6 +520,23 @@ class ReviewDraft(models.Model):
                                                name="one_draft_per_reviewer_and_item")]
 
 
+class ReviewClaim(models.Model):
+    """A TA working on a review item (an essay set, a synthesis response, a notebook to check):
+    until `expires_at`, another TA's "next" skips it, so two TAs never review the same work.
+    It lapses by itself: a TA who walks away holds nothing for long."""
+
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_claims")
+    claimed_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        # One claim per item; the queue's "is it claimed?" probe reads this index.
+        constraints = [models.UniqueConstraint(fields=["target_type", "target_id"], name="one_claim_per_item")]
+
+
 class Extension(models.Model):
     """A later due date for one student, or for a whole group, on one task."""
 

@@ -84,9 +84,11 @@ def routes(w):
         "assignment_detail": (("mnist",), SIGNED_IN, "get"),
         "submission_detail": ((s,), OWNER, "get"),
         "submission_status": ((s,), OWNER, "get"),
+        "final_upload": ((s,), OWN_ONLY, "post"),
         "submission_notebook": ((s,), OWNER, "get"),
         "submission_figure": ((s, "misclassified"), OWNER, "get"),
         "ta_dashboard": ((), STAFF, "get"),
+        "ta_next": (("essays",), "staff-redirect", "get"),
         "ta_review_synthesis": ((w["response"].pk,), STAFF, "get"),
         "ta_review_essays": ((w["essays"].pk,), STAFF, "get"),
         "ta_notebook": ((s,), STAFF, "get"),
@@ -139,6 +141,8 @@ def expected(rule: str, persona: str) -> int | str:
         return 400
     if rule == OWNER:
         return 404 if persona == "other" else 200
+    if rule == "staff-redirect":
+        return 302 if persona == "ta" else 404
     if rule in (OWN_ONLY, OWN_REDIRECT):
         return (200 if rule == OWN_ONLY else 302) if persona == "owner" else 404
     return 200 if persona == "ta" else 404  # STAFF

@@ -127,20 +127,28 @@ def test_marking_an_ungraded_upload_is_refused(assignment):
             finals.mark(ada, upload.pk)
 
 
-def test_the_attempts_page_marks_a_final_and_shows_a_refusal(client, assignment):
-    ada, bob = student("ada"), student("bob")
-    mine = graded(ada, 0.98, 0.98)
-    bobs = graded(bob, 0.97, 0.97)
+def test_the_attempts_page_marks_finals_and_shows_a_refusal_in_words(client, assignment):
+    ada = student("ada")
+    uploads = [graded(ada, 0.9 + i / 100, 0.9, minutes_ago=10 - i) for i in range(3)]
     client.force_login(ada)
 
     page = client.get(f"/assignments/{assignment.slug}/").content.decode()
     assert "final by default" in page and "Mark final" in page
 
-    client.post(f"/submissions/{mine.pk}/final/")
-    assert Submission.objects.get(pk=mine.pk).final_marked_at is not None
+    for upload in uploads[:2]:
+        client.post(f"/submissions/{upload.pk}/final/")
+    refused = client.post(f"/submissions/{uploads[2].pk}/final/", follow=True).content.decode()
 
-    refused = client.post(f"/submissions/{bobs.pk}/final/", follow=True).content.decode()
-    assert "You can mark only your own uploads as final." in refused
+    assert "You already have 2 final uploads: unmark one of them first." in refused
+    assert [s.pk for s in finals.marked(ada, assignment)] == [uploads[0].pk, uploads[1].pk]
+
+
+def test_someone_elses_upload_is_not_found_from_the_page(client, assignment):
+    ada, bob = student("ada"), student("bob")
+    bobs = graded(bob, 0.97, 0.97)
+    client.force_login(ada)
+
+    assert client.post(f"/submissions/{bobs.pk}/final/").status_code == 404
     assert Submission.objects.get(pk=bobs.pk).final_marked_at is None
 
 

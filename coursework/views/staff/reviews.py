@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from ...forms import ReviewForm
 from ...models import Appeal, EssaySubmission, SynthesisResponse
 from ...rendering import render_markdown
-from ...services import appeals, deadlines, reviews, rubrics
+from ...services import appeals, claims, deadlines, reviews, rubrics
 from ...services.audit import history
 from ...services.synthesis import answers_by_question
 from ...states import AppealStatus
@@ -73,12 +73,14 @@ def _review(request, item, queue: str, template: str, context: dict):
                 messages.success(request, "Resubmission requested." if resubmit else "Review saved.")
                 if appeal is not None and appeal.target == item:
                     return redirect("ta_appeal", pk=appeal.pk)
-                return redirect(next_url(queue, query, item.pk))
+                return redirect(next_url(queue, query, item.pk, ta=request.user))
     else:
         draft = reviews.draft_for(request.user, item)
         form = ReviewForm(criteria, initial=_initial(item, criteria, draft))
         if draft is not None:
             context["restored_draft"] = draft
+    # Opening the item claims it (or renews this TA's claim): another TA's "next" skips it.
+    claim = claims.claim(item, request.user)
     previous, following = reviews.neighbours(queue, query.filters, item)
     fingerprint = rubrics.fingerprint(criteria)
     return render(request, template, {
@@ -87,7 +89,7 @@ def _review(request, item, queue: str, template: str, context: dict):
         "max_score": rubrics.maximum(criteria), "rubric_changed": rubrics.changed_since(item, fingerprint),
         "previous_url": item_url(queue, previous, query), "next_url": item_url(queue, following, query),
         "draft_url": reverse("ta_review_draft", args=[queue, item.pk]),
-        "rubric_url": _rubric_url(item), "latest_appeal": appeals.latest_for(item),
+        "rubric_url": _rubric_url(item), "latest_appeal": appeals.latest_for(item), "claim": claim,
     })
 
 

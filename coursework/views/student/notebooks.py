@@ -82,13 +82,17 @@ def submission_detail(request, pk):
 @require_POST
 def final_upload(request, pk):
     """Mark (or, with action=unmark, unmark) one of the student's uploads as final."""
+    # Someone else's upload is not found, as everywhere on a student's pages (its existence
+    # is not theirs to know); the service refuses it in words for other callers.
+    slug = Submission.objects.filter(pk=pk, student=request.user).values_list("assignment__slug", flat=True).first()
+    if slug is None:
+        raise Http404("no such upload")
     change = finals.unmark if request.POST.get("action") == "unmark" else finals.mark
     try:
         submission = change(request.user, pk)
     except finals.FinalRefused as exc:
         messages.error(request, str(exc))
-        slug = Submission.objects.filter(pk=pk, student=request.user).values_list("assignment__slug", flat=True).first()
-        return redirect("assignment_detail", slug=slug) if slug else redirect("home")
+        return redirect(f"{reverse('assignment_detail', args=[slug])}#attempts")
     messages.success(request, f"Upload {services.number_of(submission)} is {'no longer ' if submission.final_marked_at is None else ''}"
                               "one of your final uploads.")
     return redirect(f"{reverse('assignment_detail', args=[submission.assignment.slug])}#attempts")
