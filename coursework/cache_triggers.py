@@ -46,7 +46,7 @@ WATCHED = [
     ("queues_group", "coursework_studygroup", ("name",), "true", "queues"),
     ("queues_page", "coursework_page", ("title",), "true", "queues"),
     ("queues_questionset", "coursework_questionset", ("page_id",), "true", "queues"),
-    ("queues_assignment", "coursework_assignment", ("title", "slug"), "true", "queues"),
+    ("queues_assignment", "coursework_assignment", ("title", "slug", "anonymous_review"), "true", "queues"),
     # What a visitor who is not signed in reads: the unit's pages and the tasks' terms. Every
     # column counts (a page kept for visitors shows any of them).
     ("content_page", "coursework_page", ("slug", "title", "kind", '"order"', "body", "video_url", "video_minutes"),

@@ -97,6 +97,11 @@ class Assignment(models.Model):
     late_penalty_per_day = models.FloatField(default=0.1, validators=[MinValueValidator(0), MaxValueValidator(1)])
     # Under the close policy, the last moment work is accepted (empty: the due date itself).
     lock_at = models.DateTimeField(null=True, blank=True)
+    # Reviews of this task's work show no student's name (coursework.services.anonymity):
+    # TAs score the work, not the person; a TA shows a name on demand, audited.
+    anonymous_review = models.BooleanField(
+        default=True, help_text="Hide students' names in this task's review queue and pages; a TA can show one "
+                                "(for an appeal or an integrity case), which is audited.")
 
     objects = AssignmentQuerySet.as_manager()
     # What staff did to it, newest first (coursework.services.audit).

@@ -106,6 +106,7 @@ def routes(w):
         "inbox_open": ((w["notification"].pk,), OWN_REDIRECT, "get"),
         "appeal_create": (("notebook", s), OWN_ONLY, "get"),
         "appeal_draft": (("notebook", s), OWN_ONLY, "post"),
+        "ta_reveal_name": (("essays", w["essays"].pk), STAFF, "post"),
         "ta_review_draft": (("synthesis", w["response"].pk), STAFF, "post"),
         "ta_appeal": ((w["appeal"].pk,), STAFF, "get"),
         "ta_rubrics": ((), STAFF, "get"),

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ...models import Assignment, Submission
-from ...services import claims, credit, grading, integrity, reviews
+from ...services import anonymity, claims, credit, grading, integrity, reviews
 from ...services.audit import history
 from .permissions import staff_only
 from .queues import QueueQuery, next_url
@@ -30,8 +30,11 @@ def notebook(request, pk):
         suffix = query.as_query()
         return redirect(reverse("ta_notebook", args=[pk]) + (f"?{suffix}" if suffix else ""))
     cells = integrity.code_cells(submission)
+    events = list(history(submission))
     return render(request, "staff/notebook.html", {
-        "submission": submission, "query": query.as_query(), "history": history(submission),
+        "submission": submission, "query": query.as_query(), "history": events,
+        "anonymous": anonymity.names_hidden(submission, request.user, events),
+        "anonymous_label": anonymity.label(submission), "reveal_reasons": anonymity.REASONS,
         "cells": cells if isinstance(cells, list) else [], "cells_problem": cells if isinstance(cells, str) else "",
         "flags": integrity.flag_names(submission), "embedded": (submission.feedback or {}).get("embedded"),
         "copies": integrity.copy_matches(submission),
