@@ -120,8 +120,8 @@ def _ladder_cte(assignment: Assignment, finished_before=None, student_id: int | 
 
 
 def _board(assignment: Assignment, finished_before=None) -> tuple[str, list]:
-    """A WITH RECURSIVE prefix ending in `board` (student_id, id, acc, created_at): the one
-    submission per student that the board ranks, at the accuracy it ranks by."""
+    """A WITH prefix ending in `board` (student_id, id, acc, created_at): the one submission
+    per student that the board ranks, at the accuracy it ranks by."""
     if not assignment.private_revealed:
         ladder, params = _ladder_cte(assignment, finished_before)
         return (f"WITH RECURSIVE {ladder}, board AS ("
@@ -133,7 +133,7 @@ def _board(assignment: Assignment, finished_before=None) -> tuple[str, list]:
     # The private board ranks each student's best private score among their final uploads
     # (coursework.services.finals): those they marked, or with none marked (or none of the
     # marked counting), their best two by the public half.
-    return (f"""WITH RECURSIVE candidates AS (
+    return (f"""WITH candidates AS (
                 SELECT student_id, id, private_accuracy AS acc, created_at, final_marked_at,
                        ROW_NUMBER() OVER (PARTITION BY student_id
                                           ORDER BY public_accuracy DESC, created_at ASC, id ASC) AS by_public,
