@@ -50,9 +50,6 @@ class Summary:
     open: bool  # marks can still change
     max: int = MAX_FINALS
 
-    def is_final(self, submission_id: int) -> bool:
-        return submission_id in self.marked or submission_id in self.default
-
 
 def summary(student, assignment: Assignment, submissions: list[Submission]) -> Summary:
     """For the attempts table: which listed uploads are final. One query, only with none marked."""
