@@ -361,6 +361,16 @@ if HTTPS:
 # and number literals, metadata and attachments, measured compressed) in the notebook.
 FLAG_ACCURACY_ABOVE = env_float("FLAG_ACCURACY_ABOVE", 0.992)
 FLAG_EMBEDDED_DATA_BYTES = env_int("FLAG_EMBEDDED_DATA_BYTES", 2048)
+# The Ladder on the public leaderboard (docs/grading.md, "Climbing the public half"): a
+# student's public score moves only when an upload beats it by more than this many
+# percentage points. Unset: one standard error of an accuracy near the reference's on the
+# public half's 5,000 images, about 0.2 points (coursework.services.leaderboard.ladder_margin
+# argues it); 0 shows every gain, as a plain best-score board does.
+LADDER_MARGIN_POINTS = env_float("LADDER_MARGIN_POINTS", 0.0) if env_str("LADDER_MARGIN_POINTS", "") else None
+# A TA who opens a review item holds it this long (renewed each time they open it again):
+# another TA's "next" skips it meanwhile. Long enough to read three essays and score them;
+# short enough that an item left open in a closed laptop is back in the queue within the hour.
+REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 20)
 # Students need this code to sign up; TAs hand it out in the first session.
 COURSE_JOIN_CODE = env_str("COURSE_JOIN_CODE", "basics-demo-code")
 # How a student who signs up gets a study group: "choose" (a list on the sign-up form) or

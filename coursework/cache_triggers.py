@@ -28,7 +28,8 @@ ALL_EVENTS = ("INSERT", "DELETE", "UPDATE")
 WATCHED = [
     ("standings_submission", "coursework_submission",
      ("status", "public_accuracy", "private_accuracy", "flagged", "flag_resolution", "created_at", "finished_at",
-      "student_id", "assignment_id"), "{r}.status = 'graded' AND {r}.purpose = 'graded'", "standings"),
+      "student_id", "assignment_id", "final_marked_at"), "{r}.status = 'graded' AND {r}.purpose = 'graded'",
+     "standings"),
     ("standings_names", "coursework_profile", ("display_name", "leaderboard_alias", "show_name_on_leaderboard", "user_id"),
      "true", None),
     ("queues_submission", "coursework_submission",
@@ -45,7 +46,7 @@ WATCHED = [
     ("queues_group", "coursework_studygroup", ("name",), "true", "queues"),
     ("queues_page", "coursework_page", ("title",), "true", "queues"),
     ("queues_questionset", "coursework_questionset", ("page_id",), "true", "queues"),
-    ("queues_assignment", "coursework_assignment", ("title", "slug"), "true", "queues"),
+    ("queues_assignment", "coursework_assignment", ("title", "slug", "anonymous_review"), "true", "queues"),
     # What a visitor who is not signed in reads: the unit's pages and the tasks' terms. Every
     # column counts (a page kept for visitors shows any of them).
     ("content_page", "coursework_page", ("slug", "title", "kind", '"order"', "body", "video_url", "video_minutes"),

@@ -33,3 +33,13 @@ def group_assignment_is_a_known_mode(app_configs, **kwargs):
                       hint="Use 'choose' (students pick a group at sign-up) or 'round_robin' (the course assigns one).",
                       id="coursework.E003")]
     return []
+
+
+@register()
+def ladder_margin_is_not_negative(app_configs, **kwargs):
+    """A negative margin would let a worse upload replace a student's shown public score."""
+    if settings.LADDER_MARGIN_POINTS is not None and settings.LADDER_MARGIN_POINTS < 0:
+        return [Error(f"LADDER_MARGIN_POINTS={settings.LADDER_MARGIN_POINTS} is negative.",
+                      hint="Use percentage points of accuracy, e.g. 0.2; 0 shows every gain; unset for the default.",
+                      id="coursework.E004")]
+    return []

@@ -97,6 +97,11 @@ class Assignment(models.Model):
     late_penalty_per_day = models.FloatField(default=0.1, validators=[MinValueValidator(0), MaxValueValidator(1)])
     # Under the close policy, the last moment work is accepted (empty: the due date itself).
     lock_at = models.DateTimeField(null=True, blank=True)
+    # Reviews of this task's work show no student's name (coursework.services.anonymity):
+    # TAs score the work, not the person; a TA shows a name on demand, audited.
+    anonymous_review = models.BooleanField(
+        default=True, help_text="Hide students' names in this task's review queue and pages; a TA can show one "
+                                "(for an appeal or an integrity case), which is audited.")
 
     objects = AssignmentQuerySet.as_manager()
     # What staff did to it, newest first (coursework.services.audit).
@@ -239,6 +244,9 @@ class Submission(models.Model):
                                          related_name="+")
     flag_resolved_at = models.DateTimeField(null=True, blank=True)
     purpose = models.CharField(max_length=10, choices=PURPOSES, default=GRADED)
+    # When the student marked it as one of their (at most two) final uploads, which alone
+    # rank on the private leaderboard (coursework.services.finals); None: not marked.
+    final_marked_at = models.DateTimeField(null=True, blank=True)
     # What staff did to it, newest first (coursework.services.audit).
     audit_trail = GenericRelation("AuditEvent", content_type_field="target_type", object_id_field="target_id")
     appeals = GenericRelation("Appeal", content_type_field="target_type", object_id_field="target_id")
@@ -256,6 +264,8 @@ class Submission(models.Model):
                          name="leaderboard_public"),
             models.Index(fields=["assignment", "status", "student", "-private_accuracy", "created_at"],
                          name="leaderboard_private"),
+            # the Ladder: each student's graded submissions in upload order
+            models.Index(fields=["assignment", "status", "student", "created_at", "id"], name="leaderboard_ladder"),
             # the leaderboard cache's version: the latest grade of an assignment
             models.Index(fields=["assignment", "finished_at"], name="submission_latest_grade"),
             # the admin's list of submissions, newest first (its ordering, then -pk)
@@ -518,6 +528,23 @@ class ReviewDraft(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["reviewer", "target_type", "target_id"],
                                                name="one_draft_per_reviewer_and_item")]
+
+
+class ReviewClaim(models.Model):
+    """A TA working on a review item (an essay set, a synthesis response, a notebook to check):
+    until `expires_at`, another TA's "next" skips it, so two TAs never review the same work.
+    It lapses by itself: a TA who walks away holds nothing for long."""
+
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_claims")
+    claimed_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        # One claim per item; the queue's "is it claimed?" probe reads this index.
+        constraints = [models.UniqueConstraint(fields=["target_type", "target_id"], name="one_claim_per_item")]
 
 
 class Extension(models.Model):

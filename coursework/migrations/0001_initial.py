@@ -1,5 +1,5 @@
-# The whole schema in one step, squashed on 2026-12-06 while nothing was deployed (the earlier
-# nine, three of them numbered 0005, only built it up). The counters' triggers are installed
+# The whole schema in one step, squashed again on 2026-12-06 while nothing was deployed (the
+# earlier migrations only built it up). The counters' triggers are installed
 # after every migrate (coursework/cache_triggers.py), not here.
 
 import django.core.validators
@@ -38,6 +38,7 @@ class Migration(migrations.Migration):
                 ('late_policy', models.CharField(choices=[('accept', 'Accept late work, marked late'), ('penalty', 'Accept late work with a penalty per day late'), ('close', 'Accept late work until a lock date, then refuse it')], default='accept', max_length=10)),
                 ('late_penalty_per_day', models.FloatField(default=0.1, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)])),
                 ('lock_at', models.DateTimeField(blank=True, null=True)),
+                ('anonymous_review', models.BooleanField(default=True, help_text="Hide students' names in this task's review queue and pages; a TA can show one (for an appeal or an integrity case), which is audited.")),
             ],
         ),
         migrations.CreateModel(
@@ -57,6 +58,14 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['order'],
             },
+        ),
+        migrations.CreateModel(
+            name='Heartbeat',
+            fields=[
+                ('name', models.CharField(max_length=40, primary_key=True, serialize=False)),
+                ('seen_at', models.DateTimeField()),
+                ('host', models.CharField(blank=True, max_length=200)),
+            ],
         ),
         migrations.CreateModel(
             name='Page',
@@ -86,7 +95,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='StandingsVersion',
             fields=[
-                ('assignment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='standings', serialize=False, to='coursework.assignment')),
+                ('assignment', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='standings', serialize=False, to='coursework.assignment')),
                 ('version', models.BigIntegerField(default=0)),
             ],
         ),
@@ -171,6 +180,17 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['order'],
             },
+        ),
+        migrations.CreateModel(
+            name='ReviewClaim',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('target_id', models.PositiveBigIntegerField()),
+                ('claimed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('expires_at', models.DateTimeField()),
+                ('holder', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='review_claims', to=settings.AUTH_USER_MODEL)),
+                ('target_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contenttypes.contenttype')),
+            ],
         ),
         migrations.CreateModel(
             name='ReviewDraft',
@@ -305,6 +325,7 @@ class Migration(migrations.Migration):
                 ('flag_resolution', models.CharField(blank=True, max_length=10)),
                 ('flag_resolved_at', models.DateTimeField(blank=True, null=True)),
                 ('purpose', models.CharField(choices=[('graded', 'graded upload'), ('check', 'pre-flight check')], default='graded', max_length=10)),
+                ('final_marked_at', models.DateTimeField(blank=True, null=True)),
                 ('assignment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='coursework.assignment')),
                 ('flag_resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('queued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
@@ -409,6 +430,10 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(fields=('question_set', 'order'), name='question_order_unique'),
         ),
         migrations.AddConstraint(
+            model_name='reviewclaim',
+            constraint=models.UniqueConstraint(fields=('target_type', 'target_id'), name='one_claim_per_item'),
+        ),
+        migrations.AddConstraint(
             model_name='reviewdraft',
             constraint=models.UniqueConstraint(fields=('reviewer', 'target_type', 'target_id'), name='one_draft_per_reviewer_and_item'),
         ),
@@ -435,6 +460,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='submission',
             index=models.Index(fields=['assignment', 'status', 'student', '-private_accuracy', 'created_at'], name='leaderboard_private'),
+        ),
+        migrations.AddIndex(
+            model_name='submission',
+            index=models.Index(fields=['assignment', 'status', 'student', 'created_at', 'id'], name='leaderboard_ladder'),
         ),
         migrations.AddIndex(
             model_name='submission',

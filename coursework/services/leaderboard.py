@@ -1,18 +1,25 @@
-"""The leaderboard: each student's best graded notebook, ranked in SQL."""
+"""The leaderboard, ranked in SQL: on the public half each student's score as the Ladder shows it,
+on the private half their best."""
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
-from django.db.models.functions import RowNumber, TruncDate
-from django.db.models.expressions import Window
+from django.db.models.functions import TruncDate
+from django.utils.dateparse import parse_datetime
 
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
+from .disclosure import PUBLIC_IMAGES
+
+# How many uploads a student may mark final (coursework.services.finals).
+MAX_FINALS = 2
 
 
 @dataclass
@@ -41,18 +48,120 @@ def eligible(assignment: Assignment):
 
 PAGE_SIZE = 100
 
+# The accuracy the Ladder's default margin is the noise of: the reference network's is
+# about 98% (docs/reference-network.md), and so are the good students'.
+LADDER_LEVEL = 0.98
+
+
+def ladder_margin() -> float:
+    """How far (a fraction) an upload must beat a student's shown public score to replace it.
+
+    Unset (settings.LADDER_MARGIN_POINTS), one standard error of an accuracy near the
+    reference's on the public half: sqrt(0.98 * 0.02 / 5,000) = 0.198 points, about 10
+    images. Two uploads' accuracies on the same images are correlated, so the noise of their
+    difference is below the sqrt(2) standard errors of independent samples; one standard
+    error still stops what a reseed or a tweak of the threshold gains by luck, while a real
+    improvement (a better optimiser, augmentation: half a point and more) moves the score at
+    once. Blum and Hardt's worst-case step, (log k / n)^(1/3), would be several points here,
+    which is more than a course's honest progress between uploads."""
+    points = settings.LADDER_MARGIN_POINTS
+    if points is None:
+        return math.sqrt(LADDER_LEVEL * (1 - LADDER_LEVEL) / PUBLIC_IMAGES)
+    return points / 100
+
+
+# Accuracies are counts over the public half's images: a gain of exactly the margin (10
+# images at the default) must stay "not more than the margin" whatever the float sum rounds to.
+_EXACT = 1e-9
+
+
+def _counting(finished_before) -> tuple[str, list]:
+    """The SQL condition (on the submission table) of the grades that count, and its parameters."""
+    sql = ("assignment_id = %s AND purpose = %s AND status = %s AND {field} IS NOT NULL "
+           "AND (flagged = %s OR flag_resolution = %s)")
+    params = [Submission.GRADED, SubmissionStatus.GRADED, False, "cleared"]
+    if finished_before is not None:
+        sql += " AND finished_at < %s"
+        params.append(finished_before)
+    return sql, params
+
+
+def _ladder_cte(assignment: Assignment, finished_before=None, student_id: int | None = None) -> tuple[str, list]:
+    """WITH clauses that end in `ladder`: every counting public grade of each student, in upload
+    order (n), with the public score shown after it (shown, set by the upload shown_id made
+    at shown_at) and how many the student has (total).
+
+    The Ladder (Blum and Hardt, ICML 2015): an upload replaces the shown score only when it
+    beats it by more than the margin. A recursive query walks each student's uploads, so
+    it stays right after a regrade or a flag decision rewrites the past, and needs no
+    stored state."""
+    where, params = _counting(finished_before)
+    where = where.format(field="public_accuracy")
+    if student_id is not None:
+        where += " AND student_id = %s"
+        params.append(student_id)
+    table = Submission._meta.db_table
+    margin = ladder_margin() + _EXACT
+    sql = f"""
+        counted AS (
+            SELECT id, student_id, public_accuracy AS acc, created_at, finished_at,
+                   ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY created_at, id) AS n,
+                   COUNT(*) OVER (PARTITION BY student_id) AS total
+            FROM {table} WHERE {where}),
+        ladder (student_id, n, total, id, acc, finished_at, shown_id, shown, shown_at) AS (
+            SELECT student_id, n, total, id, acc, finished_at, id, acc, created_at FROM counted WHERE n = 1
+            UNION ALL
+            SELECT c.student_id, c.n, c.total, c.id, c.acc, c.finished_at,
+                   CASE WHEN c.acc > l.shown + %s THEN c.id ELSE l.shown_id END,
+                   CASE WHEN c.acc > l.shown + %s THEN c.acc ELSE l.shown END,
+                   CASE WHEN c.acc > l.shown + %s THEN c.created_at ELSE l.shown_at END
+            FROM ladder l JOIN counted c ON c.student_id = l.student_id AND c.n = l.n + 1)"""
+    return sql, [assignment.pk, *params, margin, margin, margin]
+
+
+def _board(assignment: Assignment, finished_before=None) -> tuple[str, list]:
+    """A WITH prefix ending in `board` (student_id, id, acc, created_at): the one submission
+    per student that the board ranks, at the accuracy it ranks by."""
+    if not assignment.private_revealed:
+        ladder, params = _ladder_cte(assignment, finished_before)
+        return (f"WITH RECURSIVE {ladder}, board AS ("
+                "SELECT student_id, shown_id AS id, shown AS acc, shown_at AS created_at FROM ladder WHERE n = total)",
+                params)
+    where, params = _counting(finished_before)
+    where = where.format(field="private_accuracy")
+    table = Submission._meta.db_table
+    # The private board ranks each student's best private score among their final uploads
+    # (coursework.services.finals): those they marked, or with none marked (or none of the
+    # marked counting), their best two by the public half.
+    return (f"""WITH candidates AS (
+                SELECT student_id, id, private_accuracy AS acc, created_at, final_marked_at,
+                       ROW_NUMBER() OVER (PARTITION BY student_id
+                                          ORDER BY public_accuracy DESC, created_at ASC, id ASC) AS by_public,
+                       COUNT(final_marked_at) OVER (PARTITION BY student_id) AS marked
+                FROM {table} WHERE {where} AND public_accuracy IS NOT NULL),
+            finals AS (
+                SELECT student_id, id, acc, created_at,
+                       ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY acc DESC, created_at ASC, id ASC) AS own
+                FROM candidates
+                WHERE (marked > 0 AND final_marked_at IS NOT NULL) OR (marked = 0 AND by_public <= %s)),
+            board AS (SELECT student_id, id, acc, created_at FROM finals WHERE own = 1)""",
+            [assignment.pk, *params, MAX_FINALS])
+
 
 def standings(assignment: Assignment, limit: int | None = None, offset: int = 0) -> list[Row]:
     field = ranking_field(assignment)
-    order = [F(field).desc(), F("created_at").asc(), F("id").asc()]
-    # Step 1, in SQL: each student's best counting submission (a window function),
-    # ranked by full-precision accuracy with the earlier submission first on a tie.
-    best = (eligible(assignment).filter(**{f"{field}__isnull": False})
-            .annotate(place=Window(RowNumber(), partition_by=[F("student_id")], order_by=order))
-            .filter(place=1).order_by(*order).values_list("pk", flat=True))
+    # Step 1, in SQL: each student's one counting submission (on the public half, the one
+    # the Ladder shows; on the private half, their best), ranked by full-precision accuracy
+    # with the earlier submission first on a tie.
+    board, params = _board(assignment)
+    sql = f"{board} SELECT id FROM board ORDER BY acc DESC, created_at ASC, id ASC"
     if limit:
-        best = best[offset:offset + limit]
-    ids = list(best)
+        sql += " LIMIT %s OFFSET %s"
+        params += [limit, offset]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    order = [F(field).desc(), F("created_at").asc(), F("id").asc()]
     # Step 2: what the page shows for just those rows, and their submission counts,
     # in two more queries however large the class.
     shown = (Submission.objects.filter(pk__in=ids).select_related("student__profile")
@@ -70,6 +179,38 @@ def standings(assignment: Assignment, limit: int | None = None, offset: int = 0)
                         submitted_at=submission.created_at,
                         student_id=submission.student_id))
     return rows
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    """What one upload did to its student's public score."""
+
+    accuracy: float  # this upload's public accuracy
+    shown: float  # the student's public score after it
+    moved: bool  # this upload set the score shown
+    margin: float  # the Ladder's margin, a fraction
+
+    @property
+    def margin_points(self) -> float:
+        return self.margin * 100
+
+    @property
+    def within_noise(self) -> bool:
+        return not self.moved and abs(self.accuracy - self.shown) <= self.margin + _EXACT
+
+
+def ladder_step(submission: Submission) -> LadderStep | None:
+    """What this upload did to its student's public score; None where it has no part in it
+    (not graded, a flag still open or upheld, a pre-flight check). One query."""
+    ladder, params = _ladder_cte(submission.assignment, student_id=submission.student_id)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH RECURSIVE {ladder} SELECT acc, shown, shown_id FROM ladder WHERE id = %s",
+                       [*params, submission.pk])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    accuracy, shown, shown_id = found
+    return LadderStep(accuracy=accuracy, shown=shown, moved=shown_id == submission.pk, margin=ladder_margin())
 
 
 def under_review(assignment: Assignment) -> list[Row]:
@@ -103,29 +244,22 @@ def under_review(assignment: Assignment) -> list[Row]:
 def ranks_at(assignment: Assignment, moment, student_ids: list[int]) -> dict[int, int]:
     """Where each of these students ranked with only the grades finished before `moment`.
 
-    One SQL statement: the same ranking as standings() (each student's best counting
-    submission, full-precision accuracy, the earlier upload first on a tie) over the
-    submissions finished by then, a second window function numbering the students, and
-    only the asked-for students returned. So it needs no snapshot table, and stays right
-    after a regrade or a flag decision changes the past."""
+    One SQL statement: the same board as standings() (the Ladder's shown score on the
+    public half, the best on the private half; full-precision accuracy, the earlier upload
+    first on a tie) over the submissions finished by then, a window function numbering
+    the students, and only the asked-for students returned. So it needs no snapshot table,
+    and stays right after a regrade or a flag decision changes the past."""
     if not student_ids:
         return {}
-    field = ranking_field(assignment)
-    table = Submission._meta.db_table
+    board, params = _board(assignment, finished_before=moment)
     marks = ", ".join(["%s"] * len(student_ids))
-    sql = f"""
+    sql = f"""{board}
         SELECT student_id, place FROM (
-            SELECT student_id, ROW_NUMBER() OVER (ORDER BY {field} DESC, created_at ASC, id ASC) AS place
-            FROM (SELECT student_id, {field}, created_at, id,
-                         ROW_NUMBER() OVER (PARTITION BY student_id
-                                            ORDER BY {field} DESC, created_at ASC, id ASC) AS own
-                  FROM {table}
-                  WHERE assignment_id = %s AND status = %s AND {field} IS NOT NULL AND finished_at < %s
-                    AND (flagged = %s OR flag_resolution = %s)) AS graded
-            WHERE own = 1) AS ranked
+            SELECT student_id, ROW_NUMBER() OVER (ORDER BY acc DESC, created_at ASC, id ASC) AS place FROM board
+        ) AS ranked
         WHERE student_id IN ({marks})"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [assignment.pk, SubmissionStatus.GRADED, moment, False, "cleared", *student_ids])
+        cursor.execute(sql, [*params, *student_ids])
         return dict(cursor.fetchall())
 
 
@@ -143,8 +277,11 @@ def with_changes(assignment: Assignment, rows: list[Row], today_start) -> list[R
 
 
 def ranked_students(assignment: Assignment) -> int:
-    """How many students have a submission that counts (for paging)."""
-    return eligible(assignment).filter(**{f"{ranking_field(assignment)}__isnull": False}).values("student").distinct().count()
+    """How many students the board ranks (for paging)."""
+    board, params = _board(assignment)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{board} SELECT COUNT(*) FROM board", params)
+        return cursor.fetchone()[0]
 
 
 def with_reference(rows: list[Row], reference_accuracy: float | None, description: str) -> list[Row]:
@@ -159,16 +296,32 @@ def with_reference(rows: list[Row], reference_accuracy: float | None, descriptio
 
 
 def best_over_time(assignment: Assignment) -> list[tuple[date, float]]:
-    """The class's best accuracy so far, day by day (one SQL aggregate, then a running maximum)."""
-    field = ranking_field(assignment)
-    daily = (eligible(assignment).annotate(day=TruncDate("finished_at")).values("day")
-             .annotate(best=Max(field)).order_by("day"))
+    """The class's best shown accuracy so far, day by day, then a running maximum.
+
+    On the public half only the uploads that moved a student's Ladder count: the chart
+    must not show a figure the board holds back."""
+    if assignment.private_revealed:
+        daily = (eligible(assignment).annotate(day=TruncDate("finished_at")).values("day")
+                 .annotate(best=Max("private_accuracy")).order_by("day").values_list("day", "best"))
+    else:
+        ladder, params = _ladder_cte(assignment)
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH RECURSIVE {ladder} SELECT finished_at, acc FROM ladder WHERE shown_id = id", params)
+            best_of_day: dict[date, float] = {}
+            for finished_at, accuracy in cursor.fetchall():
+                if finished_at is None:
+                    continue
+                if isinstance(finished_at, str):  # SQLite hands raw SQL's timestamps back as text, in UTC
+                    finished_at = parse_datetime(finished_at).replace(tzinfo=dt.timezone.utc)
+                day = finished_at.astimezone(dt.timezone.utc).date()
+                best_of_day[day] = max(accuracy, best_of_day.get(day, accuracy))
+        daily = sorted(best_of_day.items())
     points, running = [], None
-    for item in daily:
-        if item["day"] is None or item["best"] is None:
+    for day, best in daily:
+        if day is None or best is None:
             continue
-        running = item["best"] if running is None else max(running, item["best"])
-        points.append((item["day"], running))
+        running = best if running is None else max(running, best)
+        points.append((day, running))
     return points
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from .. import states
 from ..models import Appeal, EssaySubmission, ReviewDraft, Submission, SynthesisResponse
 from ..states import PROBLEMS, AppealStatus, ReviewStatus
-from . import drafts, notifications, rubrics
+from . import claims, drafts, notifications, rubrics
 from .audit import audit
 
 QUEUES = ("synthesis", "essays", "notebooks", "appeals")
@@ -89,6 +89,12 @@ def notebook_queue(filters: Filters):
             .order_by("created_at", "pk"))
 
 
+def waits_for_a_ta(submission: Submission) -> bool:
+    """Whether a notebook is one the notebook queue lists (failed, errored, or flagged and open)."""
+    return submission.refunded_at is None and (submission.status in PROBLEMS
+                                               or (submission.flagged and not submission.flag_resolution))
+
+
 def appeal_queue(filters: Filters):
     statuses = [filters.status] if filters.status else [AppealStatus.OPEN]
     # Lateness is the work's, not the appeal's: that filter does not narrow this queue.
@@ -100,12 +106,29 @@ QUEUE_FUNCTIONS = {"synthesis": synthesis_queue, "essays": essay_queue, "noteboo
                    "appeals": appeal_queue}
 
 
-def next_in_queue(queue: str, filters: Filters, after_pk: int | None = None):
-    """The next item to review in the same queue and filters, so a TA never returns to the list."""
+# The queues whose items a TA claims when they open one (coursework.services.claims).
+CLAIMED_QUEUES = ("synthesis", "essays", "notebooks")
+# How many items "next" tries when other TAs take them first, before it gives up.
+CLAIM_TRIES = 10
+
+
+def next_in_queue(queue: str, filters: Filters, after_pk: int | None = None, ta=None):
+    """The next item to review in the same queue and filters, so a TA never returns to the list.
+
+    With `ta`, items another TA holds are skipped and the one returned is claimed for `ta`
+    in the same step, so two TAs pressing "next" at once never get the same item."""
     items = QUEUE_FUNCTIONS[queue](filters)
     if after_pk is not None:
         items = items.exclude(pk=after_pk)
-    return items.first()
+    if ta is None or queue not in CLAIMED_QUEUES:
+        return items.first()
+    items = claims.unclaimed_by_others(items, ta)
+    for _ in range(CLAIM_TRIES):
+        item = items.first()
+        if item is None or claims.claim(item, ta).holder_id == ta.pk:
+            return item
+        items = items.exclude(pk=item.pk)  # another TA took it between the read and the claim
+    return None
 
 
 def neighbours(queue: str, filters: Filters, item) -> tuple[int | None, int | None]:
@@ -187,6 +210,7 @@ def review(item, reviewer, marks: dict[int, rubrics.Mark], feedback: str, *, fee
     item.save()
     rubrics.add_to_banks(criteria, marks)
     discard_draft(reviewer, item)
+    claims.release(item, reviewer)
     audit(reviewer, "request_resubmission" if request_resubmission else "review", item, version=item.review_version,
           before=before, after={"status": item.status, "score": item.score, "max_score": item.max_score,
                                 "feedback_only": feedback_only, "feedback": feedback, "rubric": item.rubric})
@@ -221,6 +245,7 @@ def resolve_flag(submission: Submission, ta, decision: str) -> Submission:
     Submission.objects.filter(pk=submission.pk).update(flag_resolution=decision, flag_resolved_by=ta,
                                                        flag_resolved_at=timezone.now())
     audit(ta, f"flag_{decision}", submission, reason=submission.flag_reason)
+    claims.release(submission, ta)
     submission.refresh_from_db()
     notifications.flag_decided(submission)
     return submission

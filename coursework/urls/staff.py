@@ -1,13 +1,15 @@
 """Pages for TAs, all under /ta/ (every view is staff_only: see views/staff/permissions.py)."""
 from django.urls import path
 
-from ..views.staff import (appeals, assignments, dashboard, extensions, gradebook, groups, notebooks, reviews, rubrics,
-                           similarity, students)
+from ..views.staff import (appeals, assignments, dashboard, extensions, gradebook, groups, notebooks, queues, reviews,
+                           rubrics, similarity, students)
 
 urlpatterns = [
     path("", dashboard.dashboard, name="ta_dashboard"),
+    path("next/<str:queue>/", queues.next_item, name="ta_next"),
     path("synthesis/<int:pk>/", reviews.review_synthesis, name="ta_review_synthesis"),
     path("essays/<int:pk>/", reviews.review_essays, name="ta_review_essays"),
+    path("reveal/<str:kind>/<int:pk>/", reviews.reveal_name, name="ta_reveal_name"),
     path("drafts/<str:kind>/<int:pk>/", reviews.review_draft, name="ta_review_draft"),
     path("notebooks/<int:pk>/", notebooks.notebook, name="ta_notebook"),
     path("notebooks/top/", notebooks.top_scores, name="ta_top_scores"),

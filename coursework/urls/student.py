@@ -24,6 +24,7 @@ urlpatterns = [
     path("assignments/<slug:slug>/template.ipynb", notebooks.template_notebook, name="template_notebook"),
     path("assignments/<slug:slug>/solution.ipynb", notebooks.solution_notebook, name="solution_notebook"),
     path("submissions/<int:pk>/", notebooks.submission_detail, name="submission_detail"),
+    path("submissions/<int:pk>/final/", notebooks.final_upload, name="final_upload"),
     path("submissions/<int:pk>/status/", notebooks.submission_status, name="submission_status"),
     path("submissions/<int:pk>/notebook/", notebooks.submission_notebook, name="submission_notebook"),
     path("submissions/<int:pk>/figures/<slug:name>.png", notebooks.submission_figure, name="submission_figure"),

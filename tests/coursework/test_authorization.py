@@ -86,9 +86,11 @@ def routes(w):
         "assignment_detail": (("mnist",), SIGNED_IN, "get"),
         "submission_detail": ((s,), OWNER, "get"),
         "submission_status": ((s,), OWNER, "get"),
+        "final_upload": ((s,), OWN_ONLY, "post"),
         "submission_notebook": ((s,), OWNER, "get"),
         "submission_figure": ((s, "misclassified"), OWNER, "get"),
         "ta_dashboard": ((), STAFF, "get"),
+        "ta_next": (("essays",), "staff-redirect", "get"),
         "ta_review_synthesis": ((w["response"].pk,), STAFF, "get"),
         "ta_review_essays": ((w["essays"].pk,), STAFF, "get"),
         "ta_notebook": ((s,), STAFF, "get"),
@@ -106,6 +108,7 @@ def routes(w):
         "inbox_open": ((w["notification"].pk,), OWN_REDIRECT, "get"),
         "appeal_create": (("notebook", s), OWN_ONLY, "get"),
         "appeal_draft": (("notebook", s), OWN_ONLY, "post"),
+        "ta_reveal_name": (("essays", w["essays"].pk), STAFF, "post"),
         "ta_review_draft": (("synthesis", w["response"].pk), STAFF, "post"),
         "ta_appeal": ((w["appeal"].pk,), STAFF, "get"),
         "ta_rubrics": ((), STAFF, "get"),
@@ -141,6 +144,8 @@ def expected(rule: str, persona: str) -> int | str:
         return 400
     if rule == OWNER:
         return 404 if persona == "other" else 200
+    if rule == "staff-redirect":
+        return 302 if persona == "ta" else 404
     if rule in (OWN_ONLY, OWN_REDIRECT):
         return (200 if rule == OWN_ONLY else 302) if persona == "owner" else 404
     return 200 if persona == "ta" else 404  # STAFF

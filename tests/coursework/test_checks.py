@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, secret_key_file
-from coursework.checks import (grading_sandbox_is_a_known_mode, group_assignment_is_a_known_mode,
+from coursework.checks import (grading_sandbox_is_a_known_mode, group_assignment_is_a_known_mode, ladder_margin_is_not_negative,
                                refuse_a_public_secret_key_in_production)
 
 
@@ -39,6 +39,13 @@ def test_it_refuses_an_unknown_way_to_assign_groups(settings):
     assert [e.id for e in group_assignment_is_a_known_mode(None)] == ["coursework.E003"]
     settings.COURSE_GROUP_ASSIGNMENT = "round_robin"
     assert group_assignment_is_a_known_mode(None) == []
+
+
+def test_it_refuses_a_negative_ladder_margin(settings):
+    settings.LADDER_MARGIN_POINTS = -0.1
+    assert [e.id for e in ladder_margin_is_not_negative(None)] == ["coursework.E004"]
+    settings.LADDER_MARGIN_POINTS = None
+    assert ladder_margin_is_not_negative(None) == []
 
 
 def test_a_secret_key_is_generated_once_and_kept_private(tmp_path):

@@ -224,3 +224,114 @@ def test_the_chart_of_several_days_joins_its_dots():
 
     assert svg.count("<circle") == 3 and "<polyline" in svg
     assert ">24 Nov</text>" in svg and ">26 Nov</text>" in svg
+
+
+# The Ladder: a public score moves only by more than the public half's noise.
+
+def test_the_ladder_margin_defaults_to_one_standard_error_on_the_public_half(settings):
+    settings.LADDER_MARGIN_POINTS = None
+    assert leaderboard.ladder_margin() == pytest.approx(0.00198, abs=1e-5)  # about 10 of the 5,000 images
+    settings.LADDER_MARGIN_POINTS = 0.5
+    assert leaderboard.ladder_margin() == pytest.approx(0.005)
+
+
+def test_an_improvement_inside_the_noise_does_not_move_the_public_score(settings):
+    settings.LADDER_MARGIN_POINTS = 0.2
+    assignment = make_assignment()
+    ada = student("ada", "lovelace")
+    graded(ada, 0.9800, minutes_ago=30)
+    graded(ada, 0.9818, minutes_ago=20)  # 9 images better: luck
+    graded(ada, 0.9820, minutes_ago=10)  # exactly the margin: still not more than the noise
+
+    assert [(r.name, r.accuracy) for r in leaderboard.standings(assignment)] == [("lovelace", 0.9800)]
+
+
+def test_a_real_improvement_moves_the_public_score_and_the_next_must_beat_that():
+    assignment = make_assignment()
+    ada = student("ada", "lovelace")
+    graded(ada, 0.9700, minutes_ago=30)
+    graded(ada, 0.9800, minutes_ago=20)  # a point better: real
+    graded(ada, 0.9810, minutes_ago=10)  # inside the noise of the new score
+
+    assert [r.accuracy for r in leaderboard.standings(assignment)] == [0.9800]
+
+
+def test_small_steps_do_not_add_up_to_a_climb():
+    assignment = make_assignment()
+    ada = student("ada", "lovelace")
+    for i, accuracy in enumerate((0.9700, 0.9715, 0.9730, 0.9745)):  # each within the noise of the shown 97.00%...
+        graded(ada, accuracy, minutes_ago=40 - i)
+    # ...until one is more than the noise above the shown score, not above the last upload.
+    assert [r.accuracy for r in leaderboard.standings(assignment)] == [0.9730]
+
+
+def test_the_shown_score_is_each_students_own_and_ranks_them():
+    assignment = make_assignment()
+    ada, bob = student("ada", "lovelace"), student("bob", "babbage")
+    graded(ada, 0.9800, minutes_ago=30)
+    graded(bob, 0.9790, minutes_ago=25)
+    graded(bob, 0.9805, minutes_ago=5)  # beats ada's figure, but not bob's own by the noise
+    graded(ada, 0.9600, minutes_ago=1)  # a worse upload never lowers a shown score
+
+    rows = leaderboard.standings(assignment)
+
+    assert [(r.name, r.accuracy, r.submissions) for r in rows] == [("lovelace", 0.98, 2), ("babbage", 0.979, 2)]
+    assert leaderboard.ranked_students(assignment) == 2
+
+
+def test_the_reference_baseline_row_is_placed_by_its_own_accuracy_not_held_back_by_the_ladder():
+    assignment = make_assignment()
+    ada = student("ada", "lovelace")
+    graded(ada, 0.9800, minutes_ago=10)
+    graded(ada, 0.9815, minutes_ago=5)  # within the noise: ada stays at 98.00%
+
+    rows = leaderboard.with_reference(leaderboard.standings(assignment), 0.9826, "NumPy 784-512-256-128-10")
+
+    assert [(r.is_reference, r.accuracy, r.rank) for r in rows] == [(True, 0.9826, None), (False, 0.98, 1)]
+
+
+def test_after_the_reveal_the_private_board_ranks_the_best_without_the_ladder():
+    assignment = make_assignment(private_revealed=True)
+    ada = student("ada", "lovelace")
+    graded(ada, 0.9800, private=0.9790, minutes_ago=10)
+    graded(ada, 0.9805, private=0.9801, minutes_ago=5)
+
+    assert [r.accuracy for r in leaderboard.standings(assignment)] == [0.9801]
+
+
+def test_rank_changes_and_the_chart_use_the_scores_the_ladder_shows():
+    assignment = make_assignment()
+    ada, bob = student("ada", "lovelace"), student("bob", "babbage")
+    graded(ada, 0.9800, minutes_ago=120)
+    graded(bob, 0.9795, minutes_ago=120)
+    graded(bob, 0.9810, minutes_ago=5)  # today, within bob's noise: he does not overtake
+    day_began = timezone.now() - timedelta(hours=1)
+
+    rows = leaderboard.with_changes(assignment, leaderboard.standings(assignment), day_began)
+
+    assert [(r.name, r.change) for r in rows] == [("lovelace", 0), ("babbage", 0)]
+    assert max(best for _, best in leaderboard.best_over_time(assignment)) == 0.98
+
+
+def test_the_submission_page_says_why_the_public_score_stayed(client):
+    make_assignment()
+    ada = student("ada", "lovelace")
+    graded(ada, 0.9800, minutes_ago=10)
+    within = graded(ada, 0.9812, minutes_ago=5)
+    client.force_login(ada)
+
+    page = client.get(f"/submissions/{within.pk}/").content.decode()
+
+    assert "Your public score stays at 98.00%" in page
+    assert "this upload&#x27;s 98.12% is within the noise of 0.20 points" in page or \
+        "this upload's 98.12% is within the noise of 0.20 points" in page
+
+
+def test_the_submission_page_of_an_upload_that_moved_the_score_has_no_such_note(client):
+    make_assignment()
+    ada = student("ada", "lovelace")
+    graded(ada, 0.9700, minutes_ago=10)
+    moved = graded(ada, 0.9800, minutes_ago=5)
+    client.force_login(ada)
+
+    assert "ladder-note" not in client.get(f"/submissions/{moved.pk}/").content.decode()

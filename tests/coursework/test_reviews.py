@@ -262,6 +262,7 @@ def test_a_cached_queue_page_shows_a_change_at_once_and_reads_no_queue_rows_when
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    Assignment.objects.filter(slug="synthesis").update(anonymous_review=False)  # a renamed student must show
     client.force_login(make_ta())
     first = client.get("/ta/?queue=synthesis").content.decode()
     assert 'id="count-synthesis">3<' in first and "Amy" in first

@@ -21,7 +21,9 @@ NOT_PAGES = {
     "template_notebook", "solution_notebook", "essay_count", "submission_status", "submission_figure", "synthesis_autosave", "essay_preview",
     "leaderboard_rows", "playground_predict", "ta_gradebook", "ta_gradebook_task", "ta_review_draft", "essay_draft", "appeal_draft", "ta_regrade_failed",
     "ta_criterion_move", "ta_criterion_delete", "ta_group_move", "ta_extension_withdraw", "inbox_open", "logout",
-    "ta_student_search",
+    "ta_student_search", "final_upload", "ta_reveal_name",
+    # A redirect to the next item's review page (those are crawled).
+    "ta_next",
     # For operators' probes and scrapers: JSON and Prometheus's text, not pages.
     "health", "metrics",
     # Django's password reset links carry a token from an e-mail; the form after it is the same as password_change.

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from ...models import Assignment, QueuesVersion, StudyGroup
-from ...services import reviews
+from ...services import anonymity, reviews
 from .permissions import staff_only
 from .queues import QueueQuery
 
@@ -37,6 +37,7 @@ def _listing(queue: str, query: QueueQuery) -> dict:
         # A page of the queue; "next item" navigation from a review walks the rest.
         context = {
             "queue": queue, "items": reviews.QUEUE_FUNCTIONS[queue](query.filters)[:25], "filters": query,
+            "anonymous": anonymity.queue_is_anonymous(queue),
             "query": query.as_query(),
             # Each tab counts what waits in it, under the group and lateness chosen here.
             "counts": reviews.counts(replace(query.filters, status="")), "count_cap": reviews.COUNT_CAP,

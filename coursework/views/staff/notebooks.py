@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ...models import Assignment, Submission
-from ...services import credit, disclosure, grading, integrity, reviews
+from ...services import anonymity, claims, credit, disclosure, grading, integrity, reviews
 from ...services.audit import history
 from .permissions import staff_only
 from .queues import QueueQuery, next_url
@@ -26,17 +26,22 @@ def notebook(request, pk):
             reviews.resolve_flag(submission, request.user, action)
             messages.success(request, "Flag resolved: " + ("the submission counts." if action == "cleared"
                                                              else "the submission does not count."))
-            return redirect(next_url("notebooks", query, submission.pk))
+            return redirect(next_url("notebooks", query, submission.pk, ta=request.user))
         suffix = query.as_query()
         return redirect(reverse("ta_notebook", args=[pk]) + (f"?{suffix}" if suffix else ""))
     cells = integrity.code_cells(submission)
+    events = list(history(submission))
     return render(request, "staff/notebook.html", {
-        "submission": submission, "query": query.as_query(), "history": history(submission),
+        "submission": submission, "query": query.as_query(), "history": events,
+        "anonymous": anonymity.names_hidden(submission, request.user, events),
+        "anonymous_label": anonymity.label(submission), "reveal_reasons": anonymity.REASONS,
         "cells": cells if isinstance(cells, list) else [], "cells_problem": cells if isinstance(cells, str) else "",
         "flags": integrity.flag_names(submission), "embedded": disclosure.feedback(submission).flags.embedded or None,
         "copies": integrity.copy_matches(submission),
         "render_max_attempts": settings.GRADER_RENDER_MAX_ATTEMPTS,
         "credit": None if submission.is_check else credit.for_item(submission, request.user),
+        # Opening a notebook that waits in the queue claims it: another TA's "next" skips it.
+        "claim": claims.claim(submission, request.user) if reviews.waits_for_a_ta(submission) else None,
     })
 
 

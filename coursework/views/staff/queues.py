@@ -4,9 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse
 
 from ...services import groups, reviews
+from .permissions import staff_only
 
 REVIEW_PAGES = {"synthesis": "ta_review_synthesis", "essays": "ta_review_essays", "notebooks": "ta_notebook",
                 "appeals": "ta_appeal"}
@@ -48,9 +51,10 @@ class QueueQuery:
         return urlencode({k: getattr(self, k) for k in ("group", "status", "late") if getattr(self, k)})
 
 
-def next_url(queue: str, query: QueueQuery, after_pk: int) -> str:
-    """The next item of the same queue and filters, or the queue itself when it is empty."""
-    item = reviews.next_in_queue(queue, query.filters, after_pk)
+def next_url(queue: str, query: QueueQuery, after_pk: int | None, ta=None) -> str:
+    """The next item of the same queue and filters (claimed for `ta`, skipping what other
+    TAs hold), or the queue itself when it is empty."""
+    item = reviews.next_in_queue(queue, query.filters, after_pk, ta=ta)
     suffix = query.as_query()
     if item is None:
         return reverse("ta_dashboard") + f"?queue={queue}" + (f"&{suffix}" if suffix else "")
@@ -62,3 +66,12 @@ def item_url(queue: str, pk: int | None, query: QueueQuery) -> str:
         return ""
     suffix = query.as_query()
     return reverse(REVIEW_PAGES[queue], args=[pk]) + (f"?{suffix}" if suffix else "")
+
+
+@staff_only
+def next_item(request, queue: str):
+    """"Start reviewing": the first item of the queue no other TA holds, claimed for this TA."""
+    if queue not in reviews.QUEUES:
+        raise Http404()
+    query = QueueQuery.parse(request.GET, queue, user=request.user)
+    return redirect(next_url(queue, query, None, ta=request.user))

@@ -7,14 +7,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ...forms import ReviewForm
-from ...models import Appeal, EssaySubmission, SynthesisResponse
+from ...models import Appeal, EssaySubmission, Submission, SynthesisResponse
 from ...rendering import render_markdown
-from ...services import appeals, deadlines, reviews, rubrics
+from ...services import anonymity, appeals, claims, deadlines, reviews, rubrics
 from ...services.audit import history
 from ...services.synthesis import answers_by_question
 from ...states import AppealStatus
 from .permissions import staff_only
-from .queues import QueueQuery, item_url, next_url
+from .queues import REVIEW_PAGES, QueueQuery, item_url, next_url
 
 KINDS = {"synthesis": SynthesisResponse, "essays": EssaySubmission}
 
@@ -73,21 +73,26 @@ def _review(request, item, queue: str, template: str, context: dict):
                 messages.success(request, "Resubmission requested." if resubmit else "Review saved.")
                 if appeal is not None and appeal.target == item:
                     return redirect("ta_appeal", pk=appeal.pk)
-                return redirect(next_url(queue, query, item.pk))
+                return redirect(next_url(queue, query, item.pk, ta=request.user))
     else:
         draft = reviews.draft_for(request.user, item)
         form = ReviewForm(criteria, initial=_initial(item, criteria, draft))
         if draft is not None:
             context["restored_draft"] = draft
+    # Opening the item claims it (or renews this TA's claim): another TA's "next" skips it.
+    claim = claims.claim(item, request.user)
     previous, following = reviews.neighbours(queue, query.filters, item)
     fingerprint = rubrics.fingerprint(criteria)
+    events = list(history(item))
     return render(request, template, {
-        **context, "item": item, "form": form, "pane": _pane(form, criteria), "history": history(item),
+        **context, "item": item, "form": form, "pane": _pane(form, criteria), "history": events,
+        "anonymous": anonymity.names_hidden(item, request.user, events), "anonymous_label": anonymity.label(item),
+        "reveal_reasons": anonymity.REASONS,
         "query": query.as_query(), "queue": queue, "conflict": conflict, "appeal": appeal,
         "max_score": rubrics.maximum(criteria), "rubric_changed": rubrics.changed_since(item, fingerprint),
         "previous_url": item_url(queue, previous, query), "next_url": item_url(queue, following, query),
         "draft_url": reverse("ta_review_draft", args=[queue, item.pk]),
-        "rubric_url": _rubric_url(item), "latest_appeal": appeals.latest_for(item),
+        "rubric_url": _rubric_url(item), "latest_appeal": appeals.latest_for(item), "claim": claim,
     })
 
 
@@ -129,3 +134,22 @@ def review_draft(request, kind, pk):
     draft = reviews.save_draft(request.user, item, request.POST.dict())
     return JsonResponse({"saved": True, "saved_at": draft.saved_at.isoformat(),
                          "saved_label": deadlines.describe_clock(draft.saved_at)})
+
+
+@staff_only
+@require_POST
+def reveal_name(request, kind, pk):
+    """Show one anonymous item's student to this TA, for a stated reason, audited."""
+    model = {**KINDS, "notebooks": Submission}.get(kind)
+    if model is None:
+        raise Http404()
+    item = get_object_or_404(model, pk=pk)
+    reason = request.POST.get("reason", "")
+    if reason in anonymity.REASONS:
+        anonymity.reveal(item, request.user, reason)
+        messages.success(request, f"The student's name is shown to you, for {anonymity.REASONS[reason]}; this is in "
+                                  "the item's history.")
+    else:
+        messages.error(request, "Choose why you need the student's name: it is recorded with the item.")
+    query = QueueQuery.parse(request.POST, kind, user=request.user).as_query()
+    return redirect(reverse(REVIEW_PAGES[kind], args=[pk]) + (f"?{query}" if query else ""))

@@ -16,13 +16,14 @@ from ..visitors import kept_for_visitors
 
 def _version(assignment) -> str:
     """Changes whenever the standings can: database triggers count every write that moves
-    them (see StandingsVersion), and a reveal switches the half shown. No scan of the
-    submissions, so a cached page costs the same with any number of them."""
+    them (see StandingsVersion), a reveal switches the half shown, and a new Ladder margin
+    (a setting, so a restart) reshapes the public board. No scan of the submissions, so a
+    cached page costs the same with any number of them."""
     try:
         version = assignment.standings.version
     except StandingsVersion.DoesNotExist:
         version = 0
-    return f"{version}|{assignment.private_revealed}"
+    return f"{version}|{assignment.private_revealed}|{leaderboard.ladder_margin()}"
 
 
 def _today_start():
@@ -37,7 +38,7 @@ def _visitors_version(request) -> str:
     row = (Assignment.objects.filter(kind=Assignment.NOTEBOOK).order_by("pk")
            .annotate(content=Subquery(ContentVersion.objects.values("version")[:1]))
            .values_list("standings__version", "content").first())
-    return f"{row}|{_today_start().date()}"
+    return f"{row}|{_today_start().date()}|{leaderboard.ladder_margin()}"
 
 
 def _standings(assignment, page: int) -> dict:

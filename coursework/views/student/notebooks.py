@@ -1,15 +1,18 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from ... import feedback
 from ...forms import NotebookUploadForm
 from ...models import Assignment, Submission
-from ...services import credit, deadlines, disclosure, grading, pictures, project_files, queue, results, solutions
+from ...services import (credit, deadlines, disclosure, finals, grading, leaderboard, pictures, project_files, queue,
+                         results, solutions)
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -60,7 +63,8 @@ def assignment_detail(request, slug):
          "checks": services.recent_checks(request.user, assignment),
          "terms": deadlines.terms_for(request.user, assignment),
          "whole": whole, "reference": grading.reference_accuracy(whole),
-         "solution": solutions.access(request.user, assignment)},
+         "solution": solutions.access(request.user, assignment),
+         "finals": finals.summary(request.user, assignment, submissions)},
     )
 
 
@@ -72,6 +76,26 @@ def submission_detail(request, pk):
     return render(request, "coursework/submission_detail.html",
                   {**_feedback_context(submission, request.user), "result": result,
                    "number": services.number_of(submission)})
+
+
+@login_required
+@require_POST
+def final_upload(request, pk):
+    """Mark (or, with action=unmark, unmark) one of the student's uploads as final."""
+    # Someone else's upload is not found, as everywhere on a student's pages (its existence
+    # is not theirs to know); the service refuses it in words for other callers.
+    slug = Submission.objects.filter(pk=pk, student=request.user).values_list("assignment__slug", flat=True).first()
+    if slug is None:
+        raise Http404("no such upload")
+    change = finals.unmark if request.POST.get("action") == "unmark" else finals.mark
+    try:
+        submission = change(request.user, pk)
+    except finals.FinalRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{reverse('assignment_detail', args=[slug])}#attempts")
+    messages.success(request, f"Upload {services.number_of(submission)} is {'no longer ' if submission.final_marked_at is None else ''}"
+                              "one of your final uploads.")
+    return redirect(f"{reverse('assignment_detail', args=[submission.assignment.slug])}#attempts")
 
 
 @require_GET
@@ -111,6 +135,10 @@ def _feedback_context(submission, viewer) -> dict:
         "confusion": pictures.confusion_rows({"confusion": figures["confusion"]} if graded else {}),
         "misclassified": pictures.misclassified_tiles({"misclassified": misclassified} if graded else {}),
         "queue": queue.place_of(submission) if submission.is_pending else None,
+        # Before the reveal, what this upload did to the student's public score (the Ladder).
+        "ladder": (leaderboard.ladder_step(submission)
+                   if graded and not submission.is_check and not submission.assignment.private_revealed
+                   and viewer.pk == submission.student_id else None),
     }
 
 
