@@ -6,7 +6,8 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from .states import PROBLEMS, REVIEW_EDITABLE, AppealStatus, EmailStatus, RenderStatus, ReviewStatus, SubmissionStatus
+from .states import (PROBLEMS, REVIEW_EDITABLE, AppealStatus, EmailStatus, FlagDecision, RenderStatus, ReviewStatus,
+                     SubmissionStatus)
 
 
 class StudyGroup(models.Model):
@@ -169,7 +170,22 @@ class ContentVersion(models.Model):
     version = models.BigIntegerField(default=0)
 
 
-class GradedSubmissions(models.Manager):
+# What counts toward a grade, on the boards and in the gradebook: a graded run whose flag, if
+# it has one, a TA cleared. The one definition: Submission.objects.counted() for lists,
+# COUNTED inside an aggregate, Submission.counts for one row. The leaderboard's raw SQL
+# spells the same condition (coursework.services.leaderboard._counting) and is tested
+# against counted().
+COUNTED = models.Q(status=SubmissionStatus.GRADED) & (models.Q(flagged=False)
+                                                      | models.Q(flag_resolution=FlagDecision.CLEARED))
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def counted(self):
+        """The runs that count toward a grade (see COUNTED)."""
+        return self.filter(COUNTED)
+
+
+class GradedSubmissions(models.Manager.from_queryset(SubmissionQuerySet)):
     """Notebooks handed in for a grade: what leaderboards, grades, allowances, TA queues and
     every list of a student's attempts count. The default manager, so code that forgets to
     ask never counts a pre-flight check as an attempt."""
@@ -238,7 +254,7 @@ class Submission(models.Model):
     # Set when the run showed the template uploaded unchanged: it does not count against the
     # day's uploads (coursework.services.grading.refund_if_template).
     refunded_at = models.DateTimeField(null=True, blank=True)
-    # A TA's decision on a flag: "" (open), "cleared" (counts) or "upheld" (does not count).
+    # A TA's decision on a flag (states.FlagDecision): "" (open), "cleared" (counts) or "upheld".
     flag_resolution = models.CharField(max_length=10, blank=True)
     flag_resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                          related_name="+")
@@ -254,7 +270,7 @@ class Submission(models.Model):
     objects = GradedSubmissions()
     # Every run, checks included: the grading machinery (the queue, claims, the sweeper)
     # and a student's own pages, which show a check like any run.
-    all_runs = models.Manager()
+    all_runs = SubmissionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -301,6 +317,12 @@ class Submission(models.Model):
     @property
     def flag_open(self) -> bool:
         return self.flagged and not self.flag_resolution
+
+    @property
+    def counts(self) -> bool:
+        """Whether this run counts toward a grade (COUNTED, for one row)."""
+        return (self.purpose == self.GRADED and self.status == SubmissionStatus.GRADED
+                and (not self.flagged or self.flag_resolution == FlagDecision.CLEARED))
 
 
 class Page(models.Model):

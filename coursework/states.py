@@ -56,6 +56,14 @@ FINISHED = (SubmissionStatus.GRADED, SubmissionStatus.FAILED, SubmissionStatus.E
 # What a TA must look at: the notebook queue (written as its partial index is).
 PROBLEMS = (SubmissionStatus.FAILED, SubmissionStatus.ERROR)
 
+
+class FlagDecision(models.TextChoices):
+    """A TA's decision on a flagged run (Submission.flag_resolution)."""
+
+    OPEN = "", "open"  # flagged, not decided yet: does not count until cleared
+    CLEARED = "cleared"  # counts
+    UPHELD = "upheld"  # does not count
+
 SUBMISSION_MOVES = {
     SubmissionStatus.QUEUED: {SubmissionStatus.RUNNING, SubmissionStatus.ERROR, SubmissionStatus.QUEUED},
     SubmissionStatus.RUNNING: {SubmissionStatus.GRADED, SubmissionStatus.FAILED, SubmissionStatus.ERROR,

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Max, Q
 
-from ..models import Assignment, AuditEvent, EssaySubmission, QuestionSet, Submission, SynthesisResponse
-from ..states import ReviewStatus, SubmissionStatus
+from ..models import COUNTED, Assignment, AuditEvent, EssaySubmission, QuestionSet, Submission, SynthesisResponse
+from ..states import ReviewStatus
 from . import credit
 from .deadlines import penalised
 
@@ -99,7 +99,7 @@ def _batch_rows(students: list, tasks: dict, sets: list) -> Iterator[list]:
     if notebook:
         # One pass over the batch's submissions: the best that counts (after any late
         # penalty), how many, whether a counted one was late.
-        counts = Q(status=SubmissionStatus.GRADED) & (Q(flagged=False) | Q(flag_resolution="cleared"))
+        counts = COUNTED
         notebooks = {r["student"]: r for r in Submission.objects.filter(assignment=notebook, student__in=ids)
                      .values("student").annotate(
                          accuracy=Max("accuracy", filter=counts), score=Max(penalised(notebook), filter=counts),

@@ -15,7 +15,7 @@ from django.db.models.functions import TruncDate
 from django.utils.dateparse import parse_datetime
 
 from ..models import Assignment, Submission
-from ..states import SubmissionStatus
+from ..states import FlagDecision, SubmissionStatus
 from .disclosure import PUBLIC_IMAGES
 
 # How many uploads a student may mark final (coursework.services.finals).
@@ -42,8 +42,7 @@ def ranking_field(assignment: Assignment) -> str:
 
 def eligible(assignment: Assignment):
     """Graded submissions that may count: not flagged, or flagged and cleared by a TA."""
-    return Submission.objects.filter(assignment=assignment, status=SubmissionStatus.GRADED).filter(
-        Q(flagged=False) | Q(flag_resolution="cleared"))
+    return Submission.objects.filter(assignment=assignment).counted()
 
 
 PAGE_SIZE = 100
@@ -76,10 +75,11 @@ _EXACT = 1e-9
 
 
 def _counting(finished_before) -> tuple[str, list]:
-    """The SQL condition (on the submission table) of the grades that count, and its parameters."""
+    """The SQL condition (on the submission table) of the grades that count, and its
+    parameters: models.COUNTED in SQL, for the ranking queries (tests compare the two)."""
     sql = ("assignment_id = %s AND purpose = %s AND status = %s AND {field} IS NOT NULL "
            "AND (flagged = %s OR flag_resolution = %s)")
-    params = [Submission.GRADED, SubmissionStatus.GRADED, False, "cleared"]
+    params = [Submission.GRADED, SubmissionStatus.GRADED, False, FlagDecision.CLEARED]
     if finished_before is not None:
         sql += " AND finished_at < %s"
         params.append(finished_before)

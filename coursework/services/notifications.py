@@ -23,7 +23,7 @@ from django.utils import timezone
 from .. import states
 from . import broker, credit
 from ..models import EssaySubmission, Notification, Profile, Submission, SynthesisResponse
-from ..states import EmailStatus, ReviewStatus
+from ..states import EmailStatus, FlagDecision, ReviewStatus
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def review_posted(item) -> Notification | None:
 
 def flag_decided(submission: Submission) -> Notification | None:
     what, url = describe(submission)
-    counts = submission.flag_resolution == "cleared"
+    counts = submission.flag_resolution == FlagDecision.CLEARED
     return notify(submission.student, Notification.FLAG,
                   f"flag:submission-{submission.pk}:{submission.flag_resolved_at.isoformat()}",
                   f"A TA checked {what}: it {'counts' if counts else 'does not count'}",

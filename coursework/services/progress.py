@@ -122,7 +122,7 @@ def for_student(student) -> Progress:
     essays = EssaySubmission.objects.filter(student=student).order_by("-version").first()
     notebook = tasks.get(Assignment.NOTEBOOK)
     submissions = Submission.objects.filter(student=student, assignment=notebook) if notebook else Submission.objects.none()
-    counted = submissions.filter(status=SubmissionStatus.GRADED).filter(Q(flagged=False) | Q(flag_resolution="cleared"))
+    counted = submissions.counted()
     # Best by what the student may see: before the reveal, the public half (coursework.services.disclosure).
     field = disclosure.ranking_field(student, notebook) if notebook else "accuracy"
     best = counted.filter(**{f"{field}__isnull": False}).order_by(f"-{field}", "created_at").first()

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Assignment
-from ..states import SubmissionStatus
 from .deadlines import describe_moment, terms_for
 
 
@@ -21,9 +19,8 @@ class SolutionAccess:
 
 def _reached_full_credit(student, assignment: Assignment) -> bool:
     # A flagged grade counts only once a TA cleared it.
-    return assignment.submissions.filter(
-        Q(flagged=False) | Q(flag_resolution="cleared"), student=student, status=SubmissionStatus.GRADED,
-        accuracy__gte=assignment.full_credit_accuracy).exists()
+    return assignment.submissions.counted().filter(student=student,
+                                                   accuracy__gte=assignment.full_credit_accuracy).exists()
 
 
 def access(user, assignment: Assignment) -> SolutionAccess:

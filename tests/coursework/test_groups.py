@@ -2,7 +2,7 @@
 TA's queues show their own groups first."""
 import pytest
 
-from coursework.models import AuditEvent, Profile, StudyGroup
+from coursework.models import Assignment, AuditEvent, Profile, StudyGroup
 from tests.factories import make_course, make_profile, make_student, make_ta, submitted_synthesis
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +100,7 @@ def test_a_tas_queues_default_to_their_own_groups_with_all_and_unassigned_one_cl
 def test_two_tas_default_views_are_their_own_though_the_listing_is_cached(client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     make_course()
+    Assignment.objects.update(anonymous_review=False)  # whose students each sees, told by their names
     tara, omar = make_ta("tara"), make_ta("omar")
     for name, ta in (("ana", tara), ("ben", omar)):
         student = make_student(name)
