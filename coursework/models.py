@@ -360,25 +360,20 @@ class QuestionSet(models.Model):
         return self.page.title
 
 
-class Question(models.Model):
-    # The part of an answer coursework.services.hints can check as the student types.
-    NO_CHECK, MSE, IS_OR_IS_NOT = "", "mse", "is_or_is_not"
-    INPUT_LAYER, OUTPUT_LAYER, SIGMOID_RANGE = "input_layer", "output_layer", "sigmoid_range"
-    GRADIENT_DIRECTION, COST_MEANING = "gradient_direction", "cost_meaning"
-    ALEXNET_YEAR, PERFORMANCE_OVER_TIME = "alexnet_year", "performance_time"
-    CHECKS = [(NO_CHECK, "none"), (MSE, "MSE of [0.25, 0.75] against [0, 1]"), (IS_OR_IS_NOT, "IS / IS NOT"),
-              (INPUT_LAYER, "input layer: 784 neurons"), (OUTPUT_LAYER, "last layer: 10 neurons, one per digit"),
-              (SIGMOID_RANGE, "sigmoid: the range 0 to 1"),
-              (GRADIENT_DIRECTION, "gradient up, gradient descent against it"),
-              (COST_MEANING, "cost: high means far from the label, low close"),
-              (ALEXNET_YEAR, "AlexNet: 2012, if a year is given"),
-              (PERFORMANCE_OVER_TIME, "performance rises as the loss falls")]
+def answer_checks() -> list[tuple[str, str]]:
+    from .services.hints import choices  # the registry lives with the checks themselves
 
+    return choices()
+
+
+class Question(models.Model):
     question_set = models.ForeignKey(QuestionSet, on_delete=models.CASCADE, related_name="questions")
     order = models.PositiveIntegerField()
     text = models.TextField()
     bonus = models.BooleanField(default=False)
-    answer_check = models.CharField(max_length=20, choices=CHECKS, blank=True, default=NO_CHECK)
+    # The part of an answer coursework.services.hints checks as the student types: a key of
+    # its registry ("" for none), whose entries are the choices.
+    answer_check = models.CharField(max_length=20, choices=answer_checks, blank=True, default="")
 
     class Meta:
         ordering = ["order"]

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from ..models import EssayPrompt, Page, Question, QuestionSet
+from .hints import CHECKS
 
 CONTENT_DIR = settings.BASE_DIR / "content"
 
@@ -68,6 +69,10 @@ def load_content(directory: Path = CONTENT_DIR, force: bool = False) -> LoadRepo
 def _load_questions(page: Page, questions: list[dict], optional: bool) -> None:
     question_set, _ = QuestionSet.objects.update_or_create(page=page, defaults={"optional": optional})
     for order, item in enumerate(questions, start=1):
+        if item.get("check", "") not in ("", *CHECKS):
+            # A misspelt check would leave the question without its hints, silently.
+            raise ValueError(f"{page.slug}, question {order}: no hint is registered as {item['check']!r} "
+                             f"(coursework/services/hints.py has {', '.join(sorted(CHECKS))})")
         Question.objects.update_or_create(
             question_set=question_set, order=order,
             defaults={"text": item["text"], "bonus": item.get("bonus", False), "answer_check": item.get("check", "")},

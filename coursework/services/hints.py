@@ -10,10 +10,41 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..models import Question
 
 Hint = dict  # {"ok": bool, "text": str}
+
+
+# --- The registry -----------------------------------------------------------------------------
+# A new hint is one function with @check and its test: the key is what content/ names in a
+# question's `check:`, the label what staff see when choosing a question's check (the model
+# field's choices come from here), `reads` what the mark beside the question says it reads.
+@dataclass(frozen=True)
+class Check:
+    key: str
+    label: str
+    reads: str
+    run: Callable[[str], Hint | None]
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(key: str, label: str, reads: str):
+    def register(run):
+        if key in CHECKS:
+            raise ValueError(f"two hints are registered as {key!r}")
+        CHECKS[key] = Check(key, label, reads, run)
+        return run
+
+    return register
+
+
+def choices() -> list[tuple[str, str]]:
+    """Question.answer_check's choices: no check, then every registered one."""
+    return [("", "none")] + [(c.key, c.label) for c in CHECKS.values()]
 
 # A number as students write it: 0.0625, .0625, 6.25e-2, 1/16, 6.25%.
 NUMBER = re.compile(
@@ -90,6 +121,8 @@ MSE_ACCEPTED = (0.0625, 0.125)
 MSE_GIVENS = (0.25, 0.75, 0.0, 1.0, 2.0)
 
 
+@check('mse', label='MSE of [0.25, 0.75] against [0, 1]',
+       reads='the number you give as the loss')
 def _mse(text: str) -> Hint:
     # "0,0625": a decimal comma (a thousands comma never follows a lone 0)
     text = re.sub(r"(?<![\d.,])0,(\d)", r"0.\1", text)
@@ -155,6 +188,8 @@ def stance(text: str) -> str | None:
     return "is" if found else None
 
 
+@check('is_or_is_not', label='IS / IS NOT',
+       reads='which side you choose')
 def _is_or_is_not(text: str) -> Hint:
     side = stance(text)
     if side == "is":
@@ -175,6 +210,8 @@ COUNTED = re.compile(r"(?<![\w.,])(\d[\d,]*+)\s+(?:input\s+|separate\s+)?(?:n(?:
                      r"numbers?|values?)\b")
 
 
+@check('input_layer', label='input layer: 784 neurons',
+       reads='how many input neurons you say the picture needs')
 def _input_layer(text: str) -> Hint:
     lowered = text.lower()
     counts = {int(n.replace(",", "")) for n in COUNTED.findall(lowered) if n.replace(",", "").isdigit()}
@@ -208,6 +245,8 @@ OTHER_LAYER = re.compile(r"\b(?:input|first|hidden|pixels?|middle)\b")
 THIS_LAYER = re.compile(r"\b(?:output|last|final)\b")
 
 
+@check('output_layer', label='last layer: 10 neurons, one per digit',
+       reads='how many neurons you say the last layer has')
 def _output_layer(text: str) -> Hint:
     """The count the answer gives for the last layer: a number said of another layer ("the
     input has 784") is not this answer's."""
@@ -244,6 +283,8 @@ def _range_value(word: str) -> float:
             "∞": float("inf")}.get(word, None) if not re.match(r"-?\d*\.?\d+$", word) else float(word)
 
 
+@check('sigmoid_range', label='sigmoid: the range 0 to 1',
+       reads='the range you give for the sigmoid')
 def _sigmoid(text: str) -> Hint:
     ranges = []
     for match in RANGE.finditer(text.lower()):
@@ -266,6 +307,8 @@ DOWN = re.compile(r"\b(?:decreas\w*|descent|downhill|down|lower\w*|smaller|minim
 AGAINST = re.compile(r"\b(?:opposite|negative|against|minus|reverse|away from|backwards?)\b")
 
 
+@check('gradient_direction', label='gradient up, gradient descent against it',
+       reads='which way you say the gradient and gradient descent point')
 def _gradient(text: str) -> Hint:
     text = re.sub(r"\bgradiant", "gradient", text.lower())
     text = re.sub(r"\bgradient\s+decent\b", "gradient descent", text)
@@ -318,6 +361,8 @@ BAD = re.compile(r"\b(?:bad\w*|poor\w*|wrong|far|worse|inaccurat\w*|off|errors?|
 GOOD = re.compile(r"\b(?:good|accurat\w*|close|right|better|well|correct\w*|confident\w*|near)\b")
 
 
+@check('cost_meaning', label='cost: high means far from the label, low close',
+       reads='which way round you say a high and a low cost are')
 def _cost_meaning(text: str) -> Hint:
     says = set()
     # Cut as _clauses does but not at a colon: "High: the prediction is wrong" is one claim.
@@ -350,6 +395,8 @@ def _cost_meaning(text: str) -> Hint:
 YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
 
 
+@check('alexnet_year', label='AlexNet: 2012, if a year is given',
+       reads='the year, if you give one for AlexNet')
 def _alexnet_year(text: str) -> Hint | None:
     """Only a year the answer gives for AlexNet is checked: the question does not ask for one."""
     for clause in re.split(r"[.;!?\n]+", text):
@@ -372,6 +419,8 @@ WORSE = re.compile(r"\b(?:wors\w*|decreas\w*|drops?|falls?|goes down|lower|less 
 GENERALISING = re.compile(r"\b(?:overfit\w*|test|unseen|validation|new (?:data|examples|images)|eventually|too long)\b")
 
 
+@check('performance_time', label='performance rises as the loss falls',
+       reads='whether you say performance rises or falls')
 def _performance_over_time(text: str) -> Hint:
     says = set()
     # "It gets better as the loss goes down": the loss's part is its own claim
@@ -395,40 +444,14 @@ def _performance_over_time(text: str) -> Hint:
     return {"ok": False, "text": "Be concrete: as the loss is minimised, does the network's performance rise or fall?"}
 
 
-CHECKS: dict[str, Callable[[str], Hint]] = {
-    Question.MSE: _mse,
-    Question.IS_OR_IS_NOT: _is_or_is_not,
-    Question.INPUT_LAYER: _input_layer,
-    Question.OUTPUT_LAYER: _output_layer,
-    Question.SIGMOID_RANGE: _sigmoid,
-    Question.GRADIENT_DIRECTION: _gradient,
-    Question.COST_MEANING: _cost_meaning,
-    Question.ALEXNET_YEAR: _alexnet_year,
-    Question.PERFORMANCE_OVER_TIME: _performance_over_time,
-}
-
-
-# What each check reads, for the mark beside its question.
-CHECKED_PART = {
-    Question.MSE: "the number you give as the loss",
-    Question.IS_OR_IS_NOT: "which side you choose",
-    Question.INPUT_LAYER: "how many input neurons you say the picture needs",
-    Question.OUTPUT_LAYER: "how many neurons you say the last layer has",
-    Question.SIGMOID_RANGE: "the range you give for the sigmoid",
-    Question.GRADIENT_DIRECTION: "which way you say the gradient and gradient descent point",
-    Question.COST_MEANING: "which way round you say a high and a low cost are",
-    Question.ALEXNET_YEAR: "the year, if you give one for AlexNet",
-    Question.PERFORMANCE_OVER_TIME: "whether you say performance rises or falls",
-}
-
-
 def gives_hints(question: Question) -> bool:
     return question.answer_check in CHECKS
 
 
 def checked_part(question: Question) -> str:
     """What a question's hint checks ("" for a question without one)."""
-    return CHECKED_PART.get(question.answer_check, "")
+    found = CHECKS.get(question.answer_check)
+    return found.reads if found else ""
 
 
 # An answer is a paragraph or two: longer text is checked on its start, which keeps every
@@ -440,7 +463,7 @@ def hint_for(question: Question, text: str) -> Hint | None:
     """{"ok": bool, "text": str} for a checkable question with an answer (None when there is no
     answer, no check, or, for a check of an optional detail, no such detail in the answer)."""
     text = (text or "").strip()[:MAX_CHECKED_CHARS]
-    check = CHECKS.get(question.answer_check)
-    if not text or check is None:
+    found = CHECKS.get(question.answer_check)
+    if not text or found is None:
         return None
-    return check(text)
+    return found.run(text)

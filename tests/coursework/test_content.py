@@ -2,6 +2,8 @@ import re
 
 import pytest
 
+from coursework.services.hints import CHECKS
+
 from coursework.models import EssayPrompt, Page, Question, QuestionSet
 from coursework.rendering import render_markdown
 from coursework.services.content import load_content
@@ -14,11 +16,10 @@ def test_loading_creates_every_page_question_set_and_prompt():
     assert {"overview", "back-to-basics", "technical-project", "non-technical-project", "archive"} <= set(report.created)
     assert QuestionSet.objects.count() == 4
     assert EssayPrompt.objects.count() == 7
-    assert Question.objects.filter(answer_check=Question.MSE).count() == 1
-    assert Question.objects.filter(answer_check=Question.IS_OR_IS_NOT).count() == 1
+    assert Question.objects.filter(answer_check="mse").count() == 1
+    assert Question.objects.filter(answer_check="is_or_is_not").count() == 1
     # every check the hints know is used by exactly one question of the unit
-    assert sorted(Question.objects.exclude(answer_check="").values_list("answer_check", flat=True)) == sorted(
-        value for value, _ in Question.CHECKS if value)
+    assert sorted(Question.objects.exclude(answer_check="").values_list("answer_check", flat=True)) == sorted(CHECKS)
 
 
 def test_loading_again_changes_nothing():
@@ -107,3 +108,12 @@ def test_pathological_markdown_renders_without_backtracking(attack):
     # one the web test holds gunicorn to. This checks the output is the text, escaped.
     html = render_markdown(attack)
     assert html.startswith("<") and len(html) >= len(attack.strip()) // 2
+
+
+def test_a_question_naming_a_hint_that_does_not_exist_is_refused_with_the_known_ones(tmp_path, settings):
+    from coursework.models import Page
+    from coursework.services.content import _load_questions
+
+    page = Page.objects.create(slug="p", title="P", kind="video", order=1, body="")
+    with pytest.raises(ValueError, match="no hint is registered as 'mse_typo'.*mse"):
+        _load_questions(page, [{"text": "What is the loss?", "check": "mse_typo"}], optional=False)

@@ -11,7 +11,7 @@ from coursework.services.hints import CHECKS, hint_for
 # For each check: (right answers, wrong answers, what a corrective hint must never say, as
 # regular expressions).
 POPULATION = {
-    Question.MSE: ([
+    'mse': ([
         "0.0625",
         "The loss is 0.0625.",
         "Each error is 0.25, squared that is 0.0625, and the mean of two of those is 0.0625.",
@@ -35,7 +35,7 @@ POPULATION = {
         "It's zero because the network chose the right class",
         "the loss is large, about 2",
     ], [r"0\.0625", r"0\.125\b", r"1/16"]),
-    Question.IS_OR_IS_NOT: ([
+    'is_or_is_not': ([
         "IS",
         "It IS just a function: weights and biases are its parameters.",
         "I choose IS, because given the weights every input maps to one output.",
@@ -58,7 +58,7 @@ POPULATION = {
         "No, it is not only a function, it is a learning system.",
         "Networks are not just functions because they adapt.",
     ], []),
-    Question.INPUT_LAYER: ([
+    'input_layer': ([
         "784 neurons, one per pixel",
         "Each pixel of the 28x28 image is one neuron",
         "The picture has 28 × 28 = 784 pixels, so the input layer has 784 neurons, each holding a brightness.",
@@ -82,7 +82,7 @@ POPULATION = {
         "The input layer is 28 neurons, one per row, and the output has 10",
         "It becomes 16 neurons that detect edges",
     ], [r"784", r"28 × 28 =", r"seven hundred"]),
-    Question.OUTPUT_LAYER: ([
+    'output_layer': ([
         "10 neurons, one per digit",
         "one neuron for each digit, its value is how sure the network is",
         "The input has 784 neurons and the output has 10, one per digit 0-9.",
@@ -105,7 +105,7 @@ POPULATION = {
         "It stands for the answer",
         "The output is 28 neurons",
     ], [r"\b10\b", r"\bten\b", r"one per digit"]),
-    Question.SIGMOID_RANGE: ([
+    'sigmoid_range': ([
         "It squashes numbers into between 0 and 1",
         "squashes into (0, 1)",
         "between zero and one",
@@ -128,7 +128,7 @@ POPULATION = {
         "Between 1 and 10",
         "It is for adding a bias.",
     ], [r"\b0 and 1\b", r"\b0 to 1\b", r"\(0, 1\)", r"zero and one"]),
-    Question.GRADIENT_DIRECTION: ([
+    'gradient_direction': ([
         "The gradient points in the direction of steepest increase; gradient descent steps the opposite way",
         "The gradient points uphill, so gradient descent walks downhill",
         "The gradient is the vector of partial derivatives and points where the function increases fastest. "
@@ -156,7 +156,7 @@ POPULATION = {
         "Gradient descent climbs up the cost to find the maximum.",
         "It is a way to train the network.",
     ], [r"increases fastest", r"grows fastest", r"steepest", r"the opposite way"]),
-    Question.COST_MEANING: ([
+    'cost_meaning': ([
         "A high value means the network is bad at this example, a low value means it is good",
         "The MSE is the average of the squared differences between outputs and label. High means the outputs are "
         "far from the label; low means they are close.",
@@ -180,7 +180,7 @@ POPULATION = {
         "It measures the error.",
         "The higher the better.",
     ], [r"high (?:cost|value) means", r"low (?:cost|value) means", r"means the outputs? (?:is|are) far"]),
-    Question.ALEXNET_YEAR: ([
+    'alexnet_year': ([
         "AlexNet won ImageNet in 2012 with a deep convolutional network trained on GPUs",
         "In 2012 AlexNet cut the error rate by about ten points.",
         "AlexNet (2012) showed that deep networks on GPUs beat hand-made features.",
@@ -203,7 +203,7 @@ POPULATION = {
         "AlexNet won in 2017 and made deep learning famous.",
         "AlexNet in 2006 showed deep networks could be trained.",
     ], [r"2012"]),
-    Question.PERFORMANCE_OVER_TIME: ([
+    'performance_time': ([
         "The network's accuracy improves over time",
         "Its predictions get better as the loss goes down",
         "It gets better on the training data, but test accuracy can drop if it overfits",
