@@ -335,6 +335,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Five failed log-ins per username and per address in fifteen minutes, then a pause.
 LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 5)
+# /health/ fails (503) when the media disk has less room than this (a rush's uploads).
+HEALTH_MIN_FREE_MB = env_int("HEALTH_MIN_FREE_MB", 500)
 # Wrong join codes per address in 15 minutes before sign-up is refused there for a while.
 JOIN_CODE_GUESSES_ALLOWED = env_int("JOIN_CODE_GUESSES_ALLOWED", 20)
 RATELIMIT_VIEW = "coursework.views.student.accounts.rate_limited"

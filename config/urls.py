@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from coursework.views.health import health_view, metrics_view
+from coursework.views.health import health_view, live_view, metrics_view
 from coursework.views.student.accounts import LoginView
 
 urlpatterns = [
     path("health/", health_view, name="health"),
+    path("health/live/", live_view, name="health_live"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/login/", LoginView.as_view(), name="login"),

@@ -1,5 +1,5 @@
-"""For operators: /health/ (200 when every dependency answers, 503 naming the ones that do
-not) and /metrics (Prometheus's text format)."""
+"""For operators: /health/ (readiness: 200 when every dependency answers, 503 naming the ones
+that do not), /health/live/ (liveness) and /metrics (Prometheus's text format)."""
 import hmac
 import ipaddress
 
@@ -12,9 +12,19 @@ from ..services import health, metrics
 
 @never_cache
 def health_view(request):
+    """Readiness: 200 when every dependency a request needs answers, 503 naming those that do
+    not. The workers are reported beside the checks and never fail it (services/health.py)."""
     report = health.check()
     healthy = all(state == "ok" for state in report.values())
-    return JsonResponse({"status": "ok" if healthy else "failing", "checks": report}, status=200 if healthy else 503)
+    return JsonResponse({"status": "ok" if healthy else "failing", "checks": report, "workers": health.workers()},
+                        status=200 if healthy else 503)
+
+
+@never_cache
+def live_view(request):
+    """Liveness: this process answers requests (nothing else is asked, so a database outage
+    does not get every web process restarted)."""
+    return JsonResponse({"status": "ok"})
 
 
 def _may_scrape(request) -> bool:

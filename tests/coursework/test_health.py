@@ -25,7 +25,8 @@ def media(settings, tmp_path):
 def test_every_dependency_answering_is_a_200_that_names_each(client, broker):
     response = client.get("/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "media": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "media": "ok", "mnist": "ok"},
+                               "workers": "unknown"}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -37,7 +38,7 @@ def test_a_broker_that_does_not_answer_is_a_503_naming_it_and_nothing_of_its_add
     finally:
         current_app.conf.broker_url = before
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "broker": "failing", "media": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "failing", "media": "ok", "mnist": "ok"}
     assert str(port) not in response.content.decode()
 
 
@@ -53,3 +54,35 @@ def test_media_that_cannot_take_a_file_is_a_503(client, broker, settings, tmp_pa
 def test_the_probe_leaves_no_file_behind(client, broker, media):
     client.get("/health/")
     assert list(media.iterdir()) == []
+
+
+def test_a_media_disk_nearly_full_is_a_503_before_uploads_fail(client, broker, settings):
+    settings.HEALTH_MIN_FREE_MB = 10**9  # more than any disk has free
+    response = client.get("/health/")
+    assert response.status_code == 503 and response.json()["checks"]["media"] == "failing"
+
+
+def test_a_missing_test_set_is_a_503_naming_mnist(client, broker, settings, tmp_path):
+    settings.MNIST_DATA_DIR = tmp_path / "no-mnist-here"
+    response = client.get("/health/")
+    assert response.status_code == 503 and response.json()["checks"]["mnist"] == "failing"
+
+
+def test_silent_workers_are_reported_without_failing_the_web(client, broker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from coursework.models import Heartbeat
+
+    Heartbeat.objects.create(name="sweep", seen_at=timezone.now() - timedelta(minutes=10))
+    response = client.get("/health/")
+    assert response.status_code == 200 and response.json()["workers"] == "silent"
+    Heartbeat.objects.filter(name="sweep").update(seen_at=timezone.now())
+    assert client.get("/health/").json()["workers"] == "ok"
+
+
+def test_liveness_asks_nothing_of_the_dependencies(client, settings, tmp_path):
+    settings.MNIST_DATA_DIR = tmp_path / "no-mnist-here"
+    response = client.get("/health/live/")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
