@@ -251,7 +251,9 @@ def _create(assignment, question_set, order, spec) -> RubricCriterion:
     criterion = RubricCriterion.objects.create(
         assignment=assignment, question_set=question_set, order=order, name=spec["name"],
         description=spec.get("description", ""), max_points=spec["max_points"], bonus=spec.get("bonus", False))
-    RubricLevel.objects.bulk_create([RubricLevel(criterion=criterion, points=p, title=t) for p, t in spec["levels"]])
+    RubricLevel.objects.bulk_create([RubricLevel(criterion=criterion, points=level[0], title=level[1],
+                                                 description=level[2] if len(level) > 2 else "")
+                                     for level in spec["levels"]])
     RubricComment.objects.bulk_create([RubricComment(criterion=criterion, order=i, text=text)
                                        for i, text in enumerate(spec["comments"], start=1)])
     return criterion
@@ -284,3 +286,92 @@ def seed_scope(scope: Scope) -> int:
 def seed_defaults() -> int:
     """Seed every empty rubric (essays, each question set); safe to run again."""
     return sum(seed_scope(scope) for scope, count in scopes() if count == 0)
+
+
+# --- a rubric as text ------------------------------------------------------------------------
+# A rubric leaves the site as JSON and comes back in (to the same rubric next term, or to
+# another task's), so that it can be kept, reviewed and reused as text. Imported criteria
+# are added after the rubric's own; nothing already there is changed.
+TEXT_FORMAT = 1
+MAX_TEXT_BYTES = 256 * 1024
+MAX_CRITERIA, MAX_LEVELS, MAX_COMMENTS = 50, 20, 50
+
+
+class RubricRefused(Exception):
+    """A rubric text that cannot be imported, with what to fix (nothing was imported)."""
+
+
+def as_text(scope: Scope) -> str:
+    """The scope's own criteria as JSON, with their levels and comment banks."""
+    criteria = scope.own_criteria().prefetch_related("levels", "comments").order_by("order", "pk")
+    data = {"format": TEXT_FORMAT, "rubric": scope.title, "criteria": [
+        {"name": c.name, "description": c.description, "max_points": c.max_points, "bonus": c.bonus,
+         "levels": [{"points": lv.points, "title": lv.title, "description": lv.description} for lv in c.levels.all()],
+         "comments": [comment.text for comment in c.comments.all()]}
+        for c in criteria]}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _text(value, where: str, limit: int, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise RubricRefused(f"{where} must be {'a non-empty' if required else 'a'} text.")
+    if len(value) > limit:
+        raise RubricRefused(f"{where} is {len(value)} characters long; at most {limit}.")
+    return value.strip() if required else value
+
+
+def parse_text(raw: bytes | str) -> list[dict]:
+    """The criteria of a rubric text, checked; RubricRefused names the first problem."""
+    if isinstance(raw, str):
+        raw = raw.encode()
+    if len(raw) > MAX_TEXT_BYTES:
+        raise RubricRefused(f"The rubric text is {len(raw) // 1024} KB; at most {MAX_TEXT_BYTES // 1024} KB.")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise RubricRefused(f"This is not a rubric exported from this site: it is not JSON ({error}).") from None
+    if not isinstance(data, dict) or data.get("format") != TEXT_FORMAT or not isinstance(data.get("criteria"), list):
+        raise RubricRefused(f'This is not a rubric exported from this site: it needs "format": {TEXT_FORMAT} and a '
+                            '"criteria" list.')
+    if not data["criteria"] or len(data["criteria"]) > MAX_CRITERIA:
+        raise RubricRefused(f"A rubric text holds 1 to {MAX_CRITERIA} criteria; this one has {len(data['criteria'])}.")
+    specs = []
+    for n, item in enumerate(data["criteria"], start=1):
+        where = f"Criterion {n}"
+        if not isinstance(item, dict):
+            raise RubricRefused(f"{where} must be an object with a name and max_points.")
+        points = item.get("max_points")
+        if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= 100:
+            raise RubricRefused(f"{where}: max_points must be a whole number from 1 to 100.")
+        levels, comments = item.get("levels", []), item.get("comments", [])
+        if not isinstance(levels, list) or len(levels) > MAX_LEVELS:
+            raise RubricRefused(f"{where}: levels must be a list of at most {MAX_LEVELS}.")
+        if not isinstance(comments, list) or len(comments) > MAX_COMMENTS:
+            raise RubricRefused(f"{where}: comments must be a list of at most {MAX_COMMENTS}.")
+        spec = {"name": _text(item.get("name"), f"{where}'s name", 100, required=True),
+                "description": _text(item.get("description"), f"{where}'s description", 2000),
+                "max_points": points, "bonus": item.get("bonus", False) is True, "levels": [], "comments": []}
+        for m, level in enumerate(levels, start=1):
+            lv_points = level.get("points") if isinstance(level, dict) else None
+            if not isinstance(lv_points, (int, float)) or isinstance(lv_points, bool) or not 0 <= lv_points <= points:
+                raise RubricRefused(f"{where}, level {m}: points must be a number from 0 to {points}.")
+            spec["levels"].append((float(lv_points), _text(level.get("title"), f"{where}, level {m}'s title", 100,
+                                                          required=True),
+                                   _text(level.get("description"), f"{where}, level {m}'s description", 1000)))
+        for m, comment in enumerate(comments, start=1):
+            spec["comments"].append(_text(comment, f"{where}, comment {m}", 2000, required=True))
+        specs.append(spec)
+    return specs
+
+
+@transaction.atomic
+def import_text(actor, scope: Scope, raw: bytes | str) -> int:
+    """Add the criteria of a rubric text after the scope's own; returns how many. Audited."""
+    specs = parse_text(raw)
+    last = scope.own_criteria().select_for_update().aggregate(last=Max("order"))["last"] or 0
+    for order, spec in enumerate(specs, start=last + 1):
+        _create(scope.assignment, scope.question_set, order, spec)
+    audit(actor, "rubric_imported", scope.assignment, scope=scope.title, criteria=[s["name"] for s in specs])
+    return len(specs)

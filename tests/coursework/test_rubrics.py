@@ -112,3 +112,46 @@ def test_an_empty_rubric_starts_from_the_suggested_criteria_on_request(client, c
     client.post("/ta/rubrics/essays/", {"suggested": "1"})
     assert RubricCriterion.objects.filter(assignment=course[Assignment.ESSAYS]).count() == 4
     assert RubricLevel.objects.filter(criterion__assignment=course[Assignment.ESSAYS]).exists()
+
+
+def test_a_rubric_downloaded_as_text_comes_back_whole_in_another_set(client, course, ta):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    sets = list(QuestionSet.objects.filter(optional=False).select_related("page").order_by("pk"))
+    source, target = sets[0], sets[1]
+    download = client.get(f"/ta/rubrics/synthesis/{source.page.slug}/?download=json")
+    assert download["Content-Disposition"] == f'attachment; filename="rubric-synthesis-{source.page.slug}.json"'
+    before = RubricCriterion.objects.filter(question_set=target).count()
+
+    response = client.post(f"/ta/rubrics/synthesis/{target.page.slug}/",
+                           {"import": "1", "rubric_file": SimpleUploadedFile("r.json", download.content)})
+
+    assert response.status_code == 302
+
+    def shape(qs):
+        return [(c.name, c.description, c.max_points, c.bonus, [(lv.points, lv.title) for lv in c.levels.all()],
+                 [m.text for m in c.comments.all()]) for c in qs.order_by("order", "pk")]
+    added = RubricCriterion.objects.filter(question_set=target).order_by("order", "pk")[before:]
+    assert shape(RubricCriterion.objects.filter(question_set=source)) == shape(
+        RubricCriterion.objects.filter(pk__in=[c.pk for c in added]))
+    assert AuditEvent.objects.filter(action="rubric_imported").count() == 1
+
+
+@pytest.mark.parametrize("text, says", [
+    ("not json at all", "it is not JSON"),
+    ('{"criteria": []}', '"format": 1'),
+    ('{"format": 1, "criteria": [{"name": "Depth", "max_points": 0}]}', "Criterion 1: max_points must be a whole number"),
+    ('{"format": 1, "criteria": [{"name": "", "max_points": 2}]}', "Criterion 1's name must be a non-empty text"),
+    ('{"format": 1, "criteria": [{"name": "Depth", "max_points": 2, "levels": [{"points": 5, "title": "Top"}]}]}',
+     "Criterion 1, level 1: points must be a number from 0 to 2"),
+    ('{"format": 1, "criteria": [{"name": "Depth", "max_points": 2, "comments": [3]}]}',
+     "Criterion 1, comment 1 must be a non-empty text"),
+])
+def test_a_rubric_text_that_cannot_be_imported_adds_nothing_says_why_and_keeps_the_text(client, course, ta, text, says):
+    from html import escape
+
+    before = RubricCriterion.objects.count()
+    page = client.post("/ta/rubrics/essays/", {"import": "1", "rubric_text": text}).content.decode()
+    assert escape(says) in page and "Nothing was added" in page
+    assert RubricCriterion.objects.count() == before
+    assert escape(text) in page  # the pasted text is still in the box

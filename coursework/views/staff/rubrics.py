@@ -2,7 +2,7 @@
 points, levels and comment banks, in an order staff choose."""
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -44,8 +44,25 @@ def rubric_list(request):
 @staff_only
 def rubric(request, slug, set_slug=None):
     scope = _scope(slug, set_slug)
-    form = CriterionForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
+    if request.GET.get("download") == "json":
+        name = "-".join(["rubric", slug] + ([set_slug] if set_slug else []))
+        response = HttpResponse(rubrics.as_text(scope), content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+        return response
+    form = CriterionForm(request.POST if request.method == "POST" and "import" not in request.POST else None)
+    import_error, import_text = "", ""
+    if request.method == "POST" and "import" in request.POST:
+        upload = request.FILES.get("rubric_file")
+        import_text = request.POST.get("rubric_text", "")
+        try:
+            added = rubrics.import_text(request.user, scope, upload.read(rubrics.MAX_TEXT_BYTES + 1) if upload
+                                        else import_text)
+        except rubrics.RubricRefused as refused:
+            import_error = f"Nothing was added. {refused}"  # the page comes back with the pasted text
+        else:
+            messages.success(request, f"Added {added} criteria from the rubric text.")
+            return redirect(scope_url(scope))
+    elif request.method == "POST":
         if "suggested" in request.POST:
             added = rubrics.seed_scope(scope)
             messages.success(request, f"Added {added} suggested criteria." if added else
@@ -58,6 +75,7 @@ def rubric(request, slug, set_slug=None):
     criteria = list(scope.criteria())
     return render(request, "staff/rubric.html", {
         "scope": scope, "criteria": criteria, "form": form, "maximum": rubrics.maximum(criteria),
+        "import_error": import_error, "import_text": import_text,
         "own": {c.pk for c in criteria if c.question_set_id == (scope.question_set.pk if scope.question_set else None)},
     })
 
