@@ -172,6 +172,7 @@ def run(args, client_class) -> None:
             "appeal": (ta, f"/ta/appeals/{appeal.pk}/"),
             "rubric builder": (ta, "/ta/rubrics/essays/"),
             "groups": (ta, "/ta/groups/"),
+            "review statistics": (ta, "/ta/statistics/"),
             "my progress": (me, "/progress/"),
             "inbox": (me, "/inbox/"),
             "leaderboard (header count)": (me, "/leaderboard/"),

@@ -2,7 +2,7 @@
 from django.urls import path
 
 from ..views.staff import (appeals, assignments, dashboard, extensions, gradebook, groups, notebooks, queues, reviews,
-                           rubrics, similarity, students)
+                           rubrics, similarity, statistics, students)
 
 urlpatterns = [
     path("", dashboard.dashboard, name="ta_dashboard"),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("students/<int:pk>/", students.student_timeline, name="ta_student"),
     path("students/search/", extensions.student_search, name="ta_student_search"),
     path("rubrics/", rubrics.rubric_list, name="ta_rubrics"),
+    path("statistics/", statistics.review_statistics, name="ta_statistics"),
     path("rubrics/criteria/<int:pk>/", rubrics.criterion, name="ta_criterion"),
     path("rubrics/criteria/<int:pk>/move/", rubrics.criterion_move, name="ta_criterion_move"),
     path("rubrics/criteria/<int:pk>/remove/", rubrics.criterion_delete, name="ta_criterion_delete"),

@@ -112,6 +112,7 @@ def routes(w):
         "ta_review_draft": (("synthesis", w["response"].pk), STAFF, "post"),
         "ta_appeal": ((w["appeal"].pk,), STAFF, "get"),
         "ta_rubrics": ((), STAFF, "get"),
+        "ta_statistics": ((), STAFF, "get"),
         "ta_rubric": (("essays",), STAFF, "get"),
         "ta_rubric_set": (("synthesis", w["question_set"].page.slug), STAFF, "get"),
         "ta_criterion": ((w["criterion"].pk,), STAFF, "get"),
