@@ -335,6 +335,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Five failed log-ins per username and per address in fifteen minutes, then a pause.
 LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 5)
+# Appeals (regrade requests) on a piece of work close this many days after its result was
+# given (a new review or regrade opens a new window); 0: they never close.
+APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 14)
 # /health/ fails (503) when the media disk has less room than this (a rush's uploads).
 HEALTH_MIN_FREE_MB = env_int("HEALTH_MIN_FREE_MB", 500)
 # Wrong join codes per address in 15 minutes before sign-up is refused there for a while.

@@ -8,6 +8,9 @@ told before their appeal is filed.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +20,7 @@ from ..models import Appeal, EssaySubmission, Submission, SynthesisResponse
 from ..states import AppealStatus
 from . import drafts, notifications
 from .audit import audit
+from .deadlines import describe_moment
 from .reviews import person
 
 KINDS = {"synthesis": SynthesisResponse, "essays": EssaySubmission, "notebook": Submission}
@@ -48,7 +52,23 @@ def label(item) -> str:
     return f"Notebook {item.original_name} (#{item.pk})"
 
 
+def closes_at(item):
+    """When appeals on this work close: APPEAL_WINDOW_DAYS after its result was given (a
+    regrade or a new review gives a new result, and a new window); None: they do not close."""
+    given = item.finished_at if isinstance(item, Submission) else item.reviewed_at
+    if not settings.APPEAL_WINDOW_DAYS or given is None:
+        return None
+    return given + timedelta(days=settings.APPEAL_WINDOW_DAYS)
+
+
+def window_closed(item) -> bool:
+    end = closes_at(item)
+    return end is not None and timezone.now() >= end
+
+
 def can_appeal(item) -> bool:
+    if window_closed(item):
+        return False
     if isinstance(item, Submission):
         return states.submission_appealable(item)
     return states.review_appealable(item)
@@ -88,6 +108,10 @@ def file(student, item, reason: str, seen_token: str) -> Appeal:
         raise AppealRefused(f"Keep the reason to {REASON_LIMIT:,} characters (yours has {len(reason):,}).")
     with transaction.atomic():
         item = type(item).objects.select_for_update().get(pk=item.pk)
+        if window_closed(item):
+            raise AppealRefused(f"Appeals on {label(item)} closed on {describe_moment(closes_at(item))}, "
+                                f"{settings.APPEAL_WINDOW_DAYS} days after its result was given. If something is "
+                                "plainly wrong, write to your TA.")
         if not can_appeal(item):
             raise AppealRefused("Only work that has been reviewed or graded can be appealed.")
         state = state_of(item)

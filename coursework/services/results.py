@@ -29,6 +29,7 @@ class Result:
     rubric_changed: bool = False
     appeal: Appeal | None = None
     can_appeal: bool = False
+    appeal_closed_at: object = None  # when the appeal window closed, if it has
     appeal_token: str = ""
     appeal_url: str = ""
     appeal_draft: object = None  # the reason the student typed and has not sent (a services.drafts draft)
@@ -65,6 +66,8 @@ def for_item(item, viewer=None) -> Result | None:
                               f"day{'s' if item.days_late != 1 else ''} late")
     result.appeal = appeal
     result.can_appeal = appeals.can_appeal(item) and not result.appeal_open
+    if appeals.window_closed(item):
+        result.appeal_closed_at = appeals.closes_at(item)
     if viewer is not None and viewer.pk == item.student_id:
         result.appeal_token = appeals.state_of(item)["token"]
         result.appeal_url = reverse("appeal_create", args=[kind, item.pk])

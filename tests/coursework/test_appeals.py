@@ -207,3 +207,26 @@ def test_the_appeal_page_offers_only_the_answer_that_agrees_with_the_score(clien
     assert "so it does not stand" in page and "It stands." in page
     appeal.refresh_from_db()
     assert appeal.status == "open"
+
+
+def test_appeals_close_after_the_window_and_a_new_review_opens_a_new_one(client, course, people, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.APPEAL_WINDOW_DAYS = 14
+    essays = reviewed_essays(people["ana"], people["ta"])
+    type(essays).objects.filter(pk=essays.pk).update(reviewed_at=timezone.now() - timedelta(days=15))
+    essays.refresh_from_db()
+    client.force_login(people["ana"])
+    assert "Appeals on this work closed on" in client.get(f"/appeals/essays/{essays.pk}/").content.decode()
+    with pytest.raises(appeals.AppealRefused, match="closed on .* 14 days after its result was given"):
+        appeals.file(people["ana"], essays, "Please look again", appeals.state_of(essays)["token"])
+
+    again = reviews.review(essays, people["ta"], {c.pk: rubrics.Mark(c.max_points) for c in rubrics.criteria_for(essays)},
+                           "Looked again.")
+    assert appeals.can_appeal(again)
+    settings.APPEAL_WINDOW_DAYS = 0  # never closes
+    type(essays).objects.filter(pk=essays.pk).update(reviewed_at=timezone.now() - timedelta(days=400))
+    essays.refresh_from_db()
+    assert appeals.can_appeal(essays)
