@@ -691,3 +691,19 @@ class Heartbeat(models.Model):
     name = models.CharField(max_length=40, primary_key=True)
     seen_at = models.DateTimeField()
     host = models.CharField(max_length=200, blank=True)
+
+
+class UploadToken(models.Model):
+    """A personal token a student's notebook hands itself in with (the template's hand_in
+    cell): scoped to notebook uploads, kept only as its SHA-256, revocable."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_tokens")
+    name = models.CharField(max_length=60)
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)  # its first characters, to tell tokens apart on the page
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

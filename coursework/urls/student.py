@@ -1,8 +1,8 @@
 """Pages for students and visitors."""
 from django.urls import path
 
-from ..views.student import (accounts, appeals, content, essays, inbox, leaderboard, notebooks, playground,
-                             progress, synthesis)
+from ..views.student import (accounts, appeals, content, essays, hand_in, inbox, leaderboard, notebooks,
+                             playground, progress, synthesis)
 
 urlpatterns = [
     path("", content.overview, name="home"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("essays/count/", essays.count_upload, name="essay_count"),
     path("essays/draft/", essays.save_draft, name="essay_draft"),
     path("signup/", accounts.signup, name="signup"),
+    path("api/assignments/<slug:slug>/notebooks/", hand_in.hand_in, name="api_hand_in"),
     path("profile/", accounts.profile, name="profile"),
     path("progress/", progress.progress, name="progress"),
     path("inbox/", inbox.inbox, name="inbox"),

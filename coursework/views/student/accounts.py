@@ -13,7 +13,7 @@ from django_ratelimit.core import get_usage
 
 from ...forms import ProfileForm, SignupForm
 from ...models import Profile
-from ...services import groups
+from ...services import groups, upload_tokens
 
 
 def signup(request):
@@ -38,12 +38,26 @@ def profile(request):
     profile, _ = Profile.objects.get_or_create(
         user=request.user, defaults={"display_name": request.user.get_username(),
                                      "leaderboard_alias": f"student-{request.user.pk}"})
-    form = ProfileForm(request.POST or None, instance=profile)
-    if request.method == "POST" and form.is_valid():
+    token_action = request.POST.get("token") if request.method == "POST" else None
+    form = ProfileForm(request.POST if request.method == "POST" and not token_action else None, instance=profile)
+    new_token, token_error = None, ""
+    if token_action == "make":
+        try:
+            new_token = upload_tokens.make(request.user, request.POST.get("token_name", ""))
+        except upload_tokens.TokenRefused as refused:
+            token_error = str(refused)
+        # Not redirected: the token is shown this once, on this page, and kept nowhere else.
+    elif token_action == "revoke":
+        if upload_tokens.revoke(request.user, int(request.POST.get("pk") or 0)):
+            messages.success(request, "Revoked: that token hands nothing in any more.")
+        return redirect(resolve_url("profile") + "#upload-tokens")
+    elif request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Saved.")
         return redirect("profile")
-    return render(request, "registration/profile.html", {"form": form})
+    return render(request, "registration/profile.html", {
+        "form": form, "tokens": upload_tokens.active(request.user), "new_token": new_token,
+        "token_error": token_error, "site_url": settings.SITE_URL})
 
 
 def _failures_rate(group, request) -> str:
