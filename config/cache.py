@@ -14,10 +14,11 @@ import logging
 import time
 
 from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import ConnectionError, TimeoutError
+from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
-DOWN = (ConnectionError, TimeoutError, OSError)
+# Unreachable, out of memory, read-only, unable to persist (MISCONF): all are outages here.
+DOWN = (RedisError, OSError)
 WARN_EVERY_S = 60
 
 

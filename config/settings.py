@@ -7,6 +7,7 @@ SECRET_KEY (the same on every host) and ALLOWED_HOSTS. A setting that is set but
 cannot be read (DEBUG=ture, GRADER_MEMORY_MB=2G) stops the start-up, naming it.
 """
 import hashlib
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.proxy.TrustedProxyMiddleware",  # first: everything after counts by the client's own address
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -338,6 +340,14 @@ LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 5)
 # Appeals (regrade requests) on a piece of work close this many days after its result was
 # given (a new review or regrade opens a new window); 0: they never close.
 APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 14)
+# The fronts (addresses or networks) whose X-Forwarded-For names the client: config/proxy.py.
+# Empty (the default, `make run` on 127.0.0.1): the header is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+for _entry in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_entry!r} is not an address or a network.") from None
 # /health/ fails (503) when the media disk has less room than this (a rush's uploads).
 HEALTH_MIN_FREE_MB = env_int("HEALTH_MIN_FREE_MB", 500)
 # Wrong join codes per address in 15 minutes before sign-up is refused there for a while.
@@ -355,6 +365,9 @@ if HTTPS:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # A health check or a scraper asks over plain HTTP from inside (compose's healthcheck):
+    # redirected to https on a port nobody serves there, the web would never be healthy.
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

@@ -3,21 +3,16 @@ from __future__ import annotations
 
 import functools
 
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 
-DRAIN_CHUNK = 64 * 1024
-
-
 class SizeLimitHandler(FileUploadHandler):
-    """Stops reading a file past max_bytes (so a 50 MB or 5 GB upload never reaches disk
-    whole), records which field overflowed, and discards the rest of the body.
-
-    The rest is read here, a fixed chunk at a time: left to Django, it is read line by
-    line, and a body without a line break is one line (a 500 MB one took a web worker to
-    1.2 GB). It is read rather than left unread so that the client, still sending, gets
-    the form's message instead of a connection reset."""
+    """Stops keeping a file past max_bytes (so a 50 MB or 5 GB upload never reaches disk
+    whole) and records which field overflowed. Only that file is skipped: the fields after
+    it (the other essays' text) still arrive, so nothing the student typed is lost. The
+    rest of the body is read rather than left, so that the client, still sending, gets the
+    form's message instead of a connection reset."""
 
     def __init__(self, request, max_bytes: int):
         super().__init__(request)
@@ -33,13 +28,19 @@ class SizeLimitHandler(FileUploadHandler):
         self.received += len(raw_data)
         if self.received > self.max_bytes:
             self.request.oversized_uploads[self.field_name] = self.file_name
-            while self.request.read(DRAIN_CHUNK):
-                pass
-            raise StopUpload(connection_reset=False)
+            raise SkipFile()
         return raw_data  # pass the chunk on to the next handler
 
     def file_complete(self, file_size):
         return None
+
+
+def guard(request, max_bytes: int) -> None:
+    """Before the body is read: files past max_bytes are skipped (SizeLimitHandler). Django
+    reads a skipped file's rest in its own bounded chunks; it had read what was left after
+    a StopUpload line by line, and a body without a line break is one line (a 500 MB one
+    took a web worker to 1.2 GB)."""
+    request.upload_handlers.insert(0, SizeLimitHandler(request, max_bytes))
 
 
 def size_label(n: int) -> str:
@@ -59,7 +60,7 @@ def limit_upload_size(max_bytes_of):
         @functools.wraps(view)
         @csrf_exempt
         def wrapper(request, *args, **kwargs):
-            request.upload_handlers.insert(0, SizeLimitHandler(request, max_bytes_of()))
+            guard(request, max_bytes_of())
             return protected(request, *args, **kwargs)
 
         return wrapper

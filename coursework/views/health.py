@@ -13,10 +13,11 @@ from ..services import health, metrics
 @never_cache
 def health_view(request):
     """Readiness: 200 when every dependency a request needs answers, 503 naming those that do
-    not. The workers are reported beside the checks and never fail it (services/health.py)."""
+    not. The workers, MNIST and the media disk's room are reported beside the checks and
+    never fail it (services/health.py)."""
     report = health.check()
     healthy = all(state == "ok" for state in report.values())
-    return JsonResponse({"status": "ok" if healthy else "failing", "checks": report, "workers": health.workers()},
+    return JsonResponse({"status": "ok" if healthy else "failing", "checks": report, **health.notes()},
                         status=200 if healthy else 503)
 
 

@@ -34,3 +34,17 @@ def test_two_processes_caches_count_together_and_survive_an_outage(tmp_path):
         assert other.add("after", 1) and one.get("after") == 1
     finally:
         redis.stop()
+
+
+def test_a_redis_that_refuses_writes_is_an_outage_too(tmp_path):
+    import redis as redis_client
+
+    server = EmbeddedRedis(tmp_path / "redis.sock")
+    server.start()
+    try:
+        redis_client.Redis(unix_socket_path=str(server.socket_path)).config_set("maxmemory", 1)
+        cache = cache_on(server)
+        cache.set("page", "x" * 1000)  # OOM, dropped without an error
+        assert cache.get("page", "miss") == "miss" and cache.add("failures", 1) is False
+    finally:
+        server.stop()

@@ -105,3 +105,11 @@ def test_names_sprayed_from_a_classroom_address_hold_new_names_but_not_known_stu
         log_in("192.0.2.1", f"user{n}", "guess")
     assert log_in("192.0.2.1", "ann", "student-pass-12345").status_code == 429
     assert log_in("192.0.2.1", "sam", "student-pass-12345").status_code == 302
+
+
+def test_look_alikes_of_a_name_share_its_counter(settings):
+    settings.LOGIN_FAILURES_ALLOWED = 3
+    User.objects.create(username="sam", password=make_password("student-pass-12345"))
+    for name in ("sam", "ｓａｍ", "Sam"):  # the form reads fullwidth letters as sam (NFKC)
+        log_in("203.0.113.9", name, "wrong")
+    assert log_in("203.0.113.9", "𝐬𝐚𝐦", "student-pass-12345").status_code == 429

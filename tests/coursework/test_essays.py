@@ -262,3 +262,28 @@ def test_each_item_of_a_list_in_a_pdf_is_a_paragraph_of_its_own():
             "   enough to train a deep network in a week rather than in several months on processors.\n"
             "- Tricks: ReLU, dropout and careful initialisation made deep networks trainable at all.")
     assert [p[:3] for p in paragraphs([page]).split("\n\n")] == ["Thr", "1. ", "2. ", "- T"]
+
+
+@pytest.mark.django_db
+def test_an_oversized_essay_file_loses_none_of_the_other_essays_text(client, settings, tmp_path):
+    # A file past the limit used to stop the whole form's parse: the essays typed after it
+    # came back empty, and the empty form was saved as the student's draft.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from coursework.models import EssayPrompt
+    from coursework.services import essays as essay_service
+    from tests.factories import make_course, make_profile, make_student
+
+    settings.MEDIA_ROOT = tmp_path
+    make_course()
+    student = make_student("s1")
+    make_profile(student)
+    client.force_login(student)
+    prompts = list(EssayPrompt.objects.all())
+    page = client.post("/essays/", {
+        "e0-prompt": prompts[0].pk, "e0-text": "", "e0-upload": SimpleUploadedFile("big.txt", b"a" * (6 * 1024 * 1024)),
+        "e1-prompt": prompts[1].pk, "e1-text": "ESSAY TWO " * 50,
+        "e2-prompt": prompts[2].pk, "e2-text": "ESSAY THREE " * 50}).content.decode()
+    assert "big.txt" in page and "ESSAY TWO" in page and "ESSAY THREE" in page
+    draft = essay_service.typed_draft(student, None)
+    assert draft.fields["e1-text"].startswith("ESSAY TWO") and draft.fields["e2-text"].startswith("ESSAY THREE")

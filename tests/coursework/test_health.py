@@ -25,8 +25,8 @@ def media(settings, tmp_path):
 def test_every_dependency_answering_is_a_200_that_names_each(client, broker):
     response = client.get("/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "media": "ok", "mnist": "ok"},
-                               "workers": "unknown"}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "media": "ok"},
+                               "workers": "unknown", "mnist": "ok", "media_space": "ok"}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -38,7 +38,7 @@ def test_a_broker_that_does_not_answer_is_a_503_naming_it_and_nothing_of_its_add
     finally:
         current_app.conf.broker_url = before
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "broker": "failing", "media": "ok", "mnist": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "failing", "media": "ok"}
     assert str(port) not in response.content.decode()
 
 
@@ -56,16 +56,26 @@ def test_the_probe_leaves_no_file_behind(client, broker, media):
     assert list(media.iterdir()) == []
 
 
-def test_a_media_disk_nearly_full_is_a_503_before_uploads_fail(client, broker, settings):
+def test_a_nearly_full_media_disk_and_a_missing_test_set_are_reported_without_failing_the_web(
+        client, broker, settings, tmp_path):
     settings.HEALTH_MIN_FREE_MB = 10**9  # more than any disk has free
-    response = client.get("/health/")
-    assert response.status_code == 503 and response.json()["checks"]["media"] == "failing"
-
-
-def test_a_missing_test_set_is_a_503_naming_mnist(client, broker, settings, tmp_path):
     settings.MNIST_DATA_DIR = tmp_path / "no-mnist-here"
     response = client.get("/health/")
-    assert response.status_code == 503 and response.json()["checks"]["mnist"] == "failing"
+    assert response.status_code == 200
+    assert response.json()["media_space"].startswith("low (") and response.json()["mnist"] == "unknown"
+
+
+def test_a_database_that_does_not_answer_is_a_503_not_a_crash(client, broker, monkeypatch):
+    from coursework.services import health
+
+    def down():
+        raise OSError("connection refused")
+
+    monkeypatch.setitem(health.CHECKS, "database", down)
+    monkeypatch.setitem(health.NOTES, "workers", down)  # it reads the database too
+    response = client.get("/health/")
+    assert response.status_code == 503 and response.json()["checks"]["database"] == "failing"
+    assert response.json()["workers"] == "unknown"
 
 
 def test_silent_workers_are_reported_without_failing_the_web(client, broker):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import transaction
 from django.shortcuts import redirect, render, resolve_url
@@ -70,7 +71,10 @@ def _address_rate(group, request) -> str:
 
 
 def _account_at_address(group, request) -> str:
-    return f"{(request.POST.get('username') or '').strip().lower()}|{request.META.get('REMOTE_ADDR', '')}"
+    # As the log-in form reads the name (NFKC), then case-folded: "ｓａｍ" and "Sam" are
+    # sam's counter, not fresh ones.
+    name = User.normalize_username((request.POST.get("username") or "").strip()).casefold()
+    return f"{name}|{request.META.get('REMOTE_ADDR', '')}"
 
 
 # Failures are counted per account and address together, so a stranger elsewhere cannot

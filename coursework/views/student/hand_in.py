@@ -11,7 +11,8 @@ from django_ratelimit.core import get_usage
 from ...forms import NotebookUploadForm
 from ...models import Assignment
 from ...services import notebooks, upload_tokens
-from ...uploads import SizeLimitHandler, size_label
+from ... import uploads
+from ...uploads import size_label
 
 # Requests per token's owner per hour, whatever their outcome (the day's upload allowance
 # still applies to the ones that are stored): a loop in a notebook cannot hammer the site.
@@ -25,7 +26,7 @@ def _refused(message: str, status: int) -> JsonResponse:
 @csrf_exempt  # no cookies: the token is the credential
 @require_POST
 def hand_in(request, slug):
-    request.upload_handlers.insert(0, SizeLimitHandler(request, settings.MAX_UPLOAD_BYTES))  # before the body is read
+    uploads.guard(request, settings.MAX_UPLOAD_BYTES)  # before the body is read
     sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     user = upload_tokens.user_for(sent) if sent else None
     if user is None:
