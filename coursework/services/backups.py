@@ -13,10 +13,12 @@ finishes is known to be whole; one that is not says which table or file differs.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 FORMAT = 1
 
@@ -54,22 +56,65 @@ def _engine() -> str:
     raise BackupError(f"backups know SQLite and PostgreSQL, not {engine}")
 
 
-def row_counts() -> dict[str, int]:
-    """Rows per table, for every model of the site (Django's own tables included)."""
-    return {model._meta.db_table: model._base_manager.count() for model in apps.get_models()
-            if model._meta.managed and not model._meta.proxy}
+def _tables() -> list[str]:
+    """Every table of the site's models (Django's own included)."""
+    return sorted({model._meta.db_table for model in apps.get_models() if model._meta.managed and not model._meta.proxy})
+
+
+def row_counts(cursor=None) -> dict[str, int]:
+    """Rows per table, by `cursor` (default: the site's connection)."""
+    own = cursor is None
+    cursor = cursor or connection.cursor()
+    try:
+        counts = {}
+        for table in _tables():
+            cursor.execute(f'SELECT COUNT(*) FROM "{table}"')
+            counts[table] = cursor.fetchone()[0]
+        return counts
+    finally:
+        if own:
+            cursor.close()
+
+
+# Not the site's files: the health probe's scratch file, and a restore's own work.
+SKIPPED = (".health-", ".restoring-", ".before-restore-")
+
+
+def _media_files(root: Path):
+    for path in sorted(root.rglob("*")) if root.exists() else ():
+        relative = path.relative_to(root)
+        if any(part.startswith(SKIPPED) for part in relative.parts):
+            continue
+        if path.is_file() and not path.is_symlink():
+            yield relative.as_posix(), path
+
+
+def _sha256(fh) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def media_hashes(root: Path) -> dict[str, str]:
     found = {}
-    for path in sorted(root.rglob("*")) if root.exists() else ():
-        if path.is_file() and not path.is_symlink():
-            digest = hashlib.sha256()
-            with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-            found[path.relative_to(root).as_posix()] = digest.hexdigest()
+    for name, path in _media_files(root):
+        with open(path, "rb") as fh:
+            found[name] = _sha256(fh)
     return found
+
+
+class _Hashing:
+    """A file read into the archive, hashed on the way: one pass, and the hash is of the
+    bytes the archive holds."""
+
+    def __init__(self, fh):
+        self.fh, self.digest = fh, hashlib.sha256()
+
+    def read(self, size=-1):
+        data = self.fh.read(size)
+        self.digest.update(data)
+        return data
 
 
 def _pg_env() -> tuple[list[str], dict[str, str]]:
@@ -93,19 +138,31 @@ def _run(argv: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{argv[0]} failed: {done.stderr.strip()[-2000:]}")
 
 
-def _dump_database(into: Path) -> str:
+@contextlib.contextmanager
+def _dumped_database(into: Path):
+    """Yield (the dump's file name, the rows per table the dump holds): counted from the
+    dump itself (SQLite) or in the very snapshot pg_dump reads (PostgreSQL), so that work
+    arriving during the backup never makes it disagree with its own manifest."""
     if _engine() == "sqlite":
         connection.ensure_connection()
         target = sqlite3.connect(into / "database.sqlite3")
         try:
             connection.connection.backup(target)
+            yield "database.sqlite3", row_counts(target.cursor())
         finally:
             target.close()
-        return "database.sqlite3"
+        return
     args, env = _pg_env()
-    _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(into / "database.pgdump"), *args],
-         env)
-    return "database.pgdump"
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+            counts = row_counts(cursor)
+            # The snapshot lives as long as this transaction: pg_dump reads it meanwhile.
+            _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
+                  "--file", str(into / "database.pgdump"), *args], env)
+    yield "database.pgdump", counts
 
 
 def backup(destination: Path) -> Summary:
@@ -116,23 +173,29 @@ def backup(destination: Path) -> Summary:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         destination = destination / f"coursework-backup-{stamp}.tar.gz"
     media = Path(settings.MEDIA_ROOT)
-    with tempfile.TemporaryDirectory(prefix="backup-") as work:
-        work = Path(work)
-        database_file = _dump_database(work)  # first: see the module's docstring
-        counts = row_counts()
-        hashes = media_hashes(media)
-        manifest = {"format": FORMAT, "created_at": datetime.now(timezone.utc).isoformat(), "engine": _engine(),
-                    "database_file": database_file, "rows": counts, "media": hashes}
-        partial = destination.with_name(destination.name + ".partial")
+    partial = destination.with_name(destination.name + ".partial")
+    with tempfile.TemporaryDirectory(prefix="backup-") as work, _dumped_database(Path(work)) as (database_file, counts):
+        # The media after the database: see the module's docstring.
+        hashes = {}
         with tarfile.open(partial, "w:gz") as tar:
-            tar.add(work / database_file, arcname=database_file)
-            for name in hashes:
-                tar.add(media / name, arcname=f"media/{name}")
+            tar.add(Path(work) / database_file, arcname=database_file)
+            for name, path in _media_files(media):
+                try:
+                    fh = open(path, "rb")
+                except FileNotFoundError:
+                    continue  # deleted since it was listed (a run's old pictures): no row names it
+                with fh:
+                    info = tar.gettarinfo(fileobj=fh, arcname=f"media/{name}")
+                    reader = _Hashing(fh)
+                    tar.addfile(info, reader)
+                    hashes[name] = reader.digest.hexdigest()
+            manifest = {"format": FORMAT, "created_at": datetime.now(timezone.utc).isoformat(), "engine": _engine(),
+                        "database_file": database_file, "rows": counts, "media": hashes}
             data = json.dumps(manifest, indent=1, sort_keys=True).encode()
             info = tarfile.TarInfo("manifest.json")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-        partial.replace(destination)  # a backup that exists is a whole one
+    partial.replace(destination)  # a backup that exists is a whole one
     return Summary(destination, sum(counts.values()), len(hashes), destination.stat().st_size)
 
 
@@ -141,36 +204,50 @@ def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
 
 
 def restore(archive: Path) -> Summary:
-    """Replace the database and the media directory with those of `archive`, then check
+    """Replace the media directory and the database with those of `archive`, then check
     them against its manifest. Raises BackupError if the archive is not a backup of this
-    kind of database or the result differs from what was backed up."""
+    kind of database, there is no room for it, or the result differs from the backup.
+
+    The media first (the likelier to fail: room, permissions), swapped entry by entry
+    inside MEDIA_ROOT, which may be a mount point (a compose volume) that cannot itself be
+    renamed; then the database."""
     archive = Path(archive)
     media = Path(settings.MEDIA_ROOT)
+    media.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(4)
+    staging, old = media / f".restoring-{token}", media / f".before-restore-{token}"
     with tempfile.TemporaryDirectory(prefix="restore-") as work, tarfile.open(archive, "r:gz") as tar:
         work = Path(work)
-        tar.extractall(work, members=_safe_members(tar), filter="data")
         try:
-            manifest = json.loads((work / "manifest.json").read_text())
-        except (OSError, ValueError):
+            manifest = json.load(tar.extractfile("manifest.json"))
+        except (KeyError, AttributeError, ValueError):
             raise BackupError(f"{archive} has no readable manifest.json: not a backup made by manage.py backup") from None
         if manifest.get("format") != FORMAT:
             raise BackupError(f"{archive} is a backup of format {manifest.get('format')}; this site reads {FORMAT}")
         if manifest["engine"] != _engine():
             raise BackupError(f"{archive} holds a {manifest['engine']} database and this site uses {_engine()}: "
                               "restore it on a site with the same kind of database")
-        _load_database(work / manifest["database_file"])
-        fresh = media.with_name(media.name + ".restoring")
-        shutil.rmtree(fresh, ignore_errors=True)
-        if (work / "media").exists():
-            shutil.copytree(work / "media", fresh)
-        else:
-            fresh.mkdir(parents=True)
-        old = media.with_name(media.name + ".before-restore")
-        shutil.rmtree(old, ignore_errors=True)
-        if media.exists():
-            media.rename(old)
-        fresh.rename(media)
-        shutil.rmtree(old, ignore_errors=True)
+        members = _safe_members(tar)
+        needed = sum(m.size for m in members if m.name.startswith("media/"))
+        free = shutil.disk_usage(media).free
+        if needed > free:
+            raise BackupError(f"the backup's media need {needed / 1e6:.0f} MB and the media disk has {free / 1e6:.0f} "
+                              "MB free: nothing was changed")
+        tar.extractall(staging, members=[m for m in members if m.name.startswith("media/")], filter="data")
+        tar.extractall(work, members=[m for m in members if m.name == manifest["database_file"]], filter="data")
+        old.mkdir()
+        for entry in list(media.iterdir()):
+            if entry not in (staging, old):
+                entry.rename(old / entry.name)
+        if (staging / "media").exists():
+            for entry in list((staging / "media").iterdir()):
+                entry.rename(media / entry.name)
+        shutil.rmtree(staging)
+        shutil.rmtree(old)
+        try:
+            _load_database(work / manifest["database_file"])
+        except BackupError as error:
+            raise BackupError(f"the media are restored, but the database is not: {error}") from None
     differences = compare(manifest)
     if differences:
         raise BackupError("the restored site differs from the backup: " + "; ".join(differences[:10]))
