@@ -55,3 +55,16 @@ def test_the_command_admin_and_dashboard_regrade_through_the_same_audited_functi
     call_command("regrade", str(failed.pk))
     assert Submission.objects.get(pk=failed.pk).status == SubmissionStatus.QUEUED
     assert AuditEvent.objects.get(action="regrade").changes["via"] == "manage.py regrade"
+
+
+def test_an_assignment_page_names_the_libraries_of_its_environment(client, settings, tmp_path):
+    from tests.factories import make_assignment, make_student
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(make_student())
+    make_assignment()
+    make_assignment(slug="mnist-pytorch", environment="pytorch")
+    numpy_page = client.get("/assignments/mnist/").content.decode()
+    torch_page = client.get("/assignments/mnist-pytorch/").content.decode()
+    assert "<code>numpy</code>" in numpy_page and "<code>torch</code>" not in numpy_page
+    assert "<code>torch</code>" in torch_page and "the CPU build" in torch_page

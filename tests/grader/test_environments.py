@@ -1,0 +1,36 @@
+"""Kernel environments: an assignment names the virtualenv its notebooks run with, and the
+sandbox binds that one."""
+from pathlib import Path
+
+import pytest
+
+from grader import environments
+from grader.limits import Limits
+from grader.sandbox import KERNEL_MOUNT, bwrap_argv
+
+
+def _bound_venv(argv: list[str]) -> str:
+    return next(argv[i + 1] for i, arg in enumerate(argv) if arg == "--ro-bind" and argv[i + 2] == KERNEL_MOUNT)
+
+
+def test_the_sandbox_binds_the_environment_in_use_and_numpy_outside_any(settings, tmp_path):
+    settings.GRADER_KERNEL_VENV = tmp_path / "numpy-venv"
+    settings.GRADER_KERNEL_ENVIRONMENTS = {"numpy": settings.GRADER_KERNEL_VENV, "pytorch": tmp_path / "torch-venv"}
+    args = (Path("/tmp/x/input"), {}, Limits.from_settings(), ["true"], 5, 6)
+    assert _bound_venv(bwrap_argv(*args)) == str(tmp_path / "numpy-venv")
+    with environments.using("pytorch"):
+        assert _bound_venv(bwrap_argv(*args)) == str(tmp_path / "torch-venv")
+    assert environments.active() == "numpy"
+
+
+def test_an_unknown_environment_is_refused_by_name():
+    with pytest.raises(environments.UnknownEnvironment, match="no kernel environment named 'tensorflow'"):
+        with environments.using("tensorflow"):
+            pass
+
+
+def test_the_page_names_each_environments_pinned_libraries():
+    assert [name for name, _ in environments.libraries("numpy")] == ["numpy", "matplotlib"]
+    torch = dict(environments.libraries("pytorch"))["torch"]
+    assert torch and "+" not in torch  # a version as students know it, without the build's local label
+
