@@ -1,12 +1,19 @@
 """Kernel environments: an assignment names the virtualenv its notebooks run with, and the
 sandbox binds that one."""
+import json
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from grader import environments
 from grader.limits import Limits
 from grader.sandbox import KERNEL_MOUNT, bwrap_argv
+from tests.support import environments as built
+from tests.support.notebooks import notebook
+
+TORCH_VERSION = "import torch\n\ndef predict(images):\n    return [int(torch.tensor(3))] * len(images)"
 
 
 def _bound_venv(argv: list[str]) -> str:
@@ -34,3 +41,18 @@ def test_the_page_names_each_environments_pinned_libraries():
     torch = dict(environments.libraries("pytorch"))["torch"]
     assert torch and "+" not in torch  # a version as students know it, without the build's local label
 
+
+def _grade(path, *options):
+    out = StringIO()
+    call_command("grade_notebook", str(path), "--json", *options, stdout=out)
+    return json.loads(out.getvalue())
+
+
+@built.needs("pytorch")
+def test_grade_notebook_runs_torch_only_in_the_pytorch_environment(tmp_path):
+    path = tmp_path / "torch.ipynb"
+    path.write_bytes(notebook(TORCH_VERSION))
+    report = _grade(path, "--environment", "pytorch")
+    assert report["status"] == "graded" and report["accuracy"] == 0.101
+    report = _grade(path)  # numpy by default, where there is no torch
+    assert report["status"] == "failed" and "ModuleNotFoundError" in report["message"]
