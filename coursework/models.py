@@ -118,6 +118,10 @@ class Assignment(models.Model):
         if self.environment not in settings.GRADER_KERNEL_ENVIRONMENTS:
             raise ValidationError({"environment": f"Not a kernel environment: choose one of "
                                                   f"{', '.join(settings.GRADER_KERNEL_ENVIRONMENTS)}."})
+        from grader.environments import address_space_problem
+
+        if problem := address_space_problem(self.environment, Limits.from_settings(self.limits or {}).process_memory_mb):
+            raise ValidationError({"limits": problem[0].upper() + problem[1:] + "."})
 
     @property
     def implausible_above(self) -> float:

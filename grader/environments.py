@@ -23,6 +23,11 @@ LIBRARIES = {
     "numpy": ("requirements-kernel.txt", ("numpy", "matplotlib")),
     "pytorch": ("requirements-kernel-pytorch.txt", ("torch", "numpy", "matplotlib")),
 }
+# The least address space (RLIMIT_AS, Limits.process_memory_mb) a kernel of the environment
+# needs to start: in the sandbox a kernel reserves 720 MB with NumPy, 1,271 MB once torch is
+# imported and 1,353 MB after a few optimiser steps (tests/grader/test_torch_safety.py).
+# Below it `import torch` fails ("failed to map segment"), whatever the notebook does.
+ADDRESS_SPACE_FLOOR_MB = {"numpy": 0, "pytorch": 1536}
 # How to build each one, for the messages that say it is missing.
 BUILD = {"numpy": "make kernel-venv", "pytorch": "make install-pytorch"}
 
@@ -63,6 +68,16 @@ def using(name: str) -> Iterator[Path]:
         yield venv
     finally:
         _active.reset(token)
+
+
+def address_space_problem(name: str, process_memory_mb: int) -> str | None:
+    """Why limits with this much address space per process cannot run this environment, or None."""
+    floor = ADDRESS_SPACE_FLOOR_MB.get(name, 0)
+    if process_memory_mb >= floor:
+        return None
+    return (f"the {name} environment needs at least {floor} MB of address space per process (torch reserves "
+            f"1.3 GB as it loads), and these limits give {process_memory_mb} MB: set address_space_mb to "
+            f"{floor} or more (memory_mb, what the job may really use, can stay lower)")
 
 
 def active() -> str:

@@ -53,6 +53,7 @@ import isolation
 from charged import ChargedClock, namespace_pids, tree_pids
 from payload import encode
 from render_notebook import STATE, STATE_BYTES
+from fork_safety import BEFORE_FORK
 
 HERE = Path(__file__).resolve().parent
 # The harness's own last cell, run in the kernel once the notebook has run. It forks the
@@ -913,7 +914,7 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
                   writable=config.get("writable") or [])
     declared_path = Path(config["workdir"]) / ".grader-declared.json"
     nb.cells.append(nbformat.v4.new_code_cell(
-        PREDICT_CELL.replace("ADDRESS, PHASES", f"{asker.address!r}, {len(config['phases'])}")
+        BEFORE_FORK + PREDICT_CELL.replace("ADDRESS, PHASES", f"{asker.address!r}, {len(config['phases'])}")
         .replace("DECLARED_PATH", repr(str(declared_path)))
         .replace("SEAL_FILTER", repr(config.get("seal_filter")))))
     cap = config["stored_output_kb"] * 1024

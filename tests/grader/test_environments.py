@@ -56,3 +56,16 @@ def test_grade_notebook_runs_torch_only_in_the_pytorch_environment(tmp_path):
     assert report["status"] == "graded" and report["accuracy"] == 0.101
     report = _grade(path)  # numpy by default, where there is no torch
     assert report["status"] == "failed" and "ModuleNotFoundError" in report["message"]
+
+
+@pytest.mark.django_db
+def test_a_pytorch_assignment_refuses_limits_too_small_for_torchs_address_space():
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import make_assignment
+
+    make_assignment(environment="pytorch").clean()  # the default 2,048 MB
+    with pytest.raises(ValidationError, match="address_space_mb to 1536 or more"):
+        make_assignment(slug="small", environment="pytorch", limits={"memory_mb": 1024}).clean()
+    make_assignment(slug="roomy", environment="pytorch", limits={"memory_mb": 1024, "address_space_mb": 1536}).clean()
+    make_assignment(slug="numpy", limits={"memory_mb": 512}).clean()

@@ -26,3 +26,4 @@ def each(*names: str) -> list:
 
 
 BOTH = ("numpy", "pytorch")
+FLOOR_MB = environments.ADDRESS_SPACE_FLOOR_MB["pytorch"]
