@@ -85,7 +85,45 @@ MISTAKES = {
         "{figures} Split long training over several cells, train for fewer epochs, and avoid Python loops "
         "over single images: a batch of images is one matrix product.",
     ),
+    # PyTorch notebooks' own slips (the pytorch kernel environment).
+    "tensor": (
+        "predict returns a tensor that is still part of the training graph",
+        "predict(images) must return plain labels, which the grader reads as a NumPy array; a tensor that tracks "
+        "gradients cannot be turned into one. Compute them under `with torch.no_grad():` and hand back "
+        "`scores.argmax(dim=1).numpy()` (or `.detach().numpy()` of the labels).",
+    ),
+    "cuda": (
+        "The notebook asks for a GPU the grader does not have",
+        "The grader runs PyTorch's CPU build, with no GPU. Choose the device instead of naming it: "
+        "`device = 'cuda' if torch.cuda.is_available() else 'cpu'`, then `.to(device)` for the model and each "
+        "batch; predict must still return a NumPy array on the CPU (`.cpu().numpy()`).",
+    ),
+    "no_internet": (
+        "The notebook tries to download something, and the grader has no internet",
+        "Nothing can be downloaded while the grader runs your notebook: no datasets, no pretrained weights "
+        "(torch.hub), no packages. The MNIST training files are already in the directory named by "
+        "`MNIST_DATA_DIR` (the template's first cell reads them), and a network for this project trains from "
+        "scratch in a minute or two.",
+    ),
+    "missing_module": (
+        "The notebook imports a library the grader does not have",
+        "The assignment page lists the libraries your notebook can import; nothing else can be installed, since the "
+        "grader has no internet. For MNIST you need no torchvision: the first cell of the template reads the "
+        "training files from `MNIST_DATA_DIR` into NumPy arrays, and `torch.from_numpy` makes tensors of them.",
+    ),
 }
+# Where the pytorch notebook's words differ from the NumPy project's for the same mistake.
+TORCH_FIXES = {
+    "probabilities": (
+        "predict returns scores, not labels",
+        "predict(images) must return one digit per image, shape (N,). Your model's last layer gives ten scores per "
+        "image: return the index of the largest, `model(x).argmax(dim=1).numpy()`, under `torch.no_grad()`.",
+    ),
+}
+MISSING_MODULE = re.compile(r"No module named '(?P<module>[\w.]+)'")
+NO_INTERNET = re.compile(r"no internet connection|Temporary failure in name resolution|Name or service not known|"
+                         r"Network is unreachable|urlopen error")
+NO_GPU = re.compile(r"Torch not compiled with CUDA enabled|Found no NVIDIA driver|No CUDA GPUs are available")
 
 
 def explain(result: dict, notebook: str | None, message: str, mistake: str | None, limits: Limits,
@@ -111,7 +149,7 @@ def explain(result: dict, notebook: str | None, message: str, mistake: str | Non
     failure["frames"] = frames[-FRAMES_SHOWN:]
     failure["frames_hidden"] = max(0, len(frames) - FRAMES_SHOWN)
     if key in MISTAKES:
-        name, fix = MISTAKES[key]
+        name, fix = TORCH_FIXES[key] if key in TORCH_FIXES and _uses_torch(cells) else MISTAKES[key]
         function = failure.get("function") or "predict"
         failure["mistake"] = {
             "key": key, "name": name,
@@ -144,8 +182,17 @@ def _mistake_from_error(ename: str, evalue: str, message: str) -> str | None:
         return "template_todo"
     if ename in ("FileNotFoundError", "OSError", "IOError") and TEST_LABELS in evalue:
         return "test_labels"
-    if ename == "MemoryError":
-        return "memory"
+    if ename == "MemoryError" or (ename == "RuntimeError" and "DefaultCPUAllocator: can't allocate memory" in evalue):
+        return "memory"  # torch's allocator says so in a RuntimeError of its own
+    if ename == "RuntimeError" and "that requires grad" in evalue:
+        return "tensor"
+    if NO_GPU.search(evalue):
+        return "cuda"
+    if ename in ("URLError", "HTTPError", "gaierror", "ConnectionError", "RuntimeError", "OSError") \
+            and NO_INTERNET.search(evalue):
+        return "no_internet"
+    if ename == "ModuleNotFoundError" and MISSING_MODULE.search(evalue):
+        return "missing_module"
     if ename == "PermissionError" and "predict(images)" in message and "not permitted" in evalue:
         return "sealed"
     if ename == "ValueError" and SHAPES_DO_NOT_FIT.search(evalue):
@@ -153,6 +200,11 @@ def _mistake_from_error(ename: str, evalue: str, message: str) -> str | None:
     if ename == "NameError" and "defines neither predict(images)" in (evalue or message):
         return "no_predict"
     return None
+
+
+def _uses_torch(cells: list[dict]) -> bool:
+    return any(cell.get("cell_type") == "code" and re.search(r"^\s*(import|from) torch\b", _text(cell.get("source")),
+                                                                re.MULTILINE) for cell in cells)
 
 
 def _figures(key: str, limits: Limits, wall_seconds: float | None, peak_memory_mb: float | None) -> str:

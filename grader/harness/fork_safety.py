@@ -7,6 +7,13 @@ called torch.set_num_threads(4) (the sandbox starts it at one, OMP_NUM_THREADS=1
 trained hung the forked predict process until the cell limit, 600 s, stopped it. One
 thread in the parent before the fork keeps the child's torch (and MKL) from entering a
 parallel region at all. Only a notebook that imported torch is touched.
+
+A torch model left in training mode (dropout on) answers the same image differently from
+one call to the next, and no single answer shows it. So, for a notebook that imported
+torch, predict is asked twice about the first 64 training images, here in the kernel
+before any test image exists, and the number of labels that changed goes to the feedback
+page (`_grader_twice`, written with the declared figures). Nothing of it counts in the
+score, and any failure here is left for the real asking to report.
 """
 
 BEFORE_FORK = r'''
@@ -18,6 +25,23 @@ def _grader_one_thread():
             torch.set_num_threads(1)
         except BaseException:
             pass
+def _grader_asked_twice(scope, n=64):
+    import os, sys
+    import numpy
+    if "torch" not in sys.modules or not callable(scope.get("predict")):
+        return {}
+    try:
+        with open(os.path.join(os.environ["MNIST_DATA_DIR"], "train-images-idx3-ubyte"), "rb") as fh:
+            fh.seek(16)
+            images = numpy.frombuffer(fh.read(n * 784), dtype=numpy.uint8).reshape(n, 784).astype(numpy.float32) / 255
+        first = numpy.asarray(scope["predict"](images.copy())).reshape(-1)
+        second = numpy.asarray(scope["predict"](images.copy())).reshape(-1)
+        if first.shape != (n,) or second.shape != (n,):
+            return {}
+        return {"predict_asked_twice": n, "predict_disagreed": int((first != second).sum())}
+    except BaseException:
+        return {}
 _grader_one_thread()
-del _grader_one_thread
+_grader_twice = _grader_asked_twice(globals())
+del _grader_one_thread, _grader_asked_twice
 '''
