@@ -193,7 +193,8 @@ def _mistake_from_error(ename: str, evalue: str, message: str) -> str | None:
         return "no_internet"
     if ename == "ModuleNotFoundError" and MISSING_MODULE.search(evalue):
         return "missing_module"
-    if ename == "PermissionError" and "predict(images)" in message and "not permitted" in evalue:
+    # torch.save says it in a RuntimeError of its own ("open file failed ... Operation not permitted").
+    if ename in ("PermissionError", "RuntimeError") and "predict(images)" in message and "not permitted" in evalue:
         return "sealed"
     if ename == "ValueError" and SHAPES_DO_NOT_FIT.search(evalue):
         return "array_shapes"

@@ -6,7 +6,9 @@ survive the fork, and its next parallel region waits for them forever: a noteboo
 called torch.set_num_threads(4) (the sandbox starts it at one, OMP_NUM_THREADS=1) and
 trained hung the forked predict process until the cell limit, 600 s, stopped it. One
 thread in the parent before the fork keeps the child's torch (and MKL) from entering a
-parallel region at all. Only a notebook that imported torch is touched.
+parallel region at all, and torch.set_num_threads does nothing from then on (called in
+predict, in the forked process, it deadlocked it the same way). Only a notebook that
+imported torch is touched.
 
 A torch model left in training mode (dropout on) answers the same image differently from
 one call to the next, and no single answer shows it. So, for a notebook that imported
@@ -23,6 +25,8 @@ def _grader_one_thread():
     if torch is not None:
         try:
             torch.set_num_threads(1)
+            # Raised again inside predict, after the fork, it would deadlock the same way.
+            torch.set_num_threads = lambda n: None
         except BaseException:
             pass
 def _grader_asked_twice(scope, n=64):

@@ -57,3 +57,20 @@ def test_torch_imports_and_trains_in_a_1_gb_job_given_the_address_space_it_reser
                    environment="pytorch", **FAST)
     assert result.status == "graded", result.message
     assert result.peak_memory_mb < 1024
+
+
+def test_threads_raised_inside_predict_after_the_fork_do_not_hang_it(grade):
+    """Called in the forked predict process, set_num_threads(4) and a parallel region waited
+    out the cell limit; the harness makes set_num_threads do nothing once it has forked."""
+    predict = ("def predict(images):\n    torch.set_num_threads(4)\n    t = torch.from_numpy(images)\n"
+               "    t.repeat(40, 1).relu().sum()\n    return np.full(len(images), torch.get_num_threads())")
+    result = grade(notebook("import numpy as np\nimport torch", predict), environment="pytorch", **FAST)
+    assert result.status == "graded", result.message
+    assert round(result.accuracy * 10_000) == LABEL_ONES
+
+
+def test_torch_save_from_predict_is_the_sealed_mistake(grade):
+    predict = "def predict(images):\n    torch.save(torch.from_numpy(images), '/tmp/seen.pt')\n    return images[:, 0]"
+    result = grade(notebook("import torch", predict), environment="pytorch", **FAST)
+    assert result.status == "failed" and "Operation not permitted" in result.message
+    assert result.feedback["failure"]["mistake"]["key"] == "sealed"
