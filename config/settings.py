@@ -214,6 +214,12 @@ REFERENCE_MODEL_PATH = Path(env_str("REFERENCE_MODEL_PATH", str(VAR_DIR / "refer
 GRADER_WORK_ROOT = Path(env_str("GRADER_WORK_ROOT", str(VAR_DIR / "work")))
 # What student notebooks run with: its own virtualenv, built from the system Python.
 GRADER_KERNEL_VENV = Path(env_str("GRADER_KERNEL_VENV", str(BASE_DIR / ".venv-kernel")))
+# The kernel environments an assignment may name (grader/environments.py): "numpy" is the
+# one above; "pytorch" adds the CPU build of torch (built by `make install-pytorch`).
+GRADER_KERNEL_ENVIRONMENTS = {
+    "numpy": GRADER_KERNEL_VENV,
+    "pytorch": Path(env_str("GRADER_KERNEL_VENV_PYTORCH", str(BASE_DIR / ".venv-kernel-pytorch"))),
+}
 # "bwrap" (always, in production). "none" runs notebooks unconfined and exists only for
 # development machines without bubblewrap; it is never chosen automatically.
 GRADER_SANDBOX = env_str("GRADER_SANDBOX", "bwrap")

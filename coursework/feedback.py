@@ -102,6 +102,13 @@ def next_steps(submission, shown) -> list[str]:
         return []
     steps = []
     declared = scores.declared or {}
+    changed = declared.get("predict_disagreed")
+    if changed:
+        steps.append(f"predict gave different labels for the same images: asked twice about {_count(changed)} of "
+                     f"{declared.get('predict_asked_twice', 64)} training images before the test, it changed its "
+                     "answer for them. A PyTorch model left in training mode keeps dropping units at random, which "
+                     "costs accuracy: call model.eval() after training (model.train() only while training), and "
+                     "predict under torch.no_grad().")
     sizes = declared.get("layer_sizes")
     if sizes:
         hidden = len(sizes) - 2

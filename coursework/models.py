@@ -71,6 +71,10 @@ class Assignment(models.Model):
     # credit from full_credit_accuracy (the course's own bar is 90%), linear between.
     full_credit_accuracy = models.FloatField(default=0.90)
     zero_credit_accuracy = models.FloatField(default=0.10)
+    # The kernel environment its notebooks run with (grader/environments.py): "numpy", or
+    # "pytorch" for the CPU build of torch as well. A name from GRADER_KERNEL_ENVIRONMENTS.
+    environment = models.CharField(max_length=40, default="numpy",
+                                   help_text="The kernel environment notebooks run with: numpy or pytorch.")
     # Overrides of settings.GRADER_DEFAULT_LIMITS for this assignment, e.g. {"total_timeout_s": 1800}.
     limits = models.JSONField(default=dict, blank=True)
     # Notebook uploads per student per day (UTC); failures caused by the system do not count.
@@ -117,6 +121,13 @@ class Assignment(models.Model):
             Limits.check_overrides(self.limits or {})
         except ValueError as exc:
             raise ValidationError({"limits": str(exc)}) from None
+        if self.environment not in settings.GRADER_KERNEL_ENVIRONMENTS:
+            raise ValidationError({"environment": f"Not a kernel environment: choose one of "
+                                                  f"{', '.join(settings.GRADER_KERNEL_ENVIRONMENTS)}."})
+        from grader.environments import address_space_problem
+
+        if problem := address_space_problem(self.environment, Limits.from_settings(self.limits or {}).process_memory_mb):
+            raise ValidationError({"limits": problem[0].upper() + problem[1:] + "."})
 
     @property
     def implausible_above(self) -> float:

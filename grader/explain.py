@@ -49,8 +49,14 @@ def explain(result: dict, notebook: str | None, mistake: str | None, limits: Lim
     if named:
         function = (failure.get("function") or "predict").split("(")[0]
         failure["mistake"] = {"key": named.key, "name": named.name,
-                              "fix": failures.fix(named, limits, function, peak_memory_mb, wall_seconds)}
+                              "fix": failures.fix(named, limits, function, peak_memory_mb, wall_seconds,
+                                                  torch=_uses_torch(cells))}
     return failure
+
+
+def _uses_torch(cells: list[dict]) -> bool:
+    return any(cell.get("cell_type") == "code" and re.search(r"^\s*(import|from) torch\b", _text(cell.get("source")),
+                                                                re.MULTILINE) for cell in cells)
 
 
 def _where_predict_is(cells: list[dict]) -> dict:

@@ -43,6 +43,7 @@ class Mistake:
     key: str
     name: str
     fix: str  # a template over facts() and {function}, the function that raised
+    torch_fix: str | None = None  # the same fix in PyTorch's words, for a notebook that imports torch
     # Recognises the mistake in an error the notebook raised: (ename, evalue, in_harness).
     raised: Callable[[str, str, bool], bool] | None = None
     about_predict: bool = False  # what predict returned was wrong: the page shows where predict is written
@@ -68,7 +69,9 @@ TEMPLATE_TODO = Mistake(
 PROBABILITIES = Mistake(
     "probabilities", "predict returns scores, not labels",
     "predict(images) must return one digit per image, shape (N,). Your network's last layer gives ten scores "
-    "per image: return the index of the largest, `scores.argmax(axis=1)`.", about_predict=True)
+    "per image: return the index of the largest, `scores.argmax(axis=1)`.", about_predict=True,
+    torch_fix="predict(images) must return one digit per image, shape (N,). Your model's last layer gives ten "
+    "scores per image: return the index of the largest, `model(x).argmax(dim=1).numpy()`, under `torch.no_grad()`.")
 FLOATS = Mistake(
     "floats", "predict returns fractions, not whole labels",
     "predict(images) must return whole digits 0-9. If you return an average, a rounded score or a single "
@@ -104,13 +107,49 @@ SEALED = Mistake(
     "While the grader asks predict(images), predict runs sealed, so that nothing it sees of one set of images "
     "can reach the next: it cannot open or write files, start processes, or open connections. Load what it needs "
     "(weights, data, modules) in a cell before, into variables, and have predict compute from those alone.",
-    # The seal's seccomp filter answers EPERM, which Python words "Operation not permitted".
-    raised=lambda ename, evalue, in_harness: ename == "PermissionError" and in_harness and "not permitted" in evalue)
+    # The seal's seccomp filter answers EPERM, which Python words "Operation not permitted";
+    # torch.save says it in a RuntimeError of its own ("open file failed ... not permitted").
+    raised=lambda ename, evalue, in_harness: ename in ("PermissionError", "RuntimeError") and in_harness
+    and "not permitted" in evalue)
 MEMORY = Mistake(
     "memory", "The notebook ran out of memory",
     "The limit is {limits.memory_mb:,} MB for the whole notebook{held}. Keep arrays in float32, train and predict "
     "in mini-batches instead of on all 60,000 images at once, and `del` large arrays you no longer need.",
-    raised=lambda ename, evalue, in_harness: ename == "MemoryError")
+    # torch's allocator says so in a RuntimeError of its own.
+    raised=lambda ename, evalue, in_harness: ename == "MemoryError"
+    or (ename == "RuntimeError" and "DefaultCPUAllocator: can't allocate memory" in evalue))
+# PyTorch notebooks' own slips (the pytorch kernel environment), in torch's words as raised.
+MISSING_MODULE_SAYS = re.compile(r"No module named '(?P<module>[\w.]+)'")
+NO_INTERNET_SAYS = re.compile(r"no internet connection|Temporary failure in name resolution|Name or service not known|"
+                              r"Network is unreachable|urlopen error")
+NO_GPU_SAYS = re.compile(r"Torch not compiled with CUDA enabled|Found no NVIDIA driver|No CUDA GPUs are available")
+TENSOR = Mistake(
+    "tensor", "predict returns a tensor that is still part of the training graph",
+    "predict(images) must return plain labels, which the grader reads as a NumPy array; a tensor that tracks "
+    "gradients cannot be turned into one. Compute them under `with torch.no_grad():` and hand back "
+    "`scores.argmax(dim=1).numpy()` (or `.detach().numpy()` of the labels).",
+    raised=lambda ename, evalue, in_harness: ename == "RuntimeError" and "that requires grad" in evalue)
+CUDA = Mistake(
+    "cuda", "The notebook asks for a GPU the grader does not have",
+    "The grader runs PyTorch's CPU build, with no GPU. Choose the device instead of naming it: "
+    "`device = 'cuda' if torch.cuda.is_available() else 'cpu'`, then `.to(device)` for the model and each "
+    "batch; predict must still return a NumPy array on the CPU (`.cpu().numpy()`).",
+    raised=lambda ename, evalue, in_harness: bool(NO_GPU_SAYS.search(evalue)))
+NO_INTERNET = Mistake(
+    "no_internet", "The notebook tries to download something, and the grader has no internet",
+    "Nothing can be downloaded while the grader runs your notebook: no datasets, no pretrained weights "
+    "(torch.hub), no packages. The MNIST training files are already in the directory named by "
+    "`MNIST_DATA_DIR` (the template's first cell reads them), and a network for this project trains from "
+    "scratch in a minute or two.",
+    raised=lambda ename, evalue, in_harness: ename in ("URLError", "HTTPError", "gaierror", "ConnectionError",
+                                                       "RuntimeError", "OSError")
+    and bool(NO_INTERNET_SAYS.search(evalue)))
+MISSING_MODULE = Mistake(
+    "missing_module", "The notebook imports a library the grader does not have",
+    "The assignment page lists the libraries your notebook can import; nothing else can be installed, since the "
+    "grader has no internet. For MNIST you need no torchvision: the first cell of the template reads the "
+    "training files from `MNIST_DATA_DIR` into NumPy arrays, and `torch.from_numpy` makes tensors of them.",
+    raised=lambda ename, evalue, in_harness: ename == "ModuleNotFoundError" and bool(MISSING_MODULE_SAYS.search(evalue)))
 TOTAL_TIME = Mistake(
     "total_time", "The notebook ran out of time",
     "The limit is {limits.total_timeout_s:,} s for the whole notebook{took}. Train for fewer epochs, or with fewer "
@@ -121,8 +160,9 @@ CELL_TIME = Mistake(
     "The limit is {limits.cell_timeout_s:,} s per cell and {limits.total_timeout_s:,} s in all. Split long "
     "training over several cells, train for fewer epochs, and avoid Python loops over single images: a batch "
     "of images is one matrix product.")
-MISTAKES = {m.key: m for m in (TEMPLATE_TODO, PROBABILITIES, FLOATS, SHAPE, READS_TEST_LABELS, ARRAY_SHAPES,
-                               NO_PREDICT, SEALED, MEMORY, TOTAL_TIME, CELL_TIME)}
+# In the order an error is recognised: the first whose `raised` matches names it.
+MISTAKES = {m.key: m for m in (TEMPLATE_TODO, PROBABILITIES, FLOATS, SHAPE, READS_TEST_LABELS, MEMORY, TENSOR, CUDA,
+                               NO_INTERNET, MISSING_MODULE, ARRAY_SHAPES, NO_PREDICT, SEALED, TOTAL_TIME, CELL_TIME)}
 
 # Conditions the worker sees besides the harness's kinds.
 WALL_CLOCK_BUSY = "wall_clock_busy"  # the worker's wall clock stopped a job that kept its core busy
@@ -262,10 +302,11 @@ def facts(run: RunOutcome, limits: Limits) -> dict:
 
 
 def fix(mistake: Mistake, limits: Limits, function: str, peak_memory_mb: float | None = None,
-        seconds: float | None = None) -> str:
-    """The mistake's fix, with the figures that were hit: the job's peak memory and the
-    time it was charged, when the caller has them."""
-    return mistake.fix.format(
+        seconds: float | None = None, torch: bool = False) -> str:
+    """The mistake's fix (in PyTorch's words for a notebook that imports torch, where it has
+    them), with the figures that were hit: the job's peak memory and the time it was
+    charged, when the caller has them."""
+    return (mistake.torch_fix if torch and mistake.torch_fix else mistake.fix).format(
         limits=limits, function=function,
         held=f"; it held {peak_memory_mb:,.0f} MB when it was stopped" if peak_memory_mb else "",
         took=f"; it had run for {seconds:,.0f} s" if seconds else "").strip()

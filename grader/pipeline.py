@@ -235,7 +235,17 @@ def declared(value) -> dict:
     train = value.get("train_accuracy")
     if type(train) in (int, float) and 0 <= train <= 1:
         kept["train_accuracy"] = float(train)
+    kept.update(twice_asked(value))
     return kept
+
+
+def twice_asked(value: dict) -> dict:
+    """How many of the images the harness asked a torch notebook's predict about twice, before
+    the test, got two different labels (grader/harness/fork_safety.py): dropout left on."""
+    asked, changed = value.get("predict_asked_twice"), value.get("predict_disagreed")
+    if type(asked) is int and type(changed) is int and 0 <= changed <= asked <= 1000:
+        return {"predict_asked_twice": asked, "predict_disagreed": changed}
+    return {}
 
 
 def _number(value) -> float | None:

@@ -42,7 +42,7 @@ from typing import Iterator
 
 from django.conf import settings
 
-from . import syscall_filter
+from . import environments, syscall_filter
 from .errors import SystemFault
 from .limits import Limits
 
@@ -105,7 +105,7 @@ def host_uid() -> int:
 
 
 def kernel_python() -> Path:
-    return Path(settings.GRADER_KERNEL_VENV) / "bin" / "python"
+    return environments.active_venv() / "bin" / "python"
 
 
 def _prlimit(limits: Limits) -> list[str]:
@@ -162,7 +162,7 @@ def _priority() -> list[str]:
 
 
 def sandbox_env() -> dict[str, str]:
-    venv = KERNEL_MOUNT if sandbox_mode() == "bwrap" else str(settings.GRADER_KERNEL_VENV)
+    venv = KERNEL_MOUNT if sandbox_mode() == "bwrap" else str(environments.active_venv())
     return {
         "PATH": f"{venv}/bin:/usr/bin:/bin",
         "HOME": "/tmp/home",
@@ -195,7 +195,7 @@ def bwrap_argv(input_dir: Path, data_files: dict[str, Path], limits: Limits, inn
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed; run `make system-packages`.")
-    venv = str(Path(settings.GRADER_KERNEL_VENV).resolve())
+    venv = str(environments.active_venv().resolve())
     disk = str(limits.disk_mb * 1024 * 1024)
     argv = [
         bwrap,
@@ -266,7 +266,7 @@ def sandbox_files() -> Iterator[tuple[int, int]]:
     fds = []
     try:
         fds.append(_memfd("seccomp", bpf))
-        fds.append(_memfd("pyvenv.cfg", sanitised_pyvenv_cfg(Path(settings.GRADER_KERNEL_VENV))))
+        fds.append(_memfd("pyvenv.cfg", sanitised_pyvenv_cfg(environments.active_venv())))
         yield fds[0], fds[1]
     finally:
         for fd in fds:
@@ -281,7 +281,7 @@ def popen_kwargs() -> dict:
     return {"user": uid, "group": uid, "extra_groups": []}
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=8)  # one per kernel environment and uid
 def _probe(venv: str, uid: int) -> str | None:
     """Start a sandbox once and import the kernel's packages; return why it failed, or None."""
     from .data import public_files
@@ -326,18 +326,20 @@ def check_sandbox() -> None:
     if sandbox_mode() == "none":
         return
     if not kernel_python().exists():
-        raise SandboxUnavailable(f"The kernel environment is missing ({kernel_python()}); run `make kernel-venv`.")
+        name = environments.active()
+        raise SandboxUnavailable(f"The kernel environment {name!r} is missing ({kernel_python()}); "
+                                 f"run `{environments.BUILD.get(name, 'make kernel-venv')}`.")
     if shutil.which("bwrap") is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed; run `make system-packages`.")
     if os.geteuid() == 0:
-        for needed in (settings.GRADER_KERNEL_VENV, HARNESS_DIR, settings.GRADER_WORK_ROOT, settings.MNIST_DATA_DIR):
+        for needed in (environments.active_venv(), HARNESS_DIR, settings.GRADER_WORK_ROOT, settings.MNIST_DATA_DIR):
             blocked = blocked_directory(Path(needed) / "x")
             if blocked:
                 raise SandboxUnavailable(
                     f"The grading sandbox runs as an unprivileged user, which cannot enter {blocked} "
                     f"(on the way to {needed}). Make it enterable (chmod o+x) or move that path."
                 )
-    reason = _probe(str(settings.GRADER_KERNEL_VENV), popen_kwargs().get("user", os.geteuid()))
+    reason = _probe(str(environments.active_venv()), popen_kwargs().get("user", os.geteuid()))
     if reason:
         _probe.cache_clear()  # try again next time: an operator may fix it without restarting
         raise SandboxUnavailable(f"The grading sandbox is unusable: {reason}")

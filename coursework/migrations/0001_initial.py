@@ -2,6 +2,7 @@
 # earlier migrations only built it up). The counters' triggers are installed
 # after every migrate (coursework/cache_triggers.py), not here.
 
+import coursework.models
 import django.core.validators
 import django.db.models.deletion
 import django.db.models.functions.datetime
@@ -30,6 +31,7 @@ class Migration(migrations.Migration):
                 ('due_at', models.DateTimeField(blank=True, null=True)),
                 ('full_credit_accuracy', models.FloatField(default=0.9)),
                 ('zero_credit_accuracy', models.FloatField(default=0.1)),
+                ('environment', models.CharField(default='numpy', help_text='The kernel environment notebooks run with: numpy or pytorch.', max_length=40)),
                 ('limits', models.JSONField(blank=True, default=dict)),
                 ('daily_submission_limit', models.PositiveIntegerField(default=10)),
                 ('private_revealed', models.BooleanField(default=False)),
@@ -174,7 +176,7 @@ class Migration(migrations.Migration):
                 ('order', models.PositiveIntegerField()),
                 ('text', models.TextField()),
                 ('bonus', models.BooleanField(default=False)),
-                ('answer_check', models.CharField(blank=True, choices=[('', 'none'), ('mse', 'MSE of [0.25, 0.75] against [0, 1]'), ('is_or_is_not', 'IS / IS NOT'), ('input_layer', 'input layer: 784 neurons'), ('output_layer', 'last layer: 10 neurons, one per digit'), ('sigmoid_range', 'sigmoid: the range 0 to 1'), ('gradient_direction', 'gradient up, gradient descent against it'), ('cost_meaning', 'cost: high means far from the label, low close'), ('alexnet_year', 'AlexNet: 2012, if a year is given'), ('performance_time', 'performance rises as the loss falls')], default='', max_length=20)),
+                ('answer_check', models.CharField(blank=True, choices=coursework.models.answer_checks, default='', max_length=20)),
                 ('question_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='coursework.questionset')),
             ],
             options={
@@ -364,6 +366,22 @@ class Migration(migrations.Migration):
                 ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='coursework.question')),
                 ('response', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='coursework.synthesisresponse')),
             ],
+        ),
+        migrations.CreateModel(
+            name='UploadToken',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=60)),
+                ('digest', models.CharField(max_length=64, unique=True)),
+                ('prefix', models.CharField(max_length=12)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('last_used_at', models.DateTimeField(blank=True, null=True)),
+                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='upload_tokens', to=settings.AUTH_USER_MODEL)),
+            ],
+            options={
+                'ordering': ['-created_at'],
+            },
         ),
         migrations.CreateModel(
             name='Appeal',

@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from grader import feedback
+from grader import environments, feedback
 from grader.data import test_set
 from grader.errors import HostBusy
 from grader.limits import Limits
@@ -135,6 +135,11 @@ def limits_for(assignment: Assignment) -> Limits:
     return Limits.from_settings(assignment.limits)
 
 
+def libraries_for(assignment: Assignment) -> list[tuple[str, str]]:
+    """[(package, version)] a notebook of this assignment can import, for its page."""
+    return environments.libraries(assignment.environment)
+
+
 def reference_accuracy(whole: bool = True) -> float | None:
     """The baseline's test accuracy, from the metadata `train_reference` wrote (None until
     trained); with whole=False, on the public half (from its figures, if computed yet)."""
@@ -164,7 +169,8 @@ def run(submission_id: int, attempt: int) -> str:
         with submission.notebook.open("rb") as fh:
             notebook_bytes = fh.read()
         run_notebook = check_notebook_bytes if submission.is_check else grade_notebook_bytes
-        result = run_notebook(notebook_bytes, job_dir, limits_for(submission.assignment))
+        with environments.using(submission.assignment.environment):
+            result = run_notebook(notebook_bytes, job_dir, limits_for(submission.assignment))
         if not submission.is_check:  # a check scores nothing: nothing to screen
             result = integrity.screen(result, submission.assignment, notebook_bytes)
         if record_result(submission_id, attempt, result):
@@ -315,7 +321,7 @@ def _is_unchanged_template(submission: Submission, result: GradeResult) -> bool:
     if result.status != SubmissionStatus.FAILED or mistake.get("key") != "template_todo":
         return False
     with submission.notebook.open("rb") as fh:
-        return project_files.is_unchanged_template(fh.read())
+        return project_files.is_unchanged_template(fh.read(), project_files.template_for(submission.assignment))
 
 
 SYSTEM_ERROR_MESSAGE = ("The grader failed for a reason that is not your notebook's; staff have been told and will "

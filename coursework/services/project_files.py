@@ -8,6 +8,19 @@ from django.conf import settings
 
 TEMPLATE_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_template.ipynb"
 SOLUTION_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_solution.ipynb"
+# A variant of the project per kernel environment, each with its own pair of notebooks.
+PYTORCH_TEMPLATE_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_pytorch_template.ipynb"
+PYTORCH_SOLUTION_NOTEBOOK = settings.BASE_DIR / "assignments" / "mnist_pytorch_solution.ipynb"
+_BY_ENVIRONMENT = {"pytorch": (PYTORCH_TEMPLATE_NOTEBOOK, PYTORCH_SOLUTION_NOTEBOOK)}
+
+
+def template_for(assignment):
+    """The template notebook of this assignment's variant of the project (its environment's)."""
+    return _BY_ENVIRONMENT.get(assignment.environment, (TEMPLATE_NOTEBOOK, SOLUTION_NOTEBOOK))[0]
+
+
+def solution_for(assignment):
+    return _BY_ENVIRONMENT.get(assignment.environment, (TEMPLATE_NOTEBOOK, SOLUTION_NOTEBOOK))[1]
 
 
 def code_of(notebook_bytes: bytes) -> list[str] | None:
@@ -23,5 +36,5 @@ def code_of(notebook_bytes: bytes) -> list[str] | None:
             if isinstance(source, str) and source.strip()]
 
 
-def is_unchanged_template(notebook_bytes: bytes) -> bool:
-    return code_of(notebook_bytes) == code_of(TEMPLATE_NOTEBOOK.read_bytes())
+def is_unchanged_template(notebook_bytes: bytes, template=TEMPLATE_NOTEBOOK) -> bool:
+    return code_of(notebook_bytes) == code_of(template.read_bytes())

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import isolation
 import protocol
+from fork_safety import BEFORE_FORK
 
 PREDICT_CELL = Path(__file__).resolve().parent / "predict_cell.py"
 
@@ -331,12 +332,13 @@ def read_declared(path: Path) -> dict:
 
 
 def prediction_cell(asker: Asker, declared_path: Path, seal_filter: str | None) -> str:
-    """The harness's last cell: predict_cell.py's functions, called with this run's values."""
+    """The harness's last cell: torch's fork safety (fork_safety.py), then predict_cell.py's
+    functions, called with this run's values."""
     call = (f"_grader_declared(globals(), {str(declared_path)!r})\n"
             f"_grader_predict({asker.address!r}, {len(asker.phases)}, {seal_filter!r}, "
             f"{protocol.NO_PREDICT_MESSAGE!r})\n"
-            "del _grader_predict, _grader_declared\n")
-    return PREDICT_CELL.read_text() + "\n\n" + call
+            "del _grader_predict, _grader_declared, _grader_twice\n")
+    return BEFORE_FORK + "\n" + PREDICT_CELL.read_text() + "\n\n" + call
 
 
 def asked(asker: Asker, outcome: dict) -> tuple[dict, tuple[dict, bytes | None] | None]:

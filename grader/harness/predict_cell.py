@@ -153,6 +153,10 @@ def _grader_declared(scope, path):
         declared["train_accuracy"] = float(scope["train_accuracy"])
     except Exception:
         pass
+    try:  # a torch notebook's predict asked twice (fork_safety.py): for the page, never the score
+        declared.update(scope["_grader_twice"])
+    except Exception:
+        pass
     try:
         with open(path, "w") as fh:
             json.dump(declared, fh)

@@ -293,3 +293,14 @@ def test_a_digit_mistaken_for_an_8_is_written_with_an(client, settings, tmp_path
     page = client.get(f"/submissions/{submission.pk}/").content.decode()
     assert "an <strong>8</strong> (200 times)" in page and 'alt="a 2 your network read as 8"' in page
     assert "a <strong>8</strong>" not in page
+
+
+def test_next_steps_say_dropout_is_on_when_predict_changed_its_answer_for_the_same_images(client, settings, tmp_path):
+    submission = coached(settings, tmp_path, accuracy=0.93,
+                         declared={"layer_sizes": [784, 256, 128, 64, 10], "predict_asked_twice": 64,
+                                   "predict_disagreed": 7},
+                         baseline={"nearest_mean_accuracy": 0.8203})
+    client.force_login(submission.student)
+    steps = client.get(f"/submissions/{submission.pk}/").context["steps"]
+    assert steps[0].startswith("predict gave different labels for the same images: asked twice about seven of 64")
+    assert "model.eval()" in steps[0]

@@ -1,10 +1,10 @@
 import pytest
 from django.contrib.auth.models import User
 
-from coursework.models import AuditEvent, Submission
+from coursework.models import Assignment, AuditEvent, Submission
 from coursework.services import grading
 from coursework.states import SubmissionStatus
-from tests.factories import make_student, make_submission
+from tests.factories import make_assignment, make_student, make_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +55,40 @@ def test_the_command_admin_and_dashboard_regrade_through_the_same_audited_functi
     call_command("regrade", str(failed.pk))
     assert Submission.objects.get(pk=failed.pk).status == SubmissionStatus.QUEUED
     assert AuditEvent.objects.get(action="regrade").changes["via"] == "manage.py regrade"
+
+
+def test_an_assignment_page_names_the_libraries_of_its_environment(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(make_student())
+    make_assignment()
+    make_assignment(slug="mnist-pytorch", environment="pytorch")
+    numpy_page = client.get("/assignments/mnist/").content.decode()
+    torch_page = client.get("/assignments/mnist-pytorch/").content.decode()
+    assert "<code>numpy</code>" in numpy_page and "<code>torch</code>" not in numpy_page
+    assert "<code>torch</code>" in torch_page and "the CPU build" in torch_page
+
+
+def test_the_pytorch_variant_offers_its_own_template_and_counts_it_unchanged(client, settings, tmp_path):
+    from coursework.services import project_files
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(make_student())
+    assignment = make_assignment(slug="mnist-pytorch", environment="pytorch")
+    response = client.get("/assignments/mnist-pytorch/template.ipynb")
+    assert response.status_code == 200 and b"torch" in b"".join(response.streaming_content)
+    assert project_files.template_for(assignment) == project_files.PYTORCH_TEMPLATE_NOTEBOOK
+    assert project_files.is_unchanged_template(project_files.PYTORCH_TEMPLATE_NOTEBOOK.read_bytes(),
+                                               project_files.template_for(assignment))
+
+
+def test_the_demo_course_has_the_pytorch_variant_and_make_run_is_told_to_build_its_environment():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=StringIO())
+    assert Assignment.objects.get(slug="mnist-pytorch").environment == "pytorch"
+    assert Assignment.objects.the(Assignment.NOTEBOOK).slug == "mnist"  # the unit's notebook task is still NumPy's
+    out = StringIO()
+    call_command("kernel_environments", "--needed", stdout=out)
+    assert out.getvalue().split() == ["numpy", "pytorch"]

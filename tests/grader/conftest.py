@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from grader import environments
 from grader.pipeline import grade_notebook_bytes
 from grader.limits import Limits
 from tests.support.processes import sandbox_processes
@@ -15,10 +16,11 @@ def grade():
     """Grade notebook bytes through the real sandbox, with limits overridden per call."""
     job_dirs = []
 
-    def run(data: bytes, **limits):
+    def run(data: bytes, environment: str = environments.DEFAULT, **limits):
         job_dir = Path(settings.GRADER_WORK_ROOT) / f"test-{uuid.uuid4().hex}"
         job_dirs.append(job_dir)
-        return grade_notebook_bytes(data, job_dir, Limits.from_settings(limits))
+        with environments.using(environment):
+            return grade_notebook_bytes(data, job_dir, Limits.from_settings(limits))
 
     yield run
     for job_dir in job_dirs:

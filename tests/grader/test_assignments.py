@@ -1,6 +1,8 @@
 """The technical project's own notebooks, graded through the real pipeline."""
 from pathlib import Path
 
+from tests.support import environments
+
 ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
 
 
@@ -69,3 +71,21 @@ def test_the_templates_self_check_says_what_the_grader_would_refuse_without_stop
 def test_the_templates_self_check_passes_a_predict_that_keeps_the_contract_and_counts_what_it_got_right():
     (problem, right), labels = _self_check(lambda images: [7] * len(images))
     assert problem is None and right == int((labels == 7).sum())
+
+
+@environments.needs("pytorch")
+def test_the_pytorch_solution_reaches_97_percent_in_the_pytorch_environment(grade):
+    result = grade((ASSIGNMENTS / "mnist_pytorch_solution.ipynb").read_bytes(), environment="pytorch")
+    assert result.status == "graded", result.message
+    assert result.accuracy >= 0.97 and not result.flagged
+    assert result.feedback["declared"]["layer_sizes"] == [784, 256, 128, 64, 10]
+    # a minute of training on one core, charged whatever else the host was doing
+    assert result.feedback["charged_seconds"] < 90
+
+
+@environments.needs("pytorch")
+def test_the_untouched_pytorch_template_fails_only_at_the_unwritten_predict(grade):
+    result = grade((ASSIGNMENTS / "mnist_pytorch_template.ipynb").read_bytes(), environment="pytorch")
+    assert result.status == "failed"
+    assert result.message == "The grading step that calls predict(images) raised NotImplementedError"
+    assert result.feedback["failure"]["mistake"]["key"] == "template_todo"

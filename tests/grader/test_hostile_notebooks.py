@@ -6,10 +6,20 @@ import nbformat
 import pytest
 from django.conf import settings
 
+from tests.support import environments
 from tests.support.notebooks import nearest_mean_notebook, notebook
 
 CONSTANT = "import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)"
 FAST = {"cell_timeout_s": 20, "total_timeout_s": 90}
+
+
+# The attacks that matter as much with torch loaded (its thread pool, its 300 MB import) run in
+# both kernel environments; there the notebook imports torch first.
+BOTH = environments.each(*environments.BOTH)
+
+
+def with_torch(environment: str, source: str) -> str:
+    return f"import torch\n{source}" if environment == "pytorch" else source
 
 
 def predict_returning(expression: str) -> bytes:
@@ -37,14 +47,18 @@ def test_predict_that_raises_is_reported_as_the_grading_step(grade):
     assert result.message == "The grading step that calls predict(images) raised RuntimeError: oops"
 
 
-def test_predict_that_sleeps_forever_is_stopped(grade):
-    result = grade(notebook("import time\ndef predict(images):\n    time.sleep(3600)"), cell_timeout_s=3)
+@pytest.mark.parametrize("environment", BOTH)
+def test_predict_that_sleeps_forever_is_stopped(grade, environment):
+    result = grade(notebook(with_torch(environment, "import time\ndef predict(images):\n    time.sleep(3600)")),
+                   cell_timeout_s=3, environment=environment)
     assert result.message == "The grading step that calls predict(images) ran longer than 3 seconds and was stopped."
 
 
-def test_an_infinite_loop_is_stopped_by_the_cell_limit(grade):
-    result = grade(notebook("while True:\n    pass"), cell_timeout_s=3)
-    assert result.message == "Cell 1 ran longer than 3 seconds and was stopped."
+@pytest.mark.parametrize("environment", BOTH)
+def test_an_infinite_loop_is_stopped_by_the_cell_limit(grade, environment):
+    result = grade(notebook(with_torch(environment, "x = 1"), "while True:\n    pass"), cell_timeout_s=3,
+                   environment=environment)
+    assert result.message == "Cell 2 ran longer than 3 seconds and was stopped."
 
 
 def test_the_total_limit_stops_a_notebook_of_many_slow_cells(grade):
@@ -52,19 +66,24 @@ def test_the_total_limit_stops_a_notebook_of_many_slow_cells(grade):
     assert result.message == "The notebook did not finish within 8 seconds in total and was stopped."
 
 
-def test_a_memory_bomb_is_a_memory_error_in_its_cell(grade):
-    result = grade(notebook("x = 1", "hoard = bytearray(8 * 1024 ** 3)"), memory_mb=1024, **FAST)
+@pytest.mark.parametrize("environment", BOTH)
+def test_a_memory_bomb_is_a_memory_error_in_its_cell(grade, environment):
+    # torch's import alone reserves 1.3 GB of address space (grader/environments.py, ADDRESS_SPACE_FLOOR_MB)
+    room = {"address_space_mb": 2048} if environment == "pytorch" else {}
+    result = grade(notebook(with_torch(environment, "x = 1"), "hoard = bytearray(8 * 1024 ** 3)"), memory_mb=1024,
+                   environment=environment, **room, **FAST)
     assert result.status == "failed"
-    assert result.message.startswith("Cell 2 ran out of memory (the limit is 1024 MB)")
+    assert result.message.startswith(f"Cell 2 ran out of memory (the limit is {room.get('address_space_mb', 1024)} MB)")
     assert result.feedback["failure"]["mistake"]["key"] == "memory"
 
 
-def test_a_fork_bomb_is_contained_and_the_next_notebook_still_grades(grade):
+@pytest.mark.parametrize("environment", BOTH)
+def test_a_fork_bomb_is_contained_and_the_next_notebook_still_grades(grade, environment):
     bomb = "import os\nchildren = 0\ntry:\n    while True:\n        if os.fork() == 0:\n            import time; time.sleep(60); os._exit(0)\n        children += 1\nexcept OSError as exc:\n    raise RuntimeError(f'stopped after {children} children: {exc}')"
-    result = grade(notebook(bomb, CONSTANT), processes=64, **FAST)
+    result = grade(notebook(with_torch(environment, bomb), CONSTANT), processes=64, environment=environment, **FAST)
     assert result.status == "failed"
     assert "stopped after" in result.message and "Resource temporarily unavailable" in result.message
-    assert grade(nearest_mean_notebook()).status == "graded"
+    assert grade(nearest_mean_notebook(), environment=environment).status == "graded"
 
 
 def test_filling_the_disk_hits_the_sandbox_quota_not_the_hosts(grade):
@@ -93,7 +112,8 @@ def test_a_kernel_that_dies_is_reported_with_its_cell(grade, crash):
     assert result.message.startswith("The Python kernel died while running cell 2")
 
 
-def test_the_network_is_unreachable_and_pip_install_cannot_download(grade):
+@pytest.mark.parametrize("environment", BOTH)
+def test_the_network_is_unreachable_and_pip_install_cannot_download(grade, environment):
     probe = (
         "import socket, subprocess, sys\n"
         "for host, port in [('1.1.1.1', 80), ('127.0.0.1', 6379), ('127.0.0.1', 5432), ('127.0.0.1', 8000)]:\n"
@@ -111,7 +131,7 @@ def test_the_network_is_unreachable_and_pip_install_cannot_download(grade):
         "                     capture_output=True, text=True)\n"
         "assert pip.returncode != 0, pip.stdout"
     )
-    result = grade(notebook(probe, CONSTANT), **FAST)
+    result = grade(notebook(with_torch(environment, probe), CONSTANT), environment=environment, **FAST)
     assert result.status == "graded", result.message
 
 

@@ -20,6 +20,10 @@ ASSIGNMENTS = (
     ("essays", "Non-technical project: three essays", Assignment.ESSAYS),
     ("synthesis", "Synthesis questions", Assignment.SYNTHESIS),
 )
+# The same project with PyTorch (its own template and solution, coursework.services.project_files),
+# graded in the pytorch kernel environment. Made after the three above, so the unit's
+# notebook task (Assignment.objects.the) stays the NumPy one.
+PYTORCH_PROJECT = ("mnist-pytorch", "Technical project, PyTorch variant: an MLP on MNIST", "pytorch")
 
 
 class Command(BaseCommand):
@@ -32,6 +36,9 @@ class Command(BaseCommand):
         due = timezone.now().replace(hour=23, minute=59, second=0, microsecond=0) + timedelta(days=14)
         for slug, title, kind in ASSIGNMENTS:
             Assignment.objects.get_or_create(slug=slug, defaults={"title": title, "kind": kind, "due_at": due})
+        slug, title, environment = PYTORCH_PROJECT
+        Assignment.objects.get_or_create(slug=slug, defaults={"title": title, "kind": Assignment.NOTEBOOK, "due_at": due,
+                                                              "environment": environment})
         added = seed_defaults()
         if added:
             self.stdout.write(f"suggested rubric criteria added: {added}")

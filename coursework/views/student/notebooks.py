@@ -56,7 +56,7 @@ def assignment_detail(request, slug):
         request,
         "coursework/assignment_detail.html",
         {"assignment": assignment, "form": form, "submissions": submissions,
-         "limits": grading.limits_for(assignment),
+         "limits": grading.limits_for(assignment), "libraries": grading.libraries_for(assignment),
          "uploads_left": services.uploads_left_today(request.user, assignment),
          "checks_left": services.checks_left_today(request.user, assignment),
          "checks_per_day": settings.NOTEBOOK_PREFLIGHT_PER_DAY, "preflight_sample": settings.GRADER_PREFLIGHT_SAMPLE,
@@ -100,8 +100,9 @@ def final_upload(request, pk):
 
 @require_GET
 def template_notebook(request, slug):
-    get_object_or_404(Assignment.objects.of_kind(Assignment.NOTEBOOK), slug=slug)
-    return FileResponse(open(project_files.TEMPLATE_NOTEBOOK, "rb"), as_attachment=True, filename="mnist_template.ipynb",
+    assignment = get_object_or_404(Assignment.objects.of_kind(Assignment.NOTEBOOK), slug=slug)
+    template = project_files.template_for(assignment)
+    return FileResponse(open(template, "rb"), as_attachment=True, filename=template.name,
                         content_type="application/x-ipynb+json")
 
 
@@ -111,7 +112,8 @@ def solution_notebook(request, slug):
     assignment = get_object_or_404(Assignment.objects.of_kind(Assignment.NOTEBOOK), slug=slug)
     if not solutions.access(request.user, assignment).open:
         raise Http404("the solution is not open to you yet")
-    return FileResponse(open(project_files.SOLUTION_NOTEBOOK, "rb"), as_attachment=True, filename="mnist_solution.ipynb",
+    solution = project_files.solution_for(assignment)
+    return FileResponse(open(solution, "rb"), as_attachment=True, filename=solution.name,
                         content_type="application/x-ipynb+json")
 
 

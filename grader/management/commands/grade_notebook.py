@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from grader import integrity
+from grader import environments, integrity
 from grader.errors import SystemFault
 from grader.notebooks import InvalidNotebook, NotebookLimits, validate_notebook_bytes
 from grader.pipeline import grade_notebook_bytes
@@ -19,6 +19,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path")
         parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+        parser.add_argument("--environment", default=environments.DEFAULT, choices=list(settings.GRADER_KERNEL_ENVIRONMENTS),
+                            help="the kernel environment to run it with, as an assignment names it (default numpy)")
 
     def handle(self, path, json_output=False, **options):
         json_output = options.get("json", False)
@@ -32,7 +34,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         job_dir = Path(settings.GRADER_WORK_ROOT) / f"cli-{uuid.uuid4().hex}"
         try:
-            result = grade_notebook_bytes(data, job_dir, Limits.from_settings())
+            with environments.using(options.get("environment") or environments.DEFAULT):
+                result = grade_notebook_bytes(data, job_dir, Limits.from_settings())
             # The site's flags too, at its default bars (an assignment on the site may set its own).
             result = integrity.screen(result, data, settings.FLAG_ACCURACY_ABOVE, settings.FLAG_EMBEDDED_DATA_BYTES)
         except SystemFault as exc:
