@@ -1,6 +1,5 @@
 """The whole path on real processes: HTTP upload -> Redis -> Celery worker -> kernel -> page."""
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -32,16 +31,6 @@ def nearest_mean_accuracy(public_half: bool = False) -> float:
     return float(right.mean())
 
 
-def wait_for_final_status(browser: Browser, status_path: str, timeout_s: float = 240) -> str:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        fragment = browser.http.get(browser.url(status_path), timeout=10).text
-        if 'data-pending="false"' in fragment:
-            return fragment
-        time.sleep(1)
-    raise AssertionError(f"grading did not finish; worker log:\n{browser.stack.log('worker')}")
-
-
 def test_a_student_uploads_a_notebook_and_sees_its_real_accuracy(stack):
     browser = Browser(stack)
     browser.login("student", "student-demo-pass")
@@ -52,7 +41,7 @@ def test_a_student_uploads_a_notebook_and_sees_its_real_accuracy(stack):
     match = re.search(r"/submissions/(\d+)/$", response.url)
     assert match, f"upload did not land on a submission page: {response.url}"
     assert "queued" in response.text or "running" in response.text or "graded" in response.text
-    fragment = wait_for_final_status(browser, f"/submissions/{match.group(1)}/status/")
+    fragment = browser.final_status(f"/submissions/{match.group(1)}/status/")
     assert ">graded<" in fragment, fragment
     assert 0.80 < nearest_mean_accuracy() < 0.84  # the classifier really is the ~82% one
     expected = nearest_mean_accuracy(public_half=True)  # before the reveal, the public half's figure
@@ -69,7 +58,7 @@ def test_a_notebook_that_raises_ends_failed_with_the_error_shown(stack):
     response = browser.upload("mnist", "broken.ipynb", notebook("x = 1", "raise ValueError('my bug')"))
     submission_id = re.search(r"/submissions/(\d+)/$", response.url).group(1)
 
-    fragment = wait_for_final_status(browser, f"/submissions/{submission_id}/status/")
+    fragment = browser.final_status(f"/submissions/{submission_id}/status/")
 
     assert ">failed<" in fragment
     assert "Cell 2 raised ValueError: my bug" in fragment

@@ -213,6 +213,15 @@ class Stack:
                                          "print(json.dumps(dict(S.objects.values_list('pk', 'status'))))")
         return {int(k): v for k, v in json.loads(out.strip().splitlines()[-1]).items()}
 
+    def finished_at(self, ids) -> dict[int, float]:
+        """When each of `ids` got its result (Unix time, from the database): the figure to time
+        grading by, as the workers' log lines may reach their file late."""
+        out = self.manage("shell", "-c", "from coursework.models import Submission as S; import json; "
+                                         f"print(json.dumps({{pk: t.timestamp() for pk, t in S.all_runs.filter("
+                                         f"pk__in={list(ids)!r}, finished_at__isnull=False).values_list('pk', "
+                                         "'finished_at')}))")
+        return {int(k): v for k, v in json.loads(out.strip().splitlines()[-1]).items()}
+
     def explain(self, ids) -> str:
         """What became of these rows (status, attempts, message, log tail) and every worker-log
         line about them: a failed scenario says why, not only which."""
@@ -305,6 +314,16 @@ class Browser:
         )
         response.raise_for_status()
         assert "Log out" in response.text, "login failed"
+
+    def final_status(self, status_path: str, timeout_s: float = 240) -> str:
+        """The submission's status fragment once its run has ended (it stops asking to be polled)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            fragment = self.http.get(self.url(status_path), timeout=10).text
+            if 'data-pending="false"' in fragment:
+                return fragment
+            time.sleep(1)
+        raise AssertionError(f"grading did not finish in {timeout_s:.0f} s; worker log:\n{self.stack.log('worker')}")
 
     def upload(self, slug: str, filename: str, data: bytes) -> requests.Response:
         path = f"/assignments/{slug}/"
