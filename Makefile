@@ -114,7 +114,7 @@ bench-reference: $(BENCH)/.installed
 BENCH_NOTEBOOKS ?= 100
 BENCH_WEB_ARGS ?= --growth
 BENCH_REFERENCE_ARGS ?=
-bench: $(BENCH)/.installed $(KVENV)/.installed
+bench: $(BENCH)/.installed $(KVENV)/.installed $(KVENV_PYTORCH)/.installed
 	@scripts/install-system-packages.sh --with-bench
 	$(BENCH)/bin/python manage.py fetch_mnist
 	$(BENCH)/bin/python manage.py train_reference
