@@ -1,9 +1,5 @@
-# Hand this notebook in from here, when you are ready (optional: uploading it on the task's
-# page does the same). Make an upload token on your settings page on the course site; it
-# shows the line to run, hand_in("<the site's address>", "<your token>"). This cell only
-# defines hand_in, so running the notebook (the grader does) hands nothing in.
+# Optional (see above). Defining hand_in hands nothing in.
 def hand_in(site, token=None, path=None):
-    """Send this notebook, as last saved, to the course site; print the link to its result."""
     import json
     import os
     import urllib.error
@@ -13,23 +9,22 @@ def hand_in(site, token=None, path=None):
     token = token or os.environ.get("COURSEWORK_TOKEN")
     if not token:
         try:
-            from google.colab import userdata  # Colab's Secrets, so the token is not saved in the notebook
+            from google.colab import userdata
 
             token = userdata.get("COURSEWORK_TOKEN")
         except Exception:
             pass
     if not token:
-        print("No upload token: make one on your settings page and run hand_in(site, token).")
+        print("No upload token: make one on your settings page.")
         return None
     try:
-        from google.colab import _message  # Colab: the notebook as it is now in the browser
+        from google.colab import _message
 
         data, name = json.dumps(_message.blocking_request("get_ipynb", timeout_sec=60)["ipynb"]).encode(), "colab.ipynb"
     except ImportError:
-        # Jupyter names the notebook's file in JPY_SESSION_NAME, VS Code in __vsc_ipynb_file__.
         path = path or os.environ.get("JPY_SESSION_NAME") or globals().get("__vsc_ipynb_file__")
         if not path or not os.path.isfile(path):
-            print("Save the notebook, then say which file to send: hand_in(site, token, path='my_notebook.ipynb').")
+            print("Save it, then name the file: hand_in(site, token, path=...).")
             return None
         with open(path, "rb") as fh:
             data, name = fh.read(), os.path.basename(path)
@@ -46,12 +41,12 @@ def hand_in(site, token=None, path=None):
         try:
             answer = json.load(refused)
         except ValueError:
-            answer = {"error": f"The site answered {refused.code} {refused.reason}."}
+            answer = {"error": f"{refused.code} {refused.reason}"}
     except OSError as error:
         print(f"Could not reach {site}: {error}")
         return None
     if "url" in answer:
-        print(f"Handed in as your upload {answer['number']}. Its result will be here: {answer['url']}")
+        print(f"Handed in as upload {answer['number']}: {answer['url']}")
     else:
         print("Not handed in:", answer.get("error"))
     return answer

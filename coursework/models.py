@@ -53,6 +53,14 @@ class AssignmentQuerySet(models.QuerySet):
         """The unit's task of this kind (the unit has one of each), or None before `seed_demo`."""
         return self.filter(kind=kind).order_by("pk").first()
 
+    def unit_tasks(self) -> "dict[str, Assignment]":
+        """The unit's task of each kind, as `the` picks it: the first made. A variant made
+        later (the PyTorch notebook task) is not the one My progress and the gradebook count."""
+        tasks = {}
+        for task in self.order_by("pk"):
+            tasks.setdefault(task.kind, task)
+        return tasks
+
 
 class Assignment(models.Model):
     """One task of the unit that students hand work in for, with its due date."""

@@ -45,7 +45,7 @@ def set_column(question_set) -> str:
 def rows() -> tuple[list[str], Iterator[list]]:
     """The header, and one row per student in username order, produced batch by batch: every
     review's score in it (after any late penalty)."""
-    tasks = {a.kind: a for a in Assignment.objects.all()}
+    tasks = Assignment.objects.unit_tasks()
     sets = list(QuestionSet.objects.filter(optional=False).select_related("page").order_by("page__order"))
     header = BASE + [set_column(qs) for qs in sets] + SYNTHESIS_TOTALS + ESSAYS + NOTEBOOK + ["project"]
     return header, _rows(tasks, sets)
@@ -162,7 +162,7 @@ def task_rows(slug: str) -> tuple[list[str], Iterator[list]]:
 def timeline(student, viewer=None) -> list[dict]:
     """Everything one student has done, oldest first; each piece of work with the credit that
     counts (coursework.services.credit), as `viewer` may see it."""
-    tasks = {a.kind: a for a in Assignment.objects.all()}
+    tasks = Assignment.objects.unit_tasks()
     events = []
     for r in SynthesisResponse.objects.filter(student=student).select_related("question_set__page"):
         events.append({"at": r.submitted_at or r.saved_at, "what": f"Synthesis: {r.question_set.page.title}",

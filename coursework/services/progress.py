@@ -88,7 +88,7 @@ def _fingerprints(tasks: dict[str, Assignment]) -> dict[tuple[str, int | None], 
 
 
 def for_student(student) -> Progress:
-    tasks = {a.kind: a for a in Assignment.objects.order_by("pk")}
+    tasks = Assignment.objects.unit_tasks()
     terms = deadlines.terms_for_many(student, tasks.values())
     terms_by_kind = {kind: terms[a.pk] for kind, a in tasks.items()}
     prints = _fingerprints({k: a for k, a in tasks.items() if k in (Assignment.ESSAYS, Assignment.SYNTHESIS)})

@@ -25,7 +25,9 @@ NOT_PAGES = {
     # A redirect to the next item's review page (those are crawled).
     "ta_next",
     # For operators' probes and scrapers: JSON and Prometheus's text, not pages.
-    "health", "metrics",
+    "health", "health_live", "metrics",
+    # A notebook's own hand-in (POST, with an upload token).
+    "api_hand_in",
     # Django's password reset links carry a token from an e-mail; the form after it is the same as password_change.
     "password_reset_confirm",
 }
@@ -100,6 +102,8 @@ class Audit:
                 target = urlparse(urljoin(self.base + path, href))
                 if target.netloc != urlparse(self.base).netloc or target.path.startswith(SKIP_PREFIXES):
                     continue
+                if "download=" in target.query:
+                    continue  # a file (a rubric as JSON), not a page
                 link = target.path + (f"?{target.query}" if target.query else "")
                 if link not in self.seen:
                     queue.append(link)

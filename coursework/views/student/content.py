@@ -12,7 +12,7 @@ def overview(request):
     page = Page.objects.filter(kind=Page.OVERVIEW).first()
     pages = Page.objects.exclude(kind=Page.OVERVIEW).select_related("question_set")
     statuses = {}
-    assignments = {a.kind: a for a in Assignment.objects.all()}
+    assignments = Assignment.objects.unit_tasks()
     synthesis_terms = None
     if request.user.is_authenticated:
         statuses = dict(SynthesisResponse.objects.filter(student=request.user)
