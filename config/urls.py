@@ -17,5 +17,4 @@ urlpatterns = [
 ]
 
 if settings.SSO_ENABLED:  # off by default: no page of it exists until a provider is configured
-    urlpatterns.insert(urlpatterns.index(next(p for p in urlpatterns if p.name == "login")),
-                       path("accounts/sso/", include("coursework.urls.sso")))
+    urlpatterns.append(path("accounts/sso/", include("coursework.urls.sso")))

@@ -24,6 +24,9 @@ const jwk = { ...(await exportJWK(signing.privateKey)), kid: 'test-key', alg: 'R
 const stranger = await generateKeyPair('RS256');  // signs "forged" tokens under the real key's id
 
 let tamper = '';
+// What the provider says about a subject now: the record last signed in with (two logins with one
+// subject stand for one person whose e-mail address changed).
+const current = {};
 
 const provider = new Provider(issuer, {
   clients: [{
@@ -36,7 +39,7 @@ const provider = new Provider(issuer, {
   features: { devInteractions: { enabled: false } },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, id) {
-    const user = Object.values(users).find((u) => u.sub === id);
+    const user = current[id];
     if (!user) return undefined;
     return {
       accountId: id,
@@ -98,6 +101,7 @@ async function interaction(req, res, uid) {
   const form = await readForm(req);
   const user = users[form.login];
   if (!user || user.password !== form.password) return page(res, 200, loginForm(uid, 'Wrong login or password.'));
+  current[user.sub] = user;
   // The course's own client: consent is implied, as a university's provider does for its own services.
   const grant = new provider.Grant({ accountId: user.sub, clientId: details.params.client_id });
   grant.addOIDCScope(details.params.scope);
