@@ -7,6 +7,7 @@ with nobody signed in and nothing stored.
 """
 import pytest
 
+from tests.support import axe
 from tests.support.browser import browser_page
 from tests.support.oidc_provider import OidcProvider
 from tests.support.stack import Stack
@@ -164,3 +165,25 @@ def test_a_hostile_answer_is_refused_with_a_clear_page_and_nothing_stored(sso, m
     finally:
         provider.tamper("")
     assert user_count(stack) == users_before and identities(stack, "u-0003") == []
+
+
+def test_the_single_sign_on_pages_pass_axe_at_both_widths(sso):
+    stack, provider = sso
+    script, found = axe.source(), {}
+    with browser_page(viewport=(1280, 900), bypass_csp=True) as page:  # axe is injected as a script
+        page.goto(stack.base_url + "/accounts/login/")
+        found["login"] = axe.at_both_widths(page, script)
+        provider.tamper("wrong-nonce")
+        try:
+            sign_in_with_provider(page, stack, "carol", "carol-pass")
+        finally:
+            provider.tamper("")
+        assert "Sign-in refused" in page.title()
+        found["refused"] = axe.at_both_widths(page, script)
+    with browser_page(viewport=(1280, 900), bypass_csp=True) as page:  # the provider remembers Carol in the other
+        sign_in_with_provider(page, stack, "alice", "alice-pass")
+        page.goto(stack.base_url + "/profile/")
+        assert page.locator("#sso .identity").count() == 1
+        found["settings"] = axe.at_both_widths(page, script)
+    found = {name: items for name, items in found.items() if items}
+    assert not found, "axe-core found violations:\n" + axe.describe(found)
