@@ -1,4 +1,6 @@
 """Single sign-on pages: off to the provider, and back (coursework/services/sso.py decides who it is)."""
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -50,8 +52,10 @@ def callback(request):
     request.session["oidc_states"] = pending  # a state is good for one answer, refused or not
     linking = request.session.pop(LINKING, None)
     if request.GET.get("error"):
-        return _refused(request, "The provider did not sign you in"
-                                 f" ({request.GET.get('error_description') or request.GET['error']}).", count=False)
+        # Only the error's code, cut to its alphabet: anyone can send a link to this page with
+        # a description of their own ("call this number...").
+        code = re.sub(r"[^a-z_]", "", request.GET["error"].lower())[:40]
+        return _refused(request, f"The provider did not sign you in ({code}).", count=False)
     if entry is None:
         return _refused(request, "This answer from the provider does not belong to a sign-in started in this "
                                  "browser (its state is unknown or used already). Start again from the log-in page.")
@@ -71,7 +75,9 @@ def callback(request):
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if created:
         messages.success(request, f"Welcome to the course, {user.profile.display_name} — start with the reading.")
-    return redirect(request.session.pop("oidc_login_next", None) or resolve_url("home"))
+    # As the log-in form: an address in ?next= first, else TAs to their queues, students to the unit.
+    return redirect(request.session.pop("oidc_login_next", None)
+                    or resolve_url("ta_dashboard" if user.is_staff else "home"))
 
 
 def _refused(request, reason: str, count: bool = True):

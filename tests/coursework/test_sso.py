@@ -179,3 +179,10 @@ def test_a_half_configured_provider_stops_the_start_up():
                          env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
     assert "OIDC_OP_TOKEN_ENDPOINT" in out.stderr and "OIDC_RP_CLIENT_SECRET" in out.stderr
+
+
+@pytest.mark.urls(__name__)
+def test_a_providers_error_shows_its_code_and_no_text_of_the_senders(client, provider_settings):
+    page = client.get("/accounts/sso/callback/", {"error": "access_denied<>", "state": "s",
+                                                  "error_description": "Call 555-0100 to unlock"}).content.decode()
+    assert "(access_denied)" in page and "555" not in page
