@@ -25,7 +25,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import absolutify
 
 from ..models import ExternalIdentity, Profile
-from .groups import group_for_new_student
+from .groups import chooses_at_signup, group_for_new_student
 from .notifications import one_line
 
 log = logging.getLogger(__name__)
@@ -186,3 +186,14 @@ def _free_alias(user: User) -> str:
         n += 1
         alias = f"student-{user.pk}-{n}"
     return alias
+
+
+def needs_group(user) -> bool:
+    """A student made by single sign-on in a course where students pick their group, before they have."""
+    profile = getattr(user, "profile", None)
+    return profile is not None and profile.group_id is None and not user.is_staff and chooses_at_signup()
+
+
+def join_group(user, group) -> bool:
+    """Put the student in `group` if they are in none yet (the page is not a way to change groups)."""
+    return bool(Profile.objects.filter(user=user, group__isnull=True).update(group=group))

@@ -11,6 +11,7 @@ from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
+from ..forms import GroupChoiceForm
 from ..services import sso
 from .student.accounts import ADDRESS, rate_limited
 
@@ -75,9 +76,22 @@ def callback(request):
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if created:
         messages.success(request, f"Welcome to the course, {user.profile.display_name} — start with the reading.")
+    if sso.needs_group(user):  # as the join code's form asks for it; ?next= waits in the session
+        return redirect("sso_group")
     # As the log-in form: an address in ?next= first, else TAs to their queues, students to the unit.
     return redirect(request.session.pop("oidc_login_next", None)
                     or resolve_url("ta_dashboard" if user.is_staff else "home"))
+
+
+@login_required
+def choose_group(request):
+    if not sso.needs_group(request.user):
+        return redirect("home")
+    form = GroupChoiceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        sso.join_group(request.user, form.cleaned_data["group"])
+        return redirect(request.session.pop("oidc_login_next", None) or resolve_url("home"))
+    return render(request, "registration/sso_group.html", {"form": form})
 
 
 def _refused(request, reason: str, count: bool = True):

@@ -186,3 +186,21 @@ def test_a_providers_error_shows_its_code_and_no_text_of_the_senders(client, pro
     page = client.get("/accounts/sso/callback/", {"error": "access_denied<>", "state": "s",
                                                   "error_description": "Call 555-0100 to unlock"}).content.decode()
     assert "(access_denied)" in page and "555" not in page
+
+
+@pytest.mark.urls(__name__)
+def test_where_students_pick_their_group_one_who_joined_by_sso_picks_it_once(client, settings):
+    settings.COURSE_GROUP_ASSIGNMENT = "choose"
+    first, second = StudyGroup.objects.create(name="Group A"), StudyGroup.objects.create(name="Group B")
+    user, _ = sso.sign_in(alice())
+    assert user.profile.group is None and sso.needs_group(user)
+    client.force_login(user)
+    assert "Choose your study group" in client.get("/accounts/sso/group/").content.decode()
+    assert "Choose your study group" in client.post("/accounts/sso/group/", {"group": ""}).content.decode()
+    assert client.post("/accounts/sso/group/", {"group": second.pk}).status_code == 302
+    user.profile.refresh_from_db()
+    assert user.profile.group == second
+    # Not a way to change groups afterwards.
+    assert client.post("/accounts/sso/group/", {"group": first.pk}).status_code == 302
+    user.profile.refresh_from_db()
+    assert user.profile.group == second
