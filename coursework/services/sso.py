@@ -112,7 +112,7 @@ def identify(request, code: str, nonce: str, code_verifier: str | None) -> Ident
                     preferred_username=str(info.get("preferred_username") or claims.get("preferred_username") or ""))
 
 
-def sign_in(identity: Identity) -> tuple[User, bool]:
+def sign_in(identity: Identity, _retried: bool = False) -> tuple[User, bool]:
     """The account this identity is linked to, or a new student in the course (as the join code
     makes one) on its first sign-in. Returns (user, created)."""
     linked = _linked(identity)
@@ -131,9 +131,12 @@ def sign_in(identity: Identity) -> tuple[User, bool]:
                                             email=identity.email, name=identity.name, last_used_at=timezone.now())
     except IntegrityError:
         # The same person's first sign-in in two tabs at once: the other one made the account.
+        # (Or two people given the same free username at once: the next try finds another.)
         linked = _linked(identity)
         if linked is None:
-            raise
+            if _retried:
+                raise
+            return sign_in(identity, _retried=True)
         return linked, False
     log.info("single sign-on: new student %s for %s at %s", user.pk, identity.subject, identity.issuer)
     return user, True

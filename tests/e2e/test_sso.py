@@ -187,3 +187,12 @@ def test_the_single_sign_on_pages_pass_axe_at_both_widths(sso):
         found["settings"] = axe.at_both_widths(page, script)
     found = {name: items for name, items in found.items() if items}
     assert not found, "axe-core found violations:\n" + axe.describe(found)
+
+
+def test_sso_settings_prints_the_providers_endpoints_from_its_discovery_document(sso):
+    stack, provider = sso
+    printed = dict(line.split("=", 1) for line in stack.manage("sso_settings", provider.issuer).splitlines()
+                   if not line.startswith("#"))
+    assert printed == {name: value for name, value in provider.site_env().items() if name.startswith("OIDC_OP_")}
+    with pytest.raises(RuntimeError, match="names the issuer"):
+        stack.manage("sso_settings", provider.issuer + "/")
