@@ -17,7 +17,8 @@ import jwt
 import requests
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -104,10 +105,15 @@ def identify(request, code: str, nonce: str, code_verifier: str | None) -> Ident
     if not isinstance(info, dict) or info.get("sub") != claims["sub"]:
         # OpenID Connect Core 5.3.2: user info about someone else must not be used.
         raise Refused("The provider's details about you were about someone else.")
-    email = info.get("email") or claims.get("email") or ""
+    email = str(info.get("email") or claims.get("email") or "")[:254]
     if info.get("email_verified", claims.get("email_verified")) is False:
         email = ""  # an address the provider has not checked is not kept (it may be anyone's)
-    return Identity(issuer=claims["iss"], subject=str(claims["sub"]), email=str(email)[:254],
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            email = ""  # it goes into notification e-mails' headers: only a well-formed address
+    return Identity(issuer=claims["iss"], subject=str(claims["sub"]), email=email,
                     name=one_line(str(info.get("name") or claims.get("name") or ""))[:150],
                     preferred_username=str(info.get("preferred_username") or claims.get("preferred_username") or ""))
 
