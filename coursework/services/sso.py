@@ -131,7 +131,7 @@ def sign_in(identity: Identity, _retried: bool = False) -> tuple[User, bool]:
     try:
         with transaction.atomic():  # the user, the profile, its group and the link together
             user = User.objects.create_user(_free_username(identity), email=identity.email)  # no usable password
-            Profile.objects.create(user=user, display_name=identity.name or user.username,
+            Profile.objects.create(user=user, display_name=(identity.name or user.username)[:80],
                                    leaderboard_alias=_free_alias(user), group=group_for_new_student(None))
             ExternalIdentity.objects.create(issuer=identity.issuer, subject=identity.subject, user=user,
                                             email=identity.email, name=identity.name, last_used_at=timezone.now())

@@ -204,3 +204,8 @@ def test_where_students_pick_their_group_one_who_joined_by_sso_picks_it_once(cli
     assert client.post("/accounts/sso/group/", {"group": first.pk}).status_code == 302
     user.profile.refresh_from_db()
     assert user.profile.group == second
+
+
+def test_a_long_name_from_the_provider_fits_the_profile():
+    user, _ = sso.sign_in(alice(name="A" * 150, preferred_username="b" * 200))
+    assert len(user.profile.display_name) == 80 and len(user.username) <= 150
