@@ -400,3 +400,44 @@ COURSE_JOIN_CODE = env_str("COURSE_JOIN_CODE", "basics-demo-code")
 # How a student who signs up gets a study group: "choose" (a list on the sign-up form) or
 # "round_robin" (the course puts them in the group with the fewest members).
 COURSE_GROUP_ASSIGNMENT = env_str("COURSE_GROUP_ASSIGNMENT", "choose")
+
+# --- Single sign-on (OpenID Connect) ------------------------------------------------
+# Off unless OIDC_OP_ISSUER is set; local accounts and the join code stay either way. The
+# values come from the provider's /.well-known/openid-configuration and its registration of
+# this site (redirect URI: SITE_URL + /accounts/sso/callback/); docs/operations.md, "Single
+# sign-on". mozilla-django-oidc reads the OIDC_* names below; coursework/services/sso.py adds
+# the checks it leaves out (issuer, audience, expiry) and links accounts by issuer and subject.
+OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER", "")
+SSO_ENABLED = bool(OIDC_OP_ISSUER)
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile")
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+# A provider that does not answer must not hold a web process: seconds per request to it.
+OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 10.0)
+# The button's words: "Sign in with <this>".
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your university account")
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
+if SSO_ENABLED:
+    _missing = [name for name in ("OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT",
+                                  "OIDC_OP_JWKS_ENDPOINT", "OIDC_RP_CLIENT_ID", "OIDC_RP_CLIENT_SECRET")
+                if not globals()[name]]
+    if _missing:
+        raise ImproperlyConfigured(f"OIDC_OP_ISSUER is set (single sign-on on) but {', '.join(_missing)} "
+                                   "is not: see docs/operations.md, \"Single sign-on\".")
+    if not OIDC_RP_SIGN_ALGO.startswith(("RS", "ES")):
+        # HS256 would make the client secret the key that signs identities: anyone who holds
+        # it (every host of this site) could mint one.
+        raise ImproperlyConfigured(f"OIDC_RP_SIGN_ALGO={OIDC_RP_SIGN_ALGO!r}: use the provider's public-key "
+                                   "algorithm (RS256, ES256...).")
+    # Linking an account from the settings page is a form whose answer redirects to the
+    # provider: the browser applies form-action to that redirect too.
+    from urllib.parse import urlsplit as _urlsplit
+
+    _origin = "{0.scheme}://{0.netloc}".format(_urlsplit(OIDC_OP_AUTHORIZATION_ENDPOINT))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [SELF, _origin]

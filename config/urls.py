@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -14,3 +15,6 @@ urlpatterns = [
     path("ta/", include("coursework.urls.staff")),
     path("", include("coursework.urls.student")),
 ]
+
+if settings.SSO_ENABLED:  # off by default: no page of it exists until a provider is configured
+    urlpatterns.append(path("accounts/sso/", include("coursework.urls.sso")))

@@ -296,3 +296,9 @@ class RevealForm(forms.Form):
     confirm = forms.BooleanField(label="I understand every student will see the private-half ranking")
     override = forms.BooleanField(required=False, label="Reveal before the deadline anyway")
     reason = forms.CharField(required=False, max_length=500, label="Why reveal early (kept in the audit trail)")
+
+
+class GroupChoiceForm(forms.Form):
+    """The study group a student who joined by single sign-on picks, as sign-up asks for it."""
+
+    group = SignupForm.base_fields["group"]

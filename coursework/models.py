@@ -726,3 +726,28 @@ class UploadToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class ExternalIdentity(models.Model):
+    """A person's account at an outside identity provider, linked to their account here.
+
+    Found only by the provider's issuer and its subject (`sub`), which the provider keeps for
+    life; an e-mail address can change hands or be claimed at another provider, so it is kept
+    to show, never to match. Shared by every way in from outside (OpenID Connect single
+    sign-on; LTI 1.3 launches carry an `iss` and `sub` too)."""
+
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identities")
+    # What the provider last said about the person: shown on their settings page.
+    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="external_identity_issuer_subject")]
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.subject} at {self.issuer}"

@@ -14,7 +14,7 @@ from django_ratelimit.core import get_usage
 
 from ...forms import ProfileForm, SignupForm
 from ...models import Profile
-from ...services import groups, upload_tokens
+from ...services import groups, sso, upload_tokens
 
 
 def signup(request):
@@ -56,9 +56,13 @@ def profile(request):
         form.save()
         messages.success(request, "Saved.")
         return redirect("profile")
+    identities = sso.identities(request.user)
     return render(request, "registration/profile.html", {
         "form": form, "tokens": upload_tokens.active(request.user), "new_token": new_token,
-        "token_error": token_error, "site_url": settings.SITE_URL})
+        "token_error": token_error, "site_url": settings.SITE_URL,
+        "identities": identities, "sso_name": _sso_name(),
+        # One account at the configured provider per person: the button goes once it is linked.
+        "sso_can_link": bool(_sso_name()) and not any(i.issuer == settings.OIDC_OP_ISSUER for i in identities)})
 
 
 def _failures_rate(group, request) -> str:
@@ -119,12 +123,20 @@ class LoginView(auth_views.LoginView):
             cache.set(_known_key(request), True, KNOWN_FOR_S)
         return response
 
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "sso_name": _sso_name()}
+
     def get_default_redirect_url(self):
         # TAs come to work the queues; the unit's overview is a student's starting point.
         # An address in ?next= still wins (get_success_url tries it first).
         if self.request.user.is_staff:
             return resolve_url("ta_dashboard")
         return super().get_default_redirect_url()
+
+
+def _sso_name() -> str:
+    """The single sign-on button's provider, or "" while single sign-on is off."""
+    return settings.OIDC_PROVIDER_NAME if settings.SSO_ENABLED else ""
 
 
 def rate_limited(request, exception):

@@ -1,0 +1,211 @@
+"""Single sign-on's rules without a provider: who an identity is here, the ID token's checks the
+library leaves out, and the pages' limits. The whole flow through a real provider is
+tests/e2e/test_sso.py."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.contrib.auth.models import User
+from django.urls import include, path
+
+from coursework.models import ExternalIdentity, StudyGroup
+from coursework.services import sso
+from tests.factories import make_ta
+
+pytestmark = pytest.mark.django_db
+
+ISSUER = "https://idp.uni.example"
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+urlpatterns = [path("accounts/sso/", include("coursework.urls.sso")), path("", include("config.urls"))]
+
+
+def alice(**changes):
+    fields = {"issuer": ISSUER, "subject": "u-1", "email": "alice@uni.example", "name": "Alice Adams",
+              "preferred_username": "alice"}
+    return sso.Identity(**{**fields, **changes})
+
+
+@pytest.fixture
+def provider_settings(settings):
+    settings.OIDC_OP_ISSUER = ISSUER
+    settings.SSO_ENABLED = True
+    settings.OIDC_OP_TOKEN_ENDPOINT = ISSUER + "/token"
+    settings.OIDC_OP_USER_ENDPOINT = ISSUER + "/me"
+    settings.OIDC_OP_JWKS_ENDPOINT = ISSUER + "/jwks"
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = ISSUER + "/auth"
+    settings.OIDC_RP_CLIENT_ID = "coursework"
+    settings.OIDC_RP_CLIENT_SECRET = "a-client-secret-of-thirty-two-bytes"
+    return settings
+
+
+def token(**claims):
+    now = int(time.time())
+    body = {"iss": ISSUER, "aud": "coursework", "sub": "u-1", "iat": now, "exp": now + 300, "nonce": "n", **claims}
+    return jwt.encode(body, KEY, algorithm="RS256", headers={"kid": "k"})
+
+
+def test_a_first_sign_in_makes_a_student_in_the_course(settings):
+    settings.COURSE_GROUP_ASSIGNMENT = "round_robin"  # as the join code does when the course assigns groups
+    group = StudyGroup.objects.create(name="Group A")
+    user, created = sso.sign_in(alice())
+    assert created and user.username == "alice" and not user.has_usable_password() and not user.is_staff
+    assert user.profile.display_name == "Alice Adams" and user.profile.leaderboard_alias == f"student-{user.pk}"
+    assert user.profile.group == group
+    assert ExternalIdentity.objects.get(issuer=ISSUER, subject="u-1").user == user
+
+
+def test_the_next_sign_in_finds_the_account_by_subject_whatever_the_email_says():
+    user, _ = sso.sign_in(alice())
+    again, created = sso.sign_in(alice(email="a.adams@uni.example", preferred_username="aadams"))
+    assert again == user and not created
+    assert ExternalIdentity.objects.get().email == "a.adams@uni.example"  # shown on the settings page
+
+
+def test_the_same_subject_at_another_issuer_is_someone_else():
+    user, _ = sso.sign_in(alice())
+    other, created = sso.sign_in(alice(issuer="https://other.example", email=""))
+    assert created and other != user and other.username == "alice-2"
+
+
+def test_an_account_with_the_same_email_is_not_entered():
+    local = User.objects.create_user("alice", "ALICE@uni.example", "pw-local-1234")
+    with pytest.raises(sso.Refused, match="never opens an account"):
+        sso.sign_in(alice())
+    assert not ExternalIdentity.objects.exists() and list(User.objects.all()) == [local]
+
+
+def test_a_closed_account_is_not_signed_in():
+    user, _ = sso.sign_in(alice())
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    with pytest.raises(sso.Refused, match="closed"):
+        sso.sign_in(alice())
+
+
+def test_a_student_links_their_provider_account_from_their_own_account():
+    bob = User.objects.create_user("bob", "alice@uni.example", "pw-local-1234")
+    sso.link(bob, alice())
+    assert sso.sign_in(alice()) == (bob, False)
+
+
+def test_an_identity_linked_to_someone_is_not_linked_to_another():
+    owner, _ = sso.sign_in(alice())
+    other = User.objects.create_user("mallory", "", "pw-local-1234")
+    with pytest.raises(sso.Refused, match="linked to another account"):
+        sso.link(other, alice())
+    assert ExternalIdentity.objects.get().user == owner
+
+
+def test_an_account_holds_one_identity_per_provider():
+    bob = User.objects.create_user("bob", "", "pw-local-1234")
+    sso.link(bob, alice())
+    with pytest.raises(sso.Refused, match="another account at this provider"):
+        sso.link(bob, alice(subject="u-2"))
+
+
+def test_an_id_token_for_this_site_from_the_provider_passes(provider_settings):
+    claims = sso.Provider()._verify_jws(token(), KEY.public_key())
+    assert claims["sub"] == "u-1"
+
+
+@pytest.mark.parametrize("claims, says", [
+    ({"aud": "another-client"}, "meant for another site"),
+    ({"aud": ["coursework", "another-client"]}, "authorized party"),  # several audiences and no azp for us
+    ({"aud": ["coursework", "another-client"], "azp": "another-client"}, "authorized party"),
+    ({"iss": "https://evil.example"}, "wrong issuer"),
+    ({"exp": int(time.time()) - 3600}, "expired"),
+])
+def test_an_id_token_the_library_alone_would_take_is_refused(provider_settings, claims, says):
+    with pytest.raises(sso.Refused, match=says):
+        sso.Provider()._verify_jws(token(**claims), KEY.public_key())
+
+
+def test_an_id_token_signed_with_the_client_secret_is_refused(provider_settings):
+    forged = jwt.encode({"iss": ISSUER, "aud": "coursework", "sub": "u-1", "iat": int(time.time()),
+                         "exp": int(time.time()) + 300}, "a-client-secret-of-thirty-two-bytes", algorithm="HS256")
+    with pytest.raises(sso.Refused, match="algorithm"):
+        sso.Provider()._verify_jws(forged, KEY.public_key())
+
+
+def test_with_no_provider_configured_there_is_no_single_sign_on(client):
+    assert client.get("/accounts/sso/start/").status_code == 404
+    assert "Sign in with" not in client.get("/accounts/login/").content.decode()
+
+
+@pytest.mark.urls(__name__)
+def test_the_login_page_offers_the_provider_when_one_is_configured(client, provider_settings):
+    provider_settings.OIDC_PROVIDER_NAME = "Uni Account"
+    assert "Sign in with Uni Account" in client.get("/accounts/login/").content.decode()
+    response = client.get("/accounts/sso/start/?next=/progress/")
+    assert response.status_code == 302 and response["Location"].startswith(ISSUER + "/auth?")
+    assert "code_challenge=" in response["Location"] and "nonce=" in response["Location"]
+
+
+@pytest.mark.urls(__name__)
+def test_refused_answers_from_one_address_are_limited_like_failed_log_ins(client, provider_settings):
+    provider_settings.LOGIN_FAILURES_ALLOWED = 1  # ten per address
+    statuses = [client.get("/accounts/sso/callback/", {"code": "c", "state": f"s{i}"}).status_code for i in range(11)]
+    assert statuses == [403] * 10 + [429]
+    assert client.get("/accounts/sso/start/").status_code == 429
+
+
+@pytest.mark.urls(__name__)
+def test_linking_starts_only_from_a_form_of_the_site(provider_settings):
+    from django.test import Client
+
+    make_ta("ta")
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.login(username="ta", password="pw-for-tests-123")
+    assert browser.get("/accounts/sso/link/").status_code == 405
+    assert browser.post("/accounts/sso/link/").status_code == 403  # no CSRF token
+
+
+@pytest.mark.urls(__name__)
+def test_the_settings_page_shows_the_linked_identity(client, provider_settings):
+    user, _ = sso.sign_in(alice())
+    client.force_login(user)
+    page = client.get("/profile/").content.decode()
+    assert "u-1" in page and ISSUER in page and 'id="sso-link"' not in page
+
+
+def test_a_half_configured_provider_stops_the_start_up():
+    env = {**os.environ, "OIDC_OP_ISSUER": ISSUER, "OIDC_RP_CLIENT_ID": "coursework"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    out = subprocess.run([sys.executable, "-c", "import config.settings"], cwd=Path(__file__).resolve().parents[2],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "OIDC_OP_TOKEN_ENDPOINT" in out.stderr and "OIDC_RP_CLIENT_SECRET" in out.stderr
+
+
+@pytest.mark.urls(__name__)
+def test_a_providers_error_shows_its_code_and_no_text_of_the_senders(client, provider_settings):
+    page = client.get("/accounts/sso/callback/", {"error": "access_denied<>", "state": "s",
+                                                  "error_description": "Call 555-0100 to unlock"}).content.decode()
+    assert "(access_denied)" in page and "555" not in page
+
+
+@pytest.mark.urls(__name__)
+def test_where_students_pick_their_group_one_who_joined_by_sso_picks_it_once(client, settings):
+    settings.COURSE_GROUP_ASSIGNMENT = "choose"
+    first, second = StudyGroup.objects.create(name="Group A"), StudyGroup.objects.create(name="Group B")
+    user, _ = sso.sign_in(alice())
+    assert user.profile.group is None and sso.needs_group(user)
+    client.force_login(user)
+    assert "Choose your study group" in client.get("/accounts/sso/group/").content.decode()
+    assert "Choose your study group" in client.post("/accounts/sso/group/", {"group": ""}).content.decode()
+    assert client.post("/accounts/sso/group/", {"group": second.pk}).status_code == 302
+    user.profile.refresh_from_db()
+    assert user.profile.group == second
+    # Not a way to change groups afterwards.
+    assert client.post("/accounts/sso/group/", {"group": first.pk}).status_code == 302
+    user.profile.refresh_from_db()
+    assert user.profile.group == second
+
+
+def test_a_long_name_from_the_provider_fits_the_profile():
+    user, _ = sso.sign_in(alice(name="A" * 150, preferred_username="b" * 200))
+    assert len(user.profile.display_name) == 80 and len(user.username) <= 150
