@@ -400,3 +400,12 @@ COURSE_JOIN_CODE = env_str("COURSE_JOIN_CODE", "basics-demo-code")
 # How a student who signs up gets a study group: "choose" (a list on the sign-up form) or
 # "round_robin" (the course puts them in the group with the fewest members).
 COURSE_GROUP_ASSIGNMENT = env_str("COURSE_GROUP_ASSIGNMENT", "choose")
+
+# --- LTI 1.3 (coursework/services/lti.py, docs/operations.md "Registering the tool in an LMS")
+LTI_PRIVATE_KEY_PATH = env_str("LTI_PRIVATE_KEY_PATH", str(VAR_DIR / "lti_private_key.pem"))
+LTI_HTTP_TIMEOUT_S = env_float("LTI_HTTP_TIMEOUT_S", 10.0)
+LTI_SCORE_MAX_ATTEMPTS = env_int("LTI_SCORE_MAX_ATTEMPTS", 8)
+LTI_SCORE_RETRY_S = env_int("LTI_SCORE_RETRY_S", 60)
+LTI_SCORE_STALE_S = env_int("LTI_SCORE_STALE_S", 300)
+CELERY_BEAT_SCHEDULE["lti-sync-grades"] = {"task": "coursework.tasks.lti_sync_grades",
+                                           "schedule": float(env_int("LTI_GRADE_SYNC_EVERY_S", 60))}
