@@ -84,13 +84,18 @@ def private_key() -> str:
         pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under another name, then linked into place: a process that loses the
+        # race reads the winner's complete key, never a half-written one.
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: use theirs
+            os.link(tmp, path)
+        except FileExistsError:
             pass
-        else:
-            with os.fdopen(fd, "wb") as f:
-                f.write(pem)
+        finally:
+            tmp.unlink()
     return path.read_text()
 
 
@@ -263,12 +268,22 @@ def _identity(issuer: str, subject: str, staff: bool, name: str = "", email: str
         Profile.objects.create(user=user, display_name=display or "LTI user",
                                leaderboard_alias=f"learner-{secrets.token_hex(4)}",
                                group=None if staff else group_for_new_student(None))
+        _ta_group(user, staff)
         return LtiIdentity.objects.create(issuer=issuer, subject=subject, user=user)
     user = identity.user
     if not user.is_superuser and user.is_staff != staff:
         user.is_staff = staff
         user.save(update_fields=["is_staff"])
+        _ta_group(user, staff)
     return identity
+
+
+def _ta_group(user, staff: bool) -> None:
+    """Staff pages check is_staff; the admin's actions check the TA group's permissions."""
+    from .staff_access import grant_ta_permissions
+
+    group = grant_ta_permissions()
+    (user.groups.add if staff else user.groups.remove)(group)
 
 
 def _context(platform: LtiPlatform, data: dict) -> LtiContext | None:
