@@ -76,7 +76,7 @@ class _Launch(LTIAdvantageMessageLaunchAbstract):
 
 
 class Platform:
-    def __init__(self, tool_url: str):
+    def __init__(self, tool_url: str, tool_key_set: dict | None = None):
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                              serialization.NoEncryption()).decode()
@@ -100,7 +100,8 @@ class Platform:
                              .set_deeplink_launch_url(self.tool_url + "/lti/launch/")
                              .set_platform_public_key(self.public_pem).set_platform_private_key(self.private_pem)
                              .set_tool_key_set_url(self.tool_url + "/lti/jwks/"))
-        self.registration.set_tool_key_set(None)
+        # Fetched from the tool's /lti/jwks/ when needed, unless given (a test without a web server).
+        self.registration.set_tool_key_set(tool_key_set)
         self.lock = threading.Lock()
         self.line_items: dict[str, dict] = {}  # id (its URL) -> the line item
         self.scores: dict[tuple[str, str], dict] = {}  # (line item id, user id) -> the gradebook's latest
