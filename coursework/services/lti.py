@@ -219,6 +219,8 @@ def complete_launch(request) -> Launch:
     staff = _is_staff(data.get("https://purl.imsglobal.org/spec/lti/claim/roles", []))
     if staff is None:
         raise Refused("Your role in this course (neither learner nor instructor) has no access to the site.")
+    if message.is_deep_link_launch() and staff is not True:
+        raise Refused("Only instructors can choose what to link to.")
     platform = _platform_of(data)
     try:
         with transaction.atomic():

@@ -55,8 +55,6 @@ def launch(request):
 
         transaction.on_commit(lambda: lti_sync_roster.delay(result.context_id))
     if result.deep_linking:
-        if not result.staff:
-            return _refused(request, "Only instructors can choose what to link to.")
         return render(request, "coursework/lti_deep_link.html",
                       {"items": lti.deep_link_items(), "launch_id": result.message_launch.get_launch_id()})
     return redirect(result.next_url)

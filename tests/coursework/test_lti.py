@@ -164,3 +164,17 @@ def test_the_roster_makes_accounts_with_the_lms_roles_and_drops_members_who_left
     (["http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"], None), ([], None)])
 def test_roles_map_to_student_staff_or_no_access(roles, staff):
     assert lti._is_staff(roles) is staff
+
+
+def test_a_login_from_an_unregistered_lms_gets_a_clear_page(client, lms):
+    response = client.get("/lti/login/", {"iss": "https://lms.elsewhere.example", "login_hint": "x",
+                                          "target_link_uri": "http://testserver/lti/launch/"})
+    assert response.status_code == 400
+    assert "not registered" in response.content.decode()
+
+
+def test_a_launch_that_is_not_a_signed_token_is_refused_and_stores_nothing(client, lms):
+    response = client.post("/lti/launch/", {"id_token": "not.a.token", "state": "state-x"})
+    assert response.status_code == 403
+    assert "This launch was refused" in response.content.decode()
+    assert LtiIdentity.objects.count() == 0 and not response.wsgi_request.user.is_authenticated

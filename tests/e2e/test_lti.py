@@ -199,3 +199,32 @@ def test_a_grade_reaches_the_lms_once_after_the_reveal_and_a_regrade_updates_it(
     wait_for(lambda: lms.gradebook("alice")[label]["scoreGiven"] == regraded or None, what="the regraded score")
     assert [p["scoreGiven"] for p in lms.score_posts] == [shown, regraded]
     assert len(lms.line_items) == 1  # one column, however often it was asked for
+
+
+def test_an_instructor_links_the_unit_and_a_task_into_the_course_and_a_learner_lands_on_the_task(stack, lms):
+    with browser_page() as page:
+        page.goto(lms.start_url("ivan", deep=True))
+        page.wait_for_url(stack.base_url + "/lti/launch/")
+        assert page.locator("h1").inner_text() == "Add to your course"
+        page.get_by_label("The (deep learning) Basics: the unit").check()
+        page.get_by_label("Technical project: a deep network on MNIST").check()
+        page.get_by_role("button", name="Add to the course").click()
+        page.wait_for_url(lms.url + "/deep-link-return")
+        assert page.locator("#linked li").all_inner_texts() == [
+            "The (deep learning) Basics: the unit", "Technical project: a deep network on MNIST"]
+    linked = {item["title"]: item for item in lms.deep_link_items}
+    task_link = linked["Technical project: a deep network on MNIST"]
+    assert task_link["type"] == "ltiResourceLink" and task_link["url"] == stack.base_url + "/lti/launch/"
+    assert task_link["custom"] == {"task": "mnist"}
+
+    with browser_page() as page:  # the link the LMS now shows, clicked by a learner
+        page.goto(lms.start_url("alice", task=task_link["custom"]["task"]))
+        page.wait_for_url(stack.base_url + "/assignments/mnist/")
+
+
+def test_a_learner_cannot_use_a_deep_linking_launch(stack, lms):
+    with browser_page() as page:
+        page.goto(lms.start_url("alice", deep=True))
+        page.wait_for_url(stack.base_url + "/lti/launch/")
+        assert "Only instructors" in refusal(page)
+    assert account(stack, lms, "alice") is None
