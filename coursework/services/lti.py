@@ -58,6 +58,8 @@ STAFF_ROLES = ("membership#Instructor", "membership/Instructor#", "membership#Ad
 # A login's state -> the nonce it asked the platform for: the launch must carry that nonce.
 LOGIN_KEY = "lti-login:{}"
 LOGIN_TTL_S = 600
+# A launch's data, kept by pylti1p3 for the deep-linking page to return to.
+LAUNCH_TTL_S = 3600
 # The tasks the LMS gets a gradebook column for.
 GRADED_KINDS = (Assignment.NOTEBOOK, Assignment.ESSAYS, Assignment.SYNTHESIS)
 
@@ -166,7 +168,10 @@ class _Login(DjangoOIDCLogin):
 def begin_login(request, launch_url: str):
     """The OIDC login a platform starts: redirect the browser to the platform's auth endpoint."""
     try:
-        login = _Login(request, tool_config(), launch_data_storage=_storage())
+        login = _Login(request, tool_config())
+        # A login's nonce and state need outlive only the round trip through the LMS
+        # (pylti1p3 keeps them a day: anyone could fill the cache by asking for logins).
+        login.set_launch_data_storage(_storage()).set_launch_data_lifetime(LOGIN_TTL_S)
         return login.redirect(launch_url)
     except LtiException as exc:
         raise Refused(f"This LMS is not registered with the site ({exc}).") from None
@@ -204,8 +209,12 @@ def complete_launch(request) -> Launch:
     """Check a launch (everything pylti1p3 checks, then that the nonce is the one this
     browser's login asked for and has not been used) and sign its person in. Nothing is
     stored for a launch that is refused."""
-    message = DjangoMessageLaunch(request, tool_config(), launch_data_storage=_storage())
     try:
+        message = DjangoMessageLaunch(request, tool_config(), launch_data_storage=_storage(),
+                                      requests_session=_TimedSession())
+        # The LMS's keys are fetched for a launch at most every few minutes, not each time.
+        message.set_public_key_caching(_storage(), cache_lifetime=settings.LTI_KEY_SET_CACHE_S)
+        message.set_launch_data_lifetime(LAUNCH_TTL_S)
         data = message.get_launch_data()
     except Exception as exc:  # LtiException, and ToolConfDict's bare Exception for an unknown issuer/client
         log.info("LTI launch refused: %s", exc)
@@ -353,7 +362,8 @@ def deep_link_resources(launch_url: str, keys: list[str]) -> list:
 
 def restore_launch(request, launch_id: str):
     """The launch a deep-linking page was opened by (kept by pylti1p3 in the cache)."""
-    return DjangoMessageLaunch.from_cache(launch_id, request, tool_config(), launch_data_storage=_storage())
+    return DjangoMessageLaunch.from_cache(launch_id, request, tool_config(), launch_data_storage=_storage(),
+                                          requests_session=_TimedSession())
 
 
 # --- Roster (Names and Role Provisioning) -------------------------------------------
@@ -484,6 +494,9 @@ def _transient(exc: Exception) -> bool:
     return isinstance(exc, requests.RequestException)
 
 
+TRIED_AGAIN_LATER = "failed this time; tried again later"
+
+
 def push_score(score_id: int) -> str:
     """Send one learner's score to the LMS, if it is due and not already there."""
     if not claim_score(score_id):
@@ -505,7 +518,7 @@ def push_score(score_id: int) -> str:
             status=LtiScore.FAILED if give_up else LtiScore.PENDING, last_error=str(exc)[:2000],
             next_try_at=timezone.now() + timedelta(seconds=pause))
         (log.error if give_up else log.warning)("LTI score %s not sent: %s", score.pk, exc)
-        return "gave up" if give_up else "failed this time; tried again later"
+        return "gave up" if give_up else TRIED_AGAIN_LATER
     _finish(score, given, maximum, sent_now=True)
     return "sent"
 
