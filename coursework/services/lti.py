@@ -470,16 +470,18 @@ def sync_grades() -> list[int]:
 
 
 def _want(item: LtiLineItem, identity_id: int, given: float, maximum: float) -> None:
-    changed = (Q(wanted_given=given) & Q(wanted_maximum=maximum))
+    same = Q(wanted_given=given) & Q(wanted_maximum=maximum)
     score, made = LtiScore.objects.get_or_create(
         line_item=item, identity_id=identity_id, defaults={"wanted_given": given, "wanted_maximum": maximum})
     if made:
         return
-    # A new figure resets the tries; the same figure leaves the row as it is.
-    LtiScore.objects.filter(pk=score.pk).exclude(changed).update(
-        wanted_given=given, wanted_maximum=maximum, wanted_at=timezone.now(), attempts=0,
-        next_try_at=timezone.now(), last_error="",
-        status=LtiScore.PENDING)
+    # A new figure resets the tries; the same figure leaves the row as it is. A row being
+    # sent keeps its status: the send, when it ends, sees the figure moved and leaves it due.
+    changed = LtiScore.objects.filter(pk=score.pk).exclude(same)
+    fields = {"wanted_given": given, "wanted_maximum": maximum, "wanted_at": timezone.now()}
+    changed.exclude(status=LtiScore.SENDING).update(**fields, attempts=0, next_try_at=timezone.now(), last_error="",
+                                                   status=LtiScore.PENDING)
+    changed.filter(status=LtiScore.SENDING).update(**fields)
 
 
 def claim_score(score_id: int) -> bool:

@@ -121,9 +121,15 @@ def test_a_figure_changed_while_it_was_being_sent_stays_due(lms, course):
     (pk,) = lti.sync_grades()
     assert lti.claim_score(pk)
     row = LtiScore.objects.get(pk=pk)
-    LtiScore.objects.filter(pk=pk).update(wanted_given=0.99)  # the sweep saw a regrade meanwhile
-    lti._finish(row, row.wanted_given, row.wanted_maximum, sent_now=True)
+    run = alice.user.submissions.get()
+    type(run).objects.filter(pk=run.pk).update(accuracy=0.95, private_accuracy=0.95,
+                                               score=run.assignment.score_for(0.95))
+    assert lti.sync_grades() == []  # the sweep sees the regrade meanwhile: the row is still being sent
+    assert LtiScore.objects.get(pk=pk).status == LtiScore.SENDING
+    lti._finish(row, row.wanted_given, row.wanted_maximum, sent_now=True)  # the send of the old figure ends
     assert LtiScore.objects.get(pk=pk).status == LtiScore.PENDING
+    assert push_due() == ["sent"]
+    assert [p["scoreGiven"] for p in lms.score_posts] == [round(run.assignment.score_for(0.95), 4)]
 
 
 def test_reviewed_essays_are_sent_after_the_late_penalty_and_instructors_get_nothing(lms, course):
