@@ -152,16 +152,16 @@ def test_reviewed_essays_are_sent_after_the_late_penalty_and_instructors_get_not
 def test_the_roster_makes_accounts_with_the_lms_roles_and_drops_members_who_left(lms, course):
     enrol(lms, "ivan", learner=False)
     context = LtiContext.objects.get()
-    assert lti.sync_roster(context.pk) == 4
+    assert lti.sync_roster(context.pk) == 5
     people = {i.subject: i.user for i in LtiIdentity.objects.select_related("user__profile")}
-    assert set(people) == {"alice", "bob", "carol", "ivan"}
-    assert [people[s].is_staff for s in ("alice", "bob", "carol", "ivan")] == [False, False, False, True]
+    assert set(people) == {"alice", "bob", "carol", "ivan", "tina"}
+    assert [people[s].is_staff for s in ("alice", "bob", "carol", "ivan", "tina")] == [False, False, False, True, True]
     assert people["bob"].profile.display_name == "Bob Learner"
     del lms.users["carol"]
     lti.sync_roster(context.pk)
     assert not LtiMembership.objects.get(identity__subject="carol").active
-    assert lti.sync_roster(context.pk) == 3  # again: the same accounts, none new
-    assert LtiIdentity.objects.count() == 4
+    assert lti.sync_roster(context.pk) == 4  # again: the same accounts, none new
+    assert LtiIdentity.objects.count() == 5
 
 
 @pytest.mark.parametrize("roles, staff", [

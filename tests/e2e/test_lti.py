@@ -54,7 +54,7 @@ def refusal(page) -> str:
     return page.locator("#lti-refusal").inner_text()
 
 
-def test_a_learner_launch_signs_in_a_student_and_an_instructor_launch_a_ta(stack, lms):
+def test_a_learner_launch_signs_in_a_student_and_instructors_and_tas_as_staff(stack, lms):
     with browser_page() as page:
         page.goto(lms.start_url("alice", task="mnist"))
         page.wait_for_url(stack.base_url + "/assignments/mnist/")
@@ -69,6 +69,11 @@ def test_a_learner_launch_signs_in_a_student_and_an_instructor_launch_a_ta(stack
         page.wait_for_url(stack.base_url + "/ta/")
         assert page.locator("main").inner_text()
     assert account(stack, lms, "ivan")["staff"] is True
+
+    with browser_page() as page:  # a teaching assistant is staff too
+        page.goto(lms.start_url("tina"))
+        page.wait_for_url(stack.base_url + "/ta/")
+    assert account(stack, lms, "tina")["staff"] is True
 
 
 def test_an_instructor_launch_brings_in_the_course_roster(stack, lms):

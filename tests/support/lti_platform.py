@@ -92,6 +92,7 @@ class Platform:
             "bob": {"name": "Bob Learner", "email": "bob@example.org", "roles": [LEARNER]},
             "carol": {"name": "Carol Learner", "email": "carol@example.org", "roles": [LEARNER]},
             "ivan": {"name": "Ivan Instructor", "email": "ivan@example.org", "roles": [INSTRUCTOR]},
+            "tina": {"name": "Tina Assistant", "email": "tina@example.org", "roles": [TA]},
         }
         self.registration = (Registration().set_iss(self.url).set_client_id(self.client_id)
                              .set_deployment_id(self.deployment_id)
