@@ -441,3 +441,13 @@ if SSO_ENABLED:
 
     _origin = "{0.scheme}://{0.netloc}".format(_urlsplit(OIDC_OP_AUTHORIZATION_ENDPOINT))
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [SELF, _origin]
+
+# --- LTI 1.3 (coursework/services/lti.py, docs/operations.md "Registering the tool in an LMS")
+LTI_PRIVATE_KEY_PATH = env_str("LTI_PRIVATE_KEY_PATH", str(VAR_DIR / "lti_private_key.pem"))
+LTI_HTTP_TIMEOUT_S = env_float("LTI_HTTP_TIMEOUT_S", 10.0)
+LTI_SCORE_MAX_ATTEMPTS = env_int("LTI_SCORE_MAX_ATTEMPTS", 8)
+LTI_SCORE_RETRY_S = env_int("LTI_SCORE_RETRY_S", 60)
+LTI_SCORE_STALE_S = env_int("LTI_SCORE_STALE_S", 300)
+LTI_KEY_SET_CACHE_S = env_int("LTI_KEY_SET_CACHE_S", 300)
+CELERY_BEAT_SCHEDULE["lti-sync-grades"] = {"task": "coursework.tasks.lti_sync_grades",
+                                           "schedule": float(env_int("LTI_GRADE_SYNC_EVERY_S", 60))}

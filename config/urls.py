@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("ta/", include("coursework.urls.staff")),
+    path("lti/", include("coursework.urls.lti")),
     path("", include("coursework.urls.student")),
 ]
 

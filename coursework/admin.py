@@ -199,3 +199,13 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("kind", "email_status")
     list_select_related = ("recipient",)
     readonly_fields = [f.name for f in Notification._meta.fields]
+
+
+from .models import LtiPlatform  # noqa: E402  (kept apart: merged from the LTI branch)
+
+
+@admin.register(LtiPlatform)
+class LtiPlatformAdmin(admin.ModelAdmin):
+    """An LMS the site is registered in as an LTI 1.3 tool (docs/operations.md)."""
+
+    list_display = ("name", "issuer", "client_id")

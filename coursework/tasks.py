@@ -204,3 +204,42 @@ def send_due_emails() -> int:
             continue
         notifications.enqueue_email(pk)
     return len(due)
+
+
+# --- LTI 1.3 grade passback and roster (coursework.services.lti) ---------------------
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def lti_push_score(score_id: int) -> str:
+    """Send one learner's score to their LMS: claimed first, so a second delivery sends nothing."""
+    from django.utils import timezone
+
+    from .models import LtiScore
+    from .services import lti
+
+    outcome = lti.push_score(score_id)
+    if outcome == lti.TRIED_AGAIN_LATER:
+        # Sent again at its time; if this message is lost, beat's sweep finds the row due.
+        due = LtiScore.objects.filter(pk=score_id).values_list("next_try_at", flat=True).first()
+        if due is not None:
+            lti_push_score.apply_async((score_id,), countdown=max(0.0, (due - timezone.now()).total_seconds()) + 0.5)
+    return outcome
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
+def lti_sync_grades() -> int:
+    """Beat: the gradebook's figures into the outbox, and every row due sent."""
+    from .services import lti
+
+    due = lti.sync_grades()
+    for pk in due:
+        lti_push_score.delay(pk)
+    return len(due)
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
+def lti_sync_roster(context_id: int) -> int:
+    """An LMS course's members as accounts and memberships here (safe to run twice: it upserts)."""
+    from .services import lti
+
+    return lti.sync_roster(context_id)

@@ -183,3 +183,17 @@ def timeline(student, viewer=None) -> list[dict]:
         events.append({"at": a.at, "what": f"{a.action.replace('_', ' ')} by {a.actor}", "status": "", "credit": None,
                        "late": False, "link": None})
     return sorted(events, key=lambda e: e["at"])
+
+
+def rows_for(user_ids: list[int]) -> dict[int, dict]:
+    """The gradebook's cells for these students, by user id and column name: what LTI grade
+    passback sends, so the LMS holds the number the export shows."""
+    tasks = Assignment.objects.unit_tasks()
+    sets = list(QuestionSet.objects.filter(optional=False).select_related("page").order_by("page__order"))
+    header = BASE + [set_column(qs) for qs in sets] + SYNTHESIS_TOTALS + ESSAYS + NOTEBOOK + ["project"]
+    out = {}
+    for start in range(0, len(user_ids), BATCH):
+        students = list(_students().filter(pk__in=user_ids[start:start + BATCH]))
+        for student, row in zip(students, _batch_rows(students, tasks, sets)):
+            out[student.pk] = dict(zip(header, row))
+    return out
