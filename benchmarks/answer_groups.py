@@ -29,10 +29,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.metrics.pairwise import cosine_similarity  # noqa: E402
 
-from coursework.services.answer_groups import THRESHOLD, group_texts, normalise, stratum  # noqa: E402
+from coursework.services.answer_groups import THRESHOLD, group_texts, normalise, stratum, vectorise  # noqa: E402
 from tests.support.answer_population import checks, class_of, population  # noqa: E402
 
 
@@ -71,8 +70,7 @@ def closest_pairs() -> dict[str, tuple[float, str]]:
     for check in checks():
         items = population(check, copies=False)
         texts = [normalise(i.text) for i in items]
-        vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit_transform(texts)
-        similarity = cosine_similarity(vectors)
+        similarity = cosine_similarity(vectorise(texts))
         strata = [stratum(t) for t in texts]
         for a, x in enumerate(items):
             for b, y in enumerate(items):

@@ -11,8 +11,8 @@ How (docs/reviews.md, "Grouping similar answers"):
    they give and their negations and direction words (not, higher, decreases, uphill...),
    in the order they come. Two answers are grouped only within one stratum, so "AlexNet
    won in 2012" never joins "AlexNet won in 2010", nor "it IS a function" "it is not".
-2. Within a stratum, answers are compared by TF-IDF over character n-grams within words
-   (scikit-learn), which shrugs off typos, case, punctuation and word order, and grouped
+2. Within a stratum, answers are compared by their character n-grams within words
+   (scikit-learn's TfidfVectorizer, term frequencies only), which shrugs off typos, case, punctuation and word order, and grouped
    by complete-linkage clustering on cosine similarity: every two members of a group are
    at least THRESHOLD alike (single linkage would chain A~B~C into a group where A and C
    differ).
@@ -31,8 +31,8 @@ from collections import defaultdict
 
 # Complete-linkage cosine similarity between every two members of a group
 # (benchmarks/answer_groups.py: no group mixes right and wrong answers at any threshold from 0.4;
-# 0.6 finds 92% of near-duplicates and stays above the closest two different answers, 0.57).
-THRESHOLD = 0.6
+# 0.7 finds 96% of near-duplicates and merges no two different answers of the population).
+THRESHOLD = 0.7
 
 # Words that flip or point an answer's meaning; an answer's stratum keeps them in order.
 # Each maps to a canonical form so that inflections agree ("increases", "increasing").
@@ -101,11 +101,20 @@ def stratum(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def vectorise(texts: list[str]):
+    """Each text as its character 2- to 4-grams within words, counts dampened, unit length
+    (so a dot product is the cosine). No inverse document frequency: with it, how alike two
+    answers are would depend on everyone else's, and a group would split or merge as more
+    students hand in (it also found fewer near-duplicates: benchmarks/answer_groups.py)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, use_idf=False).fit_transform(texts)
+
+
 def group_texts(texts: list[str], threshold: float = THRESHOLD) -> list[list[int]]:
     """Indices of `texts` in groups, largest group first (then by first index); every index
     is in exactly one group. Blank answers form a group of their own."""
     from sklearn.cluster import AgglomerativeClustering
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.metrics.pairwise import cosine_distances
 
     # Identical answers (after normalising) are one point: it keeps the clustering small
@@ -122,9 +131,7 @@ def group_texts(texts: list[str], threshold: float = THRESHOLD) -> list[list[int
         strata: dict[tuple, list[int]] = defaultdict(list)
         for n, key in enumerate(keys):
             strata[stratum(key)].append(n)
-        # Fitted on all the question's answers at once, so a word's weight reflects how
-        # common it is among everyone's answers, not within one stratum.
-        vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit_transform(keys)
+        vectors = vectorise(keys)
         for members in strata.values():
             if len(members) == 1:
                 labels = [0]

@@ -20,13 +20,13 @@ def test_most_near_duplicates_join_the_answer_they_were_made_from(check):
     source_group = {item.source: group_of[i] for i, item in enumerate(items) if not item.copy}
     copies = [i for i, item in enumerate(items) if item.copy]
     found = sum(group_of[i] == source_group[items[i].source] for i in copies)
-    assert found / len(copies) >= 0.8
+    assert found / len(copies) >= 0.85  # 0.96 over every check (benchmarks/answer_groups.py)
 
 
 def test_a_class_of_two_thousand_writes_far_fewer_distinct_answers():
     items = class_of("output_layer", 2000)
     groups = group_texts([i.text for i in items])
-    assert len(groups) < 400
+    assert len(groups) < 150  # a few dozen distinct answers, each in some near-duplicates
     assert all(len({items[i].right for i in g}) == 1 for g in groups)
 
 
