@@ -35,7 +35,10 @@ CACHE_SECONDS = 24 * 3600
 
 @dataclass
 class Member:
-    answer: Answer
+    answer_id: int
+    response_id: int
+    text: str
+    student: str
     points: float | None  # on the question's criterion: the saved review's, else the group grade's
     reviewed: bool
     held_by: str = ""  # another TA working on the response now
@@ -45,21 +48,26 @@ class Member:
 class Group:
     number: int
     members: list[Member] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return self.members[0].answer.text
+    shown: list[Member] = field(default_factory=list)  # the members a page lists
 
     @property
     def distinct_texts(self) -> list[tuple[str, int]]:
         counts: dict[str, int] = {}
         for m in self.members:
-            counts[m.answer.text] = counts.get(m.answer.text, 0) + 1
+            counts[m.text] = counts.get(m.text, 0) + 1
         return sorted(counts.items(), key=lambda kv: -kv[1])
 
     @property
-    def points(self) -> set:
-        return {m.points for m in self.members}
+    def ids(self) -> str:
+        return ",".join(str(m.answer_id) for m in self.members)
+
+    @property
+    def tally(self) -> list[tuple[float | None, int]]:
+        """How many members have which points on the criterion (None: not graded yet)."""
+        counts: dict[float | None, int] = {}
+        for m in self.members:
+            counts[m.points] = counts.get(m.points, 0) + 1
+        return sorted(counts.items(), key=lambda kv: (kv[0] is None, -(kv[0] or 0)))
 
 
 def criterion_for(question: Question, criteria) -> RubricCriterion | None:
@@ -70,20 +78,22 @@ def criterion_for(question: Question, criteria) -> RubricCriterion | None:
         (c for c in criteria if c.description.strip() and c.description.strip() == question.text[:2000].strip()), None)
 
 
-def _answers(question: Question):
-    return list(Answer.objects.filter(question=question, response__status__in=GROUPED_STATUSES)
-                .select_related("response__student__profile", "grade").order_by("pk"))
+def _answers(question: Question) -> list[dict]:
+    # Plain rows, not model instances: a class of 2,000 would build 8,000 objects a view.
+    return list(Answer.objects.filter(question=question, response__status__in=GROUPED_STATUSES).values(
+        "pk", "text", "response_id", "response__status", "response__rubric", "response__student__username",
+        "response__student__profile__display_name", "grade__points", "grade__criterion_id").order_by("pk"))
 
 
 def _grouped_ids(answers) -> list[list[int]]:
     """Groups of answer ids. Cached under a digest of every answer's id and text, so an
     edited or new answer regroups the question and nothing else ever has to clear it
     (grouping 2,000 answers takes about a second: benchmarks/answer_groups.py)."""
-    digest = hashlib.sha1(json.dumps([THRESHOLD, [(a.pk, a.text) for a in answers]]).encode()).hexdigest()
+    digest = hashlib.sha1(json.dumps([THRESHOLD, [(a["pk"], a["text"]) for a in answers]]).encode()).hexdigest()
     key = f"answer-groups:{digest}"
     ids = cache.get(key)
     if ids is None:
-        ids = [[answers[i].pk for i in g] for g in group_texts([a.text for a in answers])]
+        ids = [[answers[i]["pk"] for i in g] for g in group_texts([a["text"] for a in answers])]
         cache.set(key, ids, CACHE_SECONDS)
     return ids
 
@@ -95,32 +105,42 @@ def _held(ta, response_ids) -> dict[int, str]:
     return {c.target_id: reviews.person(c.holder) for c in live}
 
 
-def _points_on(response: SynthesisResponse, answer: Answer, criterion: RubricCriterion | None) -> float | None:
+def _points(status, rubric, grade_points, grade_criterion_id, criterion) -> float | None:
+    """Points on `criterion`: the saved review's, else the group grade's."""
     if criterion is None:
         return None
-    if response.status == ReviewStatus.REVIEWED:
-        mark = rubrics.marks_of(response).get(criterion.pk)
-        if mark is not None and mark.points is not None:
-            return mark.points
+    if status == ReviewStatus.REVIEWED:
+        row = next((r for r in (rubric or {}).get("criteria", []) if r.get("id") == criterion.pk), None)
+        if row is not None and row.get("points") is not None:
+            return row["points"]
+    return grade_points if grade_criterion_id == criterion.pk else None
+
+
+def _points_on(response: SynthesisResponse, answer: Answer, criterion: RubricCriterion) -> float | None:
+    """The same for a locked response and its answer (loaded with select_related("grade"))."""
     try:
         grade = answer.grade
     except AnswerGrade.DoesNotExist:
-        return None
-    return grade.points if grade is not None and grade.criterion_id == criterion.pk else None
+        grade = None
+    return _points(response.status, response.rubric, grade and grade.points, grade and grade.criterion_id, criterion)
 
 
 def groups_for(question: Question, ta, criterion: RubricCriterion | None) -> list[Group]:
     """The question's handed-in answers in groups of similar ones, largest first."""
     answers = _answers(question)
-    by_id = {a.pk: a for a in answers}
-    held = _held(ta, [a.response_id for a in answers])
+    by_id = {a["pk"]: a for a in answers}
+    held = _held(ta, [a["response_id"] for a in answers])
     groups = []
     for number, ids in enumerate(_grouped_ids(answers), start=1):
         group = Group(number)
         for pk in ids:
             a = by_id[pk]
-            group.members.append(Member(a, _points_on(a.response, a, criterion),
-                                        a.response.status == ReviewStatus.REVIEWED, held.get(a.response_id, "")))
+            status = a["response__status"]
+            group.members.append(Member(
+                pk, a["response_id"], a["text"],
+                a["response__student__profile__display_name"] or a["response__student__username"],
+                _points(status, a["response__rubric"], a["grade__points"], a["grade__criterion_id"], criterion),
+                status == ReviewStatus.REVIEWED, held.get(a["response_id"], "")))
         groups.append(group)
     return groups
 

@@ -52,8 +52,8 @@ def test_a_ta_grades_a_group_of_similar_answers_at_once_then_adjusts_one(stack, 
 
         group = page.locator("section.answer-group").first
         expect(group.locator("h2")).to_have_text(f"Group 1: {len(RIGHT)} answers")
-        members = group.locator("form.group-grade input[name=answer]")
-        grouped = sorted(int(members.nth(i).get_attribute("value")) for i in range(members.count()))
+        members = group.locator("form.group-grade input[name=answers]").get_attribute("value")
+        grouped = sorted(int(pk) for pk in members.split(","))
         assert grouped == sorted(right_ids), "the group is the right answer's near-duplicates, no wrong answer"
         expect(group).not_to_contain_text("Answerer")  # the synthesis task reviews anonymously
 

@@ -11,6 +11,9 @@ from ...services import grouping, rubrics
 from .permissions import staff_only
 
 
+MEMBERS_SHOWN = 20
+
+
 @staff_only
 def questions(request):
     """Every synthesis question, each linking to its answers in groups."""
@@ -36,7 +39,8 @@ def answer_groups(request, pk):
             raise Http404()
         try:
             points = parse_points(request.POST.get("points", ""))
-            outcome = grouping.grade(request.user, question, request.POST.getlist("answer"), criterion, points,
+            ids = [pk for pk in request.POST.get("answers", "").split(",") if pk.strip().isdigit()]
+            outcome = grouping.grade(request.user, question, ids, criterion, points,
                                      request.POST.get("comment", "").strip(), replace="replace" in request.POST)
         except (ValueError, grouping.GradeRefused) as exc:
             messages.error(request, str(exc) if isinstance(exc, grouping.GradeRefused)
@@ -46,9 +50,17 @@ def answer_groups(request, pk):
         return redirect(url + f"#group-{request.POST.get('group', '')}")
     task = Assignment.objects.the(Assignment.SYNTHESIS)
     groups = grouping.groups_for(question, request.user, criterion)
+    answers = sum(len(g.members) for g in groups)
+    # The whole class in one page would be thousands of rows: each group shows its first
+    # members, and one group alone (?group=N) shows them all.
+    raw = request.GET.get("group", "")
+    alone = next((g for g in groups if str(g.number) == raw), None)
+    shown = [alone] if alone else groups
+    for g in shown:
+        g.shown = g.members if alone else g.members[:MEMBERS_SHOWN]
     return render(request, "staff/answer_groups.html", {
-        "question": question, "criteria": criteria, "criterion": criterion, "groups": groups,
-        "anonymous": bool(task and task.anonymous_review), "answers": sum(len(g.members) for g in groups),
+        "question": question, "criteria": criteria, "criterion": criterion, "groups": shown, "alone": alone,
+        "group_count": len(groups), "anonymous": bool(task and task.anonymous_review), "answers": answers,
     })
 
 
