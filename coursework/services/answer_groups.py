@@ -34,6 +34,11 @@ from collections import defaultdict
 # 0.7 finds 96% of near-duplicates and merges no two different answers of the population).
 THRESHOLD = 0.7
 
+# Longer answers are not grouped (each is a group of its own): synthesis answers are a few
+# sentences, and comparing essays' worth of text from 2,000 students would hold a web
+# request for seconds (a student may write 20,000 characters).
+MAX_CHARS = 2000
+
 # Words that flip or point an answer's meaning; an answer's stratum keeps them in order.
 # Each maps to a canonical form so that inflections agree ("increases", "increasing").
 _DECISIVE = {}
@@ -113,17 +118,21 @@ def vectorise(texts: list[str]):
 
 def group_texts(texts: list[str], threshold: float = THRESHOLD) -> list[list[int]]:
     """Indices of `texts` in groups, largest group first (then by first index); every index
-    is in exactly one group. Blank answers form a group of their own."""
+    is in exactly one group. Blank answers form a group of their own; answers longer than
+    MAX_CHARS are each alone."""
     from sklearn.cluster import AgglomerativeClustering
     from sklearn.metrics.pairwise import cosine_distances
 
     # Identical answers (after normalising) are one point: it keeps the clustering small
     # when hundreds copy the same sentence.
     distinct: dict[str, list[int]] = defaultdict(list)
-    for i, text in enumerate(texts):
-        distinct[normalise(text)].append(i)
-    keys = list(distinct)
     groups: list[list[int]] = []
+    for i, text in enumerate(texts):
+        if len(text) > MAX_CHARS:
+            groups.append([i])
+        else:
+            distinct[normalise(text)].append(i)
+    keys = list(distinct)
     if "" in distinct:
         groups.append(distinct[""])
     keys = [k for k in keys if k]

@@ -31,6 +31,8 @@ from .audit import audit_many
 # Answers a TA can grade in a group: handed in and not sent back for a resubmission.
 GROUPED_STATUSES = (ReviewStatus.SUBMITTED, ReviewStatus.REVIEWED)
 CACHE_SECONDS = 24 * 3600
+# More answers than a class has, in one grade: refused before the database is asked.
+MAX_GRADED_AT_ONCE = 10_000
 
 
 @dataclass
@@ -168,6 +170,8 @@ def grade(ta, question: Question, answer_ids, criterion: RubricCriterion, points
     if errors:
         raise GradeRefused(" ".join(errors.values()))
     answer_ids = {int(pk) for pk in answer_ids}
+    if len(answer_ids) > MAX_GRADED_AT_ONCE:
+        raise GradeRefused(f"At most {MAX_GRADED_AT_ONCE:,} answers can be graded at once.")
     outcome = Outcome()
     finished = []
     with transaction.atomic():

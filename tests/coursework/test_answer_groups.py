@@ -58,3 +58,10 @@ def test_every_answer_is_in_exactly_one_group():
     texts = [i.text for i in class_of("mse", 300)]
     indices = sorted(i for g in group_texts(texts) for i in g)
     assert indices == list(range(300))
+
+
+def test_an_answer_longer_than_the_limit_is_never_grouped_with_its_copy():
+    from coursework.services.answer_groups import MAX_CHARS
+
+    long = "Weights scale each input. " * (MAX_CHARS // 20)
+    assert group_texts([long, long, "short"]) == [[0], [1], [2]]

@@ -129,3 +129,17 @@ def test_a_student_cannot_open_the_grouping_pages(client, answers):
     client.force_login(answers["responses"][0].student)
     assert client.get(reverse("ta_answer_groups", args=[answers["question"].pk])).status_code == 404
     assert client.get(reverse("ta_answer_questions")).status_code == 404
+
+
+def test_a_post_naming_more_answers_than_a_class_has_is_refused(client, ta, answers):
+    url = reverse("ta_answer_groups", args=[answers["question"].pk])
+    ids = ",".join(str(n) for n in range(1, grouping.MAX_GRADED_AT_ONCE + 2))
+    response = client.post(url, {"criterion": answers["criterion"].pk, "points": "2", "answers": ids}, follow=True)
+    assert "At most 10,000 answers" in response.content.decode()
+    assert not AnswerGrade.objects.exists()
+
+
+def test_script_in_an_answer_is_shown_as_text(client, ta, answers):
+    Answer.objects.filter(pk=answers["answers"][3].pk).update(text="<script>alert(1)</script>")
+    body = page_groups(client, answers["question"]).content.decode()
+    assert "<script>alert(1)" not in body and "&lt;script&gt;alert(1)" in body
