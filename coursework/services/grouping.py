@@ -151,7 +151,7 @@ def groups_for(question: Question, ta, criterion: RubricCriterion | None) -> lis
 class Outcome:
     graded: int = 0
     reviews_completed: int = 0
-    kept: int = 0  # already graded or reviewed on this criterion, and not to be replaced
+    kept: int = 0  # already reviewed, or graded on this criterion, and not to be replaced
     held: int = 0  # another TA holds them
     gone: int = 0  # no longer handed in (sent back, or not this question's)
 
@@ -187,7 +187,10 @@ def grade(ta, question: Question, answer_ids, criterion: RubricCriterion, points
                 continue
             if a.response_id in held:
                 outcome.held += 1
-            elif _points_on(response, a, criterion) is not None and not replace:
+            elif not replace and (response.status == ReviewStatus.REVIEWED
+                                  or _points_on(response, a, criterion) is not None):
+                # A saved review, even one without points on this criterion (feedback only), is
+                # a TA's decision: replaced only when asked.
                 outcome.kept += 1
             else:
                 to_grade.append((a, response))

@@ -143,3 +143,15 @@ def test_script_in_an_answer_is_shown_as_text(client, ta, answers):
     Answer.objects.filter(pk=answers["answers"][3].pk).update(text="<script>alert(1)</script>")
     body = page_groups(client, answers["question"]).content.decode()
     assert "<script>alert(1)" not in body and "&lt;script&gt;alert(1)" in body
+
+
+def test_a_feedback_only_review_is_not_turned_into_a_score_without_asking(answers):
+    from coursework.services import reviews
+
+    ta = make_ta()
+    response = answers["responses"][0]
+    reviews.review(response, ta, {}, "Read it, see me.", feedback_only=True)
+    outcome = grouping.grade(ta, answers["question"], [answers["answers"][0].pk], answers["criterion"], 2)
+    assert outcome.kept == 1 and not AnswerGrade.objects.exists()
+    response.refresh_from_db()
+    assert response.feedback_only and response.score is None
