@@ -10,7 +10,7 @@ group: the case that must never happen, a wrong grade for a whole group), groups
 different answers of the population (paraphrases merged: harmless when all are right or all
 wrong), near-duplicates found with their source, purity, and the closest right/wrong pair
 within one stratum (the margin the threshold keeps). Last line, at the threshold in use:
-mixed_groups=M worst_right_wrong_similarity=S closest_different_in_stratum=D threshold=T
+mixed_groups=M mixed_groups_without_strata=W worst_right_wrong_similarity=S closest_different_in_stratum=D threshold=T
 near_duplicates_found=F groups_per_answer=G group_2000_s=X
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ from coursework.services.answer_groups import THRESHOLD, group_texts, normalise,
 from tests.support.answer_population import checks, class_of, population  # noqa: E402
 
 
-def evaluate(threshold: float) -> dict:
+def evaluate(threshold: float, quiet: bool = False) -> dict:
     totals = Counter()
     for check in checks():
         items = population(check)
@@ -50,7 +50,7 @@ def evaluate(threshold: float) -> dict:
             totals["merged_sources"] += len(sources) > 1
             majority = Counter(items[i].right for i in g).most_common(1)[0][1]
             totals["pure_members"] += majority
-            if len(labels) > 1:
+            if len(labels) > 1 and not quiet:
                 print(f"  MIXED ({check}): " + " | ".join(items[i].text for i in g))
         # A near-duplicate counts as found when it shares a group with its source answer.
         sources_at = {items[i].source: group_of[i] for i in range(len(items)) if not items[i].copy}
@@ -106,6 +106,16 @@ def main() -> None:
               f"{found:14.3f} {t['pure_members'] / t['answers']:6.3f}")
         if threshold == THRESHOLD:
             in_use = t
+    # What the strata are worth: the same grouping with every answer in one stratum.
+    from coursework.services import answer_groups
+
+    kept_stratum = answer_groups.stratum
+    answer_groups.stratum = lambda text: ()
+    try:
+        without = evaluate(THRESHOLD, quiet=True)
+    finally:
+        answer_groups.stratum = kept_stratum
+    print(f"without strata at {THRESHOLD}: {without['mixed']} mixed groups, {without['groups']} groups")
     closest = closest_pairs()
     for kind, (similarity, where) in closest.items():
         print(f"closest {kind.replace('_', ' ')}: {similarity:.3f} ({where or 'no such pair'})")
@@ -120,7 +130,7 @@ def main() -> None:
         groups = len(group_texts(texts))
         seconds.append(time.perf_counter() - started)
         print(f"{args.students} answers to {check}: {groups} groups in {seconds[-1]:.2f} s")
-    print(f"mixed_groups={in_use['mixed']} worst_right_wrong_similarity={worst:.3f} "
+    print(f"mixed_groups={in_use['mixed']} mixed_groups_without_strata={without['mixed']} worst_right_wrong_similarity={worst:.3f} "
           f"closest_different_in_stratum={closest['different_in_stratum'][0]:.3f} threshold={THRESHOLD} "
           f"near_duplicates_found={in_use['copies_found'] / in_use['copies']:.3f} "
           f"groups_per_answer={in_use['groups'] / in_use['answers']:.3f} group_{args.students}_s={max(seconds):.2f}")
