@@ -127,6 +127,7 @@ bench: $(BENCH)/.installed $(KVENV)/.installed $(KVENV_PYTORCH)/.installed
 	$(BENCH)/bin/python benchmarks/watchdog_overhead.py
 	$(BENCH)/bin/python benchmarks/web_latency.py $(BENCH_WEB_ARGS)
 	$(BENCH)/bin/python benchmarks/review_pages.py
+	$(BENCH)/bin/python benchmarks/answer_groups.py
 	$(BENCH)/bin/python benchmarks/load.py
 	$(BENCH)/bin/python benchmarks/solution_throughput.py | tee var/solution_throughput.txt
 	$(BENCH)/bin/python benchmarks/capacity_plan.py --per-core-per-min $$(tail -1 var/solution_throughput.txt | cut -d= -f2)

@@ -4,7 +4,7 @@ Fills a throwaway database (SQLite in memory, or a database of its own on the Po
 DATABASE_URL, dropped at the end) with a class whose work is reviewed with the suggested
 rubrics, with appeals, extensions and notifications, then asks each page of the review
 loop through Django's test client, in process: the TA dashboard (every queue), a review
-page, an appeal, the rubric builder, the student's My progress and inbox, a page header
+page, an appeal, the rubric builder, a synthesis question's answers in groups, the student's My progress and inbox, a page header
 with the unread count, and the gradebook CSV. Prints, per page, the SQL queries at each
 class size and the p50/p95 time over --repeat requests at the larger size.
 
@@ -50,7 +50,7 @@ def fill(students: int, offset: int) -> None:
         response = SynthesisResponse(question_set=qs)
         snapshots[qs.pk] = rubrics.criteria_for(response)
     essay_criteria = rubrics.criteria_for(EssaySubmission())
-    notebook = Assignment.objects.get(kind=Assignment.NOTEBOOK)
+    notebook = Assignment.objects.the(Assignment.NOTEBOOK)  # the unit's task (a PyTorch variant is a second)
 
     def reviewed(criteria):
         marks = {c.pk: rubrics.Mark(rng.randint(0, c.max_points)) for c in criteria}
@@ -73,6 +73,16 @@ def fill(students: int, offset: int) -> None:
                                           public_accuracy=accuracy, private_accuracy=accuracy,
                                           score=notebook.score_for(accuracy), created_at=now, finished_at=now))
     SynthesisResponse.objects.bulk_create(responses, batch_size=1000)
+    # Every student's answer to the question the grouping page is measured on, written as a
+    # class writes them (the hint population's answers and near-duplicates of them).
+    from coursework.models import Answer
+    from tests.support.answer_population import class_of
+
+    question = grouped_question()
+    mine = [r for r in responses if r.question_set_id == question.question_set_id]
+    texts = class_of("output_layer", len(mine), seed=offset)
+    Answer.objects.bulk_create([Answer(response=r, question=question, text=t.text) for r, t in zip(mine, texts)],
+                               batch_size=1000)
     EssaySubmission.objects.bulk_create(essays, batch_size=1000)
     Submission.objects.bulk_create(submissions, batch_size=1000)
     appealed = [e for e in EssaySubmission.objects.filter(student__in=users, status="reviewed")][: students // 20]
@@ -82,6 +92,13 @@ def fill(students: int, offset: int) -> None:
     Notification.objects.bulk_create([Notification(recipient=u, kind="reviewed", event_key=f"bench:{u.pk}:{k}",
                                                     title="Reviewed", email_status="sent")
                                       for u in users for k in range(3)], batch_size=1000)
+
+
+def grouped_question():
+    from coursework.models import Question
+
+    return Question.objects.get(question_set__page__slug="video-what-is-a-neural-network",
+                                text__startswith="What does the last layer")
 
 
 def analyze() -> None:
@@ -172,6 +189,7 @@ def run(args, client_class) -> None:
             "appeal": (ta, f"/ta/appeals/{appeal.pk}/"),
             "rubric builder": (ta, "/ta/rubrics/essays/"),
             "groups": (ta, "/ta/groups/"),
+            "answers in groups": (ta, f"/ta/answers/{grouped_question().pk}/"),
             "review statistics": (ta, "/ta/statistics/"),
             "my progress": (me, "/progress/"),
             "inbox": (me, "/inbox/"),
@@ -194,6 +212,16 @@ def run(args, client_class) -> None:
     for name, (u, url) in pages().items():
         repeat = max(3, args.repeat // 10) if name == "gradebook csv" else args.repeat
         large[name] = measure(client_for(u), url, repeat)
+    # The grouping page's first visit after answers change computes the groups (then cached).
+    from django.core.cache import cache
+
+    cold = []
+    for _ in range(3):
+        cache.clear()
+        started = time.perf_counter()
+        fetch(client_for(ta), pages()["answers in groups"][1])
+        cold.append((time.perf_counter() - started) * 1000)
+    print(f"answers in groups, groups computed ({args.large} students): best of 3 {min(cold):.0f} ms")
     print(f"{'page':28} {'queries@' + str(args.small):>12} {'queries@' + str(args.large):>13} {'p50 ms':>8} {'p95 ms':>8}")
     for name, (queries, times) in large.items():
         p95 = statistics.quantiles(times, n=20)[-1] if len(times) >= 20 else max(times)

@@ -866,3 +866,14 @@ class LtiNonce(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issuer", "nonce"], name="lti_nonce_issuer_nonce")]
+class AnswerGrade(models.Model):
+    """Points one answer was given with its group of similar answers (coursework.services.grouping),
+    on its question's criterion. The response's review takes them in once every criterion of
+    the set has points; until then they fill that criterion on the response's review page."""
+
+    answer = models.OneToOneField(Answer, on_delete=models.CASCADE, related_name="grade")
+    criterion = models.ForeignKey(RubricCriterion, on_delete=models.CASCADE, related_name="+")
+    points = models.FloatField()
+    comment = models.TextField(blank=True)
+    graded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    graded_at = models.DateTimeField(default=timezone.now)

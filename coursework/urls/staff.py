@@ -1,8 +1,8 @@
 """Pages for TAs, all under /ta/ (every view is staff_only: see views/staff/permissions.py)."""
 from django.urls import path
 
-from ..views.staff import (appeals, assignments, dashboard, extensions, gradebook, groups, notebooks, queues, reviews,
-                           rubrics, similarity, statistics, students)
+from ..views.staff import (appeals, assignments, dashboard, extensions, gradebook, grouping, groups, notebooks, queues,
+                           reviews, rubrics, similarity, statistics, students)
 
 urlpatterns = [
     path("", dashboard.dashboard, name="ta_dashboard"),
@@ -37,4 +37,6 @@ urlpatterns = [
     path("assignments/<slug:slug>/reveal/", assignments.reveal_private, name="ta_reveal_private"),
     path("gradebook.csv", gradebook.gradebook_csv, name="ta_gradebook"),
     path("gradebook/<slug:slug>.csv", gradebook.gradebook_csv, name="ta_gradebook_task"),
+    path("answers/", grouping.questions, name="ta_answer_questions"),
+    path("answers/<int:pk>/", grouping.answer_groups, name="ta_answer_groups"),
 ]

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from ...forms import ReviewForm
 from ...models import Appeal, EssaySubmission, Submission, SynthesisResponse
 from ...rendering import render_markdown
-from ...services import anonymity, appeals, claims, deadlines, reviews, rubrics
+from ...services import anonymity, appeals, claims, deadlines, grouping, reviews, rubrics
 from ...services.audit import history
 from ...services.synthesis import answers_by_question
 from ...states import AppealStatus
@@ -24,7 +24,10 @@ def _initial(item, criteria, draft) -> dict:
     if draft is not None:
         return dict(draft.fields, version=item.review_version)
     initial = {"feedback": item.ta_feedback, "feedback_only": item.feedback_only, "version": item.review_version}
-    for pk, mark in rubrics.marks_of(item).items():
+    marks = rubrics.marks_of(item)
+    if isinstance(item, SynthesisResponse) and item.reviewed_at is None:
+        marks = grouping.marks_for(item)  # points given with a group of similar answers, not yet a review
+    for pk, mark in marks.items():
         initial[f"criterion-{pk}"] = "" if mark.points is None else f"{mark.points:g}"
         initial[f"criterion-{pk}-comment"] = mark.comment
     return initial

@@ -1,0 +1,81 @@
+"""A synthesis question's answers in groups of similar ones, each group graded at once,
+each member adjustable (coursework.services.grouping)."""
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from ...forms import parse_points
+from ...models import Assignment, Question, SynthesisResponse
+from ...services import grouping, rubrics
+from .permissions import staff_only
+
+
+MEMBERS_SHOWN = 20
+
+
+@staff_only
+def questions(request):
+    """Every synthesis question, each linking to its answers in groups."""
+    rows = Question.objects.select_related("question_set__page").order_by("question_set__optional",
+                                                                          "question_set__page__order", "order")
+    return render(request, "staff/answer_questions.html", {"questions": rows})
+
+
+def _criterion(request, criteria, question):
+    raw = request.POST.get("criterion") or request.GET.get("criterion") or ""
+    chosen = next((c for c in criteria if str(c.pk) == raw), None)
+    return chosen or grouping.criterion_for(question, criteria)
+
+
+@staff_only
+def answer_groups(request, pk):
+    question = get_object_or_404(Question.objects.select_related("question_set__page"), pk=pk)
+    criteria = rubrics.criteria_for(SynthesisResponse(question_set=question.question_set))
+    criterion = _criterion(request, criteria, question)
+    url = reverse("ta_answer_groups", args=[pk]) + (f"?criterion={criterion.pk}" if criterion else "")
+    if request.method == "POST":
+        if criterion is None:
+            raise Http404()
+        try:
+            points = parse_points(request.POST.get("points", ""))
+            ids = [pk for pk in request.POST.get("answers", "").split(",") if pk.strip().isdigit()]
+            outcome = grouping.grade(request.user, question, ids, criterion, points,
+                                     request.POST.get("comment", "").strip(), replace="replace" in request.POST)
+        except (ValueError, grouping.GradeRefused) as exc:
+            messages.error(request, str(exc) if isinstance(exc, grouping.GradeRefused)
+                           else "Choose a level, or type the points to give.")
+            return redirect(url)
+        _tell(request, outcome)
+        return redirect(url + f"#group-{request.POST.get('group', '')}")
+    task = Assignment.objects.the(Assignment.SYNTHESIS)
+    groups = grouping.groups_for(question, request.user, criterion)
+    answers = sum(len(g.members) for g in groups)
+    # The whole class in one page would be thousands of rows: each group shows its first
+    # members, and one group alone (?group=N) shows them all.
+    raw = request.GET.get("group", "")
+    alone = next((g for g in groups if str(g.number) == raw), None)
+    shown = [alone] if alone else groups
+    for g in shown:
+        g.shown = g.members if alone else g.members[:MEMBERS_SHOWN]
+    return render(request, "staff/answer_groups.html", {
+        "question": question, "criteria": criteria, "criterion": criterion, "groups": shown, "alone": alone,
+        "group_count": len(groups), "anonymous": bool(task and task.anonymous_review), "answers": answers,
+    })
+
+
+def _tell(request, outcome: grouping.Outcome) -> None:
+    said = [f"{outcome.graded} answer{'' if outcome.graded == 1 else 's'} graded"]
+    if outcome.reviews_completed:
+        said.append(f"{outcome.reviews_completed} review{'' if outcome.reviews_completed == 1 else 's'} completed "
+                    "and sent to the students")
+    messages.success(request, "; ".join(said) + ".")
+    if outcome.kept:
+        messages.warning(request, f"{outcome.kept} answer{' was' if outcome.kept == 1 else 's were'} already graded "
+                                  "on this criterion and kept their points: tick \u201creplace\u201d to overwrite them.")
+    if outcome.held:
+        messages.warning(request, f"{outcome.held} answer{' is' if outcome.held == 1 else 's are'} held by another TA "
+                                  "reviewing them now, and were left alone.")
+    if outcome.gone:
+        messages.warning(request, f"{outcome.gone} answer{' was' if outcome.gone == 1 else 's were'} no longer "
+                                  "handed in (sent back for resubmission) and were left alone.")

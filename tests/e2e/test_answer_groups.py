@@ -1,0 +1,95 @@
+"""A TA grades a synthesis question by groups of similar answers, in a real browser against
+the real stack: near-duplicates of the right answer come as one group, graded at once with the
+rubric's levels; then one member is adjusted alone, and a wrong answer was never in the group."""
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.browser import browser_page, log_in, screenshot
+
+pytestmark = pytest.mark.stack
+
+RIGHT = ["10 neurons, one per digit", "10 neurons, one per digit.", "10 neurons - one per digit!",
+         "I think 10 neurons, one per digit"]
+WRONG = ["It has 2 neurons", "784 neurons"]
+
+SETUP = r"""
+import json, sys
+from django.contrib.auth.models import User
+from django.utils import timezone
+from coursework.models import Answer, Profile, Question, QuestionSet, SynthesisResponse
+texts = json.loads(sys.argv[1])
+question_set = QuestionSet.objects.get(page__slug="video-what-is-a-neural-network")
+question = question_set.questions.get(text__startswith="What does the last layer")
+ids = []
+for i, text in enumerate(texts):
+    student = User.objects.create_user(f"answerer{i}", password="x-answerer-pass")
+    Profile.objects.create(user=student, display_name=f"Answerer {i}", leaderboard_alias=f"answerer-{i}")
+    response = SynthesisResponse.objects.create(student=student, question_set=question_set, status="submitted",
+                                                submitted_at=timezone.now())
+    for q in question_set.questions.all():
+        Answer.objects.create(response=response, question=q, text=text if q == question else "An answer.")
+    ids.append(Answer.objects.get(response=response, question=question).pk)
+print(json.dumps({"question": question.pk, "answers": ids}))
+"""
+
+
+def test_a_ta_grades_a_group_of_similar_answers_at_once_then_adjusts_one(stack, tmp_path):
+    script = tmp_path / "setup.py"
+    script.write_text(SETUP)
+    out = stack.manage("shell", "-c", f"import sys; sys.argv=['x', {json.dumps(RIGHT + WRONG)!r}]; "
+                                      f"exec(open({str(script)!r}).read())")
+    made = json.loads(out.strip().splitlines()[-1])
+    right_ids, wrong_ids = made["answers"][:len(RIGHT)], made["answers"][len(RIGHT):]
+
+    with browser_page(viewport=(1280, 900)) as page:
+        log_in(page, stack.base_url, "ta", "ta-demo-pass")
+        page.goto(stack.base_url + "/ta/")
+        page.click("#answer-groups-link")
+        with page.expect_navigation():
+            page.click(f"a[href='/ta/answers/{made['question']}/']")
+
+        group = page.locator("section.answer-group").first
+        expect(group.locator("h2")).to_have_text(f"Group 1: {len(RIGHT)} answers")
+        members = group.locator("form.group-grade input[name=answers]").get_attribute("value")
+        grouped = sorted(int(pk) for pk in members.split(","))
+        assert grouped == sorted(right_ids), "the group is the right answer's near-duplicates, no wrong answer"
+        expect(group).not_to_contain_text("Answerer")  # the synthesis task reviews anonymously
+
+        group.get_by_label("2 · Complete and correct").check()
+        group.get_by_label("Comment for each student").fill("Ten outputs, one per digit: right.")
+        with page.expect_navigation():
+            group.get_by_role("button", name=f"Grade these {len(RIGHT)} answers").click()
+        expect(page.locator(".messages")).to_contain_text(f"{len(RIGHT)} answers graded")
+
+        # A group of five or fewer shows its members open.
+        for pk in right_ids:
+            expect(page.locator(f"#answer-{pk} .member-points")).to_have_text("2")
+        for pk in wrong_ids:
+            expect(page.locator(f"#answer-{pk} .member-points")).to_have_text("–")
+
+        # One member's answer deserves less: adjusted alone, the others keep the group's points.
+        adjusted = right_ids[2]
+        page.fill(f"#adjust-{adjusted}", "1")
+        with page.expect_navigation():
+            page.locator(f"#answer-{adjusted} button").click()
+        expect(page.locator(".messages")).to_contain_text("1 answer graded")
+        expect(page.locator(f"#answer-{adjusted} .member-points")).to_have_text("1")
+        for pk in right_ids:
+            if pk != adjusted:
+                expect(page.locator(f"#answer-{pk} .member-points")).to_have_text("2")
+        screenshot(page, "answer-groups")
+
+        # The same again (a second click, a reload that posts twice) changes nothing without "replace".
+        page.goto(stack.base_url + f"/ta/answers/{made['question']}/")
+        group = page.locator("section.answer-group").first
+        group.get_by_label("2 · Complete and correct").check()
+        with page.expect_navigation():
+            group.get_by_role("button", name=f"Grade these {len(RIGHT)} answers").click()
+        expect(page.locator(".messages")).to_contain_text(f"{len(RIGHT)} answers were already graded")
+        expect(page.locator(f"#answer-{adjusted} .member-points")).to_have_text("1")
+
+    audited = stack.manage("shell", "-c", "from coursework.models import AuditEvent; "
+                                          "print(AuditEvent.objects.filter(action='group_grade').count())")
+    assert int(audited.strip().splitlines()[-1]) == len(RIGHT) + 1
