@@ -751,6 +751,8 @@ class ExternalIdentity(models.Model):
 
     def __str__(self):
         return f"{self.subject} at {self.issuer}"
+
+
 # --- LTI 1.3 (coursework.services.lti) ----------------------------------------------
 
 
@@ -773,19 +775,6 @@ class LtiPlatform(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.issuer})"
-
-
-class LtiIdentity(models.Model):
-    """A person as an LTI platform knows them, linked to the account they use here. The same
-    shape as any external identity: unique on (issuer, subject)."""
-
-    issuer = models.CharField(max_length=255)
-    subject = models.CharField(max_length=255)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lti_identities")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="lti_identity_issuer_subject")]
 
 
 class LtiContext(models.Model):
@@ -811,7 +800,7 @@ class LtiMembership(models.Model):
     """Who is in an LMS course, from a launch or a roster sync; learners' grades go back to it."""
 
     context = models.ForeignKey(LtiContext, on_delete=models.CASCADE, related_name="memberships")
-    identity = models.ForeignKey(LtiIdentity, on_delete=models.CASCADE, related_name="memberships")
+    identity = models.ForeignKey(ExternalIdentity, on_delete=models.CASCADE, related_name="memberships")
     learner = models.BooleanField(default=True)
     active = models.BooleanField(default=True)
 
@@ -839,7 +828,7 @@ class LtiScore(models.Model):
     STATUSES = [(PENDING, "pending"), (SENDING, "sending"), (SENT, "sent"), (FAILED, "failed")]
 
     line_item = models.ForeignKey(LtiLineItem, on_delete=models.CASCADE, related_name="scores")
-    identity = models.ForeignKey(LtiIdentity, on_delete=models.CASCADE, related_name="scores")
+    identity = models.ForeignKey(ExternalIdentity, on_delete=models.CASCADE, related_name="scores")
     wanted_given = models.FloatField()
     wanted_maximum = models.FloatField()
     wanted_at = models.DateTimeField(default=timezone.now)

@@ -40,7 +40,7 @@ from pylti1p3.registration import Registration
 from pylti1p3.service_connector import ServiceConnector
 from pylti1p3.tool_config import ToolConfDict
 
-from ..models import (Assignment, LtiContext, LtiIdentity, LtiLineItem, LtiMembership, LtiNonce, LtiPlatform, LtiScore,
+from ..models import (Assignment, LtiContext, ExternalIdentity, LtiLineItem, LtiMembership, LtiNonce, LtiPlatform, LtiScore,
                       Profile)
 
 log = logging.getLogger(__name__)
@@ -263,13 +263,13 @@ def _username(issuer: str, subject: str) -> str:
     return "lti-" + hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()[:16]
 
 
-def _identity(issuer: str, subject: str, staff: bool, name: str = "", email: str = "") -> LtiIdentity:
+def _identity(issuer: str, subject: str, staff: bool, name: str = "", email: str = "") -> ExternalIdentity:
     """The account this (issuer, subject) signs in to, made on first sight, its staff flag
     following the role the LMS gives (a superuser's is left alone)."""
     from ..forms import plain_name
     from .groups import group_for_new_student
 
-    identity = LtiIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
+    identity = ExternalIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
     if identity is None:
         User = get_user_model()
         user = User(username=_username(issuer, subject), email=email[:254], is_staff=staff)
@@ -280,7 +280,8 @@ def _identity(issuer: str, subject: str, staff: bool, name: str = "", email: str
                                leaderboard_alias=f"learner-{secrets.token_hex(4)}",
                                group=None if staff else group_for_new_student(None))
         _ta_group(user, staff)
-        return LtiIdentity.objects.create(issuer=issuer, subject=subject, user=user)
+        return ExternalIdentity.objects.create(issuer=issuer, subject=subject, user=user, email=email[:254],
+                                               name=name[:150], last_used_at=timezone.now())
     user = identity.user
     if not user.is_superuser and user.is_staff != staff:
         user.is_staff = staff
@@ -311,7 +312,7 @@ def _context(platform: LtiPlatform, data: dict) -> LtiContext | None:
     return context
 
 
-def _membership(context: LtiContext, identity: LtiIdentity, learner: bool) -> None:
+def _membership(context: LtiContext, identity: ExternalIdentity, learner: bool) -> None:
     LtiMembership.objects.update_or_create(context=context, identity=identity,
                                            defaults={"learner": learner, "active": True})
 

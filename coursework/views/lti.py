@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ..models import LtiIdentity
+from ..models import ExternalIdentity
 from ..services import lti
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -69,7 +69,7 @@ def deep_link(request):
         data = message.get_launch_data()
     except Exception:  # pylti1p3 raises LtiException, or a bare one, for a launch it no longer holds
         return _refused(request, "This choice has expired: start again from your course.")
-    mine = LtiIdentity.objects.filter(issuer=data.get("iss"), subject=data.get("sub"), user=request.user).exists()
+    mine = ExternalIdentity.objects.filter(issuer=data.get("iss"), subject=data.get("sub"), user=request.user).exists()
     if not (mine and request.user.is_staff and message.is_deep_link_launch()):
         return _refused(request, "This choice belongs to another person's launch.")
     keys = request.POST.getlist("item")

@@ -4,7 +4,7 @@ line items made once, scores sent once, retried when the LMS fails, and the rost
 import pytest
 from django.utils import timezone
 
-from coursework.models import Assignment, LtiContext, LtiIdentity, LtiLineItem, LtiMembership, LtiPlatform, LtiScore
+from coursework.models import Assignment, LtiContext, ExternalIdentity, LtiLineItem, LtiMembership, LtiPlatform, LtiScore
 from coursework.services import gradebook, lti, reviews, rubrics
 from coursework.states import SubmissionStatus
 from tests.factories import make_course, make_submission, submitted_essays, make_ta
@@ -30,7 +30,7 @@ def course():
     return make_course()
 
 
-def enrol(lms, subject: str, learner: bool = True) -> LtiIdentity:
+def enrol(lms, subject: str, learner: bool = True) -> ExternalIdentity:
     context, _ = LtiContext.objects.get_or_create(
         platform=LtiPlatform.objects.get(), context_id="course-101",
         defaults={"deployment_id": lms.deployment_id, "lineitems_url": lms.url + "/lineitems",
@@ -153,7 +153,7 @@ def test_the_roster_makes_accounts_with_the_lms_roles_and_drops_members_who_left
     enrol(lms, "ivan", learner=False)
     context = LtiContext.objects.get()
     assert lti.sync_roster(context.pk) == 5
-    people = {i.subject: i.user for i in LtiIdentity.objects.select_related("user__profile")}
+    people = {i.subject: i.user for i in ExternalIdentity.objects.select_related("user__profile")}
     assert set(people) == {"alice", "bob", "carol", "ivan", "tina"}
     assert [people[s].is_staff for s in ("alice", "bob", "carol", "ivan", "tina")] == [False, False, False, True, True]
     assert people["bob"].profile.display_name == "Bob Learner"
@@ -161,7 +161,7 @@ def test_the_roster_makes_accounts_with_the_lms_roles_and_drops_members_who_left
     lti.sync_roster(context.pk)
     assert not LtiMembership.objects.get(identity__subject="carol").active
     assert lti.sync_roster(context.pk) == 4  # again: the same accounts, none new
-    assert LtiIdentity.objects.count() == 5
+    assert ExternalIdentity.objects.count() == 5
 
 
 @pytest.mark.parametrize("roles, staff", [
@@ -183,4 +183,4 @@ def test_a_launch_that_is_not_a_signed_token_is_refused_and_stores_nothing(clien
     response = client.post("/lti/launch/", {"id_token": "not.a.token", "state": "state-x"})
     assert response.status_code == 403
     assert "This launch was refused" in response.content.decode()
-    assert LtiIdentity.objects.count() == 0 and not response.wsgi_request.user.is_authenticated
+    assert ExternalIdentity.objects.count() == 0 and not response.wsgi_request.user.is_authenticated

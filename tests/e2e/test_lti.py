@@ -36,8 +36,8 @@ def query(stack, code: str):
 
 def account(stack, lms, subject: str):
     return query(stack, f"""
-from coursework.models import LtiIdentity
-i = LtiIdentity.objects.select_related("user__profile").filter(issuer={lms.url!r}, subject={subject!r}).first()
+from coursework.models import ExternalIdentity
+i = ExternalIdentity.objects.select_related("user__profile").filter(issuer={lms.url!r}, subject={subject!r}).first()
 result = i and {{"username": i.user.username, "staff": i.user.is_staff, "name": i.user.profile.display_name,
                  "memberships": list(i.memberships.values_list("learner", flat=True))}}""")
 
@@ -45,8 +45,8 @@ result = i and {{"username": i.user.username, "staff": i.user.is_staff, "name": 
 def stored(stack):
     return query(stack, """
 from django.contrib.auth.models import User
-from coursework.models import LtiIdentity, LtiMembership, LtiNonce
-result = [User.objects.count(), LtiIdentity.objects.count(), LtiMembership.objects.count(), LtiNonce.objects.count()]""")
+from coursework.models import ExternalIdentity, LtiMembership, LtiNonce
+result = [User.objects.count(), ExternalIdentity.objects.count(), LtiMembership.objects.count(), LtiNonce.objects.count()]""")
 
 
 def refusal(page) -> str:
@@ -144,10 +144,10 @@ def test_another_persons_id_token_is_refused_in_my_browser(stack, lms):
 
 GRADE = """
 from django.utils import timezone
-from coursework.models import Assignment, LtiIdentity, Submission
+from coursework.models import Assignment, ExternalIdentity, Submission
 from coursework.states import SubmissionStatus
 task = Assignment.objects.the("notebook")
-user = LtiIdentity.objects.get(subject="alice").user
+user = ExternalIdentity.objects.get(subject="alice").user
 s = Submission.objects.create(assignment=task, student=user, original_name="nb.ipynb", status=SubmissionStatus.GRADED,
                               accuracy=0.82, public_accuracy=0.82, private_accuracy=0.82, score=task.score_for(0.82),
                               finished_at=timezone.now())
@@ -161,9 +161,9 @@ result = Submission.objects.filter(pk=s.pk).update(accuracy=0.95, private_accura
                                                      score=s.assignment.score_for(0.95))"""
 
 SHOWN = """
-from coursework.models import LtiIdentity
+from coursework.models import ExternalIdentity
 from coursework.services import gradebook
-user = LtiIdentity.objects.get(subject="alice").user
+user = ExternalIdentity.objects.get(subject="alice").user
 result = gradebook.rows_for([user.pk])[user.pk]["notebook_score"]"""
 
 # The sweep run here rather than by the worker, to read what it found due.
