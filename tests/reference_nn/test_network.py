@@ -104,21 +104,6 @@ def test_adam_matches_the_textbook_update_with_bias_corrected_moments():
     np.testing.assert_allclose(adam.v, v, rtol=1e-10)
 
 
-def test_a_blocked_step_equals_one_over_the_whole_vector():
-    rng = np.random.default_rng(3)
-    start, gradient = rng.standard_normal(200_000), rng.standard_normal(200_000)
-    results = []
-    for block in (1_000, 10**9):
-        params, grads = start.copy(), np.empty_like(start)
-        adam = make_optimizer("adam", params, grads)
-        adam._blocks = [slice(i, i + block) for i in range(0, params.size, block)]
-        for _ in range(3):
-            grads[:] = gradient
-            adam.step()
-        results.append(params)
-    np.testing.assert_array_equal(results[0], results[1])
-
-
 def test_flushing_vanishing_adam_moments_leaves_the_weights_bit_identical(monkeypatch):
     """A feature that goes silent stops feeding its weights' gradients; their moments
     decay towards subnormal floats, which Adam flushes to zero without effect."""
