@@ -176,7 +176,9 @@ def profile(args) -> None:
     for round_ in range(args.rounds):
         for root in roots if round_ % 2 == 0 else roots[::-1]:
             out = subprocess.run([sys.executable, __file__, *passthrough, "--child", "profile", "--reference-root", root],
-                                 capture_output=True, text=True, check=True)
+                                 capture_output=True, text=True)
+            if out.returncode:
+                sys.exit(f"the profile of {root} failed:\n{out.stderr}")
             result = json.loads(out.stdout.strip().splitlines()[-1])
             results[root].append(result)
             print(f"round {round_ + 1} {root}: " + "  ".join(f"{k} {v:.3f}" for k, v in result.items()) + " ms (p10)",
