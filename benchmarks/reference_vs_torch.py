@@ -131,9 +131,74 @@ def run_gemm(args, seconds: float = 3.0) -> dict:
     return {"gemm_gflops": rate(training_gemms(args.sizes, args.batch_size)), "peak_gflops": rate([(1024, 1024, 1024)])}
 
 
+def run_profile(args, x, y, steps: int = 400, warmup: int = 50) -> dict:
+    """Milliseconds per part of one training step (10th percentiles over ``steps`` steps
+    of the default training loop's own parts: gather the batch, forward, backward,
+    optimiser step), for the reference_nn found first on sys.path."""
+    import numpy as np
+
+    from reference_nn.optim import make_optimizer
+    from reference_nn.train import TrainConfig, build
+
+    config = TrainConfig(sizes=args.sizes, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    net = build(config)
+    optimizer = make_optimizer(config.optimizer, net.params, net.grads, config.lr)
+    x = np.ascontiguousarray(x, dtype=net.dtype)
+    order = np.random.default_rng(args.seed + 1).permutation(len(x))
+    xb = np.empty((args.batch_size, x.shape[1]), dtype=net.dtype)
+    parts = {"gather": [], "forward": [], "backward": [], "optimizer": [], "step": []}
+    clock = time.perf_counter
+    for i in range(warmup + steps):
+        start = (i * args.batch_size) % (len(x) - args.batch_size)
+        index = order[start:start + args.batch_size]
+        t0 = clock()
+        np.take(x, index, axis=0, out=xb)
+        yb = y[index]
+        t1 = clock()
+        net.forward(xb)
+        t2 = clock()
+        net.backward(yb)
+        t3 = clock()
+        optimizer.step()
+        t4 = clock()
+        if i >= warmup:
+            for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0)):
+                parts[name].append(seconds * 1e3)
+    return {name: float(np.percentile(ms, 10)) for name, ms in parts.items()}
+
+
+def profile(args) -> None:
+    """Alternate the per-step profile of this checkout's reference_nn with that of
+    ``--compare`` (another checkout's root, e.g. the main branch), one child each."""
+    roots = [str(ROOT)] + ([str(Path(args.compare).resolve())] if args.compare else [])
+    results = {root: [] for root in roots}
+    passthrough = [a for a in sys.argv[1:] if a not in ("--profile",)]
+    for round_ in range(args.rounds):
+        for root in roots if round_ % 2 == 0 else roots[::-1]:
+            out = subprocess.run([sys.executable, __file__, *passthrough, "--child", "profile", "--reference-root", root],
+                                 capture_output=True, text=True)
+            if out.returncode:
+                sys.exit(f"the profile of {root} failed:\n{out.stderr}")
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            results[root].append(result)
+            print(f"round {round_ + 1} {root}: " + "  ".join(f"{k} {v:.3f}" for k, v in result.items()) + " ms (p10)",
+                  flush=True)
+    for root, rounds in results.items():
+        print(f"median of p10s, {root}: "
+              + "  ".join(f"{k} {statistics.median(r[k] for r in rounds):.3f}" for k in rounds[0]) + " ms")
+
+
 def child(args) -> None:
     if args.child == "gemm":
         print(json.dumps(run_gemm(args)))
+        return
+    if args.child == "profile":
+        # main() imported this checkout's reference_nn for its defaults: forget it.
+        for name in [n for n in sys.modules if n == "reference_nn" or n.startswith("reference_nn.")]:
+            del sys.modules[name]
+        sys.path.insert(0, args.reference_root)
+        x, y, _, _ = load(Path(args.data_dir))
+        print(json.dumps(run_profile(args, x, y)))
         return
     x, y, tx, ty = load(Path(args.data_dir))
     seconds, acc = (run_numpy if args.child == "numpy" else run_torch)(args, x, y, tx, ty)
@@ -154,10 +219,16 @@ def main() -> None:
     parser.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")], default=defaults.sizes)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT / "var" / "data" / "mnist")))
-    parser.add_argument("--child", choices=["numpy", "torch", "gemm"], help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of the comparison, time the parts of one step (p10 in ms) in each round")
+    parser.add_argument("--compare", help="with --profile: another checkout's root, profiled alternately")
+    parser.add_argument("--child", choices=["numpy", "torch", "gemm", "profile"], help=argparse.SUPPRESS)
+    parser.add_argument("--reference-root", default=str(ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args)
+    if args.profile:
+        return profile(args)
 
     import numpy
     import torch

@@ -104,19 +104,26 @@ def test_adam_matches_the_textbook_update_with_bias_corrected_moments():
     np.testing.assert_allclose(adam.v, v, rtol=1e-10)
 
 
-def test_a_blocked_step_equals_one_over_the_whole_vector():
-    rng = np.random.default_rng(3)
-    start, gradient = rng.standard_normal(200_000), rng.standard_normal(200_000)
-    results = []
-    for block in (1_000, 10**9):
-        params, grads = start.copy(), np.empty_like(start)
-        adam = make_optimizer("adam", params, grads)
-        adam._blocks = [slice(i, i + block) for i in range(0, params.size, block)]
-        for _ in range(3):
-            grads[:] = gradient
-            adam.step()
-        results.append(params)
-    np.testing.assert_array_equal(results[0], results[1])
+def test_adam_over_the_flat_buffer_equals_textbook_adam_on_each_layer():
+    """One step over net.params moves every W[l] and b[l] (views into it) exactly as
+    textbook Adam run on that layer's own arrays would."""
+    rng = np.random.default_rng(5)
+    net = Network([9, 7, 5, 3], seed=5, dtype=np.float64)
+    x, y = rng.standard_normal((16, 9)), rng.integers(0, 3, size=16)
+    adam = make_optimizer("adam", net.params, net.grads, lr=0.01)
+    layers = [[p.copy(), np.zeros_like(p), np.zeros_like(p)] for p in [*net.W, *net.b]]
+    for t in range(1, 5):
+        net.forward(x)
+        net.backward(y)
+        gradients = [g.copy() for g in [*net.dW, *net.db]]
+        adam.step()
+        for layer, g in zip(layers, gradients):
+            p, m, v = layer
+            m[...] = 0.9 * m + 0.1 * g
+            v[...] = 0.999 * v + 0.001 * g**2
+            p -= 0.01 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    for (expected, _, _), actual in zip(layers, [*net.W, *net.b]):
+        np.testing.assert_allclose(actual, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_flushing_vanishing_adam_moments_leaves_the_weights_bit_identical(monkeypatch):
