@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from .. import states
 from ..models import Answer, Assignment, QuestionSet, SynthesisResponse
+from . import late_days
 from .deadlines import Lateness, TaskClosed, terms_for
 from .hints import checked_part, hint_for
 
@@ -68,6 +69,7 @@ def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: boo
         states.move_review(response, states.ReviewStatus.SUBMITTED)
         response.submitted_at = now
         response.late, response.days_late = lateness.late, lateness.days
+        response.late_days_used = late_days.cover(student, terms and terms.assignment, lateness.days)
     response.save()
     return response
 
