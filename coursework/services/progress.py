@@ -98,6 +98,11 @@ def _fingerprints(tasks: dict[str, Assignment]) -> dict[tuple[str, int | None], 
     return out
 
 
+def _status_label(item) -> str:
+    # A review saved and not published yet (services.publishing): the student's work is still with the TA.
+    return "being reviewed" if item.held else item.get_status_display()
+
+
 def for_student(student) -> Progress:
     tasks = Assignment.objects.unit_tasks()
     terms = deadlines.terms_for_many(student, tasks.values())
@@ -117,7 +122,7 @@ def for_student(student) -> Progress:
         status = r.status if r else None
         row = Row(task=qs.page.title, kind=Assignment.SYNTHESIS, optional=qs.optional,
                   url=reverse("question_set", args=[qs.page.slug]), status=status or "none",
-                  status_label=r.get_status_display() if r else "not started", left=LEFT[status],
+                  status_label=_status_label(r) if r else "not started", left=LEFT[status],
                   due=synthesis_terms.due if synthesis_terms else None,
                   extended=bool(synthesis_terms and synthesis_terms.extension))
         if r:
@@ -145,7 +150,7 @@ def for_student(student) -> Progress:
     essay_terms = terms_by_kind.get(Assignment.ESSAYS)
     row = Row(task="Essays (non-technical project)", kind=Assignment.ESSAYS, url=reverse("essays"),
               status=essays.status if essays else "none",
-              status_label=f"version {essays.version}: {essays.get_status_display()}" if essays else "not started",
+              status_label=f"version {essays.version}: {_status_label(essays)}" if essays else "not started",
               left=LEFT[essays.status] if essays else "Write three essays, or do the notebook project instead",
               due=essay_terms.due if essay_terms else None, extended=bool(essay_terms and essay_terms.extension))
     if essays:
