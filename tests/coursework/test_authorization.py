@@ -126,6 +126,7 @@ def routes(w):
         "ta_student_search": ((), STAFF, "get"),
         "ta_extension_withdraw": ((w["extension"].pk,), STAFF, "post"),
         "ta_task_terms": (("synthesis",), STAFF, "get"),
+        "ta_publish_reviews": (("essays",), STAFF, "get"),
         "playground": ((), SIGNED_IN, "get"),
         # A notebook's own hand-in: a session is no credential there, only an upload token.
         "api_hand_in": (("mnist",), "token-only", "post"),
