@@ -173,6 +173,7 @@ def run(args, client_class) -> None:
             "rubric builder": (ta, "/ta/rubrics/essays/"),
             "groups": (ta, "/ta/groups/"),
             "review statistics": (ta, "/ta/statistics/"),
+            "publish essays": (ta, "/ta/assignments/essays/publish/"),
             "my progress": (me, "/progress/"),
             "inbox": (me, "/inbox/"),
             "leaderboard (header count)": (me, "/leaderboard/"),
