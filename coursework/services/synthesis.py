@@ -56,7 +56,7 @@ def save_answers(student, question_set: QuestionSet, texts: dict[int, str], subm
 @transaction.atomic
 def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: bool, terms) -> SynthesisResponse:
     response = SynthesisResponse.objects.select_for_update().get(pk=response_for(student, question_set).pk)
-    if not response.editable:
+    if not response.editable or response.held:  # a request to resubmit not published yet is not one
         raise NotEditable("A TA has reviewed these answers; they can no longer be changed.")
     valid = set(question_set.questions.values_list("pk", flat=True))
     for question_id, text in texts.items():

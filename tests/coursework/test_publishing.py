@@ -115,3 +115,20 @@ def test_a_held_request_to_resubmit_is_not_shown_until_published(held, people, c
     assert "Please redo essay 2" not in page and "being reviewed" in page
     publishing.publish(people["ta"], held)
     assert "Please redo essay 2" in client.get("/essays/").content.decode()
+
+
+def test_a_held_request_to_resubmit_synthesis_answers_does_not_open_them_for_editing(course, people):
+    from coursework.models import QuestionSet
+    from coursework.services import synthesis
+    from tests.factories import submitted_synthesis
+
+    task = course[Assignment.SYNTHESIS]
+    task.publish_reviews = Assignment.WHEN_PUBLISHED
+    task.save()
+    response = submitted_synthesis(people["ana"])
+    reviews.review(response, people["ta"], {}, "Say why.", feedback_only=True, request_resubmission=True)
+    qs = QuestionSet.objects.get(pk=response.question_set_id)
+    with pytest.raises(synthesis.NotEditable):
+        synthesis.save_answers(people["ana"], qs, {q.pk: "New answer." for q in qs.questions.all()})
+    publishing.publish(people["ta"], task)
+    synthesis.save_answers(people["ana"], qs, {q.pk: "New answer." for q in qs.questions.all()})
