@@ -50,7 +50,7 @@ def fill(students: int, offset: int) -> None:
         response = SynthesisResponse(question_set=qs)
         snapshots[qs.pk] = rubrics.criteria_for(response)
     essay_criteria = rubrics.criteria_for(EssaySubmission())
-    notebook = Assignment.objects.get(kind=Assignment.NOTEBOOK)
+    notebook = Assignment.objects.the(Assignment.NOTEBOOK)  # the NumPy task, not its PyTorch variant
 
     def reviewed(criteria):
         marks = {c.pk: rubrics.Mark(rng.randint(0, c.max_points)) for c in criteria}
