@@ -132,3 +132,18 @@ def test_a_held_request_to_resubmit_synthesis_answers_does_not_open_them_for_edi
         synthesis.save_answers(people["ana"], qs, {q.pk: "New answer." for q in qs.questions.all()})
     publishing.publish(people["ta"], task)
     synthesis.save_answers(people["ana"], qs, {q.pk: "New answer." for q in qs.questions.all()})
+
+
+def test_the_overview_lists_held_synthesis_answers_as_submitted(course, people, client):
+    from tests.factories import submitted_synthesis
+
+    task = course[Assignment.SYNTHESIS]
+    task.publish_reviews = Assignment.WHEN_PUBLISHED
+    task.save()
+    response = submitted_synthesis(people["ana"])
+    reviews.review(response, people["ta"], {}, "Noted.", feedback_only=True)
+    client.force_login(people["ana"])
+    page = client.get("/").content.decode()
+    assert "status-reviewed" not in page and "status-submitted" in page
+    publishing.publish(people["ta"], task)
+    assert "status-reviewed" in client.get("/").content.decode()
