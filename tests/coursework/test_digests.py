@@ -126,3 +126,12 @@ def test_the_settings_page_offers_the_choice(student, client):
 def test_beat_runs_the_digest_task():
     schedule = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
     assert "coursework.tasks.send_digests" in schedule and tasks.send_digests.name == "coursework.tasks.send_digests"
+
+
+def test_a_run_that_dies_after_gathering_leaves_the_digest_for_the_next_run(student):
+    tell(student, 1)
+    tell(student, 2)
+    digests.gather(at(8, 8))  # the worker dies here, before sending
+    assert mail.outbox == []
+    assert digests.run(at(8, 9)) == 1
+    assert "2 updates" in mail.outbox[0].subject and Digest.objects.count() == 1
