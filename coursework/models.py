@@ -463,7 +463,9 @@ class SynthesisResponse(Reviewed):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["student", "question_set"], name="one_response_per_set")]
         # the TA queue, in the order it is shown: its first page is read off the index
-        indexes = [models.Index(fields=["status", "submitted_at", "id"], name="synthesis_queue")]
+        indexes = [models.Index(fields=["status", "submitted_at", "id"], name="synthesis_queue"),
+                   # the publish page's count and the publish itself (services.publishing)
+                   models.Index(fields=["id"], name="synthesis_held", condition=models.Q(held=True))]
 
     @property
     def editable(self) -> bool:
@@ -506,7 +508,9 @@ class EssaySubmission(Reviewed):
         ordering = ["-version"]
         constraints = [models.UniqueConstraint(fields=["student", "version"], name="essay_version_unique")]
         # the TA queue, in the order it is shown: its first page is read off the index
-        indexes = [models.Index(fields=["status", "submitted_at", "id"], name="essay_queue")]
+        indexes = [models.Index(fields=["status", "submitted_at", "id"], name="essay_queue"),
+                   # the publish page's count and the publish itself (services.publishing)
+                   models.Index(fields=["id"], name="essay_held", condition=models.Q(held=True))]
 
 
 class Essay(models.Model):
