@@ -191,6 +191,7 @@ def run(args, client_class) -> None:
             "groups": (ta, "/ta/groups/"),
             "answers in groups": (ta, f"/ta/answers/{grouped_question().pk}/"),
             "review statistics": (ta, "/ta/statistics/"),
+            "publish essays": (ta, "/ta/assignments/essays/publish/"),
             "my progress": (me, "/progress/"),
             "inbox": (me, "/inbox/"),
             "leaderboard (header count)": (me, "/leaderboard/"),

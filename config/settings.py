@@ -303,6 +303,8 @@ CELERY_BEAT_SCHEDULE = {
                        "schedule": float(env_int("GRADER_SWEEP_EVERY_S", 60))},
     "send-due-notification-emails": {"task": "coursework.tasks.send_due_emails",
                                      "schedule": float(env_int("NOTIFICATION_SWEEP_EVERY_S", 60))},
+    "send-digests": {"task": "coursework.tasks.send_digests",
+                     "schedule": float(env_int("NOTIFICATION_SWEEP_EVERY_S", 60))},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -346,6 +348,11 @@ LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 5)
 # Appeals (regrade requests) on a piece of work close this many days after its result was
 # given (a new review or regrade opens a new window); 0: they never close.
 APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 14)
+# Late days each student may spend, across the course's tasks, on late work under the
+# penalty policy (coursework.services.late_days); 0: no bank.
+LATE_DAYS = env_int("LATE_DAYS", 0)
+# Daily digests are gathered from this hour of the site's day (TIME_ZONE) on.
+NOTIFICATION_DIGEST_HOUR = env_int("NOTIFICATION_DIGEST_HOUR", 7)
 # The fronts (addresses or networks) whose X-Forwarded-For names the client: config/proxy.py.
 # Empty (the default, `make run` on 127.0.0.1): the header is ignored.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")

@@ -104,7 +104,16 @@ class SignupForm(UserCreationForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
-        fields = ("display_name", "leaderboard_alias", "show_name_on_leaderboard", "email_notifications")
+        fields = ("display_name", "leaderboard_alias", "show_name_on_leaderboard", "email_notifications",
+                  "email_frequency")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A form from before the choice existed (a page open since) keeps the current one.
+        self.fields["email_frequency"].required = False
+
+    def clean_email_frequency(self):
+        return self.cleaned_data.get("email_frequency") or self.instance.email_frequency or Profile.EACH
 
     def clean_display_name(self):
         return plain_name(self.cleaned_data["display_name"])
@@ -136,8 +145,9 @@ class EssaySlotForm(forms.Form):
 class CriterionForm(forms.ModelForm):
     class Meta:
         model = RubricCriterion
-        fields = ("name", "max_points", "bonus", "description")
-        labels = {"max_points": "Points", "bonus": "Bonus (adds to the score, not to the maximum)"}
+        fields = ("name", "max_points", "bonus", "deduction", "description")
+        labels = {"max_points": "Points", "bonus": "Bonus (adds to the score, not to the maximum)",
+                  "deduction": "Deduction (takes up to its points off the total, which never goes below 0)"}
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         error_messages = {"name": {"required": "Give the criterion a title."},
                           "max_points": {"required": "Give the points it is worth (1 to 100).",
@@ -148,6 +158,12 @@ class CriterionForm(forms.ModelForm):
         if not name:
             raise forms.ValidationError("Give the criterion a title.")
         return name
+
+    def clean(self):
+        data = super().clean()
+        if data.get("bonus") and data.get("deduction"):
+            self.add_error("deduction", "A criterion either adds bonus points or takes points off, not both.")
+        return data
 
 
 class _LevelsBase(forms.BaseInlineFormSet):

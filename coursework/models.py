@@ -36,6 +36,11 @@ class Profile(models.Model):
     # In-site notifications always appear; this decides whether they also arrive by e-mail.
     email_notifications = models.BooleanField(default=True, verbose_name="E-mail me when my work is graded, reviewed "
                                                                           "or answered")
+    # E-mail each notification as it happens, or gather them into one e-mail a day
+    # (coursework.services.digests); the inbox shows them at once either way.
+    EACH, DAILY = "each", "daily"
+    EMAIL_FREQUENCIES = [(EACH, "One e-mail for each event"), (DAILY, "One daily digest")]
+    email_frequency = models.CharField("How my e-mails arrive", max_length=10, choices=EMAIL_FREQUENCIES, default=EACH)
 
     def __str__(self):
         return self.display_name
@@ -115,6 +120,15 @@ class Assignment(models.Model):
     anonymous_review = models.BooleanField(
         default=True, help_text="Hide students' names in this task's review queue and pages; a TA can show one "
                                 "(for an appeal or an integrity case), which is audited.")
+
+    # When TAs' reviews of this task's work reach students: as each is saved, or when a TA
+    # publishes the task's reviews (coursework.services.publishing); until then a student
+    # sees the work as being reviewed, with no score and no notification.
+    AT_ONCE, WHEN_PUBLISHED = "at_once", "published"
+    PUBLISH_CHOICES = [(AT_ONCE, "At once, as each review is saved"),
+                       (WHEN_PUBLISHED, "When a TA publishes the task's reviews")]
+    publish_reviews = models.CharField(max_length=10, choices=PUBLISH_CHOICES, default=AT_ONCE,
+                                       help_text="Reviews held until a TA publishes them reach every student at once.")
 
     objects = AssignmentQuerySet.as_manager()
     # What staff did to it, newest first (coursework.services.audit).
@@ -270,6 +284,7 @@ class Submission(models.Model):
     peak_memory_mb = models.FloatField(null=True, blank=True)
     late = models.BooleanField(default=False)
     days_late = models.PositiveIntegerField(default=0)  # against the student's own due date, a part day counts
+    late_days_used = models.PositiveIntegerField(default=0)  # of days_late, covered by the late-day bank
     # Set when the run showed the template uploaded unchanged: it does not count against the
     # day's uploads (coursework.services.grading.refund_if_template).
     refunded_at = models.DateTimeField(null=True, blank=True)
@@ -419,6 +434,12 @@ class Reviewed(models.Model):
     # Counts saved reviews: a TA's form carries the number it was loaded at, so a second TA
     # saving the same work meanwhile is noticed instead of silently overwritten.
     review_version = models.PositiveIntegerField(default=0)
+    # A review saved while its task publishes reviews only when a TA says so: its student
+    # sees none of it (coursework.services.publishing). published_at: when a TA last
+    # published this work's review; the appeal window counts from it or from reviewed_at
+    # (a review given at once), whichever is later.
+    held = models.BooleanField(default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
     # What staff did to it, newest first (coursework.services.audit).
     audit_trail = GenericRelation("AuditEvent", content_type_field="target_type", object_id_field="target_id")
     appeals = GenericRelation("Appeal", content_type_field="target_type", object_id_field="target_id")
@@ -437,11 +458,14 @@ class SynthesisResponse(Reviewed):
     submitted_at = models.DateTimeField(null=True, blank=True)
     late = models.BooleanField(default=False)
     days_late = models.PositiveIntegerField(default=0)
+    late_days_used = models.PositiveIntegerField(default=0)  # of days_late, covered by the late-day bank
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["student", "question_set"], name="one_response_per_set")]
         # the TA queue, in the order it is shown: its first page is read off the index
-        indexes = [models.Index(fields=["status", "submitted_at", "id"], name="synthesis_queue")]
+        indexes = [models.Index(fields=["status", "submitted_at", "id"], name="synthesis_queue"),
+                   # the publish page's count and the publish itself (services.publishing)
+                   models.Index(fields=["id"], name="synthesis_held", condition=models.Q(held=True))]
 
     @property
     def editable(self) -> bool:
@@ -476,6 +500,7 @@ class EssaySubmission(Reviewed):
     submitted_at = models.DateTimeField(default=timezone.now)
     late = models.BooleanField(default=False)
     days_late = models.PositiveIntegerField(default=0)
+    late_days_used = models.PositiveIntegerField(default=0)  # of days_late, covered by the late-day bank
     status = models.CharField(max_length=10, choices=[c for c in ReviewStatus.choices if c[0] != ReviewStatus.DRAFT],
                               default=ReviewStatus.SUBMITTED)
 
@@ -483,7 +508,9 @@ class EssaySubmission(Reviewed):
         ordering = ["-version"]
         constraints = [models.UniqueConstraint(fields=["student", "version"], name="essay_version_unique")]
         # the TA queue, in the order it is shown: its first page is read off the index
-        indexes = [models.Index(fields=["status", "submitted_at", "id"], name="essay_queue")]
+        indexes = [models.Index(fields=["status", "submitted_at", "id"], name="essay_queue"),
+                   # the publish page's count and the publish itself (services.publishing)
+                   models.Index(fields=["id"], name="essay_held", condition=models.Q(held=True))]
 
 
 class Essay(models.Model):
@@ -513,6 +540,9 @@ class RubricCriterion(models.Model):
     max_points = models.PositiveIntegerField(default=2, validators=[MinValueValidator(1), MaxValueValidator(100)])
     # Points a student may earn on top of the total (an optional question): not in the maximum.
     bonus = models.BooleanField(default=False)
+    # Points taken off the total ("late citation": up to 2 off): not in the maximum; the
+    # total never goes below 0. Its levels hold the points taken off, as positive numbers.
+    deduction = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["order", "pk"]
@@ -669,6 +699,8 @@ class Notification(models.Model):
     email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     email_error = models.TextField(blank=True)
+    # The daily digest that carries it (email_status "digest" until one takes it).
+    digest = models.ForeignKey("Digest", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications")
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -866,3 +898,37 @@ class AnswerGrade(models.Model):
     comment = models.TextField(blank=True)
     graded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     graded_at = models.DateTimeField(default=timezone.now)
+
+
+class Digest(models.Model):
+    """One student's daily e-mail of the notifications held for it: its own outbox row
+    (coursework.services.digests). One per student per day, so a sweep run twice, or by
+    two workers, sends it once; the notifications are attached in the transaction that
+    makes it, so a worker dying before it is sent loses nothing."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
+    day = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    email_attempts = models.PositiveIntegerField(default=0)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["recipient", "day"], name="one_digest_per_day")]
+        indexes = [models.Index(fields=["email_status", "email_claimed_at"], name="digest_outbox",
+                                condition=models.Q(email_status__in=[EmailStatus.PENDING, EmailStatus.SENDING]))]
+
+
+class LateDaySpend(models.Model):
+    """Late days of a student's bank (settings.LATE_DAYS) spent on one task: the lateness of
+    its work they cover (coursework.services.late_days). One row per student and task."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="late_day_spends")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="late_day_spends")
+    days = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["student", "assignment"], name="one_spend_per_task")]

@@ -398,6 +398,7 @@ class EmailStatus(models.TextChoices):
     SENT = "sent"
     SKIPPED = "skipped"  # the student turned e-mail off
     FAILED = "failed"  # gave up after settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS
+    DIGEST = "digest"  # held for the student's daily digest (coursework.services.digests)
 
 
 def _notifications():

@@ -14,7 +14,7 @@ from grader.errors import HostBusy, SystemFault
 
 from . import states
 from .models import Notification, Submission
-from .services import copies, grading, health, notifications, pages
+from .services import copies, digests, grading, health, notifications, pages
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +192,12 @@ def send_notification_email(notification_id: int) -> str:
         log.exception("e-mail of notification %s failed unexpectedly", notification_id)
         states.email_failed_once(notification_id, f"{type(exc).__name__}: {exc}")
         return "failed unexpectedly"
+
+
+@shared_task(soft_time_limit=600, time_limit=660)
+def send_digests() -> int:
+    """Beat: the daily digests (coursework.services.digests); safe to run twice or at once."""
+    return digests.run()
 
 
 @shared_task

@@ -55,7 +55,10 @@ def label(item) -> str:
 def closes_at(item):
     """When appeals on this work close: APPEAL_WINDOW_DAYS after its result was given (a
     regrade or a new review gives a new result, and a new window); None: they do not close."""
-    given = item.finished_at if isinstance(item, Submission) else item.reviewed_at
+    # A review's result is given when it reaches the student (coursework.services.publishing).
+    # (reviewed_at for a review given at once; published_at for one a TA published later).
+    given = item.finished_at if isinstance(item, Submission) else max(
+        (t for t in (item.reviewed_at, item.published_at) if t is not None), default=None)
     if not settings.APPEAL_WINDOW_DAYS or given is None:
         return None
     return given + timedelta(days=settings.APPEAL_WINDOW_DAYS)
@@ -67,6 +70,8 @@ def window_closed(item) -> bool:
 
 
 def can_appeal(item) -> bool:
+    if getattr(item, "held", False):
+        return False  # the student has not been given this review yet
     if window_closed(item):
         return False
     if isinstance(item, Submission):

@@ -27,6 +27,7 @@ class Credit:
     bonus: float = 0.0  # points from bonus criteria, part of before_penalty
     factor: float = 1.0  # what the late penalty leaves (1.0: none; never below 0)
     days_late: int = 0
+    late_days_used: int = 0  # of days_late, covered by the student's late-day bank: no penalty for them
     provisional: bool = False  # a notebook's credit on the public half, before the private half is revealed
 
     @property
@@ -75,13 +76,19 @@ def in_words(figure: Credit) -> str:
             f" + {_points(figure.bonus)} bonus" if figure.bonus else "")
     if figure.penalty:
         text += f" ({before} before the late penalty of {figure.penalty * 100:.0f}%)"
+    if figure.late_days_used:
+        text += f" ({late_days_in_words(figure.late_days_used)} spent: no late penalty)"
     return text
 
 
-def counts(score: float | None, task: Assignment | None, days_late: int) -> float | None:
+def late_days_in_words(days: int) -> str:
+    return f"{days} late day{'' if days == 1 else 's'}"
+
+
+def counts(score: float | None, task: Assignment | None, days_late: int, late_days_used: int = 0) -> float | None:
     """The figure that counts from a raw score, for callers that read rows rather than objects
     (the gradebook): the same rule as Credit.counts."""
-    return None if score is None else score * penalty_factor(task, days_late)
+    return None if score is None else score * penalty_factor(task, days_late, late_days_used)
 
 
 def task_of(item) -> Assignment | None:
@@ -102,14 +109,17 @@ def for_item(item, viewer=None, task: Assignment | None = None) -> Credit | None
     if item is None:
         return None
     task = task if task is not None else task_of(item)
-    factor = penalty_factor(task, item.days_late)
+    factor = penalty_factor(task, item.days_late, item.late_days_used)
     if isinstance(item, Submission):
         shown = disclosure.shown(item, viewer)
         if shown.score is None:
             return None
         return Credit(FRACTION, shown.score, 1.0, factor=factor, days_late=item.days_late,
-                      provisional=shown.provisional)
+                      late_days_used=item.late_days_used, provisional=shown.provisional)
     if item.score is None or item.feedback_only:
         return None
+    if item.held and not (viewer is not None and viewer.is_staff):
+        return None  # not published yet (coursework.services.publishing)
     bonus = min(bonus_points(item), item.score)
-    return Credit(POINTS, item.score, item.max_score or 0.0, bonus=bonus, factor=factor, days_late=item.days_late)
+    return Credit(POINTS, item.score, item.max_score or 0.0, bonus=bonus, factor=factor, days_late=item.days_late,
+                  late_days_used=item.late_days_used)

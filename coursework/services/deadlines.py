@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from ..models import Assignment, EssaySubmission, Extension, Profile, StudyGroup, Submission, SynthesisResponse
+from . import late_days
 from .audit import audit
 
 DAY_S = 86400
@@ -71,8 +72,8 @@ class Terms:
         closes = self.closes_at
         return closes is not None and (when or timezone.now()) > closes
 
-    def penalty_factor(self, days_late: int) -> float:
-        return penalty_factor(self.assignment, days_late)
+    def penalty_factor(self, days_late: int, late_days_used: int = 0) -> float:
+        return penalty_factor(self.assignment, days_late, late_days_used)
 
     def describe(self) -> str:
         """The policy in one sentence, for the student, before they hand work in."""
@@ -96,11 +97,13 @@ class Terms:
                              "accepted. If something kept you from handing it in, ask your TA about an extension.")
 
 
-def penalty_factor(assignment: Assignment | None, days_late: int) -> float:
-    """What a score is multiplied by, `days_late` days late (stored on the work, against the student's own due date)."""
-    if assignment is None or assignment.late_policy != Assignment.PENALTY or days_late <= 0:
+def penalty_factor(assignment: Assignment | None, days_late: int, late_days_used: int = 0) -> float:
+    """What a score is multiplied by, `days_late` days late (stored on the work, against the
+    student's own due date), of which `late_days_used` are covered by the late-day bank."""
+    days = days_late - late_days_used
+    if assignment is None or assignment.late_policy != Assignment.PENALTY or days <= 0:
         return 1.0
-    return max(0.0, 1.0 - assignment.late_penalty_per_day * days_late)
+    return max(0.0, 1.0 - assignment.late_penalty_per_day * days)
 
 
 def penalised(assignment: Assignment | None, field: str = "score"):
@@ -109,7 +112,8 @@ def penalised(assignment: Assignment | None, field: str = "score"):
         return F(field)
     rate = Value(float(assignment.late_penalty_per_day), output_field=FloatField())
     factor = Greatest(Value(0.0, output_field=FloatField()),
-                      Value(1.0, output_field=FloatField()) - rate * Cast(F("days_late"), FloatField()))
+                      Value(1.0, output_field=FloatField())
+                      - rate * Cast(F("days_late") - F("late_days_used"), FloatField()))
     return ExpressionWrapper(F(field) * factor, output_field=FloatField())
 
 
@@ -228,21 +232,25 @@ def recompute_lateness(assignment: Assignment, student_ids: list[int] | None = N
         items, when = SynthesisResponse.objects.filter(submitted_at__isnull=False), "submitted_at"
     if student_ids is not None:
         items = items.filter(student_id__in=student_ids)
-    items = list(items.only("pk", "student_id", "late", "days_late", when))
+    items = list(items.only("pk", "student_id", "late", "days_late", "late_days_used", when))
     groups = dict(Profile.objects.filter(user_id__in={i.student_id for i in items}).values_list("user_id", "group_id"))
     extensions = list(assignment.extensions.all())
     own = {e.student_id: e for e in extensions if e.student_id}
     of_group = {e.group_id: e for e in extensions if e.group_id}
-    changed = []
+    changed = {}
     for item in items:
         extension = own.get(item.student_id) or of_group.get(groups.get(item.student_id))
         terms = Terms(assignment, extension.due_at if extension else assignment.due_at, assignment.due_at, extension)
         lateness = terms.lateness(getattr(item, when))
         if (item.late, item.days_late) != (lateness.late, lateness.days):
             item.late, item.days_late = lateness.late, lateness.days
-            changed.append(item)
+            changed[item.pk] = item
+    # Late days that covered lateness staff have since moved away go back to the bank.
+    for item in late_days.refit(assignment, items):
+        changed[item.pk] = item
     if changed:
-        type(changed[0]).objects.bulk_update(changed, ["late", "days_late"], batch_size=500)
+        type(items[0]).objects.bulk_update(list(changed.values()), ["late", "days_late", "late_days_used"],
+                                           batch_size=500)
     return len(changed)
 
 

@@ -18,6 +18,7 @@ from ..extract import read_document
 from ..models import Assignment, Essay, EssayPrompt, EssaySubmission
 from ..states import ReviewStatus
 from . import drafts as kept  # `drafts` here names the essays being checked
+from . import late_days
 from .deadlines import TaskClosed, terms_for
 
 __all__ = ["EssayError", "TaskClosed", "Draft", "check_drafts", "submit_essays", "extract_text", "meaningful_word_count",
@@ -361,9 +362,11 @@ def submit_essays(student, drafts: list[Draft]) -> EssaySubmission:
     if terms and not requested:  # a resubmission a TA asked for is accepted even after the lock date
         terms.refuse_if_closed(now)
     lateness = terms.lateness(now) if terms else None
+    days_late = lateness.days if lateness else 0
     submission = EssaySubmission.objects.create(student=student, version=latest + 1, submitted_at=now,
-                                                late=bool(lateness and lateness.late),
-                                                days_late=lateness.days if lateness else 0)
+                                                late=bool(lateness and lateness.late), days_late=days_late,
+                                                late_days_used=late_days.cover(student, terms and terms.assignment,
+                                                                               days_late))
     for draft in drafts:
         Essay.objects.create(submission=submission, prompt=draft.prompt, text=draft.text,
                              meaningful_words=draft.words, source_name=draft.source_name[:200])

@@ -68,7 +68,7 @@ def _synthesis(ids: list[int], task) -> dict[int, dict]:
     """Each student's synthesis sets: the score of each reviewed one (after any penalty), and the totals."""
     out: dict[int, dict] = {}
     for r in SynthesisResponse.objects.filter(question_set__optional=False, student__in=ids).values(
-            "student", "question_set", "status", "score", "max_score", "feedback_only", "days_late", "late"):
+            "student", "question_set", "status", "score", "max_score", "feedback_only", "days_late", "late", "late_days_used"):
         mine = out.setdefault(r["student"], {"sets": {}, "submitted": 0, "reviewed": 0, "score": None, "max": None,
                                              "late": False})
         if r["status"] != ReviewStatus.DRAFT:
@@ -80,7 +80,7 @@ def _synthesis(ids: list[int], task) -> dict[int, dict]:
         if r["feedback_only"] or r["score"] is None:
             mine["sets"][r["question_set"]] = FEEDBACK_ONLY
             continue
-        score = credit.counts(r["score"], task, r["days_late"])
+        score = credit.counts(r["score"], task, r["days_late"], r["late_days_used"])
         mine["sets"][r["question_set"]] = _num(score)
         mine["score"] = (mine["score"] or 0) + score
         mine["max"] = (mine["max"] or 0) + (r["max_score"] or 0)
@@ -93,7 +93,8 @@ def _batch_rows(students: list, tasks: dict, sets: list) -> Iterator[list]:
     synthesis = _synthesis(ids, tasks.get(Assignment.SYNTHESIS))
     latest_essays = {}
     for essay in EssaySubmission.objects.filter(student__in=ids).order_by("student", "-version").only(
-            "student_id", "version", "status", "score", "max_score", "feedback_only", "late", "days_late"):
+            "student_id", "version", "status", "score", "max_score", "feedback_only", "late", "days_late",
+            "late_days_used"):
         latest_essays.setdefault(essay.student_id, essay)
     notebooks = {}
     if notebook:
@@ -137,7 +138,7 @@ def _essay_cells(e, task) -> list:
     if reviewed and (e.feedback_only or e.score is None):
         score = before = FEEDBACK_ONLY
     elif reviewed:
-        score, before = _num(credit.counts(e.score, task, e.days_late)), _num(e.score)
+        score, before = _num(credit.counts(e.score, task, e.days_late, e.late_days_used)), _num(e.score)
     else:
         score = before = ""
     return [e.version, e.status, score, _num(e.max_score) if reviewed else "", before, e.days_late,

@@ -16,6 +16,7 @@ from grader.notebooks import InvalidNotebook, NotebookLimits, validate_notebook_
 
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
+from . import late_days
 from .deadlines import TaskClosed, terms_for
 from .grading import dispatch_quietly
 
@@ -132,7 +133,8 @@ def _store(student, assignment: Assignment, shown_name: str, data: bytes, terms,
                 )
             lateness = terms.lateness(timezone.now())
             submission = Submission(assignment=assignment, student=student, original_name=shown_name,
-                                    late=lateness.late, days_late=lateness.days, queued_by=student)
+                                    late=lateness.late, days_late=lateness.days, queued_by=student,
+                                    late_days_used=late_days.cover(student, assignment, lateness.days))
         submission.notebook.save("submission.ipynb", ContentFile(data), save=False)
         submission.save()
         # The worker must never look for a row that is not committed yet; the dispatcher

@@ -33,8 +33,11 @@ SEND_TASK = "coursework.tasks.send_notification_email"
 def notify(recipient, kind: str, event_key: str, title: str, body: str = "", url: str = "") -> Notification | None:
     """Tell `recipient` of an event, once; call inside the transaction that makes the event.
     Returns the new notification, or None if this event was already told."""
-    wants_email = Profile.objects.filter(user=recipient).values_list("email_notifications", flat=True).first()
+    wants_email, frequency = Profile.objects.filter(user=recipient).values_list(
+        "email_notifications", "email_frequency").first() or (None, Profile.EACH)
     email = EmailStatus.PENDING if recipient.email and wants_email is not False else EmailStatus.SKIPPED
+    if email == EmailStatus.PENDING and frequency == Profile.DAILY:
+        email = EmailStatus.DIGEST  # sent with the day's others (coursework.services.digests)
     notification, created = Notification.objects.get_or_create(event_key=event_key[:150], defaults={
         "recipient": recipient, "kind": kind, "title": title[:200], "body": body, "url": url,
         # The task sent after commit delivers it at once; the sweeper only steps in if that message is lost.

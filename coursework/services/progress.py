@@ -14,7 +14,7 @@ from ..models import (Appeal, Assignment, EssaySubmission, QuestionSet, RubricCr
                       SynthesisResponse)
 from ..states import ReviewStatus, SubmissionStatus
 from . import appeals as appeal_service
-from . import deadlines, disclosure, rubrics
+from . import deadlines, disclosure, late_days, publishing, rubrics
 from .credit import Credit
 from .credit import for_item as credit_for
 
@@ -49,10 +49,21 @@ class Row:
 
 
 @dataclass
+class LateDayBank:
+    allowance: int
+    spent: list[tuple[str, int]]  # (task title, days spent on it)
+
+    @property
+    def left(self) -> int:
+        return max(0, self.allowance - sum(days for _, days in self.spent))
+
+
+@dataclass
 class Progress:
     rows: list[Row]
     terms: dict[str, deadlines.Terms] = field(default_factory=dict)  # kind -> the student's terms
     project: str = ""  # "notebook", "essays" or "" (not started)
+    late_days: LateDayBank | None = None  # None: the course has no late-day bank
 
     def _required(self) -> list[Row]:
         """The required synthesis sets, and the one project (the notebook or the essays) as one piece."""
@@ -87,6 +98,11 @@ def _fingerprints(tasks: dict[str, Assignment]) -> dict[tuple[str, int | None], 
     return out
 
 
+def _status_label(item) -> str:
+    # A review saved and not published yet (services.publishing): the student's work is still with the TA.
+    return "being reviewed" if item.held else item.get_status_display()
+
+
 def for_student(student) -> Progress:
     tasks = Assignment.objects.unit_tasks()
     terms = deadlines.terms_for_many(student, tasks.values())
@@ -102,11 +118,11 @@ def for_student(student) -> Progress:
     synthesis_terms = terms_by_kind.get(Assignment.SYNTHESIS)
     responses = {r.question_set_id: r for r in SynthesisResponse.objects.filter(student=student)}
     for qs in QuestionSet.objects.select_related("page").order_by("optional", "page__order"):
-        r = responses.get(qs.pk)
+        r = publishing.seen_by(responses.get(qs.pk), student)
         status = r.status if r else None
         row = Row(task=qs.page.title, kind=Assignment.SYNTHESIS, optional=qs.optional,
                   url=reverse("question_set", args=[qs.page.slug]), status=status or "none",
-                  status_label=r.get_status_display() if r else "not started", left=LEFT[status],
+                  status_label=_status_label(r) if r else "not started", left=LEFT[status],
                   due=synthesis_terms.due if synthesis_terms else None,
                   extended=bool(synthesis_terms and synthesis_terms.extension))
         if r:
@@ -119,7 +135,7 @@ def for_student(student) -> Progress:
             row.left = "Optional"
         rows.append(row)
 
-    essays = EssaySubmission.objects.filter(student=student).order_by("-version").first()
+    essays = publishing.seen_by(EssaySubmission.objects.filter(student=student).order_by("-version").first(), student)
     notebook = tasks.get(Assignment.NOTEBOOK)
     submissions = Submission.objects.filter(student=student, assignment=notebook) if notebook else Submission.objects.none()
     counted = submissions.counted()
@@ -134,7 +150,7 @@ def for_student(student) -> Progress:
     essay_terms = terms_by_kind.get(Assignment.ESSAYS)
     row = Row(task="Essays (non-technical project)", kind=Assignment.ESSAYS, url=reverse("essays"),
               status=essays.status if essays else "none",
-              status_label=f"version {essays.version}: {essays.get_status_display()}" if essays else "not started",
+              status_label=f"version {essays.version}: {_status_label(essays)}" if essays else "not started",
               left=LEFT[essays.status] if essays else "Write three essays, or do the notebook project instead",
               due=essay_terms.due if essay_terms else None, extended=bool(essay_terms and essay_terms.extension))
     if essays:
@@ -174,4 +190,9 @@ def for_student(student) -> Progress:
     if not latest and project == "essays":
         row.left, row.optional = "Nothing: you are doing the essays instead", True
     rows.append(row)
-    return Progress(rows=rows, terms=terms_by_kind, project=project)
+    bank = None
+    if late_days.allowance():
+        titles = {a.pk: a.title for a in tasks.values()}
+        spent = late_days.spent(student)
+        bank = LateDayBank(late_days.allowance(), [(titles.get(pk, "another task"), days) for pk, days in spent.items()])
+    return Progress(rows=rows, terms=terms_by_kind, project=project, late_days=bank)

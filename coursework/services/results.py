@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from ..models import Appeal, Submission
 from ..states import AppealStatus, ReviewStatus
-from . import appeals, disclosure, rubrics
+from . import appeals, disclosure, publishing, rubrics
 from .credit import Credit
 from .credit import for_item as credit_for
 from .credit import task_of
@@ -45,6 +45,7 @@ def for_item(item, viewer=None) -> Result | None:
     """The result of one piece of work (None for nothing: a missing item)."""
     if item is None:
         return None
+    item = publishing.seen_by(item, viewer)
     kind = appeals.kind_of(item)
     appeal = appeals.latest_for(item)
     task = task_of(item)

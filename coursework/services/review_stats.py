@@ -33,6 +33,7 @@ class CriterionStats:
     title: str
     max_points: float
     points: list[float] = field(default_factory=list)
+    deduction: bool = False  # its points are points taken off (mean: the mean taken off)
 
     @property
     def n(self) -> int:
@@ -116,7 +117,8 @@ def summary() -> tuple[list[CriterionStats], list[GraderStats]]:
             if row.get("points") is None:
                 continue
             key = (task, row.get("title", "?"))
-            stats = criteria.setdefault(key, CriterionStats(task, key[1], float(row.get("max_points") or 0)))
+            stats = criteria.setdefault(key, CriterionStats(task, key[1], float(row.get("max_points") or 0),
+                                                            deduction=bool(row.get("deduction"))))
             stats.points.append(float(row["points"]))
     names = dict(get_user_model().objects.filter(pk__in={r for rows in by_task.values() for r, _, _ in rows})
                  .values_list("pk", "username"))

@@ -10,7 +10,7 @@ from django.utils import timezone
 from .. import states
 from ..models import Appeal, EssaySubmission, ReviewDraft, Submission, SynthesisResponse
 from ..states import PROBLEMS, AppealStatus, ReviewStatus
-from . import claims, drafts, notifications, rubrics
+from . import claims, drafts, notifications, publishing, rubrics
 from .audit import audit
 
 QUEUES = ("synthesis", "essays", "notebooks", "appeals")
@@ -207,14 +207,17 @@ def review(item, reviewer, marks: dict[int, rubrics.Mark], feedback: str, *, fee
     item.reviewer = reviewer
     item.reviewed_at = timezone.now()
     item.review_version += 1
+    # Held until a TA publishes the task's reviews, if the task says so (services.publishing).
+    item.held = publishing.holds(rubrics.task_of(item))
     item.save()
     rubrics.add_to_banks(criteria, marks)
     discard_draft(reviewer, item)
     claims.release(item, reviewer)
     audit(reviewer, "request_resubmission" if request_resubmission else "review", item, version=item.review_version,
-          before=before, after={"status": item.status, "score": item.score, "max_score": item.max_score,
+          held=item.held, before=before, after={"status": item.status, "score": item.score, "max_score": item.max_score,
                                 "feedback_only": feedback_only, "feedback": feedback, "rubric": item.rubric})
-    notifications.review_posted(item)
+    if not item.held:
+        notifications.review_posted(item)
     return item
 
 

@@ -57,6 +57,11 @@ def scope_of(item) -> Scope | None:
     return Scope(assignment, item.question_set) if assignment else None
 
 
+def task_of(item) -> Assignment | None:
+    scope = scope_of(item)
+    return scope.assignment if scope else None
+
+
 def criteria_for(item) -> list[RubricCriterion]:
     scope = scope_of(item)
     return list(scope.criteria()) if scope else []
@@ -82,13 +87,15 @@ def scopes() -> list[tuple[Scope, int]]:
 
 
 def fingerprint(criteria) -> str:
-    """What a score depends on (titles, points, bonus, order): a description or comment edit does not count."""
-    key = [[c.pk, c.name, c.max_points, c.bonus] for c in criteria]
+    """What a score depends on (titles, points, bonus, deduction, order): a description or comment edit does not count."""
+    # A deduction is keyed only where there is one, so rubrics from before deductions keep their fingerprints.
+    key = [[c.pk, c.name, c.max_points, c.bonus] + ([True] if c.deduction else []) for c in criteria]
     return hashlib.sha1(json.dumps(key).encode()).hexdigest()[:16]
 
 
 def maximum(criteria) -> int:
-    return sum(c.max_points for c in criteria if not c.bonus)
+    """The points available: bonus criteria add on top, deductions only take off."""
+    return sum(c.max_points for c in criteria if not c.bonus and not c.deduction)
 
 
 @dataclass
@@ -110,12 +117,14 @@ def check_marks(criteria, marks: dict[int, Mark], feedback_only: bool) -> dict[s
         mark = marks.get(c.pk) or Mark()
         field = f"criterion-{c.pk}"
         if mark.points is None:
-            if not feedback_only and not c.bonus:
+            if not feedback_only and not c.bonus and not c.deduction:  # an empty deduction takes nothing off
                 errors[field] = f"{c.name}: give it points (0 to {c.max_points}), or tick \u201cfeedback only\u201d."
         elif mark.points < 0:
             errors[field] = f"{c.name}: points cannot be negative (you gave {mark.points:g})."
         elif mark.points > c.max_points:
-            errors[field] = f"{c.name}: {mark.points:g} is more than its maximum of {c.max_points} points."
+            errors[field] = (f"{c.name}: {mark.points:g} is more than the {c.max_points} points it may take off."
+                             if c.deduction else f"{c.name}: {mark.points:g} is more than its maximum of "
+                                                 f"{c.max_points} points.")
         if len(mark.comment) > 4000:
             errors[f"{field}-comment"] = f"{c.name}: a comment may be at most 4,000 characters."
     return errors
@@ -127,16 +136,21 @@ def snapshot(criteria, marks: dict[int, Mark], scored: bool) -> dict:
     for c in criteria:
         mark = marks.get(c.pk) or Mark()
         points = mark.points if scored else None
-        if scored and points is None and c.bonus:
+        if scored and points is None and (c.bonus or c.deduction):
             points = 0.0
-        rows.append({"id": c.pk, "title": c.name, "description": c.description, "max_points": c.max_points,
-                     "bonus": c.bonus, "points": points, "comment": mark.comment.strip()})
+        row = {"id": c.pk, "title": c.name, "description": c.description, "max_points": c.max_points,
+               "bonus": c.bonus, "points": points, "comment": mark.comment.strip()}
+        if c.deduction:
+            row["deduction"] = True  # its points are taken off the total
+        rows.append(row)
     return {"fingerprint": fingerprint(criteria), "criteria": rows}
 
 
 def total(snap: dict) -> float | None:
-    points = [r["points"] for r in snap.get("criteria", []) if r.get("points") is not None]
-    return float(sum(points)) if points else None
+    """The points given, less the deductions, never below 0 (None: no points given at all)."""
+    points = [-r["points"] if r.get("deduction") else r["points"] for r in snap.get("criteria", [])
+              if r.get("points") is not None]
+    return max(0.0, float(sum(points))) if points else None
 
 
 def changed_since(item, current_fingerprint: str | None) -> bool:
@@ -169,7 +183,8 @@ def add_to_banks(criteria, marks: dict[int, Mark]) -> int:
 
 
 def describe_criterion(c: RubricCriterion) -> dict:
-    return {"title": c.name, "max_points": c.max_points, "bonus": c.bonus, "description": c.description}
+    return {"title": c.name, "max_points": c.max_points, "bonus": c.bonus, "deduction": c.deduction,
+            "description": c.description}
 
 
 @transaction.atomic
@@ -250,7 +265,8 @@ QUESTION_COMMENTS = ["Clear and correct.",
 def _create(assignment, question_set, order, spec) -> RubricCriterion:
     criterion = RubricCriterion.objects.create(
         assignment=assignment, question_set=question_set, order=order, name=spec["name"],
-        description=spec.get("description", ""), max_points=spec["max_points"], bonus=spec.get("bonus", False))
+        description=spec.get("description", ""), max_points=spec["max_points"], bonus=spec.get("bonus", False),
+        deduction=spec.get("deduction", False))
     RubricLevel.objects.bulk_create([RubricLevel(criterion=criterion, points=level[0], title=level[1],
                                                  description=level[2] if len(level) > 2 else "")
                                      for level in spec["levels"]])
@@ -306,6 +322,7 @@ def as_text(scope: Scope) -> str:
     criteria = scope.own_criteria().prefetch_related("levels", "comments").order_by("order", "pk")
     data = {"format": TEXT_FORMAT, "rubric": scope.title, "criteria": [
         {"name": c.name, "description": c.description, "max_points": c.max_points, "bonus": c.bonus,
+         **({"deduction": True} if c.deduction else {}),
          "levels": [{"points": lv.points, "title": lv.title, "description": lv.description} for lv in c.levels.all()],
          "comments": [comment.text for comment in c.comments.all()]}
         for c in criteria]}
@@ -352,7 +369,10 @@ def parse_text(raw: bytes | str) -> list[dict]:
             raise RubricRefused(f"{where}: comments must be a list of at most {MAX_COMMENTS}.")
         spec = {"name": _text(item.get("name"), f"{where}'s name", 100, required=True),
                 "description": _text(item.get("description"), f"{where}'s description", 2000),
-                "max_points": points, "bonus": item.get("bonus", False) is True, "levels": [], "comments": []}
+                "max_points": points, "bonus": item.get("bonus", False) is True,
+                "deduction": item.get("deduction", False) is True, "levels": [], "comments": []}
+        if spec["bonus"] and spec["deduction"]:
+            raise RubricRefused(f"{where}: a criterion either adds bonus points or takes points off, not both.")
         for m, level in enumerate(levels, start=1):
             lv_points = level.get("points") if isinstance(level, dict) else None
             if not isinstance(lv_points, (int, float)) or isinstance(lv_points, bool) or not 0 <= lv_points <= points:

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from .. import states
 from ..models import Answer, Assignment, QuestionSet, SynthesisResponse
+from . import late_days
 from .deadlines import Lateness, TaskClosed, terms_for
 from .hints import checked_part, hint_for
 
@@ -55,7 +56,7 @@ def save_answers(student, question_set: QuestionSet, texts: dict[int, str], subm
 @transaction.atomic
 def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: bool, terms) -> SynthesisResponse:
     response = SynthesisResponse.objects.select_for_update().get(pk=response_for(student, question_set).pk)
-    if not response.editable:
+    if not response.editable or response.held:  # a request to resubmit not published yet is not one
         raise NotEditable("A TA has reviewed these answers; they can no longer be changed.")
     valid = set(question_set.questions.values_list("pk", flat=True))
     for question_id, text in texts.items():
@@ -68,6 +69,7 @@ def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: boo
         states.move_review(response, states.ReviewStatus.SUBMITTED)
         response.submitted_at = now
         response.late, response.days_late = lateness.late, lateness.days
+        response.late_days_used = late_days.cover(student, terms and terms.assignment, lateness.days)
     response.save()
     return response
 

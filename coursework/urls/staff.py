@@ -35,6 +35,7 @@ urlpatterns = [
     path("similarity/solution/<int:a>/", similarity.similarity_solution, name="ta_similarity_solution"),
     path("similarity/<str:kind>/<int:a>/<int:b>/", similarity.similarity_pair, name="ta_similarity_pair"),
     path("assignments/<slug:slug>/reveal/", assignments.reveal_private, name="ta_reveal_private"),
+    path("assignments/<slug:slug>/publish/", assignments.publish_reviews, name="ta_publish_reviews"),
     path("gradebook.csv", gradebook.gradebook_csv, name="ta_gradebook"),
     path("gradebook/<slug:slug>.csv", gradebook.gradebook_csv, name="ta_gradebook_task"),
     path("answers/", grouping.questions, name="ta_answer_questions"),

@@ -239,7 +239,7 @@ def test_a_due_date_changed_in_the_admin_judges_work_again_too(client, course, s
     data = {"slug": task.slug, "title": task.title, "kind": task.kind, "due_at_0": later.strftime("%Y-%m-%d"),
             "due_at_1": later.strftime("%H:%M:%S"), "full_credit_accuracy": "0.9", "zero_credit_accuracy": "0.1",
             "limits": "{}", "daily_submission_limit": "10", "late_policy": "accept", "late_penalty_per_day": "0.1",
-            "lock_at_0": "", "lock_at_1": "", "environment": "numpy"}
+            "lock_at_0": "", "lock_at_1": "", "environment": "numpy", "publish_reviews": "at_once"}
     assert client.post(f"/admin/coursework/assignment/{task.pk}/change/", data).status_code == 302
     essay_set.refresh_from_db()
     assert not essay_set.late and AuditEvent.objects.filter(action="deadline_changed", actor=ta).exists()

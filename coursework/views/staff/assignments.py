@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from ...forms import RevealForm
 from ...models import Assignment
-from ...services import deadlines
+from ...services import deadlines, publishing
 from ...services.audit import audit
 from .permissions import staff_only
 
@@ -36,3 +36,23 @@ def reveal_private(request, slug):
             return redirect("leaderboard")
     return render(request, "staff/reveal.html", {"assignment": assignment, "deadline": deadline, "early": early,
                                                  "revealing": revealing, "form": form})
+
+
+@staff_only
+def publish_reviews(request, slug):
+    """A task's reviews: whether they reach students at once or when published, and the
+    button that publishes the held ones (it says how many it will release)."""
+    assignment = get_object_or_404(Assignment.objects.filter(kind__in=list(publishing.REVIEWED_KINDS)), slug=slug)
+    if request.method == "POST":
+        if "publish" in request.POST:
+            released = publishing.publish(request.user, assignment)
+            messages.success(request, f"Published {released} review{'' if released == 1 else 's'}: "
+                                      "their students can see them now and were told." if released else
+                                      "There was nothing left to publish.")
+        elif request.POST.get("publish_reviews") in dict(Assignment.PUBLISH_CHOICES):
+            publishing.set_mode(request.user, assignment, request.POST["publish_reviews"])
+            messages.success(request, f"Reviews of {assignment.title} now reach students "
+                                      f"{assignment.get_publish_reviews_display().lower()}.")
+        return redirect("ta_publish_reviews", slug=slug)
+    return render(request, "staff/publish.html", {"assignment": assignment, "held": publishing.held_count(assignment),
+                                                  "choices": Assignment.PUBLISH_CHOICES})

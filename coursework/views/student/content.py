@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, render
 from ...models import Assignment, Page, SynthesisResponse
 from ...rendering import render_page_markdown
 from ...services import deadlines
+from ...states import ReviewStatus
 from ..visitors import content_version, kept_for_visitors
 
 
@@ -15,8 +16,10 @@ def overview(request):
     assignments = Assignment.objects.unit_tasks()
     synthesis_terms = None
     if request.user.is_authenticated:
-        statuses = dict(SynthesisResponse.objects.filter(student=request.user)
-                        .values_list("question_set__page_id", "status"))
+        # A review not published yet (services.publishing) leaves the answers "submitted" for their student.
+        statuses = {page_id: ReviewStatus.SUBMITTED if held else status for page_id, status, held in
+                    SynthesisResponse.objects.filter(student=request.user)
+                    .values_list("question_set__page_id", "status", "held")}
         # The student's own due date and the late policy (their extension, if any).
         synthesis_terms = deadlines.terms_for(request.user, assignments.get(Assignment.SYNTHESIS))
     return render(request, "coursework/overview.html", {

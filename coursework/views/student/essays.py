@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from ...forms import EssaySlotForm
 from ...models import Assignment, EssayPrompt, EssaySubmission
 from ...rendering import render_markdown
-from ...services import deadlines, essays, results
+from ...services import deadlines, essays, publishing, results
 from ...uploads import limit_upload_size
 
 SLOTS = 3
@@ -81,8 +81,8 @@ def essays_page(request):
     counts = [essays.Draft(prompt=d.prompt, text=d.text).words for d in drafts] if drafts else []
     return render(request, "coursework/essays.html", {
         "forms": forms, "prompts": prompts, "problems": problems, "counts": counts,
-        "required": essays.REQUIRED_WORDS, "latest": latest,
-        "versions": EssaySubmission.objects.filter(student=request.user),
+        "required": essays.REQUIRED_WORDS, "latest": publishing.seen_by(latest, request.user),
+        "versions": [publishing.seen_by(v, request.user) for v in EssaySubmission.objects.filter(student=request.user)],
         "terms": deadlines.terms_for(request.user, Assignment.objects.the(Assignment.ESSAYS)),
         "result": results.for_item(latest, viewer=request.user), "restored_draft": restored,
         # What the server holds, so the page can tell a newer copy kept in the browser.

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from ...models import Assignment, QuestionSet
 from ...rendering import render_page_markdown
-from ...services import deadlines, results, synthesis
+from ...services import deadlines, publishing, results, synthesis
 
 
 def _texts_from(post) -> dict[int, str]:
@@ -45,7 +45,7 @@ def question_set(request, slug):
     hints, hinted = synthesis.hints(qs, texts), synthesis.hinted(qs)
     response.refresh_from_db()
     return render(request, "coursework/question_set.html", {
-        "qs": qs, "page": qs.page, "response": response, "errors": errors,
+        "qs": qs, "page": qs.page, "response": publishing.seen_by(response, request.user), "errors": errors,
         "terms": deadlines.terms_for(request.user, Assignment.objects.the(Assignment.SYNTHESIS)),
         "result": results.for_item(response, viewer=request.user),
         "body": render_page_markdown(qs.page.body),

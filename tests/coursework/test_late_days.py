@@ -1,0 +1,159 @@
+"""The late-day bank: late work under a penalty spends the fewest whole days that cover it,
+only when the bank holds them all, never twice, and gives them back when staff move the
+due date so that the work is no longer that late."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from coursework.models import Assignment, AuditEvent, LateDaySpend, QuestionSet, SynthesisResponse
+from coursework.services import credit, deadlines, late_days, progress, reviews, rubrics, synthesis
+from tests.factories import make_profile, make_student, make_ta
+
+pytestmark = pytest.mark.django_db
+
+SETS = ["video-what-is-a-neural-network", "video-neural-networks-and-deep-learning"]
+
+
+@pytest.fixture
+def bank(course, settings):
+    settings.LATE_DAYS = 3
+    task = course[Assignment.SYNTHESIS]
+    task.late_policy, task.late_penalty_per_day = Assignment.PENALTY, 0.2
+    task.save()
+    return task
+
+
+def due_ago(task, days: float):
+    task.due_at = timezone.now() - timedelta(days=days)
+    task.save()
+
+
+def hand_in(student, slug=SETS[0]) -> SynthesisResponse:
+    qs = QuestionSet.objects.get(page__slug=slug)
+    return synthesis.save_answers(student, qs, {q.pk: "Because the weights scale the inputs." for q in qs.questions.all()},
+                                  submit=True)
+
+
+def review_full(item):
+    marks = {c.pk: rubrics.Mark(c.max_points) for c in rubrics.criteria_for(item)}
+    return reviews.review(item, make_ta(), marks, "Good.")
+
+
+def test_late_work_spends_the_fewest_whole_days_that_cover_it_and_takes_no_penalty(bank):
+    student = make_student()
+    due_ago(bank, 1.5)
+    response = hand_in(student)
+    assert (response.days_late, response.late_days_used) == (2, 2)
+    assert late_days.remaining(student) == 1
+    figure = credit.for_item(review_full(response), student)
+    assert (figure.factor, figure.counts) == (1.0, figure.before_penalty)  # nothing taken off
+    assert credit.in_words(figure).endswith("(2 late days spent: no late penalty)")
+
+
+def test_work_later_than_the_days_left_spends_nothing_and_takes_the_penalty(bank, settings):
+    settings.LATE_DAYS = 1
+    student = make_student()
+    due_ago(bank, 1.5)
+    response = hand_in(student)
+    assert (response.days_late, response.late_days_used) == (2, 0)
+    assert late_days.remaining(student) == 1
+    figure = credit.for_item(review_full(response), student)
+    assert figure.penalty == pytest.approx(0.4)
+
+
+def test_a_second_late_piece_of_the_same_task_spends_only_the_days_the_first_did_not(bank):
+    student = make_student()
+    due_ago(bank, 0.5)
+    assert hand_in(student, SETS[0]).late_days_used == 1
+    due_ago(bank, 1.5)
+    assert hand_in(student, SETS[1]).late_days_used == 2
+    assert late_days.spent(student) == {bank.pk: 2}
+    assert late_days.remaining(student) == 1
+
+
+def test_days_spent_on_one_task_are_not_there_for_another(bank, course, settings):
+    settings.LATE_DAYS = 2
+    student = make_student()
+    due_ago(bank, 1.5)
+    assert hand_in(student).late_days_used == 2
+    essays = course[Assignment.ESSAYS]
+    essays.late_policy = Assignment.PENALTY
+    essays.save()
+    with deadlines.transaction.atomic():
+        assert late_days.cover(student, essays, 1) == 0
+    assert LateDaySpend.objects.filter(student=student, assignment=essays).count() == 0
+
+
+def test_handing_the_same_lateness_in_again_spends_nothing_more(bank):
+    student = make_student()
+    due_ago(bank, 1.5)
+    hand_in(student)
+    for _ in range(2):
+        with deadlines.transaction.atomic():
+            assert late_days.cover(student, bank, 2) == 2
+    assert late_days.remaining(student) == 1
+    assert AuditEvent.objects.filter(action="late_days_spent").count() == 1
+
+
+def test_under_a_policy_without_a_penalty_nothing_is_spent(bank):
+    bank.late_policy = Assignment.ACCEPT_LATE
+    bank.save()
+    student = make_student()
+    due_ago(bank, 1.5)
+    response = hand_in(student)
+    assert (response.late, response.late_days_used) == (True, 0)
+    assert late_days.remaining(student) == 3
+
+
+def test_with_no_bank_nothing_is_spent(bank, settings):
+    settings.LATE_DAYS = 0
+    student = make_student()
+    due_ago(bank, 1.5)
+    assert hand_in(student).late_days_used == 0
+    assert progress.for_student(student).late_days is None
+
+
+def test_an_extension_that_makes_the_work_on_time_gives_the_days_back(bank):
+    student = make_student()
+    due_ago(bank, 1.5)
+    response = hand_in(student)
+    deadlines.grant_extension(make_ta(), bank, timezone.now(), student=student, reason="ill")
+    response.refresh_from_db()
+    assert (response.late, response.days_late, response.late_days_used) == (False, 0, 0)
+    assert late_days.remaining(student) == 3
+    assert AuditEvent.objects.filter(action="late_days_refunded").exists()
+
+
+def test_an_extension_that_shortens_the_lateness_keeps_only_the_days_still_needed(bank):
+    student = make_student()
+    due_ago(bank, 2.5)
+    response = hand_in(student)
+    assert response.late_days_used == 3
+    deadlines.grant_extension(make_ta(), bank, bank.due_at + timedelta(days=1.6), student=student)
+    response.refresh_from_db()
+    assert (response.days_late, response.late_days_used) == (1, 1)
+    assert late_days.remaining(student) == 2
+
+
+def test_my_progress_shows_the_days_left_and_the_credit_the_days_that_covered_it(bank, client):
+    student = make_student()
+    make_profile(student)
+    due_ago(bank, 0.5)
+    review_full(hand_in(student))
+    client.force_login(student)
+    page = client.get("/progress/").content.decode()
+    assert "Late days: <strong>2 of 3</strong> left" in page
+    assert "1 on Synthesis" in page
+    assert "covered by 1 late day: no late penalty" in page
+
+
+def test_the_gradebook_counts_covered_work_without_the_penalty(bank, client):
+    from coursework.services import gradebook
+
+    student = make_student()
+    due_ago(bank, 0.5)
+    response = review_full(hand_in(student))
+    header, rows = gradebook.rows()
+    row = dict(zip(header, next(r for r in rows if r[0] == student.username)))
+    assert row["synthesis_score"] == round(response.score, 2)
