@@ -444,7 +444,7 @@ def sync_grades() -> list[int]:
     """Beat: bring every learner's wanted score in line with the gradebook; returns the ids
     of the rows now due to be sent (new or changed figures, retries whose pause is over,
     sends whose worker went silent)."""
-    from . import gradebook
+    from . import gradebook, publishing
 
     tasks = {kind: task for kind, task in Assignment.objects.unit_tasks().items() if kind in GRADED_KINDS}
     contexts = [c for c in LtiContext.objects.select_related("platform") if _can_pass_back(c)]
@@ -455,7 +455,12 @@ def sync_grades() -> list[int]:
             continue
         rows = gradebook.rows_for([m.identity.user_id for m in members])
         for kind, task in tasks.items():
-            wanted = {m.identity_id: figure(kind, task, rows.get(m.identity.user_id, {})) for m in members}
+            # The gradebook is staff's and counts reviews a TA has not published yet; the
+            # LMS shows its column to the student, so a task with held work waits for them.
+            waiting = set(publishing.held_reviews(task).filter(
+                student__in=[m.identity.user_id for m in members]).values_list("student_id", flat=True))
+            wanted = {m.identity_id: None if m.identity.user_id in waiting else
+                      figure(kind, task, rows.get(m.identity.user_id, {})) for m in members}
             if not any(wanted.values()):
                 continue
             item = line_item(context.pk, task.pk)

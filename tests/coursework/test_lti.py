@@ -184,3 +184,21 @@ def test_a_launch_that_is_not_a_signed_token_is_refused_and_stores_nothing(clien
     assert response.status_code == 403
     assert "This launch was refused" in response.content.decode()
     assert ExternalIdentity.objects.count() == 0 and not response.wsgi_request.user.is_authenticated
+
+
+def test_a_review_held_until_a_ta_publishes_reaches_the_lms_only_when_published(lms, course):
+    from coursework.services import publishing
+
+    alice = enrol(lms, "alice")
+    task = Assignment.objects.the(Assignment.ESSAYS)
+    ta = make_ta()
+    publishing.set_mode(ta, task, Assignment.WHEN_PUBLISHED)
+    essays = submitted_essays(alice.user)
+    reviews.review(essays, ta, {c.pk: rubrics.Mark(c.max_points) for c in rubrics.criteria_for(essays)}, "Good.")
+    essays.refresh_from_db()
+    assert essays.held
+    assert push_due() == [] and lms.gradebook("alice") == {}  # the student cannot see it here, so not there either
+    publishing.publish(ta, task)
+    assert push_due() == ["sent"]
+    (score,) = lms.gradebook("alice").values()
+    assert score["scoreGiven"] == gradebook.rows_for([alice.user_id])[alice.user_id]["essays_score"]
