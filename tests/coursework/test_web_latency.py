@@ -81,5 +81,5 @@ def test_every_gunicorn_process_counts_into_one_figure_that_every_scrape_reports
     for figures in scrapes:  # whichever process answered the scrape
         assert count(figures, view) - count(before, view) == 40
         assert count(figures, "unmatched") - count(before, "unmatched") == 5
-        assert (figures[f'coursework_web_responses_total{{status="4xx",view="unmatched"}}']
+        assert (figures['coursework_web_responses_total{status="4xx",view="unmatched"}']
                 - before.get('coursework_web_responses_total{status="4xx",view="unmatched"}', 0.0)) == 5

@@ -3,7 +3,6 @@ memory shows: run through the real sandbox, the job ends as "memory" near its li
 the host's available memory, read from outside the sandbox while it runs, never falls by
 much more than that limit (grader/cgroups.py; docs/grading.md, "Kernel memory")."""
 import threading
-import time
 
 import pytest
 
