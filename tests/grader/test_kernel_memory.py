@@ -12,7 +12,7 @@ from tests.support.notebooks import notebook
 LIMIT_MB = 384
 # What else may move the host's MemAvailable meanwhile: TCP buffers (their own limit, an
 # eighth of the job's), the worker, and above all the machine's other tenants: on the shared
-# 2-core CI host MemAvailable swung by up to 450 MB while no job ran. Unbounded, the socket
+# 2-core CI host MemAvailable moved by -200 to +450 MB before the job's cgroup held anything. Unbounded, the socket
 # attack took 3.5 GB (benchmarks/kernel_memory.py).
 MARGIN_MB = 1024
 # Address space is not memory: the kernel with numpy reserves about 1 GB it never touches.
