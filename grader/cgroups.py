@@ -339,9 +339,16 @@ def tcp_limit(limits: sandbox.Limits) -> int:
     return max(TCP_MIN, limits.memory_mb * MB // TCP_SHARE)
 
 
+def _pid_namespace() -> str:
+    """This process's pid namespace, by inode: a pid means something only inside it."""
+    return str(os.stat("/proc/self/ns/pid").st_ino)
+
+
 def job_name() -> str:
-    """job-<the worker's pid>-<random>: the pid tells a leftover of a dead worker (cleanup)."""
-    return f"job-{os.getpid()}-{secrets.token_hex(4)}"
+    """job-<pid namespace>-<the worker's pid>-<random>: the pid tells a leftover of a dead
+    worker (remove_leftovers), and the namespace that the pid is one of ours to look up
+    (a cgroup hierarchy can be shared by containers whose pids mean other processes)."""
+    return f"job-{_pid_namespace()}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
 def _oom_kills(path: Path) -> int:
@@ -394,14 +401,15 @@ def _alive(pid: int) -> bool:
 def remove_leftovers(parent: Path) -> list[Path]:
     """Remove the job cgroups under `parent` whose worker is gone (it died mid-job, before
     it could remove them); those of live workers, on this host or in other checkouts, stay."""
-    removed = []
+    removed, namespace = [], _pid_namespace()
     try:
         entries = list(parent.iterdir())
     except OSError:
         return removed
     for path in entries:
         parts = path.name.split("-")
-        if path.is_dir() and len(parts) == 3 and parts[0] == "job" and parts[1].isdigit() and not _alive(int(parts[1])):
+        if (path.is_dir() and len(parts) == 4 and parts[0] == "job" and parts[1] == namespace
+                and parts[2].isdigit() and not _alive(int(parts[2]))):
             _remove(path)
             removed.append(path)
     return removed

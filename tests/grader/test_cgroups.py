@@ -227,9 +227,11 @@ def test_leftovers_of_dead_workers_are_removed_and_live_workers_kept(v1):
 
     dead = subprocess.Popen(["true"])
     dead.wait()
-    gone = v1.path / f"job-{dead.pid}-00000000"
-    mine = v1.path / f"job-{os.getpid()}-11111111"
-    for path in (gone, mine):
+    namespace = cgroups._pid_namespace()
+    gone = v1.path / f"job-{namespace}-{dead.pid}-00000000"
+    mine = v1.path / f"job-{namespace}-{os.getpid()}-11111111"
+    elsewhere = v1.path / f"job-1-{dead.pid}-22222222"  # another pid namespace's: its pids are not ours
+    for path in (gone, mine, elsewhere):
         path.mkdir()
     assert cgroups.remove_leftovers(v1.path) == [gone]
-    assert mine.exists() and not gone.exists()
+    assert mine.exists() and elsewhere.exists() and not gone.exists()
