@@ -26,6 +26,16 @@ DATABASE_FAULTS = (DatabaseError, *grading.UNREACHABLE)
 MAX_SYSTEM_RETRIES = 3
 
 
+@worker_ready.connect
+def report_grading_limits(**_) -> None:
+    """Say in the worker's log, as it starts, how this host bounds a job's memory (a
+    cgroup, or the watchdog and rlimits only), and remove job cgroups of dead workers."""
+    try:
+        cgroups.prepared()
+    except OSError as exc:  # the worker still grades; each job then tries again
+        log.warning("grading resource limits could not be prepared: %s", exc)
+
+
 class Heartbeat:
     """Signs of life for the whole job, from claim to stored result (running the notebook,
     drawing the pictures, writing files), on a thread of its own: the sweeper requeues
@@ -207,12 +217,3 @@ def send_due_emails() -> int:
         notifications.enqueue_email(pk)
     return len(due)
 
-
-@worker_ready.connect
-def report_grading_limits(**_) -> None:
-    """Say in the worker's log, as it starts, how this host bounds a job's memory (a
-    cgroup, or the watchdog and rlimits only), and remove job cgroups of dead workers."""
-    try:
-        cgroups.prepared()
-    except OSError as exc:  # the worker still grades; each job then tries again
-        log.warning("grading resource limits could not be prepared: %s", exc)
