@@ -216,4 +216,3 @@ def send_due_emails() -> int:
             continue
         notifications.enqueue_email(pk)
     return len(due)
-
