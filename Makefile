@@ -93,7 +93,8 @@ reliability: install
 	$(BIN)/python manage.py fetch_mnist
 	$(BIN)/python manage.py train_reference
 	$(BIN)/python -m pytest -m "reliability or not reliability" tests/reliability \
-		tests/grader/test_hostile_notebooks.py tests/coursework/test_web_security.py $(PYTEST_ARGS)
+		tests/grader/test_hostile_notebooks.py tests/grader/test_kernel_memory.py \
+		tests/coursework/test_web_security.py $(PYTEST_ARGS)
 
 # Benchmarks need torch (CPU build), which only the benchmark environment installs.
 BENCH := .venv-bench

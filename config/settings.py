@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "coursework.services.metrics.LatencyMiddleware",  # outermost: times everything below it
     "config.proxy.TrustedProxyMiddleware",  # first: everything after counts by the client's own address
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

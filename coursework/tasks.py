@@ -7,9 +7,11 @@ import smtplib
 import threading
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.db import DatabaseError, connection
 
+from grader import cgroups
 from grader.errors import HostBusy, SystemFault
 
 from . import states
@@ -22,6 +24,16 @@ log = logging.getLogger(__name__)
 TRANSIENT = (SystemFault, *grading.UNREACHABLE, OSError)
 DATABASE_FAULTS = (DatabaseError, *grading.UNREACHABLE)
 MAX_SYSTEM_RETRIES = 3
+
+
+@worker_ready.connect
+def report_grading_limits(**_) -> None:
+    """Say in the worker's log, as it starts, how this host bounds a job's memory (a
+    cgroup, or the watchdog and rlimits only), and remove job cgroups of dead workers."""
+    try:
+        cgroups.prepared()
+    except OSError as exc:  # the worker still grades; each job then tries again
+        log.warning("grading resource limits could not be prepared: %s", exc)
 
 
 class Heartbeat:

@@ -204,10 +204,16 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: 
             break
         if watchdog.due(time.monotonic()):
             watchdog.sample()
-            if watchdog.exceeded:
+            if watchdog.exceeded or (job_cgroup and job_cgroup.oom_kills()):
                 break
         time.sleep(0.01)
     _kill_group(proc)
+    # The kernel killed a process of the job at its cgroup's limit (kernel memory the
+    # watchdog cannot see, or faster than it samples): the job ran out of memory.
+    cgroup_oom = bool(job_cgroup and job_cgroup.oom_kills())
+    cgroup_detail = job_cgroup.describe() if job_cgroup else ""
+    # Then what the kernel counted is the figure to tell (the watchdog's misses kernel memory).
+    peak_mb = (job_cgroup.peak_mb() if cgroup_oom else None) or (watchdog.peak.total / MB if watchdog.peak else None)
     if job_cgroup:
         job_cgroup.remove()
     for reader in (result_reader, progress_reader, log_reader, feed):
@@ -216,12 +222,13 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: 
     outcome = RunOutcome(
         result={}, notebook=None, predictions=None, wall_seconds=time.monotonic() - started,
         timed_out=timed_out, log_tail=bytes(log_reader.data).decode(errors="replace"), exit_code=proc.returncode,
-        memory_exceeded=watchdog.exceeded, memory_peak_mb=peak.total / MB if peak else None,
+        memory_exceeded=watchdog.exceeded or cgroup_oom, memory_peak_mb=peak_mb,
         memory_detail=(f"processes {peak.processes / MB:.0f} MB ({peak.count}), tmpfs {peak.tmpfs / MB:.0f} MB, "
-                       f"memfd {peak.memfd / MB:.0f} MB; {watchdog.samples} samples") if peak else "",
+                       f"memfd {peak.memfd / MB:.0f} MB; {watchdog.samples} samples"
+                       + (f"; {cgroup_detail}" if cgroup_detail else "")) if peak else cgroup_detail,
         last_cell=_last_line(bytes(progress_reader.data)), cpu_seconds=used_cpu,
     )
-    if not timed_out and not watchdog.exceeded:
+    if not timed_out and not outcome.memory_exceeded:
         _parse_payload(bytes(result_reader.data), result_reader.overflow, outcome)
     return outcome
 

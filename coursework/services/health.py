@@ -74,7 +74,14 @@ def _media_space() -> str:
     return "ok" if free_mb >= settings.HEALTH_MIN_FREE_MB else f"low ({free_mb:.0f} MB free)"
 
 
-NOTES = {"workers": _workers, "mnist": _mnist, "media_space": _media_space}
+def _grading_limits() -> str:
+    """How this host bounds a grading job's memory (grader/cgroups.py): what a worker here uses."""
+    from grader import cgroups
+
+    return cgroups.mode().name
+
+
+NOTES = {"workers": _workers, "mnist": _mnist, "media_space": _media_space, "grading_limits": _grading_limits}
 
 
 def notes() -> dict[str, str]:

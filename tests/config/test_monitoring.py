@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from coursework.services.metrics import CourseworkCollector
+from coursework.services.metrics import CourseworkCollector, WebCollector
 from tests.support.scenarios import TRIVIAL
 from tests.support.stack import ROOT, Stack, free_port
 
@@ -29,7 +29,9 @@ def test_the_alert_rules_are_valid_and_fire_on_the_series_they_are_for():
 
 @pytest.mark.django_db
 def test_the_dashboard_and_the_alerts_ask_only_for_metrics_the_site_exports():
-    exported = {family.name for family in CourseworkCollector().collect()} | {"up"}
+    suffixes = {"histogram": ("_bucket", "_sum", "_count"), "counter": ("_total",)}
+    exported = {family.name + suffix for collector in (CourseworkCollector(), WebCollector())
+                for family in collector.collect() for suffix in suffixes.get(family.type, ("",))} | {"up"}
     dashboard = json.loads((MONITORING / "grafana-dashboard.json").read_text())
     expressions = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
     expressions += re.findall(r"expr: (.+)", (MONITORING / "alerts.yml").read_text())
@@ -82,6 +84,9 @@ def test_a_real_prometheus_sees_a_grade_and_the_sweep_arrive(tmp_path, redis_tar
         assert float(graded[0]["value"][1]) == 1
         assert wait_for(base, 'coursework_heartbeat_age_seconds{name="sweep"} < 60', 60), stack.log("beat")
         assert query(base, 'coursework_oldest_waiting_seconds{phase="queued"} == 0')
+        # The web's latency as the dashboard asks for it (Prometheus's own scrapes are requests too).
+        assert wait_for(base, 'histogram_quantile(0.95, sum by (le) (rate(coursework_web_request_seconds_bucket[1m])))'
+                        ' > 0', 60)
         assert not query(base, 'ALERTS{alertstate="firing"}'), "a healthy stack fires no alert"
     finally:
         if prometheus:

@@ -23,10 +23,13 @@ def media(settings, tmp_path):
 
 
 def test_every_dependency_answering_is_a_200_that_names_each(client, broker):
+    from grader import cgroups
+
     response = client.get("/health/")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "media": "ok"},
-                               "workers": "unknown", "mnist": "ok", "media_space": "ok"}
+                               "workers": "unknown", "mnist": "ok", "media_space": "ok",
+                               "grading_limits": cgroups.mode().name}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -96,3 +99,10 @@ def test_liveness_asks_nothing_of_the_dependencies(client, settings, tmp_path):
     settings.MNIST_DATA_DIR = tmp_path / "no-mnist-here"
     response = client.get("/health/live/")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_it_says_how_this_host_bounds_a_grading_jobs_memory(client, broker, monkeypatch):
+    from grader import cgroups
+
+    monkeypatch.setattr(cgroups, "mode", lambda: cgroups.Mode(None, "GRADER_CGROUP=off"))
+    assert client.get("/health/").json()["grading_limits"].startswith("watchdog and rlimits only")
