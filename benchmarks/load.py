@@ -13,6 +13,8 @@ queued at once): the grading rate of the rush (notebooks graded per minute, from
 uploads to the last result) is printed against that quiet rate, measured in the same run
 on the same stack, as rush_grading_ratio. 1 means the rush did not slow grading at all.
 
+The web is config/gunicorn.py's (gthread workers; --web-worker-class and --web-threads
+override it: `--web-worker-class sync --web-threads 1` is the web as it was before issue 21).
 The pages-first rule of docs/operations.md is the default: gunicorn with --web-workers
 per core, the web in a control group of CPU weight --web-weight and the grading worker
 (with every sandbox it starts) in one of --grading-weight (as docker-compose's cpu_shares
@@ -60,8 +62,11 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--browsers", type=int, default=200)
     parser.add_argument("--web-workers-per-core", type=float, default=2)
-    parser.add_argument("--web-threads", type=int, default=1,
-                        help="threads per gunicorn worker (more than 1: gunicorn's gthread worker)")
+    parser.add_argument("--web-threads", type=int, default=None,
+                        help="threads per gunicorn worker (default: config/gunicorn.py's)")
+    parser.add_argument("--web-worker-class", default=None,
+                        help="gunicorn's worker class (default: config/gunicorn.py's); "
+                             "`--web-worker-class sync --web-threads 1` is the web before issue 21")
     # 100:1, as in docker-compose.yml; grading at an ordinary weight, so that other work on this
     # shared machine slows it no more than it would slow any process.
     parser.add_argument("--web-weight", type=int, default=10000, help="CPU weight of the web (100: ordinary)")
@@ -89,9 +94,14 @@ def main() -> None:
     from tests.support.stack import Stack
     from grader import cores
 
+    from config import gunicorn as served
+
     weights = cpu_weight.available()
     web_workers = max(1, round(args.web_workers_per_core * os.cpu_count()))
-    print(f"web: gunicorn {web_workers} workers of {args.web_threads} thread(s) on {os.cpu_count()} cores; CPU weights: "
+    web_class = args.web_worker_class or served.worker_class
+    web_threads = args.web_threads or served.threads
+    print(f"web: gunicorn {web_workers} {web_class} workers of {web_threads} thread(s) on {os.cpu_count()} cores; "
+          "CPU weights: "
           + (f"web {args.web_weight}, grading {args.grading_weight}" if weights else "not set (needs root and a cpu "
              "control group)") + f"; DB_CONN_MAX_AGE={args.conn_max_age}; "
           f"database {'private postgres' if args.private_postgres else os.environ.get('DATABASE_URL', 'sqlite').split(':')[0]}")
@@ -121,7 +131,7 @@ def main() -> None:
                 "    s = SessionStore(); s[SESSION_KEY] = str(u.pk); s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'; "
                 "s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.create(); out.append(s.session_key)\n"
                 "print(json.dumps(out))")).strip().splitlines()[-1])
-            stack.start_web(*(["--threads", str(args.web_threads)] if args.web_threads > 1 else []),
+            stack.start_web("--worker-class", web_class, "--threads", str(web_threads),
                             workers=web_workers, cpu_weight=args.web_weight if weights else None)
             stack.start_worker(concurrency=os.cpu_count(), cpu_weight=args.grading_weight if weights else None)
             # The quiet run: the same notebook, queued at once, graded with nothing else running.

@@ -308,7 +308,9 @@ CELERY_BEAT_SCHEDULE = {
                      "schedule": float(env_int("NOTIFICATION_SWEEP_EVERY_S", 60))},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A file past this streams to a temporary file as it arrives (a threaded web worker takes
+# several uploads at once), and a notebook is stored from there by a move, not written again.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 # What students upload is parsed with limits (docs/grading.md, "What we parse").
 # An uploaded notebook: JSON nested deeper than this is refused before json.loads builds
 # it (nbformat's own structure is 7 levels deep, widget state a few more), and so is one

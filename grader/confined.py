@@ -87,8 +87,9 @@ def _bare_environment():
     process's first environment stays readable in /proc/self/environ whatever it does to
     os.environ later: so it starts with PATH, LANG and this project on PYTHONPATH (it finds
     the parsers from any working directory), never with the web's secrets. Held under a
-    lock; the web's sync workers have no other thread that could read the environment
-    meanwhile."""
+    lock. A threaded web worker starts the server before its request threads exist
+    (start_server, from config/gunicorn.py); after that the environment is emptied again
+    only if the server was killed, for the moment of its new start."""
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": str(ROOT)})
@@ -97,6 +98,36 @@ def _bare_environment():
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def start_server() -> None:
+    """Start this process's fork server now if it is not running, rather than at the first
+    call. A web process with request threads (gunicorn's gthread worker) calls it while it
+    still has one thread: the start empties os.environ for a moment (_bare_environment),
+    which no other thread should see. Where children are new interpreters there is none."""
+    if _launcher() is _from_fork_server:
+        from multiprocessing import forkserver
+
+        with _STARTING, _bare_environment():
+            _fork_server()
+            forkserver.ensure_running()
+
+
+def _server_needs_start() -> bool:
+    """Whether the next child's start would start the fork server too (it never ran, or it
+    died): only then is the environment emptied around it. Read from /proc, not waitpid,
+    which would reap the server that multiprocessing means to reap itself."""
+    from multiprocessing import forkserver
+
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    if pid is None:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in (b"Z", b"X")  # dead, not yet reaped
 
 
 def run(target: str, data: bytes, limits: Limits, **kwargs) -> object:
@@ -151,8 +182,11 @@ def _from_fork_server(target: str, data: bytes, limits: Limits, kwargs: str) -> 
     timer = threading.Timer(limits.wall_seconds, _kill_at_deadline, args=(child, fired))
     out = b""
     try:
-        with _STARTING, _bare_environment():
-            child.start()
+        with _STARTING:
+            # Emptying os.environ while other threads of a threaded web worker serve requests
+            # would pull it from under them: done only when the server itself must start.
+            with _bare_environment() if _server_needs_start() else contextlib.nullcontext():
+                child.start()
         timer.start()
         theirs.close()
         ours.send_bytes(data)

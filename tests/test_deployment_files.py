@@ -108,3 +108,34 @@ def test_only_the_front_is_published_and_it_uses_the_repositorys_nginx_files():
             assert (ROOT / source).is_file(), source
     assert {v.split(":")[0] for v in front["volumes"]} >= {"./config/nginx/coursework.conf.template",
                                                            "./config/nginx/coursework-site.conf"}
+
+
+def test_every_start_of_the_web_reads_the_one_gunicorn_config_file():
+    """The Procfile, the compose file and the test stacks (the benchmarks' too) run the web
+    config/gunicorn.py describes, so what is measured is what is served."""
+    web = [shlex.split(line.split(":", 1)[1]) for line in (ROOT / "Procfile").read_text().splitlines()
+           if line.startswith("web:")] + [shlex.split(compose()["services"]["web"]["command"])]
+    assert all(args[args.index("-c") + 1] == "config/gunicorn.py" for args in web if "-c" in args)
+    assert all("-c" in args and "--worker-class" not in args and "-k" not in args for args in web)
+    assert '"config" / "gunicorn.py"' in (ROOT / "tests" / "support" / "stack.py").read_text()
+
+
+def test_the_web_runs_threaded_workers_sized_in_the_ranges_gunicorn_documents(monkeypatch):
+    """gthread workers (a page runs beside the uploads a worker is taking, not behind them),
+    2 per core of the default 2 cores, and 2-4 threads per core in each; a timeout above any
+    page's; the confined parser server started before a worker has request threads."""
+    import importlib
+
+    monkeypatch.delenv("WEB_WORKERS", raising=False)
+    monkeypatch.delenv("WEB_THREADS", raising=False)
+    import config.gunicorn as served
+
+    served = importlib.reload(served)
+    assert served.worker_class == "gthread"
+    assert served.workers == 4 and 2 <= served.threads <= 8
+    assert served.timeout == 60 and served.keepalive > 0
+    assert "confined.start_server()" in (ROOT / "config" / "gunicorn.py").read_text()
+    monkeypatch.setenv("WEB_WORKERS", "6")
+    monkeypatch.setenv("WEB_THREADS", "2")
+    served = importlib.reload(served)
+    assert (served.workers, served.threads) == (6, 2)

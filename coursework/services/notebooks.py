@@ -6,7 +6,7 @@ import os
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
@@ -75,8 +75,9 @@ def number_of(submission: Submission) -> int:
                                       purpose=submission.purpose, pk__lte=submission.pk).count()
 
 
-def submit_notebook(student, assignment: Assignment, filename: str, data: bytes) -> Submission:
-    """Store the notebook and its queued Submission together, then dispatch grading.
+def submit_notebook(student, assignment: Assignment, filename: str, data: bytes | File) -> Submission:
+    """Store the notebook and its queued Submission together, then dispatch grading. `data`
+    is its bytes, or the uploaded file itself (which the storage may move into place).
 
     Raises InvalidNotebook, DailyLimitReached, TaskClosed or UploadNotStored with a
     message for the student; in that case nothing is stored.
@@ -86,7 +87,7 @@ def submit_notebook(student, assignment: Assignment, filename: str, data: bytes)
     return _accept(student, assignment, filename, data, terms, Submission.GRADED)
 
 
-def submit_check(student, assignment: Assignment, filename: str, data: bytes) -> Submission:
+def submit_check(student, assignment: Assignment, filename: str, data: bytes | File) -> Submission:
     """Store the notebook as a pre-flight check, queued like an upload: it runs in the same
     sandbox on a few training images, is never scored and uses none of the day's uploads.
 
@@ -97,8 +98,8 @@ def submit_check(student, assignment: Assignment, filename: str, data: bytes) ->
     return _accept(student, assignment, filename, data, None, Submission.CHECK)
 
 
-def _accept(student, assignment: Assignment, filename: str, data: bytes, terms, purpose: str) -> Submission:
-    validate_notebook_bytes(data, settings.MAX_UPLOAD_BYTES, NotebookLimits.from_settings())
+def _accept(student, assignment: Assignment, filename: str, data: bytes | File, terms, purpose: str) -> Submission:
+    validate_notebook_bytes(_bytes_of(data), settings.MAX_UPLOAD_BYTES, NotebookLimits.from_settings())
     # Never trust the client's file name as a path: keep only a plain base name.
     shown_name = os.path.basename(filename.replace("\\", "/"))[:200] or "notebook.ipynb"
     try:
@@ -111,7 +112,23 @@ def _accept(student, assignment: Assignment, filename: str, data: bytes, terms, 
         ) from None
 
 
-def _store(student, assignment: Assignment, shown_name: str, data: bytes, terms, purpose: str) -> Submission:
+def _bytes_of(data: bytes | File) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    data.seek(0)
+    return data.read()
+
+
+def _content(data: bytes | File) -> File:
+    """What the storage saves: an upload that streamed to a temporary file is moved from
+    there (FileSystemStorage moves what has a temporary_file_path), never held whole again."""
+    if isinstance(data, bytes):
+        return ContentFile(data)
+    data.seek(0)
+    return data
+
+
+def _store(student, assignment: Assignment, shown_name: str, data: bytes | File, terms, purpose: str) -> Submission:
     with transaction.atomic():
         # Lock the student's row so two uploads at once cannot both take the last slot
         # (on PostgreSQL; SQLite serialises write transactions anyway).
@@ -135,7 +152,7 @@ def _store(student, assignment: Assignment, shown_name: str, data: bytes, terms,
             submission = Submission(assignment=assignment, student=student, original_name=shown_name,
                                     late=lateness.late, days_late=lateness.days, queued_by=student,
                                     late_days_used=late_days.cover(student, assignment, lateness.days))
-        submission.notebook.save("submission.ipynb", ContentFile(data), save=False)
+        submission.notebook.save("submission.ipynb", _content(data), save=False)
         submission.save()
         # The worker must never look for a row that is not committed yet; the dispatcher
         # sends it when it is this student's turn.

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from coursework.models import Submission
@@ -99,6 +101,26 @@ def test_the_rest_of_a_body_is_read_in_chunks_never_a_line_at_a_time(rf, body):
     else:
         assert stream.tell() == len(body), "the rest of the body is read, so the client gets the page"
     assert Recording.largest <= 1024 * 1024, f"one read of {Recording.largest} bytes"
+
+
+@pytest.mark.parametrize("padding, streamed", [(64, False), (4000, True)], ids=["small", "past the threshold"])
+def test_a_notebook_past_the_memory_threshold_streams_to_disk_and_is_stored_by_a_move(
+        student_client, settings, monkeypatch, padding, streamed):
+    """Above FILE_UPLOAD_MAX_MEMORY_SIZE the upload arrives in a temporary file, and the
+    stored notebook is that file moved into place, byte for byte; below it, written from memory."""
+    from django.core.files.storage import filesystem
+
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 2000
+    moved = []
+    real_move = filesystem.file_move_safe
+    monkeypatch.setattr(filesystem, "file_move_safe", lambda old, new, **kw: (moved.append(old), real_move(old, new, **kw)))
+    data = notebook("x = 1  # " + "a" * padding)
+    response = upload(student_client, "mine.ipynb", data)
+    submission = Submission.objects.get()
+    assert response.status_code == 302 and response.url == f"/submissions/{submission.pk}/"
+    assert submission.notebook.read() == data
+    assert bool(moved) is streamed
+    assert not any(Path(old).exists() for old in moved), "the temporary file was left behind"
 
 
 def test_a_path_traversal_file_name_is_kept_only_as_a_plain_name(student_client, monkeypatch):

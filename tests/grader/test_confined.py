@@ -93,3 +93,52 @@ def test_the_memory_limit_counts_what_the_parser_allocates_not_what_was_loaded_b
     # 200 MB under a 256 MB limit: the fork server's own imports do not eat into it.
     assert run("allocate", limits=Limits(wall_seconds=20, cpu_seconds=5, memory_bytes=256 * 1024 * 1024),
                megabytes=200) == 200
+
+
+def _only_for_the_fork_server(launcher):
+    if launcher != "fork server":
+        pytest.skip("about the fork server alone")
+
+
+def test_children_of_a_running_server_leave_the_callers_environment_alone_for_its_other_threads(launcher, monkeypatch):
+    """A threaded web worker (config/gunicorn.py) serves other requests while one starts a
+    child: once the server runs, no start may empty os.environ under them."""
+    _only_for_the_fork_server(launcher)
+    import threading
+
+    monkeypatch.setenv("SECRET_KEY", "the web's own")
+    confined.start_server()
+    missing, stop = [], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            if os.environ.get("SECRET_KEY") != "the web's own":
+                missing.append(True)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for _ in range(10):
+            assert run("echo_length", b"hello") == 5
+    finally:
+        stop.set()
+        watcher.join()
+    assert not missing, "another thread saw the environment emptied"
+
+
+def test_a_killed_server_starts_again_with_none_of_the_callers_environment(launcher, monkeypatch):
+    _only_for_the_fork_server(launcher)
+    import signal
+    import time
+    from multiprocessing import forkserver
+
+    confined.start_server()
+    os.kill(forkserver._forkserver._forkserver_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not confined._server_needs_start() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the kill lands, the server becomes a zombie
+    assert confined._server_needs_start()
+    monkeypatch.setenv("SECRET_KEY", "not for parsers")
+    seen = run("environment")
+    assert "SECRET_KEY" not in seen["first"] and set(seen["os.environ"]) <= {"PATH", "LANG"}
+    assert not confined._server_needs_start()

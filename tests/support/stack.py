@@ -174,8 +174,10 @@ class Stack:
         return proc
 
     def start_web(self, *gunicorn_args: str, workers: int = 2, cpu_weight: int | None = None) -> None:
-        self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                           "--workers", str(workers), *gunicorn_args], cpu_weight=cpu_weight)
+        # config/gunicorn.py, as the Procfile and the compose file start it; flags override it.
+        self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "-c", str(ROOT / "config" / "gunicorn.py"),
+                           "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), *gunicorn_args],
+                   cpu_weight=cpu_weight)
         deadline = time.monotonic() + 60
         while True:
             try:

@@ -47,7 +47,7 @@ def hand_in(request, slug):
         return _refused(" ".join(e for errors in form.errors.values() for e in errors), 400)
     upload = form.cleaned_data["notebook"]
     try:
-        submission = notebooks.submit_notebook(user, assignment, upload.name, upload.read())
+        submission = notebooks.submit_notebook(user, assignment, upload.name, upload)
     except notebooks.DailyLimitReached as exc:
         return _refused(str(exc), 429)
     except (notebooks.InvalidNotebook, notebooks.UploadNotStored, notebooks.TaskClosed) as exc:

@@ -41,7 +41,7 @@ def assignment_detail(request, slug):
             # One file field, two buttons: "Check my notebook" runs a pre-flight check instead.
             submit = services.submit_check if request.POST.get("action") == "check" else services.submit_notebook
             try:
-                submission = submit(request.user, assignment, upload.name, upload.read())
+                submission = submit(request.user, assignment, upload.name, upload)
             except (services.InvalidNotebook, services.DailyLimitReached, services.UploadNotStored,
                     services.TaskClosed) as exc:
                 form.add_error("notebook", str(exc))
