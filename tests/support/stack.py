@@ -85,7 +85,12 @@ class FreshDatabase:
             self._admin(f"DROP DATABASE {self.name}")
             self._admin(f"CREATE DATABASE {self.name} TEMPLATE {template}")
         else:
-            shutil.copyfile(template, self.url.removeprefix("sqlite:///"))
+            path = self.url.removeprefix("sqlite:///")
+            # A WAL or shared-memory file left beside the old file would be read against the
+            # new one ("database disk image is malformed", seen once in a stack test).
+            for leftover in (path + "-wal", path + "-shm"):
+                Path(leftover).unlink(missing_ok=True)
+            shutil.copyfile(template, path)
         return True
 
     def _drop_quietly(self, name: str) -> None:
