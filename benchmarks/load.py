@@ -3,9 +3,13 @@
 Starts the real stack as production runs it (DEBUG off; gunicorn, a Celery worker with
 one slot per core, an embedded Redis, a fresh database: SQLite, or a new one on the
 PostgreSQL in DATABASE_URL), signs 50 students in (sessions made directly, so password
-hashing does not dominate), then at the same moment: each of the 50 uploads a notebook,
-and 200 browsing clients load public pages (the overview, the reading, the leaderboard)
-with 0.5-1.5 s pauses, until every upload is graded. Prints uploads per second, page
+hashing does not dominate), then 200 browsing clients arrive over --ramp-s seconds (10:
+twenty a second, as a load tool's spawn rate would) and load public pages (the overview,
+the reading, the leaderboard) with 0.5-1.5 s pauses, and once all are browsing each of
+the 50 uploads a notebook at the same moment; the clients browse until every upload is
+graded. `--ramp-s 0` starts all 250 at one moment, as this benchmark did before: then the
+"uploads" phase measures the clients' own first 200 requests arriving together more than
+the uploads. Prints uploads per second, page
 latency and errors.
 
 Before the rush, the same notebooks are graded with nothing else running (--quiet of them,
@@ -60,6 +64,9 @@ PAGES = ["/", "/unit/back-to-basics/", "/leaderboard/"]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=50)
+    parser.add_argument("--ramp-s", type=float, default=10.0,
+                        help="the browsing clients arrive over this many seconds, and the 50 upload after it "
+                             "(0: all at the same moment, a thundering herd of 250 first requests)")
     parser.add_argument("--browsers", type=int, default=200)
     parser.add_argument("--web-workers-per-core", type=float, default=2)
     parser.add_argument("--web-threads", type=int, default=None,
@@ -164,6 +171,7 @@ def main() -> None:
                 http.get(base + "/assignments/mnist/", timeout=30)
                 token = http.cookies.get("csrftoken")
                 start_gate.wait()
+                time.sleep(args.ramp_s)  # the site is being browsed when the deadline's burst comes
                 try:
                     response = http.post(base + "/assignments/mnist/", data={"csrfmiddlewaretoken": token},
                                          files={"notebook": ("load.ipynb", data)}, headers={"Referer": base}, timeout=60)
@@ -181,6 +189,7 @@ def main() -> None:
                 rng = random.Random(seed)
                 http = requests.Session()
                 start_gate.wait()
+                time.sleep(args.ramp_s * seed / max(args.browsers, 1))  # arrivals spread over the ramp
                 while not done.is_set():
                     t0 = time.perf_counter()
                     page = rng.choice(PAGES)
@@ -201,6 +210,7 @@ def main() -> None:
             for t in threads:
                 t.start()
             start_gate.wait()
+            time.sleep(args.ramp_s)
             began, began_at = time.perf_counter(), time.time()
             busy_before, cpu_before = cpu_busy(), cpu_seconds(stack)
             for t in threads[: args.students]:
@@ -227,7 +237,8 @@ def main() -> None:
     # Where the slow pages were: while the uploads were being answered, or while they graded;
     # and which page.
     burst_end = began + upload_span
-    during = {"uploads": [ms for t, _, ms in samples if t < burst_end],
+    during = {"ramp": [ms for t, _, ms in samples if t < began],
+              "uploads": [ms for t, _, ms in samples if began <= t < burst_end],
               "grading": [ms for t, _, ms in samples if t >= burst_end]}
     during.update({page: [ms for _, p, ms in samples if p == page] for page in PAGES})
     print("page p95 by phase and page: " + ", ".join(
