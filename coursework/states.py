@@ -331,6 +331,12 @@ def store_run_page(submission_id: int, attempt: int, problem: str, **fields) -> 
     return bool(rows.update(render_status=RenderStatus.DONE, render_problem="", render_next_try_at=None, **fields))
 
 
+def store_pictures(submission_id: int, attempt: int, **fields) -> bool:
+    """A graded run's pictures, drawn after its score was stored, if the row is still that
+    run's and has none yet (a second drawing, or one after a regrade, stores nothing)."""
+    return bool(_owed_pages().filter(pk=submission_id, attempts=attempt, confusion_png="").update(**fields))
+
+
 def renders_due() -> Q:
     """Pages the sweeper sends: pending and due (a try's pause is over, or the message that
     should have drawn it was lost), or rendering with a worker silent for too long."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import secrets
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -48,18 +49,23 @@ def grade_notebook_bytes(
     limits = limits or Limits.from_settings()
     images, labels = test_set()
     reference = reference_summary()  # ours: if it fails, that is a system fault, raised before the run
-    order, pixels = asking_order(images, np.random.default_rng(secrets.randbits(64)))
     input_dir = prepare_inputs(job_dir, notebook_bytes, [len(images), len(images)], limits,
                                settings.GRADER_PREDICT_BATCH)
     graded = []
+    with ThreadPoolExecutor(1, thread_name_prefix="asking-order") as pool:
+        # The probe and the orders are made while the sandbox and its kernel start: the
+        # harness reads the images only once the notebook has run.
+        asking = pool.submit(asking_order, images, np.random.default_rng(secrets.randbits(64)))
 
-    def scored(early: RunOutcome) -> None:
-        result = result_from_run(early, limits, order, labels, reference)
-        if result.status == "graded":
-            graded.append(result)
-            on_graded(result)
+        def scored(early: RunOutcome) -> None:
+            result = result_from_run(early, limits, asking.result()[0], labels, reference)
+            if result.status == "graded":
+                graded.append(result)
+                on_graded(result)
 
-    run = run_harness(job_dir, input_dir, limits, pixels.tobytes(), on_result=scored if on_graded else None)
+        run = run_harness(job_dir, input_dir, limits, lambda: asking.result()[1].tobytes(),
+                          on_result=scored if on_graded else None)
+        order = asking.result()[0]
     if graded:
         return replace(graded[0], html=run.html if not run.page_lost else None, render=page_of(run, limits))
     return result_from_run(run, limits, order, labels, reference)

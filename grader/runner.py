@@ -165,14 +165,17 @@ class _Feed(threading.Thread):
     harness reads them only once the notebook has run; if it never does (the notebook
     failed first), the write fails when the sandbox ends, and that is no error."""
 
-    def __init__(self, fd: int, data: bytes):
+    def __init__(self, fd: int, data):
         super().__init__(daemon=True)
         self.fd, self.data = fd, data
 
     def run(self):
         try:
             with os.fdopen(self.fd, "wb", buffering=0) as pipe:
-                view = memoryview(self.data)
+                # Made while the sandbox starts (a callable), or made before it (bytes). If
+                # making them fails, the pipe closes empty: the harness reports the images
+                # missing, and the pipeline raises the maker's error when it reads the order.
+                view = memoryview(self.data() if callable(self.data) else self.data)
                 while view:
                     view = view[pipe.write(view):]
         except OSError:
@@ -181,7 +184,8 @@ class _Feed(threading.Thread):
 
 def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: bytes = b"",
                 script: str = "run_notebook.py", wall_s: float | None = None, on_result=None) -> RunOutcome:
-    """`images`: the uint8 pixels of every image predict is asked about, in the order asked.
+    """`images`: the uint8 pixels of every image predict is asked about, in the order asked
+    (bytes, or a callable that returns them, called on the thread that feeds the harness).
     `script`: the harness to start (see sandbox.command); `wall_s`: when the worker kills
     the sandbox whatever it is doing (by default the wall-clock backstop, wall_limit_s).
 

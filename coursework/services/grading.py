@@ -18,13 +18,11 @@ from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from grader import environments, feedback
+from grader import environments
 from grader import integrity as grader_integrity
-from grader.data import test_set
 from grader.errors import HostBusy
 from grader.limits import Limits
 from grader.pipeline import check_notebook_bytes, grade_notebook_bytes
@@ -36,7 +34,7 @@ from .. import states
 from . import broker
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
-from . import disclosure, integrity, notifications, pages, project_files
+from . import integrity, notifications, pages, pictures, project_files
 from .audit import audit_many
 
 log = logging.getLogger(__name__)
@@ -187,6 +185,8 @@ def run(submission_id: int, attempt: int) -> str:
                 result = integrity.screen(result, submission.assignment, notebook_bytes, scan.result())
                 early.append(_stored(submission_id, attempt, result,
                                      record_result(submission_id, attempt, result, page_coming=True)))
+                if early[0]:
+                    _store_pictures(submission_id, attempt, result)
 
             with environments.using(submission.assignment.environment):
                 result = grade_notebook_bytes(notebook_bytes, job_dir, limits, on_graded=on_graded)
@@ -199,6 +199,15 @@ def run(submission_id: int, attempt: int) -> str:
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
     return result.status
+
+
+def _store_pictures(submission_id: int, attempt: int, result: GradeResult) -> None:
+    """Never raises: the score is stored, and a page drawn again draws missing pictures too."""
+    try:
+        pictures.store(submission_id, attempt, result.feedback.scores.confusion, result.feedback.scores.misclassified)
+    except Exception:
+        log.exception("the pictures of submission %s attempt %s were not stored; drawn with its page later",
+                      submission_id, attempt)
 
 
 def _stored(submission_id: int, attempt: int, result: GradeResult, updated: bool) -> bool:
@@ -224,8 +233,9 @@ def record_result(submission_id: int, attempt: int, result: GradeResult, page_co
     limits = limits_for(submission.assignment)
     page_coming = page_coming and bool(result.notebook) and result.status == SubmissionStatus.GRADED
     page_problem = "" if page_coming else pages.owed(result, limits)
-    # Files first: the row only ever names stored ones.
-    stored = _save_files(submission, attempt, result, page_problem or page_coming)
+    # Files first: the row only ever names stored ones. The pictures of a score stored before
+    # its page are drawn after it (the page has the same figures in HTML meanwhile).
+    stored = _save_files(submission, attempt, result, page_problem or page_coming, with_pictures=not page_coming)
     try:
         updated = _riding_out_the_database(about, lambda: _write_result(submission, attempt, result, stored,
                                                                         page_problem, page_coming, limits),
@@ -243,8 +253,7 @@ def record_result(submission_id: int, attempt: int, result: GradeResult, page_co
 
 
 def _delete(submission: Submission, stored: dict[str, str]) -> None:
-    for name, path in stored.items():
-        getattr(submission, name).storage.delete(path)
+    pictures.delete(submission, stored)
 
 
 # What a database that restarts, fails over or is cut off raises (Django's InterfaceError,
@@ -282,27 +291,18 @@ def _riding_out_the_database(about: str, write, landed=None):
             time.sleep(pause)
 
 
-def _save_files(submission: Submission, attempt: int, result: GradeResult, page_owed=False) -> dict[str, str]:
-    """The result's page and pictures, saved under this attempt's names; {field: stored path}."""
+def _save_files(submission: Submission, attempt: int, result: GradeResult, page_owed=False,
+                with_pictures: bool = True) -> dict[str, str]:
+    """The result's page and pictures, saved under this attempt's names; {field: stored path}.
+    `with_pictures=False`: the pictures are drawn after the score is stored (pictures.store)."""
     files = {}
     if result.html:  # rendered in the sandbox; stored as it came, never parsed here
         files["executed_html"] = ("notebook.html", result.html)
     if page_owed:  # what the page is drawn again from, later
         files["executed_notebook"] = ("executed.ipynb", result.notebook.encode())
-    if SubmissionStatus(result.status) == SubmissionStatus.GRADED and not submission.is_check:
-        scores = result.feedback.scores
-        files["confusion_png"] = ("confusion.png", feedback.confusion_png(scores.confusion))
-        images, _ = test_set()
-        files["gallery_png"] = ("misclassified.png", feedback.gallery_png(images, scores.misclassified))
-        public = disclosure.public_misclassified(scores.misclassified)
-        if public:
-            files["public_gallery_png"] = ("misclassified-public.png", feedback.gallery_png(images, public))
-    stored = {}
-    for name, (filename, data) in files.items():
-        field = getattr(submission, name)
-        stored[name] = field.storage.save(
-            field.field.generate_filename(submission, f"{submission.pk}-{attempt}-{filename}"), ContentFile(data))
-    return stored
+    if SubmissionStatus(result.status) == SubmissionStatus.GRADED and not submission.is_check and with_pictures:
+        files.update(pictures.files(result.feedback.scores.confusion, result.feedback.scores.misclassified))
+    return pictures.save(submission, attempt, files)
 
 
 def _write_result(submission: Submission, attempt: int, result: GradeResult, stored: dict[str, str],

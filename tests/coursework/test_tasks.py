@@ -14,7 +14,7 @@ from coursework.models import Submission
 from coursework.services import grading, pages
 from coursework.states import RenderStatus, SubmissionStatus
 from grader.errors import SystemFault
-from grader.result import GradeResult
+from grader.result import Feedback, GradeResult, Scores
 from tests.factories import make_student, make_submission
 from tests.support.notebooks import notebook
 
@@ -570,12 +570,12 @@ def test_a_page_that_runs_out_of_time_after_the_score_leaves_the_grade_as_stored
     assert submission.executed_notebook  # what it is drawn from
 
 
-def _scored_with_page_coming(submission) -> int:
+def _scored_with_page_coming(submission, **result) -> int:
     attempt = states.claim(submission.pk)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     nb.metadata["language_info"] = {"name": "python"}
     # As the harness stores it: compact JSON, each source one string.
-    result = GradeResult(status="graded", message="The check passed", notebook=json.dumps(nb))
+    result = GradeResult(status="graded", message="The check passed", notebook=json.dumps(nb), **result)
     assert grading.record_result(submission.pk, attempt, result, page_coming=True)
     return attempt
 
@@ -585,8 +585,10 @@ def test_a_page_lost_with_its_worker_after_the_score_is_drawn_by_the_sweeper_onc
     settings.MEDIA_ROOT = tmp_path / "media"
     sent = []
     monkeypatch.setattr(pages, "enqueue", lambda pk: sent.append(pk) or True)
-    check = make_submission(make_student(), notebook(THREES), purpose="check")  # no pictures to draw
-    _scored_with_page_coming(check)  # ... and the worker died before it stored the page
+    check = make_submission(make_student(), notebook(THREES))
+    scores = Scores(confusion=[[100] * 10] * 10, misclassified=[{"index": 0, "true": 7, "predicted": 1}])
+    # ... and the worker died before it stored the pictures and the page.
+    _scored_with_page_coming(check, accuracy=0.1, feedback=Feedback(scores=scores))
 
     assert sent == [] and tasks.send_due_pages() == 0  # the run may still be drawing it
     check.refresh_from_db()
@@ -594,9 +596,11 @@ def test_a_page_lost_with_its_worker_after_the_score_is_drawn_by_the_sweeper_onc
     Submission.all_runs.filter(pk=check.pk).update(render_next_try_at=timezone.now() - timedelta(seconds=1))
     assert tasks.send_due_pages() == 1 and sent == [check.pk]
 
+    assert not check.confusion_png
     assert tasks.render_page_again.apply(args=[check.pk]).get() == RenderStatus.DONE
     check.refresh_from_db()
     assert check.status == SubmissionStatus.GRADED and check.executed_html
+    assert check.confusion_png and check.gallery_png  # drawn with the page, from the feedback stored with the score
 
 
 def test_a_runs_page_is_stored_once_and_never_over_a_regrade_or_the_sweepers_try(queued, settings, tmp_path):
