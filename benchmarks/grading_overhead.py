@@ -92,6 +92,18 @@ def measure(code_root: Path, notebook_path: Path) -> None:
             return updated
 
         grading._write_result = timed_write_result
+        # When the worker starts reading the result (scoring it): what lies before is the
+        # harness and the pipe, what lies after is the worker's.
+        from grader import pipeline
+
+        read_at = []
+        result_from_run = pipeline.result_from_run
+
+        def timed_result_from_run(*args, **kwargs):
+            read_at.append(time.time())
+            return result_from_run(*args, **kwargs)
+
+        pipeline.result_from_run = timed_result_from_run
         call_command("migrate", verbosity=0)
         data = notebook_path.read_bytes()
         student = User.objects.create_user("bench")
@@ -101,6 +113,7 @@ def measure(code_root: Path, notebook_path: Path) -> None:
             submission.notebook.save(notebook_path.name, ContentFile(data), save=False)
             submission.save()
             stored_at.clear()
+            read_at.clear()
             started, started_at = time.perf_counter(), time.time()
             status = grade_submission.apply(args=[submission.pk]).get()
             took = time.perf_counter() - started
@@ -109,7 +122,8 @@ def measure(code_root: Path, notebook_path: Path) -> None:
             answered = feedback.get("answered_at")
             print(json.dumps({"seconds": took, "render_seconds": feedback.get("render_seconds"), "status": status,
                               "score_seconds": stored_at[0] - started_at if stored_at else None,
-                              "score_after_predict": stored_at[0] - answered if stored_at and answered else None}),
+                              "score_after_predict": stored_at[0] - answered if stored_at and answered else None,
+                              "worker": stored_at[0] - read_at[0] if stored_at and read_at else None}),
                   file=answers, flush=True)
 
 
@@ -248,7 +262,10 @@ def main() -> None:
                 before = (f", before ({args.before}) {row['before']:.2f} s (the task {row['before_whole']:.2f} s)"
                           if then else "")
                 render = f" (of which rendering in the sandbox {row['render']:.2f} s)" if row["render"] is not None else ""
+                row["worker"] = median_of(now, "worker") if all(r.get("worker") is not None for r in now) else None
                 predict = (f", {row['after_predict']:.3f} s after predict's last answer"
+                           + (f" (the worker's part, from reading the result: {row['worker']:.3f} s)"
+                              if row["worker"] is not None else "")
                            if row["after_predict"] is not None else "")
                 print(f"{name}: {row['status']}; sandboxed grade: score stored after {row['sandboxed']:.2f} s{predict}, "
                       f"the task (with the page) {row['whole']:.2f} s{render}{before}; "
