@@ -34,7 +34,7 @@ from .. import states
 from . import broker
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
-from . import integrity, notifications, pages, pictures, project_files
+from . import integrity, notifications, pages, picture_files, project_files
 from .audit import audit_many
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ def run(submission_id: int, attempt: int) -> str:
 def _store_pictures(submission_id: int, attempt: int, result: GradeResult) -> None:
     """Never raises: the score is stored, and a page drawn again draws missing pictures too."""
     try:
-        pictures.store(submission_id, attempt, result.feedback.scores.confusion, result.feedback.scores.misclassified)
+        picture_files.store(submission_id, attempt, result.feedback.scores.confusion, result.feedback.scores.misclassified)
     except Exception:
         log.exception("the pictures of submission %s attempt %s were not stored; drawn with its page later",
                       submission_id, attempt)
@@ -253,7 +253,7 @@ def record_result(submission_id: int, attempt: int, result: GradeResult, page_co
 
 
 def _delete(submission: Submission, stored: dict[str, str]) -> None:
-    pictures.delete(submission, stored)
+    picture_files.delete(submission, stored)
 
 
 # What a database that restarts, fails over or is cut off raises (Django's InterfaceError,
@@ -294,15 +294,15 @@ def _riding_out_the_database(about: str, write, landed=None):
 def _save_files(submission: Submission, attempt: int, result: GradeResult, page_owed=False,
                 with_pictures: bool = True) -> dict[str, str]:
     """The result's page and pictures, saved under this attempt's names; {field: stored path}.
-    `with_pictures=False`: the pictures are drawn after the score is stored (pictures.store)."""
+    `with_pictures=False`: the pictures are drawn after the score is stored (picture_files.store)."""
     files = {}
     if result.html:  # rendered in the sandbox; stored as it came, never parsed here
         files["executed_html"] = ("notebook.html", result.html)
     if page_owed:  # what the page is drawn again from, later
         files["executed_notebook"] = ("executed.ipynb", result.notebook.encode())
     if SubmissionStatus(result.status) == SubmissionStatus.GRADED and not submission.is_check and with_pictures:
-        files.update(pictures.files(result.feedback.scores.confusion, result.feedback.scores.misclassified))
-    return pictures.save(submission, attempt, files)
+        files.update(picture_files.files(result.feedback.scores.confusion, result.feedback.scores.misclassified))
+    return picture_files.save(submission, attempt, files)
 
 
 def _write_result(submission: Submission, attempt: int, result: GradeResult, stored: dict[str, str],

@@ -232,7 +232,7 @@ def _raise(exc):
 
 
 def test_a_bug_while_storing_a_result_ends_the_row_as_error_and_the_worker_goes_on(queued, monkeypatch):
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise KeyError("model_id")
 
     monkeypatch.setattr(grading, "record_result", broken)
