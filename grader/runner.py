@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -260,9 +259,10 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: 
                 _parse_payload(first, False, early)
                 if not early.payload_error:
                     on_result(early)
+    except BaseException:
+        watch.stop.set()  # the worker gives the job up: nothing of it may go on
+        raise
     finally:
-        if sys.exc_info()[0] is not None:
-            watch.stop.set()
         watch.join()
         _kill_group(proc)
         if job_cgroup:
