@@ -15,7 +15,13 @@ machine's load falls on each alike. Medians are printed side by side.
 
     python benchmarks/grading_overhead.py [--rounds 3] [--notebooks trivial,template,solution] [--before REV]
 
-Last line: overhead_s=D sandboxed_s=S bare_s=B [before_s=P] (for the first notebook)
+`sandboxed` is what the student waits for: from the task's start to the score stored (the
+commit of its row); the page may be drawn after it, and the task's whole time is printed
+beside it (`with_page_s`). `score_after_predict_s`: from predict's last answer (the harness's
+clock, which is the host's) to that commit.
+
+Last line: overhead_s=D sandboxed_s=S bare_s=B with_page_s=W [before_s=P] [score_after_predict_s=A]
+(for the first notebook; overhead is S - B, before_s the same S for REV)
 """
 from __future__ import annotations
 
@@ -74,6 +80,30 @@ def measure(code_root: Path, notebook_path: Path) -> None:
         except ImportError:  # the grader before its tasks moved to coursework
             from grader.tasks import grade_submission
 
+        from coursework.services import grading
+
+        # When the score is stored: the moment the transaction that writes it has committed.
+        stored_at = []
+        write_result = grading._write_result
+
+        def timed_write_result(*args, **kwargs):
+            updated = write_result(*args, **kwargs)
+            stored_at.append(time.time())
+            return updated
+
+        grading._write_result = timed_write_result
+        # When the worker starts reading the result (scoring it): what lies before is the
+        # harness and the pipe, what lies after is the worker's.
+        from grader import pipeline
+
+        read_at = []
+        result_from_run = pipeline.result_from_run
+
+        def timed_result_from_run(*args, **kwargs):
+            read_at.append(time.time())
+            return result_from_run(*args, **kwargs)
+
+        pipeline.result_from_run = timed_result_from_run
         call_command("migrate", verbosity=0)
         data = notebook_path.read_bytes()
         student = User.objects.create_user("bench")
@@ -82,11 +112,19 @@ def measure(code_root: Path, notebook_path: Path) -> None:
             submission = Submission(assignment=assignment, student=student, original_name=notebook_path.name)
             submission.notebook.save(notebook_path.name, ContentFile(data), save=False)
             submission.save()
-            started = time.perf_counter()
+            stored_at.clear()
+            read_at.clear()
+            started, started_at = time.perf_counter(), time.time()
             status = grade_submission.apply(args=[submission.pk]).get()
             took = time.perf_counter() - started
-            render = Submission.objects.get(pk=submission.pk).feedback.get("render_seconds")
-            print(json.dumps({"seconds": took, "render_seconds": render, "status": status}), file=answers, flush=True)
+            feedback = Submission.objects.get(pk=submission.pk).feedback
+            # The harness says when predict's last answer came (an earlier grader did not).
+            answered = feedback.get("answered_at")
+            print(json.dumps({"seconds": took, "render_seconds": feedback.get("render_seconds"), "status": status,
+                              "score_seconds": stored_at[0] - started_at if stored_at else None,
+                              "score_after_predict": stored_at[0] - answered if stored_at and answered else None,
+                              "worker": stored_at[0] - read_at[0] if stored_at and read_at else None}),
+                  file=answers, flush=True)
 
 
 class Grader:
@@ -212,14 +250,25 @@ def main() -> None:
                 for grader in graders:
                     grader.close()
                 renders = [r["render_seconds"] for r in now if r["render_seconds"] is not None]
-                row = {"name": name, "status": now[-1]["status"], "sandboxed": statistics.median(r["seconds"] for r in now),
+                after_predict = [r["score_after_predict"] for r in now if r.get("score_after_predict") is not None]
+                row = {"name": name, "status": now[-1]["status"], "sandboxed": median_of(now, "score_seconds"),
+                       "whole": median_of(now, "seconds"),
                        "render": statistics.median(renders) if renders else None,
-                       "before": statistics.median(r["seconds"] for r in then) if then else None,
+                       "after_predict": statistics.median(after_predict) if after_predict else None,
+                       "before": median_of(then, "score_seconds") if then else None,
+                       "before_whole": median_of(then, "seconds") if then else None,
                        "bare": statistics.median(bares)}
                 rows.append(row)
-                before = f", before ({args.before}) {row['before']:.2f} s" if then else ""
+                before = (f", before ({args.before}) {row['before']:.2f} s (the task {row['before_whole']:.2f} s)"
+                          if then else "")
                 render = f" (of which rendering in the sandbox {row['render']:.2f} s)" if row["render"] is not None else ""
-                print(f"{name}: {row['status']}; sandboxed grade {row['sandboxed']:.2f} s{render}{before}, "
+                row["worker"] = median_of(now, "worker") if all(r.get("worker") is not None for r in now) else None
+                predict = (f", {row['after_predict']:.3f} s after predict's last answer"
+                           + (f" (the worker's part, from reading the result: {row['worker']:.3f} s)"
+                              if row["worker"] is not None else "")
+                           if row["after_predict"] is not None else "")
+                print(f"{name}: {row['status']}; sandboxed grade: score stored after {row['sandboxed']:.2f} s{predict}, "
+                      f"the task (with the page) {row['whole']:.2f} s{render}{before}; "
                       f"bare nbconvert --execute {row['bare']:.2f} s", flush=True)
                 executed = path.with_suffix(".executed.ipynb")
                 if executed.exists():
@@ -235,8 +284,15 @@ def main() -> None:
         print(f"medians of {args.rounds} interleaved rounds; after/before: "
               + ", ".join(f"{r['name']} {r['sandboxed'] / r['before']:.2f}x ({r['sandboxed'] - r['before']:+.2f} s)" for r in rows))
     tail = f" before_s={first['before']:.3f}" if first["before"] is not None else ""
+    if first["after_predict"] is not None:
+        tail += f" score_after_predict_s={first['after_predict']:.3f}"
     print(f"overhead_s={first['sandboxed'] - first['bare']:.3f} sandboxed_s={first['sandboxed']:.3f} "
-          f"bare_s={first['bare']:.3f}{tail}")
+          f"bare_s={first['bare']:.3f} with_page_s={first['whole']:.3f}{tail}")
+
+
+def median_of(grades: list[dict], key: str) -> float:
+    """The median of a figure over rounds (the task's own time where a grader did not say when it stored the score)."""
+    return statistics.median(g[key] if g.get(key) is not None else g["seconds"] for g in grades)
 
 
 if __name__ == "__main__":

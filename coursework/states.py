@@ -159,20 +159,25 @@ def beat(submission_id: int, attempt: int) -> bool:
     return bool(owned_by_attempt(submission_id, attempt).update(heartbeat_at=Now()))
 
 
-def finish(submission_id: int, attempt: int, status: str, page_problem: str = "", **fields) -> bool:
+def finish(submission_id: int, attempt: int, status: str, page_problem: str = "", page_due_s: float | None = None,
+           **fields) -> bool:
     """running -> graded | failed | error, with the result's fields, if this attempt still owns the row.
 
     `page_problem`: why a graded run's page is missing or partial; its page is then owed
-    (render pending), to be drawn again after commit and by the sweeper."""
+    (render pending), to be drawn again after commit and by the sweeper. `page_due_s`: the
+    page is owed, and the sweeper draws it after this many seconds (by default
+    GRADER_RENDER_RETRY_S); with no problem, the run is still drawing it (the score is stored
+    first): pending with render_problem "" until store_run_page."""
     if status not in SUBMISSION_MOVES[SubmissionStatus.RUNNING] or status == SubmissionStatus.QUEUED:
         raise InvalidMove(f"a run cannot end as {status!r}")
-    if page_problem and status != SubmissionStatus.GRADED:
+    if (page_problem or page_due_s is not None) and status != SubmissionStatus.GRADED:
         raise InvalidMove("only a graded run's page is drawn again; a failed run's message says why it is missing")
     fields.setdefault("finished_at", Now())
-    if page_problem:
+    if page_problem or page_due_s is not None:
         # The task sent on commit draws it at once; the sweeper steps in only if that message is lost.
         fields.update(render_status=RenderStatus.PENDING, render_problem=page_problem, render_attempts=0,
-                      render_next_try_at=_in(settings.GRADER_RENDER_RETRY_S), render_heartbeat_at=None)
+                      render_next_try_at=_in(settings.GRADER_RENDER_RETRY_S if page_due_s is None else page_due_s),
+                      render_heartbeat_at=None)
     return bool(owned_by_attempt(submission_id, attempt).update(status=status, **fields))
 
 
@@ -312,6 +317,24 @@ def finish_render(submission_id: int, attempt: int, render_attempt: int, outcome
     later = _in(settings.GRADER_RENDER_RETRY_S) if outcome == RenderStatus.PENDING else None
     return bool(rendering_by(submission_id, attempt, render_attempt).update(
         render_status=outcome, render_next_try_at=later, **fields))
+
+
+def store_run_page(submission_id: int, attempt: int, problem: str, **fields) -> bool:
+    """pending with no problem (the page the run itself is drawing, after its score was
+    stored) -> done when `problem` is "" | pending and due now otherwise (drawn again by the
+    task and the sweeper), with the page's fields, if the page is still this run's (not
+    regraded, not taken by the sweeper meanwhile)."""
+    rows = _owed_pages().filter(pk=submission_id, attempts=attempt, render_status=RenderStatus.PENDING,
+                                render_attempts=0, render_problem="")
+    if problem:
+        return bool(rows.update(render_problem=problem, render_next_try_at=Now(), **fields))
+    return bool(rows.update(render_status=RenderStatus.DONE, render_problem="", render_next_try_at=None, **fields))
+
+
+def store_pictures(submission_id: int, attempt: int, **fields) -> bool:
+    """A graded run's pictures, drawn after its score was stored, if the row is still that
+    run's and has none yet (a second drawing, or one after a regrade, stores nothing)."""
+    return bool(_owed_pages().filter(pk=submission_id, attempts=attempt, confusion_png="").update(**fields))
 
 
 def renders_due() -> Q:

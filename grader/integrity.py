@@ -14,9 +14,18 @@ PROBE, ACCURACY, EMBEDDED = "probe", "accuracy", "embedded"
 HONEST_EMBEDDED_BYTES = 1163
 
 
-def screen(result: GradeResult, notebook_bytes: bytes, accuracy_above: float, embedded_limit: int) -> GradeResult:
+def scan_upload(notebook_bytes: bytes) -> dict:
+    """The embedded-data scan of what a run of this upload can read (not its saved outputs):
+    grader.embedded.find, in a confined child. It needs nothing from the run, so the worker
+    starts it beside the run and the score does not wait for it."""
+    return embedded.find(notebooks.run_copy(notebook_bytes))
+
+
+def screen(result: GradeResult, notebook_bytes: bytes, accuracy_above: float, embedded_limit: int,
+           scan: dict | None = None) -> GradeResult:
     """The result with these flags added to the grader's own (only a graded run is screened).
-    `feedback.flags` names every flag raised; `flag_reason` has a line for each."""
+    `feedback.flags` names every flag raised; `flag_reason` has a line for each. `scan`:
+    scan_upload's answer for these bytes, if it was taken already."""
     if result.status != "graded":
         return result
     kinds, reasons = ([PROBE], [result.flag_reason]) if result.flagged else ([], [])
@@ -24,7 +33,8 @@ def screen(result: GradeResult, notebook_bytes: bytes, accuracy_above: float, em
         kinds.append(ACCURACY)
         reasons.append(f"Implausible accuracy: {result.accuracy:.2%} on the test set, above the {accuracy_above:.2%} "
                        "a network of the kind this task asks for reaches. Look in the code for test labels or a lookup.")
-    scan = embedded.find(notebooks.run_copy(notebook_bytes))  # what the run could read, not saved outputs
+    if scan is None:
+        scan = scan_upload(notebook_bytes)
     if scan["bytes"] is None:
         kinds.append(EMBEDDED)
         reasons.append(f"Embedded data: {scan['problem']}.")

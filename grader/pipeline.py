@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import secrets
 import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,20 +32,60 @@ def grade_notebook_bytes(
     notebook_bytes: bytes,
     job_dir: Path,
     limits: Limits | None = None,
+    on_graded=None,
 ) -> GradeResult:
     """Run the notebook in the sandbox and score it. Raises SystemFault for faults that are not the student's.
 
     Everything the sandbox sends back is the notebook's to shape, so no exception from
     reading or scoring it escapes: anything but a SystemFault becomes a failed result.
+
+    `on_graded(result)`: called with a graded result as soon as predict's answers are
+    scored, before the page is drawn (the result has no page yet: `render` is {}). The
+    result returned at the end is then that one with the page: `html`, and `render`, which
+    says why the page is missing or partial (a stopped or failed drawing included); its
+    grade is the one given to on_graded, whatever happened to the page. A run that did not
+    grade (failed, or stopped before it answered) is returned whole, as without on_graded.
     """
     limits = limits or Limits.from_settings()
     images, labels = test_set()
     reference = reference_summary()  # ours: if it fails, that is a system fault, raised before the run
-    order, pixels = asking_order(images, np.random.default_rng(secrets.randbits(64)))
     input_dir = prepare_inputs(job_dir, notebook_bytes, [len(images), len(images)], limits,
                                settings.GRADER_PREDICT_BATCH)
-    run = run_harness(job_dir, input_dir, limits, pixels.tobytes())
+    graded = []
+    with ThreadPoolExecutor(1, thread_name_prefix="asking-order") as pool:
+        # The probe and the orders are made while the sandbox and its kernel start: the
+        # harness reads the images only once the notebook has run.
+        asking = pool.submit(asking_order, images, np.random.default_rng(secrets.randbits(64)))
+
+        def scored(early: RunOutcome) -> None:
+            result = result_from_run(early, limits, asking.result()[0], labels, reference)
+            if result.status == "graded":
+                graded.append(result)
+                on_graded(result)
+
+        run = run_harness(job_dir, input_dir, limits, lambda: asking.result()[1].tobytes(),
+                          on_result=scored if on_graded else None)
+        order = asking.result()[0]
+    if graded:
+        return replace(graded[0], html=run.html if not run.page_lost else None, render=page_of(run, limits))
     return result_from_run(run, limits, order, labels, reference)
+
+
+def page_of(run: RunOutcome, limits: Limits) -> dict:
+    """The renderer's account of a run whose result was already taken: why its page is
+    missing when the job was stopped while drawing it, or the harness failed at it."""
+    render = run.result.get("render")
+    if run.page_lost or not isinstance(render, dict):
+        if run.memory_exceeded:
+            return {"problem": protocol.RENDER_CRASHED, "cell": None,
+                    "detail": f"it needed more than {limits.memory_mb} MB of memory"}
+        if run.timed_out:
+            return {"problem": protocol.RENDER_TIMEOUT, "cell": None, "allowed_s": limits.render_timeout_s}
+        return {"problem": protocol.RENDER_CRASHED, "cell": None,
+                "detail": run.payload_error or "the page was not sent"}
+    if render.get("problem") is None and run.html is None:
+        return {**render, "problem": protocol.RENDER_CRASHED, "cell": None, "detail": "the page was not sent"}
+    return render
 
 
 def asking_order(images: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -157,6 +199,7 @@ def _result(run: RunOutcome, limits: Limits, order: np.ndarray, labels: np.ndarr
         render_seconds=_number(render.get("seconds")),
         # What the limits counted (running and sleeping, not waiting for a CPU), for TAs.
         charged_seconds=_number(run.result.get("charged_seconds")),
+        answered_at=_number(run.result.get("answered_at")),
     )
     try:
         _raise_for_run(run, limits)

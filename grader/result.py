@@ -67,6 +67,8 @@ class RunFacts(_Section):
     widget_state_dropped: bool = _absent()
     render_seconds: float | None = _absent()
     charged_seconds: float | None = _absent()  # what the limits counted, for TAs
+    # When predict's last answer came (epoch seconds, the host's clock): the score's delay is stored against it.
+    answered_at: float | None = _absent()
 
 
 @dataclass

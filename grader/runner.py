@@ -17,7 +17,7 @@ from pathlib import Path
 from . import cgroups, notebooks, sandbox
 from .data import public_data_dir, public_files
 from .errors import SystemFault
-from .harness import payload
+from .harness import payload, protocol
 from .limits import WALL_BACKSTOP_FACTOR
 from .scoring import RawPredictions
 from .watchdog import MB, MemoryWatchdog, cpu_seconds, descendants_of, processes_of
@@ -51,6 +51,7 @@ class RunOutcome:
     cpu_seconds: float | None = None  # the job's CPU time when the wall clock stopped it (timed_out)
     last_cell: str | None = None  # the cell the harness last started ("3", "predict", or "render")
     html: bytes | None = None  # the executed notebook as a page, rendered in the sandbox; stored as it is
+    page_lost: bool = False  # the result came, then the job was stopped while it drew the page
 
 
 class _Drain(threading.Thread):
@@ -117,19 +118,63 @@ def prepare_inputs(job_dir: Path, notebook_bytes: bytes, phases: list[int], limi
     return input_dir
 
 
+class _Results(_Drain):
+    """The result pipe's drain, which also says (`first`, an Event) when the harness's first
+    payload is all there, so the worker can act on it while the second (the page) comes."""
+
+    def __init__(self, fd: int, keep: int):
+        super().__init__(fd, keep, tail=False)
+        self.first = threading.Event()
+        self.first_length: int | None = None
+        self._unreadable = False
+
+    def run(self):
+        try:
+            with os.fdopen(self.fd, "rb", buffering=0) as pipe:
+                while chunk := pipe.read(1 << 16):
+                    self.data += chunk
+                    if len(self.data) > self.keep:
+                        self.overflow = True
+                        del self.data[self.keep:]
+                    self._look_for_first()
+        finally:
+            self.first.set()  # at the end at the latest: whoever waits for it is not left waiting
+
+    def _look_for_first(self) -> None:
+        if self.first.is_set() or self._unreadable or self.overflow:
+            return
+        try:
+            if self.first_length is None:
+                self.first_length = payload.first_length(bytes(self.data[:payload.MAX_HEADER_BYTES + 1]))
+        except payload.PayloadError:
+            self._unreadable = True  # read whole at the end, where the error is reported
+            return
+        if self.first_length is not None and len(self.data) >= self.first_length:
+            self.first.set()
+
+    def first_payload(self) -> bytes | None:
+        """The first payload's bytes, once they are all there (None if they never were)."""
+        if self.first_length is None or self.overflow or len(self.data) < self.first_length:
+            return None
+        return bytes(self.data[:self.first_length])
+
+
 class _Feed(threading.Thread):
     """Write the images to the harness's pipe, as fast as the harness reads them. The
     harness reads them only once the notebook has run; if it never does (the notebook
     failed first), the write fails when the sandbox ends, and that is no error."""
 
-    def __init__(self, fd: int, data: bytes):
+    def __init__(self, fd: int, data):
         super().__init__(daemon=True)
         self.fd, self.data = fd, data
 
     def run(self):
         try:
             with os.fdopen(self.fd, "wb", buffering=0) as pipe:
-                view = memoryview(self.data)
+                # Made while the sandbox starts (a callable), or made before it (bytes). If
+                # making them fails, the pipe closes empty: the harness reports the images
+                # missing, and the pipeline raises the maker's error when it reads the order.
+                view = memoryview(self.data() if callable(self.data) else self.data)
                 while view:
                     view = view[pipe.write(view):]
         except OSError:
@@ -137,10 +182,17 @@ class _Feed(threading.Thread):
 
 
 def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: bytes = b"",
-                script: str = "run_notebook.py", wall_s: float | None = None) -> RunOutcome:
-    """`images`: the uint8 pixels of every image predict is asked about, in the order asked.
+                script: str = "run_notebook.py", wall_s: float | None = None, on_result=None) -> RunOutcome:
+    """`images`: the uint8 pixels of every image predict is asked about, in the order asked
+    (bytes, or a callable that returns them, called on the thread that feeds the harness).
     `script`: the harness to start (see sandbox.command); `wall_s`: when the worker kills
-    the sandbox whatever it is doing (by default the wall-clock backstop, wall_limit_s)."""
+    the sandbox whatever it is doing (by default the wall-clock backstop, wall_limit_s).
+
+    `on_result(outcome)`: called in this thread with the run's outcome as soon as the
+    harness's first payload (the result and predictions) is in, while the sandbox goes on
+    drawing the page under the same watch (memory, wall clock); not called if the job
+    ends or is stopped first. Whatever it raises stops the sandbox and is raised here.
+    The outcome returned at the end has the page (html, result["render"]) too."""
     if wall_s is None:
         wall_s = wall_limit_s(limits)
     become_subreaper()  # before anything, the trial sandbox included, starts a sandbox
@@ -187,50 +239,98 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: 
             raise
     feed = _Feed(images_w, images)
     feed.start()
-    result_reader = _Drain(result_r, MAX_PAYLOAD_BYTES, tail=False)
+    result_reader = _Results(result_r, MAX_PAYLOAD_BYTES)
     progress_reader = _Drain(progress_r, 4096, tail=True)
     log_reader = _Drain(log_r, limits.log_tail_kb * 1024, tail=True)
     for reader in (result_reader, progress_reader, log_reader):
         reader.start()
 
-    watchdog = job_watchdog(proc.pid, limits)
-    timed_out, used_cpu = False, None
-    while proc.poll() is None:
-        if time.monotonic() - started > wall_s:
-            timed_out = True
-            # Before the kill: whether the job itself kept its core busy (then the notebook
-            # stalled its harness) or barely ran (the host starved it).
-            used_cpu = cpu_seconds(watchdog.find_pids())
-            break
-        if watchdog.due(time.monotonic()):
-            watchdog.sample()
-            if watchdog.exceeded or (job_cgroup and job_cgroup.oom_kills()):
-                break
-        time.sleep(0.01)
-    _kill_group(proc)
-    # The kernel killed a process of the job at its cgroup's limit (kernel memory the
-    # watchdog cannot see, or faster than it samples): the job ran out of memory.
-    cgroup_oom = bool(job_cgroup and job_cgroup.oom_kills())
-    cgroup_detail = job_cgroup.describe() if job_cgroup else ""
-    # Then what the kernel counted is the figure to tell (the watchdog's misses kernel memory).
-    peak_mb = (job_cgroup.peak_mb() if cgroup_oom else None) or (watchdog.peak.total / MB if watchdog.peak else None)
-    if job_cgroup:
-        job_cgroup.remove()
-    for reader in (result_reader, progress_reader, log_reader, feed):
-        reader.join(10)
+    watch = _Watch(proc, job_watchdog(proc.pid, limits), started, wall_s, job_cgroup)
+    watch.start()  # on a thread of its own: it keeps watching while on_result stores the score
+    try:
+        if on_result is not None:
+            while not (result_reader.first.wait(0.05) or watch.ended.is_set()):
+                pass
+            first = result_reader.first_payload()
+            if first is not None and not watch.ended.is_set():
+                early = RunOutcome(result={}, notebook=None, predictions=None,
+                                   wall_seconds=time.monotonic() - started, timed_out=False,
+                                   log_tail=bytes(log_reader.data).decode(errors="replace"))
+                _parse_payload(first, False, early)
+                if not early.payload_error:
+                    on_result(early)
+    except BaseException:
+        watch.stop.set()  # the worker gives the job up: nothing of it may go on
+        raise
+    finally:
+        watch.join()
+        _kill_group(proc)
+        # The kernel killed a process of the job at its cgroup's limit (kernel memory the
+        # watchdog cannot see, or faster than it samples): the job ran out of memory.
+        cgroup_oom = bool(job_cgroup and job_cgroup.oom_kills())
+        cgroup_detail = job_cgroup.describe() if job_cgroup else ""
+        # Then what the kernel counted is the figure to tell (the watchdog's misses kernel memory).
+        cgroup_peak = job_cgroup.peak_mb() if cgroup_oom else None
+        if job_cgroup:
+            job_cgroup.remove()
+        for reader in (result_reader, progress_reader, log_reader, feed):
+            reader.join(10)
+    watchdog = watch.watchdog
     peak = watchdog.peak
     outcome = RunOutcome(
         result={}, notebook=None, predictions=None, wall_seconds=time.monotonic() - started,
-        timed_out=timed_out, log_tail=bytes(log_reader.data).decode(errors="replace"), exit_code=proc.returncode,
-        memory_exceeded=watchdog.exceeded or cgroup_oom, memory_peak_mb=peak_mb,
+        timed_out=watch.timed_out, log_tail=bytes(log_reader.data).decode(errors="replace"),
+        exit_code=proc.returncode, memory_exceeded=watchdog.exceeded or cgroup_oom,
+        memory_peak_mb=cgroup_peak or (peak.total / MB if peak else None),
         memory_detail=(f"processes {peak.processes / MB:.0f} MB ({peak.count}), tmpfs {peak.tmpfs / MB:.0f} MB, "
                        f"memfd {peak.memfd / MB:.0f} MB; {watchdog.samples} samples"
                        + (f"; {cgroup_detail}" if cgroup_detail else "")) if peak else cgroup_detail,
-        last_cell=_last_line(bytes(progress_reader.data)), cpu_seconds=used_cpu,
+        last_cell=_last_line(bytes(progress_reader.data)), cpu_seconds=watch.used_cpu,
     )
-    if not timed_out and not outcome.memory_exceeded:
-        _parse_payload(bytes(result_reader.data), result_reader.overflow, outcome)
+    raw = bytes(result_reader.data)
+    first = result_reader.first_payload()
+    if not watch.timed_out and not outcome.memory_exceeded:
+        _parse_payload(raw, result_reader.overflow, outcome)
+    elif first is not None:
+        # Stopped while it drew the page: the result it sent before stands, the page is missing.
+        _parse_payload(first, False, outcome)
+        outcome.page_lost = True
     return outcome
+
+
+class _Watch(threading.Thread):
+    """The job's watch: the wall clock and the memory watchdog, until the job ends or is
+    stopped (the sandbox itself is killed by whoever joins this)."""
+
+    def __init__(self, proc: subprocess.Popen, watchdog: MemoryWatchdog, started: float, wall_s: float,
+                 job_cgroup=None):
+        super().__init__(daemon=True, name="sandbox-watch")
+        self.proc, self.watchdog, self.started, self.wall_s = proc, watchdog, started, wall_s
+        self.job_cgroup = job_cgroup  # a cgroup of the job's own, if the host gives one
+        self.stop = threading.Event()  # the worker gave up on the job (on_result raised)
+        self.ended = threading.Event()
+        self.timed_out, self.used_cpu = False, None
+
+    def run(self):
+        try:
+            while self.proc.poll() is None and not self.stop.is_set():
+                if time.monotonic() - self.started > self.wall_s:
+                    self.timed_out = True
+                    # Before the kill: whether the job itself kept its core busy (then the notebook
+                    # stalled its harness) or barely ran (the host starved it).
+                    self.used_cpu = cpu_seconds(self.watchdog.find_pids())
+                    break
+                if self.watchdog.due(time.monotonic()):
+                    self.watchdog.sample()
+                    if self.watchdog.exceeded or (self.job_cgroup and self.job_cgroup.oom_kills()):
+                        break
+                time.sleep(0.01)
+        finally:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # at once; the joiner makes sure all is gone
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.ended.set()
 
 
 def job_watchdog(outer_pid: int, limits: sandbox.Limits) -> MemoryWatchdog:
@@ -269,7 +369,20 @@ def _parse_payload(raw: bytes, overflow: bool, outcome: RunOutcome) -> None:
         outcome.payload_error = "the harness sent nothing"
         return
     try:
-        header, blobs = payload.decode(raw)
+        length = payload.first_length(raw)
+        if length is None or length > len(raw):
+            length = len(raw)  # decode says what is wrong with it
+        header, blobs = payload.decode(raw[:length])
+        if length < len(raw):  # a grading run's second payload: the page (none after a busy host's)
+            try:
+                page_header, page_blobs = payload.decode(raw[length:])
+            except payload.PayloadError as exc:
+                raise payload.PayloadError(f"{len(raw) - length} bytes after the last blob ({exc})") from None
+            render = page_header["result"].get("render")
+            # A harness that failed drawing the page left no account of it: the page is missing.
+            header["result"]["render"] = render if isinstance(render, dict) else {
+                "problem": protocol.RENDER_CRASHED, "cell": None, "detail": str(page_header["result"].get("detail", ""))[-1500:]}
+            blobs["html"] = page_blobs.get("html")
         predictions = header.get("predictions")
         if predictions is not None:
             if not isinstance(predictions, dict):

@@ -12,17 +12,17 @@ import logging
 import secrets
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from grader import environments, feedback
-from grader.data import test_set
+from grader import environments
+from grader import integrity as grader_integrity
 from grader.errors import HostBusy
 from grader.limits import Limits
 from grader.pipeline import check_notebook_bytes, grade_notebook_bytes
@@ -34,7 +34,7 @@ from .. import states
 from . import broker
 from ..models import Assignment, Submission
 from ..states import SubmissionStatus
-from . import disclosure, integrity, notifications, pages, project_files
+from . import integrity, notifications, pages, picture_files, project_files
 from .audit import audit_many
 
 log = logging.getLogger(__name__)
@@ -165,24 +165,64 @@ def run(submission_id: int, attempt: int) -> str:
     # a notebook has no business learning its submission id or how often it was tried.
     job_dir = Path(settings.GRADER_WORK_ROOT) / f"job-{secrets.token_hex(8)}"
     log.info("grading submission %s attempt %s in %s", submission_id, attempt, job_dir.name)
+    limits = limits_for(submission.assignment)
     try:
         with submission.notebook.open("rb") as fh:
             notebook_bytes = fh.read()
-        run_notebook = check_notebook_bytes if submission.is_check else grade_notebook_bytes
-        with environments.using(submission.assignment.environment):
-            result = run_notebook(notebook_bytes, job_dir, limits_for(submission.assignment))
-        if not submission.is_check:  # a check scores nothing: nothing to screen
-            result = integrity.screen(result, submission.assignment, notebook_bytes)
-        if record_result(submission_id, attempt, result):
-            # One line per stored result: the reliability scenarios count these.
-            log.info("stored result of submission %s attempt %s: %s", submission_id, attempt, result.status)
+        if submission.is_check:  # a check scores nothing: nothing to screen, and no page owed
+            with environments.using(submission.assignment.environment):
+                result = check_notebook_bytes(notebook_bytes, job_dir, limits)
+            _stored(submission_id, attempt, result, record_result(submission_id, attempt, result))
+            return result.status
+        # The embedded-data scan (a confined interpreter of its own) needs only the upload:
+        # it runs beside the notebook, and the score does not wait for it.
+        with ThreadPoolExecutor(1, thread_name_prefix="embedded-scan") as pool:
+            scan = pool.submit(grader_integrity.scan_upload, notebook_bytes)
+            early = []
+
+            def on_graded(result: GradeResult) -> None:
+                # The score, stored and told while the sandbox draws the page.
+                result = integrity.screen(result, submission.assignment, notebook_bytes, scan.result())
+                early.append(_stored(submission_id, attempt, result,
+                                     record_result(submission_id, attempt, result, page_coming=True)))
+                if early[0]:
+                    _store_pictures(submission_id, attempt, result)
+
+            with environments.using(submission.assignment.environment):
+                result = grade_notebook_bytes(notebook_bytes, job_dir, limits, on_graded=on_graded)
+            if early:
+                if early[0]:
+                    pages.store_run_page(submission_id, attempt, result, limits)
+                return result.status
+            result = integrity.screen(result, submission.assignment, notebook_bytes, scan.result())
+            _stored(submission_id, attempt, result, record_result(submission_id, attempt, result))
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
     return result.status
 
 
-def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool:
+def _store_pictures(submission_id: int, attempt: int, result: GradeResult) -> None:
+    """Never raises: the score is stored, and a page drawn again draws missing pictures too."""
+    try:
+        picture_files.store(submission_id, attempt, result.feedback.scores.confusion, result.feedback.scores.misclassified)
+    except Exception:
+        log.exception("the pictures of submission %s attempt %s were not stored; drawn with its page later",
+                      submission_id, attempt)
+
+
+def _stored(submission_id: int, attempt: int, result: GradeResult, updated: bool) -> bool:
+    if updated:
+        # One line per stored result: the reliability scenarios count these.
+        log.info("stored result of submission %s attempt %s: %s", submission_id, attempt, result.status)
+    return updated
+
+
+def record_result(submission_id: int, attempt: int, result: GradeResult, page_coming: bool = False) -> bool:
     """Store the result and its pictures if this attempt still owns the row; return whether it did.
+
+    `page_coming`: a graded result stored before its page was drawn; the page is owed (the
+    executed notebook is stored to draw it from) and the run's own drawing is expected
+    (pages.store_run_page); if it never comes, the sweeper draws it (pages.RUN_PAGE_DUE_S).
 
     A database that restarts or fails over while the notebook ran has dropped this worker's
     connection: the write is tried again on a new one (for about a minute) instead of the
@@ -190,11 +230,15 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
     about = f"storing the result of submission {submission_id} attempt {attempt}"
     submission = _riding_out_the_database(
         about, lambda: Submission.all_runs.select_related("assignment").get(pk=submission_id))
-    page_problem = pages.owed(result, limits_for(submission.assignment))
-    stored = _save_files(submission, attempt, result, page_problem)  # files first: the row only ever names stored ones
+    limits = limits_for(submission.assignment)
+    page_coming = page_coming and bool(result.notebook) and result.status == SubmissionStatus.GRADED
+    page_problem = "" if page_coming else pages.owed(result, limits)
+    # Files first: the row only ever names stored ones. The pictures of a score stored before
+    # its page are drawn after it (the page has the same figures in HTML meanwhile).
+    stored = _save_files(submission, attempt, result, page_problem or page_coming, with_pictures=not page_coming)
     try:
         updated = _riding_out_the_database(about, lambda: _write_result(submission, attempt, result, stored,
-                                                                        page_problem),
+                                                                        page_problem, page_coming, limits),
                                            landed=lambda: _holds_result(submission_id, attempt, result))
     except UNREACHABLE:
         # The database never came back: a try whose answer was lost may have committed, and
@@ -209,8 +253,7 @@ def record_result(submission_id: int, attempt: int, result: GradeResult) -> bool
 
 
 def _delete(submission: Submission, stored: dict[str, str]) -> None:
-    for name, path in stored.items():
-        getattr(submission, name).storage.delete(path)
+    picture_files.delete(submission, stored)
 
 
 # What a database that restarts, fails over or is cut off raises (Django's InterfaceError,
@@ -248,31 +291,22 @@ def _riding_out_the_database(about: str, write, landed=None):
             time.sleep(pause)
 
 
-def _save_files(submission: Submission, attempt: int, result: GradeResult, page_problem: str = "") -> dict[str, str]:
-    """The result's page and pictures, saved under this attempt's names; {field: stored path}."""
+def _save_files(submission: Submission, attempt: int, result: GradeResult, page_owed=False,
+                with_pictures: bool = True) -> dict[str, str]:
+    """The result's page and pictures, saved under this attempt's names; {field: stored path}.
+    `with_pictures=False`: the pictures are drawn after the score is stored (picture_files.store)."""
     files = {}
     if result.html:  # rendered in the sandbox; stored as it came, never parsed here
         files["executed_html"] = ("notebook.html", result.html)
-    if page_problem:  # what the page is drawn again from, later
+    if page_owed:  # what the page is drawn again from, later
         files["executed_notebook"] = ("executed.ipynb", result.notebook.encode())
-    if SubmissionStatus(result.status) == SubmissionStatus.GRADED and not submission.is_check:
-        scores = result.feedback.scores
-        files["confusion_png"] = ("confusion.png", feedback.confusion_png(scores.confusion))
-        images, _ = test_set()
-        files["gallery_png"] = ("misclassified.png", feedback.gallery_png(images, scores.misclassified))
-        public = disclosure.public_misclassified(scores.misclassified)
-        if public:
-            files["public_gallery_png"] = ("misclassified-public.png", feedback.gallery_png(images, public))
-    stored = {}
-    for name, (filename, data) in files.items():
-        field = getattr(submission, name)
-        stored[name] = field.storage.save(
-            field.field.generate_filename(submission, f"{submission.pk}-{attempt}-{filename}"), ContentFile(data))
-    return stored
+    if SubmissionStatus(result.status) == SubmissionStatus.GRADED and not submission.is_check and with_pictures:
+        files.update(picture_files.files(result.feedback.scores.confusion, result.feedback.scores.misclassified))
+    return picture_files.save(submission, attempt, files)
 
 
 def _write_result(submission: Submission, attempt: int, result: GradeResult, stored: dict[str, str],
-                  page_problem: str = "") -> bool:
+                  page_problem: str = "", page_coming: bool = False, limits: Limits | None = None) -> bool:
     status = SubmissionStatus(result.status)
     score = submission.assignment.score_for(result.accuracy) if result.accuracy is not None else None
     fields = dict(
@@ -293,8 +327,10 @@ def _write_result(submission: Submission, attempt: int, result: GradeResult, sto
         fields["refunded_at"] = timezone.now()
     # The result and the student's notification are stored together: one never without the other.
     with transaction.atomic():
-        updated = states.finish(submission.pk, attempt, status, page_problem=page_problem, **fields)
-        if updated and page_problem:
+        # A page coming from the run is drawn by the sweeper only if the run never stores it.
+        due_s = pages.run_page_due_s(limits) if page_coming else None
+        updated = states.finish(submission.pk, attempt, status, page_problem=page_problem, page_due_s=due_s, **fields)
+        if updated and page_problem and not page_coming:
             transaction.on_commit(lambda: pages.enqueue(submission.pk))
         # A check's student is watching its page (it takes its turn like any run); it is no
         # news for their inbox.

@@ -33,12 +33,13 @@ FLAG_NAMES = {PROBE: "noise probe", ACCURACY: "implausible accuracy", EMBEDDED: 
               copies.COPY: "copy"}
 
 
-def screen(result: GradeResult, assignment: Assignment, notebook_bytes: bytes) -> GradeResult:
+def screen(result: GradeResult, assignment: Assignment, notebook_bytes: bytes,
+           scan: dict | None = None) -> GradeResult:
     """The grade with the site's flags added to the grader's: the assignment's own accuracy bar,
     and a copy of the course's released solution (other students' copies are found once the
-    result is stored: copies.check)."""
+    result is stored: copies.check). `scan`: grader.integrity.scan_upload's, if taken already."""
     result = grader_integrity.screen(result, notebook_bytes, assignment.implausible_above,
-                                     settings.FLAG_EMBEDDED_DATA_BYTES)
+                                     settings.FLAG_EMBEDDED_DATA_BYTES, scan=scan)
     return copies.screen(result, notebook_bytes)
 
 

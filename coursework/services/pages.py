@@ -15,18 +15,64 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 
-from grader.limits import Limits
+from grader.limits import WALL_BACKSTOP_FACTOR, Limits
 from grader.result import GradeResult
 from grader.rerender import page_problem, render_again
+from grader.runner import HARNESS_GRACE_S
 
 from .. import states
-from . import broker
+from . import broker, picture_files
 from ..models import Submission
 from ..states import RenderStatus, SubmissionStatus
 
 log = logging.getLogger(__name__)
 
 RENDER_TASK = "coursework.tasks.render_page_again"
+
+
+def run_page_due_s(limits: Limits) -> float:
+    """When the sweeper draws the page of a run whose score is stored, if the run never
+    stores its page (its worker died): after the longest the run's own drawing may take."""
+    return settings.GRADER_RENDER_RETRY_S + WALL_BACKSTOP_FACTOR * limits.render_timeout_s + HARNESS_GRACE_S
+
+
+def store_run_page(submission_id: int, attempt: int, result: GradeResult, limits: Limits) -> bool:
+    """Store the page a run drew after its score was stored: whole, the page is done; missing
+    or partial (drawing took too long, a cell it cannot show, the job was stopped meanwhile),
+    it is drawn again as any run's page is (the task now, the sweeper later). The grade is
+    not touched, whatever the page. Returns whether it was stored (a regrade, or the
+    sweeper's try, may own the page by now). Never raises: the page is owed on the row, so
+    a failure here leaves it to the sweeper."""
+    try:
+        submission = Submission.all_runs.get(pk=submission_id)
+        problem = page_problem(result.render, limits)
+        fields = {}
+        if result.html:  # rendered in the sandbox; stored as it came, never parsed here
+            field = submission.executed_html
+            fields["executed_html"] = field.storage.save(field.field.generate_filename(
+                submission, f"{submission.pk}-{attempt}-notebook.html"), ContentFile(result.html))
+        kept_notebook = submission.executed_notebook.name
+        if not problem:
+            fields["executed_notebook"] = ""  # nothing is drawn from it again
+        try:
+            updated = states.store_run_page(submission_id, attempt, problem, **fields)
+        except BaseException:
+            _delete(submission, fields.get("executed_html"))  # rolled back: nothing names it
+            raise
+    except Exception:
+        log.exception("storing the page of submission %s attempt %s failed; the sweeper draws it", submission_id,
+                      attempt)
+        return False
+    if not updated:
+        _delete(submission, fields.get("executed_html"))
+        return False
+    if not problem and kept_notebook:
+        submission.executed_notebook.storage.delete(kept_notebook)
+    if problem:
+        enqueue(submission_id)
+    log.info("page of submission %s attempt %s stored from its run%s", submission_id, attempt,
+             f" ({problem})" if problem else "")
+    return True
 
 
 def owed(result: GradeResult, limits: Limits) -> str:
@@ -49,6 +95,9 @@ def draw_again(submission_id: int, attempt: int, render_attempt: int) -> str:
     and OS errors): the task then counts the try and leaves the reason as it was."""
     submission = Submission.all_runs.select_related("assignment").get(pk=submission_id)
     limits = Limits.from_settings(submission.assignment.limits)
+    if picture_files.missing(submission):  # its worker died after the score, before drawing them
+        picture_files.store(submission_id, attempt, submission.feedback["confusion"],
+                       submission.feedback.get("misclassified") or [])
     with submission.executed_notebook.open("rb") as fh:
         notebook_json = fh.read().decode()
     job_dir = Path(settings.GRADER_WORK_ROOT) / f"job-{secrets.token_hex(8)}"  # random, as a run's

@@ -10,6 +10,7 @@ import socket
 import stat
 import struct
 import threading
+import time
 from pathlib import Path
 
 import isolation
@@ -84,6 +85,7 @@ class Asker(threading.Thread):
         self.answers: list = []
         self.failure: dict | None = None
         self.complete = False
+        self.answered_at = None  # when the last phase's last answer came (epoch seconds)
 
     def begin(self) -> None:
         """Listen, then ask in the background: called as the prediction cell starts, so the
@@ -116,6 +118,7 @@ class Asker(threading.Thread):
                 if not self._ask_phase(pixels[offset:offset + count * 784], count):
                     return
                 offset += count * 784
+            self.answered_at = time.time()
             self.complete = True
         except Stopped:
             pass

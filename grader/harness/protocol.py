@@ -51,7 +51,8 @@ RUN_FIELDS = (
     "error",  # {"ename", "evalue", "traceback"} of the failing cell, trimmed
     "truncated_cells", "truncated_count", "widget_state_dropped",
     "declared",  # what the notebook declared about itself (layer_sizes, train_accuracy)
-    "render",  # the renderer's account (RENDER_* below)
+    "render",  # the renderer's account (RENDER_* below); in the second payload of a grading run
+    "answered_at",  # when predict's last answer came (epoch seconds): how long the score took to store
 )
 
 # Steps written to the progress pipe besides a student cell's index.

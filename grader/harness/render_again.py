@@ -41,7 +41,7 @@ def main() -> int:
         if var in os.environ:
             Path(os.environ[var]).mkdir(parents=True, exist_ok=True)
     # A fault here is ours: the notebook was stored by a harness, and the renderer reports its own.
-    return send_result(result_fd, lambda: run(input_dir, config, progress_fd))
+    return send_result(result_fd, lambda send: run(input_dir, config, progress_fd))
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ executes the notebook with nbclient, each cell under a time limit and all of the
 the total limit, with stored output capped; then runs one more cell of its own, which
 asks the notebook's predict(images) (or its torch `model`) about the images (asking.py,
 predict_cell.py); then renders the executed notebook to HTML in a process of its own
-(rendering.py, render_notebook.py) under a time budget. It sends one payload (payload.py) to RESULT_FD, a pipe that only this
-process holds (the kernel and the renderer are started without it), and exits. As it
+(rendering.py, render_notebook.py) under a time budget. It sends two payloads (payload.py)
+to RESULT_FD, a pipe that only this process holds (the kernel and the renderer are started
+without it): the result, predictions and executed notebook as soon as predict has answered
+(the worker stores the score while the page is drawn), then the page, and exits. As it
 starts each cell it writes the cell's index (or "predict" for its own cell, "render" when
 it renders) as one line to PROGRESS_FD, likewise its own: the worker names that cell if it
 has to stop the job.
@@ -45,7 +47,8 @@ from rendering import render_page
 from trimming import bound_outputs, compact, failing_error
 
 
-def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tuple[dict, dict[str, bytes]]:
+def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int, send) -> tuple[dict, dict[str, bytes]]:
+    """Run the notebook, ask predict, send(header, blobs) the result; return the page's payload."""
     started = time.monotonic()
     # Confined, every process in /proc is the job's; unconfined (development), /proc is the host's.
     clock = ChargedClock(namespace_pids if config.get("confined", True) else tree_pids(os.getpid()))
@@ -78,6 +81,7 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
     predictions = None
     if outcome["status"] == protocol.OK:
         outcome, predictions = asked(asker, outcome)
+        outcome["answered_at"] = asker.answered_at
     outcome["seconds"] = time.monotonic() - started
     outcome["charged_seconds"], outcome["starved_seconds"] = clock.now(), clock.starved
     outcome["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -101,14 +105,13 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int) -> tupl
     if outcome["status"] == protocol.OK:
         outcome["declared"] = read_declared(declared_path)
     blobs["notebook"] = compact(nb)
+    # The result goes now: the worker scores and stores it while the page is drawn.
+    send(header, blobs)
     if outcome["status"] == protocol.HOST_BUSY:
-        return header, blobs  # the run is done again: no page to show for this one
+        return {"result": {}}, {}  # the run is done again: no page to show for this one
     tell_progress(progress_fd, protocol.STEP_RENDER)
-    outcome["render"], html = render_page(nb, config["render_timeout_s"], config["rendered_html_kb"] * 1024,
-                                          clock=clock.now)
-    if html is not None:
-        blobs["html"] = html
-    return header, blobs
+    render, html = render_page(nb, config["render_timeout_s"], config["rendered_html_kb"] * 1024, clock=clock.now)
+    return {"result": {"render": render}}, ({"html": html} if html is not None else {})
 
 
 def progress_reporter(progress_fd: int, student_cells: int, asker: Asker):
@@ -144,17 +147,21 @@ def main() -> int:
     for var in ("HOME", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
         if var in os.environ:
             Path(os.environ[var]).mkdir(parents=True, exist_ok=True)
-    return send_result(result_fd, lambda: run(input_dir, config, progress_fd, images_fd))
+    return send_result(result_fd, lambda send: run(input_dir, config, progress_fd, images_fd, send))
 
 
 def send_result(result_fd: int, build) -> int:
-    """Send what build() returns, (header, blobs), as the run's one payload; if it raises,
-    the harness's own fault (the worker decides whose it is)."""
-    try:
-        payload = encode(*build())
-    except Exception:  # noqa: BLE001 -- a harness fault: reported as such
-        payload = encode({"result": protocol.harness_error(traceback.format_exc()[-4000:])}, {})
+    """Send what build(send) passes to send(header, blobs) (at most once, at once), then what
+    it returns, (header, blobs), each as a payload of its own; if it raises, the harness's own
+    fault (the worker decides whose it is) goes in place of the payload it did not send."""
     with os.fdopen(result_fd, "wb") as out:
+        def send(header: dict, blobs: dict[str, bytes]) -> None:
+            out.write(encode(header, blobs))
+            out.flush()
+        try:
+            payload = encode(*build(send))
+        except Exception:  # noqa: BLE001 -- a harness fault: reported as such
+            payload = encode({"result": protocol.harness_error(traceback.format_exc()[-4000:])}, {})
         out.write(payload)
     return 0
 

@@ -1,3 +1,4 @@
+import json
 import threading
 import time
 from datetime import timedelta
@@ -13,7 +14,7 @@ from coursework.models import Submission
 from coursework.services import grading, pages
 from coursework.states import RenderStatus, SubmissionStatus
 from grader.errors import SystemFault
-from grader.result import GradeResult
+from grader.result import Feedback, GradeResult, Scores
 from tests.factories import make_student, make_submission
 from tests.support.notebooks import notebook
 
@@ -231,7 +232,7 @@ def _raise(exc):
 
 
 def test_a_bug_while_storing_a_result_ends_the_row_as_error_and_the_worker_goes_on(queued, monkeypatch):
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise KeyError("model_id")
 
     monkeypatch.setattr(grading, "record_result", broken)
@@ -452,3 +453,171 @@ def test_a_stored_result_whose_page_is_owed_sends_the_task_on_commit(tmp_path, s
     assert check.render_problem == TIMED_OUT
     with check.executed_notebook.open("rb") as fh:
         assert fh.read() == b'{"cells":[]}'
+
+
+# --- the score first, the page after it ---------------------------------------------------
+
+# Markdown whose rendering grows with the square of its length (see above): past a 1 s budget
+# on any host, and seconds of drawing with a generous one.
+SLOW_TO_DRAW = "[" * 30_000
+
+
+def _slow_page_submission(**limits):
+    nb = nbformat.reads(notebook(THREES).decode(), as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(SLOW_TO_DRAW))
+    submission = make_submission(make_student(), nbformat.writes(nb).encode())
+    submission.assignment.limits = limits
+    submission.assignment.save()
+    return submission
+
+
+def _renderer_running() -> bool:
+    from tests.support.processes import sandbox_processes
+
+    for pid in sandbox_processes():
+        try:
+            if b"render_notebook.py" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def _as_another_process_sees_it(pk: int) -> dict:
+    """The row as the web sees it: read on a connection of its own (committed rows only)."""
+    seen = {}
+
+    def read():
+        try:
+            seen.update(Submission.all_runs.values("status", "accuracy", "render_status", "render_problem",
+                                                   "executed_html").get(pk=pk))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    return seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_score_is_stored_and_told_while_the_page_is_still_being_drawn(tmp_path, settings, monkeypatch, client):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # The sandbox runs at nice 19: on a host busy with other work the page may take minutes.
+    submission = _slow_page_submission(render_timeout_s=600)
+    seen = []
+    record = grading.record_result
+
+    def record_and_look(submission_id, attempt, result, page_coming=False):
+        stored = record(submission_id, attempt, result, page_coming=page_coming)
+        row = _as_another_process_sees_it(submission_id)
+        # The renderer starts once the harness has sent the result: wait for it (at most a minute).
+        waited = time.monotonic()
+        while not _renderer_running() and time.monotonic() - waited < 60:
+            time.sleep(0.02)
+        seen.append({"row": row, "renderer_running": _renderer_running(), "page_coming": page_coming,
+                     "page": client.get(f"/submissions/{submission_id}/").content.decode(),
+                     "status_box": client.get(f"/submissions/{submission_id}/status/").content.decode()})
+        return stored
+
+    monkeypatch.setattr(grading, "record_result", record_and_look)
+    client.force_login(submission.student)
+
+    assert tasks.grade_submission.apply(args=[submission.pk]).get() == "graded"
+
+    [early] = seen
+    assert early["page_coming"] and early["renderer_running"]
+    assert early["row"]["status"] == SubmissionStatus.GRADED and early["row"]["accuracy"] == pytest.approx(0.1010)
+    assert early["row"]["render_status"] == RenderStatus.PENDING and not early["row"]["executed_html"]
+    assert "The executed notebook is being prepared" in early["page"] and "accuracy-value" in early["page"]
+    assert 'data-pending="true"' in early["status_box"]  # it keeps polling, and reloads when the page is there
+    assert submission.student.notifications.count() == 1  # told with the score, once
+
+    submission.refresh_from_db()
+    assert submission.render_status == RenderStatus.DONE and submission.render_problem == ""
+    assert submission.accuracy == pytest.approx(0.1010) and not submission.executed_notebook
+    with submission.executed_html.open("rb") as page:
+        assert b"[[[[" in page.read()
+    assert 'data-pending="false"' in client.get(f"/submissions/{submission.pk}/status/").content.decode()
+    assert tasks.grade_submission.apply(args=[submission.pk]).get().startswith("not claimed")  # twice: no harm
+    assert submission.student.notifications.count() == 1
+
+
+def test_a_page_that_runs_out_of_time_after_the_score_leaves_the_grade_as_stored(tmp_path, settings, monkeypatch):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    sent = []
+    monkeypatch.setattr(pages, "enqueue", lambda pk: sent.append(pk) or True)
+    submission = _slow_page_submission(render_timeout_s=1)
+    stored = []
+    record = grading.record_result
+
+    def record_and_keep(submission_id, attempt, result, page_coming=False):
+        updated = record(submission_id, attempt, result, page_coming=page_coming)
+        stored.append(Submission.all_runs.values("status", "accuracy", "score", "message", "finished_at",
+                                                 "feedback").get(pk=submission_id))
+        return updated
+
+    monkeypatch.setattr(grading, "record_result", record_and_keep)
+
+    assert tasks.grade_submission.apply(args=[submission.pk]).get() == "graded"
+
+    [early] = stored
+    assert Submission.all_runs.values("status", "accuracy", "score", "message", "finished_at",
+                                      "feedback").get(pk=submission.pk) == early
+    submission.refresh_from_db()
+    assert submission.render_status == RenderStatus.PENDING and sent == [submission.pk]  # drawn again, now
+    assert "could not be displayed: showing it took longer than" in submission.render_problem
+    assert submission.executed_notebook  # what it is drawn from
+
+
+def _scored_with_page_coming(submission, **result) -> int:
+    attempt = states.claim(submission.pk)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nb.metadata["language_info"] = {"name": "python"}
+    # As the harness stores it: compact JSON, each source one string.
+    result = GradeResult(status="graded", message="The check passed", notebook=json.dumps(nb), **result)
+    assert grading.record_result(submission.pk, attempt, result, page_coming=True)
+    return attempt
+
+
+def test_a_page_lost_with_its_worker_after_the_score_is_drawn_by_the_sweeper_once_due(tmp_path, settings,
+                                                                                      monkeypatch):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    sent = []
+    monkeypatch.setattr(pages, "enqueue", lambda pk: sent.append(pk) or True)
+    check = make_submission(make_student(), notebook(THREES))
+    scores = Scores(confusion=[[100] * 10] * 10, misclassified=[{"index": 0, "true": 7, "predicted": 1}])
+    # ... and the worker died before it stored the pictures and the page.
+    _scored_with_page_coming(check, accuracy=0.1, feedback=Feedback(scores=scores))
+
+    assert sent == [] and tasks.send_due_pages() == 0  # the run may still be drawing it
+    check.refresh_from_db()
+    assert check.render_status == RenderStatus.PENDING and check.executed_notebook
+    Submission.all_runs.filter(pk=check.pk).update(render_next_try_at=timezone.now() - timedelta(seconds=1))
+    assert tasks.send_due_pages() == 1 and sent == [check.pk]
+
+    assert not check.confusion_png
+    assert tasks.render_page_again.apply(args=[check.pk]).get() == RenderStatus.DONE
+    check.refresh_from_db()
+    assert check.status == SubmissionStatus.GRADED and check.executed_html
+    assert check.confusion_png and check.gallery_png  # drawn with the page, from the feedback stored with the score
+
+
+def test_a_runs_page_is_stored_once_and_never_over_a_regrade_or_the_sweepers_try(queued, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    check = make_submission(make_student("carol"), notebook(THREES), purpose="check")
+    attempt = _scored_with_page_coming(check)
+    page = GradeResult(status="graded", message="", html=b"<html>page</html>", render={"problem": None})
+    limits = grading.limits_for(check.assignment)
+
+    assert pages.store_run_page(check.pk, attempt, page, limits)
+    assert not pages.store_run_page(check.pk, attempt, page, limits)  # twice: the first stands
+    check.refresh_from_db()
+    assert check.render_status == RenderStatus.DONE and not check.executed_notebook
+
+    other = make_submission(make_student("dave"), notebook(THREES), purpose="check")
+    attempt = _scored_with_page_coming(other)
+    assert states.claim_render(other.pk) is not None  # the sweeper's try took it (the worker looked dead)
+    assert not pages.store_run_page(other.pk, attempt, page, limits)
+    other.refresh_from_db()
+    assert other.render_status == RenderStatus.RENDERING and not other.executed_html

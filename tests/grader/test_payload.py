@@ -42,6 +42,33 @@ def test_it_reads_back_what_the_harness_wrote():
     assert outcome.predictions == RawPredictions("<i8", [6], labels.tobytes(), "int64")
 
 
+def test_a_grading_runs_second_payload_brings_the_page_to_the_result_sent_before_it():
+    result = payload.encode({"result": {"status": "ok", "cell": None}}, {"notebook": b'{"cells":[]}'})
+    page = payload.encode({"result": {"render": {"problem": None, "seconds": 0.4}}}, {"html": b"<html></html>"})
+    outcome = parsed(result + page)
+    assert outcome.payload_error is None
+    assert outcome.result == {"status": "ok", "cell": None, "render": {"problem": None, "seconds": 0.4}}
+    assert outcome.notebook == '{"cells":[]}' and outcome.html == b"<html></html>"
+
+
+def test_a_harness_that_failed_drawing_the_page_leaves_the_result_and_a_missing_page():
+    result = payload.encode({"result": {"status": "ok"}}, {"notebook": b"{}"})
+    failed = payload.encode({"result": {"status": "harness_error", "detail": "Traceback: MemoryError"}}, {})
+    outcome = parsed(result + failed)
+    assert outcome.result["status"] == "ok" and outcome.html is None
+    assert outcome.result["render"] == {"problem": "crashed", "cell": None, "detail": "Traceback: MemoryError"}
+
+
+def test_where_the_first_payload_ends_is_known_from_its_header_alone():
+    first = payload.encode({"result": {"status": "ok"}}, {"notebook": b"x" * 1000, "predictions": b"p" * 10})
+    header_end = first.index(b"\n") + 1
+    assert payload.first_length(first[:header_end - 1]) is None  # the header line is not all there yet
+    assert payload.first_length(first[:header_end]) == len(first)
+    assert payload.first_length(first + b"the page follows") == len(first)
+    with pytest.raises(payload.PayloadError):
+        payload.first_length(b'{"result": {}, "blobs": [["html", -1]]}\n')
+
+
 @pytest.mark.parametrize(
     "raw, reason",
     [
