@@ -19,6 +19,11 @@ class LtiPlatform(models.Model):
                                      help_text="The token endpoint's audience when it is not the token URL (Moodle, Canvas: empty).")
     key_set_url = models.URLField(max_length=500, help_text="The platform's public keys (JWKS).")
     deployment_ids = models.JSONField(default=list, help_text='The deployments launches may come from, e.g. ["1"].')
+    # One deployment can serve every course of an LMS (a site-wide registration): a teacher of
+    # any other course there must not become staff here, nor receive our students' grades.
+    context_ids = models.JSONField(default=list, blank=True, help_text=(
+        'The LMS courses (context ids) this course is taught in, e.g. ["8865aa"]: a launch from any other '
+        "course is refused, and only these get rosters and grades."))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issuer", "client_id"], name="lti_platform_issuer_client")]

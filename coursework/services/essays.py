@@ -337,7 +337,9 @@ def closed_to(student) -> str:
     """Why submitting essays is refused now (past the lock date), or "": told together with
     any other problem, so a student does not fix them only to learn the task closed."""
     latest = EssaySubmission.objects.filter(student=student).aggregate(v=Max("version"))["v"] or 0
-    if EssaySubmission.objects.filter(student=student, version=latest, status=ReviewStatus.RESUBMIT).exists():
+    # A request still held until a TA publishes it is not one yet: the student cannot see it.
+    if EssaySubmission.objects.filter(student=student, version=latest, status=ReviewStatus.RESUBMIT,
+                                      held=False).exists():
         return ""
     terms = terms_for(student, Assignment.objects.the(Assignment.ESSAYS))
     try:
@@ -358,7 +360,8 @@ def submit_essays(student, drafts: list[Draft]) -> EssaySubmission:
     latest = EssaySubmission.objects.select_for_update().filter(student=student).aggregate(v=Max("version"))["v"] or 0
     now = timezone.now()
     terms = terms_for(student, Assignment.objects.the(Assignment.ESSAYS))
-    requested = EssaySubmission.objects.filter(student=student, version=latest, status=ReviewStatus.RESUBMIT).exists()
+    requested = EssaySubmission.objects.filter(student=student, version=latest, status=ReviewStatus.RESUBMIT,
+                                               held=False).exists()
     if terms and not requested:  # a resubmission a TA asked for is accepted even after the lock date
         terms.refuse_if_closed(now)
     lateness = terms.lateness(now) if terms else None

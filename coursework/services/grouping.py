@@ -127,6 +127,15 @@ def _points_on(response: SynthesisResponse, answer: Answer, criterion: RubricCri
     return _points(response.status, response.rubric, grade and grade.points, grade and grade.criterion_id, criterion)
 
 
+def _graded_on_another(answer: Answer, criterion: RubricCriterion) -> bool:
+    """An answer holds one group grade: one given on another criterion (a set-wide one picked
+    from this question's page, say) is kept unless the TA replaces it, never lost unseen."""
+    try:
+        return answer.grade.criterion_id != criterion.pk
+    except AnswerGrade.DoesNotExist:
+        return False
+
+
 def groups_for(question: Question, ta, criterion: RubricCriterion | None) -> list[Group]:
     """The question's handed-in answers in groups of similar ones, largest first."""
     answers = _answers(question)
@@ -188,7 +197,8 @@ def grade(ta, question: Question, answer_ids, criterion: RubricCriterion, points
             if a.response_id in held:
                 outcome.held += 1
             elif not replace and (response.status == ReviewStatus.REVIEWED
-                                  or _points_on(response, a, criterion) is not None):
+                                  or _points_on(response, a, criterion) is not None
+                                  or _graded_on_another(a, criterion)):
                 # A saved review, even one without points on this criterion (feedback only), is
                 # a TA's decision: replaced only when asked.
                 outcome.kept += 1
@@ -220,7 +230,7 @@ def _complete(responses, criteria) -> list[tuple[SynthesisResponse, dict]]:
         marks = rubrics.marks_of(response) if response.status == ReviewStatus.REVIEWED else {}
         marks = {pk: m for pk, m in marks.items() if m.points is not None}
         marks.update(grades.get(response.pk, {}))
-        if all(c.bonus or c.pk in marks for c in criteria):
+        if all(c.bonus or c.deduction or c.pk in marks for c in criteria):  # an empty deduction takes nothing
             out.append((response, marks))
     return out
 

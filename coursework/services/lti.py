@@ -231,6 +231,10 @@ def complete_launch(request) -> Launch:
     if message.is_deep_link_launch() and staff is not True:
         raise Refused("Only instructors can choose what to link to.")
     platform = _platform_of(data)
+    context_id = str((data.get(CONTEXT_CLAIM) or {}).get("id", ""))
+    if context_id not in platform.context_ids:
+        raise Refused(f"This LMS course ({context_id or 'none named'}) is not linked to this site's course: ask the "
+                      "site's administrator to add its context id to the LMS's registration here.")
     try:
         with transaction.atomic():
             LtiNonce.objects.create(issuer=issuer, nonce=nonce)
@@ -263,9 +267,11 @@ def _username(issuer: str, subject: str) -> str:
     return "lti-" + hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()[:16]
 
 
-def _identity(issuer: str, subject: str, staff: bool, name: str = "", email: str = "") -> ExternalIdentity:
+def _identity(issuer: str, subject: str, staff: bool, name: str = "", email: str = "",
+              follow_role: bool = True) -> ExternalIdentity:
     """The account this (issuer, subject) signs in to, made on first sight, its staff flag
-    following the role the LMS gives (a superuser's is left alone)."""
+    following the role the LMS gives (a superuser's is left alone; with follow_role False, as
+    a roster read does, an existing account's flag is never changed)."""
     from ..forms import plain_name
     from .groups import group_for_new_student
 
@@ -283,7 +289,7 @@ def _identity(issuer: str, subject: str, staff: bool, name: str = "", email: str
         return ExternalIdentity.objects.create(issuer=issuer, subject=subject, user=user, email=email[:254],
                                                name=name[:150], last_used_at=timezone.now())
     user = identity.user
-    if not user.is_superuser and user.is_staff != staff:
+    if follow_role and not user.is_superuser and user.is_staff != staff:
         user.is_staff = staff
         user.save(update_fields=["is_staff"])
         _ta_group(user, staff)
@@ -375,7 +381,7 @@ def sync_roster(context_id: int) -> int:
     as staff), each learner in a study group as sign-up would place them. Members the LMS no
     longer lists stop receiving grades. Returns how many members were read."""
     context = LtiContext.objects.select_related("platform").get(pk=context_id)
-    if not context.memberships_url:
+    if not context.memberships_url or context.context_id not in context.platform.context_ids:
         return 0
     service = NamesRolesProvisioningService(_connector(context.platform),
                                             {"context_memberships_url": context.memberships_url})
@@ -386,8 +392,10 @@ def sync_roster(context_id: int) -> int:
         if staff is None or not member.get("user_id"):
             continue
         with transaction.atomic():
+            # A roster makes accounts but never promotes or demotes one: that takes the person's
+            # own launch from a linked course.
             identity = _identity(context.platform.issuer, str(member["user_id"]), staff,
-                                 name=member.get("name", ""), email=member.get("email", ""))
+                                 name=member.get("name", ""), email=member.get("email", ""), follow_role=False)
             active = member.get("status", "Active") == "Active"
             LtiMembership.objects.update_or_create(context=context, identity=identity,
                                                    defaults={"learner": not staff, "active": active})
@@ -447,7 +455,8 @@ def sync_grades() -> list[int]:
     from . import gradebook, publishing
 
     tasks = {kind: task for kind, task in Assignment.objects.unit_tasks().items() if kind in GRADED_KINDS}
-    contexts = [c for c in LtiContext.objects.select_related("platform") if _can_pass_back(c)]
+    contexts = [c for c in LtiContext.objects.select_related("platform")
+                if _can_pass_back(c) and c.context_id in c.platform.context_ids]
     for context in contexts:
         members = list(LtiMembership.objects.filter(context=context, learner=True, active=True)
                        .select_related("identity"))

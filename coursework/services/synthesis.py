@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import states
-from ..models import Answer, Assignment, QuestionSet, SynthesisResponse
+from ..models import Answer, AnswerGrade, Assignment, QuestionSet, SynthesisResponse
 from . import late_days
 from .deadlines import Lateness, TaskClosed, terms_for
 from .hints import checked_part, hint_for
@@ -59,9 +59,14 @@ def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: boo
     if not response.editable or response.held:  # a request to resubmit not published yet is not one
         raise NotEditable("A TA has reviewed these answers; they can no longer be changed.")
     valid = set(question_set.questions.values_list("pk", flat=True))
+    before = dict(Answer.objects.filter(response=response).values_list("question_id", "text"))
     for question_id, text in texts.items():
         if question_id in valid:
             Answer.objects.update_or_create(response=response, question_id=question_id, defaults={"text": text[:20000]})
+    # A group grade was given to the words a TA read: an answer rewritten since is graded again.
+    changed = [q for q, text in texts.items() if q in before and before[q] != text[:20000]]
+    if changed:
+        AnswerGrade.objects.filter(answer__response=response, answer__question_id__in=changed).delete()
     now = timezone.now()
     response.saved_at = now
     if submit:

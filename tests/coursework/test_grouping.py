@@ -155,3 +155,44 @@ def test_a_feedback_only_review_is_not_turned_into_a_score_without_asking(answer
     assert outcome.kept == 1 and not AnswerGrade.objects.exists()
     response.refresh_from_db()
     assert response.feedback_only and response.score is None
+
+
+def grade_every_question(ta, response):
+    for criterion in rubrics.criteria_for(response):
+        if criterion.deduction:
+            continue  # no answer of its own: an empty deduction takes nothing off
+        question = Question.objects.get(question_set=response.question_set, order=int(criterion.name.split()[-1]))
+        answer = Answer.objects.get(response=response, question=question)
+        grouping.grade(ta, question, [answer.pk], criterion, 1 if criterion.bonus else 2)
+
+
+def test_a_deducting_criterion_left_empty_does_not_stop_the_review_from_completing(ta, answers):
+    from coursework.models import RubricCriterion
+
+    response = answers["responses"][0]
+    RubricCriterion.objects.create(assignment=rubrics.criteria_for(response)[0].assignment,
+                                   question_set=response.question_set, order=99, name="Penalty", max_points=2,
+                                   deduction=True)
+    grade_every_question(ta, response)
+    response.refresh_from_db()
+    assert response.status == "reviewed"
+
+
+def test_a_grade_on_another_criterion_is_kept_unless_the_ta_replaces_it(ta, answers):
+    question, own, answer = answers["question"], answers["criterion"], answers["answers"][0]
+    grouping.grade(ta, question, [answer.pk], own, 2)
+    other = next(c for c in rubrics.criteria_for(answers["responses"][0]) if c.pk != own.pk and not c.bonus)
+    outcome = grouping.grade(ta, question, [answer.pk], other, 1)
+    assert (outcome.graded, outcome.kept) == (0, 1)
+    assert AnswerGrade.objects.get(answer=answer).criterion == own  # not lost unseen
+    outcome = grouping.grade(ta, question, [answer.pk], other, 1, replace=True)
+    assert outcome.graded == 1 and AnswerGrade.objects.get(answer=answer).criterion == other
+
+
+def test_an_answer_rewritten_after_its_group_grade_is_graded_again(ta, answers):
+    from coursework.services import synthesis
+
+    answer, response = answers["answers"][3], answers["responses"][3]
+    grouping.grade(ta, answers["question"], [answer.pk], answers["criterion"], 0)
+    synthesis.save_answers(response.student, response.question_set, {answer.question_id: "10 neurons, one per digit"})
+    assert not AnswerGrade.objects.filter(answer=answer).exists()  # the 0 was for words no longer there

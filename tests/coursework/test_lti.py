@@ -20,7 +20,8 @@ def lms(settings, tmp_path):
     platform = Platform("http://127.0.0.1:9", tool_key_set=lti.jwks()).start()
     LtiPlatform.objects.create(name="Test LMS", issuer=platform.url, client_id=platform.client_id,
                                auth_login_url=platform.url + "/auth", auth_token_url=platform.url + "/token",
-                               key_set_url=platform.url + "/jwks", deployment_ids=[platform.deployment_id])
+                               key_set_url=platform.url + "/jwks", deployment_ids=[platform.deployment_id],
+                               context_ids=["course-101"])
     yield platform
     platform.stop()
 
@@ -202,3 +203,26 @@ def test_a_review_held_until_a_ta_publishes_reaches_the_lms_only_when_published(
     assert push_due() == ["sent"]
     (score,) = lms.gradebook("alice").values()
     assert score["scoreGiven"] == gradebook.rows_for([alice.user_id])[alice.user_id]["essays_score"]
+
+
+def test_grades_go_only_to_the_lms_courses_this_course_is_taught_in(lms, course):
+    alice = enrol(lms, "alice")
+    # A teacher of another course on the same LMS lists alice and launches the tool once.
+    sandbox = LtiContext.objects.create(platform=LtiPlatform.objects.get(), context_id="someones-sandbox",
+                                        deployment_id=lms.deployment_id, lineitems_url=lms.url + "/lineitems",
+                                        ags_scopes=[lti.AGS_LINEITEM, lti.AGS_SCORE])
+    LtiMembership.objects.create(context=sandbox, identity=alice, learner=True)
+    essays = submitted_essays(alice.user)
+    reviews.review(essays, make_ta(), {c.pk: rubrics.Mark(c.max_points) for c in rubrics.criteria_for(essays)}, "Good.")
+    assert push_due() == ["sent"]
+    assert set(LtiScore.objects.values_list("line_item__context__context_id", flat=True)) == {"course-101"}
+    assert lti.sync_roster(sandbox.pk) == 0  # nor is its roster read
+
+
+def test_a_roster_makes_accounts_but_never_changes_who_is_staff(lms, course):
+    ta = enrol(lms, "tina", learner=False)
+    assert ta.user.is_staff
+    lms.users["tina"]["roles"] = [LEARNER]  # listed as a learner: her own launch decides, not the list
+    lti.sync_roster(LtiContext.objects.get().pk)
+    ta.user.refresh_from_db()
+    assert ta.user.is_staff

@@ -147,3 +147,23 @@ def test_the_overview_lists_held_synthesis_answers_as_submitted(course, people, 
     assert "status-reviewed" not in page and "status-submitted" in page
     publishing.publish(people["ta"], task)
     assert "status-reviewed" in client.get("/").content.decode()
+
+
+def test_the_appeal_page_of_a_held_review_shows_nothing_of_it(held, people, client):
+    essays = review(people["ana"], people["ta"], comment="HELD-COMMENT not yet published")
+    client.force_login(people["ana"])
+    response = client.get(f"/appeals/essays/{essays.pk}/", follow=True)
+    page = response.content.decode()
+    assert "HELD-COMMENT" not in page and "being reviewed" in page
+
+
+def test_a_held_request_to_resubmit_essays_does_not_reopen_them_after_the_lock(held, people):
+    from coursework.services import essays as essay_service
+
+    essays = submitted_essays(people["ana"])
+    reviews.review(essays, people["ta"], {}, "Please redo essay 2.", feedback_only=True, request_resubmission=True)
+    held.late_policy, held.due_at, held.lock_at = Assignment.CLOSE, timezone.now() - timedelta(days=2), timezone.now() - timedelta(days=1)
+    held.save()
+    assert essay_service.closed_to(people["ana"]) != ""  # still locked: the request is not one until published
+    publishing.publish(people["ta"], held)
+    assert essay_service.closed_to(people["ana"]) == ""

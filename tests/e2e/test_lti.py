@@ -92,6 +92,9 @@ def test_an_instructor_launch_brings_in_the_course_roster(stack, lms):
     ({"claims": {"aud": "some-other-tool", "azp": "some-other-tool"}}, "not meant for this site"),
     ({"expires_in": -120}, "expired"),
     ({"claims": {"https://purl.imsglobal.org/spec/lti/claim/deployment_id": "deployment-unknown"}}, "deployment"),
+    # Another course of the same LMS and deployment (a teacher's sandbox): not this course.
+    ({"claims": {"https://purl.imsglobal.org/spec/lti/claim/context": {"id": "someones-sandbox", "title": "Sandbox"}}},
+     "not linked to this site's course"),
 ])
 def test_a_bad_launch_is_refused_with_a_clear_page_and_nothing_stored(stack, lms, tamper, says):
     before = stored(stack)

@@ -121,7 +121,8 @@ class Platform:
         """Python for `manage.py shell` that registers this platform with the tool, as an admin would."""
         fields = {"name": "Test LMS", "issuer": self.url, "client_id": self.client_id,
                   "auth_login_url": self.url + "/auth", "auth_token_url": self.url + "/token",
-                  "key_set_url": self.url + "/jwks", "deployment_ids": [self.deployment_id]}
+                  "key_set_url": self.url + "/jwks", "deployment_ids": [self.deployment_id],
+                  "context_ids": [self.context["id"]]}
         return f"from coursework.models import LtiPlatform; LtiPlatform.objects.create(**{fields!r})"
 
     def start(self) -> "Platform":

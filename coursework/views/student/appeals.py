@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from ...forms import AppealForm
-from ...services import appeals, deadlines, notifications, results
+from ...services import appeals, deadlines, notifications, publishing, results
 
 
 def _own_item(request, kind, pk):
@@ -23,6 +23,11 @@ def appeal(request, kind, pk):
     Refused appeals come back here with the reason kept in the box (and as the draft)."""
     item = _own_item(request, kind, pk)
     _, item_url = notifications.describe(item)
+    if publishing.seen_by(item, request.user) is not item:
+        # A review held until a TA publishes it: the student sees the work as being reviewed,
+        # and this page would show the held comment (and that a review exists).
+        messages.info(request, "This work is being reviewed: an appeal opens once its review is published.")
+        return redirect(item_url)
     draft = appeals.reason_draft(request.user, item)
     form = AppealForm(request.POST if request.method == "POST" else None,
                       initial={"seen": appeals.state_of(item)["token"], "reason": draft.fields.get("reason", "") if draft else ""})
