@@ -105,17 +105,25 @@ def identify(request, code: str, nonce: str, code_verifier: str | None) -> Ident
     if not isinstance(info, dict) or info.get("sub") != claims["sub"]:
         # OpenID Connect Core 5.3.2: user info about someone else must not be used.
         raise Refused("The provider's details about you were about someone else.")
-    email = str(info.get("email") or claims.get("email") or "")[:254]
-    if info.get("email_verified", claims.get("email_verified")) is False:
-        email = ""  # an address the provider has not checked is not kept (it may be anyone's)
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            email = ""  # it goes into notification e-mails' headers: only a well-formed address
+    email = kept_email(info, claims)
     return Identity(issuer=claims["iss"], subject=str(claims["sub"]), email=email,
                     name=one_line(str(info.get("name") or claims.get("name") or ""))[:150],
                     preferred_username=str(info.get("preferred_username") or claims.get("preferred_username") or ""))
+
+
+def kept_email(info: dict, claims: dict) -> str:
+    """The address to keep from the provider's answer, or "": only one it says it checked
+    (an unchecked one may be anyone's; some providers send "false" as a string), and only a
+    well-formed one (it goes into notification e-mails' headers)."""
+    email = str(info.get("email") or claims.get("email") or "")[:254]
+    verified = info.get("email_verified", claims.get("email_verified"))
+    if verified is False or str(verified).lower() == "false":
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError:
+        return ""
+    return email
 
 
 def sign_in(identity: Identity, _retried: bool = False) -> tuple[User, bool]:

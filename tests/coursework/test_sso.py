@@ -209,3 +209,14 @@ def test_where_students_pick_their_group_one_who_joined_by_sso_picks_it_once(cli
 def test_a_long_name_from_the_provider_fits_the_profile():
     user, _ = sso.sign_in(alice(name="A" * 150, preferred_username="b" * 200))
     assert len(user.profile.display_name) == 80 and len(user.username) <= 150
+
+
+@pytest.mark.parametrize("info, kept", [
+    ({"email": "ana@uni.example", "email_verified": True}, "ana@uni.example"),
+    ({"email": "ana@uni.example"}, "ana@uni.example"),  # not said: kept, as the standard leaves it
+    ({"email": "ana@uni.example", "email_verified": False}, ""),
+    ({"email": "ana@uni.example", "email_verified": "false"}, ""),  # a provider that sends a string
+    ({"email": "ana@uni.example\r\nBcc: x@evil.example", "email_verified": True}, ""),
+])
+def test_only_an_address_the_provider_checked_and_well_formed_is_kept(info, kept):
+    assert sso.kept_email({"sub": "s", **info}, {"sub": "s"}) == kept
