@@ -28,6 +28,9 @@ NOT_PAGES = {
     "health", "health_live", "metrics",
     # A notebook's own hand-in (POST, with an upload token).
     "api_hand_in",
+    # LTI 1.3's endpoints: the tool's keys (JSON), the login redirect and the LMS's POSTs; the
+    # pages a launch ends on are walked in tests/e2e/test_lti.py.
+    "lti_jwks", "lti_login", "lti_launch", "lti_deep_link",
     # Django's password reset links carry a token from an e-mail; the form after it is the same as password_change.
     "password_reset_confirm",
 }
