@@ -281,7 +281,10 @@ def run_harness(job_dir: Path, input_dir: Path, limits: sandbox.Limits, images: 
         result={}, notebook=None, predictions=None, wall_seconds=time.monotonic() - started,
         timed_out=watch.timed_out, log_tail=bytes(log_reader.data).decode(errors="replace"),
         exit_code=proc.returncode, memory_exceeded=watchdog.exceeded or cgroup_oom,
-        memory_peak_mb=cgroup_peak or (peak.total / MB if peak else None),
+        # Each count misses something (the watchdog kernel memory, the kernel's stops at the
+        # limit it enforces): the larger is the better figure of what the job held.
+        memory_peak_mb=max((mb for mb in (cgroup_peak, peak.total / MB if peak else None) if mb is not None),
+                           default=None),
         memory_detail=(f"processes {peak.processes / MB:.0f} MB ({peak.count}), tmpfs {peak.tmpfs / MB:.0f} MB, "
                        f"memfd {peak.memfd / MB:.0f} MB; {watchdog.samples} samples"
                        + (f"; {cgroup_detail}" if cgroup_detail else "")) if peak else cgroup_detail,

@@ -227,7 +227,9 @@ def test_processes_that_together_pass_the_job_memory_limit_are_stopped(grade):
     assert result.message == (
         "Your notebook used more than 384 MB in total (all its processes together) and was stopped in cell 2."
     )
-    assert 384 < result.peak_memory_mb <= 384 + MEMORY_MARGIN_MB
+    # Where the job has a memory cgroup the kernel stops it at exactly the limit, so the figure
+    # may be the limit itself; never far above it.
+    assert 384 <= result.peak_memory_mb <= 384 + MEMORY_MARGIN_MB
     assert "stopped at the memory limit: processes" in result.log_tail
 
 
