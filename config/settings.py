@@ -432,6 +432,13 @@ OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
 OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 10.0)
 # The button's words: "Sign in with <this>".
 OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your university account")
+# A provider usually serves a whole university: anyone with an account there could otherwise
+# join the course by signing in. So a first sign-in asks for the course's join code (once,
+# before any account is made here), as the sign-up form does. False where the provider
+# admits only this course's people.
+SSO_JOIN_CODE_REQUIRED = env_bool("SSO_JOIN_CODE_REQUIRED", True)
+# How long a first sign-in waits for its join code before it must start again at the provider.
+SSO_JOIN_WAIT_S = env_int("SSO_JOIN_WAIT_S", 15 * 60)
 OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
 if SSO_ENABLED:
     _missing = [name for name in ("OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT",

@@ -43,6 +43,22 @@ def plain_name(name: str) -> str:
     return cleaned
 
 
+def checked_join_code(code: str) -> str:
+    code = code.strip()
+    if not hmac.compare_digest(code.encode(), settings.COURSE_JOIN_CODE.encode()):
+        raise forms.ValidationError("That join code is not this course's. Check it with your TA.")
+    return code
+
+
+class JoinCodeForm(forms.Form):
+    """The course's join code, asked once of a student whose first sign-in came from single sign-on."""
+
+    join_code = forms.CharField(max_length=100, help_text="Your TA gives you this code.")
+
+    def clean_join_code(self):
+        return checked_join_code(self.cleaned_data["join_code"])
+
+
 class SignupForm(UserCreationForm):
     email = forms.EmailField(help_text="For password resets only.")
     display_name = forms.CharField(max_length=80, help_text="How TAs see you.")
@@ -64,10 +80,7 @@ class SignupForm(UserCreationForm):
             del self.fields["group"]
 
     def clean_join_code(self):
-        code = self.cleaned_data["join_code"].strip()
-        if not hmac.compare_digest(code.encode(), settings.COURSE_JOIN_CODE.encode()):
-            raise forms.ValidationError("That join code is not this course's. Check it with your TA.")
-        return code
+        return checked_join_code(self.cleaned_data["join_code"])
 
     def clean_leaderboard_alias(self):
         alias = self.cleaned_data["leaderboard_alias"].strip()

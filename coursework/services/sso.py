@@ -9,8 +9,10 @@ whose address a provider's answer carries is refused, and its owner links it fro
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
+import time
 from dataclasses import dataclass
 
 import jwt
@@ -34,6 +36,10 @@ log = logging.getLogger(__name__)
 
 class Refused(Exception):
     """A sign-in that must not go on; its text is shown to the person, so it says what to do."""
+
+
+class NeedsJoinCode(Exception):
+    """A first sign-in where the course asks for its join code before making an account."""
 
 
 @dataclass(frozen=True)
@@ -126,16 +132,22 @@ def kept_email(info: dict, claims: dict) -> str:
     return email
 
 
-def sign_in(identity: Identity, _retried: bool = False) -> tuple[User, bool]:
-    """The account this identity is linked to, or a new student in the course (as the join code
-    makes one) on its first sign-in. Returns (user, created)."""
+def sign_in(identity: Identity, *, join_code_given: bool = False, _retried: bool = False) -> tuple[User, bool]:
+    """The account this identity is linked to, or a new student in the course on its first
+    sign-in, once the course's join code was given (settings.SSO_JOIN_CODE_REQUIRED): a
+    provider serving a whole university would otherwise let anyone there in. Returns
+    (user, created); raises NeedsJoinCode (nothing stored) or Refused."""
     linked = _linked(identity)
     if linked is not None:
         return linked, False
+    # Before the join code is asked for: a student told only afterwards that the address is
+    # taken would have typed it for nothing.
     if identity.email and User.objects.filter(email__iexact=identity.email).exists():
         raise Refused("An account here already uses the e-mail address your provider gave, and an e-mail address "
                       "alone never opens an account. If it is yours, log in with its password and link your "
                       "provider account from Your settings.")
+    if settings.SSO_JOIN_CODE_REQUIRED and not join_code_given:
+        raise NeedsJoinCode()
     try:
         with transaction.atomic():  # the user, the profile, its group and the link together
             user = User.objects.create_user(_free_username(identity), email=identity.email)  # no usable password
@@ -150,10 +162,28 @@ def sign_in(identity: Identity, _retried: bool = False) -> tuple[User, bool]:
         if linked is None:
             if _retried:
                 raise
-            return sign_in(identity, _retried=True)
+            return sign_in(identity, join_code_given=join_code_given, _retried=True)
         return linked, False
     log.info("single sign-on: new student %s for %s at %s", user.pk, identity.subject, identity.issuer)
     return user, True
+
+
+def waiting(identity: Identity) -> dict:
+    """What the session keeps of a first sign-in while the join code is asked for."""
+    return {**dataclasses.asdict(identity), "since": time.time()}
+
+
+def from_waiting(kept) -> Identity | None:
+    """The identity a session kept for its join code, or None when there is none or it waited
+    longer than settings.SSO_JOIN_WAIT_S (the provider's answer is then too old to trust)."""
+    if not isinstance(kept, dict) or not isinstance(kept.get("since"), (int, float)):
+        return None
+    if not 0 <= time.time() - kept["since"] <= settings.SSO_JOIN_WAIT_S:
+        return None
+    try:
+        return Identity(**{field.name: str(kept[field.name]) for field in dataclasses.fields(Identity)})
+    except KeyError:
+        return None
 
 
 def link(user: User, identity: Identity) -> ExternalIdentity:

@@ -7,5 +7,6 @@ urlpatterns = [
     path("start/", sso.start, name="sso_start"),
     path("link/", sso.start_link, name="sso_link"),
     path("callback/", sso.callback, name="sso_callback"),
+    path("join/", sso.join, name="sso_join"),
     path("group/", sso.choose_group, name="sso_group"),
 ]

@@ -11,11 +11,12 @@ from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
-from ..forms import GroupChoiceForm
+from ..forms import GroupChoiceForm, JoinCodeForm
 from ..services import sso
-from .student.accounts import ADDRESS, rate_limited
+from .student.accounts import ADDRESS, join_code_rate, over_limit, rate_limited
 
 LINKING = "sso_linking"  # in the session between "link" on the settings page and the provider's answer
+WAITING = "sso_waiting_for_join_code"  # a first sign-in's identity, until the join code is given
 
 
 def _over_limit(request, increment: bool = False) -> bool:
@@ -71,8 +72,42 @@ def callback(request):
             messages.success(request, f"Linked: you can now sign in with {settings.OIDC_PROVIDER_NAME}.")
             return redirect(resolve_url("profile") + "#sso")
         user, created = sso.sign_in(identity)
+    except sso.NeedsJoinCode:
+        request.session[WAITING] = sso.waiting(identity)
+        return redirect("sso_join")
     except sso.Refused as refused:
         return _refused(request, str(refused))
+    return _signed_in(request, user, created)
+
+
+def join(request):
+    """A first sign-in's one question before an account is made: the course's join code."""
+    identity = sso.from_waiting(request.session.get(WAITING))
+    if identity is None:
+        request.session.pop(WAITING, None)
+        messages.error(request, "That sign-in waited too long for the join code (or was finished already). "
+                                "Sign in with your provider again.")
+        return redirect("login")
+    form = JoinCodeForm(request.POST or None)
+    if request.method == "POST":
+        # Guesses counted per address with the sign-up form's: one allowance for the join code.
+        if over_limit(request, "ip", join_code_rate, group="signup"):
+            return rate_limited(request, None)
+        if not form.is_valid():
+            get_usage(request, group="signup", key="ip", rate=join_code_rate, method="POST", increment=True)
+        else:
+            try:
+                user, created = sso.sign_in(identity, join_code_given=True)
+            except sso.Refused as refused:
+                request.session.pop(WAITING, None)
+                return _refused(request, str(refused))
+            request.session.pop(WAITING, None)
+            return _signed_in(request, user, created)
+    return render(request, "registration/sso_join.html",
+                  {"form": form, "identity": identity, "provider": settings.OIDC_PROVIDER_NAME})
+
+
+def _signed_in(request, user, created: bool):
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if created:
         messages.success(request, f"Welcome to the course, {user.profile.display_name} — start with the reading.")

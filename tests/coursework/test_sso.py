@@ -52,7 +52,7 @@ def token(**claims):
 def test_a_first_sign_in_makes_a_student_in_the_course(settings):
     settings.COURSE_GROUP_ASSIGNMENT = "round_robin"  # as the join code does when the course assigns groups
     group = StudyGroup.objects.create(name="Group A")
-    user, created = sso.sign_in(alice())
+    user, created = sso.sign_in(alice(), join_code_given=True)
     assert created and user.username == "alice" and not user.has_usable_password() and not user.is_staff
     assert user.profile.display_name == "Alice Adams" and user.profile.leaderboard_alias == f"student-{user.pk}"
     assert user.profile.group == group
@@ -60,15 +60,15 @@ def test_a_first_sign_in_makes_a_student_in_the_course(settings):
 
 
 def test_the_next_sign_in_finds_the_account_by_subject_whatever_the_email_says():
-    user, _ = sso.sign_in(alice())
-    again, created = sso.sign_in(alice(email="a.adams@uni.example", preferred_username="aadams"))
+    user, _ = sso.sign_in(alice(), join_code_given=True)
+    again, created = sso.sign_in(alice(email="a.adams@uni.example", preferred_username="aadams"), join_code_given=True)
     assert again == user and not created
     assert ExternalIdentity.objects.get().email == "a.adams@uni.example"  # shown on the settings page
 
 
 def test_the_same_subject_at_another_issuer_is_someone_else():
-    user, _ = sso.sign_in(alice())
-    other, created = sso.sign_in(alice(issuer="https://other.example", email=""))
+    user, _ = sso.sign_in(alice(), join_code_given=True)
+    other, created = sso.sign_in(alice(issuer="https://other.example", email=""), join_code_given=True)
     assert created and other != user and other.username == "alice-2"
 
 
@@ -80,7 +80,7 @@ def test_an_account_with_the_same_email_is_not_entered():
 
 
 def test_a_closed_account_is_not_signed_in():
-    user, _ = sso.sign_in(alice())
+    user, _ = sso.sign_in(alice(), join_code_given=True)
     User.objects.filter(pk=user.pk).update(is_active=False)
     with pytest.raises(sso.Refused, match="closed"):
         sso.sign_in(alice())
@@ -93,7 +93,7 @@ def test_a_student_links_their_provider_account_from_their_own_account():
 
 
 def test_an_identity_linked_to_someone_is_not_linked_to_another():
-    owner, _ = sso.sign_in(alice())
+    owner, _ = sso.sign_in(alice(), join_code_given=True)
     other = User.objects.create_user("mallory", "", "pw-local-1234")
     with pytest.raises(sso.Refused, match="linked to another account"):
         sso.link(other, alice())
@@ -166,7 +166,7 @@ def test_linking_starts_only_from_a_form_of_the_site(provider_settings):
 
 @pytest.mark.urls(__name__)
 def test_the_settings_page_shows_the_linked_identity(client, provider_settings):
-    user, _ = sso.sign_in(alice())
+    user, _ = sso.sign_in(alice(), join_code_given=True)
     client.force_login(user)
     page = client.get("/profile/").content.decode()
     assert "u-1" in page and ISSUER in page and 'id="sso-link"' not in page
@@ -192,7 +192,7 @@ def test_a_providers_error_shows_its_code_and_no_text_of_the_senders(client, pro
 def test_where_students_pick_their_group_one_who_joined_by_sso_picks_it_once(client, settings):
     settings.COURSE_GROUP_ASSIGNMENT = "choose"
     first, second = StudyGroup.objects.create(name="Group A"), StudyGroup.objects.create(name="Group B")
-    user, _ = sso.sign_in(alice())
+    user, _ = sso.sign_in(alice(), join_code_given=True)
     assert user.profile.group is None and sso.needs_group(user)
     client.force_login(user)
     assert "Choose your study group" in client.get("/accounts/sso/group/").content.decode()
@@ -207,7 +207,7 @@ def test_where_students_pick_their_group_one_who_joined_by_sso_picks_it_once(cli
 
 
 def test_a_long_name_from_the_provider_fits_the_profile():
-    user, _ = sso.sign_in(alice(name="A" * 150, preferred_username="b" * 200))
+    user, _ = sso.sign_in(alice(name="A" * 150, preferred_username="b" * 200), join_code_given=True)
     assert len(user.profile.display_name) == 80 and len(user.username) <= 150
 
 
@@ -220,3 +220,69 @@ def test_a_long_name_from_the_provider_fits_the_profile():
 ])
 def test_only_an_address_the_provider_checked_and_well_formed_is_kept(info, kept):
     assert sso.kept_email({"sub": "s", **info}, {"sub": "s"}) == kept
+
+
+def test_a_first_sign_in_without_the_join_code_makes_nothing():
+    with pytest.raises(sso.NeedsJoinCode):
+        sso.sign_in(alice())
+    assert not User.objects.exists() and not ExternalIdentity.objects.exists()
+
+
+def test_where_the_provider_admits_only_the_course_no_join_code_is_asked(settings):
+    settings.SSO_JOIN_CODE_REQUIRED = False
+    user, created = sso.sign_in(alice())
+    assert created and ExternalIdentity.objects.get().user == user
+
+
+def test_a_linked_student_signs_in_again_without_the_code():
+    user, _ = sso.sign_in(alice(), join_code_given=True)
+    assert sso.sign_in(alice()) == (user, False)
+
+
+def test_a_kept_first_sign_in_is_good_only_for_the_wait_allowed(settings):
+    kept = sso.waiting(alice())
+    assert sso.from_waiting(kept) == alice()
+    settings.SSO_JOIN_WAIT_S = 0
+    kept["since"] -= 1
+    assert sso.from_waiting(kept) is None
+    assert sso.from_waiting({"issuer": ISSUER}) is None and sso.from_waiting("junk") is None
+
+
+def waiting_session(client, **changes):
+    session = client.session
+    session["sso_waiting_for_join_code"] = sso.waiting(alice(**changes))
+    session.save()
+
+
+@pytest.mark.urls(__name__)
+def test_a_first_sign_in_joins_the_course_with_the_join_code_and_only_then(client, settings):
+    settings.COURSE_JOIN_CODE = "the-course-code"
+    waiting_session(client)
+    page = client.get("/accounts/sso/join/").content.decode()
+    assert "Join the course" in page and "Alice Adams" in page and "alice@uni.example" in page
+    wrong = client.post("/accounts/sso/join/", {"join_code": "a-guess"})
+    assert "not this course&#x27;s" in wrong.content.decode() and not User.objects.exists()
+    joined = client.post("/accounts/sso/join/", {"join_code": " the-course-code "})
+    assert joined.status_code == 302
+    user = ExternalIdentity.objects.get(issuer=ISSUER, subject="u-1").user
+    assert int(client.session["_auth_user_id"]) == user.pk and "sso_waiting_for_join_code" not in client.session
+    # The kept sign-in is spent: the page cannot make a second account from it.
+    assert client.post("/accounts/sso/join/", {"join_code": "the-course-code"}).status_code == 302
+    assert User.objects.count() == 1
+
+
+@pytest.mark.urls(__name__)
+def test_without_a_kept_sign_in_the_join_page_sends_back_to_the_log_in(client):
+    response = client.get("/accounts/sso/join/", follow=True)
+    assert response.redirect_chain[-1][0].endswith("/accounts/login/")
+    assert "Sign in with your provider again" in response.content.decode()
+
+
+@pytest.mark.urls(__name__)
+def test_join_code_guesses_after_single_sign_on_share_the_sign_up_allowance(client, settings):
+    settings.JOIN_CODE_GUESSES_ALLOWED = 2
+    waiting_session(client)
+    for _ in range(2):
+        assert client.post("/accounts/sso/join/", {"join_code": "a-guess"}).status_code == 200
+    assert client.post("/accounts/sso/join/", {"join_code": settings.COURSE_JOIN_CODE}).status_code == 429
+    assert not User.objects.exists()

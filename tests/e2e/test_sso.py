@@ -20,6 +20,9 @@ USERS = {
     "mallory": {"password": "mallory-pass", "sub": "u-0666", "email": "alice@uni.example", "name": "Mallory"},
     "bob": {"password": "bob-pass", "sub": "u-0002", "email": "bob@uni.example", "name": "Bob Brown"},
     "carol": {"password": "carol-pass", "sub": "u-0003", "email": "carol@uni.example", "name": "Carol Chen"},
+    # At the same university, not in the course: has no join code.
+    "dave": {"password": "dave-pass", "sub": "u-0004", "email": "dave@uni.example", "name": "Dave Doe"},
+    "erin": {"password": "erin-pass", "sub": "u-0005", "email": "erin@uni.example", "name": "Erin Eze"},
 }
 
 
@@ -28,7 +31,8 @@ def sso(tmp_path_factory, redis_target):
     """The stack signed in through the provider, and the provider: started once for this module."""
     workdir = tmp_path_factory.mktemp("sso")
     provider = OidcProvider(workdir, USERS)
-    stack = Stack(workdir, redis_target, COURSE_GROUP_ASSIGNMENT="round_robin", **provider.site_env())
+    stack = Stack(workdir, redis_target, COURSE_GROUP_ASSIGNMENT="round_robin", COURSE_JOIN_CODE=JOIN_CODE,
+                  **provider.site_env())
     try:
         provider.start(stack.base_url + "/accounts/sso/callback/")
         stack.start()
@@ -38,14 +42,25 @@ def sso(tmp_path_factory, redis_target):
         provider.stop()
 
 
-def sign_in_with_provider(page, stack, login, password):
-    """From the site's log-in page through the provider's form and back; the CSP reports collected."""
+JOIN_CODE = "sso-course-code"
+
+
+def sign_in_with_provider(page, stack, login, password, join_code=JOIN_CODE) -> bool:
+    """From the site's log-in page through the provider's form and back, giving the course's
+    join code if this is a first sign-in that asks for it (None: stop on that page).
+    Returns whether it was asked."""
     page.goto(stack.base_url + "/accounts/login/")
     page.click("#sso-sign-in")
     page.fill("#login", login)
     page.fill("#password", password)
     page.click("#sign-in")
     page.wait_for_load_state()
+    asked = page.locator("#sso-join").count() == 1
+    if asked and join_code is not None:
+        page.fill("#id_join_code", join_code)
+        page.click("#join-course")
+        page.wait_for_load_state()
+    return asked
 
 
 def csp_reports(page):
@@ -68,7 +83,7 @@ def test_a_first_sign_in_makes_a_student_in_the_course_and_the_next_finds_them_b
     stack, provider = sso
     with browser_page() as page:
         reports = csp_reports(page)
-        sign_in_with_provider(page, stack, "alice", "alice-pass")
+        assert sign_in_with_provider(page, stack, "alice", "alice-pass")  # a first visit asks for the join code
         assert "Welcome to the course, Alice Adams" in page.content()
         assert page.locator("text=Log out").count() == 1
         assert reports == []
@@ -83,7 +98,7 @@ def test_a_first_sign_in_makes_a_student_in_the_course_and_the_next_finds_them_b
 
     users_before = user_count(stack)
     with browser_page() as page:  # another browser: the provider asks for the password again
-        sign_in_with_provider(page, stack, "alice.renamed", "alice-pass")
+        assert not sign_in_with_provider(page, stack, "alice.renamed", "alice-pass")  # known: no join code
         assert page.locator("text=Log out").count() == 1
         page.goto(stack.base_url + "/profile/")
         linked = page.locator("#sso .identity").inner_text()
@@ -127,6 +142,20 @@ def test_an_account_with_the_same_email_is_not_taken_over(sso):
         sign_in_with_provider(page, stack, "bob", "bob-pass")
         page.goto(stack.base_url + "/profile/")
         assert page.locator("#id_display_name").input_value() == "Bob"
+
+
+def test_someone_at_the_provider_without_the_join_code_gets_no_account(sso):
+    stack, provider = sso
+    users_before = user_count(stack)
+    with browser_page() as page:
+        assert sign_in_with_provider(page, stack, "dave", "dave-pass", join_code=None)
+        assert "Dave Doe" in page.locator("#sso-join").inner_text()
+        page.fill("#id_join_code", "a-guess")
+        page.click("#join-course")
+        assert "not this course's" in page.content()
+        page.goto(stack.base_url + "/profile/")
+        assert "/accounts/login/" in page.url  # not signed in as anyone
+    assert user_count(stack) == users_before and identities(stack, "u-0004") == []
 
 
 def test_a_provider_account_carrying_a_linked_students_email_does_not_reach_them(sso):
@@ -180,6 +209,9 @@ def test_the_single_sign_on_pages_pass_axe_at_both_widths(sso):
             provider.tamper("")
         assert "Sign-in refused" in page.title()
         found["refused"] = axe.at_both_widths(page, script)
+    with browser_page(viewport=(1280, 900), bypass_csp=True) as page:
+        assert sign_in_with_provider(page, stack, "erin", "erin-pass", join_code=None)
+        found["join"] = axe.at_both_widths(page, script)
     with browser_page(viewport=(1280, 900), bypass_csp=True) as page:  # the provider remembers Carol in the other
         sign_in_with_provider(page, stack, "alice", "alice-pass")
         page.goto(stack.base_url + "/profile/")

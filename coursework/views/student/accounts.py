@@ -21,10 +21,10 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None, choose_group=groups.chooses_at_signup())
-    if request.method == "POST" and _over(request, "ip", _join_code_rate, group="signup"):
+    if request.method == "POST" and over_limit(request, "ip", join_code_rate, group="signup"):
         return rate_limited(request, None)
     if request.method == "POST" and form.has_error("join_code"):  # a guess: counted per address
-        get_usage(request, group="signup", key="ip", rate=_join_code_rate, method="POST", increment=True)
+        get_usage(request, group="signup", key="ip", rate=join_code_rate, method="POST", increment=True)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():  # the user, the profile and its group together
             user = form.save()
@@ -92,12 +92,12 @@ ADDRESS = ("ip", _address_rate)
 KNOWN_FOR_S = 90 * 24 * 3600
 
 
-def _join_code_rate(group, request) -> str:
+def join_code_rate(group, request) -> str:
     # A class signs up from one address in its first session; forty guesses in a second did not.
     return f"{settings.JOIN_CODE_GUESSES_ALLOWED}/15m"
 
 
-def _over(request, key, rate, group="login") -> bool:
+def over_limit(request, key, rate, group="login") -> bool:
     usage = get_usage(request, group=group, key=key, rate=rate, method="POST", increment=False)
     return bool(usage and usage["count"] >= usage["limit"])
 
@@ -113,7 +113,7 @@ class LoginView(auth_views.LoginView):
     counters in the cache every web process shares."""
 
     def post(self, request, *args, **kwargs):
-        if _over(request, *PAIR) or (_over(request, *ADDRESS) and not cache.get(_known_key(request))):
+        if over_limit(request, *PAIR) or (over_limit(request, *ADDRESS) and not cache.get(_known_key(request))):
             return rate_limited(request, None)
         response = super().post(request, *args, **kwargs)
         if response.status_code == 200:  # the form came back: the log-in failed
