@@ -84,7 +84,8 @@ class LtiScore(models.Model):
 
     line_item = models.ForeignKey(LtiLineItem, on_delete=models.CASCADE, related_name="scores")
     identity = models.ForeignKey(ExternalIdentity, on_delete=models.CASCADE, related_name="scores")
-    wanted_given = models.FloatField()
+    # None: no figure counts any more (a flag upheld, a review made feedback-only), so the LMS's is cleared.
+    wanted_given = models.FloatField(null=True, blank=True)
     wanted_maximum = models.FloatField()
     wanted_at = models.DateTimeField(default=timezone.now)
     sent_given = models.FloatField(null=True, blank=True)

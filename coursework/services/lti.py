@@ -468,14 +468,20 @@ def sync_grades() -> list[int]:
             # LMS shows its column to the student, so a task with held work waits for them.
             waiting = set(publishing.held_reviews(task).filter(
                 student__in=[m.identity.user_id for m in members]).values_list("student_id", flat=True))
-            wanted = {m.identity_id: None if m.identity.user_id in waiting else
-                      figure(kind, task, rows.get(m.identity.user_id, {})) for m in members}
-            if not any(wanted.values()):
+            wanted = {m.identity_id: figure(kind, task, rows.get(m.identity.user_id, {}))
+                      for m in members if m.identity.user_id not in waiting}
+            # Learners the LMS holds a figure for (or is about to): one that no longer counts is
+            # cleared there, or its column would go on showing a grade this site withdrew.
+            held = set(LtiScore.objects.filter(line_item__context=context, line_item__assignment=task)
+                       .exclude(wanted_given=None, sent_given=None).values_list("identity_id", flat=True))
+            if not any(wanted.values()) and not held:
                 continue
             item = line_item(context.pk, task.pk)
             for identity_id, value in wanted.items():
                 if value is not None:
                     _want(item, identity_id, *value)
+                elif identity_id in held:
+                    _want(item, identity_id, None, None)
     # A used nonce need be kept only while its id_token could still pass the expiry check.
     LtiNonce.objects.filter(used_at__lt=timezone.now() - timedelta(days=1)).delete()
     stale = timezone.now() - timedelta(seconds=settings.LTI_SCORE_STALE_S)
@@ -484,7 +490,13 @@ def sync_grades() -> list[int]:
                 .values_list("pk", flat=True)[:1000])
 
 
-def _want(item: LtiLineItem, identity_id: int, given: float, maximum: float) -> None:
+def _want(item: LtiLineItem, identity_id: int, given: float | None, maximum: float | None) -> None:
+    """The figure the LMS should hold; given None: none (the maximum stays as it was)."""
+    if given is None:
+        maximum = LtiScore.objects.filter(line_item=item, identity_id=identity_id).values_list(
+            "wanted_maximum", flat=True).first()
+        if maximum is None:
+            return
     same = Q(wanted_given=given) & Q(wanted_maximum=maximum)
     score, made = LtiScore.objects.get_or_create(
         line_item=item, identity_id=identity_id, defaults={"wanted_given": given, "wanted_maximum": maximum})
@@ -523,8 +535,13 @@ def push_score(score_id: int) -> str:
     if score.sent_given == given and score.sent_maximum == maximum:
         _finish(score, given, maximum, sent_now=False)
         return "already sent"
-    grade = (Grade().set_score_given(given).set_score_maximum(maximum).set_user_id(score.identity.subject)
-             .set_timestamp(at.isoformat()).set_activity_progress("Completed").set_grading_progress("FullyGraded"))
+    grade = Grade().set_user_id(score.identity.subject).set_timestamp(at.isoformat()).set_activity_progress("Completed")
+    if given is None:
+        # AGS: a score without scoreGiven clears the one the platform holds; NotReady says no
+        # grade stands (the work is still in, so the activity stays completed).
+        grade.set_grading_progress("NotReady")
+    else:
+        grade.set_score_given(given).set_score_maximum(maximum).set_grading_progress("FullyGraded")
     try:
         _ags(score.line_item.context).put_grade(grade, LineItem({"id": score.line_item.url}))
     except Exception as exc:

@@ -226,3 +226,30 @@ def test_a_roster_makes_accounts_but_never_changes_who_is_staff(lms, course):
     lti.sync_roster(LtiContext.objects.get().pk)
     ta.user.refresh_from_db()
     assert ta.user.is_staff
+
+
+def test_a_grade_that_stops_counting_is_cleared_at_the_lms_once(lms, course):
+    alice = enrol(lms, "alice")
+    run = graded(alice.user, 0.82)
+    reveal()
+    assert push_due() == ["sent"]
+    # A TA upholds an integrity flag: the run no longer counts here, so the LMS must not show it.
+    type(run).objects.filter(pk=run.pk).update(flagged=True, flag_resolution="upheld")
+    assert push_due() == ["sent"]
+    (shown,) = lms.gradebook("alice").values()
+    assert "scoreGiven" not in shown and shown["gradingProgress"] == "NotReady"
+    assert push_due() == [] and len(lms.score_posts) == 2
+    # Cleared by the TA after all: the figure goes back.
+    type(run).objects.filter(pk=run.pk).update(flag_resolution="cleared")
+    assert push_due() == ["sent"]
+    (shown,) = lms.gradebook("alice").values()
+    assert shown["scoreGiven"] == round(run.assignment.score_for(0.82), 4)
+
+
+def test_a_learner_the_lms_never_had_a_figure_for_is_sent_nothing_to_clear(lms, course):
+    alice, bob = enrol(lms, "alice"), enrol(lms, "bob")
+    graded(alice.user, 0.82)
+    graded(bob.user, 0.5).__class__.objects.filter(student=bob.user).update(flagged=True)
+    reveal()
+    assert push_due() == ["sent"]
+    assert [post["userId"] for post in lms.score_posts] == [alice.subject]
