@@ -40,13 +40,6 @@ class Lateness:
     days: int  # whole days late, a part day counting as one; 0 when on time
 
 
-def requested_lateness(now: Lateness, replaced: Lateness) -> Lateness:
-    """The lateness of a resubmission a TA asked for: what it would be now, but never more
-    than the work it replaces had (handed in on time, it stays on time). The request, not the
-    student, chose when this version came in, so it adds no penalty and spends no late day."""
-    return now if now.days <= replaced.days else replaced
-
-
 @dataclass(frozen=True)
 class Terms:
     """What one student is told about one task before handing work in."""

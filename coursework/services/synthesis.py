@@ -7,7 +7,7 @@ from django.utils import timezone
 from .. import states
 from ..models import Answer, AnswerGrade, Assignment, QuestionSet, SynthesisResponse
 from . import late_days
-from .deadlines import Lateness, TaskClosed, requested_lateness, terms_for
+from .deadlines import Lateness, TaskClosed, terms_for
 from .hints import checked_part, hint_for
 
 __all__ = ["NotEditable", "TaskClosed", "closed_to", "response_for", "answers_by_question", "save_answers", "hints", "hinted",
@@ -71,10 +71,6 @@ def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: boo
     response.saved_at = now
     if submit:
         lateness = terms.lateness(now) if terms else Lateness(False, 0)
-        if response.status == states.ReviewStatus.RESUBMIT:
-            # A TA asked for this version, and the request set its date, not the student:
-            # it is no later than the hand-in it replaces (no new penalty, no late day spent).
-            lateness = requested_lateness(lateness, Lateness(response.late, response.days_late))
         states.move_review(response, states.ReviewStatus.SUBMITTED)
         response.submitted_at = now
         response.late, response.days_late = lateness.late, lateness.days

@@ -6,11 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from coursework.models import (Assignment, AuditEvent, EssayPrompt, EssaySubmission, LateDaySpend, QuestionSet,
-                               SynthesisResponse)
-from coursework.services import credit, deadlines, essays, late_days, progress, reviews, rubrics, synthesis
+from coursework.models import Assignment, AuditEvent, LateDaySpend, QuestionSet, SynthesisResponse
+from coursework.services import credit, deadlines, late_days, progress, reviews, rubrics, synthesis
 from tests.factories import make_profile, make_student, make_ta
-from tests.support.essays import ESSAY
 
 pytestmark = pytest.mark.django_db
 
@@ -159,32 +157,3 @@ def test_the_gradebook_counts_covered_work_without_the_penalty(bank, client):
     header, rows = gradebook.rows()
     row = dict(zip(header, next(r for r in rows if r[0] == student.username)))
     assert row["synthesis_score"] == round(response.score, 2)
-
-
-def test_a_resubmission_a_ta_asked_for_after_the_deadline_is_as_late_as_the_work_it_replaces(bank):
-    student = make_student()
-    response = hand_in(student)  # on time: the task is due in the future
-    due_ago(bank, 2.5)
-    item = reviews.review(response, make_ta("tb"), {c.pk: rubrics.Mark(0) for c in rubrics.criteria_for(response)},
-                          "Please explain the bias too.", request_resubmission=True)
-    assert item.status == "resubmit"
-    again = hand_in(student)
-    assert (again.late, again.days_late, again.late_days_used) == (False, 0, 0)
-    assert late_days.remaining(student) == 3
-    assert credit.for_item(review_full(again), student).penalty == 0
-
-
-def test_a_requested_essay_version_spends_no_days_beyond_the_late_version_it_replaces(course, settings):
-    settings.LATE_DAYS = 3
-    task = course[Assignment.ESSAYS]
-    task.late_policy, task.late_penalty_per_day = Assignment.PENALTY, 0.2
-    due_ago(task, 0.5)
-    student = make_student()
-    drafts = [essays.Draft(prompt=p, text=ESSAY) for p in EssayPrompt.objects.all()[:3]]
-    first = essays.submit_essays(student, drafts)
-    assert (first.days_late, first.late_days_used) == (1, 1)
-    EssaySubmission.objects.filter(pk=first.pk).update(status="resubmit")
-    due_ago(task, 3.5)  # the TA's request came days later
-    second = essays.submit_essays(student, drafts)
-    assert (second.late, second.days_late, second.late_days_used) == (True, 1, 1)
-    assert late_days.remaining(student) == 2
