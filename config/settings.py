@@ -406,7 +406,8 @@ LADDER_MARGIN_POINTS = env_float("LADDER_MARGIN_POINTS", 0.0) if env_str("LADDER
 # short enough that an item left open in a closed laptop is back in the queue within the hour.
 REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 20)
 # Students need this code to sign up; TAs hand it out in the first session.
-COURSE_JOIN_CODE = env_str("COURSE_JOIN_CODE", "basics-demo-code")
+DEMO_JOIN_CODE = "basics-demo-code"  # printed by seed_demo and in the README: anyone can read it
+COURSE_JOIN_CODE = env_str("COURSE_JOIN_CODE", DEMO_JOIN_CODE)
 # How a student who signs up gets a study group: "choose" (a list on the sign-up form) or
 # "round_robin" (the course puts them in the group with the fewest members).
 COURSE_GROUP_ASSIGNMENT = env_str("COURSE_GROUP_ASSIGNMENT", "choose")

@@ -17,6 +17,19 @@ def refuse_a_public_secret_key_in_production(app_configs, **kwargs):
     return []
 
 
+@register(Tags.security)
+def refuse_the_demo_join_code_behind_single_sign_on(app_configs, **kwargs):
+    """Behind a university's provider the join code is all that keeps everyone there out of
+    the course; the demo's is in the README."""
+    if (not settings.DEBUG and settings.SSO_ENABLED and settings.SSO_JOIN_CODE_REQUIRED
+            and settings.COURSE_JOIN_CODE == settings.DEMO_JOIN_CODE):
+        return [Error("Single sign-on is on with the demo's published COURSE_JOIN_CODE while DEBUG is off.",
+                      hint="Set COURSE_JOIN_CODE to the code your TAs hand out (or SSO_JOIN_CODE_REQUIRED=0 where "
+                           "the provider admits only this course's people).",
+                      id="coursework.E006")]
+    return []
+
+
 @register()
 def grading_sandbox_is_a_known_mode(app_configs, **kwargs):
     if settings.GRADER_SANDBOX not in ("bwrap", "none"):

@@ -33,6 +33,7 @@ def start(request):
     if _over_limit(request):
         return rate_limited(request, None)
     request.session.pop(LINKING, None)
+    request.session.pop(WAITING, None)  # a new sign-in replaces one left waiting for its join code
     return OIDCAuthenticationRequestView().get(request)  # a fresh state, nonce and PKCE verifier
 
 
@@ -82,6 +83,11 @@ def callback(request):
 
 def join(request):
     """A first sign-in's one question before an account is made: the course's join code."""
+    if request.user.is_authenticated:
+        # Someone logged in with a password in this browser since: the provider's answer was
+        # another sign-in's (say, left open on a shared machine), never theirs to finish.
+        request.session.pop(WAITING, None)
+        return redirect("home")
     identity = sso.from_waiting(request.session.get(WAITING))
     if identity is None:
         request.session.pop(WAITING, None)

@@ -266,9 +266,19 @@ def test_a_first_sign_in_joins_the_course_with_the_join_code_and_only_then(clien
     assert joined.status_code == 302
     user = ExternalIdentity.objects.get(issuer=ISSUER, subject="u-1").user
     assert int(client.session["_auth_user_id"]) == user.pk and "sso_waiting_for_join_code" not in client.session
-    # The kept sign-in is spent: the page cannot make a second account from it.
-    assert client.post("/accounts/sso/join/", {"join_code": "the-course-code"}).status_code == 302
-    assert User.objects.count() == 1
+    # The kept sign-in is spent: nothing of it is left in the session to finish again.
+    client.logout()
+    assert client.get("/accounts/sso/join/").url == "/accounts/login/"
+
+
+@pytest.mark.urls(__name__)
+def test_a_sign_in_left_waiting_is_not_finished_by_whoever_logs_in_next_in_that_browser(client, settings):
+    waiting_session(client)  # Alice left the join page open on a shared machine
+    bob = User.objects.create_user("bob", password="bob-pass-1234")
+    client.force_login(bob)
+    assert client.post("/accounts/sso/join/", {"join_code": settings.COURSE_JOIN_CODE}).status_code == 302
+    assert not ExternalIdentity.objects.exists() and User.objects.count() == 1
+    assert "sso_waiting_for_join_code" not in client.session
 
 
 @pytest.mark.urls(__name__)
@@ -282,7 +292,18 @@ def test_without_a_kept_sign_in_the_join_page_sends_back_to_the_log_in(client):
 def test_join_code_guesses_after_single_sign_on_share_the_sign_up_allowance(client, settings):
     settings.JOIN_CODE_GUESSES_ALLOWED = 2
     waiting_session(client)
-    for _ in range(2):
-        assert client.post("/accounts/sso/join/", {"join_code": "a-guess"}).status_code == 200
+    guess = {"username": "someone", "password1": "a-long-pass-1234", "password2": "a-long-pass-1234",
+             "email": "s@uni.example", "display_name": "S", "leaderboard_alias": "s", "join_code": "guess-1"}
+    assert client.post("/signup/", guess).status_code == 200  # one guess on the sign-up form
+    assert client.post("/accounts/sso/join/", {"join_code": "guess-2"}).status_code == 200  # one here
     assert client.post("/accounts/sso/join/", {"join_code": settings.COURSE_JOIN_CODE}).status_code == 429
     assert not User.objects.exists()
+
+
+def test_the_demo_join_code_stops_a_production_start_behind_single_sign_on(provider_settings):
+    from coursework.checks import refuse_the_demo_join_code_behind_single_sign_on as check
+
+    provider_settings.DEBUG = False
+    assert [e.id for e in check(None)] == ["coursework.E006"]
+    provider_settings.COURSE_JOIN_CODE = "a-code-the-tas-hand-out"
+    assert check(None) == []
