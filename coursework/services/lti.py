@@ -41,7 +41,8 @@ from pylti1p3.service_connector import ServiceConnector
 from pylti1p3.tool_config import ToolConfDict
 
 from ..models import (Assignment, LtiContext, ExternalIdentity, LtiLineItem, LtiMembership, LtiNonce, LtiPlatform, LtiScore,
-                      Profile)
+                      Profile, Submission)
+from ..states import PENDING
 
 log = logging.getLogger(__name__)
 
@@ -470,10 +471,19 @@ def sync_grades() -> list[int]:
                 student__in=[m.identity.user_id for m in members]).values_list("student_id", flat=True))
             wanted = {m.identity_id: figure(kind, task, rows.get(m.identity.user_id, {}))
                       for m in members if m.identity.user_id not in waiting}
-            # Learners the LMS holds a figure for (or is about to): one that no longer counts is
-            # cleared there, or its column would go on showing a grade this site withdrew.
-            held = set(LtiScore.objects.filter(line_item__context=context, line_item__assignment=task)
-                       .exclude(wanted_given=None, sent_given=None).values_list("identity_id", flat=True))
+            # A notebook figure the LMS holds that no longer counts (the only counted run's flag
+            # upheld) is cleared there, or its column would go on showing a grade this site
+            # withdrew; not while a run is being graded (a regrade). Essays and answers keep the
+            # last figure sent: a new version or a requested one waiting for its review is the
+            # student's doing, and clearing would blank their grade until a TA gets to it.
+            held = set()
+            if kind == Assignment.NOTEBOOK:
+                grading = set(Submission.objects.filter(assignment=task, status__in=PENDING).values_list(
+                    "student_id", flat=True))
+                held = {m.identity_id for m in members if m.identity.user_id in grading}
+                held = set(LtiScore.objects.filter(line_item__context=context, line_item__assignment=task)
+                           .exclude(sent_given=None).exclude(identity_id__in=held)
+                           .values_list("identity_id", flat=True))
             if not any(wanted.values()) and not held:
                 continue
             item = line_item(context.pk, task.pk)
@@ -532,9 +542,16 @@ def push_score(score_id: int) -> str:
         return "not claimed (sent, being sent, or waiting for its retry)"
     score = LtiScore.objects.select_related("line_item__context__platform", "identity").get(pk=score_id)
     given, maximum, at = score.wanted_given, score.wanted_maximum, score.wanted_at
-    if score.sent_given == given and score.sent_maximum == maximum:
-        _finish(score, given, maximum, sent_now=False)
+    if score.sent_given == given and (given is None or score.sent_maximum == maximum):
+        _finish(score, given, maximum, sent_now=False)  # there already, or nothing there to clear
         return "already sent"
+    context = score.line_item.context
+    if not (_can_pass_back(context) and context.context_id in context.platform.context_ids):
+        # The registration no longer lists this LMS course (or its grade service went): never
+        # sent there; the row says why, and a later change of the figure, once listed, sends it.
+        LtiScore.objects.filter(pk=score.pk, status=LtiScore.SENDING).update(
+            status=LtiScore.FAILED, last_error="This LMS course is no longer one the course is taught in.")
+        return "not sent: course not listed"
     grade = Grade().set_user_id(score.identity.subject).set_timestamp(at.isoformat()).set_activity_progress("Completed")
     if given is None:
         # AGS: a score without scoreGiven clears the one the platform holds; NotReady says no

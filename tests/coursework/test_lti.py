@@ -253,3 +253,33 @@ def test_a_learner_the_lms_never_had_a_figure_for_is_sent_nothing_to_clear(lms, 
     reveal()
     assert push_due() == ["sent"]
     assert [post["userId"] for post in lms.score_posts] == [alice.subject]
+
+
+def test_a_new_essay_version_waiting_for_its_review_leaves_the_lms_figure_as_it_was(lms, course):
+    ta, alice = make_ta(), enrol(lms, "alice")
+    first = submitted_essays(alice.user)
+    reviews.review(first, ta, {c.pk: rubrics.Mark(c.max_points) for c in rubrics.criteria_for(first)}, "Good.")
+    assert push_due() == ["sent"]
+    submitted_essays(alice.user, version=2)  # the student hands in a new version
+    assert push_due() == []
+    (shown,) = lms.gradebook("alice").values()
+    assert shown["scoreGiven"] > 0
+
+
+def test_a_regrade_in_progress_does_not_clear_the_lms_figure(lms, course):
+    alice = enrol(lms, "alice")
+    run = graded(alice.user, 0.82)
+    reveal()
+    assert push_due() == ["sent"]
+    type(run).objects.filter(pk=run.pk).update(status=SubmissionStatus.QUEUED)
+    assert push_due() == [] and len(lms.score_posts) == 1
+
+
+def test_a_score_due_for_an_lms_course_no_longer_listed_is_not_sent(lms, course):
+    alice = enrol(lms, "alice")
+    graded(alice.user, 0.82)
+    reveal()
+    due = lti.sync_grades()
+    LtiPlatform.objects.update(context_ids=[])
+    assert [lti.push_score(pk) for pk in due] == ["not sent: course not listed"]
+    assert lms.score_posts == [] and LtiScore.objects.get().status == LtiScore.FAILED
