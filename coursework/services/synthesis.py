@@ -15,7 +15,8 @@ __all__ = ["NotEditable", "TaskClosed", "closed_to", "response_for", "answers_by
 
 
 class NotEditable(Exception):
-    """A reviewed response is closed; the student sees the TA's feedback instead."""
+    """The answers cannot be changed this way now (reviewed, or handed in before a due date
+    that has passed); the text says why and what the student can do."""
 
 
 def response_for(student, question_set: QuestionSet) -> SynthesisResponse:
@@ -60,6 +61,13 @@ def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: boo
         raise NotEditable("A TA has reviewed these answers; they can no longer be changed.")
     valid = set(question_set.questions.values_list("pk", flat=True))
     before = dict(Answer.objects.filter(response=response).values_list("question_id", "text"))
+    if not submit and response.status == states.ReviewStatus.SUBMITTED and _edits(texts, before, valid):
+        due = terms_for(student, Assignment.objects.the(Assignment.SYNTHESIS))
+        if due and due.lateness(timezone.now()).late:
+            # Handed in, and the due date has passed: the answers the TA reads are the ones
+            # handed in, dated then. Changing them now is late work, handed in by submitting.
+            raise NotEditable("These answers were handed in by the due date, which has passed: they stay as handed "
+                              "in. To change them, submit again; the changed answers then count as late work.")
     for question_id, text in texts.items():
         if question_id in valid:
             Answer.objects.update_or_create(response=response, question_id=question_id, defaults={"text": text[:20000]})
@@ -77,6 +85,10 @@ def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: boo
         response.late_days_used = late_days.cover(student, terms and terms.assignment, lateness.days)
     response.save()
     return response
+
+
+def _edits(texts: dict[int, str], before: dict[int, str], valid: set[int]) -> bool:
+    return any(q in valid and before.get(q, "") != text[:20000] for q, text in texts.items())
 
 
 def hints(question_set: QuestionSet, texts: dict[int, str]) -> dict[int, dict]:

@@ -96,3 +96,21 @@ def test_a_bonus_question_is_marked_once_not_twice(client, student, qs):
 
     assert "<em>Bonus (optional):</em> a two-class network outputs" in page
     assert "Bonus (optional).</em> Bonus:" not in page and page.count("Bonus") == 1
+
+
+def test_answers_handed_in_on_time_are_not_rewritten_by_a_save_after_the_due_date(course):
+    from coursework.services import synthesis
+
+    student = make_student("late-editor")
+    qs = QuestionSet.objects.first()
+    handed_in = {q.pk: "Weights scale each input." for q in qs.questions.all()}
+    response = synthesis.save_answers(student, qs, handed_in, submit=True)
+    assert not response.late
+    Assignment.objects.filter(kind=Assignment.SYNTHESIS).update(due_at=timezone.now() - timedelta(days=5))
+    with pytest.raises(synthesis.NotEditable, match="submit again"):
+        synthesis.save_answers(student, qs, {pk: "Rewritten after seeing the solutions." for pk in handed_in})
+    assert set(Answer.objects.filter(response=response).values_list("text", flat=True)) == {"Weights scale each input."}
+    synthesis.save_answers(student, qs, handed_in)  # saving what was handed in changes nothing: allowed
+    # Submitting the changes is allowed: they are then dated now, and late.
+    again = synthesis.save_answers(student, qs, {pk: "Rewritten." for pk in handed_in}, submit=True)
+    assert again.late and again.days_late == 6  # five days and a moment: a part day counts as one
