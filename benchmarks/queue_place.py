@@ -84,7 +84,7 @@ def main() -> None:
     try:
         from django.core.management import call_command
 
-        from coursework.services import queue
+        from coursework.grading import queue
 
         call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
         last = fill(args.finished, args.queued, args.students)

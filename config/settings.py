@@ -203,7 +203,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long jobs: never hoard messages
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # An upload must not hang while the broker is down: try briefly, then leave the
-# queued row to the sweeper (see coursework.services.grading.enqueue).
+# queued row to the sweeper (see coursework.grading.dispatch).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
@@ -279,7 +279,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADER_MAX_RUN_WALL_S +
 GRADER_STUCK_AFTER_S = env_int("GRADER_STUCK_AFTER_S", 120)
 # How many grading messages may wait in the broker for a free worker slot. The database is
 # the queue; the broker only holds what workers start next, so the order stays fair
-# (coursework.services.grading.dispatch). Every claim tops the broker up, so a small
+# (coursework.grading.dispatch). Every claim tops the broker up, so a small
 # number keeps every slot busy; see docs/operations.md for choosing it.
 GRADER_DISPATCH_AHEAD = env_int("GRADER_DISPATCH_AHEAD", 2)
 # Fair turns count each person's runs asked for in this window: a student who uploaded

@@ -9,8 +9,8 @@ A notebook submission:
       |                  \--worker silent (sweeper)-----> queued
       \--------- regrade (a person) --- graded | failed | error | queued
 
-A queued row is sent to the broker by the dispatcher in its turn (coursework.services.
-grading.dispatch; `sent_at` marks it sent), so the broker holds only what workers start next.
+A queued row is sent to the broker by the dispatcher in its turn (coursework.grading.
+dispatch; `sent_at` marks it sent), so the broker holds only what workers start next.
 
 `failed` is the student's notebook (a clear message, never retried); `error` is the
 system's (retried, then shown to TAs, never charged to the student). A notebook that

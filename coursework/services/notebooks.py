@@ -18,7 +18,7 @@ from ..models import Assignment, Submission
 from ..states import SubmissionStatus
 from . import late_days
 from .deadlines import TaskClosed, terms_for
-from .grading import dispatch_quietly
+from ..grading.dispatch import dispatch_quietly
 
 __all__ = ["InvalidNotebook", "DailyLimitReached", "UploadNotStored", "TaskClosed", "submit_notebook",
            "submit_check", "submissions_visible_to", "uploads_left_today", "checks_left_today", "recent_checks", "numbered",

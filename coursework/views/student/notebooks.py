@@ -10,9 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ... import feedback
 from ...forms import NotebookUploadForm
+from ...grading import conditions, queue
 from ...models import Assignment, Submission
-from ...services import (credit, deadlines, disclosure, finals, grading, leaderboard, pictures, project_files, queue,
-                         results, solutions)
+from ...services import (credit, deadlines, disclosure, finals, leaderboard, pictures, project_files, results,
+                         solutions)
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -56,13 +57,13 @@ def assignment_detail(request, slug):
         request,
         "coursework/assignment_detail.html",
         {"assignment": assignment, "form": form, "submissions": submissions,
-         "limits": grading.limits_for(assignment), "libraries": grading.libraries_for(assignment),
+         "limits": conditions.limits_for(assignment), "libraries": conditions.libraries_for(assignment),
          "uploads_left": services.uploads_left_today(request.user, assignment),
          "checks_left": services.checks_left_today(request.user, assignment),
          "checks_per_day": settings.NOTEBOOK_PREFLIGHT_PER_DAY, "preflight_sample": settings.GRADER_PREFLIGHT_SAMPLE,
          "checks": services.recent_checks(request.user, assignment),
          "terms": deadlines.terms_for(request.user, assignment),
-         "whole": whole, "reference": grading.reference_accuracy(whole),
+         "whole": whole, "reference": conditions.reference_accuracy(whole),
          "solution": solutions.access(request.user, assignment),
          "finals": finals.summary(request.user, assignment, submissions)},
     )

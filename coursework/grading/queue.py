@@ -1,7 +1,7 @@
 """Where a pending run stands, for its page: its place in the grading queue, how long
 recent runs took, how long it has waited, and a rough estimate of when its result comes.
 
-The place is counted the way the dispatcher sends (coursework.services.grading.
+The place is counted the way the dispatcher sends (coursework.grading.dispatch.
 NEXT_IN_TURN): rows already sent to the broker go first, in the order they were sent;
 then the unsent ones by (turn of their requester in the fair window, when queued, id).
 A place can therefore grow as well as fall: another student's first run of the hour goes
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ..models import Submission
 from ..states import SubmissionStatus
-from .grading import RECENT_TURNS
+from .dispatch import RECENT_TURNS
 
 # Recent finished runs whose duration (claim to stored result) makes the median.
 RECENT_RUNS = 20
