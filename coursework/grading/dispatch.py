@@ -33,32 +33,46 @@ def send_copy_check(submission_id: int) -> None:
     broker.send_or_leave(COPY_TASK, submission_id, "the copy check of submission")
 
 
-# Who goes next, in SQL. Each requester's runs asked for in the last GRADER_FAIR_WINDOW_S
-# (finished ones too) are numbered in the order they were asked for; unsent queued rows
-# go out by (that turn, when queued). A student's second notebook so waits behind every
-# other student's first, even once their first is graded, and a TA's regrade of 500
-# notebooks is one requester among the students, not 500 rows in front of them.
-# The turns themselves (also what the pending page counts its place in the queue by).
+# Who goes next, in SQL: the one definition of whose turn it is, for the dispatcher and for
+# the place a pending run's page shows (queue.py). Each requester's runs asked for in the
+# last GRADER_FAIR_WINDOW_S (finished ones too) are numbered in the order they were asked
+# for; unsent queued rows go out by (that turn, when queued). A student's second notebook
+# so waits behind every other student's first, even once their first is graded, and a TA's
+# regrade of 500 notebooks is one requester among the students, not 500 rows in front of them.
 RECENT_TURNS = """
     SELECT id, status, sent_at, queued_at,
            ROW_NUMBER() OVER (PARTITION BY queued_by_id ORDER BY queued_at, id) AS turn
     FROM coursework_submission
     WHERE queued_at >= %(since)s OR status IN (%(queued)s, %(running)s)
 """
+# The line: every queued row, numbered in the order it reaches a worker. Rows already sent
+# go first, in the order they were sent (the broker hands them out first in, first out; the
+# rows of one dispatch share one sent_at and went out in turn order); then the unsent ones
+# in turn. The dispatcher sends the first unsent rows of the line; a page shows a run's place.
+QUEUE_LINE = f"""
+    SELECT id, sent_at, ROW_NUMBER() OVER (ORDER BY sent_at IS NULL, sent_at, turn, queued_at, id) AS place
+    FROM ({RECENT_TURNS}) AS recent
+    WHERE status = %(queued)s
+"""
 NEXT_IN_TURN = f"""
-SELECT id FROM ({RECENT_TURNS}) AS recent
-WHERE status = %(queued)s AND sent_at IS NULL
-ORDER BY turn, queued_at, id
+SELECT id FROM ({QUEUE_LINE}) AS line
+WHERE sent_at IS NULL
+ORDER BY place
 LIMIT %(limit)s
 """
 
 
+def turn_parameters(**more) -> dict:
+    """The parameters RECENT_TURNS (and so QUEUE_LINE) takes, as of now, with `more`."""
+    since = timezone.now() - timedelta(seconds=settings.GRADER_FAIR_WINDOW_S)
+    return {"since": since, "queued": SubmissionStatus.QUEUED.value, "running": SubmissionStatus.RUNNING.value,
+            **more}
+
+
 def next_in_turn(limit: int) -> list[int]:
     """The ids of the next `limit` queued rows to send, fairly across requesters."""
-    since = timezone.now() - timedelta(seconds=settings.GRADER_FAIR_WINDOW_S)
     with connection.cursor() as cursor:
-        cursor.execute(NEXT_IN_TURN, {"since": since, "queued": SubmissionStatus.QUEUED.value,
-                                      "running": SubmissionStatus.RUNNING.value, "limit": limit})
+        cursor.execute(NEXT_IN_TURN, turn_parameters(limit=limit))
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -67,6 +67,24 @@ def test_the_places_shown_are_the_order_the_runs_then_go(sent, django_capture_on
     assert set(order) == {*mine, *others, *(s.pk for s in failed)}
 
 
+def test_runs_sent_together_are_shown_in_the_order_they_were_sent_not_by_id(
+        sent, settings, django_capture_on_commit_callbacks):
+    busy, second = make_student("busy"), make_student("second")
+    with django_capture_on_commit_callbacks(execute=True):
+        first, busy_second = upload(busy), upload(busy)
+        seconds_first = upload(second)  # queued later than busy's second, but its turn is earlier
+    assert sent == [first]
+
+    settings.GRADER_DISPATCH_AHEAD = 3  # room for two: one dispatch sends both, in one statement
+    dispatch.dispatch()
+    assert sent == [first, seconds_first, busy_second]
+    assert seconds_first > busy_second  # so an order by id would put them the other way round
+
+    shown = places()
+    assert sorted(shown, key=shown.get) == sent
+    assert [run_next(sent) for _ in range(len(shown))] == sorted(shown, key=shown.get)
+
+
 def test_a_place_falls_as_runs_finish_and_grows_when_a_first_run_of_the_hour_arrives(
         sent, django_capture_on_commit_callbacks):
     busy, late = make_student("busy"), make_student("late")
