@@ -257,11 +257,11 @@ GRADER_PROBE_FLAG_Z = env_float("GRADER_PROBE_FLAG_Z", 4.0)
 # predict(images) is called on batches of at most this many images, each batch in a
 # fresh secret order, so no call holds the whole test set.
 GRADER_PREDICT_BATCH = env_int("GRADER_PREDICT_BATCH", 500)
-# A pre-flight check ("check my notebook") runs the notebook as grading does, but asks
+# A check ("check my notebook") runs the notebook as grading does, but asks
 # predict for labels of this many held-out training images instead of the test set, and
 # scores nothing. Students get this many a day per task, apart from their graded uploads.
-GRADER_PREFLIGHT_SAMPLE = env_int("GRADER_PREFLIGHT_SAMPLE", 100)
-NOTEBOOK_PREFLIGHT_PER_DAY = env_int("NOTEBOOK_PREFLIGHT_PER_DAY", 30)
+GRADER_CHECK_SAMPLE = env_int("GRADER_CHECK_SAMPLE", 100)
+NOTEBOOK_CHECKS_PER_DAY = env_int("NOTEBOOK_CHECKS_PER_DAY", 30)
 GRADER_MAX_TOTAL_TIMEOUT_S = max(GRADER_DEFAULT_LIMITS["total_timeout_s"], env_int("GRADER_MAX_TOTAL_TIMEOUT_S", 3600))
 # The longest a run may hold its worker: the wall-clock backstop (grader/limits.py,
 # WALL_BACKSTOP_FACTOR times the limits kept in charged time) of the longest total limit,

@@ -113,7 +113,7 @@ def _sources(moves: dict, target: str) -> list[str]:
 
 def _submissions():
     # Looked up, not imported: models import this module for their status choices. Every
-    # run, pre-flight checks included: they take their turn and move like any other.
+    # run, checks included: they take their turn and move like any other.
     return apps.get_model("coursework", "Submission").all_runs
 
 

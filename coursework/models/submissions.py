@@ -26,19 +26,19 @@ class SubmissionQuerySet(models.QuerySet):
 class GradedSubmissions(models.Manager.from_queryset(SubmissionQuerySet)):
     """Notebooks handed in for a grade: what leaderboards, grades, allowances, TA queues and
     every list of a student's attempts count. The default manager, so code that forgets to
-    ask never counts a pre-flight check as an attempt."""
+    ask never counts a check as an attempt."""
 
     def get_queryset(self):
         return super().get_queryset().filter(purpose=Submission.GRADED)
 
 
 class Submission(models.Model):
-    """A notebook handed in for grading, or only checked (a pre-flight check, `purpose`
+    """A notebook handed in for grading, or only checked (`purpose`
     "check": run the same way on a few training images, never scored, never counted).
     Its status changes only in coursework.states."""
 
     GRADED, CHECK = "graded", "check"
-    PURPOSES = [(GRADED, "graded upload"), (CHECK, "pre-flight check")]
+    PURPOSES = [(GRADED, "graded upload"), (CHECK, "check")]
 
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="submissions")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")

@@ -39,7 +39,7 @@ def assignment_detail(request, slug):
                                  "the limit for a notebook. Clear its outputs and upload it again.")
         elif form.is_valid():
             upload = form.cleaned_data["notebook"]
-            # One file field, two buttons: "Check my notebook" runs a pre-flight check instead.
+            # One file field, two buttons: "Check my notebook" runs a check instead.
             submit = services.submit_check if request.POST.get("action") == "check" else services.submit_notebook
             try:
                 submission = submit(request.user, assignment, upload.name, upload)
@@ -60,7 +60,7 @@ def assignment_detail(request, slug):
          "limits": conditions.limits_for(assignment), "libraries": conditions.libraries_for(assignment),
          "uploads_left": services.uploads_left_today(request.user, assignment),
          "checks_left": services.checks_left_today(request.user, assignment),
-         "checks_per_day": settings.NOTEBOOK_PREFLIGHT_PER_DAY, "preflight_sample": settings.GRADER_PREFLIGHT_SAMPLE,
+         "checks_per_day": settings.NOTEBOOK_CHECKS_PER_DAY, "check_sample": settings.GRADER_CHECK_SAMPLE,
          "checks": services.recent_checks(request.user, assignment),
          "terms": deadlines.terms_for(request.user, assignment),
          "whole": whole, "reference": conditions.reference_accuracy(whole),
@@ -72,7 +72,7 @@ def assignment_detail(request, slug):
 @login_required
 def submission_detail(request, pk):
     submission = _visible_submission(request.user, pk)
-    # A pre-flight check hands nothing in: it has no result to appeal.
+    # A check hands nothing in: it has no result to appeal.
     result = None if submission.is_check else results.for_item(submission, viewer=request.user)
     return render(request, "coursework/submission_detail.html",
                   {**_feedback_context(submission, request.user), "result": result,
@@ -126,7 +126,7 @@ def _feedback_context(submission, viewer) -> dict:
     return {
         "submission": submission,
         "shown": shown,
-        # The figure that counts (after any late penalty); a pre-flight check hands nothing in.
+        # The figure that counts (after any late penalty); a check hands nothing in.
         "credit": None if submission.is_check else credit.for_item(submission, viewer),
         "notebook_token": notebook_link_token(submission.pk),
         "digits": feedback.digit_rows(submission, shown),
@@ -171,7 +171,7 @@ def submission_notebook(request, pk):
             raise Http404("this link has expired; reload the submission page") from None
         if signed_pk != str(pk):
             raise Http404("no executed notebook")
-        submission = get_object_or_404(Submission.all_runs, pk=pk)  # a pre-flight check has a page too
+        submission = get_object_or_404(Submission.all_runs, pk=pk)  # a check has a page too
     elif request.user.is_authenticated:
         submission = _visible_submission(request.user, pk)
     else:

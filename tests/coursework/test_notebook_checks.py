@@ -1,4 +1,4 @@
-"""Pre-flight checks on the site: their own allowance, their own page, run by the same task
+"""Checks on the site: their own allowance, their own page, run by the same task
 in the same sandbox, and counted nowhere a graded upload counts."""
 import re
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def student(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.NOTEBOOK_PREFLIGHT_PER_DAY = 3
+    settings.NOTEBOOK_CHECKS_PER_DAY = 3
     monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     make_assignment(daily_submission_limit=2)
     return make_student()
@@ -40,7 +40,7 @@ def test_a_check_from_the_assignment_page_uses_none_of_the_days_uploads(client, 
     assert "2 of 2 uploads left today" in page and "2 of 3 checks left today" in page
     assert not Submission.objects.exists()  # no graded upload was made
     detail = client.get(response.url).content.decode()
-    assert "Pre-flight check" in detail and "Place in the grading queue" in detail
+    assert "Check 1: mine.ipynb" in detail and "Place in the grading queue" in detail
 
 
 def test_checks_have_an_allowance_of_their_own_and_say_so_when_it_is_used_up(client, student):
