@@ -16,7 +16,7 @@ from grader.pipeline import check_notebook_bytes, grade_notebook_bytes
 from grader.result import GradeResult
 
 from ..models import Submission
-from ..services import integrity, pages, picture_files
+from ..services import integrity, pages, pictures
 from .conditions import limits_for
 from .store import record_result
 
@@ -72,7 +72,7 @@ def run(submission_id: int, attempt: int) -> str:
 def _store_pictures(submission_id: int, attempt: int, result: GradeResult) -> None:
     """Never raises: the score is stored, and a page drawn again draws missing pictures too."""
     try:
-        picture_files.store(submission_id, attempt, result.feedback.scores.confusion, result.feedback.scores.misclassified)
+        pictures.store(submission_id, attempt, result.feedback.scores.confusion, result.feedback.scores.misclassified)
     except Exception:
         log.exception("the pictures of submission %s attempt %s were not stored; drawn with its page later",
                       submission_id, attempt)

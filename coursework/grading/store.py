@@ -16,7 +16,7 @@ from grader.result import GradeResult
 
 from .. import states
 from ..models import Submission
-from ..services import notifications, pages, picture_files, project_files
+from ..services import notifications, pages, pictures, project_files
 from ..states import SubmissionStatus
 from .conditions import limits_for
 from .dispatch import send_copy_check
@@ -60,7 +60,7 @@ def record_result(submission_id: int, attempt: int, result: GradeResult, page_co
 
 
 def _delete(submission: Submission, stored: dict[str, str]) -> None:
-    picture_files.delete(submission, stored)
+    pictures.delete(submission, stored)
 
 
 # What a database that restarts, fails over or is cut off raises (Django's InterfaceError,
@@ -101,15 +101,15 @@ def _riding_out_the_database(about: str, write, landed=None):
 def _save_files(submission: Submission, attempt: int, result: GradeResult, page_owed=False,
                 with_pictures: bool = True) -> dict[str, str]:
     """The result's page and pictures, saved under this attempt's names; {field: stored path}.
-    `with_pictures=False`: the pictures are drawn after the score is stored (picture_files.store)."""
+    `with_pictures=False`: the pictures are drawn after the score is stored (pictures.store)."""
     files = {}
     if result.html:  # rendered in the sandbox; stored as it came, never parsed here
         files["executed_html"] = ("notebook.html", result.html)
     if page_owed:  # what the page is drawn again from, later
         files["executed_notebook"] = ("executed.ipynb", result.notebook.encode())
     if SubmissionStatus(result.status) == SubmissionStatus.GRADED and not submission.is_check and with_pictures:
-        files.update(picture_files.files(result.feedback.scores.confusion, result.feedback.scores.misclassified))
-    return picture_files.save(submission, attempt, files)
+        files.update(pictures.files(result.feedback.scores.confusion, result.feedback.scores.misclassified))
+    return pictures.save(submission, attempt, files)
 
 
 def _write_result(submission: Submission, attempt: int, result: GradeResult, stored: dict[str, str],
