@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coursework', '0001_initial'),
+        ('coursework', '0002_lti_score_cleared'),
     ]
 
     operations = [
