@@ -80,18 +80,21 @@ def measure(code_root: Path, notebook_path: Path) -> None:
         except ImportError:  # the grader before its tasks moved to coursework
             from grader.tasks import grade_submission
 
-        from coursework.services import grading
+        try:
+            from coursework.grading import store
+        except ImportError:  # before grading became a package of its own
+            from coursework.services import grading as store
 
         # When the score is stored: the moment the transaction that writes it has committed.
         stored_at = []
-        write_result = grading._write_result
+        write_result = store._write_result
 
         def timed_write_result(*args, **kwargs):
             updated = write_result(*args, **kwargs)
             stored_at.append(time.time())
             return updated
 
-        grading._write_result = timed_write_result
+        store._write_result = timed_write_result
         # When the worker starts reading the result (scoring it): what lies before is the
         # harness and the pipe, what lies after is the worker's.
         from grader import pipeline

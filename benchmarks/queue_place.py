@@ -10,6 +10,7 @@ status fragment --repeat times.
     python benchmarks/queue_place.py [--finished 20000] [--queued 500] [--students 200] [--repeat 50]
 
 Last line: place_p50_ms=X place_p95_ms=Y fragment_p50_ms=Z fragment_p95_ms=W fragment_queries=Q
+next_in_turn_p50_ms=N next_in_turn_p95_ms=M (the dispatcher's pick, from the same line)
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def fill(finished: int, queued: int, students: int):
     from coursework.models import Assignment, Submission
 
     now = timezone.now()
-    task = Assignment.objects.get(kind=Assignment.NOTEBOOK)
+    task = Assignment.objects.filter(kind=Assignment.NOTEBOOK).order_by("pk").first()  # seed_demo has two
     users = User.objects.bulk_create([User(username=f"q{i:05d}") for i in range(students)], batch_size=1000)
     rows = [Submission(assignment=task, student=users[i % students], queued_by=users[i % students],
                        original_name="b.ipynb", notebook="bench.ipynb", status="graded",
@@ -84,7 +85,7 @@ def main() -> None:
     try:
         from django.core.management import call_command
 
-        from coursework.services import queue
+        from coursework.grading import dispatch, queue
 
         call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
         last = fill(args.finished, args.queued, args.students)
@@ -100,11 +101,14 @@ def main() -> None:
         assert response.status_code == 200 and b"queue-position" in response.content, response.content[:300]
         place_ms = timed(lambda: queue.place_of(last), args.repeat)
         fragment_ms = timed(lambda: client.get(url), args.repeat)
+        # The dispatcher's pick from the same line (every claim runs it).
+        next_ms = timed(lambda: dispatch.next_in_turn(settings.GRADER_DISPATCH_AHEAD), args.repeat)
         p = {name: (statistics.median(t), statistics.quantiles(t, n=20)[18]) for name, t in
-             (("place", place_ms), ("fragment", fragment_ms))}
+             (("place", place_ms), ("fragment", fragment_ms), ("next", next_ms))}
         print(f"place_p50_ms={p['place'][0]:.1f} place_p95_ms={p['place'][1]:.1f} "
               f"fragment_p50_ms={p['fragment'][0]:.1f} fragment_p95_ms={p['fragment'][1]:.1f} "
-              f"fragment_queries={len(counted)}")
+              f"fragment_queries={len(counted)} next_in_turn_p50_ms={p['next'][0]:.1f} "
+              f"next_in_turn_p95_ms={p['next'][1]:.1f}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -203,7 +203,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long jobs: never hoard messages
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # An upload must not hang while the broker is down: try briefly, then leave the
-# queued row to the sweeper (see coursework.services.grading.enqueue).
+# queued row to the sweeper (see coursework.grading.dispatch).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
@@ -257,11 +257,11 @@ GRADER_PROBE_FLAG_Z = env_float("GRADER_PROBE_FLAG_Z", 4.0)
 # predict(images) is called on batches of at most this many images, each batch in a
 # fresh secret order, so no call holds the whole test set.
 GRADER_PREDICT_BATCH = env_int("GRADER_PREDICT_BATCH", 500)
-# A pre-flight check ("check my notebook") runs the notebook as grading does, but asks
+# A check ("check my notebook") runs the notebook as grading does, but asks
 # predict for labels of this many held-out training images instead of the test set, and
 # scores nothing. Students get this many a day per task, apart from their graded uploads.
-GRADER_PREFLIGHT_SAMPLE = env_int("GRADER_PREFLIGHT_SAMPLE", 100)
-NOTEBOOK_PREFLIGHT_PER_DAY = env_int("NOTEBOOK_PREFLIGHT_PER_DAY", 30)
+GRADER_CHECK_SAMPLE = env_int("GRADER_CHECK_SAMPLE", 100)
+NOTEBOOK_CHECKS_PER_DAY = env_int("NOTEBOOK_CHECKS_PER_DAY", 30)
 GRADER_MAX_TOTAL_TIMEOUT_S = max(GRADER_DEFAULT_LIMITS["total_timeout_s"], env_int("GRADER_MAX_TOTAL_TIMEOUT_S", 3600))
 # The longest a run may hold its worker: the wall-clock backstop (grader/limits.py,
 # WALL_BACKSTOP_FACTOR times the limits kept in charged time) of the longest total limit,
@@ -279,7 +279,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADER_MAX_RUN_WALL_S +
 GRADER_STUCK_AFTER_S = env_int("GRADER_STUCK_AFTER_S", 120)
 # How many grading messages may wait in the broker for a free worker slot. The database is
 # the queue; the broker only holds what workers start next, so the order stays fair
-# (coursework.services.grading.dispatch). Every claim tops the broker up, so a small
+# (coursework.grading.dispatch). Every claim tops the broker up, so a small
 # number keeps every slot busy; see docs/operations.md for choosing it.
 GRADER_DISPATCH_AHEAD = env_int("GRADER_DISPATCH_AHEAD", 2)
 # Fair turns count each person's runs asked for in this window: a student who uploaded

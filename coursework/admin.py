@@ -7,7 +7,7 @@ from django.utils.functional import cached_property
 from .models import (Appeal, Assignment, Essay, EssayPrompt, EssaySubmission, Extension, Notification, Page, Profile,
                      Question, QuestionSet, RubricComment, RubricCriterion, RubricLevel, StudyGroup, Submission,
                      SynthesisResponse)
-from .services import grading
+from .grading import regrade
 
 
 @admin.register(Assignment)
@@ -28,7 +28,7 @@ class AssignmentAdmin(admin.ModelAdmin):
     @admin.action(description="Regrade every submission of the selected assignments")
     def regrade_all_submissions(self, request, queryset):
         ids = Submission.objects.filter(assignment__in=queryset).values_list("pk", flat=True)
-        count = grading.regrade(ids, request.user, via="admin: regrade every submission of an assignment")
+        count = regrade.regrade(ids, request.user, via="admin: regrade every submission of an assignment")
         self.message_user(request, f"{count} submissions queued for regrading.", messages.SUCCESS)
 
 
@@ -66,7 +66,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Regrade the selected submissions")
     def regrade_selected(self, request, queryset):
-        count = grading.regrade(queryset.values_list("pk", flat=True), request.user, via="admin: regrade selected")
+        count = regrade.regrade(queryset.values_list("pk", flat=True), request.user, via="admin: regrade selected")
         self.message_user(request, f"{count} submissions queued for regrading (running ones are skipped).", messages.SUCCESS)
 
 

@@ -18,7 +18,7 @@ QUEUES_BUMP = ("INSERT INTO coursework_queuesversion (id, version) VALUES (1, 1)
 CONTENT_BUMP = ("INSERT INTO coursework_contentversion (id, version) VALUES (1, 1) "
                 "ON CONFLICT (id) DO UPDATE SET version = coursework_contentversion.version + 1")
 NOTEBOOKS = "SELECT id, 1 FROM coursework_assignment WHERE kind = 'notebook'"
-# A pre-flight check (purpose "check") is on no leaderboard and in no TA queue: it moves neither.
+# A check (purpose "check") is on no leaderboard and in no TA queue: it moves neither.
 PROBLEM = "({r}.status IN ('failed', 'error') OR {r}.flagged) AND {r}.purpose = 'graded'"
 
 # (name, table, columns whose change counts, which rows count ({r} is the row), what to bump,

@@ -1,5 +1,7 @@
+import os
+
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=False)
@@ -56,3 +58,16 @@ def ladder_margin_is_not_negative(app_configs, **kwargs):
                       hint="Use percentage points of accuracy, e.g. 0.2; 0 shows every gain; unset for the default.",
                       id="coursework.E004")]
     return []
+
+
+# Environment variables read under another name before; one still set would be ignored
+# without a word, and the site would run on the default instead of the operator's value.
+RENAMED_ENVIRONMENT = {"GRADER_PREFLIGHT_SAMPLE": "GRADER_CHECK_SAMPLE",
+                       "NOTEBOOK_PREFLIGHT_PER_DAY": "NOTEBOOK_CHECKS_PER_DAY"}
+
+
+@register()
+def no_setting_is_left_under_an_old_name(app_configs, **kwargs):
+    return [Warning(f"{old} is set in the environment, but that name is no longer read.",
+                    hint=f"Rename it {new} (the default applies until then).", id="coursework.W001")
+            for old, new in RENAMED_ENVIRONMENT.items() if old in os.environ]

@@ -9,8 +9,8 @@ A notebook submission:
       |                  \--worker silent (sweeper)-----> queued
       \--------- regrade (a person) --- graded | failed | error | queued
 
-A queued row is sent to the broker by the dispatcher in its turn (coursework.services.
-grading.dispatch; `sent_at` marks it sent), so the broker holds only what workers start next.
+A queued row is sent to the broker by the dispatcher in its turn (coursework.grading.
+dispatch; `sent_at` marks it sent), so the broker holds only what workers start next.
 
 `failed` is the student's notebook (a clear message, never retried); `error` is the
 system's (retried, then shown to TAs, never charged to the student). A notebook that
@@ -113,7 +113,7 @@ def _sources(moves: dict, target: str) -> list[str]:
 
 def _submissions():
     # Looked up, not imported: models import this module for their status choices. Every
-    # run, pre-flight checks included: they take their turn and move like any other.
+    # run, checks included: they take their turn and move like any other.
     return apps.get_model("coursework", "Submission").all_runs
 
 

@@ -15,14 +15,15 @@ from grader import cgroups
 from grader.errors import HostBusy, SystemFault
 
 from . import states
+from .grading import dispatch, job, store
 from .models import Notification, Submission
-from .services import copies, digests, grading, health, notifications, pages
+from .services import copies, digests, health, notifications, pages
 
 log = logging.getLogger(__name__)
 
 # Only these are worth another try; a student's failing notebook never is.
-TRANSIENT = (SystemFault, *grading.UNREACHABLE, OSError)
-DATABASE_FAULTS = (DatabaseError, *grading.UNREACHABLE)
+TRANSIENT = (SystemFault, *store.UNREACHABLE, OSError)
+DATABASE_FAULTS = (DatabaseError, *store.UNREACHABLE)
 MAX_SYSTEM_RETRIES = 3
 
 
@@ -61,7 +62,7 @@ class Heartbeat:
                     # old one), before the row looks silent. If the database stays away, the
                     # sweeper takes over.
                     log.warning("heartbeat of submission %s failed: %s", self.submission_id, exc)
-                    grading.reopen_connection()
+                    store.reopen_connection()
                     pause = min(self.every_s, 1.0)
         finally:
             connection.close()  # this thread's own connection
@@ -87,10 +88,10 @@ def grade_submission(self, submission_id: int) -> str:
     attempt = states.claim(submission_id)
     if attempt is None:
         return "not claimed (already taken, finished, or out of attempts)"
-    grading.dispatch_quietly()  # this slot is taken: the broker gets the next one in turn
+    dispatch.dispatch_quietly()  # this slot is taken: the broker gets the next one in turn
     with Heartbeat(submission_id, attempt):
         try:
-            return grading.run(submission_id, attempt)
+            return job.run(submission_id, attempt)
         except TRANSIENT as exc:
             return _system_fault(self, submission_id, attempt, exc)
         except Exception as exc:
@@ -98,7 +99,7 @@ def grade_submission(self, submission_id: int) -> str:
             # `error` with the cause for TAs (who regrade once it is fixed), and the worker
             # goes on to the next job.
             log.exception("grading submission %s attempt %s failed unexpectedly", submission_id, attempt)
-            grading.give_up(submission_id, attempt, exc)
+            store.give_up(submission_id, attempt, exc)
             return states.SubmissionStatus.ERROR
 
 
@@ -108,7 +109,7 @@ def _system_fault(task, submission_id: int, attempt: int, exc: Exception) -> str
     log.warning("grading submission %s attempt %s hit a system fault%s: %s", submission_id, attempt,
                 " (host busy)" if busy else "", exc)
     if task.request.retries >= MAX_SYSTEM_RETRIES:
-        grading.give_up(submission_id, attempt, exc)
+        store.give_up(submission_id, attempt, exc)
         return states.SubmissionStatus.ERROR
     try:
         states.release(submission_id, attempt, refund_attempt=busy)
@@ -136,7 +137,7 @@ def requeue_stuck() -> int:
         silent = sum(1 for _, status in requeued if status == states.SubmissionStatus.RUNNING)
         log.info("requeued %d stuck submissions: %d whose worker went silent, %d whose message was not claimed",
                  len(requeued), silent, len(requeued) - silent)
-    grading.dispatch()
+    dispatch.dispatch()
     # Last: a heartbeat means the whole sweep ran (beat sent it, the broker carried it, a
     # worker finished it). Its age is a metric with an alert (config/monitoring).
     health.heartbeat("sweep")

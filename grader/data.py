@@ -61,7 +61,7 @@ def nearest_mean_accuracy() -> float:
     return float((distances.argmin(axis=1) == labels).mean())
 
 
-# The template holds out the last 5,000 training images for validation; the pre-flight
+# The template holds out the last 5,000 training images for validation; the check
 # sample comes from them, so a notebook that follows the template has not trained on it.
 HELD_OUT = 5000
 

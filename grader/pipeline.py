@@ -107,14 +107,14 @@ def asking_order(images: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarr
 
 def check_notebook_bytes(notebook_bytes: bytes, job_dir: Path, limits: Limits | None = None,
                          sample_size: int | None = None) -> GradeResult:
-    """A pre-flight check: run the notebook in the same sandbox, under the same limits, but
+    """A check: run the notebook in the same sandbox, under the same limits, but
     ask predict for labels of a few public training images instead of the test set, and
     check only the contract (the labels come back, one integer 0-9 per image). Nothing is
     scored: status "graded" here means the grader would accept the notebook's answer, and
     a "failed" result carries the message a graded upload would have got. Raises
     SystemFault for faults that are not the student's, as grade_notebook_bytes does."""
     limits = limits or Limits.from_settings()
-    images, labels = training_sample(sample_size or settings.GRADER_PREFLIGHT_SAMPLE)
+    images, labels = training_sample(sample_size or settings.GRADER_CHECK_SAMPLE)
     # One phase (no probe), asked in batches like a graded run.
     input_dir = prepare_inputs(job_dir, notebook_bytes, [len(images)], limits, settings.GRADER_PREDICT_BATCH)
     run = run_harness(job_dir, input_dir, limits, scoring.to_bytes(images).tobytes())

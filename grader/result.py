@@ -128,7 +128,7 @@ class FailureShown(_Section):
 
 @dataclass
 class Check(_Section):
-    """A pre-flight check's verdict ("check")."""
+    """A check's verdict ("check")."""
 
     sample_size: int = _absent()
     passed: bool = _absent()

@@ -26,19 +26,19 @@ class SubmissionQuerySet(models.QuerySet):
 class GradedSubmissions(models.Manager.from_queryset(SubmissionQuerySet)):
     """Notebooks handed in for a grade: what leaderboards, grades, allowances, TA queues and
     every list of a student's attempts count. The default manager, so code that forgets to
-    ask never counts a pre-flight check as an attempt."""
+    ask never counts a check as an attempt."""
 
     def get_queryset(self):
         return super().get_queryset().filter(purpose=Submission.GRADED)
 
 
 class Submission(models.Model):
-    """A notebook handed in for grading, or only checked (a pre-flight check, `purpose`
+    """A notebook handed in for grading, or only checked (`purpose`
     "check": run the same way on a few training images, never scored, never counted).
     Its status changes only in coursework.states."""
 
     GRADED, CHECK = "graded", "check"
-    PURPOSES = [(GRADED, "graded upload"), (CHECK, "pre-flight check")]
+    PURPOSES = [(GRADED, "graded upload"), (CHECK, "check")]
 
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="submissions")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
@@ -75,7 +75,7 @@ class Submission(models.Model):
     # `attempts` when a person last queued it; runs above it count toward GRADER_MAX_ATTEMPTS.
     attempt_floor = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
-    # The grading queue (coursework.services.grading.dispatch): who asked for this run (the
+    # The grading queue (coursework.grading.dispatch): who asked for this run (the
     # student who uploaded it, or the TA who queued it again; None for the command line),
     # when, by the database's clock, and when its message went to the broker (None: not yet).
     queued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -91,7 +91,7 @@ class Submission(models.Model):
     days_late = models.PositiveIntegerField(default=0)  # against the student's own due date, a part day counts
     late_days_used = models.PositiveIntegerField(default=0)  # of days_late, covered by the late-day bank
     # Set when the run showed the template uploaded unchanged: it does not count against the
-    # day's uploads (coursework.services.grading.refund_if_template).
+    # day's uploads (coursework.grading.store._is_unchanged_template).
     refunded_at = models.DateTimeField(null=True, blank=True)
     # A TA's decision on a flag (states.FlagDecision): "" (open), "cleared" (counts) or "upheld".
     flag_resolution = models.CharField(max_length=10, blank=True)

@@ -201,7 +201,7 @@ class LadderStep:
 
 def ladder_step(submission: Submission) -> LadderStep | None:
     """What this upload did to its student's public score; None where it has no part in it
-    (not graded, a flag still open or upheld, a pre-flight check). One query."""
+    (not graded, a flag still open or upheld, a check). One query."""
     ladder, params = _ladder_cte(submission.assignment, student_id=submission.student_id)
     with connection.cursor() as cursor:
         cursor.execute(f"WITH RECURSIVE {ladder} SELECT acc, shown, shown_id FROM ladder WHERE id = %s",

@@ -39,7 +39,7 @@ class CourseworkCollector:
         runs = Submission.all_runs
 
         by_state = GaugeMetricFamily("coursework_runs", "Notebook runs by status and purpose (graded upload or "
-                                     "pre-flight check)", labels=["status", "purpose"])
+                                     "check)", labels=["status", "purpose"])
         for row in runs.values("status", "purpose").annotate(n=Count("id")).order_by():
             by_state.add_metric([row["status"], row["purpose"]], row["n"])
         yield by_state

@@ -18,7 +18,7 @@ from ..models import Assignment, Submission
 from ..states import SubmissionStatus
 from . import late_days
 from .deadlines import TaskClosed, terms_for
-from .grading import dispatch_quietly
+from ..grading.dispatch import dispatch_quietly
 
 __all__ = ["InvalidNotebook", "DailyLimitReached", "UploadNotStored", "TaskClosed", "submit_notebook",
            "submit_check", "submissions_visible_to", "uploads_left_today", "checks_left_today", "recent_checks", "numbered",
@@ -49,10 +49,10 @@ def uploads_left_today(student, assignment: Assignment) -> int:
 
 
 def checks_left_today(student, assignment: Assignment) -> int:
-    """Pre-flight checks left today: an allowance of their own, apart from graded uploads."""
+    """Checks left today: an allowance of their own, apart from graded uploads."""
     used = Submission.all_runs.filter(assignment=assignment, student=student, purpose=Submission.CHECK,
                                       created_at__gte=_today_start()).exclude(status=SubmissionStatus.ERROR).count()
-    return max(0, settings.NOTEBOOK_PREFLIGHT_PER_DAY - used)
+    return max(0, settings.NOTEBOOK_CHECKS_PER_DAY - used)
 
 
 def recent_checks(student, assignment: Assignment, limit: int = 5):
@@ -88,7 +88,7 @@ def submit_notebook(student, assignment: Assignment, filename: str, data: bytes 
 
 
 def submit_check(student, assignment: Assignment, filename: str, data: bytes | File) -> Submission:
-    """Store the notebook as a pre-flight check, queued like an upload: it runs in the same
+    """Store the notebook as a check, queued like an upload: it runs in the same
     sandbox on a few training images, is never scored and uses none of the day's uploads.
 
     Raises InvalidNotebook, DailyLimitReached or UploadNotStored with a message for the
@@ -136,7 +136,7 @@ def _store(student, assignment: Assignment, shown_name: str, data: bytes | File,
         if purpose == Submission.CHECK:
             if checks_left_today(student, assignment) <= 0:
                 raise DailyLimitReached(
-                    f"You have used today's {settings.NOTEBOOK_PREFLIGHT_PER_DAY} checks for this assignment; more "
+                    f"You have used today's {settings.NOTEBOOK_CHECKS_PER_DAY} checks for this assignment; more "
                     "are possible from midnight UTC. Your graded uploads are a separate allowance."
                 )
             submission = Submission(assignment=assignment, student=student, original_name=shown_name,
@@ -161,6 +161,6 @@ def _store(student, assignment: Assignment, shown_name: str, data: bytes | File,
 
 
 def submissions_visible_to(user):
-    """The submissions this user may see, pre-flight checks included: their own, or every one for staff."""
+    """The submissions this user may see, checks included: their own, or every one for staff."""
     queryset = Submission.all_runs.select_related("assignment", "student")
     return queryset if user.is_staff else queryset.filter(student=user)

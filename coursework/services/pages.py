@@ -21,7 +21,7 @@ from grader.rerender import page_problem, render_again
 from grader.runner import HARNESS_GRACE_S
 
 from .. import states
-from . import broker, picture_files
+from . import broker, pictures
 from ..models import Submission
 from ..states import RenderStatus, SubmissionStatus
 
@@ -95,8 +95,8 @@ def draw_again(submission_id: int, attempt: int, render_attempt: int) -> str:
     and OS errors): the task then counts the try and leaves the reason as it was."""
     submission = Submission.all_runs.select_related("assignment").get(pk=submission_id)
     limits = Limits.from_settings(submission.assignment.limits)
-    if picture_files.missing(submission):  # its worker died after the score, before drawing them
-        picture_files.store(submission_id, attempt, submission.feedback["confusion"],
+    if pictures.missing(submission):  # its worker died after the score, before drawing them
+        pictures.store(submission_id, attempt, submission.feedback["confusion"],
                        submission.feedback.get("misclassified") or [])
     with submission.executed_notebook.open("rb") as fh:
         notebook_json = fh.read().decode()

@@ -1,7 +1,17 @@
-"""A graded notebook's pictures as HTML: the confusion matrix as a table, the misclassified
-digits as small images with their labels in text. Both reflow to a phone's width and
-keep their labels at the page's own font size (the PNGs, scaled down to 390 px, had
-3-4 px labels), and a screen reader reads every count and label."""
+"""A graded run's pictures, the confusion matrix and the misclassified digits, in the two
+forms they take, both drawn from the counts and the spread of mistakes in its feedback.
+
+As HTML, drawn for each view (confusion_rows, misclassified_tiles): the matrix as a table,
+the digits as small images with their labels in text. Both reflow to a phone's width and
+keep their labels at the page's own font size (the PNGs, scaled down to 390 px, had 3-4 px
+labels), and a screen reader reads every count and label. Pages show these.
+
+As PNG files, stored once per run (files, save, store, delete, missing; drawn by
+grader.feedback): what a page shows where it cannot draw the HTML (a host without the test
+images, or the public half's gallery before the reveal). They are drawn after the score is
+stored, off the path the student waits on; a run whose worker died before drawing them gets
+them when its page is drawn again (pages.draw_again), from the feedback stored with the score.
+"""
 from __future__ import annotations
 
 import base64
@@ -12,8 +22,15 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.core.files.base import ContentFile
 
+from grader.feedback import confusion_png, gallery_png
+from grader.data import test_set
 from reference_nn import fetch
+
+from .. import states
+from ..models import Submission
+from . import disclosure
 
 LIGHT, DARK = np.array([239, 245, 255]), np.array([22, 71, 160])
 IDX_IMAGES_HEADER = 16  # magic, count, rows, columns: four big-endian int32
@@ -81,3 +98,52 @@ def misclassified_tiles(feedback: dict) -> list[dict]:
         if 0 <= index < len(images):
             tiles.append({"src": digit_data_uri(index), "true": int(item["true"]), "predicted": int(item["predicted"])})
     return tiles
+
+
+# The PNG files of a run.
+
+def files(confusion: list, misclassified: list) -> dict[str, tuple[str, bytes]]:
+    """{field: (file name, PNG bytes)} of a graded run's pictures."""
+    images, _ = test_set()
+    drawn = {"confusion_png": ("confusion.png", confusion_png(confusion)),
+             "gallery_png": ("misclassified.png", gallery_png(images, misclassified))}
+    public = disclosure.public_misclassified(misclassified)
+    if public:
+        drawn["public_gallery_png"] = ("misclassified-public.png", gallery_png(images, public))
+    return drawn
+
+
+def save(submission: Submission, attempt: int, drawn: dict[str, tuple[str, bytes]]) -> dict[str, str]:
+    """Save files under this attempt's names; {field: stored path}."""
+    stored = {}
+    for name, (filename, data) in drawn.items():
+        field = getattr(submission, name)
+        stored[name] = field.storage.save(
+            field.field.generate_filename(submission, f"{submission.pk}-{attempt}-{filename}"), ContentFile(data))
+    return stored
+
+
+def delete(submission: Submission, stored: dict[str, str]) -> None:
+    for name, path in stored.items():
+        getattr(submission, name).storage.delete(path)
+
+
+def store(submission_id: int, attempt: int, confusion: list, misclassified: list) -> bool:
+    """Draw and store the pictures of a graded run whose score is stored without them, if the
+    row is still that run's and has none yet; return whether they were stored."""
+    submission = Submission.all_runs.get(pk=submission_id)
+    stored = save(submission, attempt, files(confusion, misclassified))
+    try:
+        updated = states.store_pictures(submission_id, attempt, **stored)
+    except BaseException:
+        delete(submission, stored)  # rolled back: nothing names them
+        raise
+    if not updated:
+        delete(submission, stored)
+    return updated
+
+
+def missing(submission: Submission) -> bool:
+    """Whether a graded run's pictures were never stored (its worker died after the score)."""
+    return (submission.status == states.SubmissionStatus.GRADED and not submission.is_check
+            and not submission.confusion_png and isinstance(submission.feedback.get("confusion"), list))

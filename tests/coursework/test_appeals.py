@@ -3,8 +3,9 @@ the appeals queue, both audited, and the student sees the answer."""
 import pytest
 
 from coursework import states
+from coursework.grading import dispatch, regrade
 from coursework.models import Appeal, AuditEvent, Notification, StudyGroup
-from coursework.services import appeals, grading, reviews, rubrics
+from coursework.services import appeals, reviews, rubrics
 from tests.factories import (full_marks, make_course, make_profile, make_student, make_submission, make_ta,
                              submitted_essays, submitted_synthesis)
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def course(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     return make_course()
 
 
@@ -92,7 +93,7 @@ def test_an_appeal_on_work_regraded_since_the_page_was_opened_is_held_back_with_
     assert "Ask for a second look" in page
     seen = appeals.state_of(submission)["token"]
     # Meanwhile a TA regrades it and the new run ends with a new result.
-    grading.regrade([submission.pk], people["ta"], via="test")
+    regrade.regrade([submission.pk], people["ta"], via="test")
     states.claim(submission.pk)
     states.finish(submission.pk, 2, "graded", accuracy=0.93, public_accuracy=0.94)
     reason = "My network reaches 93% on my laptop."
@@ -110,7 +111,7 @@ def test_an_appeal_on_work_regraded_since_the_page_was_opened_is_held_back_with_
 def test_an_open_appeal_on_work_regraded_meanwhile_shows_the_ta_what_changed(client, course, people):
     submission = make_submission(people["ana"], status="graded", accuracy=0.91, public_accuracy=0.92, attempts=1)
     appeal = appeals.file(people["ana"], submission, "Look again", appeals.state_of(submission)["token"])
-    grading.regrade([submission.pk], people["ta"], via="test")
+    regrade.regrade([submission.pk], people["ta"], via="test")
     client.force_login(people["ta"])
     page = client.get(f"/ta/appeals/{appeal.pk}/").content.decode()
     assert "Regraded or reviewed again since the appeal was filed: it was 92.00% on the public half of the test set" in page

@@ -161,9 +161,9 @@ def expected(rule: str, persona: str) -> int | str:
 
 @pytest.mark.parametrize("persona", ["anonymous", "owner", "other", "ta"])
 def test_every_url_gives_each_persona_exactly_what_it_should(client, world, persona, monkeypatch):
-    from coursework.services import grading
+    from coursework.grading import dispatch
 
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     if persona != "anonymous":
         client.force_login(world[persona])
     failures = []

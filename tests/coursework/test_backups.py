@@ -7,8 +7,9 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from coursework.grading import dispatch
 from coursework.models import Notification, Submission
-from coursework.services import backups, grading, notifications, reviews, rubrics
+from coursework.services import backups, notifications, reviews, rubrics
 from tests.factories import (make_course, make_profile, make_student, make_submission, make_ta,
                              submitted_essays, submitted_synthesis)
 from tests.support.notebooks import notebook
@@ -24,7 +25,7 @@ def top_marks(item) -> dict:
 @pytest.fixture
 def populated(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     monkeypatch.setattr(notifications, "enqueue_email", lambda pk: None)
     make_course()
     ta = make_ta()

@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, secret_key_file
 from coursework.checks import (grading_sandbox_is_a_known_mode, group_assignment_is_a_known_mode, ladder_margin_is_not_negative,
-                               refuse_a_public_secret_key_in_production)
+                               no_setting_is_left_under_an_old_name, refuse_a_public_secret_key_in_production)
 
 
 def test_it_refuses_the_published_development_key_when_debug_is_off(settings):
@@ -47,6 +47,16 @@ def test_it_refuses_a_negative_ladder_margin(settings):
     settings.LADDER_MARGIN_POINTS = None
     assert ladder_margin_is_not_negative(None) == []
 
+
+
+def test_it_warns_of_a_setting_left_under_its_old_name_and_says_the_new_one(monkeypatch):
+    monkeypatch.delenv("GRADER_PREFLIGHT_SAMPLE", raising=False)
+    monkeypatch.delenv("NOTEBOOK_PREFLIGHT_PER_DAY", raising=False)
+    assert no_setting_is_left_under_an_old_name(None) == []
+    monkeypatch.setenv("NOTEBOOK_PREFLIGHT_PER_DAY", "50")
+    [warning] = no_setting_is_left_under_an_old_name(None)
+    assert warning.id == "coursework.W001" and "NOTEBOOK_PREFLIGHT_PER_DAY" in warning.msg
+    assert "NOTEBOOK_CHECKS_PER_DAY" in warning.hint
 
 def test_a_secret_key_is_generated_once_and_kept_private(tmp_path):
     path = tmp_path / "secret_key"

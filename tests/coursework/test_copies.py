@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from coursework import tasks
+from coursework.grading import dispatch, store
 from coursework.models import Assignment
-from coursework.services import copies, grading, integrity, project_files, reviews
+from coursework.services import copies, integrity, project_files, reviews
 from grader import copies as wrong_sets
 from grader.result import GradeResult
 from tests.factories import make_assignment, make_profile, make_student, make_submission, make_ta
@@ -130,8 +131,8 @@ def test_a_stored_grade_sends_the_copy_check_after_commit(monkeypatch, django_ca
     from coursework import states
 
     sent = []
-    monkeypatch.setattr(grading, "send_copy_check", sent.append)
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(store, "send_copy_check", sent.append)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     submission = make_submission(make_student(), template_with(NEAREST_MEAN))
     attempt = states.claim(submission.pk)
     wrong = wrong_mask(8)
@@ -139,7 +140,7 @@ def test_a_stored_grade_sends_the_copy_check_after_commit(monkeypatch, django_ca
                          private_accuracy=0.97, feedback={"wrong": wrong_sets.pack(wrong), "confusion": [[0] * 10] * 10,
                                                           "misclassified": []})
     with django_capture_on_commit_callbacks(execute=True):
-        assert grading.record_result(submission.pk, attempt, result)
+        assert store.record_result(submission.pk, attempt, result)
     assert sent == [submission.pk]
 
 

@@ -1,8 +1,8 @@
 import pytest
 
+from coursework.grading import dispatch, store
 from coursework.models import Submission
 from coursework.services import notebooks
-from coursework.services import grading
 from tests.factories import make_assignment, make_student, make_submission
 from tests.support.notebooks import notebook
 from coursework.states import SubmissionStatus
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_daily_limit_refuses_one_upload_too_many_and_says_when(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     assignment = make_assignment(daily_submission_limit=2)
     student = make_student()
     for _ in range(2):
@@ -51,7 +51,7 @@ def _run_ends_at_the_templates_todo(submission):
 
     submission.status, submission.attempts = SubmissionStatus.RUNNING, 1
     submission.save()
-    return grading.record_result(submission.pk, 1, GradeResult(status="failed", message="...raised NotImplementedError",
+    return store.record_result(submission.pk, 1, GradeResult(status="failed", message="...raised NotImplementedError",
                                                                feedback=TEMPLATE_TODO))
 
 
@@ -97,6 +97,6 @@ def test_a_run_that_failed_otherwise_counts_even_for_the_template(settings, tmp_
     assignment = make_assignment(daily_submission_limit=2)
     student = make_student()
     submission = make_submission(student, TEMPLATE_NOTEBOOK.read_bytes(), status=SubmissionStatus.RUNNING, attempts=1)
-    grading.record_result(submission.pk, 1, GradeResult(status="failed", message="Cell 3 ran out of memory",
+    store.record_result(submission.pk, 1, GradeResult(status="failed", message="Cell 3 ran out of memory",
                                                         feedback={"failure": {"mistake": {"key": "memory"}}}))
     assert notebooks.uploads_left_today(student, assignment) == 1

@@ -16,10 +16,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def course(settings, tmp_path, monkeypatch):
-    from coursework.services import grading
+    from coursework.grading import dispatch
 
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     return make_course(due_in_days=-1.5)  # the deadline passed a day and a half ago: two days late
 
 

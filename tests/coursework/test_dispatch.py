@@ -8,8 +8,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from coursework import states, tasks
+from coursework.grading import dispatch, regrade
 from coursework.models import Submission
-from coursework.services import grading, notebooks
+from coursework.services import notebooks
 from coursework.states import SubmissionStatus
 from tests.factories import make_assignment, make_student, make_submission
 from tests.support.notebooks import notebook
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def sent(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     messages = []
-    monkeypatch.setattr(grading, "send_grading_task", messages.append)
+    monkeypatch.setattr(dispatch, "send_grading_task", messages.append)
     return messages
 
 
@@ -45,7 +46,7 @@ def grading_order(sent, settings, queued: int) -> list[int]:
     while len(order) < queued:
         pk = sent.pop(0)
         attempt = states.claim(pk)
-        grading.dispatch()  # what the task does right after its claim
+        dispatch.dispatch()  # what the task does right after its claim
         assert states.finish(pk, attempt, SubmissionStatus.GRADED)
         order.append(pk)
     return order
@@ -72,11 +73,11 @@ def test_the_broker_never_holds_more_than_the_dispatch_ahead_limit(sent, setting
     assert sent == ids[:3]
     assert Submission.objects.filter(states.waiting_in_broker()).count() == 3
 
-    grading.dispatch()  # nothing was claimed: no room
+    dispatch.dispatch()  # nothing was claimed: no room
     assert sent == ids[:3]
 
     states.claim(ids[0])  # a worker took one: room for exactly one more
-    grading.dispatch()
+    dispatch.dispatch()
     assert sent == ids[:4]
 
 
@@ -87,7 +88,7 @@ def test_a_tas_regrade_of_many_notebooks_takes_turns_with_the_students(sent, set
     failed = [make_submission(make_student(f"f{i}"), status=SubmissionStatus.FAILED, message="boom")
               for i in range(20)]
     with django_capture_on_commit_callbacks(execute=True):
-        grading.regrade([s.pk for s in failed], ta, via="test: regrade all failed")
+        regrade.regrade([s.pk for s in failed], ta, via="test: regrade all failed")
     assert len(sent) == 1
     first_regrade = sent[0]
     late, later = make_student("late"), make_student("later")
@@ -107,13 +108,13 @@ def test_a_message_the_broker_refuses_puts_the_row_back_in_the_queue_in_its_turn
     def broker_down(pk):
         raise OperationalError("Error 111 connecting to redis: Connection refused")
 
-    monkeypatch.setattr(grading, "send_grading_task", broker_down)
+    monkeypatch.setattr(dispatch, "send_grading_task", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         pk = upload(make_student())
     row = Submission.objects.get(pk=pk)
     assert row.status == SubmissionStatus.QUEUED and row.sent_at is None
 
-    monkeypatch.setattr(grading, "send_grading_task", sent.append)  # the broker is back
+    monkeypatch.setattr(dispatch, "send_grading_task", sent.append)  # the broker is back
     assert tasks.requeue_stuck() == 0  # nothing was stuck: the sweep's dispatch sends it
     assert sent == [pk] and Submission.objects.get(pk=pk).sent_at is not None
 

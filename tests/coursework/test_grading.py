@@ -1,8 +1,8 @@
 import pytest
 from django.contrib.auth.models import User
 
+from coursework.grading import dispatch, regrade
 from coursework.models import Assignment, AuditEvent, Submission
-from coursework.services import grading
 from coursework.states import SubmissionStatus
 from tests.factories import make_assignment, make_student, make_submission
 
@@ -13,14 +13,14 @@ def test_regrade_resets_finished_rows_and_enqueues_them_after_commit(settings, t
                                                                      django_capture_on_commit_callbacks):
     settings.MEDIA_ROOT = tmp_path
     sent = []
-    monkeypatch.setattr(grading, "send_grading_task", sent.append)
+    monkeypatch.setattr(dispatch, "send_grading_task", sent.append)
     student = make_student()
     failed = make_submission(student, status=SubmissionStatus.FAILED, message="boom")
     graded = make_submission(student, status=SubmissionStatus.GRADED, accuracy=0.9, flagged=True, flag_reason="x")
     running = make_submission(student, status=SubmissionStatus.RUNNING)
 
     with django_capture_on_commit_callbacks(execute=True):
-        count = grading.regrade([failed.pk, graded.pk, running.pk], None, via="test")
+        count = regrade.regrade([failed.pk, graded.pk, running.pk], None, via="test")
 
     assert count == 2 and sorted(sent) == sorted([failed.pk, graded.pk])
     graded.refresh_from_db()
@@ -31,12 +31,12 @@ def test_regrade_resets_finished_rows_and_enqueues_them_after_commit(settings, t
 
 def test_a_regrade_clears_an_earlier_flag_decision_and_is_audited(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     ta = User.objects.create(username="ta", is_staff=True)
     cleared = make_submission(make_student(), status=SubmissionStatus.GRADED, accuracy=0.99, flagged=True,
                               flag_reason="probe gap", flag_resolution="cleared", flag_resolved_by=ta)
 
-    grading.regrade([cleared.pk], ta, via="dashboard")
+    regrade.regrade([cleared.pk], ta, via="dashboard")
 
     cleared.refresh_from_db()
     assert cleared.flag_resolution == "" and cleared.flag_resolved_by is None  # the new run earns a new decision
@@ -50,7 +50,7 @@ def test_the_command_admin_and_dashboard_regrade_through_the_same_audited_functi
     from django.core.management import call_command
 
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     failed = make_submission(make_student(), status=SubmissionStatus.FAILED)
     call_command("regrade", str(failed.pk))
     assert Submission.objects.get(pk=failed.pk).status == SubmissionStatus.QUEUED

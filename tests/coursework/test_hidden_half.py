@@ -4,8 +4,9 @@ figure, no gallery digit from the private half); after the reveal they show ever
 staff always see everything."""
 import pytest
 
+from coursework.grading import dispatch, store
 from coursework.models import Assignment, Notification, Submission
-from coursework.services import disclosure, grading
+from coursework.services import disclosure
 from grader import feedback
 from grader import data as mnist
 from grader.result import GradeResult
@@ -43,11 +44,11 @@ def grade_result() -> GradeResult:
 def graded(settings, tmp_path, monkeypatch):
     """A notebook graded through the site's own path (record_result draws and stores its pictures)."""
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     student = make_student("alice")
     make_profile(student)
     submission = make_submission(student, status="running", attempts=1)
-    assert grading.record_result(submission.pk, 1, grade_result())
+    assert store.record_result(submission.pk, 1, grade_result())
     return Submission.objects.get(pk=submission.pk)
 
 

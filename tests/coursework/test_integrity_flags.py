@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from coursework import tasks
+from coursework.grading import dispatch
 from coursework.models import Assignment
-from coursework.services import grading, integrity, reviews
+from coursework.services import integrity, reviews
 from grader import data
 from grader.result import GradeResult
 from tests.factories import make_assignment, make_profile, make_student, make_submission, make_ta
@@ -135,7 +136,7 @@ def test_the_top_10_lists_the_ten_best_students_with_their_flags(client, setting
 
 def test_a_label_table_notebook_graded_by_the_real_task_is_flagged(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     student = make_student()
     make_profile(student)
     # The labels as one string literal: a page of 10,000 highlighted numbers takes long to render on a busy machine.

@@ -8,8 +8,9 @@ from django.core import mail
 from django.utils import timezone
 
 from coursework import states, tasks
+from coursework.grading import dispatch, regrade, store
 from coursework.models import Notification
-from coursework.services import grading, notifications, reviews
+from coursework.services import notifications, reviews
 from coursework.states import EmailStatus
 from grader.result import GradeResult
 from tests.factories import full_marks, make_course, make_profile, make_student, make_submission, make_ta, submitted_essays
@@ -26,7 +27,7 @@ def course(settings, tmp_path, monkeypatch):
     # The task a commit sends runs right here, as a worker would run it.
     monkeypatch.setattr(notifications, "enqueue_email",
                         lambda pk: tasks.send_notification_email.apply(args=[pk]).get())
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     return make_course()
 
 
@@ -47,8 +48,8 @@ def test_a_failed_notebook_tells_its_student_once_with_the_result_stored(course,
     submission = make_submission(student, status="running", attempts=1)
     result = GradeResult(status="failed", message="Cell 3 raised NameError: name 'model' is not defined")
     with django_capture_on_commit_callbacks(execute=True):
-        assert grading.record_result(submission.pk, 1, result)
-    assert not grading.record_result(submission.pk, 1, result)  # a duplicate delivery stores nothing, tells nothing
+        assert store.record_result(submission.pk, 1, result)
+    assert not store.record_result(submission.pk, 1, result)  # a duplicate delivery stores nothing, tells nothing
     n = Notification.objects.get()
     assert n.kind == "failed" and n.recipient == student and "did not finish" in n.title
     assert "Cell 3 raised NameError" in n.body and n.url == f"/submissions/{submission.pk}/"
@@ -71,10 +72,10 @@ def test_a_notebook_graded_by_the_real_task_tells_its_student(course, student, d
 
 def test_a_regrade_is_a_new_event_and_tells_again(course, student):
     submission = make_submission(student, status="running", attempts=1)
-    grading.record_result(submission.pk, 1, GradeResult(status="failed", message="x"))
-    grading.regrade([submission.pk], make_ta(), via="test")
+    store.record_result(submission.pk, 1, GradeResult(status="failed", message="x"))
+    regrade.regrade([submission.pk], make_ta(), via="test")
     assert states.claim(submission.pk) == 2
-    grading.record_result(submission.pk, 2, GradeResult(status="failed", message="x"))
+    store.record_result(submission.pk, 2, GradeResult(status="failed", message="x"))
     assert Notification.objects.filter(recipient=student).count() == 2
 
 

@@ -11,7 +11,7 @@ from coursework.models import Submission
 from coursework.services import notebooks
 from coursework.storage import CleanFileSystemStorage
 from coursework import tasks
-from coursework.services import grading
+from coursework.grading import dispatch
 from tests.factories import make_assignment, make_student
 from tests.support.notebooks import notebook
 from coursework.states import SubmissionStatus
@@ -28,13 +28,13 @@ def test_an_upload_during_a_broker_outage_is_kept_and_sent_by_the_sweeper_later(
     def broker_down(pk):
         raise OperationalError("Error 111 connecting to redis: Connection refused")
 
-    monkeypatch.setattr(grading, "send_grading_task", broker_down)
+    monkeypatch.setattr(dispatch, "send_grading_task", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         submission = notebooks.submit_notebook(make_student(), make_assignment(), "a.ipynb", notebook("x = 1"))
     assert Submission.objects.get(pk=submission.pk).status == SubmissionStatus.QUEUED
 
     sent = []
-    monkeypatch.setattr(grading, "send_grading_task", sent.append)  # the broker is back
+    monkeypatch.setattr(dispatch, "send_grading_task", sent.append)  # the broker is back
     Submission.objects.filter(pk=submission.pk).update(created_at=timezone.now() - timedelta(seconds=settings.GRADER_STUCK_AFTER_S + 1))
     tasks.requeue_stuck()
     assert sent == [submission.pk]

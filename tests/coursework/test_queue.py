@@ -7,8 +7,9 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from coursework import states
+from coursework.grading import dispatch, queue, regrade
 from coursework.models import Submission
-from coursework.services import grading, notebooks, queue
+from coursework.services import notebooks
 from coursework.states import SubmissionStatus
 from coursework.templatetags.coursework_extras import duration
 from tests.factories import make_assignment, make_student, make_submission
@@ -22,7 +23,7 @@ def sent(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.GRADER_DISPATCH_AHEAD = 1
     messages = []
-    monkeypatch.setattr(grading, "send_grading_task", messages.append)
+    monkeypatch.setattr(dispatch, "send_grading_task", messages.append)
     assignment = make_assignment()
     assignment.daily_submission_limit = 100
     assignment.save()
@@ -44,7 +45,7 @@ def run_next(sent) -> int:
     """What one worker does: claim the message sent first, let the claim top the broker up, finish."""
     pk = sent.pop(0)
     attempt = states.claim(pk)
-    grading.dispatch()
+    dispatch.dispatch()
     assert states.finish(pk, attempt, SubmissionStatus.GRADED)
     return pk
 
@@ -55,7 +56,7 @@ def test_the_places_shown_are_the_order_the_runs_then_go(sent, django_capture_on
     failed = [make_submission(make_student(f"f{i}"), status=SubmissionStatus.FAILED) for i in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
         mine = [upload(busy) for _ in range(3)] + [upload(busy, check=True)]
-        grading.regrade([s.pk for s in failed], ta, via="test")
+        regrade.regrade([s.pk for s in failed], ta, via="test")
         others = [upload(second), upload(third, check=True)]
 
     shown = places()
@@ -64,6 +65,24 @@ def test_the_places_shown_are_the_order_the_runs_then_go(sent, django_capture_on
     order = [run_next(sent) for _ in range(len(shown))]
     assert order == by_place
     assert set(order) == {*mine, *others, *(s.pk for s in failed)}
+
+
+def test_runs_sent_together_are_shown_in_the_order_they_were_sent_not_by_id(
+        sent, settings, django_capture_on_commit_callbacks):
+    busy, second = make_student("busy"), make_student("second")
+    with django_capture_on_commit_callbacks(execute=True):
+        first, busy_second = upload(busy), upload(busy)
+        seconds_first = upload(second)  # queued later than busy's second, but its turn is earlier
+    assert sent == [first]
+
+    settings.GRADER_DISPATCH_AHEAD = 3  # room for two: one dispatch sends both, in one statement
+    dispatch.dispatch()
+    assert sent == [first, seconds_first, busy_second]
+    assert seconds_first > busy_second  # so an order by id would put them the other way round
+
+    shown = places()
+    assert sorted(shown, key=shown.get) == sent
+    assert [run_next(sent) for _ in range(len(shown))] == sorted(shown, key=shown.get)
 
 
 def test_a_place_falls_as_runs_finish_and_grows_when_a_first_run_of_the_hour_arrives(

@@ -99,9 +99,9 @@ def test_essay_queue_shows_only_the_latest_version(client, setup):
 
 
 def test_flags_are_resolved_with_an_audit_trail_and_failed_notebooks_regraded(client, setup, monkeypatch, django_capture_on_commit_callbacks):
-    from coursework.services import grading
+    from coursework.grading import dispatch
 
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     ta = make_ta()
     client.force_login(ta)
     flagged = make_submission(setup["students"][0], status=SubmissionStatus.GRADED, accuracy=0.99, flagged=True,

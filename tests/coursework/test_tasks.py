@@ -10,8 +10,9 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 
 from coursework import states, tasks
+from coursework.grading import conditions, dispatch, job, regrade, store
 from coursework.models import Submission
-from coursework.services import grading, pages
+from coursework.services import pages
 from coursework.states import RenderStatus, SubmissionStatus
 from grader.errors import SystemFault
 from grader.result import Feedback, GradeResult, Scores
@@ -28,7 +29,7 @@ def queued(tmp_path, settings):
 
 
 def test_the_name_the_service_sends_is_the_tasks_name():
-    assert grading.GRADE_TASK == tasks.grade_submission.name
+    assert dispatch.GRADE_TASK == tasks.grade_submission.name
 
 
 def test_a_queued_row_is_claimed_once_only(queued):
@@ -69,7 +70,7 @@ def test_a_run_cannot_end_as_queued_or_running(queued):
 
 def test_the_sweeper_requeues_a_running_row_whose_worker_went_silent(queued, monkeypatch):
     sent = []
-    monkeypatch.setattr(grading, "send_grading_task", sent.append)
+    monkeypatch.setattr(dispatch, "send_grading_task", sent.append)
     states.claim(queued.pk)
     Submission.objects.filter(pk=queued.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
 
@@ -80,7 +81,7 @@ def test_the_sweeper_requeues_a_running_row_whose_worker_went_silent(queued, mon
 
 
 def test_the_sweeper_leaves_a_live_running_row_alone(queued, monkeypatch):
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: pytest.fail("must not requeue"))
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: pytest.fail("must not requeue"))
     states.claim(queued.pk)
     assert tasks.requeue_stuck() == 0
 
@@ -88,7 +89,7 @@ def test_the_sweeper_leaves_a_live_running_row_alone(queued, monkeypatch):
 def test_a_notebook_whose_runs_never_finish_ends_as_error_after_the_allowed_attempts(queued, settings, monkeypatch):
     """As when a notebook kills its worker every time: claimed, silent, requeued by the sweeper..."""
     settings.GRADER_MAX_ATTEMPTS = 3
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     for _ in range(3):
         assert states.claim(queued.pk) is not None
         Submission.objects.filter(pk=queued.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
@@ -102,11 +103,11 @@ def test_a_notebook_whose_runs_never_finish_ends_as_error_after_the_allowed_atte
 
 def test_a_regrade_gives_a_notebook_that_ran_out_of_attempts_fresh_ones(queued, settings, monkeypatch):
     settings.GRADER_MAX_ATTEMPTS = 1
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     states.claim(queued.pk)
     Submission.objects.filter(pk=queued.pk).update(status=SubmissionStatus.QUEUED)
     assert states.claim(queued.pk) is None
-    grading.regrade([queued.pk], None, via="test")
+    regrade.regrade([queued.pk], None, via="test")
     assert states.claim(queued.pk) == 2  # a new attempt number, so the old run can never write
 
 
@@ -164,11 +165,11 @@ def _media_files(settings) -> list[Path]:
 @pytest.mark.django_db(transaction=True)
 def test_a_result_is_stored_on_a_new_connection_when_the_database_dropped_the_workers(queued, monkeypatch, settings):
     """A database restart while the notebook ran: the finished run is stored, not thrown away."""
-    monkeypatch.setattr(grading, "DATABASE_RETRY_PAUSES_S", (0, 0))
+    monkeypatch.setattr(store, "DATABASE_RETRY_PAUSES_S", (0, 0))
     attempt = states.claim(queued.pk)
-    monkeypatch.setattr(grading, "_write_result", _drop_this_threads_connection_the_first_time(grading._write_result))
+    monkeypatch.setattr(store, "_write_result", _drop_this_threads_connection_the_first_time(store._write_result))
 
-    assert grading.record_result(queued.pk, attempt, _result())
+    assert store.record_result(queued.pk, attempt, _result())
 
     queued.refresh_from_db()
     assert queued.status == SubmissionStatus.FAILED and queued.message == "Cell 2 raised ValueError"
@@ -178,16 +179,16 @@ def test_a_result_is_stored_on_a_new_connection_when_the_database_dropped_the_wo
 @pytest.mark.django_db(transaction=True)
 def test_a_result_whose_commit_landed_before_the_connection_dropped_is_kept_not_undone(queued, monkeypatch,
                                                                                         settings):
-    monkeypatch.setattr(grading, "DATABASE_RETRY_PAUSES_S", (0, 0))
+    monkeypatch.setattr(store, "DATABASE_RETRY_PAUSES_S", (0, 0))
     attempt = states.claim(queued.pk)
-    write = grading._write_result
+    write = store._write_result
 
     def committed_then_dropped(*args):
         write(*args)
         raise OperationalError("server closed the connection unexpectedly")
-    monkeypatch.setattr(grading, "_write_result", committed_then_dropped)
+    monkeypatch.setattr(store, "_write_result", committed_then_dropped)
 
-    assert grading.record_result(queued.pk, attempt, _result())
+    assert store.record_result(queued.pk, attempt, _result())
 
     queued.refresh_from_db()
     assert queued.status == SubmissionStatus.FAILED
@@ -198,9 +199,9 @@ def test_a_result_whose_commit_landed_before_the_connection_dropped_is_kept_not_
 @pytest.mark.django_db(transaction=True)
 def test_a_database_that_never_comes_back_is_a_system_fault_and_the_files_stay_for_a_commit_that_may_have_landed(
         queued, monkeypatch, settings):
-    monkeypatch.setattr(grading, "DATABASE_RETRY_PAUSES_S", (0, 0))
+    monkeypatch.setattr(store, "DATABASE_RETRY_PAUSES_S", (0, 0))
     attempt = states.claim(queued.pk)
-    write = grading._write_result
+    write = store._write_result
     tries = []
 
     def committed_then_unreachable(*args):  # the first try commits but its answer is lost
@@ -208,11 +209,11 @@ def test_a_database_that_never_comes_back_is_a_system_fault_and_the_files_stay_f
         if len(tries) == 1:
             write(*args)
         raise OperationalError("connection refused")
-    monkeypatch.setattr(grading, "_write_result", committed_then_unreachable)
-    monkeypatch.setattr(grading, "_holds_result", lambda *args: _raise(OperationalError("connection refused")))
+    monkeypatch.setattr(store, "_write_result", committed_then_unreachable)
+    monkeypatch.setattr(store, "_holds_result", lambda *args: _raise(OperationalError("connection refused")))
 
     with pytest.raises(OperationalError):  # the task retries the job (TRANSIENT)
-        grading.record_result(queued.pk, attempt, _result())
+        store.record_result(queued.pk, attempt, _result())
     assert issubclass(OperationalError, tasks.TRANSIENT)
     queued.refresh_from_db()
     with queued.executed_html.open("rb") as page:  # the row names its page, and the page is there
@@ -221,9 +222,9 @@ def test_a_database_that_never_comes_back_is_a_system_fault_and_the_files_stay_f
 
 def test_a_result_that_fails_to_store_for_a_bug_leaves_no_files(queued, monkeypatch, settings):
     attempt = states.claim(queued.pk)
-    monkeypatch.setattr(grading, "_write_result", lambda *args: _raise(KeyError("model_id")))
+    monkeypatch.setattr(store, "_write_result", lambda *args: _raise(KeyError("model_id")))
     with pytest.raises(KeyError):
-        grading.record_result(queued.pk, attempt, _result())
+        store.record_result(queued.pk, attempt, _result())
     assert _media_files(settings) == []
 
 
@@ -235,7 +236,7 @@ def test_a_bug_while_storing_a_result_ends_the_row_as_error_and_the_worker_goes_
     def broken(*args, **kwargs):
         raise KeyError("model_id")
 
-    monkeypatch.setattr(grading, "record_result", broken)
+    monkeypatch.setattr(job, "record_result", broken)
     assert tasks.grade_submission.apply(args=[queued.pk]).get() == SubmissionStatus.ERROR
     queued.refresh_from_db()
     assert queued.status == SubmissionStatus.ERROR and "KeyError: 'model_id'" in queued.log_tail
@@ -263,12 +264,12 @@ def test_a_run_the_host_starved_is_requeued_without_using_an_attempt_and_ends_fo
         runs.append(1)
         raise HostBusy("the host was busy: a cell reached the wall-clock backstop after 1800 s with 2.0 s charged")
 
-    monkeypatch.setattr(grading, "grade_notebook_bytes", starved)
+    monkeypatch.setattr(job, "grade_notebook_bytes", starved)
     # apply() runs retries inline; after the last one the row shows the host's condition.
     assert tasks.grade_submission.apply(args=[queued.pk]).get() == SubmissionStatus.ERROR
     queued.refresh_from_db()
     assert len(runs) == tasks.MAX_SYSTEM_RETRIES + 1 and queued.attempts == len(runs)
-    assert queued.status == SubmissionStatus.ERROR and queued.message == grading.HOST_BUSY_MESSAGE
+    assert queued.status == SubmissionStatus.ERROR and queued.message == store.HOST_BUSY_MESSAGE
     assert "busy" in queued.message and "not count against your uploads" in queued.message
     assert "HostBusy" in queued.log_tail  # the figures are kept for staff
 
@@ -373,7 +374,7 @@ def test_a_stale_try_cannot_overwrite_a_newer_one_nor_a_regraded_row(owed):
     Submission.objects.filter(pk=owed.pk).update(render_status=RenderStatus.PENDING)  # as the sweeper would
     _, second = states.claim_render(owed.pk)
     assert not states.finish_render(owed.pk, attempt, first, RenderStatus.DONE)
-    grading.regrade([owed.pk], None, via="test")
+    regrade.regrade([owed.pk], None, via="test")
     assert not states.finish_render(owed.pk, attempt, second, RenderStatus.DONE)
     owed.refresh_from_db()
     assert owed.status == SubmissionStatus.QUEUED and owed.render_status == RenderStatus.DONE
@@ -445,7 +446,7 @@ def test_a_stored_result_whose_page_is_owed_sends_the_task_on_commit(tmp_path, s
     result = GradeResult(status="graded", message="The check passed", html=None, notebook='{"cells":[]}',
                          render={"problem": "timeout", "cell": 2, "allowed_s": 45})
     with django_capture_on_commit_callbacks(execute=True):
-        assert grading.record_result(check.pk, attempt, result)
+        assert store.record_result(check.pk, attempt, result)
         assert sent == []  # not before the row that names the page is committed
     assert sent == [check.pk]
     check.refresh_from_db()
@@ -506,7 +507,7 @@ def test_the_score_is_stored_and_told_while_the_page_is_still_being_drawn(tmp_pa
     # The sandbox runs at nice 19: on a host busy with other work the page may take minutes.
     submission = _slow_page_submission(render_timeout_s=600)
     seen = []
-    record = grading.record_result
+    record = store.record_result
 
     def record_and_look(submission_id, attempt, result, page_coming=False):
         stored = record(submission_id, attempt, result, page_coming=page_coming)
@@ -520,7 +521,7 @@ def test_the_score_is_stored_and_told_while_the_page_is_still_being_drawn(tmp_pa
                      "status_box": client.get(f"/submissions/{submission_id}/status/").content.decode()})
         return stored
 
-    monkeypatch.setattr(grading, "record_result", record_and_look)
+    monkeypatch.setattr(job, "record_result", record_and_look)
     client.force_login(submission.student)
 
     assert tasks.grade_submission.apply(args=[submission.pk]).get() == "graded"
@@ -549,7 +550,7 @@ def test_a_page_that_runs_out_of_time_after_the_score_leaves_the_grade_as_stored
     monkeypatch.setattr(pages, "enqueue", lambda pk: sent.append(pk) or True)
     submission = _slow_page_submission(render_timeout_s=1)
     stored = []
-    record = grading.record_result
+    record = store.record_result
 
     def record_and_keep(submission_id, attempt, result, page_coming=False):
         updated = record(submission_id, attempt, result, page_coming=page_coming)
@@ -557,7 +558,7 @@ def test_a_page_that_runs_out_of_time_after_the_score_leaves_the_grade_as_stored
                                                  "feedback").get(pk=submission_id))
         return updated
 
-    monkeypatch.setattr(grading, "record_result", record_and_keep)
+    monkeypatch.setattr(job, "record_result", record_and_keep)
 
     assert tasks.grade_submission.apply(args=[submission.pk]).get() == "graded"
 
@@ -576,7 +577,7 @@ def _scored_with_page_coming(submission, **result) -> int:
     nb.metadata["language_info"] = {"name": "python"}
     # As the harness stores it: compact JSON, each source one string.
     result = GradeResult(status="graded", message="The check passed", notebook=json.dumps(nb), **result)
-    assert grading.record_result(submission.pk, attempt, result, page_coming=True)
+    assert store.record_result(submission.pk, attempt, result, page_coming=True)
     return attempt
 
 
@@ -608,7 +609,7 @@ def test_a_runs_page_is_stored_once_and_never_over_a_regrade_or_the_sweepers_try
     check = make_submission(make_student("carol"), notebook(THREES), purpose="check")
     attempt = _scored_with_page_coming(check)
     page = GradeResult(status="graded", message="", html=b"<html>page</html>", render={"problem": None})
-    limits = grading.limits_for(check.assignment)
+    limits = conditions.limits_for(check.assignment)
 
     assert pages.store_run_page(check.pk, attempt, page, limits)
     assert not pages.store_run_page(check.pk, attempt, page, limits)  # twice: the first stands

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from coursework.grading import dispatch
 from coursework.models import Submission
-from coursework.services import grading
 from tests.factories import make_assignment, make_student, make_submission
 from tests.support.notebooks import notebook
 from coursework.states import SubmissionStatus
@@ -27,7 +27,7 @@ def upload(client, name, data):
 
 def test_an_upload_stores_a_queued_row_and_enqueues_it_only_after_commit(student_client, monkeypatch, django_capture_on_commit_callbacks):
     sent = []
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: sent.append(pk))
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: sent.append(pk))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = upload(student_client, "mine.ipynb", notebook("x = 1"))
     submission = Submission.objects.get()
@@ -124,7 +124,7 @@ def test_a_notebook_past_the_memory_threshold_streams_to_disk_and_is_stored_by_a
 
 
 def test_a_path_traversal_file_name_is_kept_only_as_a_plain_name(student_client, monkeypatch):
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     upload(student_client, "../../etc/evil.ipynb", notebook("x = 1"))
     submission = Submission.objects.get()
     assert submission.original_name == "evil.ipynb"

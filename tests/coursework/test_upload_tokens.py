@@ -6,8 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from coursework.grading import dispatch
 from coursework.models import Submission, UploadToken
-from coursework.services import grading, upload_tokens
+from coursework.services import upload_tokens
 from tests.factories import make_assignment, make_student
 from tests.support.notebooks import notebook
 
@@ -19,7 +20,7 @@ ROOT_TEMPLATE = "assignments/mnist_template.ipynb"
 def student(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
     settings.SITE_URL = "https://basics.example.org"
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     make_assignment()
     return make_student()
 

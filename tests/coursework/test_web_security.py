@@ -126,9 +126,9 @@ def test_reflected_input_is_escaped_too(world):
 
 
 def test_every_form_refuses_a_post_without_its_csrf_token(world, monkeypatch):
-    from coursework.services import grading
+    from coursework.grading import dispatch
 
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     posts = {
         "/accounts/login/": None, "/signup/": None, "/accounts/password_reset/": None,
         "/synthesis/video-what-is-a-neural-network/": "student", "/synthesis/video-what-is-a-neural-network/autosave/": "student",

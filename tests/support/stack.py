@@ -229,7 +229,7 @@ class Stack:
         return counts
 
     def statuses(self) -> dict[int, str]:
-        """Every graded upload's status (pre-flight checks aside, as Submission.objects has them)."""
+        """Every graded upload's status (checks aside, as Submission.objects has them)."""
         return dict(self.db.rows("SELECT id, status FROM coursework_submission WHERE purpose = 'graded'"))
 
     def finished_at(self, ids) -> dict[int, float]:

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from coursework.grading import regrade
 from coursework.models import Submission
-from coursework.services import grading
 from coursework.states import SubmissionStatus
 
 
@@ -23,5 +23,5 @@ class Command(BaseCommand):
             queryset = queryset.filter(assignment__slug=assignment)
         if status:
             queryset = queryset.filter(status=status)
-        count = grading.regrade(queryset.values_list("pk", flat=True), None, via="manage.py regrade")
+        count = regrade.regrade(queryset.values_list("pk", flat=True), None, via="manage.py regrade")
         self.stdout.write(f"{count} submissions queued")

@@ -6,8 +6,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ...grading import regrade
 from ...models import Assignment, Submission
-from ...services import anonymity, claims, credit, disclosure, grading, integrity, reviews
+from ...services import anonymity, claims, credit, disclosure, integrity, reviews
 from ...services.audit import history
 from .permissions import staff_only
 from .queues import QueueQuery, next_url
@@ -20,7 +21,7 @@ def notebook(request, pk):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "regrade":
-            grading.regrade([submission.pk], request.user, via="dashboard")
+            regrade.regrade([submission.pk], request.user, via="dashboard")
             messages.success(request, "Queued for regrading.")
         elif action in ("cleared", "upheld"):
             reviews.resolve_flag(submission, request.user, action)
@@ -59,6 +60,6 @@ def top_scores(request):
 @staff_only
 @require_POST
 def regrade_all_failed(request):
-    count = grading.regrade_problems(request.user)
+    count = regrade.regrade_problems(request.user)
     messages.success(request, f"{count} notebooks queued for regrading.")
     return redirect(reverse("ta_dashboard") + "?queue=notebooks")

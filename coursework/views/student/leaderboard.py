@@ -9,8 +9,9 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from ...grading import conditions
 from ...models import Assignment, ContentVersion, StandingsVersion
-from ...services import grading, leaderboard
+from ...services import leaderboard
 from ..visitors import kept_for_visitors
 
 
@@ -50,7 +51,7 @@ def _standings(assignment, page: int) -> dict:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    ref = grading.reference_figures()
+    ref = conditions.reference_figures()
     field = "private_accuracy" if assignment.private_revealed else "public_accuracy"
     reference, description = (ref[field], ref["description"]) if ref else (None, "")
     size = leaderboard.PAGE_SIZE

@@ -10,9 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ... import feedback
 from ...forms import NotebookUploadForm
+from ...grading import conditions, queue
 from ...models import Assignment, Submission
-from ...services import (credit, deadlines, disclosure, finals, grading, leaderboard, pictures, project_files, queue,
-                         results, solutions)
+from ...services import (credit, deadlines, disclosure, finals, leaderboard, pictures, project_files, results,
+                         solutions)
 from ...services import notebooks as services
 from ...uploads import limit_upload_size, size_label
 
@@ -38,7 +39,7 @@ def assignment_detail(request, slug):
                                  "the limit for a notebook. Clear its outputs and upload it again.")
         elif form.is_valid():
             upload = form.cleaned_data["notebook"]
-            # One file field, two buttons: "Check my notebook" runs a pre-flight check instead.
+            # One file field, two buttons: "Check my notebook" runs a check instead.
             submit = services.submit_check if request.POST.get("action") == "check" else services.submit_notebook
             try:
                 submission = submit(request.user, assignment, upload.name, upload)
@@ -56,13 +57,13 @@ def assignment_detail(request, slug):
         request,
         "coursework/assignment_detail.html",
         {"assignment": assignment, "form": form, "submissions": submissions,
-         "limits": grading.limits_for(assignment), "libraries": grading.libraries_for(assignment),
+         "limits": conditions.limits_for(assignment), "libraries": conditions.libraries_for(assignment),
          "uploads_left": services.uploads_left_today(request.user, assignment),
          "checks_left": services.checks_left_today(request.user, assignment),
-         "checks_per_day": settings.NOTEBOOK_PREFLIGHT_PER_DAY, "preflight_sample": settings.GRADER_PREFLIGHT_SAMPLE,
+         "checks_per_day": settings.NOTEBOOK_CHECKS_PER_DAY, "check_sample": settings.GRADER_CHECK_SAMPLE,
          "checks": services.recent_checks(request.user, assignment),
          "terms": deadlines.terms_for(request.user, assignment),
-         "whole": whole, "reference": grading.reference_accuracy(whole),
+         "whole": whole, "reference": conditions.reference_accuracy(whole),
          "solution": solutions.access(request.user, assignment),
          "finals": finals.summary(request.user, assignment, submissions)},
     )
@@ -71,7 +72,7 @@ def assignment_detail(request, slug):
 @login_required
 def submission_detail(request, pk):
     submission = _visible_submission(request.user, pk)
-    # A pre-flight check hands nothing in: it has no result to appeal.
+    # A check hands nothing in: it has no result to appeal.
     result = None if submission.is_check else results.for_item(submission, viewer=request.user)
     return render(request, "coursework/submission_detail.html",
                   {**_feedback_context(submission, request.user), "result": result,
@@ -125,7 +126,7 @@ def _feedback_context(submission, viewer) -> dict:
     return {
         "submission": submission,
         "shown": shown,
-        # The figure that counts (after any late penalty); a pre-flight check hands nothing in.
+        # The figure that counts (after any late penalty); a check hands nothing in.
         "credit": None if submission.is_check else credit.for_item(submission, viewer),
         "notebook_token": notebook_link_token(submission.pk),
         "digits": feedback.digit_rows(submission, shown),
@@ -170,7 +171,7 @@ def submission_notebook(request, pk):
             raise Http404("this link has expired; reload the submission page") from None
         if signed_pk != str(pk):
             raise Http404("no executed notebook")
-        submission = get_object_or_404(Submission.all_runs, pk=pk)  # a pre-flight check has a page too
+        submission = get_object_or_404(Submission.all_runs, pk=pk)  # a check has a page too
     elif request.user.is_authenticated:
         submission = _visible_submission(request.user, pk)
     else:

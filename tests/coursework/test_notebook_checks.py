@@ -1,4 +1,4 @@
-"""Pre-flight checks on the site: their own allowance, their own page, run by the same task
+"""Checks on the site: their own allowance, their own page, run by the same task
 in the same sandbox, and counted nowhere a graded upload counts."""
 import re
 
@@ -6,8 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from coursework import tasks
+from coursework.grading import dispatch, regrade, store
 from coursework.models import Notification, Submission
-from coursework.services import gradebook, grading, leaderboard, notebooks, progress, reviews
+from coursework.services import gradebook, leaderboard, notebooks, progress, reviews
 from coursework.states import SubmissionStatus
 from tests.factories import make_assignment, make_student, make_submission
 from tests.support.notebooks import nearest_mean_notebook, notebook
@@ -18,8 +19,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def student(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.NOTEBOOK_PREFLIGHT_PER_DAY = 3
-    monkeypatch.setattr(grading, "send_grading_task", lambda pk: None)
+    settings.NOTEBOOK_CHECKS_PER_DAY = 3
+    monkeypatch.setattr(dispatch, "send_grading_task", lambda pk: None)
     make_assignment(daily_submission_limit=2)
     return make_student()
 
@@ -39,7 +40,7 @@ def test_a_check_from_the_assignment_page_uses_none_of_the_days_uploads(client, 
     assert "2 of 2 uploads left today" in page and "2 of 3 checks left today" in page
     assert not Submission.objects.exists()  # no graded upload was made
     detail = client.get(response.url).content.decode()
-    assert "Pre-flight check" in detail and "Place in the grading queue" in detail
+    assert "Check 1: mine.ipynb" in detail and "Place in the grading queue" in detail
 
 
 def test_checks_have_an_allowance_of_their_own_and_say_so_when_it_is_used_up(client, student):
@@ -88,7 +89,7 @@ def test_a_check_counts_nowhere_a_graded_upload_counts(client, student):
     assert [s.pk for s in reviews.notebook_queue(reviews.Filters())] == []
     assert {e["what"] for e in gradebook.timeline(student)} == {"Notebook nb.ipynb"}
     assert len(gradebook.timeline(student)) == 1
-    assert grading.regrade_problems(None) == 0
+    assert regrade.regrade_problems(None) == 0
     assert notebooks.uploads_left_today(student, task) == 1
     row = next(r for r in progress.for_student(student).rows if r.kind == "notebook")
     assert row.credit.counts == 0.5 and row.status_label.startswith("1 upload; latest graded; best 50.00%")
@@ -134,7 +135,7 @@ def test_a_checks_executed_notebook_opens_in_its_frame_by_the_link_the_page_give
 
 def test_a_check_the_grader_itself_failed_asks_for_another_check_and_is_not_counted(client, student):
     errored = make_submission(student, purpose=Submission.CHECK, status=SubmissionStatus.ERROR,
-                              message=grading.SYSTEM_ERROR_MESSAGE)
+                              message=store.SYSTEM_ERROR_MESSAGE)
     client.force_login(student)
     page = client.get(f"/submissions/{errored.pk}/").content.decode()
     assert "Run the check again" in page and "regrade" not in page

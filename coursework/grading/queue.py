@@ -1,44 +1,34 @@
 """Where a pending run stands, for its page: its place in the grading queue, how long
 recent runs took, how long it has waited, and a rough estimate of when its result comes.
 
-The place is counted the way the dispatcher sends (coursework.services.grading.
-NEXT_IN_TURN): rows already sent to the broker go first, in the order they were sent;
-then the unsent ones by (turn of their requester in the fair window, when queued, id).
-A place can therefore grow as well as fall: another student's first run of the hour goes
-before a second run queued earlier. tests/coursework/test_queue.py checks that the two
-orders agree.
+The place is the run's number in the dispatcher's own line (dispatch.QUEUE_LINE): rows
+already sent to the broker first, in the order they were sent; then the unsent ones in
+turn. A place can therefore grow as well as fall: another student's first run of the hour
+goes before a second run queued earlier. tests/coursework/test_queue.py checks that the
+places shown are the order the runs then go.
 """
 from __future__ import annotations
 
 import math
 import statistics
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from ..models import Submission
 from ..states import SubmissionStatus
-from .grading import RECENT_TURNS
+from .dispatch import QUEUE_LINE, turn_parameters
 
 # Recent finished runs whose duration (claim to stored result) makes the median.
 RECENT_RUNS = 20
 
 QUEUE_PLACE = f"""
-WITH recent AS ({RECENT_TURNS}),
-mine AS (SELECT id, sent_at, queued_at, turn FROM recent WHERE id = %(id)s AND status = %(queued)s)
+WITH line AS ({QUEUE_LINE})
 SELECT
-    (SELECT COUNT(*) FROM recent r, mine m
-     WHERE r.status = %(queued)s AND r.id <> m.id AND (
-         (r.sent_at IS NOT NULL AND (m.sent_at IS NULL OR r.sent_at < m.sent_at
-                                     OR (r.sent_at = m.sent_at AND r.id < m.id)))
-         OR (r.sent_at IS NULL AND m.sent_at IS NULL
-             AND (r.turn < m.turn OR (r.turn = m.turn AND (r.queued_at < m.queued_at
-                                                           OR (r.queued_at = m.queued_at AND r.id < m.id))))))),
-    (SELECT COUNT(*) FROM recent WHERE status = %(running)s),
-    (SELECT COUNT(*) FROM mine)
+    (SELECT place - 1 FROM line WHERE id = %(id)s),
+    (SELECT COUNT(*) FROM coursework_submission WHERE status = %(running)s),
+    (SELECT COUNT(*) FROM line WHERE id = %(id)s)
 """
 
 
@@ -68,10 +58,8 @@ class QueuePlace:
 
 def ahead_and_running(submission_id: int) -> tuple[int, int] | None:
     """(queued runs before this one, runs being graded), or None if it is not queued."""
-    since = timezone.now() - timedelta(seconds=settings.GRADER_FAIR_WINDOW_S)
     with connection.cursor() as cursor:
-        cursor.execute(QUEUE_PLACE, {"since": since, "id": submission_id, "queued": SubmissionStatus.QUEUED.value,
-                                     "running": SubmissionStatus.RUNNING.value})
+        cursor.execute(QUEUE_PLACE, turn_parameters(id=submission_id))
         ahead, running, found = cursor.fetchone()
     return (ahead, running) if found else None
 

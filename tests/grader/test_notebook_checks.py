@@ -1,4 +1,4 @@
-"""The pre-flight check on real kernels in the real sandbox: the contract, on held-out
+"""The check on real kernels in the real sandbox: the contract, on held-out
 training images, never the test set, in the same words a graded run would use."""
 import shutil
 import uuid
