@@ -279,7 +279,10 @@ def main() -> None:
                 # Each round's figure, for the spread on a shared machine.
                 spread = {"sandboxed": [r.get("score_seconds") or r["seconds"] for r in now], "bare": bares,
                           "score_after_predict": after_predict,
-                          **({"before": [r.get("score_seconds") or r["seconds"] for r in then]} if then else {})}
+                          **({"before": [r.get("score_seconds") or r["seconds"] for r in then],
+                              "before_score_after_predict": [r["score_after_predict"] for r in then
+                                                             if r.get("score_after_predict") is not None]}
+                             if then else {})}
                 print(f"{name}: rounds: " + "; ".join(f"{key} " + " ".join(f"{v:.3f}" for v in values)
                                                       for key, values in spread.items()), flush=True)
                 executed = path.with_suffix(".executed.ipynb")
