@@ -80,21 +80,24 @@ def measure(code_root: Path, notebook_path: Path) -> None:
         except ImportError:  # the grader before its tasks moved to coursework
             from grader.tasks import grade_submission
 
-        try:
-            from coursework.grading import store
-        except ImportError:  # before grading became a package of its own
-            from coursework.services import grading as store
 
-        # When the score is stored: the moment the transaction that writes it has committed.
+        # When the score is stored: the moment the transaction that writes it has committed,
+        # before the tasks sent on that commit (the copy check, a page to draw): a send waits
+        # for the broker (in this process, which has none, for its retries), and the score is
+        # in the database, shown to whoever asks, whatever the send does.
         stored_at = []
-        write_result = store._write_result
+        from django.db import transaction
 
-        def timed_write_result(*args, **kwargs):
-            updated = write_result(*args, **kwargs)
-            stored_at.append(time.time())
-            return updated
+        from coursework import states
 
-        store._write_result = timed_write_result
+        finish = states.finish
+
+        def timed_finish(*args, **kwargs):
+            # Registered before the row's own commit hooks, so it runs first of them.
+            transaction.on_commit(lambda: stored_at.append(time.time()))
+            return finish(*args, **kwargs)
+
+        states.finish = timed_finish
         # When the worker starts reading the result (scoring it): what lies before is the
         # harness and the pipe, what lies after is the worker's.
         from grader import pipeline
@@ -273,6 +276,15 @@ def main() -> None:
                 print(f"{name}: {row['status']}; sandboxed grade: score stored after {row['sandboxed']:.2f} s{predict}, "
                       f"the task (with the page) {row['whole']:.2f} s{render}{before}; "
                       f"bare nbconvert --execute {row['bare']:.2f} s", flush=True)
+                # Each round's figure, for the spread on a shared machine.
+                spread = {"sandboxed": [r.get("score_seconds") or r["seconds"] for r in now], "bare": bares,
+                          "score_after_predict": after_predict,
+                          **({"before": [r.get("score_seconds") or r["seconds"] for r in then],
+                              "before_score_after_predict": [r["score_after_predict"] for r in then
+                                                             if r.get("score_after_predict") is not None]}
+                             if then else {})}
+                print(f"{name}: rounds: " + "; ".join(f"{key} " + " ".join(f"{v:.3f}" for v in values)
+                                                      for key, values in spread.items()), flush=True)
                 executed = path.with_suffix(".executed.ipynb")
                 if executed.exists():
                     alone = render_alone(executed, max(args.rounds, 5))

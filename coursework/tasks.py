@@ -7,7 +7,7 @@ import smtplib
 import threading
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 from django.conf import settings
 from django.db import DatabaseError, connection
 
@@ -35,6 +35,28 @@ def report_grading_limits(**_) -> None:
         cgroups.prepared()
     except OSError as exc:  # the worker still grades; each job then tries again
         log.warning("grading resource limits could not be prepared: %s", exc)
+
+
+@worker_process_init.connect
+def warm_for_grading(**_) -> None:
+    """Load, in each worker process as it starts, what every grade reads once per process
+    (the test set, the nearest-mean baseline, the picture library): else the first score
+    a process stores waits for them (2-3 s). Not the reference's figures: a JSON file, and
+    an untrained reference is trained by the first job, never by two at once. On a thread of
+    its own, so the process takes its first job at once; a job that comes first computes
+    what it needs itself, as it always did."""
+    threading.Thread(target=warm_grading, name="warm-for-grading", daemon=True).start()
+
+
+def warm_grading() -> None:
+    from grader import data, feedback
+
+    try:
+        data.test_set()
+        data.nearest_mean_accuracy()
+        feedback.digit_png(data.test_set()[0][0])  # the first PNG imports PIL's encoder
+    except Exception:  # each job tries again, and says what is wrong where it matters
+        log.exception("warming this worker process for grading failed")
 
 
 class Heartbeat:

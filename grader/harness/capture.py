@@ -59,6 +59,24 @@ class CappedClient(NotebookClient):
         self.charged_stop = False  # the watcher stopped a cell (else a CellTimeoutError is the backstop's)
         self.first_error = None  # (cell index, trimmed copy) of the latest cell that showed an error
 
+    def shut_down(self) -> None:
+        """End the kernel the way nbclient's execute() would have (safe twice, and when it
+        never started)."""
+        if self.km is not None:
+            self._cleanup_kernel()
+
+    def kernel_peak_mb(self) -> float | None:
+        """The most memory the kernel, still up, has held so far (its VmHWM), or None."""
+        pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
+        try:
+            with open(f"/proc/{int(pid)}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except (OSError, TypeError, ValueError):
+            pass
+        return None
+
     def _on_cell_start(self, cell, cell_index):
         self.current_cell = cell_index
 
@@ -173,9 +191,11 @@ def _size(value) -> int:
 
 
 def execute(client: CappedClient, wall_deadline: float) -> dict:
-    """Run every cell; the run's outcome so far (protocol.OK, or why it stopped)."""
+    """Run every cell; the run's outcome so far (protocol.OK, or why it stopped). The kernel
+    is left up (nbclient would shut it down, gracefully, before returning): the harness sends
+    the result first, then ends it with client.shut_down()."""
     try:
-        client.execute()
+        client.execute(cleanup_kc=False)
     except CellTimeoutError as exc:
         if client.charged_stop:
             kind = protocol.TOTAL_TIMEOUT if client.stopped_by_total else protocol.CELL_TIMEOUT

@@ -10,7 +10,8 @@ predict_cell.py); then renders the executed notebook to HTML in a process of its
 (rendering.py, render_notebook.py) under a time budget. It sends two payloads (payload.py)
 to RESULT_FD, a pipe that only this process holds (the kernel and the renderer are started
 without it): the result, predictions and executed notebook as soon as predict has answered
-(the worker stores the score while the page is drawn), then the page, and exits. As it
+(the worker stores the score while the kernel shuts down and the page is drawn), then the
+page, and exits. As it
 starts each cell it writes the cell's index (or "predict" for its own cell, "render" when
 it renders) as one line to PROGRESS_FD, likewise its own: the worker names that cell if it
 has to stop the job.
@@ -76,37 +77,48 @@ def run(input_dir: Path, config: dict, progress_fd: int, images_fd: int, send) -
         startup_timeout=max(120, math.ceil(wall_deadline - time.monotonic())),
         output_budget=cap, on_cell_execute=progress_reporter(progress_fd, student_cells, asker),
     )
-    outcome = execute(client, wall_deadline)
-    asker.finish()
-    predictions = None
-    if outcome["status"] == protocol.OK:
-        outcome, predictions = asked(asker, outcome)
-        outcome["answered_at"] = asker.answered_at
-    outcome["seconds"] = time.monotonic() - started
-    outcome["charged_seconds"], outcome["starved_seconds"] = clock.now(), clock.starved
-    outcome["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    cell = client.current_cell if outcome["status"] == protocol.FAILED else None
-    outcome["cell"] = cell
-    outcome["in_harness"] = cell is not None and cell >= student_cells
-    # The failing cell's error, for the page that explains the failure: the prediction
-    # cell (and its output) is about to go, and a student cell's may be cut for space.
-    error = failing_error(outcome, cell, client.first_error)
-    if error is not None:
-        outcome["error"] = error
-    nb.cells.pop()  # the prediction cell is ours, not the student's
-    outcome.update(bound_outputs(nb, upload_bytes + cap, config["stored_output_kb"], cell, client.first_error,
-                                 client.truncated_cells))
-    outcome["widget_state_dropped"] = outcome["widget_state_dropped"] or client.widget_state_cut
-    header, blobs = {"result": outcome}, {}
-    if predictions is not None:
-        header["predictions"], data = predictions
-        if data is not None:
-            blobs["predictions"] = data
-    if outcome["status"] == protocol.OK:
-        outcome["declared"] = read_declared(declared_path)
-    blobs["notebook"] = compact(nb)
-    # The result goes now: the worker scores and stores it while the page is drawn.
-    send(header, blobs)
+    try:
+        outcome = execute(client, wall_deadline)  # the kernel is left up: shut down below
+        if outcome["status"] != protocol.OK:
+            # A cell stopped at its limit may still be running (and allocating): it ends
+            # before anything else is done. After a run that ended well the kernel is idle.
+            client.shut_down()
+        asker.finish()
+        predictions = None
+        if outcome["status"] == protocol.OK:
+            outcome, predictions = asked(asker, outcome)
+            outcome["answered_at"] = asker.answered_at
+        outcome["seconds"] = time.monotonic() - started
+        outcome["charged_seconds"], outcome["starved_seconds"] = clock.now(), clock.starved
+        # The processes it reaped (getrusage), and the kernel, still up now.
+        outcome["peak_memory_mb"] = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                                        client.kernel_peak_mb() or 0.0)
+        cell = client.current_cell if outcome["status"] == protocol.FAILED else None
+        outcome["cell"] = cell
+        outcome["in_harness"] = cell is not None and cell >= student_cells
+        # The failing cell's error, for the page that explains the failure: the prediction
+        # cell (and its output) is about to go, and a student cell's may be cut for space.
+        error = failing_error(outcome, cell, client.first_error)
+        if error is not None:
+            outcome["error"] = error
+        nb.cells.pop()  # the prediction cell is ours, not the student's
+        outcome.update(bound_outputs(nb, upload_bytes + cap, config["stored_output_kb"], cell, client.first_error,
+                                     client.truncated_cells))
+        outcome["widget_state_dropped"] = outcome["widget_state_dropped"] or client.widget_state_cut
+        header, blobs = {"result": outcome}, {}
+        if predictions is not None:
+            header["predictions"], data = predictions
+            if data is not None:
+                blobs["predictions"] = data
+        if outcome["status"] == protocol.OK:
+            outcome["declared"] = read_declared(declared_path)
+        blobs["notebook"] = compact(nb)
+        # The result goes now, the kernel still up: the worker scores and stores it while the
+        # kernel shuts down (a graceful shutdown takes a tenth of a second or more) and the
+        # page is drawn.
+        send(header, blobs)
+    finally:
+        client.shut_down()  # before the renderer starts: the page's memory is the job's too
     if outcome["status"] == protocol.HOST_BUSY:
         return {"result": {}}, {}  # the run is done again: no page to show for this one
     tell_progress(progress_fd, protocol.STEP_RENDER)

@@ -622,3 +622,16 @@ def test_a_runs_page_is_stored_once_and_never_over_a_regrade_or_the_sweepers_try
     assert not pages.store_run_page(other.pk, attempt, page, limits)
     other.refresh_from_db()
     assert other.render_status == RenderStatus.RENDERING and not other.executed_html
+
+
+def test_a_worker_process_loads_what_every_grade_reads_as_it_starts_not_at_its_first_score():
+    from celery.signals import worker_process_init
+
+    from grader import data
+
+    once_per_process = (data.test_set, data.nearest_mean_accuracy)
+    for cached in once_per_process:
+        cached.cache_clear()
+    assert tasks.warm_for_grading in [receiver() for _, receiver in worker_process_init.receivers]
+    tasks.warm_grading()
+    assert [cached.cache_info().currsize for cached in once_per_process] == [1, 1]

@@ -1,6 +1,7 @@
 """The grading run on real kernels in the real sandbox (no Celery): what students see."""
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 
@@ -231,3 +232,41 @@ def test_a_cell_the_harness_stopped_at_its_wall_clock_backstop_under_its_charged
     busy = outcome(result={"status": "host_busy", "seconds": 1800.0, "charged_seconds": 31.5, "starved_seconds": 1768.5})
     with pytest.raises(HostBusy, match="31.5 s charged"):
         _raise_for_run(busy, Limits(total_timeout_s=600))
+
+
+def kernels_of_the_sandbox() -> int:
+    """How many Jupyter kernels of this test process's sandbox uid are up."""
+    from tests.support.processes import sandbox_processes
+
+    count = 0
+    for pid in sandbox_processes():
+        with contextlib.suppress(OSError):
+            count += b"ipykernel" in open(f"/proc/{pid}/cmdline", "rb").read()
+    return count
+
+
+def test_the_score_is_given_while_the_kernel_is_still_shutting_down(tmp_path):
+    # nbclient shuts the kernel down gracefully before its execute() returns: a tenth of a
+    # second or more, or here as long as the kernel's exit hooks take (jupyter_client waits
+    # up to 5 s). The harness sends the result first, and ends the kernel before the page.
+    import uuid
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from grader.limits import Limits
+    from grader.pipeline import grade_notebook_bytes
+    from tests.support.processes import sandbox_processes
+
+    slow_exit = ("import atexit, time\natexit.register(time.sleep, 4)\n\n"
+                 "def predict(images):\n    return [0] * len(images)")
+    job_dir = Path(settings.GRADER_WORK_ROOT) / f"test-{uuid.uuid4().hex}"
+    kernels_when_graded = []
+    try:
+        result = grade_notebook_bytes(notebook(slow_exit), job_dir, Limits.from_settings(),
+                                      on_graded=lambda graded: kernels_when_graded.append(kernels_of_the_sandbox()))
+    finally:
+        shutil.rmtree(job_dir, ignore_errors=True)
+    assert result.status == "graded" and result.html and not result.render.get("problem")
+    assert kernels_when_graded == [1]
+    assert sandbox_processes() == []
