@@ -17,7 +17,8 @@ from tests.support.stack import Stack
 
 @pytest.fixture(scope="session")
 def shared_stack(tmp_path_factory, redis_target):
-    """The session's one ordinary stack; use it through `section`, never the demo accounts."""
+    """The session's one ordinary stack. Never use its demo accounts or change the demo course:
+    take a `section`, make one (`Section.create`), or sign someone up under a `unique` name."""
     running = Stack(tmp_path_factory.mktemp("shared-stack"), redis_target).start()
     yield running
     running.stop()
