@@ -44,7 +44,7 @@ def main() -> None:
 
     from grader import cgroups, pipeline, runner, watchdog
     from grader.limits import Limits
-    from tests.grader.test_kernel_memory import FILES, PREDICT, SOCKETS, LowestAvailable
+    from tests.support.kernel_memory import FILES, PREDICT, SOCKETS, LowestAvailable
     from tests.support.notebooks import notebook
 
     seen = {}

@@ -130,14 +130,7 @@ def main() -> None:
         try:
             stack.manage("migrate", "--noinput")
             stack.manage("seed_demo")
-            sessions = json.loads(stack.manage("shell", "-c", (
-                "import json; from django.contrib.auth.models import User; from django.contrib.sessions.backends.db import SessionStore; "
-                "from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY; out = []\n"
-                f"for i in range({args.students}):\n"
-                "    u = User.objects.create_user(f'load{i}')\n"
-                "    s = SessionStore(); s[SESSION_KEY] = str(u.pk); s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'; "
-                "s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.create(); out.append(s.session_key)\n"
-                "print(json.dumps(out))")).strip().splitlines()[-1])
+            sessions = signed_in_students(stack, args.students)
             stack.start_web("--worker-class", web_class, "--threads", str(web_threads),
                             workers=web_workers, cpu_weight=args.web_weight if weights else None)
             stack.start_worker(concurrency=os.cpu_count(), cpu_weight=args.grading_weight if weights else None)
@@ -166,22 +159,14 @@ def main() -> None:
             start_gate = threading.Barrier(args.students + args.browsers + 1)
 
             def uploader(session_key):
-                http = requests.Session()
-                http.cookies.set("sessionid", session_key)
-                http.get(base + "/assignments/mnist/", timeout=30)
-                token = http.cookies.get("csrftoken")
+                upload = Uploader(base, session_key)
                 start_gate.wait()
                 time.sleep(args.ramp_s)  # the site is being browsed when the deadline's burst comes
-                try:
-                    response = http.post(base + "/assignments/mnist/", data={"csrfmiddlewaretoken": token},
-                                         files={"notebook": ("load.ipynb", data)}, headers={"Referer": base}, timeout=60)
-                    ok = response.status_code == 200 and "/submissions/" in response.url
-                except requests.RequestException:
-                    ok = False
+                submission = upload(data)
                 with lock:
                     upload_times.append(time.perf_counter())
-                    if ok:
-                        ids.append(int(response.url.rstrip("/").rsplit("/", 1)[1]))
+                    if submission is not None:
+                        ids.append(submission)
                     else:
                         errors.append("upload")
 
@@ -345,6 +330,45 @@ def keep(where: Path, stack, began: float, samples: list) -> None:
         out.write("unix_time,seconds_in,page,ms\n")
         out.writelines(f"{t + offset:.3f},{t - began:.3f},{page},{ms:.1f}\n" for t, page, ms in samples)
     shutil.copytree(stack.logs, where / "logs", dirs_exist_ok=True)
+
+
+def signed_in_students(stack, count: int) -> list[str]:
+    """`count` new students' session keys, made directly in the stack's database: signing in
+    through the login form would time password hashing, not the site."""
+    return json.loads(stack.manage("shell", "-c", (
+        "import json; from django.contrib.auth.models import User; from django.contrib.sessions.backends.db import SessionStore; "
+        "from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY; out = []\n"
+        f"for i in range({count}):\n"
+        "    u = User.objects.create_user(f'load{i}')\n"
+        "    s = SessionStore(); s[SESSION_KEY] = str(u.pk); s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'; "
+        "s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.create(); out.append(s.session_key)\n"
+        "print(json.dumps(out))")).strip().splitlines()[-1])
+
+
+class Uploader:
+    """One signed-in student about to upload: the assignment page already fetched (its CSRF
+    token in hand), so that calling it times the upload alone."""
+
+    def __init__(self, base: str, session_key: str):
+        import requests
+
+        self.base, self.http = base, requests.Session()
+        self.http.cookies.set("sessionid", session_key)
+        self.http.get(base + "/assignments/mnist/", timeout=30)
+        self.token = self.http.cookies.get("csrftoken")
+
+    def __call__(self, data: bytes) -> int | None:
+        """Post the notebook as the page's form does: the submission's id, or None if it was not accepted."""
+        import requests
+
+        try:
+            response = self.http.post(self.base + "/assignments/mnist/", data={"csrfmiddlewaretoken": self.token},
+                                      files={"notebook": ("load.ipynb", data)}, headers={"Referer": self.base}, timeout=60)
+        except requests.RequestException:
+            return None
+        if response.status_code != 200 or "/submissions/" not in response.url:
+            return None
+        return int(response.url.rstrip("/").rsplit("/", 1)[1])
 
 
 def percentile(ordered: list[float], q: float) -> float:

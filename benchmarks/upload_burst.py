@@ -15,7 +15,6 @@ uploads_answered_s=A pages_during_p95_ms=P pages_during_p50_ms=M pages_after_p95
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -26,9 +25,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-PAGES = ["/", "/unit/back-to-basics/", "/leaderboard/"]
-
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -43,9 +39,10 @@ def main() -> None:
     django.setup()
     import requests
 
+    from benchmarks.load import PAGES, Uploader, percentile, signed_in_students
     from tests.support import cpu_weight
-    from tests.support.notebooks import notebook
     from tests.support.redis import redis_server
+    from tests.support.scenarios import TRIVIAL
     from tests.support.stack import Stack
 
     # As load.py: the web and these clients (other people's machines) at the web's weight.
@@ -53,40 +50,24 @@ def main() -> None:
     clients = cpu_weight.CpuGroup("burst-clients", 10000) if weights else None
     if clients:
         (clients.path / "cgroup.procs").write_text(str(os.getpid()))
-    data = notebook("import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)")
+    data = TRIVIAL  # the notebook load.py uploads
     samples, errors, answered = [], [], []
     with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp), force_embedded=True) as redis_target:
         stack = Stack(Path(tmp), redis_target, DEBUG="0", DB_CONN_MAX_AGE="60")
         try:
-            stack.manage("migrate", "--noinput")
-            stack.manage("seed_demo")
-            sessions = json.loads(stack.manage("shell", "-c", (
-                "import json; from django.contrib.auth.models import User; from django.contrib.sessions.backends.db import SessionStore; "
-                "from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY; out = []\n"
-                f"for i in range({args.uploads}):\n"
-                "    u = User.objects.create_user(f'load{i}')\n"
-                "    s = SessionStore(); s[SESSION_KEY] = str(u.pk); s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'; "
-                "s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.create(); out.append(s.session_key)\n"
-                "print(json.dumps(out))")).strip().splitlines()[-1])
+            stack.migrate_and_seed()
+            sessions = signed_in_students(stack, args.uploads)
             stack.start_web(*args.gunicorn, workers=4, cpu_weight=10000 if weights else None)
             base, done, lock = stack.base_url, threading.Event(), threading.Lock()
             start_gate = threading.Barrier(args.uploads + args.browsers + 1)
 
             def uploader(session_key):
-                http = requests.Session()
-                http.cookies.set("sessionid", session_key)
-                http.get(base + "/assignments/mnist/", timeout=30)
-                token = http.cookies.get("csrftoken")
+                upload = Uploader(base, session_key)
                 start_gate.wait()
-                try:
-                    response = http.post(base + "/assignments/mnist/", data={"csrfmiddlewaretoken": token},
-                                         files={"notebook": ("load.ipynb", data)}, headers={"Referer": base}, timeout=60)
-                    ok = response.status_code == 200 and "/submissions/" in response.url
-                except requests.RequestException:
-                    ok = False
+                accepted = upload(data) is not None
                 with lock:
                     answered.append(time.perf_counter())
-                    if not ok:
+                    if not accepted:
                         errors.append("upload")
 
             def browser(seed):
@@ -131,9 +112,6 @@ def main() -> None:
           f"pages_during_p50_ms={percentile(during, 0.5):.0f} pages_after_p95_ms={percentile(after, 0.95):.0f} "
           f"errors={len(errors)}")
 
-
-def percentile(ordered: list[float], q: float) -> float:
-    return ordered[int(q * (len(ordered) - 1))] if ordered else float("nan")
 
 
 if __name__ == "__main__":

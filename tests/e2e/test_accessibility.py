@@ -11,6 +11,7 @@ from django.urls.exceptions import Resolver404
 
 from tests.support import axe
 from tests.support.browser import SEVEN, browser_page, draw, focused, log_in, wait_until_done
+from tests.support.course import unique
 from tests.support.notebooks import LOAD_MNIST, NEAREST_MEAN, nearest_mean_notebook, notebook
 from tests.support.stack import Stack
 
@@ -116,8 +117,9 @@ class Audit:
 
 @pytest.fixture
 def showcase(tmp_path, redis_target):
-    """The stack with a graded and a failed notebook, then (its worker stopped) queued ones, and
-    reviews, appeals, an extension and a second student from tests/support/showcase.py."""
+    """A stack of its own with a graded and a failed notebook, then (its worker stopped) queued ones,
+    and reviews, appeals, an extension and a second student from tests/support/showcase.py (which
+    fills the demo course itself, so no other test may share it)."""
     stack = Stack(tmp_path, redis_target).start()
     try:
         done = stack.submit(1, nearest_mean_notebook()) + stack.submit(1, notebook("raise ValueError('my bug')"))
@@ -213,9 +215,8 @@ def test_no_page_of_either_role_breaks_an_axe_rule(showcase):
     assert not missing, f"pages no role visited (add them to this test): {sorted(missing)}"
 
 
-
-
-def test_the_keyboard_skips_the_header_and_lands_on_the_first_error_after_a_refused_form(stack):
+def test_the_keyboard_skips_the_header_and_lands_on_the_first_error_after_a_refused_form(section):
+    stack = section.stack
     with browser_page() as page:
         page.goto(stack.base_url + "/")
         page.keyboard.press("Tab")
@@ -224,7 +225,7 @@ def test_the_keyboard_skips_the_header_and_lands_on_the_first_error_after_a_refu
         assert focused(page)["id"] == "content"
 
         page.goto(stack.base_url + "/signup/")
-        page.fill("#id_username", "ada")
+        page.fill("#id_username", unique("ada"))
         page.fill("#id_join_code", "wrong-code")
         with page.expect_navigation():
             page.click("button.primary")
@@ -232,7 +233,7 @@ def test_the_keyboard_skips_the_header_and_lands_on_the_first_error_after_a_refu
         assert first["id"] == "id_email" and first["invalid"] == "true"
         assert "required" in first["described"], first  # its help and its error are read with it
 
-        log_in(page, stack.base_url, "student", "student-demo-pass")
+        log_in(page, stack.base_url, section.student.username, section.student.password)
         page.goto(stack.base_url + "/assignments/mnist/")
         with page.expect_navigation():
             page.click("button.primary")  # no file chosen
@@ -253,8 +254,9 @@ RECORD_ANNOUNCEMENTS = """window.addEventListener('DOMContentLoaded', () => {
 });"""
 
 
-def test_a_screen_reader_hears_a_notebook_go_from_queued_to_running_to_graded(stack):
-    stack.kill("worker")  # it waits in the queue while the page is open
+def test_a_screen_reader_hears_a_notebook_go_from_queued_to_running_to_graded(own_stack):
+    stack = own_stack
+    stack.kill("worker")  # it waits in the queue while the page is open (own stack: no other test loses its worker)
     slow = notebook("import time\ntime.sleep(8)", LOAD_MNIST, NEAREST_MEAN)  # running for several polls
     [submission] = stack.submit(1, slow)
     with browser_page() as page:

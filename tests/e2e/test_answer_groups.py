@@ -1,12 +1,11 @@
 """A TA grades a synthesis question by groups of similar answers, in a real browser against
 the real stack: near-duplicates of the right answer come as one group, graded at once with the
 rubric's levels; then one member is adjusted alone, and a wrong answer was never in the group."""
-import json
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import browser_page, log_in, screenshot
+from tests.support.course import Section
 
 pytestmark = pytest.mark.stack
 
@@ -14,37 +13,15 @@ RIGHT = ["10 neurons, one per digit", "10 neurons, one per digit.", "10 neurons 
          "I think 10 neurons, one per digit"]
 WRONG = ["It has 2 neurons", "784 neurons"]
 
-SETUP = r"""
-import json, sys
-from django.contrib.auth.models import User
-from django.utils import timezone
-from coursework.models import Answer, Profile, Question, QuestionSet, SynthesisResponse
-texts = json.loads(sys.argv[1])
-question_set = QuestionSet.objects.get(page__slug="video-what-is-a-neural-network")
-question = question_set.questions.get(text__startswith="What does the last layer")
-ids = []
-for i, text in enumerate(texts):
-    student = User.objects.create_user(f"answerer{i}", password="x-answerer-pass")
-    Profile.objects.create(user=student, display_name=f"Answerer {i}", leaderboard_alias=f"answerer-{i}")
-    response = SynthesisResponse.objects.create(student=student, question_set=question_set, status="submitted",
-                                                submitted_at=timezone.now())
-    for q in question_set.questions.all():
-        Answer.objects.create(response=response, question=q, text=text if q == question else "An answer.")
-    ids.append(Answer.objects.get(response=response, question=question).pk)
-print(json.dumps({"question": question.pk, "answers": ids}))
-"""
 
-
-def test_a_ta_grades_a_group_of_similar_answers_at_once_then_adjusts_one(stack, tmp_path):
-    script = tmp_path / "setup.py"
-    script.write_text(SETUP)
-    out = stack.manage("shell", "-c", f"import sys; sys.argv=['x', {json.dumps(RIGHT + WRONG)!r}]; "
-                                      f"exec(open({str(script)!r}).read())")
-    made = json.loads(out.strip().splitlines()[-1])
+def test_a_ta_grades_a_group_of_similar_answers_at_once_then_adjusts_one(own_stack):
+    # A stack of its own: a question's groups are made of every answer to it, site-wide.
+    stack, section = own_stack, Section.create(own_stack)
+    made = section.synthesis_answers("video-what-is-a-neural-network", "What does the last layer", RIGHT + WRONG)
     right_ids, wrong_ids = made["answers"][:len(RIGHT)], made["answers"][len(RIGHT):]
 
     with browser_page(viewport=(1280, 900)) as page:
-        log_in(page, stack.base_url, "ta", "ta-demo-pass")
+        log_in(page, stack.base_url, section.ta.username, section.ta.password)
         page.goto(stack.base_url + "/ta/")
         page.click("#answer-groups-link")
         with page.expect_navigation():
@@ -90,6 +67,7 @@ def test_a_ta_grades_a_group_of_similar_answers_at_once_then_adjusts_one(stack, 
         expect(page.locator(".messages")).to_contain_text(f"{len(RIGHT)} answers were already graded")
         expect(page.locator(f"#answer-{adjusted} .member-points")).to_have_text("1")
 
-    audited = stack.manage("shell", "-c", "from coursework.models import AuditEvent; "
-                                          "print(AuditEvent.objects.filter(action='group_grade').count())")
+    # Every grade given is audited, the adjustment included: the four of the group and the one adjusted.
+    audited = stack.manage("shell", "-c", "from coursework.models import AuditEvent; print(AuditEvent.objects.filter("
+                                          f"action='group_grade', actor__username={section.ta.username!r}).count())")
     assert int(audited.strip().splitlines()[-1]) == len(RIGHT) + 1

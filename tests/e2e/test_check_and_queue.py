@@ -19,7 +19,8 @@ SLOW_NEAREST_MEAN = notebook(LOAD_MNIST, NEAREST_MEAN, "import time\ntime.sleep(
 
 @pytest.fixture
 def stack_without_worker(tmp_path, redis_target):
-    """The service with its web process only: the queue fills until the test starts a worker."""
+    """The service with its web process only, of this test's own: the queue (every queued run) fills
+    until the test starts a worker."""
     stack = Stack(tmp_path, redis_target)
     try:
         stack.migrate_and_seed()
@@ -33,12 +34,13 @@ def uploads_left(page) -> str:
     return re.search(r"(\d+) of (\d+) uploads left today", page.inner_text("#uploads-left")).group(0)
 
 
-def test_a_student_checks_a_notebook_sees_what_would_fail_and_keeps_every_upload(stack, tmp_path):
+def test_a_student_checks_a_notebook_sees_what_would_fail_and_keeps_every_upload(section, tmp_path):
+    stack = section.stack
     template, working = tmp_path / "mnist_template.ipynb", tmp_path / "nearest_mean.ipynb"
     template.write_bytes(TEMPLATE.read_bytes())
     working.write_bytes(nearest_mean_notebook())
     with browser_page(viewport=(1280, 900)) as page:
-        log_in(page, stack.base_url, "student", "student-demo-pass")
+        log_in(page, stack.base_url, section.student.username, section.student.password)
         page.goto(stack.base_url + "/assignments/mnist/")
         before = uploads_left(page)
         checks_before = int(re.search(r"(\d+) of \d+ checks left", page.inner_text("#checks-left")).group(1))
@@ -71,7 +73,7 @@ def test_a_student_checks_a_notebook_sees_what_would_fail_and_keeps_every_upload
         assert "No attempts yet." in page.inner_text("section:has(h2:text('Your attempts')) table")
         assert page.locator("#checks tbody tr").count() == 2
     with browser_page(viewport=(390, 844)) as phone:
-        log_in(phone, stack.base_url, "student", "student-demo-pass")
+        log_in(phone, stack.base_url, section.student.username, section.student.password)
         phone.goto(stack.base_url + "/assignments/mnist/")
         screenshot(phone, "32-assignment-with-checks-phone")
 

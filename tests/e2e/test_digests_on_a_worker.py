@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.e2e.test_review_loop import emails
+from tests.support.mail import emails
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
@@ -36,7 +36,7 @@ print([d.email_status for d in Digest.objects.all()], sorted(Notification.object
 
 
 @pytest.fixture
-def stack(tmp_path, redis_target):
+def mail_stack(tmp_path, redis_target):
     running = Stack(tmp_path, redis_target, EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
                     EMAIL_FILE_PATH=str(tmp_path / "mail"), SITE_URL="http://basics.test",
                     NOTIFICATION_DIGEST_HOUR="0").start()
@@ -44,16 +44,16 @@ def stack(tmp_path, redis_target):
     running.stop()
 
 
-def test_the_digest_task_delivered_twice_to_a_real_worker_sends_one_email_with_everything(stack, tmp_path):
-    assert stack.manage("shell", "-c", SETUP).strip().splitlines()[-1] == "['digest', 'digest']"
+def test_the_digest_task_delivered_twice_to_a_real_worker_sends_one_email_with_everything(mail_stack, tmp_path):
+    assert mail_stack.manage("shell", "-c", SETUP).strip().splitlines()[-1] == "['digest', 'digest']"
     assert emails(tmp_path / "mail") == []  # held: nothing sent at once
-    stack.manage("shell", "-c", SEND_TWICE)
+    mail_stack.manage("shell", "-c", SEND_TWICE)
     deadline = time.monotonic() + 120
-    while (status := stack.manage("shell", "-c", STATUS).strip().splitlines()[-1]) != "['sent'] ['sent', 'sent']":
+    while (status := mail_stack.manage("shell", "-c", STATUS).strip().splitlines()[-1]) != "['sent'] ['sent', 'sent']":
         assert time.monotonic() < deadline, status
         time.sleep(1)
     # A third run, here and now: today's digest has gone, so it sends nothing.
-    assert stack.manage("shell", "-c", "from coursework.tasks import send_digests; print(send_digests())"
+    assert mail_stack.manage("shell", "-c", "from coursework.tasks import send_digests; print(send_digests())"
                         ).strip().splitlines()[-1] == "0"
     [message] = [m for m in emails(tmp_path / "mail") if "digest" in m["Subject"]]
     assert message["To"] == "student@example.org" and "2 updates" in message["Subject"]

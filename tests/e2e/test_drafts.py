@@ -23,10 +23,10 @@ def back_to_the_essays_by_the_header(page) -> None:
     page.wait_for_url("**/essays/")
 
 
-def test_essays_survive_leaving_by_the_header_a_refused_submit_and_a_closed_tab(stack):
-    base = stack.base_url
+def test_essays_survive_leaving_by_the_header_a_refused_submit_and_a_closed_tab(section):
+    base = section.stack.base_url
     with browser_page() as page:
-        log_in(page, base, "student", "student-demo-pass")
+        log_in(page, base, section.student.username, section.student.password)
         page.click("header >> text=Essays")
         page.select_option("#id_e0-prompt", index=2)
         page.locator("#id_e0-text").press_sequentially("Neurons and weights. ")  # typed: a user's gesture
@@ -98,12 +98,12 @@ def test_essays_survive_leaving_by_the_header_a_refused_submit_and_a_closed_tab(
 
 
 APPEAL = r"""
-import json
+import json, sys
 from django.contrib.auth.models import User
 from django.utils import timezone
 from coursework.models import Essay, EssayPrompt, EssaySubmission
 from coursework.services import appeals
-student = User.objects.get(username="student")
+student = User.objects.get(username=sys.argv[1])
 e = EssaySubmission.objects.create(student=student, version=1, status="reviewed", score=3, max_score=4,
                                    reviewed_at=timezone.now(), review_version=1)
 for p in EssayPrompt.objects.all()[:3]:
@@ -118,11 +118,13 @@ EssaySubmission.objects.filter(pk={pk}).update(score=4, review_version=2)
 """
 
 
-def test_an_appeal_whose_score_changed_cannot_be_answered_the_result_stands(stack):
-    ids = json.loads(stack.manage("shell", "-c", APPEAL).strip().splitlines()[-1])
+def test_an_appeal_whose_score_changed_cannot_be_answered_the_result_stands(section):
+    stack = section.stack
+    ids = json.loads(stack.manage("shell", "-c", f"import sys; sys.argv = ['x', {section.student.username!r}]; exec({APPEAL!r})")
+                     .strip().splitlines()[-1])
     base = stack.base_url
     with browser_page() as ta:
-        log_in(ta, base, "ta", "ta-demo-pass")
+        log_in(ta, base, section.ta.username, section.ta.password)
         ta.goto(f"{base}/ta/appeals/{ids['appeal']}/")
         # The score is what the appeal saw: "stands" is the only true answer.
         expect(ta.locator("input[value=unchanged]")).to_be_checked()
@@ -143,7 +145,7 @@ def test_an_appeal_whose_score_changed_cannot_be_answered_the_result_stands(stac
         expect(ta.locator("main")).to_contain_text("Answer sent")
 
     with browser_page() as student:
-        log_in(student, base, "student", "student-demo-pass")
+        log_in(student, base, section.student.username, section.student.password)
         student.goto(base + "/essays/")
         expect(student.locator("#appeal")).to_contain_text("the result was changed")
         expect(student.locator("#appeal")).not_to_contain_text("stands")

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from tests.support.browser import browser_page, screenshot, wait_until
+from tests.support.course import unique
 
 pytestmark = pytest.mark.stack
 
@@ -29,10 +30,11 @@ def uploads_left(page) -> tuple[int, int]:
     return int(left), int(allowed)
 
 
-def test_a_new_student_uploads_the_unchanged_template_sees_the_named_mistake_and_keeps_the_upload(stack, tmp_path):
+def test_a_new_student_uploads_the_unchanged_template_sees_the_named_mistake_and_keeps_the_upload(shared_stack, tmp_path):
+    grace = unique("grace")
     with browser_page(viewport=(1280, 900)) as page:
-        base = stack.base_url
-        sign_up(page, base, "grace")
+        base = shared_stack.base_url
+        sign_up(page, base, grace)
         page.goto(base + "/assignments/mnist/")
         before = uploads_left(page)
         assert before[0] == before[1]
@@ -59,7 +61,7 @@ def test_a_new_student_uploads_the_unchanged_template_sees_the_named_mistake_and
 
     with browser_page(viewport=(390, 844)) as phone:
         phone.goto(base + "/accounts/login/")
-        phone.fill("#id_username", "grace")
+        phone.fill("#id_username", grace)
         phone.fill("#id_password", "a-long-Passphrase-42")
         phone.click("button.primary")
         phone.goto(base + "/assignments/mnist/")
@@ -75,7 +77,7 @@ def test_a_new_student_uploads_the_unchanged_template_sees_the_named_mistake_and
         screenshot(phone, "teach-02-template-unchanged-phone")
 
 
-def test_an_essay_files_words_are_counted_as_soon_as_it_is_chosen(stack, tmp_path):
+def test_an_essay_files_words_are_counted_as_soon_as_it_is_chosen(shared_stack, tmp_path):
     from tests.support.essays import ESSAY
 
     essay = tmp_path / "my essay.txt"
@@ -83,8 +85,8 @@ def test_an_essay_files_words_are_counted_as_soon_as_it_is_chosen(stack, tmp_pat
     short = tmp_path / "short.txt"
     short.write_text("Neurons fire. Networks learn.")
     with browser_page(viewport=(1280, 900)) as page:
-        sign_up(page, stack.base_url, "ada")
-        page.goto(stack.base_url + "/essays/")
+        sign_up(page, shared_stack.base_url, unique("ada"))
+        page.goto(shared_stack.base_url + "/essays/")
         page.select_option("#id_e0-prompt", index=7)
         assert page.inner_text("fieldset[data-slot='0'] .prompt-full").startswith("7. ")  # the whole prompt, readable
         page.wait_for_selector("fieldset[data-slot='0'] .word-count:has-text('0 meaningful words')")  # the empty box
@@ -104,14 +106,15 @@ def test_an_essay_files_words_are_counted_as_soon_as_it_is_chosen(stack, tmp_pat
         screenshot(page, "teach-03-essay-file-counted")
 
 
-def test_a_student_with_a_small_one_layer_network_reads_coaching_on_the_graded_page(stack, tmp_path):
+def test_a_student_with_a_small_one_layer_network_reads_coaching_on_the_graded_page(shared_stack, tmp_path):
     from tests.support.notebooks import small_network_notebook
 
     path = tmp_path / "one_layer.ipynb"
     path.write_bytes(small_network_notebook())
+    alan = unique("alan")
     with browser_page(viewport=(1280, 900)) as page:
-        sign_up(page, stack.base_url, "alan")
-        page.goto(stack.base_url + "/assignments/mnist/")
+        sign_up(page, shared_stack.base_url, alan)
+        page.goto(shared_stack.base_url + "/assignments/mnist/")
         page.set_input_files("input[type=file]", str(path))
         page.click("button.primary")
         page.wait_for_selector("#status-value:has-text('graded')", timeout=180_000)
@@ -126,8 +129,8 @@ def test_a_student_with_a_small_one_layer_network_reads_coaching_on_the_graded_p
         url = page.url
 
     with browser_page(viewport=(390, 844)) as phone:
-        phone.goto(stack.base_url + "/accounts/login/")
-        phone.fill("#id_username", "alan")
+        phone.goto(shared_stack.base_url + "/accounts/login/")
+        phone.fill("#id_username", alan)
         phone.fill("#id_password", "a-long-Passphrase-42")
         phone.click("button.primary")
         phone.goto(url)

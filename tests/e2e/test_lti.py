@@ -13,7 +13,7 @@ pytestmark = pytest.mark.stack
 
 
 @pytest.fixture
-def stack(tmp_path, redis_target):
+def lti_stack(tmp_path, redis_target):
     # A failed score is tried again after a second rather than a minute.
     running = Stack(tmp_path, redis_target, LTI_SCORE_RETRY_S="1").start()
     yield running
@@ -21,29 +21,29 @@ def stack(tmp_path, redis_target):
 
 
 @pytest.fixture
-def lms(stack):
-    platform = Platform(stack.base_url).start()
-    stack.manage("shell", "-c", platform.tool_registration_code())
+def lms(lti_stack):
+    platform = Platform(lti_stack.base_url).start()
+    lti_stack.manage("shell", "-c", platform.tool_registration_code())
     yield platform
     platform.stop()
 
 
-def query(stack, code: str):
+def query(lti_stack, code: str):
     """A value computed by the site's own code in a `manage.py shell`, read back as JSON."""
-    out = stack.manage("shell", "-c", "import json\n" + code + "\nprint(json.dumps(result))")
+    out = lti_stack.manage("shell", "-c", "import json\n" + code + "\nprint(json.dumps(result))")
     return json.loads(out.strip().splitlines()[-1])
 
 
-def account(stack, lms, subject: str):
-    return query(stack, f"""
+def account(lti_stack, lms, subject: str):
+    return query(lti_stack, f"""
 from coursework.models import ExternalIdentity
 i = ExternalIdentity.objects.select_related("user__profile").filter(issuer={lms.url!r}, subject={subject!r}).first()
 result = i and {{"username": i.user.username, "staff": i.user.is_staff, "name": i.user.profile.display_name,
                  "memberships": list(i.memberships.values_list("learner", flat=True))}}""")
 
 
-def stored(stack):
-    return query(stack, """
+def stored(lti_stack):
+    return query(lti_stack, """
 from django.contrib.auth.models import User
 from coursework.models import ExternalIdentity, LtiMembership, LtiNonce
 result = [User.objects.count(), ExternalIdentity.objects.count(), LtiMembership.objects.count(), LtiNonce.objects.count()]""")
@@ -54,38 +54,38 @@ def refusal(page) -> str:
     return page.locator("#lti-refusal").inner_text()
 
 
-def test_a_learner_launch_signs_in_a_student_and_instructors_and_tas_as_staff(stack, lms):
+def test_a_learner_launch_signs_in_a_student_and_instructors_and_tas_as_staff(lti_stack, lms):
     with browser_page() as page:
         page.goto(lms.start_url("alice", task="mnist"))
-        page.wait_for_url(stack.base_url + "/assignments/mnist/")
+        page.wait_for_url(lti_stack.base_url + "/assignments/mnist/")
         assert page.locator("h1").first.inner_text()
-        page.goto(stack.base_url + "/ta/")
+        page.goto(lti_stack.base_url + "/ta/")
         assert "Page not found" in page.content() or page.title().startswith("Not found")
-    alice = account(stack, lms, "alice")
+    alice = account(lti_stack, lms, "alice")
     assert alice == {"username": alice["username"], "staff": False, "name": "Alice Learner", "memberships": [True]}
 
     with browser_page() as page:
         page.goto(lms.start_url("ivan"))
-        page.wait_for_url(stack.base_url + "/ta/")
+        page.wait_for_url(lti_stack.base_url + "/ta/")
         assert page.locator("main").inner_text()
-    assert account(stack, lms, "ivan")["staff"] is True
+    assert account(lti_stack, lms, "ivan")["staff"] is True
 
     with browser_page() as page:  # a teaching assistant is staff too
         page.goto(lms.start_url("tina"))
-        page.wait_for_url(stack.base_url + "/ta/")
-    assert account(stack, lms, "tina")["staff"] is True
+        page.wait_for_url(lti_stack.base_url + "/ta/")
+    assert account(lti_stack, lms, "tina")["staff"] is True
 
 
-def test_an_instructor_launch_brings_in_the_course_roster(stack, lms):
+def test_an_instructor_launch_brings_in_the_course_roster(lti_stack, lms):
     with browser_page() as page:
         page.goto(lms.start_url("ivan"))
-        page.wait_for_url(stack.base_url + "/ta/")
-        wait_for(lambda: account(stack, lms, "carol"), what="the roster sync to make Carol's account")
-        assert account(stack, lms, "bob")["name"] == "Bob Learner"
-        page.goto(stack.base_url + "/ta/students/search/?q=Carol")
+        page.wait_for_url(lti_stack.base_url + "/ta/")
+        wait_for(lambda: account(lti_stack, lms, "carol"), what="the roster sync to make Carol's account")
+        assert account(lti_stack, lms, "bob")["name"] == "Bob Learner"
+        page.goto(lti_stack.base_url + "/ta/students/search/?q=Carol")
         assert "Carol Learner" in page.content()
-    assert account(stack, lms, "carol")["staff"] is False
-    assert account(stack, lms, "ivan")["memberships"] == [False]  # an instructor gets no grades back
+    assert account(lti_stack, lms, "carol")["staff"] is False
+    assert account(lti_stack, lms, "ivan")["memberships"] == [False]  # an instructor gets no grades back
 
 
 @pytest.mark.parametrize("tamper, says", [
@@ -96,53 +96,53 @@ def test_an_instructor_launch_brings_in_the_course_roster(stack, lms):
     ({"claims": {"https://purl.imsglobal.org/spec/lti/claim/context": {"id": "someones-sandbox", "title": "Sandbox"}}},
      "not linked to this site's course"),
 ])
-def test_a_bad_launch_is_refused_with_a_clear_page_and_nothing_stored(stack, lms, tamper, says):
-    before = stored(stack)
+def test_a_bad_launch_is_refused_with_a_clear_page_and_nothing_stored(lti_stack, lms, tamper, says):
+    before = stored(lti_stack)
     with browser_page() as page:
         lms.tamper = tamper
         page.goto(lms.start_url("carol"))
-        page.wait_for_url(stack.base_url + "/lti/launch/")
+        page.wait_for_url(lti_stack.base_url + "/lti/launch/")
         assert says in refusal(page)
-        page.goto(stack.base_url + "/progress/")
+        page.goto(lti_stack.base_url + "/progress/")
         assert "/accounts/login/" in page.url  # nobody was signed in
-    assert stored(stack) == before
-    assert account(stack, lms, "carol") is None
+    assert stored(lti_stack) == before
+    assert account(lti_stack, lms, "carol") is None
 
 
-def test_a_replayed_launch_is_refused(stack, lms):
+def test_a_replayed_launch_is_refused(lti_stack, lms):
     with browser_page() as page:
         page.goto(lms.start_url("alice"))
-        page.wait_for_url(stack.base_url + "/")
-        before = stored(stack)
+        page.wait_for_url(lti_stack.base_url + "/")
+        before = stored(lti_stack)
         used = lms.launches[-1]
-        page.set_content(f'<form id="f" method="post" action="{stack.base_url}/lti/launch/">'
+        page.set_content(f'<form id="f" method="post" action="{lti_stack.base_url}/lti/launch/">'
                          f'<input name="id_token" value="{used["id_token"]}"><input name="state" value="{used["state"]}">'
                          '</form>')
         page.locator("#f").evaluate("f => f.submit()")
-        page.wait_for_url(stack.base_url + "/lti/launch/")
+        page.wait_for_url(lti_stack.base_url + "/lti/launch/")
         assert "already been used" in refusal(page)
-    assert stored(stack) == before
+    assert stored(lti_stack) == before
 
 
-def test_another_persons_id_token_is_refused_in_my_browser(stack, lms):
+def test_another_persons_id_token_is_refused_in_my_browser(lti_stack, lms):
     # Bob's launch is signed but never posted (captured on its way), then posted from
     # Carol's browser with her own login's state.
     with browser_page() as page:
         lms.tamper = {"claims": {}}
-        page.route(f"{stack.base_url}/lti/launch/", lambda route: route.abort())
+        page.route(f"{lti_stack.base_url}/lti/launch/", lambda route: route.abort())
         try:
             page.goto(lms.start_url("bob"))
         except Exception:
             pass  # the aborted post
     bobs = len(lms.launches) - 1
-    before = stored(stack)
+    before = stored(lti_stack)
     with browser_page() as page:
         lms.tamper = {"replay": bobs}
         page.goto(lms.start_url("carol"))
-        page.wait_for_url(stack.base_url + "/lti/launch/")
+        page.wait_for_url(lti_stack.base_url + "/lti/launch/")
         assert "not started from this browser" in refusal(page)
-    assert stored(stack) == before
-    assert account(stack, lms, "bob") is None and account(stack, lms, "carol") is None
+    assert stored(lti_stack) == before
+    assert account(lti_stack, lms, "bob") is None and account(lti_stack, lms, "carol") is None
 
 
 GRADE = """
@@ -173,46 +173,46 @@ result = gradebook.rows_for([user.pk])[user.pk]["notebook_score"]"""
 DUE = "from coursework.services import lti\nresult = lti.sync_grades()"
 
 
-def sync(stack):
-    stack.manage("shell", "-c", "from coursework.tasks import lti_sync_grades; lti_sync_grades.delay()")
+def sync(lti_stack):
+    lti_stack.manage("shell", "-c", "from coursework.tasks import lti_sync_grades; lti_sync_grades.delay()")
 
 
-def test_a_grade_reaches_the_lms_once_after_the_reveal_and_a_regrade_updates_it(stack, lms):
+def test_a_grade_reaches_the_lms_once_after_the_reveal_and_a_regrade_updates_it(lti_stack, lms):
     with browser_page() as page:
         page.goto(lms.start_url("alice", task="mnist"))
-        page.wait_for_url(stack.base_url + "/assignments/mnist/")
-    query(stack, GRADE)
-    assert query(stack, DUE) == []  # before the reveal the grade does not count: nothing to send
+        page.wait_for_url(lti_stack.base_url + "/assignments/mnist/")
+    query(lti_stack, GRADE)
+    assert query(lti_stack, DUE) == []  # before the reveal the grade does not count: nothing to send
     assert lms.line_items == {}
 
-    query(stack, "from coursework.models import Assignment\n"
+    query(lti_stack, "from coursework.models import Assignment\n"
                  "result = Assignment.objects.filter(slug='mnist').update(private_revealed=True)")
     lms.fail_score_posts = 1  # the LMS's first answer is a 503: the push is tried again
-    sync(stack)
+    sync(lti_stack)
     label = "Technical project: a deep network on MNIST"
     first = wait_for(lambda: lms.gradebook("alice"), what="the grade in the LMS gradebook")[label]
-    shown = query(stack, SHOWN)
+    shown = query(lti_stack, SHOWN)
     assert first["scoreGiven"] == shown and first["scoreMaximum"] == 1.0
     assert first["userId"] == "alice"
 
-    assert query(stack, DUE) == []  # sent and unchanged: nothing due again
-    again = query(stack, "from coursework.models import LtiScore\nfrom coursework.services import lti\n"
+    assert query(lti_stack, DUE) == []  # sent and unchanged: nothing due again
+    again = query(lti_stack, "from coursework.models import LtiScore\nfrom coursework.services import lti\n"
                          "result = lti.push_score(LtiScore.objects.get().pk)")  # a duplicate delivery
     assert again.startswith("not claimed")
 
-    query(stack, REGRADE)
-    sync(stack)
-    regraded = query(stack, SHOWN)
+    query(lti_stack, REGRADE)
+    sync(lti_stack)
+    regraded = query(lti_stack, SHOWN)
     assert regraded > shown
     wait_for(lambda: lms.gradebook("alice")[label]["scoreGiven"] == regraded or None, what="the regraded score")
     assert [p["scoreGiven"] for p in lms.score_posts] == [shown, regraded]
     assert len(lms.line_items) == 1  # one column, however often it was asked for
 
 
-def test_an_instructor_links_the_unit_and_a_task_into_the_course_and_a_learner_lands_on_the_task(stack, lms):
+def test_an_instructor_links_the_unit_and_a_task_into_the_course_and_a_learner_lands_on_the_task(lti_stack, lms):
     with browser_page() as page:
         page.goto(lms.start_url("ivan", deep=True))
-        page.wait_for_url(stack.base_url + "/lti/launch/")
+        page.wait_for_url(lti_stack.base_url + "/lti/launch/")
         assert page.locator("h1").inner_text() == "Add to your course"
         page.get_by_label("The (deep learning) Basics: the unit").check()
         page.get_by_label("Technical project: a deep network on MNIST").check()
@@ -222,17 +222,17 @@ def test_an_instructor_links_the_unit_and_a_task_into_the_course_and_a_learner_l
             "The (deep learning) Basics: the unit", "Technical project: a deep network on MNIST"]
     linked = {item["title"]: item for item in lms.deep_link_items}
     task_link = linked["Technical project: a deep network on MNIST"]
-    assert task_link["type"] == "ltiResourceLink" and task_link["url"] == stack.base_url + "/lti/launch/"
+    assert task_link["type"] == "ltiResourceLink" and task_link["url"] == lti_stack.base_url + "/lti/launch/"
     assert task_link["custom"] == {"task": "mnist"}
 
     with browser_page() as page:  # the link the LMS now shows, clicked by a learner
         page.goto(lms.start_url("alice", task=task_link["custom"]["task"]))
-        page.wait_for_url(stack.base_url + "/assignments/mnist/")
+        page.wait_for_url(lti_stack.base_url + "/assignments/mnist/")
 
 
-def test_a_learner_cannot_use_a_deep_linking_launch(stack, lms):
+def test_a_learner_cannot_use_a_deep_linking_launch(lti_stack, lms):
     with browser_page() as page:
         page.goto(lms.start_url("alice", deep=True))
-        page.wait_for_url(stack.base_url + "/lti/launch/")
+        page.wait_for_url(lti_stack.base_url + "/lti/launch/")
         assert "Only instructors" in refusal(page)
-    assert account(stack, lms, "alice") is None
+    assert account(lti_stack, lms, "alice") is None

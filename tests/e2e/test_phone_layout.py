@@ -39,7 +39,9 @@ def no_sideways_scroll(page, width: int) -> None:
     assert not tables, f"{page.url}: these tables scroll sideways at {width}px: {tables}"
 
 
-def test_a_student_reads_the_leaderboard_and_the_feedback_on_a_phone(stack):
+def test_a_student_reads_the_leaderboard_and_the_feedback_on_a_phone(own_stack):
+    # A stack of its own: the leaderboard is site-wide, and its places and chart count every student.
+    stack = own_stack
     stack.manage("shell", "-c", CLASSMATES)
     http = Browser(stack)
     http.login("student", "student-demo-pass")
@@ -87,7 +89,9 @@ Profile.objects.filter(user__username='bob').update(display_name='Bartholomew_Fe
 """
 
 
-def test_the_revealed_confusion_table_and_the_similarity_page_fit_a_phone(stack):
+def test_the_revealed_confusion_table_and_the_similarity_page_fit_a_phone(own_stack):
+    # A stack of its own: it reveals the notebook task's private half, for everyone.
+    stack = own_stack
     [graded] = stack.submit(1, nearest_mean_notebook())
     stack.manage("shell", "-c", "from tests.support.showcase import populate; populate()")  # bob's essays: a pair
     wait_until_done(stack, [graded])

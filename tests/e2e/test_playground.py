@@ -7,14 +7,11 @@ from tests.support.browser import SEVEN, browser_page, draw, log_in, screenshot,
 pytestmark = pytest.mark.stack
 
 
-
-
-
 @pytest.mark.parametrize("width", [1280, 390])
-def test_a_student_draws_a_seven_and_the_reference_network_reads_it(stack, width):
+def test_a_student_draws_a_seven_and_the_reference_network_reads_it(section, width):
     with browser_page(viewport=(width, 900)) as page:
-        log_in(page, stack.base_url, "student", "student-demo-pass")
-        page.goto(stack.base_url + "/playground/")
+        log_in(page, section.stack.base_url, section.student.username, section.student.password)
+        page.goto(section.stack.base_url + "/playground/")
         assert "runs on the server, in the web process, with NumPy" in page.inner_text("#where")
 
         draw(page, SEVEN[:1])  # the top bar alone: some answer, while drawing

@@ -12,9 +12,9 @@ pytestmark = [pytest.mark.stack, environments.needs("pytorch")]
 SOLUTION = Path(__file__).resolve().parents[2] / "assignments" / "mnist_pytorch_solution.ipynb"
 
 
-def test_the_pytorch_solution_uploaded_on_its_page_is_graded_with_torch_and_shows_its_accuracy(stack):
-    browser = Browser(stack)
-    browser.login("student", "student-demo-pass")
+def test_the_pytorch_solution_uploaded_on_its_page_is_graded_with_torch_and_shows_its_accuracy(section):
+    browser = Browser(section.stack)
+    browser.login(section.student.username, section.student.password)
     page = browser.http.get(browser.url("/assignments/mnist-pytorch/"), timeout=10).text
     assert "<code>torch</code>" in page
 

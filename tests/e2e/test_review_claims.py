@@ -1,40 +1,16 @@
 """Two TAs working the same essay queue at once, in real browsers against the real stack:
 each item they open is theirs while they work on it, so neither ever gets the other's."""
-import json
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import browser_page, log_in
-from tests.support.essays import ESSAY
+from tests.support.course import Section
 
 pytestmark = pytest.mark.stack
 
 ESSAY_SETS = 5
-
-SETUP = r"""
-import json, sys
-from django.contrib.auth.models import User
-from django.utils import timezone
-from datetime import timedelta
-from coursework.models import Essay, EssayPrompt, EssaySubmission, Profile, StudyGroup
-from coursework.services.staff_access import grant_ta_permissions
-second = User.objects.create_user("ta2", password="ta2-demo-pass", is_staff=True)
-second.groups.add(grant_ta_permissions())
-Profile.objects.create(user=second, display_name="Second TA", leaderboard_alias="second-ta")
-group = StudyGroup.objects.get(name="Group A")
-ids = []
-for i in range(int(sys.argv[2])):
-    student = User.objects.create_user(f"writer{i}", password="x-writer-pass")
-    Profile.objects.create(user=student, display_name=f"Writer {i}", leaderboard_alias=f"writer-{i}", group=group)
-    essays = EssaySubmission.objects.create(student=student, version=1,
-                                            submitted_at=timezone.now() - timedelta(minutes=60 - i))
-    for prompt in EssayPrompt.objects.all()[:3]:
-        Essay.objects.create(submission=essays, prompt=prompt, text=sys.argv[1], meaningful_words=240)
-    ids.append(essays.pk)
-print(json.dumps(ids))
-"""
 
 
 def item_of(page) -> int:
@@ -48,22 +24,21 @@ def save_feedback_only(page) -> None:
     page.wait_for_load_state()
 
 
-def test_two_tas_working_the_same_essays_never_get_the_same_item(stack, tmp_path):
-    script = tmp_path / "setup.py"
-    script.write_text(SETUP)
-    out = stack.manage("shell", "-c", f"import sys; sys.argv=['x', {ESSAY!r}, '{ESSAY_SETS}']; "
-                                      f"exec(open({str(script)!r}).read())")
-    ids = json.loads(out.strip().splitlines()[-1])
-    base = stack.base_url
+def test_two_tas_working_the_same_essays_never_get_the_same_item(shared_stack):
+    # Their own group's queue: on the shared stack other tests' essays wait in others.
+    section = Section.create(shared_stack, tas=2)
+    ids = [essays.pk for essays in section.essay_sets(ESSAY_SETS)]
+    base, group = shared_stack.base_url, f"group={section.group_id}"
+    ta, ta2 = section.tas
 
     with browser_page() as first:
         second = first.context.browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
         second.set_default_timeout(20_000)
-        log_in(first, base, "ta", "ta-demo-pass")
-        log_in(second, base, "ta2", "ta2-demo-pass")
+        log_in(first, base, ta.username, ta.password)
+        log_in(second, base, ta2.username, ta2.password)
         seen = {"ta": [], "ta2": []}
         for name, page in (("ta", first), ("ta2", second)):
-            page.goto(base + "/ta/?queue=essays&group=all")
+            page.goto(base + f"/ta/?queue=essays&{group}")
             page.click("text=Start reviewing")
             page.wait_for_url(re.compile(r".*/ta/essays/\d+/.*"))
             expect(page.locator("#claim")).to_contain_text("You hold this item")
@@ -71,8 +46,8 @@ def test_two_tas_working_the_same_essays_never_get_the_same_item(stack, tmp_path
         assert seen["ta"][0] != seen["ta2"][0]
 
         # The first TA, opening the second's item from the list, is told who holds it.
-        first.goto(base + f"/ta/essays/{seen['ta2'][0]}/?group=all")
-        expect(first.locator("#claim")).to_contain_text("Second TA is working on this item")
+        first.goto(base + f"/ta/essays/{seen['ta2'][0]}/?{group}")
+        expect(first.locator("#claim")).to_contain_text(f"{ta2.display_name} is working on this item")
         first.go_back()
 
         # Taking turns at "save and go to the next" until the queue is empty.

@@ -5,7 +5,6 @@ notifications (and their e-mails, sent once by the worker), the answer and the n
 import json
 import time
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pytest
 from django.utils import timezone
@@ -13,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.support.essays import ESSAY
 from tests.support.browser import browser_page, log_in, screenshot, wait_until
+from tests.support.mail import emails
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
@@ -37,7 +37,7 @@ print(json.dumps({"synthesis": r.pk, "essays": e.pk, "questions": qs.questions.c
 
 
 @pytest.fixture
-def stack(tmp_path, redis_target):
+def mail_stack(tmp_path, redis_target):
     """The real service, whose e-mail goes to files we can count."""
     running = Stack(tmp_path, redis_target, EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
                     EMAIL_FILE_PATH=str(tmp_path / "mail"), SITE_URL="http://basics.test").start()
@@ -72,22 +72,10 @@ def wait_for_focus_in_the_pane(page) -> None:
     wait_until(page, "document.activeElement && document.activeElement.classList.contains('points')")
 
 
-def emails(directory) -> list:
-    if not directory.exists():
-        return []
-    out = []
-    for path in sorted(directory.glob("*.log")):
-        # The file backend writes each message followed by a line of dashes.
-        for chunk in path.read_bytes().split(b"-" * 79):
-            if chunk.strip():
-                out.append(message_from_bytes(chunk.strip(), policy=policy.default))
-    return out
-
-
-def test_a_ta_closes_the_review_loop_and_the_student_sees_all_of_it(stack, tmp_path):
-    ids = json.loads(stack.manage("shell", "-c", f"import sys; sys.argv=['x', {ESSAY!r}]; exec({SETUP!r})")
+def test_a_ta_closes_the_review_loop_and_the_student_sees_all_of_it(mail_stack, tmp_path):
+    ids = json.loads(mail_stack.manage("shell", "-c", f"import sys; sys.argv=['x', {ESSAY!r}]; exec({SETUP!r})")
                      .strip().splitlines()[-1])
-    base = stack.base_url
+    base = mail_stack.base_url
     with browser_page() as ta:
         log_in(ta, base, "ta", "ta-demo-pass")
         ta.click("header >> text=TA dashboard")

@@ -5,20 +5,22 @@ import pytest
 
 from tests.support.essays import ESSAY
 from tests.support.browser import SCREENSHOTS, browser_page, screenshot
+from tests.support.course import unique
 from tests.support.notebooks import nearest_mean_notebook
 
 pytestmark = pytest.mark.stack
 
 
-def test_a_new_student_signs_up_reads_answers_writes_and_gets_a_notebook_graded(stack, tmp_path):
+def test_a_new_student_signs_up_reads_answers_writes_and_gets_a_notebook_graded(shared_stack, tmp_path):
+    ada = unique("ada")
     with browser_page() as page:
-        base = stack.base_url
+        base = shared_stack.base_url
         # Sign up with the join code.
         page.goto(base + "/signup/")
-        page.fill("#id_username", "ada")
-        page.fill("#id_email", "ada@example.org")
+        page.fill("#id_username", ada)
+        page.fill("#id_email", f"{ada}@example.org")
         page.fill("#id_display_name", "Ada L.")
-        page.fill("#id_leaderboard_alias", "analytical")
+        page.fill("#id_leaderboard_alias", unique("analytical"))
         page.fill("#id_password1", "a-long-Passphrase-42")
         page.fill("#id_password2", "a-long-Passphrase-42")
         page.fill("#id_join_code", "wrong-code")
@@ -98,7 +100,7 @@ def test_a_new_student_signs_up_reads_answers_writes_and_gets_a_notebook_graded(
         frame.screenshot(path=str(SCREENSHOTS / "08b-executed-notebook.png"))
 
     with browser_page(viewport=(390, 844)) as phone:
-        phone.goto(stack.base_url + "/unit/back-to-basics/")
+        phone.goto(shared_stack.base_url + "/unit/back-to-basics/")
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, f"the reading scrolls sideways on a phone ({width}px)"
         screenshot(phone, "09-reading-phone")

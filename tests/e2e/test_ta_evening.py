@@ -19,7 +19,7 @@ import json, sys
 from django.contrib.auth.models import User
 from coursework.models import Assignment, Essay, EssayPrompt, EssaySubmission, Profile, QuestionSet, SynthesisResponse, Answer
 from coursework.services.notebooks import submit_notebook
-student = User.objects.get(username="student")
+student = User.objects.get(username=sys.argv[4])
 # The rubrics are the suggested ones seed_demo created.
 qs = QuestionSet.objects.get(page__slug="video-what-is-a-neural-network")
 from django.utils import timezone
@@ -46,19 +46,21 @@ def wait_until_finished(stack, *ids, timeout=180):
     raise AssertionError("grading did not finish: " + stack.log("worker"))
 
 
-def test_a_ta_clears_the_queues_and_the_student_sees_the_feedback(stack, tmp_path):
+def test_a_ta_clears_the_queues_and_the_student_sees_the_feedback(section, tmp_path):
+    # The dashboard counts the TA's own group, which holds this test's student alone.
+    stack, student, ta = section.stack, section.student, section.ta
     broken = tmp_path / "broken.ipynb"
     broken.write_bytes(notebook("raise ValueError('my bug')"))
     lookup = tmp_path / "lookup.ipynb"
     lookup.write_bytes(label_table_notebook(*load_mnist(settings.MNIST_DATA_DIR)[2:]))
     script = tmp_path / "setup.py"
     script.write_text(SETUP)
-    ids = json.loads(stack.manage("shell", "-c", f"import sys; sys.argv=['x', {ESSAY!r}, {str(broken)!r}, {str(lookup)!r}]; exec(open({str(script)!r}).read())").strip().splitlines()[-1])
+    ids = json.loads(stack.manage("shell", "-c", f"import sys; sys.argv=['x', {ESSAY!r}, {str(broken)!r}, {str(lookup)!r}, {student.username!r}]; exec(open({str(script)!r}).read())").strip().splitlines()[-1])
     wait_until_finished(stack, ids["failed"], ids["flagged"])
 
     with browser_page() as page:
         base = stack.base_url
-        log_in(page, base, "ta", "ta-demo-pass")
+        log_in(page, base, ta.username, ta.password)
         page.click("header >> text=TA dashboard")
         assert page.inner_text("#count-synthesis") == "1" and page.inner_text("#count-essays") == "1"
         assert page.inner_text("#count-notebooks") == "2"
@@ -107,11 +109,11 @@ def test_a_ta_clears_the_queues_and_the_student_sees_the_feedback(stack, tmp_pat
             page.click("text=Download the gradebook (CSV)")
         csv_text = open(download.value.path()).read()
         assert csv_text.splitlines()[0].startswith("username,email,display_name,group")
-        assert re.search(r"^student,.*,reviewed,4\.5,", csv_text, re.M)
+        assert re.search(rf"^{re.escape(student.username)},.*,reviewed,4\.5,", csv_text, re.M)
 
     wait_until_finished(stack, ids["failed"])
     with browser_page() as page:
-        log_in(page, stack.base_url, "student", "student-demo-pass")
+        log_in(page, stack.base_url, student.username, student.password)
         page.goto(stack.base_url + "/essays/")
         expect(page.locator("main")).to_contain_text("Thoughtful essays; cite one source next time.")
         screenshot(page, "14-student-sees-essay-review")

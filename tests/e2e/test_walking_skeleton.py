@@ -31,9 +31,9 @@ def nearest_mean_accuracy(public_half: bool = False) -> float:
     return float(right.mean())
 
 
-def test_a_student_uploads_a_notebook_and_sees_its_real_accuracy(stack):
-    browser = Browser(stack)
-    browser.login("student", "student-demo-pass")
+def test_a_student_uploads_a_notebook_and_sees_its_real_accuracy(section):
+    browser = Browser(section.stack)
+    browser.login(section.student.username, section.student.password)
 
     response = browser.upload("mnist", "nearest_mean.ipynb", nearest_mean_notebook())
 
@@ -50,11 +50,11 @@ def test_a_student_uploads_a_notebook_and_sees_its_real_accuracy(stack):
     assert f"{expected * 100:.2f}%" in page
 
 
-def test_a_notebook_that_raises_ends_failed_with_the_error_shown(stack):
+def test_a_notebook_that_raises_ends_failed_with_the_error_shown(section):
     from tests.support.notebooks import notebook
 
-    browser = Browser(stack)
-    browser.login("student", "student-demo-pass")
+    browser = Browser(section.stack)
+    browser.login(section.student.username, section.student.password)
     response = browser.upload("mnist", "broken.ipynb", notebook("x = 1", "raise ValueError('my bug')"))
     submission_id = re.search(r"/submissions/(\d+)/$", response.url).group(1)
 

@@ -1,5 +1,5 @@
 """Answers to group, for the grouping test and benchmarks/answer_groups.py: the hint
-population (tests/coursework/test_hint_population.py: right and wrong answers to each
+population (tests/support/hint_population.py: right and wrong answers to each
 checked question, many phrasings of each, written to test the hints, not the grouping)
 plus near-duplicates made from each of them the ways students make them (case, filler,
 a typo, punctuation), seeded.
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from coursework.services.answer_groups import stratum
-from tests.coursework.test_hint_population import POPULATION
+from tests.support.hint_population import POPULATION
 
 FILLERS = ("I think ", "In my opinion ", "Basically, ", "well ", "So ")
 

@@ -127,6 +127,9 @@ _SEEDED: dict[tuple[str, str], str] = {}
 class Stack:
     def __init__(self, workdir: Path, redis: RedisTarget | str, database_url: str | None = None, **extra_env: str):
         redis = RedisTarget(redis) if isinstance(redis, str) else redis
+        # Queues and cache of this stack's own: a session's shared e2e stack is up while a test
+        # runs a stack of its own on the same Redis, and either's worker would take the other's tasks.
+        redis = RedisTarget(redis.url, f"{redis.prefix}stack-{secrets.token_hex(4)}:")
         self.workdir = workdir
         self.db = FreshDatabase(workdir, database_url)
         self.port = free_port()
