@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--web-weight", type=int, default=10000, help="CPU weight of the web (100: ordinary)")
     parser.add_argument("--grading-weight", type=int, default=100, help="CPU weight of grading (100: ordinary)")
     parser.add_argument("--upload-pool", action=argparse.BooleanOptionalAction, default=True,
-                        help="upload POSTs to a gunicorn pool of their own (a worker per core, as the Procfile's "
+                        help="upload POSTs to a gunicorn pool of their own (a worker per core, as compose's "
                              "'uploads'), as the front routes them; --no-upload-pool: every request to the one web")
     parser.add_argument("--upload-weight", type=int, default=1000,
                         help="CPU weight of the upload pool: below the pages', above grading's")
@@ -107,7 +107,7 @@ def main() -> None:
                         help="GRADING_RESERVED_CORES for the stack: 'auto', or cores (0: no floor for grading)")
     parser.add_argument("--requests-clients", action="store_true",
                         help="the browsing clients as they were before 2026-12-07: a requests.Session each, "
-                             "about four times the client CPU per page of the default http.client ones")
+                             "about three times the client CPU per page of the default http.client ones")
     parser.add_argument("--keep", type=Path, help="a directory to keep each page's time (pages.csv) and the "
                                                    "stack's logs in, to see when the slow pages were")
     args = parser.parse_args()
