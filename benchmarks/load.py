@@ -31,13 +31,26 @@ process joins a group of the web's weight, so that other work on this machine do
 slow the clients and count against the pages. Without root or a cpu control group,
 weights are skipped (said).
 
+Uploads go to a gunicorn pool of their own (a worker per core, config/gunicorn.py), at CPU
+weight --upload-weight (1000: a tenth of the pages', ten times grading's), as the front
+(config/nginx) routes them in production; the page an upload redirects to is asked of the
+pages' pool, as through the front. `--no-upload-pool` sends everything to the one web, as
+before 2026-12-07.
+
+The browsing clients are light (LightClient: http.client on a kept-alive connection, the
+same GETs at the same pace) since 2026-12-07: requests cost about 0.9 ms of this process's
+CPU a page, a fifth of a core for 200 clients, taken from the machine the service is
+measured on. That is the clients' cost, not the service's: `--requests-clients` brings the
+old ones back, and the CPU line prints the clients' seconds beside the web's.
+
 --reserved-cores sets GRADING_RESERVED_CORES for the stack (default: the service's own
 default); 0 shows the service without the grading floor. The browsing clients are pinned
 with the web, away from the cores reserved for grading, as they would be on other machines.
 
     python benchmarks/load.py [--students 50] [--browsers 200] [--web-workers-per-core 2]
                               [--grading-weight 1] [--conn-max-age 60] [--quiet 20]
-                              [--reserved-cores auto]
+                              [--reserved-cores auto] [--no-upload-pool] [--upload-weight 1000]
+                              [--requests-clients]
 
 Last line: uploads_per_s=U page_p95_ms=P errors=E not_graded=N rush_grading_ratio=R
 (errors counts failed requests and uploads not graded, as it always has; not_graded the latter alone)
@@ -45,6 +58,7 @@ Last line: uploads_per_s=U page_p95_ms=P errors=E not_graded=N rush_grading_rati
 from __future__ import annotations
 
 import argparse
+import http.client as http_client
 import json
 import os
 import random
@@ -78,6 +92,11 @@ def main() -> None:
     # shared machine slows it no more than it would slow any process.
     parser.add_argument("--web-weight", type=int, default=10000, help="CPU weight of the web (100: ordinary)")
     parser.add_argument("--grading-weight", type=int, default=100, help="CPU weight of grading (100: ordinary)")
+    parser.add_argument("--upload-pool", action=argparse.BooleanOptionalAction, default=True,
+                        help="upload POSTs to a gunicorn pool of their own (a worker per core, as compose's "
+                             "'uploads'), as the front routes them; --no-upload-pool: every request to the one web")
+    parser.add_argument("--upload-weight", type=int, default=1000,
+                        help="CPU weight of the upload pool: below the pages', above grading's")
     parser.add_argument("--conn-max-age", type=int, default=60)
     parser.add_argument("--private-postgres", action="store_true",
                         help="a PostgreSQL cluster of this run's own, at the web's CPU weight, as a database host "
@@ -86,6 +105,9 @@ def main() -> None:
                         help="notebooks graded before the rush with nothing else running")
     parser.add_argument("--reserved-cores", default=None,
                         help="GRADING_RESERVED_CORES for the stack: 'auto', or cores (0: no floor for grading)")
+    parser.add_argument("--requests-clients", action="store_true",
+                        help="the browsing clients as they were before 2026-12-07: a requests.Session each, "
+                             "about three times the client CPU per page of the default http.client ones")
     parser.add_argument("--keep", type=Path, help="a directory to keep each page's time (pages.csv) and the "
                                                    "stack's logs in, to see when the slow pages were")
     args = parser.parse_args()
@@ -133,6 +155,10 @@ def main() -> None:
             sessions = signed_in_students(stack, args.students)
             stack.start_web("--worker-class", web_class, "--threads", str(web_threads),
                             workers=web_workers, cpu_weight=args.web_weight if weights else None)
+            upload_base = stack.base_url
+            if args.upload_pool:
+                upload_base = stack.start_web("--worker-class", web_class, "--threads", str(web_threads), name="uploads",
+                                              workers=os.cpu_count(), cpu_weight=args.upload_weight if weights else None)
             stack.start_worker(concurrency=os.cpu_count(), cpu_weight=args.grading_weight if weights else None)
             # The quiet run: the same notebook, queued at once, graded with nothing else running.
             quiet_count = args.quiet
@@ -159,7 +185,7 @@ def main() -> None:
             start_gate = threading.Barrier(args.students + args.browsers + 1)
 
             def uploader(session_key):
-                upload = Uploader(base, session_key)
+                upload = Uploader(base, session_key, upload_base)
                 start_gate.wait()
                 time.sleep(args.ramp_s)  # the site is being browsed when the deadline's burst comes
                 submission = upload(data)
@@ -172,7 +198,7 @@ def main() -> None:
 
             def browser(seed):
                 rng = random.Random(seed)
-                http = requests.Session()
+                http = requests.Session() if args.requests_clients else LightClient(base)
                 start_gate.wait()
                 time.sleep(args.ramp_s * seed / max(args.browsers, 1))  # arrivals spread over the ramp
                 while not done.is_set():
@@ -180,7 +206,7 @@ def main() -> None:
                     page = rng.choice(PAGES)
                     try:
                         ok = http.get(base + page, timeout=30).status_code == 200
-                    except requests.RequestException:
+                    except (requests.RequestException, OSError, http_client.HTTPException):
                         ok = False
                     with lock:
                         if ok:
@@ -204,6 +230,7 @@ def main() -> None:
             graded_after, _ = wait_graded(stack, ids, began, 600)
             last_result = max(stack.finished_at(ids).values(), default=time.time()) - began_at
             busy_after, cpu_after = cpu_busy(), cpu_seconds(stack)
+            rush_end = time.perf_counter()
             done.set()
             for t in threads[args.students:]:
                 t.join()
@@ -218,6 +245,7 @@ def main() -> None:
         (clients.path.parent / "cgroup.procs").write_text(str(os.getpid()))  # back where it came from
         clients.remove()
     ordered = sorted(latencies)
+    rush_pages = sum(1 for t, _, _ in samples if began <= t < rush_end)
     p95 = percentile(ordered, 0.95)
     # Where the slow pages were: while the uploads were being answered, or while they graded;
     # and which page.
@@ -244,19 +272,66 @@ def main() -> None:
     print("CPU during the rush: " + ", ".join(
         f"cpu{n} {100 * (b - a) / max(t1 - t0, 1e-9):.0f}% busy" for n, (a, b, t0, t1) in
         enumerate(zip(busy_before[0], busy_after[0], busy_before[1], busy_after[1])))
-        + f"; web {cpu_after['web'] - cpu_before['web']:.0f} s, clients {cpu_after['clients'] - cpu_before['clients']:.0f} s "
-          f"of {span / max(len(busy_after[1]), 1):.0f} s per core")
+        + f"; web {cpu_after['web'] - cpu_before['web']:.0f} s, upload pool {cpu_after['uploads'] - cpu_before['uploads']:.0f} s, "
+          f"clients {cpu_after['clients'] - cpu_before['clients']:.0f} s of {span / max(len(busy_after[1]), 1):.0f} s per core")
+    print(f"web CPU per page (all its requests over the pages served in the rush): "
+          f"{1000 * (cpu_after['web'] - cpu_before['web']) / max(rush_pages, 1):.2f} ms; the clients' (uploads included) "
+          f"{1000 * (cpu_after['clients'] - cpu_before['clients']) / max(rush_pages, 1):.2f} ms")
     # The ceiling on rush_grading_ratio that the CPU alone sets: grading can have at most what the
     # pages and the clients leave of the cores, against what it used when it had them all.
     rush_wall = span / max(len(busy_after[1]), 1)
-    pages_cores = (cpu_after["web"] - cpu_before["web"] + cpu_after["clients"] - cpu_before["clients"]) / rush_wall
+    pages_cores = (cpu_after["web"] - cpu_before["web"] + cpu_after["uploads"] - cpu_before["uploads"]
+                   + cpu_after["clients"] - cpu_before["clients"]) / rush_wall
     quiet_cores = quiet_cpu / quiet_span if quiet_count else float("nan")
     rush_cores = (cpu_after["grading"] - cpu_before["grading"]) / rush_wall
-    print(f"cores used: grading {quiet_cores:.2f} when quiet, {rush_cores:.2f} in the rush; pages and clients "
+    print(f"cores used: grading {quiet_cores:.2f} when quiet, {rush_cores:.2f} in the rush; pages, uploads and clients "
           f"{pages_cores:.2f} of {os.cpu_count()}; so the CPU allows a ratio of at most "
           f"{min(1.0, (os.cpu_count() - pages_cores) / quiet_cores):.2f}")
     print(f"uploads_per_s={len(ids) / upload_span:.1f} page_p95_ms={p95:.0f} errors={len(errors) + len(not_graded)} "
           f"not_graded={len(not_graded)} rush_grading_ratio={rush_rate / quiet_rate:.2f}")
+
+
+class LightClient:
+    """A browsing client that asks what a requests.Session asks (a GET on one kept-alive
+    connection, the whole body read) for a quarter of its CPU: requests built and parsed each
+    call in Python at about 1.5 ms a page, which for 200 clients in this one process was a
+    fifth of a core of the machine the service is measured on. The clients stand for other
+    people's machines, so their own cost is not the service's; the CPU figures print both.
+    A connection the server closed (gunicorn's keep-alive ends after 5 s) is opened again
+    once, as a browser would."""
+
+    class Response:
+        def __init__(self, status_code: int, content: bytes):
+            self.status_code, self.content = status_code, content
+
+    def __init__(self, base: str):
+        host, port = base.removeprefix("http://").split(":")
+        self.host, self.port, self.connection = host, int(port), None
+
+    def get(self, url: str, timeout: float) -> "LightClient.Response":
+        path = url[url.index("/", len("http://")):]
+        for attempt in (0, 1):
+            fresh = self.connection is None
+            if fresh:
+                self.connection = http_client.HTTPConnection(self.host, self.port, timeout=timeout)
+            try:
+                self.connection.request("GET", path)
+                response = self.connection.getresponse()
+                content = response.read()
+                if response.will_close:
+                    self.connection.close()
+                    self.connection = None
+                return self.Response(response.status, content)
+            except (http_client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.connection.close()
+                self.connection = None
+                if fresh or attempt:
+                    raise
+            except Exception:
+                self.connection.close()
+                self.connection = None
+                raise
+        raise AssertionError("unreachable")
 
 
 def wait_graded(stack, ids: list[int], began: float, limit_s: float) -> tuple[float, float]:
@@ -318,6 +393,7 @@ def cpu_seconds(stack) -> dict[str, float]:
 
     usage = os.times()
     return {"web": tree(stack.procs["web"].pid, False), "clients": usage.user + usage.system,
+            "uploads": tree(stack.procs["uploads"].pid, True) if "uploads" in stack.procs else 0.0,
             "grading": tree(stack.procs["worker"].pid, True)}
 
 
@@ -347,12 +423,14 @@ def signed_in_students(stack, count: int) -> list[str]:
 
 class Uploader:
     """One signed-in student about to upload: the assignment page already fetched (its CSRF
-    token in hand), so that calling it times the upload alone."""
+    token in hand), so that calling it times the upload alone. The POST goes to `upload_base`
+    (the upload pool, where the front sends it: config/nginx) and the page it redirects to is
+    fetched from `base` (the pages' pool), as a browser behind the front."""
 
-    def __init__(self, base: str, session_key: str):
+    def __init__(self, base: str, session_key: str, upload_base: str | None = None):
         import requests
 
-        self.base, self.http = base, requests.Session()
+        self.base, self.upload_base, self.http = base, upload_base or base, requests.Session()
         self.http.cookies.set("sessionid", session_key)
         self.http.get(base + "/assignments/mnist/", timeout=30)
         self.token = self.http.cookies.get("csrftoken")
@@ -362,13 +440,17 @@ class Uploader:
         import requests
 
         try:
-            response = self.http.post(self.base + "/assignments/mnist/", data={"csrfmiddlewaretoken": self.token},
-                                      files={"notebook": ("load.ipynb", data)}, headers={"Referer": self.base}, timeout=60)
+            response = self.http.post(self.upload_base + "/assignments/mnist/",
+                                      data={"csrfmiddlewaretoken": self.token}, files={"notebook": ("load.ipynb", data)},
+                                      headers={"Referer": self.base}, timeout=60, allow_redirects=False)
+            where = response.headers.get("Location", "")
+            if response.status_code != 302 or "/submissions/" not in where:
+                return None
+            if self.http.get(self.base + where, timeout=60).status_code != 200:
+                return None
         except requests.RequestException:
             return None
-        if response.status_code != 200 or "/submissions/" not in response.url:
-            return None
-        return int(response.url.rstrip("/").rsplit("/", 1)[1])
+        return int(where.rstrip("/").rsplit("/", 1)[1])
 
 
 def percentile(ordered: list[float], q: float) -> float:

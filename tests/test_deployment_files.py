@@ -76,6 +76,17 @@ def test_the_web_serves_the_application_that_keeps_it_off_gradings_reserved_core
     assert "pin_web()" in (ROOT / "config" / "wsgi.py").read_text()
 
 
+def test_the_upload_pool_serves_the_same_site_from_the_one_config_below_the_pages_and_above_grading():
+    """Uploads in a pool of their own (docs/operations.md): what the front sends there is the
+    same application and gunicorn config as the pages, at a CPU weight between the two."""
+    services = compose()["services"]
+    args = shlex.split(services["uploads"]["command"])
+    assert args[:2] == ["gunicorn", "config.wsgi"] and args[args.index("-c") + 1] == "config/gunicorn.py"
+    assert services["worker"]["cpu_shares"] < services["uploads"]["cpu_shares"] < services["web"]["cpu_shares"]
+    assert services["uploads"]["volumes"] == services["web"]["volumes"], "an upload is stored on the media volume"
+    assert services["front"]["environment"]["UPLOADS_UPSTREAM"] == "uploads:8000"
+
+
 def test_web_processes_keep_their_database_connections():
     assert int(compose()["services"]["web"]["environment"]["DB_CONN_MAX_AGE"]) > 0
 

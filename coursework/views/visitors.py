@@ -19,6 +19,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection
 from django.http import HttpResponse
 
 from ..models import ContentVersion
@@ -27,8 +28,12 @@ CACHE = "visitor_pages"
 
 
 def content_version(request, *args, **kwargs) -> str:
-    """The version of the unit's pages and tasks: one primary-key read."""
-    return str(ContentVersion.objects.values_list("version", flat=True).first() or 0)
+    """The version of the unit's pages and tasks: one primary-key read, in SQL of its own
+    (building it with the ORM cost 0.8 ms of the web's CPU, most of what a kept page costs)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT version FROM {ContentVersion._meta.db_table} ORDER BY id LIMIT 1")
+        row = cursor.fetchone()
+    return str(row[0] if row else 0)
 
 
 def _plain_visitor(request) -> bool:

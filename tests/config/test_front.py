@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from tests.support.front import NGINX, Front, render, slow_clients
-from tests.support.stack import ROOT, Stack
+from tests.support.notebooks import notebook
+from tests.support.stack import ROOT, Browser, Stack
 
 SLOW_CLIENTS = 50
 WORKERS = 2
@@ -76,7 +77,7 @@ def test_the_tls_front_is_a_configuration_nginx_accepts(tmp_path):
     tls.mkdir()
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
                     "-keyout", str(tls / "privkey.pem"), "-out", str(tls / "fullchain.pem")], check=True, capture_output=True)
-    values = dict(WEB_UPSTREAM="127.0.0.1:9", FRONT_PORT="127.0.0.1:9", STATIC_PARENT=str(tmp_path),
+    values = dict(WEB_UPSTREAM="127.0.0.1:9", UPLOADS_UPSTREAM="127.0.0.1:10", FRONT_PORT="127.0.0.1:9", STATIC_PARENT=str(tmp_path),
                   NGINX_SNIPPETS=str(ROOT / "config/nginx"))
     servers = "\n".join(render(ROOT / f"config/nginx/{name}", **values).replace("/etc/nginx/tls", str(tls))
                         for name in ("coursework.conf.template", "coursework-tls.conf.template"))
@@ -85,3 +86,37 @@ def test_the_tls_front_is_a_configuration_nginx_accepts(tmp_path):
     checked = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
                              capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_an_upload_through_the_front_is_answered_by_the_upload_pool_and_stored_and_graded(tmp_path, redis_target):
+    """The front sends notebook uploads to the upload pool (a gunicorn of its own, at a lower
+    CPU weight in production) and everything else to the pages' pool; the upload is the
+    site's as ever: stored, graded, its page shown."""
+    stack = Stack(tmp_path, redis_target)
+    front = None
+    try:
+        stack.migrate_and_seed()
+        stack.start_web("--access-logfile", "-", workers=1)
+        uploads = stack.start_web("--access-logfile", "-", workers=1, name="uploads")
+        stack.start_worker()
+        front = Front(tmp_path / "front", stack.port, static_parent=tmp_path,
+                      uploads_port=int(uploads.rsplit(":", 1)[1])).start()
+        browser = Browser(stack, front.base_url)
+        browser.login("student", "student-demo-pass")
+        stored = browser.upload("mnist", "routed.ipynb", notebook(
+            "import numpy as np\ndef predict(images):\n    return np.zeros(len(images), dtype=int)"))
+        assert stored.status_code == 200 and "/submissions/" in stored.url, stored.text[:500]
+        submission = stored.url.rstrip("/").rsplit("/", 1)[1]
+        browser.final_status(f"/submissions/{submission}/status/")  # asked through the front, to the pages
+        assert stack.statuses()[int(submission)] == "graded", stack.explain([int(submission)])
+        assert '"POST /assignments/mnist/' in stack.log_text("uploads")
+        assert '"POST /assignments/mnist/' not in stack.log_text("web")
+        # The rest stays with the pages: the form itself, the log-in, the upload's page.
+        assert '"GET /assignments/mnist/' in stack.log_text("web")
+        assert '"POST /accounts/login/' in stack.log_text("web")
+        assert f'"GET /submissions/{submission}/' in stack.log_text("web")
+        assert '"GET ' not in stack.log_text("uploads").split('"POST /assignments/mnist/', 1)[1]
+    finally:
+        if front:
+            front.stop()
+        stack.stop()

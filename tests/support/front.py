@@ -24,12 +24,14 @@ def render(template: Path, **values: str) -> str:
 
 
 class Front:
-    def __init__(self, workdir: Path, upstream_port: int, static_parent: Path):
+    def __init__(self, workdir: Path, upstream_port: int, static_parent: Path, uploads_port: int | None = None):
+        """`uploads_port`: the upload pool's gunicorn (default: the one at `upstream_port`)."""
         self.dir = workdir
         (workdir / "logs").mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         server = render(ROOT / "config/nginx/coursework.conf.template", WEB_UPSTREAM=f"127.0.0.1:{upstream_port}",
+                        UPLOADS_UPSTREAM=f"127.0.0.1:{uploads_port or upstream_port}",
                         FRONT_PORT=f"127.0.0.1:{self.port}", STATIC_PARENT=str(static_parent),
                         NGINX_SNIPPETS=str(ROOT / "config/nginx"))
         (workdir / "nginx.conf").write_text(

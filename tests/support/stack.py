@@ -153,6 +153,7 @@ class Stack:
         # What the seeded copy depends on: the settings this stack was given beyond the defaults.
         self.seed_key = json.dumps(sorted(extra_env.items()))
         self.procs: dict[str, subprocess.Popen] = {}
+        self.urls: dict[str, str] = {}  # each gunicorn pool's base URL, by name
         self.cpu_groups = []
         self.logs = workdir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -181,20 +182,27 @@ class Stack:
         self.procs[name] = proc
         return proc
 
-    def start_web(self, *gunicorn_args: str, workers: int = 2, cpu_weight: int | None = None) -> None:
+    def start_web(self, *gunicorn_args: str, workers: int = 2, cpu_weight: int | None = None,
+                  name: str = "web") -> str:
+        """Start gunicorn and wait until it answers; its base URL. `name="uploads"` starts the
+        upload pool (docs/operations.md, "Uploads in a pool of their own") on a port of its own,
+        where the front would send upload POSTs: the same site, the same config/gunicorn.py."""
+        port = self.port if name == "web" else free_port()
+        url = f"http://127.0.0.1:{port}"
         # config/gunicorn.py, as the Procfile and the compose file start it; flags override it.
-        self.spawn("web", [str(BIN / "gunicorn"), "config.wsgi", "-c", str(ROOT / "config" / "gunicorn.py"),
-                           "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), *gunicorn_args],
+        self.spawn(name, [str(BIN / "gunicorn"), "config.wsgi", "-c", str(ROOT / "config" / "gunicorn.py"),
+                          "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *gunicorn_args],
                    cpu_weight=cpu_weight)
+        self.urls[name] = url
         deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get(self.base_url + "/", timeout=10).status_code == 200:
-                    return
+                if requests.get(url + "/", timeout=10).status_code == 200:
+                    return url
             except (requests.ConnectionError, requests.Timeout):
                 pass  # not listening yet, or a first request slowed by a loaded machine: ask again
             if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not answer:\n" + self.log("web"))
+                raise RuntimeError("gunicorn did not answer:\n" + self.log(name))
             time.sleep(0.2)
 
     def start_worker(self, name: str = "worker", concurrency: int = 1, host=None, clock_offset: str = "",
@@ -318,12 +326,14 @@ class Stack:
 class Browser:
     """A logged-in HTTP session against the stack, as a student's browser would use it."""
 
-    def __init__(self, stack: Stack):
+    def __init__(self, stack: Stack, base_url: str | None = None):
+        """`base_url`: where to send the requests, if not to the stack's web (a front before it)."""
         self.stack = stack
+        self.base_url = base_url or stack.base_url
         self.http = requests.Session()
 
     def url(self, path: str) -> str:
-        return self.stack.base_url + path
+        return self.base_url + path
 
     def csrf(self, path: str) -> str:
         self.http.get(self.url(path), timeout=10).raise_for_status()

@@ -3,7 +3,7 @@ import datetime as dt
 import hashlib
 
 from django.core.cache import cache
-from django.db.models import Subquery
+from django.db import connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -32,13 +32,22 @@ def _today_start():
     return timezone.now().astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+# The first notebook task's standings version (NULL before its first change) and the content
+# version (NULL before the first); the ORM query this replaced read the same two.
+VISITORS_VERSION_SQL = (
+    f"SELECT s.version, (SELECT c.version FROM {ContentVersion._meta.db_table} c ORDER BY c.id LIMIT 1) "
+    f"FROM {Assignment._meta.db_table} a LEFT JOIN {StandingsVersion._meta.db_table} s ON s.assignment_id = a.id "
+    "WHERE a.kind = %s ORDER BY a.id LIMIT 1")
+
+
 def _visitors_version(request) -> str:
     """What a visitor's page shows: the standings (of today: the changes count from its
     start), the task's terms and titles."""
-    # One query: this is all a kept page costs.
-    row = (Assignment.objects.filter(kind=Assignment.NOTEBOOK).order_by("pk")
-           .annotate(content=Subquery(ContentVersion.objects.values("version")[:1]))
-           .values_list("standings__version", "content").first())
+    # One query: this is all a kept page costs. In SQL of its own: compiling it with the ORM
+    # took 1.5 ms of the web's CPU a page, more than the rest of serving the kept copy.
+    with connection.cursor() as cursor:
+        cursor.execute(VISITORS_VERSION_SQL, [Assignment.NOTEBOOK])
+        row = cursor.fetchone()
     return f"{row}|{_today_start().date()}|{leaderboard.ladder_margin()}"
 
 
