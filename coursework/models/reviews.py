@@ -176,6 +176,25 @@ class AnswerGrade(models.Model):
     graded_at = models.DateTimeField(default=timezone.now)
 
 
+class PassageGrade(models.Model):
+    """Points an essay set was given on one criterion of the essays' rubric with a group of
+    similar passages (coursework.services.passages). The set's review takes them in once every
+    criterion has points; until then, and when given after the set's review, they fill that
+    criterion on its review page."""
+
+    submission = models.ForeignKey(EssaySubmission, on_delete=models.CASCADE, related_name="passage_grades")
+    criterion = models.ForeignKey(RubricCriterion, on_delete=models.CASCADE, related_name="+")
+    essay = models.ForeignKey(Essay, on_delete=models.CASCADE, related_name="+")  # the essay the passage is from
+    passage = models.TextField()  # the words graded, as the group showed them
+    points = models.FloatField()
+    comment = models.TextField(blank=True)
+    graded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    graded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["submission", "criterion"], name="one_passage_grade_per_criterion")]
+
+
 class ReviewDraft(models.Model):
     """What a TA has typed into a review form and not saved yet (autosaved as they type)."""
 

@@ -120,9 +120,6 @@ def group_texts(texts: list[str], threshold: float = THRESHOLD) -> list[list[int
     """Indices of `texts` in groups, largest group first (then by first index); every index
     is in exactly one group. Blank answers form a group of their own; answers longer than
     MAX_CHARS are each alone."""
-    from sklearn.cluster import AgglomerativeClustering
-    from sklearn.metrics.pairwise import cosine_distances
-
     # Identical answers (after normalising) are one point: it keeps the clustering small
     # when hundreds copy the same sentence.
     distinct: dict[str, list[int]] = defaultdict(list)
@@ -132,29 +129,76 @@ def group_texts(texts: list[str], threshold: float = THRESHOLD) -> list[list[int
             groups.append([i])
         else:
             distinct[normalise(text)].append(i)
-    keys = list(distinct)
     if "" in distinct:
-        groups.append(distinct[""])
-    keys = [k for k in keys if k]
+        groups.append(distinct.pop(""))
+    keys = list(distinct)
     if keys:
         strata: dict[tuple, list[int]] = defaultdict(list)
         for n, key in enumerate(keys):
             strata[stratum(key)].append(n)
         vectors = vectorise(keys)
         for members in strata.values():
-            if len(members) == 1:
-                labels = [0]
-            else:
-                # Distances from the sparse vectors: a dense copy of 2,000 answers' n-grams
-                # would take hundreds of megabytes where this takes 8 bytes a pair.
-                clustering = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="complete",
-                                                     distance_threshold=1 - threshold)
-                labels = clustering.fit_predict(cosine_distances(vectors[members]))
-            by_label: dict[int, list[int]] = defaultdict(list)
-            for n, label in zip(members, labels):
-                by_label[int(label)].extend(distinct[keys[n]])
-            groups.extend(by_label.values())
+            for cluster in _clusters(vectors, members, threshold):
+                groups.append([i for n in cluster for i in distinct[keys[n]]])
     for group in groups:
         group.sort()
     groups.sort(key=lambda g: (-len(g), g[0]))
     return groups
+
+
+# Rows of a stratum compared at once: bounds the similarities held in memory to
+# BLOCK_ROWS x stratum size (8 bytes each) however large a stratum grows.
+BLOCK_ROWS = 512
+
+
+def _clusters(vectors, members: list[int], threshold: float) -> list[list[int]]:
+    """Complete-linkage clusters of one stratum's texts (rows of `vectors`), every two members
+    of a cluster at least `threshold` alike.
+
+    Two texts less alike than the threshold never share a cluster, so every cluster lies
+    within one connected part of the graph that joins the pairs at least that alike: the
+    clustering runs on each such part alone, which gives the same clusters as running it on
+    the whole stratum, and most parts are one text (nothing to cluster) or two. A stratum
+    of 2,000 passages then costs its pairwise similarities, a block of rows at a time, not a
+    2,000-point clustering."""
+    if len(members) == 1:
+        return [members]
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rows = vectors[members]
+    pairs_a, pairs_b = [], []
+    for start in range(0, len(members), BLOCK_ROWS):
+        block = (rows[start:start + BLOCK_ROWS] @ rows.T).tocoo()
+        # Distances as the clustering reads them (1 - cosine < 1 - threshold: merged).
+        near = (1 - block.data < 1 - threshold) & (block.row + start < block.col)
+        pairs_a.append(block.row[near] + start)
+        pairs_b.append(block.col[near])
+    a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(members), len(members)))
+    count, part_of = connected_components(graph, directed=False)
+    parts: list[list[int]] = [[] for _ in range(count)]
+    for position, part in enumerate(part_of):
+        parts[part].append(position)
+    out = []
+    for part in parts:
+        if len(part) <= 2:  # one text, or two joined by their own edge
+            out.append([members[p] for p in part])
+            continue
+        out.extend([members[part[p]] for p in cluster] for cluster in _complete_linkage(rows[part], threshold))
+    return out
+
+
+def _complete_linkage(rows, threshold: float) -> list[list[int]]:
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.metrics.pairwise import cosine_distances
+
+    # Distances from the sparse vectors: a dense copy of 2,000 answers' n-grams would take
+    # hundreds of megabytes where this takes 8 bytes a pair.
+    clustering = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="complete",
+                                         distance_threshold=1 - threshold)
+    by_label: dict[int, list[int]] = defaultdict(list)
+    for position, label in enumerate(clustering.fit_predict(cosine_distances(rows))):
+        by_label[int(label)].append(position)
+    return list(by_label.values())

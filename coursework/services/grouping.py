@@ -100,21 +100,29 @@ def _grouped_ids(answers) -> list[list[int]]:
     return ids
 
 
-def _held(ta, response_ids) -> dict[int, str]:
-    kind = ContentType.objects.get_for_model(SynthesisResponse)
-    live = (ReviewClaim.objects.filter(target_type=kind, target_id__in=response_ids, expires_at__gt=timezone.now())
+def held_by_others(ta, model, ids) -> dict[int, str]:
+    """The items of `model` among `ids` another TA holds now (services.claims), with who."""
+    kind = ContentType.objects.get_for_model(model)
+    live = (ReviewClaim.objects.filter(target_type=kind, target_id__in=ids, expires_at__gt=timezone.now())
             .exclude(holder=ta).select_related("holder__profile"))
     return {c.target_id: reviews.person(c.holder) for c in live}
+
+
+def reviewed_points(status, rubric, criterion) -> float | None:
+    """The points a saved review gave on `criterion` (None: not reviewed, or no points on it)."""
+    if criterion is None or status != ReviewStatus.REVIEWED:
+        return None
+    row = next((r for r in (rubric or {}).get("criteria", []) if r.get("id") == criterion.pk), None)
+    return row.get("points") if row is not None else None
 
 
 def _points(status, rubric, grade_points, grade_criterion_id, criterion) -> float | None:
     """Points on `criterion`: the saved review's, else the group grade's."""
     if criterion is None:
         return None
-    if status == ReviewStatus.REVIEWED:
-        row = next((r for r in (rubric or {}).get("criteria", []) if r.get("id") == criterion.pk), None)
-        if row is not None and row.get("points") is not None:
-            return row["points"]
+    reviewed = reviewed_points(status, rubric, criterion)
+    if reviewed is not None:
+        return reviewed
     return grade_points if grade_criterion_id == criterion.pk else None
 
 
@@ -140,7 +148,7 @@ def groups_for(question: Question, ta, criterion: RubricCriterion | None) -> lis
     """The question's handed-in answers in groups of similar ones, largest first."""
     answers = _answers(question)
     by_id = {a["pk"]: a for a in answers}
-    held = _held(ta, [a["response_id"] for a in answers])
+    held = held_by_others(ta, SynthesisResponse, [a["response_id"] for a in answers])
     groups = []
     for number, ids in enumerate(_grouped_ids(answers), start=1):
         group = Group(number)
@@ -169,25 +177,31 @@ class GradeRefused(ValueError):
     pass
 
 
+def check_grade(criteria, criterion: RubricCriterion, points: float, comment: str, count: int, what: str) -> None:
+    """GradeRefused unless `criterion` is in the rubric and takes these points and comment, for
+    `count` items (`what`: "answers", "passages") at most MAX_GRADED_AT_ONCE."""
+    if criterion.pk not in {c.pk for c in criteria}:
+        raise GradeRefused("That criterion is not in this rubric.")
+    errors = rubrics.check_marks([criterion], {criterion.pk: rubrics.Mark(points, comment)}, feedback_only=False)
+    if errors:
+        raise GradeRefused(" ".join(errors.values()))
+    if count > MAX_GRADED_AT_ONCE:
+        raise GradeRefused(f"At most {MAX_GRADED_AT_ONCE:,} {what} can be graded at once.")
+
+
 def grade(ta, question: Question, answer_ids, criterion: RubricCriterion, points: float, comment: str = "",
           replace: bool = False) -> Outcome:
     """Give `points` (and `comment`) on `criterion` to each of these answers to `question`."""
     criteria = rubrics.criteria_for(SynthesisResponse(question_set=question.question_set))
-    if criterion.pk not in {c.pk for c in criteria}:
-        raise GradeRefused("That criterion is not in this question set's rubric.")
-    errors = rubrics.check_marks([criterion], {criterion.pk: rubrics.Mark(points, comment)}, feedback_only=False)
-    if errors:
-        raise GradeRefused(" ".join(errors.values()))
     answer_ids = {int(pk) for pk in answer_ids}
-    if len(answer_ids) > MAX_GRADED_AT_ONCE:
-        raise GradeRefused(f"At most {MAX_GRADED_AT_ONCE:,} answers can be graded at once.")
+    check_grade(criteria, criterion, points, comment, len(answer_ids), "answers")
     outcome = Outcome()
     finished = []
     with transaction.atomic():
         answers = list(Answer.objects.filter(pk__in=answer_ids, question=question).select_related("response", "grade"))
         responses = {r.pk: r for r in SynthesisResponse.objects.select_for_update().filter(
             pk__in=[a.response_id for a in answers], status__in=GROUPED_STATUSES)}
-        held = _held(ta, list(responses))
+        held = held_by_others(ta, SynthesisResponse, list(responses))
         outcome.gone = len(answer_ids) - len([a for a in answers if a.response_id in responses])
         to_grade = []
         for a in answers:
@@ -225,13 +239,20 @@ def _complete(responses, criteria) -> list[tuple[SynthesisResponse, dict]]:
     grades: dict[int, dict[int, rubrics.Mark]] = {}
     for g in AnswerGrade.objects.filter(answer__response__in=responses).select_related("answer"):
         grades.setdefault(g.answer.response_id, {})[g.criterion_id] = rubrics.Mark(g.points, g.comment)
+    return completed(responses, criteria, grades)
+
+
+def completed(items, criteria, grades: dict[int, dict[int, rubrics.Mark]]) -> list[tuple[object, dict]]:
+    """The items (reviewed work) whose every scored criterion has points once their group
+    grades (`grades`: item pk -> criterion pk -> mark) are added to their saved review's
+    points, with those marks: each is ready for reviews.review."""
     out = []
-    for response in responses:
-        marks = rubrics.marks_of(response) if response.status == ReviewStatus.REVIEWED else {}
+    for item in items:
+        marks = rubrics.marks_of(item) if item.status == ReviewStatus.REVIEWED else {}
         marks = {pk: m for pk, m in marks.items() if m.points is not None}
-        marks.update(grades.get(response.pk, {}))
+        marks.update(grades.get(item.pk, {}))
         if all(c.bonus or c.deduction or c.pk in marks for c in criteria):  # an empty deduction takes nothing
-            out.append((response, marks))
+            out.append((item, marks))
     return out
 
 

@@ -1,8 +1,8 @@
 """Pages for TAs, all under /ta/ (every view is staff_only: see views/staff/permissions.py)."""
 from django.urls import path
 
-from ..views.staff import (appeals, assignments, dashboard, extensions, gradebook, grouping, groups, notebooks, queues,
-                           reviews, rubrics, similarity, statistics, students)
+from ..views.staff import (appeals, assignments, dashboard, extensions, gradebook, grouping, groups, notebooks, passages,
+                           queues, reviews, rubrics, similarity, statistics, students)
 
 urlpatterns = [
     path("", dashboard.dashboard, name="ta_dashboard"),
@@ -40,4 +40,6 @@ urlpatterns = [
     path("gradebook/<slug:slug>.csv", gradebook.gradebook_csv, name="ta_gradebook_task"),
     path("answers/", grouping.questions, name="ta_answer_questions"),
     path("answers/<int:pk>/", grouping.answer_groups, name="ta_answer_groups"),
+    path("passages/", passages.prompts, name="ta_essay_prompts"),
+    path("passages/<int:pk>/", passages.passage_groups, name="ta_passage_groups"),
 ]

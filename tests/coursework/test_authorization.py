@@ -128,6 +128,8 @@ def routes(w):
         "ta_task_terms": (("synthesis",), STAFF, "get"),
         "ta_answer_questions": ((), STAFF, "get"),
         "ta_answer_groups": ((w["question_set"].questions.first().pk,), STAFF, "get"),
+        "ta_essay_prompts": ((), STAFF, "get"),
+        "ta_passage_groups": ((EssayPrompt.objects.first().pk,), STAFF, "get"),
         "ta_publish_reviews": (("essays",), STAFF, "get"),
         "playground": ((), SIGNED_IN, "get"),
         # A notebook's own hand-in: a session is no credential there, only an upload token.

@@ -46,7 +46,7 @@ def answer_groups(request, pk):
             messages.error(request, str(exc) if isinstance(exc, grouping.GradeRefused)
                            else "Choose a level, or type the points to give.")
             return redirect(url)
-        _tell(request, outcome)
+        tell(request, outcome)
         return redirect(url + f"#group-{request.POST.get('group', '')}")
     task = Assignment.objects.the(Assignment.SYNTHESIS)
     groups = grouping.groups_for(question, request.user, criterion)
@@ -64,18 +64,22 @@ def answer_groups(request, pk):
     })
 
 
-def _tell(request, outcome: grouping.Outcome) -> None:
-    said = [f"{outcome.graded} answer{'' if outcome.graded == 1 else 's'} graded"]
+def tell(request, outcome: grouping.Outcome, noun: str = "answer") -> None:
+    """What a group grade did, in messages: graded, completed, and what was left alone."""
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n} {noun} {one}" if n == 1 else f"{n} {noun}s {many}"
+
+    said = [count(outcome.graded, "graded", "graded")]
     if outcome.reviews_completed:
         said.append(f"{outcome.reviews_completed} review{'' if outcome.reviews_completed == 1 else 's'} completed "
                     "and sent to the students")
     messages.success(request, "; ".join(said) + ".")
     if outcome.kept:
-        messages.warning(request, f"{outcome.kept} answer{' was' if outcome.kept == 1 else 's were'} already graded "
-                                  "on this criterion and kept their points: tick \u201creplace\u201d to overwrite them.")
+        messages.warning(request, count(outcome.kept, "was", "were") + " already graded on this criterion and kept "
+                                  "their points: tick \u201creplace\u201d to overwrite them.")
     if outcome.held:
-        messages.warning(request, f"{outcome.held} answer{' is' if outcome.held == 1 else 's are'} held by another TA "
-                                  "reviewing them now, and were left alone.")
+        messages.warning(request, count(outcome.held, "is", "are") + " held by another TA reviewing them now, and "
+                                  "were left alone.")
     if outcome.gone:
-        messages.warning(request, f"{outcome.gone} answer{' was' if outcome.gone == 1 else 's were'} no longer "
-                                  "handed in (sent back for resubmission) and were left alone.")
+        messages.warning(request, count(outcome.gone, "was", "were") + " no longer handed in (sent back for "
+                                  "resubmission) and were left alone.")

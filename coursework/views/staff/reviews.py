@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from ...forms import ReviewForm
 from ...models import Appeal, EssaySubmission, Submission, SynthesisResponse
 from ...rendering import render_markdown
-from ...services import anonymity, appeals, claims, deadlines, grouping, reviews, rubrics
+from ...services import anonymity, appeals, claims, deadlines, grouping, passages, reviews, rubrics
 from ...services.audit import history
 from ...services.synthesis import answers_by_question
 from ...states import AppealStatus
@@ -27,6 +27,8 @@ def _initial(item, criteria, draft) -> dict:
     marks = rubrics.marks_of(item)
     if isinstance(item, SynthesisResponse) and item.reviewed_at is None:
         marks = grouping.marks_for(item)  # points given with a group of similar answers, not yet a review
+    elif isinstance(item, EssaySubmission):
+        marks.update(passages.marks_for(item))  # given with groups of similar passages since the review, if any
     for pk, mark in marks.items():
         initial[f"criterion-{pk}"] = "" if mark.points is None else f"{mark.points:g}"
         initial[f"criterion-{pk}-comment"] = mark.comment
@@ -123,7 +125,8 @@ def review_essays(request, pk):
                                    pk=pk)
     essays = [(essay, render_markdown(essay.text)) for essay in submission.essays.select_related("prompt")]
     return _review(request, submission, "essays", "staff/review_essays.html", {
-        "essays": essays, "versions": EssaySubmission.objects.filter(student=submission.student)})
+        "essays": essays, "versions": EssaySubmission.objects.filter(student=submission.student),
+        "passage_grades": passages.grades_for(submission)})
 
 
 @staff_only

@@ -1,0 +1,338 @@
+"""Essay passages in groups of similar ones, so that a TA grades a recurring passage once
+(docs/reviews.md, "Essay passages in groups"). The text work is the synthesis answers' own
+(coursework.services.answer_groups: the same strata, measure and threshold); grading follows
+coursework.services.grouping: the same rules on claims, saved reviews, "replace", the audit
+and anonymity.
+
+Passages. Each essay is cut into paragraphs (a blank line, a Markdown heading or a list item
+starts one); a paragraph of up to PASSAGE_SENTENCES + 1 sentences is one passage, a longer one
+is cut into windows of PASSAGE_SENTENCES sentences from its start (a last sentence alone joins
+the window before it). Windows of about a synthesis answer's size keep the measure where it
+was calibrated: longer ones on one topic grow alike by chance, and carry so many numbers and
+negations that one changed anywhere parts a copy from its source; single sentences group stock
+phrases ("In conclusion, ...") that say nothing worth a grade (benchmarks/passage_groups.py
+compares the sizes). Passages of fewer than MIN_WORDS words (headings, sign-offs) are not
+grouped, nor any after an essay's first MAX_PASSAGES_PER_ESSAY.
+
+Grading. A group's grade gives each essay set (EssaySubmission) with a member passage a
+PassageGrade on the chosen criterion of the essays' rubric, audited as "group_grade". Once
+every scored criterion of a set has points (its saved review's, and grades given since), the
+set is reviewed with them through reviews.review, as if typed on its review page; until then
+the grades fill its review form, where each can be changed. Sets already reviewed, or graded
+on that criterion, keep their points unless the TA asks to replace them; sets another TA holds
+are left alone; only each student's latest version, handed in and not sent back, is grouped.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef
+
+from ..models import Essay, EssayPrompt, EssaySubmission, PassageGrade, RubricCriterion
+from ..states import ReviewStatus
+from . import reviews, rubrics
+from .answer_groups import THRESHOLD, group_texts
+from .audit import audit_many
+from .essays import SENTENCE_END, WORD
+from .grouping import (CACHE_SECONDS, GROUPED_STATUSES, GradeRefused, Outcome, check_grade, completed, held_by_others,
+                       reviewed_points)
+
+__all__ = ["GradeRefused", "Outcome", "split", "groups_for", "grade", "marks_for", "prompts"]
+
+PASSAGE_SENTENCES = 3
+MIN_WORDS = 8
+# Ten times the words an essay needs (200), and more than an essay of its prompt ever held in
+# the test population: passages past it are reviewed on the essay's own page. It bounds a
+# prompt's grouping (each passage is a few hundred characters to compare) whatever a student pastes.
+MAX_PASSAGES_PER_ESSAY = 40
+# A new paragraph: after a blank line, or at a Markdown heading (a paragraph of its own line) or list item.
+_HEADING = re.compile(r"\s{0,3}#{1,6}\s")
+_LIST_ITEM = re.compile(r"\s{0,3}(?:[-*+]|\d{1,3}[.)])\s")
+
+
+def _paragraphs(text: str) -> list[str]:
+    out: list[str] = []
+    lines: list[str] = []
+
+    def end():
+        if lines:
+            out.append(" ".join(lines))
+            lines.clear()
+
+    for line in text.splitlines():
+        heading = _HEADING.match(line)
+        if not line.strip() or heading or _LIST_ITEM.match(line):
+            end()
+        if line.strip():
+            lines.append(line.strip())
+        if heading:
+            end()
+    end()
+    return out
+
+
+def split(text: str) -> list[str]:
+    """An essay's passages, in order (see the module's docstring)."""
+    passages = []
+    for paragraph in _paragraphs(text or ""):
+        sentences = [s for s in SENTENCE_END.split(paragraph) if s.strip()]
+        if len(sentences) <= PASSAGE_SENTENCES + 1:
+            windows = [sentences]
+        else:
+            windows = [sentences[i:i + PASSAGE_SENTENCES] for i in range(0, len(sentences), PASSAGE_SENTENCES)]
+            if len(windows[-1]) == 1:
+                last = windows.pop()
+                windows[-1] = windows[-1] + last
+        for window in windows:
+            passage = " ".join(window)
+            if len(WORD.findall(passage)) >= MIN_WORDS:
+                passages.append(passage)
+                if len(passages) == MAX_PASSAGES_PER_ESSAY:
+                    return passages
+    return passages
+
+
+# --- which essays, and their passages in groups ---------------------------------------------
+
+
+def _latest():
+    """Essays of each student's latest version, handed in and not sent back."""
+    newer = EssaySubmission.objects.filter(student=OuterRef("submission__student"),
+                                           version__gt=OuterRef("submission__version"))
+    return Essay.objects.filter(submission__status__in=GROUPED_STATUSES).filter(~Exists(newer))
+
+
+def prompts() -> list[tuple[EssayPrompt, int]]:
+    """Every prompt with how many essays on it are handed in (two queries)."""
+    counts = dict(_latest().values_list("prompt").annotate(n=Count("pk")).order_by())
+    return [(p, counts.get(p.pk, 0)) for p in EssayPrompt.objects.all()]
+
+
+def _essays(prompt: EssayPrompt) -> list[dict]:
+    # Plain rows: a prompt of a class of 2,000 has about 850 essays.
+    return list(_latest().filter(prompt=prompt).values(
+        "pk", "text", "submission_id", "submission__status", "submission__rubric", "submission__reviewed_at",
+        "submission__student__username", "submission__student__profile__display_name").order_by("pk"))
+
+
+def _grouped(essays) -> tuple[list[list[tuple[int, int]]], int]:
+    """The groups of passages that recur in two essays or more, as (essay id, passage index)
+    lists, and how many passages there are in all. Cached under a digest of every essay's id
+    and text, so a new version regroups its prompt and nothing has to clear the cache."""
+    digest = hashlib.sha1(json.dumps([THRESHOLD, PASSAGE_SENTENCES, MIN_WORDS, MAX_PASSAGES_PER_ESSAY,
+                                      [(e["pk"], e["text"]) for e in essays]]).encode()).hexdigest()
+    key = f"passage-groups:{digest}"
+    found = cache.get(key)
+    if found is None:
+        refs, texts = [], []
+        for e in essays:
+            for index, passage in enumerate(split(e["text"])):
+                refs.append((e["pk"], index))
+                texts.append(passage)
+        groups = [[refs[i] for i in g] for g in group_texts(texts)]
+        found = ([g for g in groups if len({essay for essay, _ in g}) > 1], len(texts))
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def _pending(grades, reviewed_at) -> list:
+    """Grades given since the set's review (all of them before it has one): those not yet in it."""
+    return [g for g in grades if reviewed_at is None or g.graded_at > reviewed_at]
+
+
+@dataclass
+class Member:
+    """One essay with a passage in the group, standing for its essay set."""
+
+    essay_id: int
+    submission_id: int
+    student: str
+    passages: list[int]  # indices of its passages in the group
+    points: float | None  # on the chosen criterion: the saved review's, else a grade given since
+    reviewed: bool
+    held_by: str = ""  # another TA working on the set now
+    texts: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> str:
+        return ",".join(f"{self.essay_id}:{i}" for i in self.passages)
+
+
+@dataclass
+class Wording:
+    text: str
+    members: list[Member]  # the essays it is in
+    shown: list[Member] = field(default_factory=list)  # those a page names
+
+    @property
+    def unnamed(self) -> int:
+        return len(self.members) - len(self.shown)
+
+
+@dataclass
+class Group:
+    number: int
+    members: list[Member] = field(default_factory=list)
+    wordings: list[Wording] = field(default_factory=list)
+    shown: list[Member] = field(default_factory=list)  # the members a page lists
+    wordings_shown: list[Wording] = field(default_factory=list)
+
+    @property
+    def ids(self) -> str:
+        return ",".join(m.ids for m in self.members)
+
+    @property
+    def tally(self) -> list[tuple[float | None, int]]:
+        counts: dict[float | None, int] = {}
+        for m in self.members:
+            counts[m.points] = counts.get(m.points, 0) + 1
+        return sorted(counts.items(), key=lambda kv: (kv[0] is None, -(kv[0] or 0)))
+
+
+@dataclass
+class Page:
+    groups: list[Group]
+    essays: int
+    passages: int  # grouped ones, in all essays of the prompt
+
+
+def groups_for(prompt: EssayPrompt, ta, criterion: RubricCriterion | None) -> Page:
+    """The prompt's recurring passages in groups, the most essays first."""
+    essays = _essays(prompt)
+    by_id = {e["pk"]: e for e in essays}
+    ids, passages = _grouped(essays)
+    submissions = [e["submission_id"] for e in essays]
+    held = held_by_others(ta, EssaySubmission, submissions)
+    grades: dict[int, list[PassageGrade]] = {}
+    if criterion is not None:
+        for g in PassageGrade.objects.filter(criterion=criterion, submission_id__in=submissions):
+            grades.setdefault(g.submission_id, []).append(g)
+    texts: dict[int, list[str]] = {}
+    groups = []
+    for number, refs in enumerate(ids, start=1):
+        group, members = Group(number), {}
+        for essay_id, index in refs:
+            e = by_id.get(essay_id)
+            if e is None:
+                continue  # cached before this essay's set was sent back: not handed in now
+            if essay_id not in texts:
+                texts[essay_id] = split(e["text"])
+            member = members.get(essay_id)
+            if member is None:
+                status, submission = e["submission__status"], e["submission_id"]
+                pending = _pending(grades.get(submission, []), e["submission__reviewed_at"])
+                points = reviewed_points(status, e["submission__rubric"], criterion)
+                member = members[essay_id] = Member(
+                    essay_id, submission,
+                    e["submission__student__profile__display_name"] or e["submission__student__username"], [],
+                    pending[0].points if pending else points, status == ReviewStatus.REVIEWED,
+                    held.get(submission, ""))
+                group.members.append(member)
+            member.passages.append(index)
+            member.texts.append(texts[essay_id][index])
+        if len(group.members) < 2:
+            continue
+        by_text: dict[str, list[Member]] = {}
+        for m in group.members:
+            for text in dict.fromkeys(m.texts):
+                by_text.setdefault(text, []).append(m)
+        group.wordings = [Wording(t, ms) for t, ms in sorted(by_text.items(), key=lambda kv: -len(kv[1]))]
+        groups.append(group)
+    groups.sort(key=lambda g: (-len(g.members), g.number))
+    for number, group in enumerate(groups, start=1):
+        group.number = number
+    return Page(groups, len(essays), passages)
+
+
+# --- grading a group ---------------------------------------------------------------------
+
+
+def parse_ids(raw: str) -> dict[int, list[int]]:
+    """ "essay:index,..." as the page posts it, to essay id -> passage indices (malformed ones dropped)."""
+    out: dict[int, list[int]] = {}
+    for token in raw.split(","):
+        essay, _, index = token.strip().partition(":")
+        if essay.isdigit() and index.isdigit() and len(essay) < 12 and len(index) < 6:
+            out.setdefault(int(essay), []).append(int(index))
+    return out
+
+
+def grade(ta, prompt: EssayPrompt, passages: dict[int, list[int]], criterion: RubricCriterion, points: float,
+          comment: str = "", replace: bool = False) -> Outcome:
+    """Give `points` (and `comment`) on `criterion` to the essay set of each essay on `prompt`
+    with one of these passages (essay id -> passage indices, as the group showed them)."""
+    criteria = rubrics.criteria_for(EssaySubmission())
+    check_grade(criteria, criterion, points, comment, sum(len(v) for v in passages.values()), "passages")
+    outcome = Outcome()
+    with transaction.atomic():
+        essays = list(_latest().filter(pk__in=list(passages), prompt=prompt).order_by("pk"))
+        sets = {s.pk: s for s in EssaySubmission.objects.select_for_update().filter(
+            pk__in=[e.submission_id for e in essays], status__in=GROUPED_STATUSES)}
+        essays = [e for e in essays if e.submission_id in sets]
+        # Essays no longer handed in (sent back, a newer version, another prompt's) are left alone.
+        outcome.gone = len(passages) - len(essays)
+        held = held_by_others(ta, EssaySubmission, list(sets))
+        earlier = {g.submission_id: g for g in PassageGrade.objects.filter(submission__in=list(sets),
+                                                                           criterion=criterion)}
+        to_grade, before = [], {}
+        for essay in essays:
+            submission = sets[essay.submission_id]
+            given = earlier.get(submission.pk)
+            if submission.pk in held:
+                outcome.held += 1
+            elif not replace and (submission.status == ReviewStatus.REVIEWED or given is not None):
+                # A saved review, even one without points on this criterion (feedback only), is a
+                # TA's decision, and so is a grade on the criterion: replaced only when asked.
+                outcome.kept += 1
+            elif submission.pk not in before:
+                pending = _pending([given] if given else [], submission.reviewed_at)
+                before[submission.pk] = (pending[0].points if pending
+                                         else reviewed_points(submission.status, submission.rubric, criterion))
+                to_grade.append((essay, submission))
+        words = {essay.pk: _words(essay, passages[essay.pk]) for essay, _ in to_grade}
+        PassageGrade.objects.filter(submission__in=[s for _, s in to_grade], criterion=criterion).delete()
+        PassageGrade.objects.bulk_create([
+            PassageGrade(submission=s, essay=e, criterion=criterion, passage=words[e.pk], points=points,
+                         comment=comment, graded_by=ta) for e, s in to_grade])
+        essay_of = {s.pk: e for e, s in to_grade}
+        size = sum(len(v) for v in passages.values())
+        audit_many(ta, "group_grade", [s for _, s in to_grade], lambda s: {
+            "prompt": prompt.order, "criterion": criterion.name, "before": before[s.pk], "after": points,
+            "comment": comment, "group_size": size, "passage": words[essay_of[s.pk].pk][:500]})
+        outcome.graded = len(to_grade)
+        submissions = [s for _, s in to_grade]
+        finished = completed(submissions, criteria, _pending_marks(submissions))
+        for submission, marks in finished:
+            reviews.review(submission, ta, marks, submission.ta_feedback)
+    outcome.reviews_completed = len(finished)
+    return outcome
+
+
+def _words(essay: Essay, indices: list[int]) -> str:
+    cut = split(essay.text)
+    return "\n\n".join(cut[i] for i in sorted(set(indices)) if i < len(cut))
+
+
+def _pending_marks(submissions) -> dict[int, dict[int, rubrics.Mark]]:
+    reviewed_at = {s.pk: s.reviewed_at for s in submissions}
+    out: dict[int, dict[int, rubrics.Mark]] = {}
+    for g in PassageGrade.objects.filter(submission__in=submissions):
+        if _pending([g], reviewed_at[g.submission_id]):
+            out.setdefault(g.submission_id, {})[g.criterion_id] = rubrics.Mark(g.points, g.comment)
+    return out
+
+
+def marks_for(submission: EssaySubmission) -> dict[int, rubrics.Mark]:
+    """Grades given with passage groups and not yet in the set's review, to fill its review form."""
+    return _pending_marks([submission]).get(submission.pk, {})
+
+
+def grades_for(submission: EssaySubmission) -> list[PassageGrade]:
+    """The same, as rows: which passage each came from, for the review page to say so."""
+    return _pending(submission.passage_grades.select_related("criterion").order_by("criterion__order"),
+                    submission.reviewed_at)
