@@ -162,11 +162,20 @@ def reason_draft(student, item):
     return drafts.latest(student, item)
 
 
+# An answer tells the student what became of their result; a review of the work held until a
+# TA publishes it is a result they cannot see yet ("being reviewed" on their page).
+HELD_REVIEW = ("A review of this work saved since the appeal is not published yet: the student sees the work as "
+               "being reviewed, so an answer now would tell them of a result they cannot see. Publish the task's "
+               "reviews, then answer. Your answer is still in the box.")
+
+
 def answer(ta, appeal: Appeal, text: str, outcome: str) -> Appeal:
     """Answer an open appeal (audited on the work, and told to the student).
 
     The outcome must agree with the result: a student told "the result stands" beside a
-    score that moved (or "changed" beside the same one) would not know which to believe."""
+    score that moved (or "changed" beside the same one) would not know which to believe. And
+    the result must be one the student can see: while a new review of the work is held
+    (services.publishing), no answer is given."""
     text = (text or "").strip()
     if outcome not in (Appeal.CHANGED, Appeal.UNCHANGED):
         raise AppealRefused("Say whether the result was changed or stands.")
@@ -181,6 +190,8 @@ def answer(ta, appeal: Appeal, text: str, outcome: str) -> Appeal:
             raise AppealRefused(f"{person(appeal.answered_by) if appeal.answered_by else 'Someone'} answered this "
                                 f"appeal at {when}; their answer is below. Yours was not saved: it is still in the box.")
         target = type(appeal.target).objects.select_for_update().get(pk=appeal.target_id)
+        if getattr(target, "held", False):
+            raise AppealRefused(HELD_REVIEW)
         if outcome not in true_outcomes(appeal, target):
             raise AppealRefused(_untrue_outcome(appeal, target, outcome))
         states.move_appeal(appeal, AppealStatus.ANSWERED)

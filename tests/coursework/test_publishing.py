@@ -167,3 +167,37 @@ def test_a_held_request_to_resubmit_essays_does_not_reopen_them_after_the_lock(h
     assert essay_service.closed_to(people["ana"]) != ""  # still locked: the request is not one until published
     publishing.publish(people["ta"], held)
     assert essay_service.closed_to(people["ana"]) == ""
+
+
+def test_an_appeal_is_not_answered_while_a_second_review_of_the_work_is_held(held, people):
+    essays = review(people["ana"], people["ta"])
+    publishing.publish(people["ta"], held)
+    essays.refresh_from_db()
+    appeal = appeals.file(people["ana"], essays, "Essay 2 cites two studies.", appeals.state_of(essays)["token"])
+    # The TA looks again and raises the score; the task holds it until a TA publishes.
+    criteria = rubrics.criteria_for(essays)
+    essays = reviews.review(essays, people["ta"], {c.pk: rubrics.Mark(c.max_points) for c in criteria}, "Fair point.")
+    assert essays.held
+    # Told "changed" now, Ana would find her work "being reviewed": the answer waits for the publish.
+    for outcome in (appeal.CHANGED, appeal.UNCHANGED):
+        with pytest.raises(appeals.AppealRefused, match="not published"):
+            appeals.answer(people["ta"], appeal, "I raised it.", outcome)
+    appeal.refresh_from_db()
+    assert appeal.status == "open" and not appeal.outcome
+    assert not Notification.objects.filter(recipient=people["ana"], kind=Notification.APPEAL).exists()
+    publishing.publish(people["ta"], held)
+    assert appeals.answer(people["ta"], appeal, "I raised it.", appeal.CHANGED).outcome == appeal.CHANGED
+
+
+def test_the_tas_appeal_page_says_a_held_review_waits_to_be_published(held, people, client):
+    essays = review(people["ana"], people["ta"])
+    publishing.publish(people["ta"], held)
+    essays.refresh_from_db()
+    appeal = appeals.file(people["ana"], essays, "Look again.", appeals.state_of(essays)["token"])
+    ben = make_student("ben")
+    review(ben, people["ta"])  # another student's essays, held: not the appealed work
+    client.force_login(people["ta"])
+    assert "appeal-held" not in client.get(f"/ta/appeals/{appeal.pk}/").content.decode()
+    reviews.review(essays, people["ta"], {c.pk: rubrics.Mark(0) for c in rubrics.criteria_for(essays)}, "Again.")
+    page = client.get(f"/ta/appeals/{appeal.pk}/").content.decode()
+    assert "appeal-held" in page and f"/ta/assignments/{held.slug}/publish/" in page

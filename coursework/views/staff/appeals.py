@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from ...forms import AppealAnswerForm
 from ...models import Appeal, EssaySubmission, Submission
-from ...services import appeals, results
+from ...services import appeals, results, rubrics
 from ...states import AppealStatus
 from .permissions import staff_only
 from .queues import QueueQuery, next_url
@@ -45,4 +45,11 @@ def appeal(request, pk):
         "changed": appeals.changed_since_filed(appeal, item), "changed_result": appeals.result_changed(appeal, item),
         "work_url": _work_url(item, appeal),
         "result": results.for_item(item, viewer=request.user), "open": appeal.status == AppealStatus.OPEN,
+        "held_review": appeals.HELD_REVIEW.removesuffix(" Your answer is still in the box."),
+        "publish_url": _publish_url(item),
     })
+
+
+def _publish_url(item) -> str:
+    task = rubrics.task_of(item) if getattr(item, "held", False) else None
+    return reverse("ta_publish_reviews", args=[task.slug]) if task else ""
