@@ -13,6 +13,7 @@ from .permissions import staff_only
 
 GROUPS_PER_PAGE = 25
 WORDINGS_SHOWN = 10
+NAMES_PER_WORDING = 5  # the essays a wording is in, named beside it (all of them in the table below)
 
 
 @staff_only
@@ -68,7 +69,7 @@ def passage_groups(request, pk):
         g.shown = g.members if alone else g.members[:MEMBERS_SHOWN]
         g.wordings_shown = g.wordings if alone else g.wordings[:WORDINGS_SHOWN]
         for w in g.wordings_shown:
-            w.shown = w.members if alone else w.members[:MEMBERS_SHOWN]
+            w.shown = w.members if alone else w.members[:NAMES_PER_WORDING]
     return render(request, "staff/passage_groups.html", {
         "prompt": prompt, "criteria": criteria, "criterion": criterion, "groups": shown, "alone": alone,
         "group_count": len(groups), "anonymous": bool(task and task.anonymous_review), "essays": found.essays,
