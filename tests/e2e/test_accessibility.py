@@ -202,7 +202,8 @@ def test_no_page_of_either_role_breaks_an_axe_rule(showcase):
                   f"/ta/rubrics/criteria/{ids['criterion']}/", "/ta/groups/", "/ta/groups/none/",
                   f"/ta/groups/{ids['group']}/", "/ta/extensions/", "/ta/deadlines/mnist/", "/ta/similarity/",
                   f"/ta/similarity/solution/{ids['graded']}/",  # linked only from a copy's page: none here
-                  "/ta/assignments/mnist/reveal/", "/leaderboard/", f"/submissions/{ids['graded']}/"], limit=90)
+                  "/ta/assignments/mnist/reveal/", "/ta/passages/", "/leaderboard/", f"/submissions/{ids['graded']}/"],
+                 limit=90)
         page.goto(stack.base_url + "/ta/extensions/")
         with page.expect_navigation():
             page.click("main form button[type=submit] >> nth=0")
