@@ -17,6 +17,9 @@ How (docs/reviews.md, "Grouping similar answers"):
    at least THRESHOLD alike (single linkage would chain A~B~C into a group where A and C
    differ).
 
+Short essay passages are grouped by the same function, strata and threshold
+(coursework.services.passages cuts essays to about an answer's size).
+
 The measure is surface similarity by design: a paraphrase in other words stays a group
 of its own, which costs a TA one more grade; merging a right and a wrong answer would
 give a whole group the wrong grade. benchmarks/answer_groups.py calibrates THRESHOLD on

@@ -65,11 +65,15 @@ class Group:
 
     @property
     def tally(self) -> list[tuple[float | None, int]]:
-        """How many members have which points on the criterion (None: not graded yet)."""
-        counts: dict[float | None, int] = {}
-        for m in self.members:
-            counts[m.points] = counts.get(m.points, 0) + 1
-        return sorted(counts.items(), key=lambda kv: (kv[0] is None, -(kv[0] or 0)))
+        return tally(m.points for m in self.members)
+
+
+def tally(points) -> list[tuple[float | None, int]]:
+    """How many members have which points on the criterion (None: not graded yet), most first."""
+    counts: dict[float | None, int] = {}
+    for value in points:
+        counts[value] = counts.get(value, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (kv[0] is None, -(kv[0] or 0)))
 
 
 def criterion_for(question: Question, criteria) -> RubricCriterion | None:

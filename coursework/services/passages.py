@@ -40,7 +40,7 @@ from .answer_groups import THRESHOLD, group_texts
 from .audit import audit_many
 from .essays import SENTENCE_END, WORD
 from .grouping import (CACHE_SECONDS, GROUPED_STATUSES, GradeRefused, Outcome, check_grade, completed, held_by_others,
-                       reviewed_points)
+                       reviewed_points, tally)
 
 __all__ = ["GradeRefused", "Outcome", "split", "groups_for", "grade", "marks_for", "prompts"]
 
@@ -145,6 +145,13 @@ def _pending(grades, reviewed_at) -> list:
     return [g for g in grades if reviewed_at is None or g.graded_at > reviewed_at]
 
 
+def _points_now(grade, status, rubric, reviewed_at, criterion) -> float | None:
+    """A set's points on the criterion: a grade given since its review, else the review's."""
+    if _pending([grade] if grade is not None else [], reviewed_at):
+        return grade.points
+    return reviewed_points(status, rubric, criterion)
+
+
 @dataclass
 class Member:
     """One essay with a passage in the group, standing for its essay set."""
@@ -188,17 +195,14 @@ class Group:
 
     @property
     def tally(self) -> list[tuple[float | None, int]]:
-        counts: dict[float | None, int] = {}
-        for m in self.members:
-            counts[m.points] = counts.get(m.points, 0) + 1
-        return sorted(counts.items(), key=lambda kv: (kv[0] is None, -(kv[0] or 0)))
+        return tally(m.points for m in self.members)
 
 
 @dataclass
 class Page:
     groups: list[Group]
     essays: int
-    passages: int  # grouped ones, in all essays of the prompt
+    passages: int  # cut from the prompt's essays, recurring or not
 
 
 def groups_for(prompt: EssayPrompt, ta, criterion: RubricCriterion | None) -> Page:
@@ -208,30 +212,25 @@ def groups_for(prompt: EssayPrompt, ta, criterion: RubricCriterion | None) -> Pa
     ids, passages = _grouped(essays)
     submissions = [e["submission_id"] for e in essays]
     held = held_by_others(ta, EssaySubmission, submissions)
-    grades: dict[int, list[PassageGrade]] = {}
-    if criterion is not None:
-        for g in PassageGrade.objects.filter(criterion=criterion, submission_id__in=submissions):
-            grades.setdefault(g.submission_id, []).append(g)
+    grades = {} if criterion is None else {
+        g.submission_id: g for g in PassageGrade.objects.filter(criterion=criterion, submission_id__in=submissions)}
     texts: dict[int, list[str]] = {}
     groups = []
     for number, refs in enumerate(ids, start=1):
         group, members = Group(number), {}
         for essay_id, index in refs:
-            e = by_id.get(essay_id)
-            if e is None:
-                continue  # cached before this essay's set was sent back: not handed in now
+            e = by_id[essay_id]  # the cache key holds every essay grouped
             if essay_id not in texts:
                 texts[essay_id] = split(e["text"])
             member = members.get(essay_id)
             if member is None:
                 status, submission = e["submission__status"], e["submission_id"]
-                pending = _pending(grades.get(submission, []), e["submission__reviewed_at"])
-                points = reviewed_points(status, e["submission__rubric"], criterion)
                 member = members[essay_id] = Member(
                     essay_id, submission,
                     e["submission__student__profile__display_name"] or e["submission__student__username"], [],
-                    pending[0].points if pending else points, status == ReviewStatus.REVIEWED,
-                    held.get(submission, ""))
+                    _points_now(grades.get(submission), status, e["submission__rubric"], e["submission__reviewed_at"],
+                                criterion),
+                    status == ReviewStatus.REVIEWED, held.get(submission, ""))
                 group.members.append(member)
             member.passages.append(index)
             member.texts.append(texts[essay_id][index])
@@ -290,9 +289,8 @@ def grade(ta, prompt: EssayPrompt, passages: dict[int, list[int]], criterion: Ru
                 # TA's decision, and so is a grade on the criterion: replaced only when asked.
                 outcome.kept += 1
             elif submission.pk not in before:
-                pending = _pending([given] if given else [], submission.reviewed_at)
-                before[submission.pk] = (pending[0].points if pending
-                                         else reviewed_points(submission.status, submission.rubric, criterion))
+                before[submission.pk] = _points_now(given, submission.status, submission.rubric,
+                                                    submission.reviewed_at, criterion)
                 to_grade.append((essay, submission))
         words = {essay.pk: _words(essay, passages[essay.pk]) for essay, _ in to_grade}
         PassageGrade.objects.filter(submission__in=[s for _, s in to_grade], criterion=criterion).delete()
