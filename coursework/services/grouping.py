@@ -240,9 +240,12 @@ def grade(ta, question: Question, answer_ids, criterion: RubricCriterion, points
 
 def _complete(responses, criteria) -> list[tuple[SynthesisResponse, dict]]:
     """The responses whose every scored criterion now has points, with their marks."""
+    reviewed_at = {r.pk: r.reviewed_at for r in responses}
     grades: dict[int, dict[int, rubrics.Mark]] = {}
     for g in AnswerGrade.objects.filter(answer__response__in=responses).select_related("answer"):
-        grades.setdefault(g.answer.response_id, {})[g.criterion_id] = rubrics.Mark(g.points, g.comment)
+        # A grade older than the response's review is in it already, or was changed there by a TA.
+        if reviewed_at[g.answer.response_id] is None or g.graded_at > reviewed_at[g.answer.response_id]:
+            grades.setdefault(g.answer.response_id, {})[g.criterion_id] = rubrics.Mark(g.points, g.comment)
     return completed(responses, criteria, grades)
 
 

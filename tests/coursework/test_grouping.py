@@ -196,3 +196,22 @@ def test_an_answer_rewritten_after_its_group_grade_is_graded_again(ta, answers):
     grouping.grade(ta, answers["question"], [answer.pk], answers["criterion"], 0)
     synthesis.save_answers(response.student, response.question_set, {answer.question_id: "10 neurons, one per digit"})
     assert not AnswerGrade.objects.filter(answer=answer).exists()  # the 0 was for words no longer there
+
+
+def test_a_review_saved_after_a_group_grade_keeps_the_tas_points_when_another_question_is_regraded(ta, answers):
+    from coursework.services import reviews
+
+    response, criterion = answers["responses"][0], answers["criterion"]
+    grade_every_question(ta, response)  # the review is completed with 2 on this question
+    response.refresh_from_db()
+    marks = rubrics.marks_of(response)
+    marks[criterion.pk] = rubrics.Mark(1, "Only half of it.")  # the TA adjusts it on the review page
+    reviews.review(response, ta, marks, "", seen_version=response.review_version)
+    # A group grade on another question, replacing: the TA's 1 is not undone by the older group grade.
+    other = next(c for c in rubrics.criteria_for(response) if c.pk != criterion.pk and not c.bonus and not c.deduction)
+    other_question = Question.objects.get(question_set=response.question_set, order=int(other.name.split()[-1]))
+    answer = Answer.objects.get(response=response, question=other_question)
+    grouping.grade(ta, other_question, [answer.pk], other, 0, replace=True)
+    response.refresh_from_db()
+    marks = rubrics.marks_of(response)
+    assert marks[other.pk].points == 0 and marks[criterion.pk].points == 1
