@@ -13,9 +13,10 @@ word grouped with their passage. Then: mixed groups without strata, the closest 
 different things (within one stratum: the margin the threshold keeps), the pairs the strata
 cannot see (LIMITS), how alike unrelated passages grow with their length (why windows of three
 sentences), and grouping a class's essays on one prompt (a prompt has about 3/7 of a class's
-essays: three prompts of seven each) and on every essay of the class at once. Last line:
+essays: three prompts of seven each), on every essay of the class at once, and on the
+worst case (every essay long enough to give its whole share of passages). Last line:
 mixed_groups=M mixed_groups_without_strata=W near_duplicates_found=F close_paraphrases_found=C
-loose_paraphrases_found=L closest_different_in_stratum=D threshold=T prompt_2000_s=X
+loose_paraphrases_found=L closest_different_in_stratum=D threshold=T prompt_2000_s=X worst_case_s=Y
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from sklearn.metrics.pairwise import cosine_similarity  # noqa: E402
 from coursework.services import answer_groups  # noqa: E402
 from coursework.services.answer_groups import THRESHOLD, group_texts, normalise, stratum, vectorise  # noqa: E402
 from coursework.services.essays import SENTENCE_END  # noqa: E402
-from coursework.services.passages import split  # noqa: E402
+from coursework.services.passages import share, split  # noqa: E402
 from tests.support.passage_population import FAMILIES, LIMITS, class_essays, population  # noqa: E402
 
 
@@ -116,7 +117,8 @@ def unrelated_by_length() -> list[tuple[str, float, float]]:
 def group_class(essays: list[str]) -> tuple[int, int, float]:
     """Passages, groups and seconds for one prompt's essays, as the page cuts and groups them."""
     started = time.perf_counter()
-    texts = [p for text in essays for p in split(text)]
+    limit = share(len(essays))
+    texts = [p for text in essays for p in split(text, limit)]
     groups = group_texts(texts)
     return len(texts), len(groups), time.perf_counter() - started
 
@@ -159,21 +161,27 @@ def main() -> None:
     # among paragraphs of the student's own; best of three (the machine is shared).
     seconds = {}
     per_prompt = round(args.students * 3 / 7)
-    for label, count in ((f"one prompt ({per_prompt} essays)", per_prompt),
-                         (f"every essay of the class on one prompt ({args.students})", args.students)):
+    for label, count, long in ((f"one prompt ({per_prompt} essays)", per_prompt, False),
+                               (f"every essay of the class on one prompt ({args.students})", args.students, False),
+                               (f"worst case: {args.students} essays on one prompt, each past its share of passages",
+                                args.students, True)):
         written = [e.text for prompt in sorted(FAMILIES) for e in class_essays(prompt, count // 2 + 1)][:count]
+        if long:  # eight essays' worth each (about 2,400 words): every essay gives its whole share
+            written = ["\n\n".join(written[(i + k) % count] for k in range(8)) for i in range(count)]
         random.Random(0).shuffle(written)
         runs = [group_class(written) for _ in range(3)]
         passages, groups, _ = runs[0]
-        seconds[count] = min(r[2] for r in runs)
+        seconds[label] = min(r[2] for r in runs)
         print(f"{args.students} students, {label}: {passages} passages, {groups} groups, "
-              f"best of 3 {seconds[count]:.2f} s")
+              f"best of 3 {seconds[label]:.2f} s")
+        if count == per_prompt and not long:
+            prompt_seconds = seconds[label]
     print(f"mixed_groups={in_use['mixed']} mixed_groups_without_strata={without['mixed']} "
           f"near_duplicates_found={in_use['copies_found'] / in_use['copies']:.3f} "
           f"close_paraphrases_found={in_use['close_found']}/{in_use['close']} "
           f"loose_paraphrases_found={in_use['loose_found']}/{in_use['loose']} "
           f"closest_different_in_stratum={closest['different_in_stratum'][0]:.3f} threshold={THRESHOLD} "
-          f"prompt_{args.students}_s={seconds[per_prompt]:.2f}")
+          f"prompt_{args.students}_s={prompt_seconds:.2f} worst_case_s={max(seconds.values()):.2f}")
 
 
 if __name__ == "__main__":

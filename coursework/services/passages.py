@@ -12,7 +12,7 @@ was calibrated: longer ones on one topic grow alike by chance, and carry so many
 negations that one changed anywhere parts a copy from its source; single sentences group stock
 phrases ("In conclusion, ...") that say nothing worth a grade (benchmarks/passage_groups.py
 compares the sizes). Passages of fewer than MIN_WORDS words (headings, sign-offs) are not
-grouped, nor any after an essay's first MAX_PASSAGES_PER_ESSAY.
+grouped, nor any past an essay's share (`share`: 10 to 40 of its first passages).
 
 Grading. A group's grade gives each essay set (EssaySubmission) with a member passage a
 PassageGrade on the chosen criterion of the essays' rubric, audited as "group_grade". Once
@@ -46,10 +46,19 @@ __all__ = ["GradeRefused", "Outcome", "split", "groups_for", "grade", "marks_for
 
 PASSAGE_SENTENCES = 3
 MIN_WORDS = 8
-# Ten times the words an essay needs (200), and more than an essay of its prompt ever held in
-# the test population: passages past it are reviewed on the essay's own page. It bounds a
-# prompt's grouping (each passage is a few hundred characters to compare) whatever a student pastes.
+# Passages grouped per essay: at most 40 (about ten times the words an essay needs), and fewer
+# when a prompt has so many essays that together they would pass MAX_PASSAGES_PER_PROMPT, but
+# never fewer than 10 (three times the words needed; the test population's essays have 5 to 7).
+# Passages past an essay's share are reviewed on its own page. This bounds a prompt's grouping
+# (linear in its passages: benchmarks/passage_groups.py) whatever students paste.
 MAX_PASSAGES_PER_ESSAY = 40
+MIN_PASSAGES_PER_ESSAY = 10
+MAX_PASSAGES_PER_PROMPT = 20_000
+
+
+def share(essays: int) -> int:
+    """How many passages of each essay are grouped, for a prompt with this many essays."""
+    return min(MAX_PASSAGES_PER_ESSAY, max(MIN_PASSAGES_PER_ESSAY, MAX_PASSAGES_PER_PROMPT // max(essays, 1)))
 # A new paragraph: after a blank line, or at a Markdown heading (a paragraph of its own line) or list item.
 _HEADING = re.compile(r"\s{0,3}#{1,6}\s")
 _LIST_ITEM = re.compile(r"\s{0,3}(?:[-*+]|\d{1,3}[.)])\s")
@@ -76,8 +85,8 @@ def _paragraphs(text: str) -> list[str]:
     return out
 
 
-def split(text: str) -> list[str]:
-    """An essay's passages, in order (see the module's docstring)."""
+def split(text: str, limit: int = MAX_PASSAGES_PER_ESSAY) -> list[str]:
+    """An essay's first `limit` passages, in order (see the module's docstring)."""
     passages = []
     for paragraph in _paragraphs(text or ""):
         sentences = [s for s in SENTENCE_END.split(paragraph) if s.strip()]
@@ -92,7 +101,7 @@ def split(text: str) -> list[str]:
             passage = " ".join(window)
             if len(WORD.findall(passage)) >= MIN_WORDS:
                 passages.append(passage)
-                if len(passages) == MAX_PASSAGES_PER_ESSAY:
+                if len(passages) == limit:
                     return passages
     return passages
 
@@ -124,14 +133,15 @@ def _grouped(essays) -> tuple[list[list[tuple[int, int]]], int]:
     """The groups of passages that recur in two essays or more, as (essay id, passage index)
     lists, and how many passages there are in all. Cached under a digest of every essay's id
     and text, so a new version regroups its prompt and nothing has to clear the cache."""
-    digest = hashlib.sha1(json.dumps([THRESHOLD, PASSAGE_SENTENCES, MIN_WORDS, MAX_PASSAGES_PER_ESSAY,
+    limit = share(len(essays))
+    digest = hashlib.sha1(json.dumps([THRESHOLD, PASSAGE_SENTENCES, MIN_WORDS, limit,
                                       [(e["pk"], e["text"]) for e in essays]]).encode()).hexdigest()
     key = f"passage-groups:{digest}"
     found = cache.get(key)
     if found is None:
         refs, texts = [], []
         for e in essays:
-            for index, passage in enumerate(split(e["text"])):
+            for index, passage in enumerate(split(e["text"], limit)):
                 refs.append((e["pk"], index))
                 texts.append(passage)
         groups = [[refs[i] for i in g] for g in group_texts(texts)]
@@ -203,6 +213,7 @@ class Page:
     groups: list[Group]
     essays: int
     passages: int  # cut from the prompt's essays, recurring or not
+    share: int  # of each essay's first passages
 
 
 def groups_for(prompt: EssayPrompt, ta, criterion: RubricCriterion | None) -> Page:
@@ -245,7 +256,7 @@ def groups_for(prompt: EssayPrompt, ta, criterion: RubricCriterion | None) -> Pa
     groups.sort(key=lambda g: (-len(g.members), g.number))
     for number, group in enumerate(groups, start=1):
         group.number = number
-    return Page(groups, len(essays), passages)
+    return Page(groups, len(essays), passages, share(len(essays)))
 
 
 # --- grading a group ---------------------------------------------------------------------

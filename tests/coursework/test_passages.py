@@ -381,3 +381,10 @@ def test_a_class_s_recurring_passages_come_as_groups_each_saying_one_thing(clien
             meaning_of[item.text] = item.meaning
     for group in found["groups"]:
         assert len({meaning_of[w.text] for w in group.wordings}) == 1, [w.text for w in group.wordings]
+
+
+def test_each_essay_s_share_of_passages_shrinks_as_a_prompt_s_essays_grow_but_never_below_ten():
+    assert passages.share(6) == passages.MAX_PASSAGES_PER_ESSAY
+    assert passages.share(1000) == 20
+    assert passages.share(100_000) == passages.MIN_PASSAGES_PER_ESSAY
+    assert passages.share(2000) * 2000 <= passages.MAX_PASSAGES_PER_PROMPT

@@ -75,5 +75,5 @@ def passage_groups(request, pk):
         "group_count": len(groups), "anonymous": bool(task and task.anonymous_review), "essays": found.essays,
         "passages": found.passages, "recurring": sum(len(m.passages) for g in groups for m in g.members),
         "page": page, "pages": pages, "previous_page": page - 1 if page > 1 else None,
-        "next_page": page + 1 if page < pages else None, "words": passages.MIN_WORDS,
+        "next_page": page + 1 if page < pages else None, "words": passages.MIN_WORDS, "share": found.share,
     })
