@@ -41,7 +41,7 @@ from coursework.services import answer_groups  # noqa: E402
 from coursework.services.answer_groups import THRESHOLD, group_texts, normalise, stratum, vectorise  # noqa: E402
 from coursework.services.essays import SENTENCE_END  # noqa: E402
 from coursework.services.passages import share, split  # noqa: E402
-from tests.support.passage_population import FAMILIES, LIMITS, class_essays, population  # noqa: E402
+from tests.support.passage_population import FAMILIES, LIMITS, class_essays, own_paragraph, population  # noqa: E402
 
 
 def evaluate(threshold: float, quiet: bool = False) -> Counter:
@@ -166,8 +166,9 @@ def main() -> None:
                                (f"worst case: {args.students} essays on one prompt, each past its share of passages",
                                 args.students, True)):
         written = [e.text for prompt in sorted(FAMILIES) for e in class_essays(prompt, count // 2 + 1)][:count]
-        if long:  # eight essays' worth each (about 2,400 words): every essay gives its whole share
-            written = ["\n\n".join(written[(i + k) % count] for k in range(8)) for i in range(count)]
+        if long:  # eight more paragraphs of their own each: every essay gives its whole share, all distinct
+            rng = random.Random(1)
+            written = [text + "\n\n" + "\n\n".join(own_paragraph(rng) for _ in range(8)) for text in written]
         random.Random(0).shuffle(written)
         runs = [group_class(written) for _ in range(3)]
         passages, groups, _ = runs[0]
