@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coursework', '0001_initial'),
+        ('coursework', '0003_submission_purpose_check_label'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
