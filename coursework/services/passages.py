@@ -336,12 +336,13 @@ def _pending_marks(submissions) -> dict[int, dict[int, rubrics.Mark]]:
     return out
 
 
-def marks_for(submission: EssaySubmission) -> dict[int, rubrics.Mark]:
-    """Grades given with passage groups and not yet in the set's review, to fill its review form."""
-    return _pending_marks([submission]).get(submission.pk, {})
-
-
 def grades_for(submission: EssaySubmission) -> list[PassageGrade]:
-    """The same, as rows: which passage each came from, for the review page to say so."""
+    """Grades given with passage groups and not yet in the set's review, with the passage each
+    came from, for its review page to say so."""
     return _pending(submission.passage_grades.select_related("criterion").order_by("criterion__order"),
                     submission.reviewed_at)
+
+
+def marks_for(submission: EssaySubmission) -> dict[int, rubrics.Mark]:
+    """The same as marks, to fill the set's review form."""
+    return {g.criterion_id: rubrics.Mark(g.points, g.comment) for g in grades_for(submission)}

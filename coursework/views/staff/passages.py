@@ -51,10 +51,8 @@ def passage_groups(request, pk):
                            else "Choose a level, or type the points to give.")
             return redirect(url)
         tell(request, outcome, "essay")
-        back = request.POST.get("back", "")
-        if back.isdigit():
-            url += f"&page={back}" if criterion else f"?page={back}"
-        return redirect(url + f"#group-{request.POST.get('group', '')}")
+        back = request.POST.get("back", "")  # the page of groups the TA was on
+        return redirect(url + (f"&page={back}" if back.isdigit() else "") + f"#group-{request.POST.get('group', '')}")
     task = Assignment.objects.the(Assignment.ESSAYS)
     found = passages.groups_for(prompt, request.user, criterion)
     groups = found.groups
