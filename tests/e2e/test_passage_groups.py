@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import browser_page, log_in, screenshot
+from tests.support.course import Section
 from tests.support.passage_population import FAMILIES
 
 pytestmark = pytest.mark.stack
@@ -38,7 +39,9 @@ print(json.dumps({"prompt": prompt.pk, "sets": sets}))
 """
 
 
-def test_a_ta_grades_a_recurring_passage_once_and_each_essay_set_shows_the_grade(stack, tmp_path):
+def test_a_ta_grades_a_recurring_passage_once_and_each_essay_set_shows_the_grade(own_stack, tmp_path):
+    # A stack of its own: a prompt's groups are made of every essay on it, site-wide.
+    stack, section = own_stack, Section.create(own_stack)
     script = tmp_path / "setup.py"
     script.write_text(SETUP)
     out = stack.manage("shell", "-c", f"import sys; sys.argv=['x', {json.dumps(RECURRING + APART)!r}]; "
@@ -47,7 +50,7 @@ def test_a_ta_grades_a_recurring_passage_once_and_each_essay_set_shows_the_grade
     grouped, apart = made["sets"][:len(RECURRING)], made["sets"][len(RECURRING):]
 
     with browser_page(viewport=(1280, 900)) as page:
-        log_in(page, stack.base_url, "ta", "ta-demo-pass")
+        log_in(page, stack.base_url, section.ta.username, section.ta.password)
         page.goto(stack.base_url + "/ta/?queue=essays&group=all")
         with page.expect_navigation():
             page.click("#essay-passages-link")
@@ -82,6 +85,6 @@ def test_a_ta_grades_a_recurring_passage_once_and_each_essay_set_shows_the_grade
         expect(page.locator("#passage-grades")).to_have_count(0)
         expect(page.locator("fieldset.criterion").first.locator("input.points")).to_have_value("")
 
-    audited = stack.manage("shell", "-c", "from coursework.models import AuditEvent; "
-                                          "print(AuditEvent.objects.filter(action='group_grade').count())")
+    audited = stack.manage("shell", "-c", "from coursework.models import AuditEvent; print(AuditEvent.objects.filter("
+                                          f"action='group_grade', actor__username={section.ta.username!r}).count())")
     assert int(audited.strip().splitlines()[-1]) == len(RECURRING)
