@@ -161,7 +161,8 @@ def _clusters(vectors, members: list[int], threshold: float) -> list[list[int]]:
     Two texts less alike than the threshold never share a cluster, so every cluster lies
     within one connected part of the graph that joins the pairs at least that alike: the
     clustering runs on each such part alone, which gives the same clusters as running it on
-    the whole stratum, and most parts are one text (nothing to cluster) or two. A stratum
+    the whole stratum (but where two merges are exactly as alike: which comes first may differ),
+    and most parts are one text (nothing to cluster) or two. A stratum
     of 2,000 passages then costs its pairwise similarities, a block of rows at a time, not a
     2,000-point clustering."""
     if len(members) == 1:

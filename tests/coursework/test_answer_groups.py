@@ -65,3 +65,42 @@ def test_an_answer_longer_than_the_limit_is_never_grouped_with_its_copy():
 
     long = "Weights scale each input. " * (MAX_CHARS // 20)
     assert group_texts([long, long, "short"]) == [[0], [1], [2]]
+
+
+def whole_stratum_groups(texts, threshold):
+    """The groups as complete linkage over each whole stratum gives them (the engine before it
+    clustered a stratum's connected parts one by one)."""
+    from collections import defaultdict
+
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.metrics.pairwise import cosine_distances
+
+    from coursework.services.answer_groups import normalise, vectorise
+
+    keys = sorted({normalise(t) for t in texts if normalise(t)})
+    vectors, strata, out = vectorise(keys), defaultdict(list), []
+    for n, key in enumerate(keys):
+        strata[stratum(key)].append(n)
+    for members in strata.values():
+        labels = [0] if len(members) == 1 else AgglomerativeClustering(
+            n_clusters=None, metric="precomputed", linkage="complete",
+            distance_threshold=1 - threshold).fit_predict(cosine_distances(vectors[members]))
+        by_label = defaultdict(set)
+        for n, label in zip(members, labels):
+            by_label[label].add(keys[n])
+        out += [frozenset(g) for g in by_label.values()]
+    return set(out)
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.9])
+def test_clustering_a_strata_s_connected_parts_alone_gives_the_groups_of_clustering_it_whole(threshold):
+    from coursework.services.answer_groups import normalise
+    from tests.support.passage_population import class_essays, population as passages
+
+    texts = [i.text for c in checks() for i in population(c)] + [i.text for i in passages("neurons")]
+    texts += [p for e in class_essays("applications", 40) for p in e.text.split("\n\n")]
+    # Not the answers of a word or two: "is" is as like "so is" as "is :)" (0.707 each), and which
+    # of two equal merges complete linkage makes first depends on the points around them.
+    texts = [t for t in texts if len(t.split()) >= 3]
+    got = {frozenset(normalise(texts[i]) for i in g) for g in group_texts(texts, threshold)}
+    assert got == whole_stratum_groups(texts, threshold)
