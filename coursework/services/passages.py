@@ -15,10 +15,11 @@ compares the sizes). Passages of fewer than MIN_WORDS words (headings, sign-offs
 grouped, nor any past an essay's share (`share`: 10 to 40 of its first passages).
 
 Grading. A group's grade gives each essay set (EssaySubmission) with a member passage a
-PassageGrade on the chosen criterion of the essays' rubric, audited as "group_grade". Once
-every scored criterion of a set has points (its saved review's, and grades given since), the
-set is reviewed with them through reviews.review, as if typed on its review page; until then
-the grades fill its review form, where each can be changed. Sets already reviewed, or graded
+PassageGrade on the chosen criterion of the essays' rubric, audited as "group_grade". The
+grades fill the set's review form, where each can be changed; they never complete a review
+by themselves (unlike an answer group's): a passage is a part of a set of three essays, and
+a set could carry a copied passage beside junk, or two passages graded apart. A TA saves
+the set's review on its page, having read the whole set. Sets already reviewed, or graded
 on that criterion, keep their points unless the TA asks to replace them; sets another TA holds
 are left alone; only each student's latest version, handed in and not sent back, is grouped.
 """
@@ -35,11 +36,11 @@ from django.db.models import Count, Exists, OuterRef
 
 from ..models import Essay, EssayPrompt, EssaySubmission, PassageGrade, RubricCriterion
 from ..states import ReviewStatus
-from . import reviews, rubrics
+from . import rubrics
 from .answer_groups import THRESHOLD, group_texts
 from .audit import audit_many
 from .essays import SENTENCE_END, WORD
-from .grouping import (CACHE_SECONDS, GROUPED_STATUSES, GradeRefused, Outcome, check_grade, completed, held_by_others,
+from .grouping import (CACHE_SECONDS, GROUPED_STATUSES, GradeRefused, Outcome, check_grade, held_by_others,
                        reviewed_points, tally)
 
 __all__ = ["GradeRefused", "Outcome", "split", "groups_for", "grade", "marks_for", "prompts"]
@@ -314,11 +315,6 @@ def grade(ta, prompt: EssayPrompt, passages: dict[int, list[int]], criterion: Ru
             "prompt": prompt.order, "criterion": criterion.name, "before": before[s.pk], "after": points,
             "comment": comment, "group_size": size, "passage": words[essay_of[s.pk].pk][:500]})
         outcome.graded = len(to_grade)
-        submissions = [s for _, s in to_grade]
-        finished = completed(submissions, criteria, _pending_marks(submissions))
-        for submission, marks in finished:
-            reviews.review(submission, ta, marks, submission.ta_feedback)
-    outcome.reviews_completed = len(finished)
     return outcome
 
 

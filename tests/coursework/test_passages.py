@@ -190,18 +190,25 @@ def test_grading_a_group_gives_each_essay_set_the_criterion_grade_and_audits_eac
 
 
 @pytest.mark.django_db
-def test_a_set_is_reviewed_and_its_student_told_once_every_criterion_has_points(essays):
+def test_passage_grades_on_every_criterion_fill_the_sets_review_form_and_never_review_it(essays):
+    # A passage is a part of three essays: a copied good passage beside junk must not earn a
+    # review nobody read. The TA saves the set's review, with the grades already in its form.
     ta = make_ta()
     submission = essays["sets"][0]
     ids = {submission.essays.get(prompt=essays["prompt"]).pk: [1]}
-    for criterion in rubrics.criteria_for(submission):
+    criteria = rubrics.criteria_for(submission)
+    for criterion in criteria:
         outcome = passages.grade(ta, essays["prompt"], ids, criterion, criterion.max_points)
-    assert outcome.reviews_completed == 1
+    assert outcome.reviews_completed == 0
     submission.refresh_from_db()
-    assert submission.status == "reviewed" and submission.reviewer == ta
-    assert submission.score == rubrics.maximum(rubrics.criteria_for(submission))
+    assert submission.status == "submitted" and submission.score is None
+    assert not Notification.objects.filter(recipient=submission.student).exists()
+    assert {pk: mark.points for pk, mark in passages.marks_for(submission).items()} == {
+        c.pk: c.max_points for c in criteria}
+    reviews.review(submission, ta, passages.marks_for(submission), "Read it all.")
+    submission.refresh_from_db()
+    assert submission.score == rubrics.maximum(criteria)
     assert Notification.objects.filter(recipient=submission.student, kind=Notification.REVIEWED).count() == 1
-    assert AuditEvent.objects.filter(action="review", target_id=submission.pk).exists()
 
 
 @pytest.mark.django_db
@@ -241,9 +248,10 @@ def test_a_reviewed_set_is_not_overwritten_without_asking_and_is_reviewed_again_
     submission.refresh_from_db()
     assert submission.score == 0 and submission.review_version == 1
     outcome = passages.grade(ta, essays["prompt"], ids, criterion, 3, replace=True)
-    assert outcome.reviews_completed == 1  # its other criteria have the review's points
+    assert outcome.reviews_completed == 0
     submission.refresh_from_db()
-    assert submission.score == 3 and submission.review_version == 2 and submission.ta_feedback == "Seen."
+    assert submission.score == 0 and submission.review_version == 1  # the saved review stands until a TA saves another
+    assert passages.marks_for(submission)[criterion.pk].points == 3  # the new grade waits in its form
 
 
 @pytest.mark.django_db
