@@ -13,7 +13,8 @@ from tests.support.stack import Stack
 pytestmark = pytest.mark.stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "assignments" / "mnist_template.ipynb"
-# Long enough that a page polling every two seconds sees each run go by.
+# Long enough that a page polling every two seconds sees each run go by, the student's own
+# included: a run that ends between two polls would skip "Being graded" on the page.
 SLOW_NEAREST_MEAN = notebook(LOAD_MNIST, NEAREST_MEAN, "import time\ntime.sleep(8)")
 
 
@@ -85,7 +86,7 @@ def test_a_student_watches_their_place_in_the_queue_fall_while_two_other_noteboo
                                 "for name in ('grace', 'alan'): User.objects.create_user(name, password='pw-12345678')")
     others = stack.submit(1, SLOW_NEAREST_MEAN, "grace") + stack.submit(1, SLOW_NEAREST_MEAN, "alan")
     mine = tmp_path / "nearest_mean.ipynb"
-    mine.write_bytes(nearest_mean_notebook())
+    mine.write_bytes(SLOW_NEAREST_MEAN)
     with browser_page(viewport=(1280, 900)) as page:
         log_in(page, stack.base_url, "student", "student-demo-pass")
         page.goto(stack.base_url + "/assignments/mnist/")
