@@ -235,7 +235,8 @@ def main() -> None:
 
     print(f"numpy {numpy.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
           f"{os.cpu_count()} cores; sizes={args.sizes} adam lr={args.lr} decay={args.lr_decay} "
-          f"epochs={args.epochs} batch={args.batch_size} seed={args.seed}")
+          f"epochs={args.epochs} batch={args.batch_size} seed={args.seed}; "
+          f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')} (every child's)")
     results = {"numpy": [], "torch": [], "gemm": []}
     passthrough = [a for a in sys.argv[1:] if a != "--child"]
     for round_ in range(args.rounds):
