@@ -476,21 +476,21 @@ def sync_grades() -> list[int]:
             # withdrew; not while a run is being graded (a regrade). Essays and answers keep the
             # last figure sent: a new version or a requested one waiting for its review is the
             # student's doing, and clearing would blank their grade until a TA gets to it.
-            held = set()
+            to_clear = set()
             if kind == Assignment.NOTEBOOK:
                 grading = set(Submission.objects.filter(assignment=task, status__in=PENDING).values_list(
                     "student_id", flat=True))
-                held = {m.identity_id for m in members if m.identity.user_id in grading}
-                held = set(LtiScore.objects.filter(line_item__context=context, line_item__assignment=task)
-                           .exclude(sent_given=None).exclude(identity_id__in=held)
-                           .values_list("identity_id", flat=True))
-            if not any(wanted.values()) and not held:
+                being_graded = {m.identity_id for m in members if m.identity.user_id in grading}
+                to_clear = set(LtiScore.objects.filter(line_item__context=context, line_item__assignment=task)
+                               .exclude(sent_given=None).exclude(identity_id__in=being_graded)
+                               .values_list("identity_id", flat=True))
+            if not any(wanted.values()) and not to_clear:
                 continue
             item = line_item(context.pk, task.pk)
             for identity_id, value in wanted.items():
                 if value is not None:
                     _want(item, identity_id, *value)
-                elif identity_id in held:
+                elif identity_id in to_clear:
                     _want(item, identity_id, None, None)
     # A used nonce need be kept only while its id_token could still pass the expiry check.
     LtiNonce.objects.filter(used_at__lt=timezone.now() - timedelta(days=1)).delete()

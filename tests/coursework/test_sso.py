@@ -15,6 +15,7 @@ from django.urls import include, path
 
 from coursework.models import ExternalIdentity, StudyGroup
 from coursework.services import sso
+from coursework.views.sso import WAITING
 from tests.factories import make_ta
 
 pytestmark = pytest.mark.django_db
@@ -250,7 +251,7 @@ def test_a_kept_first_sign_in_is_good_only_for_the_wait_allowed(settings):
 
 def waiting_session(client, **changes):
     session = client.session
-    session["sso_waiting_for_join_code"] = sso.waiting(alice(**changes))
+    session[WAITING] = sso.waiting(alice(**changes))
     session.save()
 
 
@@ -265,7 +266,7 @@ def test_a_first_sign_in_joins_the_course_with_the_join_code_and_only_then(clien
     joined = client.post("/accounts/sso/join/", {"join_code": " the-course-code "})
     assert joined.status_code == 302
     user = ExternalIdentity.objects.get(issuer=ISSUER, subject="u-1").user
-    assert int(client.session["_auth_user_id"]) == user.pk and "sso_waiting_for_join_code" not in client.session
+    assert int(client.session["_auth_user_id"]) == user.pk and WAITING not in client.session
     # The kept sign-in is spent: nothing of it is left in the session to finish again.
     client.logout()
     assert client.get("/accounts/sso/join/").url == "/accounts/login/"
@@ -278,7 +279,7 @@ def test_a_sign_in_left_waiting_is_not_finished_by_whoever_logs_in_next_in_that_
     client.force_login(bob)
     assert client.post("/accounts/sso/join/", {"join_code": settings.COURSE_JOIN_CODE}).status_code == 302
     assert not ExternalIdentity.objects.exists() and User.objects.count() == 1
-    assert "sso_waiting_for_join_code" not in client.session
+    assert WAITING not in client.session
 
 
 @pytest.mark.urls(__name__)
