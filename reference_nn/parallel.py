@@ -39,6 +39,7 @@ SPLIT_IF_TIMEOUT_AT_MOST = 20
 
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = -1
+_pool_threads = 0
 
 
 def cores() -> int:
@@ -76,9 +77,11 @@ def parts(n: int, workers: int | None = None) -> list[slice]:
 
 def _executor(threads: int) -> ThreadPoolExecutor:
     """One pool per process: a pool inherited through fork() has no threads behind it."""
-    global _pool, _pool_pid
-    if _pool is None or _pool_pid != os.getpid() or _pool._max_workers < threads:
-        _pool, _pool_pid = ThreadPoolExecutor(threads, thread_name_prefix="reference_nn"), os.getpid()
+    global _pool, _pool_pid, _pool_threads
+    if _pool is None or _pool_pid != os.getpid() or _pool_threads < threads:
+        if _pool is not None and _pool_pid == os.getpid():
+            _pool.shutdown(wait=False)  # a smaller one: its idle threads end
+        _pool, _pool_pid, _pool_threads = ThreadPoolExecutor(threads, thread_name_prefix="reference_nn"), os.getpid(), threads
     return _pool
 
 
