@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import ExpressionWrapper, F, FloatField, Max, Q, Value
 from django.db.models.functions import Cast, Greatest
@@ -38,6 +39,38 @@ class ExtensionRefused(ValueError):
 class Lateness:
     late: bool
     days: int  # whole days late, a part day counting as one; 0 when on time
+
+
+def resubmission_lateness(ordinary: Lateness, replaced: Lateness, resubmit_by: datetime | None,
+                          when: datetime) -> Lateness:
+    """The lateness of a resubmission a TA asked for, handed in at `when`.
+
+    By `resubmit_by` it is as late as the version it replaces (`replaced`): the TA chose when
+    to ask, so the student spends no new late day and takes no new penalty for it. After
+    that date it is late by the replaced version's days plus the whole days past it (a part
+    day counting as one), so the request is a due date, not unlimited time. It is never later
+    than the `ordinary` lateness against the student's own due date: a request must not make
+    work late that would be on time without it (a date chosen before the task's due date)."""
+    if resubmit_by is None:
+        return ordinary
+    if when <= resubmit_by:
+        requested = replaced
+    else:
+        requested = Lateness(True, replaced.days + math.ceil((when - resubmit_by).total_seconds() / DAY_S))
+    return requested if requested.days < ordinary.days else ordinary
+
+
+def resubmission_due(terms: Terms | None, start: datetime) -> datetime:
+    """The default date a requested resubmission is due: RESUBMISSION_DAYS after `start` (when
+    the student can first see the request), or after their own due date if that is later, so a
+    request made before the deadline never shortens the time the task gave."""
+    due = terms.due if terms else None
+    return max(start, due or start) + timedelta(days=max(0, settings.RESUBMISSION_DAYS))
+
+
+def end_of_day(day: date) -> datetime:
+    """The last moment of `day` in the site's time zone: a date a TA picks includes that day."""
+    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
 
 @dataclass(frozen=True)

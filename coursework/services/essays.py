@@ -19,7 +19,7 @@ from ..models import Assignment, Essay, EssayPrompt, EssaySubmission
 from ..states import ReviewStatus
 from . import drafts as kept  # `drafts` here names the essays being checked
 from . import late_days
-from .deadlines import TaskClosed, terms_for
+from .deadlines import Lateness, TaskClosed, resubmission_lateness, terms_for
 
 __all__ = ["EssayError", "TaskClosed", "Draft", "check_drafts", "submit_essays", "extract_text", "meaningful_word_count",
            "save_typed", "typed_draft"]
@@ -361,13 +361,16 @@ def submit_essays(student, drafts: list[Draft]) -> EssaySubmission:
     now = timezone.now()
     terms = terms_for(student, Assignment.objects.the(Assignment.ESSAYS))
     requested = EssaySubmission.objects.filter(student=student, version=latest, status=ReviewStatus.RESUBMIT,
-                                               held=False).exists()
+                                               held=False).first()
     if terms and not requested:  # a resubmission a TA asked for is accepted even after the lock date
         terms.refuse_if_closed(now)
-    lateness = terms.lateness(now) if terms else None
-    days_late = lateness.days if lateness else 0
+    lateness = terms.lateness(now) if terms else Lateness(False, 0)
+    if requested:  # judged against the request's own due date
+        lateness = resubmission_lateness(lateness, Lateness(requested.late, requested.days_late),
+                                         requested.resubmit_by, now)
+    days_late = lateness.days
     submission = EssaySubmission.objects.create(student=student, version=latest + 1, submitted_at=now,
-                                                late=bool(lateness and lateness.late), days_late=days_late,
+                                                late=lateness.late, days_late=days_late,
                                                 late_days_used=late_days.cover(student, terms and terms.assignment,
                                                                                days_late))
     for draft in drafts:
