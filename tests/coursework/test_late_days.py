@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from coursework.models import Assignment, AuditEvent, LateDaySpend, QuestionSet, SynthesisResponse
-from coursework.services import credit, deadlines, late_days, progress, reviews, rubrics, synthesis
+from coursework.models import (Assignment, AuditEvent, EssayPrompt, EssaySubmission, LateDaySpend, QuestionSet,
+                               SynthesisResponse)
+from coursework.services import credit, deadlines, essays, late_days, progress, publishing, reviews, rubrics, synthesis
 from tests.factories import make_profile, make_student, make_ta
+from tests.support.essays import ESSAY
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +159,115 @@ def test_the_gradebook_counts_covered_work_without_the_penalty(bank, client):
     header, rows = gradebook.rows()
     row = dict(zip(header, next(r for r in rows if r[0] == student.username)))
     assert row["synthesis_score"] == round(response.score, 2)
+
+
+# --- a resubmission a TA requests: due by its own date, resubmit_by ---------------------------
+
+
+def request_resubmission(item, **kwargs):
+    marks = {c.pk: rubrics.Mark(0) for c in rubrics.criteria_for(item)}
+    return reviews.review(item, make_ta("tb"), marks, "Please explain the bias too.", request_resubmission=True,
+                          **kwargs)
+
+
+def window_ended(item, days: float):
+    """As if the request's window had ended `days` days ago."""
+    type(item).objects.filter(pk=item.pk).update(resubmit_by=timezone.now() - timedelta(days=days))
+
+
+def test_on_time_work_sent_back_after_the_deadline_and_resubmitted_in_the_window_is_on_time(bank, settings):
+    settings.RESUBMISSION_DAYS = 7
+    student = make_student()
+    response = hand_in(student)  # on time: the task is due in a week
+    due_ago(bank, 2.5)
+    item = request_resubmission(response)
+    assert item.resubmit_by == pytest.approx(item.reviewed_at + timedelta(days=7), abs=timedelta(seconds=1))
+    again = hand_in(student)
+    assert (again.late, again.days_late, again.late_days_used) == (False, 0, 0)
+    assert late_days.remaining(student) == 3
+    assert credit.for_item(review_full(again), student).penalty == 0
+
+
+def test_a_resubmission_after_its_window_is_late_by_the_days_past_it_not_past_the_task_due_date(bank):
+    student = make_student()
+    response = hand_in(student)
+    due_ago(bank, 4.5)
+    window_ended(request_resubmission(response), 1.5)
+    again = hand_in(student)
+    assert (again.late, again.days_late, again.late_days_used) == (True, 2, 2)  # not 5, the days past the task's
+    assert late_days.remaining(student) == 1
+
+
+def test_a_late_version_sent_back_and_resubmitted_in_the_window_stays_as_late_and_spends_nothing_new(bank):
+    student = make_student()
+    due_ago(bank, 0.5)
+    first = hand_in(student)
+    assert (first.days_late, first.late_days_used) == (1, 1)
+    due_ago(bank, 3.5)  # the TA asked days later
+    request_resubmission(first)
+    again = hand_in(student)
+    assert (again.late, again.days_late, again.late_days_used) == (True, 1, 1)
+    assert late_days.remaining(student) == 2
+
+
+def test_a_request_made_before_the_due_date_is_due_a_window_after_the_due_date(bank, settings):
+    settings.RESUBMISSION_DAYS = 7
+    response = hand_in(make_student())
+    item = request_resubmission(response)
+    assert item.resubmit_by == bank.due_at + timedelta(days=7)
+
+
+def test_a_resubmission_date_in_the_past_is_refused_and_nothing_is_saved(bank):
+    response = hand_in(make_student())
+    with pytest.raises(reviews.ReviewRefused) as refused:
+        request_resubmission(response, resubmit_by=timezone.now() - timedelta(hours=1))
+    assert "has passed" in refused.value.errors["resubmit_by"]
+    response.refresh_from_db()
+    assert (response.status, response.resubmit_by) == ("submitted", None)
+
+
+def test_a_held_request_is_due_as_many_days_after_it_is_published_as_the_ta_gave(bank):
+    bank.publish_reviews = Assignment.WHEN_PUBLISHED
+    bank.save()
+    response = hand_in(make_student())
+    item = request_resubmission(response, resubmit_by=timezone.now() + timedelta(days=3))
+    held_for = timedelta(days=2)
+    SynthesisResponse.objects.filter(pk=item.pk).update(reviewed_at=item.reviewed_at - held_for)
+    publishing.publish(make_ta(), bank)
+    published = SynthesisResponse.objects.get(pk=item.pk)
+    assert published.resubmit_by - item.resubmit_by == pytest.approx(held_for, abs=timedelta(seconds=5))
+
+
+@pytest.fixture
+def essay_bank(course, settings):
+    settings.LATE_DAYS = 3
+    task = course[Assignment.ESSAYS]
+    task.late_policy, task.late_penalty_per_day = Assignment.PENALTY, 0.2
+    task.save()
+    return task
+
+
+def submit_essays(student) -> EssaySubmission:
+    return essays.submit_essays(student, [essays.Draft(prompt=p, text=ESSAY) for p in EssayPrompt.objects.all()[:3]])
+
+
+def test_an_essay_set_sent_back_after_the_deadline_and_resubmitted_in_the_window_is_on_time(essay_bank):
+    student = make_student()
+    first = submit_essays(student)
+    due_ago(essay_bank, 2.5)
+    request_resubmission(first)
+    second = submit_essays(student)
+    assert (second.version, second.late, second.days_late, second.late_days_used) == (2, False, 0, 0)
+    assert late_days.remaining(student) == 3
+
+
+def test_a_late_essay_set_resubmitted_after_its_window_adds_the_days_past_it(essay_bank):
+    student = make_student()
+    due_ago(essay_bank, 0.5)
+    first = submit_essays(student)
+    assert (first.days_late, first.late_days_used) == (1, 1)
+    due_ago(essay_bank, 6.5)
+    window_ended(request_resubmission(first), 0.5)
+    second = submit_essays(student)
+    assert (second.late, second.days_late, second.late_days_used) == (True, 2, 2)  # 1 replaced + 1 past the window
+    assert late_days.remaining(student) == 1
