@@ -59,7 +59,7 @@ def synthesis_queue(filters: Filters):
     # page is read off the index however long the queue is.
     return (_common(SynthesisResponse.objects.filter(status__in=statuses), filters)
             .select_related("student__profile__group", "question_set__page")
-            .only(*_WHO, "status", "submitted_at", "late", "question_set", "question_set__page__title")
+            .only(*_WHO, "status", "resubmit_by", "submitted_at", "late", "question_set", "question_set__page__title")
             .order_by("submitted_at", "pk"))
 
 
@@ -71,7 +71,7 @@ def essay_queue(filters: Filters):
     newer = EssaySubmission.objects.filter(student=OuterRef("student"), version__gt=OuterRef("version"))
     return (_common(EssaySubmission.objects.filter(status__in=statuses).filter(~Exists(newer)), filters)
             .select_related("student__profile__group")
-            .only(*_WHO, "status", "version", "submitted_at", "late")
+            .only(*_WHO, "status", "resubmit_by", "version", "submitted_at", "late")
             .order_by("submitted_at", "pk"))
 
 
