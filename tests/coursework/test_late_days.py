@@ -5,9 +5,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.formats import date_format
 
-from coursework.models import (Assignment, AuditEvent, EssayPrompt, EssaySubmission, LateDaySpend, QuestionSet,
-                               SynthesisResponse)
+from coursework.models import (Assignment, AuditEvent, EssayPrompt, EssaySubmission, LateDaySpend, Notification,
+                               QuestionSet, SynthesisResponse)
 from coursework.services import credit, deadlines, essays, late_days, progress, publishing, reviews, rubrics, synthesis
 from tests.factories import make_profile, make_student, make_ta
 from tests.support.essays import ESSAY
@@ -236,6 +237,8 @@ def test_a_held_request_is_due_as_many_days_after_it_is_published_as_the_ta_gave
     publishing.publish(make_ta(), bank)
     published = SynthesisResponse.objects.get(pk=item.pk)
     assert published.resubmit_by - item.resubmit_by == pytest.approx(held_for, abs=timedelta(seconds=5))
+    told = Notification.objects.get(recipient=response.student, kind=Notification.RESUBMIT)
+    assert date_format(timezone.localtime(published.resubmit_by), "D j M Y, H:i") in told.body
 
 
 @pytest.fixture
