@@ -38,8 +38,8 @@ def _initial(item, criteria, draft) -> dict:
 
 def _resubmit_by_initial(item) -> str:
     """The date "Request a resubmission" uses unless the TA changes it: the one already
-    requested, else the default counted from now."""
-    if item.status == ReviewStatus.RESUBMIT and item.resubmit_by:
+    requested while it is still ahead (a past one would be refused), else the default from now."""
+    if item.status == ReviewStatus.RESUBMIT and item.resubmit_by and item.resubmit_by > timezone.now():
         when = item.resubmit_by
     else:
         when = reviews.default_resubmit_by(item)
