@@ -274,3 +274,67 @@ def test_a_late_essay_set_resubmitted_after_its_window_adds_the_days_past_it(ess
     second = submit_essays(student)
     assert (second.late, second.days_late, second.late_days_used) == (True, 2, 2)  # 1 replaced + 1 past the window
     assert late_days.remaining(student) == 1
+
+
+# --- staff moving a due date afterwards: the request's judgement stays an upper bound ---------
+
+
+def test_an_extension_granted_after_an_in_window_resubmission_leaves_it_on_time(bank):
+    student = make_student()
+    hand_in(student)  # on time
+    due_ago(bank, 2.5)
+    request_resubmission(SynthesisResponse.objects.get(student=student, question_set__page__slug=SETS[0]))
+    again = hand_in(student)
+    assert (again.late, again.days_late, again.late_days_used) == (False, 0, 0)
+    # Staff then give the student one more day: still before the resubmission was handed in.
+    deadlines.grant_extension(make_ta("staff"), bank, bank.due_at + timedelta(days=1), student=student)
+    again.refresh_from_db()
+    assert (again.late, again.days_late, again.late_days_used) == (False, 0, 0)
+    assert late_days.remaining(student) == 3
+
+
+def test_an_essay_set_resubmitted_in_the_window_stays_on_time_after_an_extension(essay_bank):
+    student = make_student()
+    first = submit_essays(student)
+    due_ago(essay_bank, 2.5)
+    request_resubmission(first)
+    second = submit_essays(student)
+    assert (second.late, second.days_late) == (False, 0)
+    deadlines.grant_extension(make_ta("staff"), essay_bank, essay_bank.due_at + timedelta(days=1), student=student)
+    second.refresh_from_db()
+    assert (second.late, second.days_late, second.late_days_used) == (False, 0, 0)
+    assert late_days.remaining(student) == 3
+
+
+def test_an_extension_covering_the_resubmission_still_helps_and_withdrawn_the_request_judges_it_again(bank):
+    student = make_student()
+    due_ago(bank, 0.5)
+    first = hand_in(student)  # 1 day late, 1 late day spent
+    due_ago(bank, 3.5)
+    request_resubmission(first)
+    again = hand_in(student)
+    assert (again.late, again.days_late, again.late_days_used) == (True, 1, 1)  # as late as the one it replaces
+    extension = deadlines.grant_extension(make_ta("staff"), bank, timezone.now() + timedelta(days=1), student=student)
+    again.refresh_from_db()
+    assert (again.late, again.days_late, again.late_days_used) == (False, 0, 0)
+    assert late_days.remaining(student) == 3  # the day comes back
+    deadlines.withdraw_extension(make_ta("staff2"), extension)
+    again.refresh_from_db()
+    assert (again.late, again.days_late) == (True, 1)  # the request's judgement, not 4 days past the task's date
+
+
+def test_a_version_handed_in_without_a_request_is_judged_again_as_before(essay_bank):
+    student = make_student()
+    first = submit_essays(student)
+    due_ago(essay_bank, 2.5)
+    request_resubmission(first)
+    second = submit_essays(student)  # under the request: on time
+    third = submit_essays(student)  # not asked for: 3 days late against the task's date
+    assert (third.late, third.days_late, third.late_days_used) == (True, 3, 3)
+    deadlines.grant_extension(make_ta("staff"), essay_bank, essay_bank.due_at + timedelta(days=1), student=student)
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert (second.late, second.days_late) == (False, 0)
+    assert (third.late, third.days_late, third.late_days_used) == (True, 2, 2)
+    assert late_days.remaining(student) == 1
+    assert (second.request_days_late, third.request_days_late) == (0, None)
