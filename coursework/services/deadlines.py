@@ -41,23 +41,28 @@ class Lateness:
     days: int  # whole days late, a part day counting as one; 0 when on time
 
 
-def resubmission_lateness(ordinary: Lateness, replaced: Lateness, resubmit_by: datetime | None,
-                          when: datetime) -> Lateness:
-    """The lateness of a resubmission a TA asked for, handed in at `when`.
+def request_judgement(replaced: Lateness, resubmit_by: datetime | None, when: datetime) -> Lateness | None:
+    """How late a resubmission a TA asked for, handed in at `when`, is by the request alone
+    (None: the request carries no due date, so only the ordinary terms judge it).
 
     By `resubmit_by` it is as late as the version it replaces (`replaced`): the TA chose when
     to ask, so the student spends no new late day and takes no new penalty for it. After
     that date it is late by the replaced version's days plus the whole days past it (a part
-    day counting as one), so the request is a due date, not unlimited time. It is never later
-    than the `ordinary` lateness against the student's own due date: a request must not make
-    work late that would be on time without it (a date chosen before the task's due date)."""
+    day counting as one), so the request is a due date, not unlimited time."""
     if resubmit_by is None:
-        return ordinary
+        return None
     if when <= resubmit_by:
-        requested = replaced
-    else:
-        requested = Lateness(True, replaced.days + math.ceil((when - resubmit_by).total_seconds() / DAY_S))
-    return requested if requested.days < ordinary.days else ordinary
+        return replaced
+    return Lateness(True, replaced.days + math.ceil((when - resubmit_by).total_seconds() / DAY_S))
+
+
+def at_most(ordinary: Lateness, bound: int | None) -> Lateness:
+    """`ordinary` (against the student's own due date), but never later than `bound` days, the
+    request's judgement (None: no bound). Never the other way round: a request must not make
+    work late that would be on time without it (a date chosen before the task's due date)."""
+    if bound is None or ordinary.days <= bound:
+        return ordinary
+    return Lateness(bound > 0, bound)
 
 
 def resubmission_due(terms: Terms | None, start: datetime) -> datetime:
@@ -265,7 +270,13 @@ def recompute_lateness(assignment: Assignment, student_ids: list[int] | None = N
         items, when = SynthesisResponse.objects.filter(submitted_at__isnull=False), "submitted_at"
     if student_ids is not None:
         items = items.filter(student_id__in=student_ids)
-    items = list(items.only("pk", "student_id", "late", "days_late", "late_days_used", when))
+    # Work handed in under a TA's request keeps the request's judgement as its upper bound
+    # (request_days_late): the bound, not a flag, is stored, because the version it replaced
+    # may since be gone (a synthesis response is one row) and a withdrawn extension must
+    # bring back the request's judgement, not whatever an earlier recompute left.
+    reviewed = assignment.kind != Assignment.NOTEBOOK
+    items = list(items.only("pk", "student_id", "late", "days_late", "late_days_used", when,
+                            *(["request_days_late"] if reviewed else [])))
     groups = dict(Profile.objects.filter(user_id__in={i.student_id for i in items}).values_list("user_id", "group_id"))
     extensions = list(assignment.extensions.all())
     own = {e.student_id: e for e in extensions if e.student_id}
@@ -274,7 +285,8 @@ def recompute_lateness(assignment: Assignment, student_ids: list[int] | None = N
     for item in items:
         extension = own.get(item.student_id) or of_group.get(groups.get(item.student_id))
         terms = Terms(assignment, extension.due_at if extension else assignment.due_at, assignment.due_at, extension)
-        lateness = terms.lateness(getattr(item, when))
+        # Staff's new terms can only help work the request judged: never later than it said.
+        lateness = at_most(terms.lateness(getattr(item, when)), item.request_days_late if reviewed else None)
         if (item.late, item.days_late) != (lateness.late, lateness.days):
             item.late, item.days_late = lateness.late, lateness.days
             changed[item.pk] = item

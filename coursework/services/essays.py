@@ -19,7 +19,7 @@ from ..models import Assignment, Essay, EssayPrompt, EssaySubmission
 from ..states import ReviewStatus
 from . import drafts as kept  # `drafts` here names the essays being checked
 from . import late_days
-from .deadlines import Lateness, TaskClosed, resubmission_lateness, terms_for
+from .deadlines import Lateness, TaskClosed, at_most, request_judgement, terms_for
 
 __all__ = ["EssayError", "TaskClosed", "Draft", "check_drafts", "submit_essays", "extract_text", "meaningful_word_count",
            "save_typed", "typed_draft"]
@@ -364,13 +364,14 @@ def submit_essays(student, drafts: list[Draft]) -> EssaySubmission:
                                                held=False).first()
     if terms and not requested:  # a resubmission a TA asked for is accepted even after the lock date
         terms.refuse_if_closed(now)
-    lateness = terms.lateness(now) if terms else Lateness(False, 0)
+    judged = None
     if requested:  # judged against the request's own due date
-        lateness = resubmission_lateness(lateness, Lateness(requested.late, requested.days_late),
-                                         requested.resubmit_by, now)
+        judged = request_judgement(Lateness(requested.late, requested.days_late), requested.resubmit_by, now)
+    bound = judged.days if judged else None  # kept for staff's later moves of the due date
+    lateness = at_most(terms.lateness(now) if terms else Lateness(False, 0), bound)
     days_late = lateness.days
     submission = EssaySubmission.objects.create(student=student, version=latest + 1, submitted_at=now,
-                                                late=lateness.late, days_late=days_late,
+                                                late=lateness.late, days_late=days_late, request_days_late=bound,
                                                 late_days_used=late_days.cover(student, terms and terms.assignment,
                                                                                days_late))
     for draft in drafts:

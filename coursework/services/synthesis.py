@@ -7,7 +7,7 @@ from django.utils import timezone
 from .. import states
 from ..models import Answer, AnswerGrade, Assignment, QuestionSet, SynthesisResponse
 from . import late_days
-from .deadlines import Lateness, TaskClosed, resubmission_lateness, terms_for
+from .deadlines import Lateness, TaskClosed, at_most, request_judgement, terms_for
 from .hints import checked_part, hint_for
 
 __all__ = ["NotEditable", "TaskClosed", "closed_to", "response_for", "answers_by_question", "save_answers", "hints", "hinted",
@@ -79,9 +79,12 @@ def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: boo
     response.saved_at = now
     if submit:
         lateness = terms.lateness(now) if terms else Lateness(False, 0)
+        judged = None
         if response.status == states.ReviewStatus.RESUBMIT:  # judged against the request's own due date
-            lateness = resubmission_lateness(lateness, Lateness(response.late, response.days_late),
-                                             response.resubmit_by, now)
+            judged = request_judgement(Lateness(response.late, response.days_late), response.resubmit_by, now)
+        # Kept (or cleared: handed in without a request) for staff's later moves of the due date.
+        response.request_days_late = judged.days if judged else None
+        lateness = at_most(lateness, response.request_days_late)
         states.move_review(response, states.ReviewStatus.SUBMITTED)
         response.submitted_at = now
         response.late, response.days_late = lateness.late, lateness.days
