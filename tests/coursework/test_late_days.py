@@ -329,7 +329,8 @@ def test_a_version_handed_in_without_a_request_is_judged_again_as_before(essay_b
     due_ago(essay_bank, 2.5)
     request_resubmission(first)
     second = submit_essays(student)  # under the request: on time
-    third = submit_essays(student)  # not asked for: 3 days late against the task's date
+    review_full(second)  # the request is answered: what comes next was not asked for
+    third = submit_essays(student)  # 3 days late against the task's date
     assert (third.late, third.days_late, third.late_days_used) == (True, 3, 3)
     deadlines.grant_extension(make_ta("staff"), essay_bank, essay_bank.due_at + timedelta(days=1), student=student)
     second.refresh_from_db()
@@ -338,3 +339,102 @@ def test_a_version_handed_in_without_a_request_is_judged_again_as_before(essay_b
     assert (third.late, third.days_late, third.late_days_used) == (True, 2, 2)
     assert late_days.remaining(student) == 1
     assert (second.request_days_late, third.request_days_late) == (0, None)
+
+
+# --- a further version before the TA looks again: judged by the same request ----------------
+#
+# A student corrects a typo in the resubmission they were asked for: the request still judges
+# it (no new late day), until its date; after it, late by the days past it; and past the lock
+# date it is accepted only while the request's window is open, so no unlimited time.
+
+
+def test_a_synthesis_resubmission_handed_in_again_in_the_window_is_judged_as_the_request_said(bank):
+    student = make_student()
+    hand_in(student)  # on time
+    due_ago(bank, 2.5)
+    request_resubmission(SynthesisResponse.objects.get(student=student, question_set__page__slug=SETS[0]))
+    assert (hand_in(student).late, late_days.remaining(student)) == (False, 3)
+    again = hand_in(student)  # a typo fixed, still in the window
+    assert (again.late, again.days_late, again.late_days_used) == (False, 0, 0)  # not 3 days past the task's date
+    assert late_days.remaining(student) == 3
+
+
+def test_a_synthesis_resubmission_handed_in_again_after_the_window_is_late_by_the_days_past_it(bank):
+    student = make_student()
+    due_ago(bank, 0.5)
+    first = hand_in(student)  # 1 day late
+    due_ago(bank, 6.5)
+    request_resubmission(first)
+    resubmitted = hand_in(student)
+    assert (resubmitted.days_late, resubmitted.late_days_used) == (1, 1)
+    # As if handed in half a day before the window ended, 1.5 days ago.
+    SynthesisResponse.objects.filter(pk=first.pk).update(resubmit_by=timezone.now() - timedelta(days=1.5),
+                                                         submitted_at=timezone.now() - timedelta(days=2))
+    again = hand_in(student)
+    assert (again.late, again.days_late, again.late_days_used) == (True, 3, 3)  # 1 + 2 past the window, not 7
+    assert late_days.remaining(student) == 0
+
+
+def test_a_synthesis_resubmission_handed_in_again_past_the_lock_date_is_accepted_only_in_the_window(bank, settings):
+    settings.RESUBMISSION_DAYS = 7
+    bank.late_policy = Assignment.CLOSE
+    bank.save()
+    student = make_student()
+    hand_in(student)
+    due_ago(bank, 2.5)
+    bank.lock_at = timezone.now() - timedelta(hours=1)
+    bank.save()
+    qs = QuestionSet.objects.get(page__slug=SETS[0])
+    request_resubmission(SynthesisResponse.objects.get(student=student, question_set=qs))
+    hand_in(student)
+    assert synthesis.closed_to(student, qs) == ""
+    again = hand_in(student)  # past the lock date, in the window: accepted, judged as the request said
+    assert (again.status, again.late, again.days_late) == ("submitted", False, 0)
+    SynthesisResponse.objects.filter(pk=again.pk).update(resubmit_by=timezone.now() - timedelta(hours=1),
+                                                         submitted_at=timezone.now() - timedelta(hours=2))
+    assert "closed" in synthesis.closed_to(student, qs)
+    with pytest.raises(synthesis.TaskClosed):
+        hand_in(student)
+
+
+def test_an_essay_set_resubmitted_again_in_the_window_is_judged_as_the_request_said(essay_bank):
+    student = make_student()
+    first = submit_essays(student)
+    due_ago(essay_bank, 2.5)
+    request_resubmission(first)
+    submit_essays(student)
+    third = submit_essays(student)  # a typo fixed, still in the window
+    assert (third.version, third.late, third.days_late, third.late_days_used) == (3, False, 0, 0)
+    assert late_days.remaining(student) == 3
+
+
+def test_an_essay_set_resubmitted_again_after_the_window_is_late_by_the_days_past_it(essay_bank):
+    student = make_student()
+    due_ago(essay_bank, 0.5)
+    first = submit_essays(student)  # 1 day late
+    due_ago(essay_bank, 6.5)
+    request_resubmission(first)
+    second = submit_essays(student)
+    assert (second.days_late, second.late_days_used) == (1, 1)
+    window_ended(first, 1.5)
+    third = submit_essays(student)
+    assert (third.late, third.days_late, third.late_days_used) == (True, 3, 3)  # 1 + 2 past the window, not 7
+    assert late_days.remaining(student) == 0
+
+
+def test_an_essay_set_resubmitted_again_past_the_lock_date_is_accepted_only_in_the_window(essay_bank, settings):
+    settings.RESUBMISSION_DAYS = 7
+    student = make_student()
+    first = submit_essays(student)
+    due_ago(essay_bank, 2.5)
+    essay_bank.late_policy, essay_bank.lock_at = Assignment.CLOSE, timezone.now() - timedelta(hours=1)
+    essay_bank.save()
+    request_resubmission(first)
+    submit_essays(student)
+    assert essays.closed_to(student) == ""
+    third = submit_essays(student)  # past the lock date, in the window: accepted, judged as the request said
+    assert (third.version, third.late, third.days_late) == (3, False, 0)
+    window_ended(first, 0.1)
+    assert "closed" in essays.closed_to(student)
+    with pytest.raises(essays.TaskClosed):
+        submit_essays(student)
