@@ -56,6 +56,35 @@ def request_judgement(replaced: Lateness, resubmit_by: datetime | None, when: da
     return Lateness(True, replaced.days + math.ceil((when - resubmit_by).total_seconds() / DAY_S))
 
 
+@dataclass(frozen=True)
+class Request:
+    """A TA's request to resubmit, as it judges the student's next hand-in: the lateness of
+    the version it replaced and its due date (None: only the ordinary terms judge)."""
+    replaced: Lateness
+    due: datetime | None
+    again: bool = False  # handed in under it already, and not reviewed since
+
+    def judge(self, when: datetime) -> Lateness | None:
+        return request_judgement(self.replaced, self.due, when)
+
+    def accepts(self, when: datetime) -> bool:
+        """Whether it lets work in past the task's lock date. The first version asked for is
+        always accepted (late by the days past the request's date). A further one, correcting
+        it before the TA looks again, only until that date: else the request would give
+        unlimited time."""
+        return not self.again or (self.due is not None and when <= self.due)
+
+
+def resubmitted_under(bound: int, due: datetime, handed_in: datetime) -> Request:
+    """The request a version handed in at `handed_in` and judged `bound` days late by it
+    (request_days_late) was handed in under: request_judgement undone, so that a further
+    version is judged by the same request where the version it replaced is no longer kept
+    (a synthesis response is one row, and its lateness may since have been judged again)."""
+    past = math.ceil((handed_in - due).total_seconds() / DAY_S) if handed_in > due else 0
+    days = max(0, bound - past)
+    return Request(Lateness(days > 0, days), due, again=True)
+
+
 def at_most(ordinary: Lateness, bound: int | None) -> Lateness:
     """`ordinary` (against the student's own due date), but never later than `bound` days, the
     request's judgement (None: no bound). Never the other way round: a request must not make
