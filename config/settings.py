@@ -354,6 +354,9 @@ APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 14)
 # Late days each student may spend, across the course's tasks, on late work under the
 # penalty policy (coursework.services.late_days); 0: no bank.
 LATE_DAYS = env_int("LATE_DAYS", 0)
+# A resubmission a TA requests is due this many days after the request (or after the task's
+# due date, if later); the TA may choose another date (coursework.services.reviews).
+RESUBMISSION_DAYS = env_int("RESUBMISSION_DAYS", 7)
 # Daily digests are gathered from this hour of the site's day (TIME_ZONE) on.
 NOTIFICATION_DIGEST_HOUR = env_int("NOTIFICATION_DIGEST_HOUR", 7)
 # The fronts (addresses or networks) whose X-Forwarded-For names the client: config/proxy.py.

@@ -216,6 +216,10 @@ class ReviewForm(forms.Form):
     feedback = forms.CharField(required=False, widget=forms.Textarea, label="Comments for the student")
     feedback_only = forms.BooleanField(required=False, label="Feedback only (no score)")
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Used only with "Request a resubmission": the last day the new version counts as handed in
+    # when the one it replaces was (empty: the default, services.reviews.default_resubmit_by).
+    resubmit_by = forms.DateField(required=False, label="Resubmit by", widget=forms.DateInput(attrs={"type": "date"}),
+                                  error_messages={"invalid": "Give the date as shown, for example 2026-12-14."})
 
     def __init__(self, criteria, *args, **kwargs):
         super().__init__(*args, **kwargs)

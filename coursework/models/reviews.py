@@ -33,6 +33,15 @@ class Reviewed(models.Model):
     # (a review given at once), whichever is later.
     held = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
+    # With a resubmission requested: the new version handed in by then is judged as late as
+    # the one it replaces, so the student is never charged for when the TA asked
+    # (coursework.services.deadlines.request_judgement). None on any other review.
+    resubmit_by = models.DateTimeField(null=True, blank=True)
+    # The days late the request judged the version now here, when it was handed in under one
+    # (None: handed in otherwise). Staff moving the due date later judge it again against
+    # the new terms, but never later than this: the student is not charged for staff's timing
+    # (coursework.services.deadlines.recompute_lateness).
+    request_days_late = models.PositiveIntegerField(null=True, blank=True)
     # What staff did to it, newest first (coursework.services.audit).
     audit_trail = GenericRelation("AuditEvent", content_type_field="target_type", object_id_field="target_id")
     appeals = GenericRelation("Appeal", content_type_field="target_type", object_id_field="target_id")

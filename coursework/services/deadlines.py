@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import ExpressionWrapper, F, FloatField, Max, Q, Value
 from django.db.models.functions import Cast, Greatest
@@ -38,6 +39,72 @@ class ExtensionRefused(ValueError):
 class Lateness:
     late: bool
     days: int  # whole days late, a part day counting as one; 0 when on time
+
+
+def request_judgement(replaced: Lateness, resubmit_by: datetime | None, when: datetime) -> Lateness | None:
+    """How late a resubmission a TA asked for, handed in at `when`, is by the request alone
+    (None: the request carries no due date, so only the ordinary terms judge it).
+
+    By `resubmit_by` it is as late as the version it replaces (`replaced`): the TA chose when
+    to ask, so the student spends no new late day and takes no new penalty for it. After
+    that date it is late by the replaced version's days plus the whole days past it (a part
+    day counting as one), so the request is a due date, not unlimited time."""
+    if resubmit_by is None:
+        return None
+    if when <= resubmit_by:
+        return replaced
+    return Lateness(True, replaced.days + math.ceil((when - resubmit_by).total_seconds() / DAY_S))
+
+
+@dataclass(frozen=True)
+class Request:
+    """A TA's request to resubmit, as it judges the student's next hand-in: the lateness of
+    the version it replaced and its due date (None: only the ordinary terms judge)."""
+    replaced: Lateness
+    due: datetime | None
+    again: bool = False  # handed in under it already, and not reviewed since
+
+    def judge(self, when: datetime) -> Lateness | None:
+        return request_judgement(self.replaced, self.due, when)
+
+    def accepts(self, when: datetime) -> bool:
+        """Whether it lets work in past the task's lock date. The first version asked for is
+        always accepted (late by the days past the request's date). A further one, correcting
+        it before the TA looks again, only until that date: else the request would give
+        unlimited time."""
+        return not self.again or (self.due is not None and when <= self.due)
+
+
+def resubmitted_under(bound: int, due: datetime, handed_in: datetime) -> Request:
+    """The request a version handed in at `handed_in` and judged `bound` days late by it
+    (request_days_late) was handed in under: request_judgement undone, so that a further
+    version is judged by the same request where the version it replaced is no longer kept
+    (a synthesis response is one row, and its lateness may since have been judged again)."""
+    past = math.ceil((handed_in - due).total_seconds() / DAY_S) if handed_in > due else 0
+    days = max(0, bound - past)
+    return Request(Lateness(days > 0, days), due, again=True)
+
+
+def at_most(ordinary: Lateness, bound: int | None) -> Lateness:
+    """`ordinary` (against the student's own due date), but never later than `bound` days, the
+    request's judgement (None: no bound). Never the other way round: a request must not make
+    work late that would be on time without it (a date chosen before the task's due date)."""
+    if bound is None or ordinary.days <= bound:
+        return ordinary
+    return Lateness(bound > 0, bound)
+
+
+def resubmission_due(terms: Terms | None, start: datetime) -> datetime:
+    """The default date a requested resubmission is due: RESUBMISSION_DAYS after `start` (when
+    the student can first see the request), or after their own due date if that is later, so a
+    request made before the deadline never shortens the time the task gave."""
+    due = terms.due if terms else None
+    return max(start, due or start) + timedelta(days=max(0, settings.RESUBMISSION_DAYS))
+
+
+def end_of_day(day: date) -> datetime:
+    """The last moment of `day` in the site's time zone: a date a TA picks includes that day."""
+    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
 
 @dataclass(frozen=True)
@@ -232,7 +299,13 @@ def recompute_lateness(assignment: Assignment, student_ids: list[int] | None = N
         items, when = SynthesisResponse.objects.filter(submitted_at__isnull=False), "submitted_at"
     if student_ids is not None:
         items = items.filter(student_id__in=student_ids)
-    items = list(items.only("pk", "student_id", "late", "days_late", "late_days_used", when))
+    # Work handed in under a TA's request keeps the request's judgement as its upper bound
+    # (request_days_late): the bound, not a flag, is stored, because the version it replaced
+    # may since be gone (a synthesis response is one row) and a withdrawn extension must
+    # bring back the request's judgement, not whatever an earlier recompute left.
+    reviewed = assignment.kind != Assignment.NOTEBOOK
+    items = list(items.only("pk", "student_id", "late", "days_late", "late_days_used", when,
+                            *(["request_days_late"] if reviewed else [])))
     groups = dict(Profile.objects.filter(user_id__in={i.student_id for i in items}).values_list("user_id", "group_id"))
     extensions = list(assignment.extensions.all())
     own = {e.student_id: e for e in extensions if e.student_id}
@@ -241,7 +314,8 @@ def recompute_lateness(assignment: Assignment, student_ids: list[int] | None = N
     for item in items:
         extension = own.get(item.student_id) or of_group.get(groups.get(item.student_id))
         terms = Terms(assignment, extension.due_at if extension else assignment.due_at, assignment.due_at, extension)
-        lateness = terms.lateness(getattr(item, when))
+        # Staff's new terms can only help work the request judged: never later than it said.
+        lateness = at_most(terms.lateness(getattr(item, when)), item.request_days_late if reviewed else None)
         if (item.late, item.days_late) != (lateness.late, lateness.days):
             item.late, item.days_late = lateness.late, lateness.days
             changed[item.pk] = item

@@ -19,7 +19,7 @@ from ..models import Assignment, Essay, EssayPrompt, EssaySubmission
 from ..states import ReviewStatus
 from . import drafts as kept  # `drafts` here names the essays being checked
 from . import late_days
-from .deadlines import TaskClosed, terms_for
+from .deadlines import Lateness, Request, TaskClosed, at_most, terms_for
 
 __all__ = ["EssayError", "TaskClosed", "Draft", "check_drafts", "submit_essays", "extract_text", "meaningful_word_count",
            "save_typed", "typed_draft"]
@@ -336,10 +336,8 @@ def check_unprompted(slot: int, text: str) -> list[str]:
 def closed_to(student) -> str:
     """Why submitting essays is refused now (past the lock date), or "": told together with
     any other problem, so a student does not fix them only to learn the task closed."""
-    latest = EssaySubmission.objects.filter(student=student).aggregate(v=Max("version"))["v"] or 0
-    # A request still held until a TA publishes it is not one yet: the student cannot see it.
-    if EssaySubmission.objects.filter(student=student, version=latest, status=ReviewStatus.RESUBMIT,
-                                      held=False).exists():
+    request = _request(student)
+    if request and request.accepts(timezone.now()):
         return ""
     terms = terms_for(student, Assignment.objects.the(Assignment.ESSAYS))
     try:
@@ -348,6 +346,29 @@ def closed_to(student) -> str:
     except TaskClosed as exc:
         return str(exc)
     return ""
+
+
+def _request(student) -> Request | None:
+    """The TA's request the student's next version is judged by, if one is outstanding: their
+    latest version sent back, or handed in under a request (request_days_late) and not reviewed
+    since, when a further version corrects it. Then the request is the last version sent back:
+    each version handed in under one follows either it or another such version, and that row
+    still holds the replaced lateness and the request's date, so nothing is copied onto the
+    new rows. A request still held until a TA publishes it is not one yet: the student
+    cannot see it."""
+    latest = EssaySubmission.objects.filter(student=student).order_by("-version").first()
+    if latest is None:
+        return None
+    if latest.status == ReviewStatus.RESUBMIT:
+        return None if latest.held else Request(Lateness(latest.late, latest.days_late), latest.resubmit_by)
+    if latest.status != ReviewStatus.SUBMITTED or latest.request_days_late is None:
+        return None
+    sent_back = (EssaySubmission.objects.filter(student=student, version__lt=latest.version,
+                                                status=ReviewStatus.RESUBMIT, held=False)
+                 .order_by("-version").first())
+    if sent_back is None:
+        return None
+    return Request(Lateness(sent_back.late, sent_back.days_late), sent_back.resubmit_by, again=True)
 
 
 @transaction.atomic
@@ -360,14 +381,15 @@ def submit_essays(student, drafts: list[Draft]) -> EssaySubmission:
     latest = EssaySubmission.objects.select_for_update().filter(student=student).aggregate(v=Max("version"))["v"] or 0
     now = timezone.now()
     terms = terms_for(student, Assignment.objects.the(Assignment.ESSAYS))
-    requested = EssaySubmission.objects.filter(student=student, version=latest, status=ReviewStatus.RESUBMIT,
-                                               held=False).exists()
-    if terms and not requested:  # a resubmission a TA asked for is accepted even after the lock date
+    request = _request(student)
+    if terms and not (request and request.accepts(now)):  # a resubmission a TA asked for may come after the lock
         terms.refuse_if_closed(now)
-    lateness = terms.lateness(now) if terms else None
-    days_late = lateness.days if lateness else 0
+    judged = request.judge(now) if request else None  # against the request's own due date
+    bound = judged.days if judged else None  # kept for staff's later moves of the due date
+    lateness = at_most(terms.lateness(now) if terms else Lateness(False, 0), bound)
+    days_late = lateness.days
     submission = EssaySubmission.objects.create(student=student, version=latest + 1, submitted_at=now,
-                                                late=bool(lateness and lateness.late), days_late=days_late,
+                                                late=lateness.late, days_late=days_late, request_days_late=bound,
                                                 late_days_used=late_days.cover(student, terms and terms.assignment,
                                                                                days_late))
     for draft in drafts:

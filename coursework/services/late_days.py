@@ -73,7 +73,11 @@ def refit(assignment: Assignment, items: list) -> list:
     """After staff moved this task's due date for some students (`items`: their work, with
     `days_late` judged again): work stays covered if it was and its lateness still fits
     the days held; each student's days held shrink to what their covered work needs (the
-    rest goes back to the bank). Returns the items whose late_days_used changed."""
+    rest goes back to the bank). Returns the items whose late_days_used changed.
+
+    Work handed in under a TA's request needs nothing more here: its `days_late` is never
+    above what the request judged (deadlines.recompute_lateness), which is what its days
+    covered at hand-in, so it stays covered, and fewer days give the rest back."""
     changed = []
     need: dict[int, int] = {}
     held = {s.student_id: s for s in LateDaySpend.objects.filter(assignment=assignment,

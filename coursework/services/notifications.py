@@ -19,6 +19,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from .. import states
 from . import broker, credit
@@ -142,8 +143,10 @@ def review_posted(item) -> Notification | None:
     what, url = describe(item)
     key = f"review:{type(item).__name__.lower()}-{item.pk}:v{item.review_version}"
     if item.status == ReviewStatus.RESUBMIT:
+        due = (f" by {date_format(timezone.localtime(item.resubmit_by), 'D j M Y, H:i T')}: until then it counts as "
+               "handed in when the version sent back was" if item.resubmit_by else "")
         return notify(item.student, Notification.RESUBMIT, key, f"Your TA asks you to resubmit {what}",
-                      "Read their comments, revise your work and submit it again.", url)
+                      f"Read their comments, revise your work and submit it again{due}.", url)
     figure = credit.for_item(item)
     if figure is None:
         title = f"Your TA reviewed {what}"

@@ -50,6 +50,11 @@ def publish(actor, task: Assignment) -> int:
     type(items[0]).objects.filter(pk__in=[i.pk for i in items]).update(held=False, published_at=now)
     for item in items:
         item.held, item.published_at = False, now
+        if item.resubmit_by is not None and item.reviewed_at is not None and now > item.reviewed_at:
+            # A student cannot act on a request they cannot see: the time the TA gave them
+            # starts when it reaches them, so the days it was held are added to its due date.
+            item.resubmit_by += now - item.reviewed_at
+            type(item).objects.filter(pk=item.pk).update(resubmit_by=item.resubmit_by)
         notifications.review_posted(item)
     audit(actor, "reviews_published", task, count=len(items), items=[i.pk for i in items])
     return len(items)

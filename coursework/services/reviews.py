@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -10,7 +11,7 @@ from django.utils import timezone
 from .. import states
 from ..models import Appeal, EssaySubmission, ReviewDraft, Submission, SynthesisResponse
 from ..states import PROBLEMS, AppealStatus, ReviewStatus
-from . import claims, drafts, notifications, publishing, rubrics
+from . import claims, deadlines, drafts, notifications, publishing, rubrics
 from .audit import audit
 
 QUEUES = ("synthesis", "essays", "notebooks", "appeals")
@@ -58,7 +59,7 @@ def synthesis_queue(filters: Filters):
     # page is read off the index however long the queue is.
     return (_common(SynthesisResponse.objects.filter(status__in=statuses), filters)
             .select_related("student__profile__group", "question_set__page")
-            .only(*_WHO, "status", "submitted_at", "late", "question_set", "question_set__page__title")
+            .only(*_WHO, "status", "resubmit_by", "submitted_at", "late", "question_set", "question_set__page__title")
             .order_by("submitted_at", "pk"))
 
 
@@ -70,7 +71,7 @@ def essay_queue(filters: Filters):
     newer = EssaySubmission.objects.filter(student=OuterRef("student"), version__gt=OuterRef("version"))
     return (_common(EssaySubmission.objects.filter(status__in=statuses).filter(~Exists(newer)), filters)
             .select_related("student__profile__group")
-            .only(*_WHO, "status", "version", "submitted_at", "late")
+            .only(*_WHO, "status", "resubmit_by", "version", "submitted_at", "late")
             .order_by("submitted_at", "pk"))
 
 
@@ -179,18 +180,29 @@ class StaleReview(Exception):
                          "then save again if yours should replace it.")
 
 
+def default_resubmit_by(item, start: datetime | None = None) -> datetime:
+    """When a resubmission of this work requested at `start` (now) is due, unless the TA picks a date."""
+    return deadlines.resubmission_due(deadlines.terms_for(item.student, rubrics.task_of(item)),
+                                      start or timezone.now())
+
+
 @transaction.atomic
 def review(item, reviewer, marks: dict[int, rubrics.Mark], feedback: str, *, feedback_only: bool = False,
-           request_resubmission: bool = False, seen_version: int | None = None):
+           request_resubmission: bool = False, resubmit_by: datetime | None = None, seen_version: int | None = None):
     """Score a synthesis response or an essay set against its rubric, keep a snapshot of the
-    rubric with the points and comments, tell the student, and audit it.
+    rubric with the points and comments, tell the student, and audit it. A resubmission is
+    due by `resubmit_by` (default_resubmit_by when None).
 
-    Raises ReviewRefused (points missing, negative or above a criterion's maximum) or
-    StaleReview (another review was saved since `seen_version`); nothing is saved then."""
+    Raises ReviewRefused (points missing, negative or above a criterion's maximum, a
+    resubmission due in the past) or StaleReview (another review was saved since
+    `seen_version`); nothing is saved then."""
     criteria = rubrics.criteria_for(item)
     errors = rubrics.check_marks(criteria, marks, feedback_only)
     if len(feedback) > 10000:
         errors["feedback"] = "Comments for the student may be at most 10,000 characters."
+    if request_resubmission and resubmit_by is not None and resubmit_by <= timezone.now():
+        errors["resubmit_by"] = (f"The resubmission cannot be due on {deadlines.describe_moment(resubmit_by)}: that "
+                                 "has passed. Choose today or a later date.")
     if errors:
         raise ReviewRefused(errors)
     item = type(item).objects.select_for_update(of=("self",)).select_related("reviewer__profile").get(pk=item.pk)
@@ -209,13 +221,18 @@ def review(item, reviewer, marks: dict[int, rubrics.Mark], feedback: str, *, fee
     item.review_version += 1
     # Held until a TA publishes the task's reviews, if the task says so (services.publishing).
     item.held = publishing.holds(rubrics.task_of(item))
+    if request_resubmission:
+        item.resubmit_by = resubmit_by or default_resubmit_by(item, item.reviewed_at)
+    else:
+        item.resubmit_by = None
     item.save()
     rubrics.add_to_banks(criteria, marks)
     discard_draft(reviewer, item)
     claims.release(item, reviewer)
     audit(reviewer, "request_resubmission" if request_resubmission else "review", item, version=item.review_version,
           held=item.held, before=before, after={"status": item.status, "score": item.score, "max_score": item.max_score,
-                                "feedback_only": feedback_only, "feedback": feedback, "rubric": item.rubric})
+                                "feedback_only": feedback_only, "feedback": feedback, "rubric": item.rubric,
+                                "resubmit_by": item.resubmit_by.isoformat() if item.resubmit_by else None})
     if not item.held:
         notifications.review_posted(item)
     return item

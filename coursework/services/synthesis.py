@@ -7,7 +7,7 @@ from django.utils import timezone
 from .. import states
 from ..models import Answer, AnswerGrade, Assignment, QuestionSet, SynthesisResponse
 from . import late_days
-from .deadlines import Lateness, TaskClosed, terms_for
+from .deadlines import Lateness, Request, TaskClosed, at_most, resubmitted_under, terms_for
 from .hints import checked_part, hint_for
 
 __all__ = ["NotEditable", "TaskClosed", "closed_to", "response_for", "answers_by_question", "save_answers", "hints", "hinted",
@@ -32,7 +32,8 @@ def closed_to(student, question_set: QuestionSet) -> str:
     """Why submitting is refused now (past the lock date), or "": told together with any blank
     answers, so a student does not fill them in only to learn the task closed."""
     terms = terms_for(student, Assignment.objects.the(Assignment.SYNTHESIS))
-    if not terms or response_for(student, question_set).status == states.ReviewStatus.RESUBMIT:
+    request = _request(response_for(student, question_set))
+    if not terms or (request and request.accepts(timezone.now())):
         return ""
     try:
         terms.refuse_if_closed()
@@ -46,8 +47,8 @@ def save_answers(student, question_set: QuestionSet, texts: dict[int, str], subm
     Raises NotEditable (reviewed), or TaskClosed when submitting past the lock date, after
     keeping the answers as a draft (a resubmission a TA asked for is still accepted)."""
     terms = terms_for(student, Assignment.objects.the(Assignment.SYNTHESIS)) if submit else None
-    closed = bool(terms and terms.is_closed()
-                  and response_for(student, question_set).status != states.ReviewStatus.RESUBMIT)
+    request = _request(response_for(student, question_set)) if terms else None
+    closed = bool(terms and terms.is_closed() and not (request and request.accepts(timezone.now())))
     response = _save(student, question_set, texts, submit and not closed, terms)
     if closed:
         terms.refuse_if_closed()
@@ -79,12 +80,34 @@ def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: boo
     response.saved_at = now
     if submit:
         lateness = terms.lateness(now) if terms else Lateness(False, 0)
+        request = _request(response)
+        judged = request.judge(now) if request else None  # against the request's own due date
+        # Kept (or cleared: handed in without a request) for staff's later moves of the due date.
+        response.request_days_late = judged.days if judged else None
+        lateness = at_most(lateness, response.request_days_late)
         states.move_review(response, states.ReviewStatus.SUBMITTED)
         response.submitted_at = now
         response.late, response.days_late = lateness.late, lateness.days
         response.late_days_used = late_days.cover(student, terms and terms.assignment, lateness.days)
     response.save()
     return response
+
+
+def _request(response: SynthesisResponse) -> Request | None:
+    """The TA's request the next hand-in is judged by, if one is outstanding: sent back (and
+    published), or handed in under it and not reviewed since (a student correcting a typo in
+    the resubmission is judged as the request said, not charged late days for it). The row
+    holds the request's date (resubmit_by) and what it judged the first resubmission
+    (request_days_late); its own lateness is the resubmission's, so the replaced version's
+    is worked back from those."""
+    if response.held:
+        return None
+    if response.status == states.ReviewStatus.RESUBMIT:
+        return Request(Lateness(response.late, response.days_late), response.resubmit_by)
+    if (response.status == states.ReviewStatus.SUBMITTED and response.request_days_late is not None
+            and response.resubmit_by is not None and response.submitted_at is not None):
+        return resubmitted_under(response.request_days_late, response.resubmit_by, response.submitted_at)
+    return None
 
 
 def _edits(texts: dict[int, str], before: dict[int, str], valid: set[int]) -> bool:

@@ -5,10 +5,13 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.formats import date_format
 
-from coursework.models import Assignment, AuditEvent, LateDaySpend, QuestionSet, SynthesisResponse
-from coursework.services import credit, deadlines, late_days, progress, reviews, rubrics, synthesis
+from coursework.models import (Assignment, AuditEvent, EssayPrompt, EssaySubmission, LateDaySpend, Notification,
+                               QuestionSet, SynthesisResponse)
+from coursework.services import credit, deadlines, essays, late_days, progress, publishing, reviews, rubrics, synthesis
 from tests.factories import make_profile, make_student, make_ta
+from tests.support.essays import ESSAY
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +160,281 @@ def test_the_gradebook_counts_covered_work_without_the_penalty(bank, client):
     header, rows = gradebook.rows()
     row = dict(zip(header, next(r for r in rows if r[0] == student.username)))
     assert row["synthesis_score"] == round(response.score, 2)
+
+
+# --- a resubmission a TA requests: due by its own date, resubmit_by ---------------------------
+
+
+def request_resubmission(item, **kwargs):
+    marks = {c.pk: rubrics.Mark(0) for c in rubrics.criteria_for(item)}
+    return reviews.review(item, make_ta("tb"), marks, "Please explain the bias too.", request_resubmission=True,
+                          **kwargs)
+
+
+def window_ended(item, days: float):
+    """As if the request's window had ended `days` days ago."""
+    type(item).objects.filter(pk=item.pk).update(resubmit_by=timezone.now() - timedelta(days=days))
+
+
+def test_on_time_work_sent_back_after_the_deadline_and_resubmitted_in_the_window_is_on_time(bank, settings):
+    settings.RESUBMISSION_DAYS = 7
+    student = make_student()
+    response = hand_in(student)  # on time: the task is due in a week
+    due_ago(bank, 2.5)
+    item = request_resubmission(response)
+    assert item.resubmit_by == pytest.approx(item.reviewed_at + timedelta(days=7), abs=timedelta(seconds=1))
+    again = hand_in(student)
+    assert (again.late, again.days_late, again.late_days_used) == (False, 0, 0)
+    assert late_days.remaining(student) == 3
+    assert credit.for_item(review_full(again), student).penalty == 0
+
+
+def test_a_resubmission_after_its_window_is_late_by_the_days_past_it_not_past_the_task_due_date(bank):
+    student = make_student()
+    response = hand_in(student)
+    due_ago(bank, 4.5)
+    window_ended(request_resubmission(response), 1.5)
+    again = hand_in(student)
+    assert (again.late, again.days_late, again.late_days_used) == (True, 2, 2)  # not 5, the days past the task's
+    assert late_days.remaining(student) == 1
+
+
+def test_a_late_version_sent_back_and_resubmitted_in_the_window_stays_as_late_and_spends_nothing_new(bank):
+    student = make_student()
+    due_ago(bank, 0.5)
+    first = hand_in(student)
+    assert (first.days_late, first.late_days_used) == (1, 1)
+    due_ago(bank, 3.5)  # the TA asked days later
+    request_resubmission(first)
+    again = hand_in(student)
+    assert (again.late, again.days_late, again.late_days_used) == (True, 1, 1)
+    assert late_days.remaining(student) == 2
+
+
+def test_a_request_made_before_the_due_date_is_due_a_window_after_the_due_date(bank, settings):
+    settings.RESUBMISSION_DAYS = 7
+    response = hand_in(make_student())
+    item = request_resubmission(response)
+    assert item.resubmit_by == bank.due_at + timedelta(days=7)
+
+
+def test_a_resubmission_date_in_the_past_is_refused_and_nothing_is_saved(bank):
+    response = hand_in(make_student())
+    with pytest.raises(reviews.ReviewRefused) as refused:
+        request_resubmission(response, resubmit_by=timezone.now() - timedelta(hours=1))
+    assert "has passed" in refused.value.errors["resubmit_by"]
+    response.refresh_from_db()
+    assert (response.status, response.resubmit_by) == ("submitted", None)
+
+
+def test_a_held_request_is_due_as_many_days_after_it_is_published_as_the_ta_gave(bank):
+    bank.publish_reviews = Assignment.WHEN_PUBLISHED
+    bank.save()
+    response = hand_in(make_student())
+    item = request_resubmission(response, resubmit_by=timezone.now() + timedelta(days=3))
+    held_for = timedelta(days=2)
+    SynthesisResponse.objects.filter(pk=item.pk).update(reviewed_at=item.reviewed_at - held_for)
+    publishing.publish(make_ta(), bank)
+    published = SynthesisResponse.objects.get(pk=item.pk)
+    assert published.resubmit_by - item.resubmit_by == pytest.approx(held_for, abs=timedelta(seconds=5))
+    told = Notification.objects.get(recipient=response.student, kind=Notification.RESUBMIT)
+    assert date_format(timezone.localtime(published.resubmit_by), "D j M Y, H:i") in told.body
+
+
+@pytest.fixture
+def essay_bank(course, settings):
+    settings.LATE_DAYS = 3
+    task = course[Assignment.ESSAYS]
+    task.late_policy, task.late_penalty_per_day = Assignment.PENALTY, 0.2
+    task.save()
+    return task
+
+
+def submit_essays(student) -> EssaySubmission:
+    return essays.submit_essays(student, [essays.Draft(prompt=p, text=ESSAY) for p in EssayPrompt.objects.all()[:3]])
+
+
+def test_an_essay_set_sent_back_after_the_deadline_and_resubmitted_in_the_window_is_on_time(essay_bank):
+    student = make_student()
+    first = submit_essays(student)
+    due_ago(essay_bank, 2.5)
+    request_resubmission(first)
+    second = submit_essays(student)
+    assert (second.version, second.late, second.days_late, second.late_days_used) == (2, False, 0, 0)
+    assert late_days.remaining(student) == 3
+
+
+def test_a_late_essay_set_resubmitted_after_its_window_adds_the_days_past_it(essay_bank):
+    student = make_student()
+    due_ago(essay_bank, 0.5)
+    first = submit_essays(student)
+    assert (first.days_late, first.late_days_used) == (1, 1)
+    due_ago(essay_bank, 6.5)
+    window_ended(request_resubmission(first), 0.5)
+    second = submit_essays(student)
+    assert (second.late, second.days_late, second.late_days_used) == (True, 2, 2)  # 1 replaced + 1 past the window
+    assert late_days.remaining(student) == 1
+
+
+# --- staff moving a due date afterwards: the request's judgement stays an upper bound ---------
+
+
+def test_an_extension_granted_after_an_in_window_resubmission_leaves_it_on_time(bank):
+    student = make_student()
+    hand_in(student)  # on time
+    due_ago(bank, 2.5)
+    request_resubmission(SynthesisResponse.objects.get(student=student, question_set__page__slug=SETS[0]))
+    again = hand_in(student)
+    assert (again.late, again.days_late, again.late_days_used) == (False, 0, 0)
+    # Staff then give the student one more day: still before the resubmission was handed in.
+    deadlines.grant_extension(make_ta("staff"), bank, bank.due_at + timedelta(days=1), student=student)
+    again.refresh_from_db()
+    assert (again.late, again.days_late, again.late_days_used) == (False, 0, 0)
+    assert late_days.remaining(student) == 3
+
+
+def test_an_essay_set_resubmitted_in_the_window_stays_on_time_after_an_extension(essay_bank):
+    student = make_student()
+    first = submit_essays(student)
+    due_ago(essay_bank, 2.5)
+    request_resubmission(first)
+    second = submit_essays(student)
+    assert (second.late, second.days_late) == (False, 0)
+    deadlines.grant_extension(make_ta("staff"), essay_bank, essay_bank.due_at + timedelta(days=1), student=student)
+    second.refresh_from_db()
+    assert (second.late, second.days_late, second.late_days_used) == (False, 0, 0)
+    assert late_days.remaining(student) == 3
+
+
+def test_an_extension_covering_the_resubmission_still_helps_and_withdrawn_the_request_judges_it_again(bank):
+    student = make_student()
+    due_ago(bank, 0.5)
+    first = hand_in(student)  # 1 day late, 1 late day spent
+    due_ago(bank, 3.5)
+    request_resubmission(first)
+    again = hand_in(student)
+    assert (again.late, again.days_late, again.late_days_used) == (True, 1, 1)  # as late as the one it replaces
+    extension = deadlines.grant_extension(make_ta("staff"), bank, timezone.now() + timedelta(days=1), student=student)
+    again.refresh_from_db()
+    assert (again.late, again.days_late, again.late_days_used) == (False, 0, 0)
+    assert late_days.remaining(student) == 3  # the day comes back
+    deadlines.withdraw_extension(make_ta("staff2"), extension)
+    again.refresh_from_db()
+    assert (again.late, again.days_late) == (True, 1)  # the request's judgement, not 4 days past the task's date
+
+
+def test_a_version_handed_in_without_a_request_is_judged_again_as_before(essay_bank):
+    student = make_student()
+    first = submit_essays(student)
+    due_ago(essay_bank, 2.5)
+    request_resubmission(first)
+    second = submit_essays(student)  # under the request: on time
+    review_full(second)  # the request is answered: what comes next was not asked for
+    third = submit_essays(student)  # 3 days late against the task's date
+    assert (third.late, third.days_late, third.late_days_used) == (True, 3, 3)
+    deadlines.grant_extension(make_ta("staff"), essay_bank, essay_bank.due_at + timedelta(days=1), student=student)
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert (second.late, second.days_late) == (False, 0)
+    assert (third.late, third.days_late, third.late_days_used) == (True, 2, 2)
+    assert late_days.remaining(student) == 1
+    assert (second.request_days_late, third.request_days_late) == (0, None)
+
+
+# --- a further version before the TA looks again: judged by the same request ----------------
+#
+# A student corrects a typo in the resubmission they were asked for: the request still judges
+# it (no new late day), until its date; after it, late by the days past it; and past the lock
+# date it is accepted only while the request's window is open, so no unlimited time.
+
+
+def test_a_synthesis_resubmission_handed_in_again_in_the_window_is_judged_as_the_request_said(bank):
+    student = make_student()
+    hand_in(student)  # on time
+    due_ago(bank, 2.5)
+    request_resubmission(SynthesisResponse.objects.get(student=student, question_set__page__slug=SETS[0]))
+    assert (hand_in(student).late, late_days.remaining(student)) == (False, 3)
+    again = hand_in(student)  # a typo fixed, still in the window
+    assert (again.late, again.days_late, again.late_days_used) == (False, 0, 0)  # not 3 days past the task's date
+    assert late_days.remaining(student) == 3
+
+
+def test_a_synthesis_resubmission_handed_in_again_after_the_window_is_late_by_the_days_past_it(bank):
+    student = make_student()
+    due_ago(bank, 0.5)
+    first = hand_in(student)  # 1 day late
+    due_ago(bank, 6.5)
+    request_resubmission(first)
+    resubmitted = hand_in(student)
+    assert (resubmitted.days_late, resubmitted.late_days_used) == (1, 1)
+    # As if handed in half a day before the window ended, 1.5 days ago.
+    SynthesisResponse.objects.filter(pk=first.pk).update(resubmit_by=timezone.now() - timedelta(days=1.5),
+                                                         submitted_at=timezone.now() - timedelta(days=2))
+    again = hand_in(student)
+    assert (again.late, again.days_late, again.late_days_used) == (True, 3, 3)  # 1 + 2 past the window, not 7
+    assert late_days.remaining(student) == 0
+
+
+def test_a_synthesis_resubmission_handed_in_again_past_the_lock_date_is_accepted_only_in_the_window(bank, settings):
+    settings.RESUBMISSION_DAYS = 7
+    bank.late_policy = Assignment.CLOSE
+    bank.save()
+    student = make_student()
+    hand_in(student)
+    due_ago(bank, 2.5)
+    bank.lock_at = timezone.now() - timedelta(hours=1)
+    bank.save()
+    qs = QuestionSet.objects.get(page__slug=SETS[0])
+    request_resubmission(SynthesisResponse.objects.get(student=student, question_set=qs))
+    hand_in(student)
+    assert synthesis.closed_to(student, qs) == ""
+    again = hand_in(student)  # past the lock date, in the window: accepted, judged as the request said
+    assert (again.status, again.late, again.days_late) == ("submitted", False, 0)
+    SynthesisResponse.objects.filter(pk=again.pk).update(resubmit_by=timezone.now() - timedelta(hours=1),
+                                                         submitted_at=timezone.now() - timedelta(hours=2))
+    assert "closed" in synthesis.closed_to(student, qs)
+    with pytest.raises(synthesis.TaskClosed):
+        hand_in(student)
+
+
+def test_an_essay_set_resubmitted_again_in_the_window_is_judged_as_the_request_said(essay_bank):
+    student = make_student()
+    first = submit_essays(student)
+    due_ago(essay_bank, 2.5)
+    request_resubmission(first)
+    submit_essays(student)
+    third = submit_essays(student)  # a typo fixed, still in the window
+    assert (third.version, third.late, third.days_late, third.late_days_used) == (3, False, 0, 0)
+    assert late_days.remaining(student) == 3
+
+
+def test_an_essay_set_resubmitted_again_after_the_window_is_late_by_the_days_past_it(essay_bank):
+    student = make_student()
+    due_ago(essay_bank, 0.5)
+    first = submit_essays(student)  # 1 day late
+    due_ago(essay_bank, 6.5)
+    request_resubmission(first)
+    second = submit_essays(student)
+    assert (second.days_late, second.late_days_used) == (1, 1)
+    window_ended(first, 1.5)
+    third = submit_essays(student)
+    assert (third.late, third.days_late, third.late_days_used) == (True, 3, 3)  # 1 + 2 past the window, not 7
+    assert late_days.remaining(student) == 0
+
+
+def test_an_essay_set_resubmitted_again_past_the_lock_date_is_accepted_only_in_the_window(essay_bank, settings):
+    settings.RESUBMISSION_DAYS = 7
+    student = make_student()
+    first = submit_essays(student)
+    due_ago(essay_bank, 2.5)
+    essay_bank.late_policy, essay_bank.lock_at = Assignment.CLOSE, timezone.now() - timedelta(hours=1)
+    essay_bank.save()
+    request_resubmission(first)
+    submit_essays(student)
+    assert essays.closed_to(student) == ""
+    third = submit_essays(student)  # past the lock date, in the window: accepted, judged as the request said
+    assert (third.version, third.late, third.days_late) == (3, False, 0)
+    window_ended(first, 0.1)
+    assert "closed" in essays.closed_to(student)
+    with pytest.raises(essays.TaskClosed):
+        submit_essays(student)

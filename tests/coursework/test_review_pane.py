@@ -1,9 +1,13 @@
 """Reviewing for an evening: points per criterion checked, feedback only on purpose, a
 second TA's save noticed, drafts that come back, essays rendered, moving through a queue."""
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from coursework.models import Assignment, AuditEvent, EssaySubmission, ReviewDraft, SynthesisResponse
-from coursework.services import reviews, rubrics
+from coursework.services import deadlines, reviews, rubrics
 from tests.factories import full_marks, make_profile, make_student, make_ta, submitted_essays, submitted_synthesis
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +143,40 @@ def test_a_resubmitted_synthesis_set_waits_in_the_queue_again(client, work, ta):
     item = work["synthesis"][0]
     client.post(f"/ta/synthesis/{item.pk}/", full_marks(item, request_resubmission="1"))
     assert SynthesisResponse.objects.get(pk=item.pk).status == "resubmit"
+
+
+def test_the_resubmission_date_is_filled_in_with_the_default_and_the_date_a_ta_picks_is_kept(client, work, ta,
+                                                                                               settings):
+    settings.RESUBMISSION_DAYS = 7
+    item = work["synthesis"][0]
+    default = timezone.localtime(reviews.default_resubmit_by(item)).date()
+    assert f'name="resubmit_by" value="{default.isoformat()}"' in client.get(f"/ta/synthesis/{item.pk}/").content.decode()
+    picked = timezone.localdate() + timedelta(days=10)
+    client.post(f"/ta/synthesis/{item.pk}/", full_marks(item, request_resubmission="1", resubmit_by=picked.isoformat()))
+    item.refresh_from_db()
+    assert (item.status, item.resubmit_by) == ("resubmit", deadlines.end_of_day(picked))
+    assert date_format(picked, "j M") in client.get("/ta/?queue=synthesis&status=resubmit").content.decode()
+    client.force_login(work["students"][0])
+    page = client.get(f"/synthesis/{item.question_set.page.slug}/").content.decode()
+    assert f"Resubmit by {date_format(picked, 'D j M Y')}, 23:59" in page
+    assert "counts as handed in when the one your TA sent back was (on time)" in page
+
+
+def test_a_resubmission_date_in_the_past_is_refused_with_a_message_and_nothing_is_saved(client, work, ta):
+    item = work["synthesis"][0]
+    yesterday = timezone.localdate() - timedelta(days=1)
+    response = client.post(f"/ta/synthesis/{item.pk}/", full_marks(item, request_resubmission="1",
+                                                                   resubmit_by=yesterday.isoformat()))
+    page = response.content.decode()
+    assert response.status_code == 200 and "has passed. Choose today or a later date." in page
+    item.refresh_from_db()
+    assert (item.status, item.resubmit_by) == ("submitted", None)
+
+
+def test_a_student_sees_when_a_requested_essay_resubmission_is_due(client, work, ta):
+    item = work["essays"]
+    picked = timezone.localdate() + timedelta(days=5)
+    client.post(f"/ta/essays/{item.pk}/", full_marks(item, request_resubmission="1", resubmit_by=picked.isoformat()))
+    assert EssaySubmission.objects.get(pk=item.pk).resubmit_by == deadlines.end_of_day(picked)
+    client.force_login(work["students"][0])
+    assert f"Resubmit by {date_format(picked, 'D j M Y')}, 23:59" in client.get("/essays/").content.decode()

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ...forms import ReviewForm
@@ -12,7 +13,7 @@ from ...rendering import render_markdown
 from ...services import anonymity, appeals, claims, deadlines, grouping, passages, reviews, rubrics
 from ...services.audit import history
 from ...services.synthesis import answers_by_question
-from ...states import AppealStatus
+from ...states import AppealStatus, ReviewStatus
 from .permissions import staff_only
 from .queues import REVIEW_PAGES, QueueQuery, item_url, next_url
 
@@ -33,6 +34,16 @@ def _initial(item, criteria, draft) -> dict:
         initial[f"criterion-{pk}"] = "" if mark.points is None else f"{mark.points:g}"
         initial[f"criterion-{pk}-comment"] = mark.comment
     return initial
+
+
+def _resubmit_by_initial(item) -> str:
+    """The date "Request a resubmission" uses unless the TA changes it: the one already
+    requested while it is still ahead (a past one would be refused), else the default from now."""
+    if item.status == ReviewStatus.RESUBMIT and item.resubmit_by and item.resubmit_by > timezone.now():
+        when = item.resubmit_by
+    else:
+        when = reviews.default_resubmit_by(item)
+    return timezone.localtime(when).date().isoformat()
 
 
 def _pane(form, criteria) -> list[dict]:
@@ -61,9 +72,11 @@ def _review(request, item, queue: str, template: str, context: dict):
         form = ReviewForm(criteria, request.POST)
         resubmit = "request_resubmission" in request.POST
         if form.is_valid():
+            day = form.cleaned_data["resubmit_by"]
             try:
                 reviews.review(item, request.user, form.marks(), form.cleaned_data["feedback"],
                                feedback_only=form.cleaned_data["feedback_only"], request_resubmission=resubmit,
+                               resubmit_by=deadlines.end_of_day(day) if day else None,
                                seen_version=form.cleaned_data["version"])
             except reviews.ReviewRefused as exc:
                 for field, message in exc.errors.items():
@@ -81,7 +94,8 @@ def _review(request, item, queue: str, template: str, context: dict):
                 return redirect(next_url(queue, query, item.pk, ta=request.user))
     else:
         draft = reviews.draft_for(request.user, item)
-        form = ReviewForm(criteria, initial=_initial(item, criteria, draft))
+        form = ReviewForm(criteria, initial={**_initial(item, criteria, draft),
+                                             "resubmit_by": _resubmit_by_initial(item)})
         if draft is not None:
             context["restored_draft"] = draft
     # Opening the item claims it (or renews this TA's claim): another TA's "next" skips it.
