@@ -35,9 +35,12 @@ WATCHED = [
     ("queues_submission", "coursework_submission",
      ("status", "flagged", "flag_resolution", "created_at", "late", "original_name", "student_id"), PROBLEM, "queues"),
     ("queues_synthesis", "coursework_synthesisresponse",
-     ("status", "submitted_at", "late", "student_id", "question_set_id"), "{r}.status <> 'draft'", "queues"),
-    ("queues_essays", "coursework_essaysubmission", ("status", "version", "submitted_at", "late", "student_id"),
-     "true", "queues"),
+     ("status", "submitted_at", "late", "student_id", "question_set_id", "resubmit_by"), "{r}.status <> 'draft'",
+     "queues"),
+    # resubmit_by: a request's due date shows in the queue, and a new request or a publication
+    # moves it without changing the status.
+    ("queues_essays", "coursework_essaysubmission",
+     ("status", "version", "submitted_at", "late", "student_id", "resubmit_by"), "true", "queues"),
     # The appeals queue is part of the TA dashboard's cached listing too.
     ("queues_appeal", "coursework_appeal", ("status", "what", "created_at", "student_id"), "true", "queues"),
     ("queues_profile", "coursework_profile", ("display_name", "group_id", "user_id"), "true", "queues"),

@@ -3,6 +3,7 @@ import re
 import io
 
 import pytest
+from django.utils import timezone
 
 from coursework.models import (Assignment, AuditEvent, EssaySubmission, Notification, Profile, RubricCriterion,
                                StudyGroup, Submission, SynthesisResponse)
@@ -243,6 +244,9 @@ def test_the_queues_version_counts_what_the_queue_pages_show_and_not_autosaves_o
         lambda: SynthesisResponse.objects.filter(pk=draft.pk).update(status="submitted"),  # enters the queue
         lambda: SynthesisResponse.objects.filter(pk=setup["responses"][0].pk).update(status="reviewed"),  # leaves
         lambda: EssaySubmission.objects.create(student=amy, version=1),
+        # A request's due date moved, the status unchanged (a second request, a publication).
+        lambda: SynthesisResponse.objects.filter(pk=setup["responses"][0].pk).update(resubmit_by=timezone.now()),
+        lambda: EssaySubmission.objects.filter(student=amy).update(resubmit_by=timezone.now()),
         lambda: Submission.objects.filter(pk=upload.pk).update(flagged=True),  # a flag to check
         lambda: Submission.objects.filter(pk=upload.pk).update(flag_resolution="cleared"),
         lambda: make_submission(amy, status=SubmissionStatus.FAILED),
