@@ -104,7 +104,7 @@ def resubmission_due(terms: Terms | None, start: datetime) -> datetime:
 
 def end_of_day(day: date) -> datetime:
     """The last moment of `day` in the site's time zone: a date a TA picks includes that day."""
-    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+    return timezone.make_aware(datetime.combine(day, time.max))  # 23:59:59.999999: hand-ins carry microseconds
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from ..models import Assignment, EssaySubmission, SynthesisResponse
 from ..states import ReviewStatus
-from . import notifications
+from . import deadlines, notifications
 from .audit import audit
 
 REVIEWED_KINDS = {Assignment.ESSAYS: EssaySubmission, Assignment.SYNTHESIS: SynthesisResponse}
@@ -50,11 +50,16 @@ def publish(actor, task: Assignment) -> int:
     type(items[0]).objects.filter(pk__in=[i.pk for i in items]).update(held=False, published_at=now)
     for item in items:
         item.held, item.published_at = False, now
-        if item.resubmit_by is not None and item.reviewed_at is not None and now > item.reviewed_at:
+        if item.resubmit_by is not None and item.reviewed_at is not None:
             # A student cannot act on a request they cannot see: the time the TA gave them
-            # starts when it reaches them, so the days it was held are added to its due date.
-            item.resubmit_by += now - item.reviewed_at
-            type(item).objects.filter(pk=item.pk).update(resubmit_by=item.resubmit_by)
+            # starts when it reaches them, so the time it was held is added to its due date:
+            # only the part after the student's own due date, since until then they had the
+            # task's time anyway (a request's default date already counts from the later).
+            terms = deadlines.terms_for(item.student, task)
+            start = max(item.reviewed_at, terms.due) if terms and terms.due else item.reviewed_at
+            if now > start:
+                item.resubmit_by += now - start
+                type(item).objects.filter(pk=item.pk).update(resubmit_by=item.resubmit_by)
         notifications.review_posted(item)
     audit(actor, "reviews_published", task, count=len(items), items=[i.pk for i in items])
     return len(items)

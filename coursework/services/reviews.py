@@ -200,9 +200,16 @@ def review(item, reviewer, marks: dict[int, rubrics.Mark], feedback: str, *, fee
     errors = rubrics.check_marks(criteria, marks, feedback_only)
     if len(feedback) > 10000:
         errors["feedback"] = "Comments for the student may be at most 10,000 characters."
-    if request_resubmission and resubmit_by is not None and resubmit_by <= timezone.now():
-        errors["resubmit_by"] = (f"The resubmission cannot be due on {deadlines.describe_moment(resubmit_by)}: that "
-                                 "has passed. Choose today or a later date.")
+    if request_resubmission and resubmit_by is not None:
+        due = deadlines.due_for(item.student, rubrics.task_of(item))
+        if resubmit_by <= timezone.now():
+            errors["resubmit_by"] = (f"The resubmission cannot be due on {deadlines.describe_moment(resubmit_by)}: "
+                                     "that has passed. Choose today or a later date.")
+        elif due is not None and resubmit_by < due:
+            # The student has the task's own time anyway: an earlier date would only tell them
+            # something untrue ("after it, each day counts as a day late").
+            errors["resubmit_by"] = (f"The resubmission cannot be due before this student's own due date, "
+                                     f"{deadlines.describe_moment(due)}. Choose that day or a later one.")
     if errors:
         raise ReviewRefused(errors)
     item = type(item).objects.select_for_update(of=("self",)).select_related("reviewer__profile").get(pk=item.pk)

@@ -1,7 +1,7 @@
 """The late-day bank: late work under a penalty spends the fewest whole days that cover it,
 only when the bank holds them all, never twice, and gives them back when staff move the
 due date so that the work is no longer that late."""
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from coursework.models import (Assignment, AuditEvent, EssayPrompt, EssaySubmission, LateDaySpend, Notification,
                                QuestionSet, SynthesisResponse)
 from coursework.services import credit, deadlines, essays, late_days, progress, publishing, reviews, rubrics, synthesis
+from coursework.services.deadlines import Lateness
 from tests.factories import make_profile, make_student, make_ta
 from tests.support.essays import ESSAY
 
@@ -231,6 +232,7 @@ def test_a_held_request_is_due_as_many_days_after_it_is_published_as_the_ta_gave
     bank.publish_reviews = Assignment.WHEN_PUBLISHED
     bank.save()
     response = hand_in(make_student())
+    due_ago(bank, 3)  # held after the student's due date: time they could not use
     item = request_resubmission(response, resubmit_by=timezone.now() + timedelta(days=3))
     held_for = timedelta(days=2)
     SynthesisResponse.objects.filter(pk=item.pk).update(reviewed_at=item.reviewed_at - held_for)
@@ -239,6 +241,35 @@ def test_a_held_request_is_due_as_many_days_after_it_is_published_as_the_ta_gave
     assert published.resubmit_by - item.resubmit_by == pytest.approx(held_for, abs=timedelta(seconds=5))
     told = Notification.objects.get(recipient=response.student, kind=Notification.RESUBMIT)
     assert date_format(timezone.localtime(published.resubmit_by), "D j M Y, H:i") in told.body
+
+
+def test_a_request_held_before_the_due_date_gets_no_more_than_its_window_after_the_due_date(bank, settings):
+    """Until their own due date the student had the task's time anyway: only a hold past it is
+    added (the default date already counts the window from the due date)."""
+    settings.RESUBMISSION_DAYS = 7
+    bank.publish_reviews = Assignment.WHEN_PUBLISHED
+    bank.save()
+    item = request_resubmission(hand_in(make_student()))
+    SynthesisResponse.objects.filter(pk=item.pk).update(reviewed_at=item.reviewed_at - timedelta(days=2))
+    publishing.publish(make_ta(), bank)
+    assert SynthesisResponse.objects.get(pk=item.pk).resubmit_by == bank.due_at + timedelta(days=7)
+
+
+def test_a_date_before_the_students_own_due_date_is_refused_and_nothing_is_saved(bank):
+    response = hand_in(make_student())  # due in a week
+    with pytest.raises(reviews.ReviewRefused) as refused:
+        request_resubmission(response, resubmit_by=timezone.now() + timedelta(days=1))
+    assert "before this student's own due date" in refused.value.errors["resubmit_by"]
+    response.refresh_from_db()
+    assert (response.status, response.resubmit_by) == ("submitted", None)
+
+
+def test_a_hand_in_in_the_last_second_of_the_chosen_day_is_in_the_window():
+    by = deadlines.end_of_day(date(2026, 12, 14))
+    last_second = timezone.make_aware(datetime(2026, 12, 14, 23, 59, 59, 500_000))  # hand-ins carry microseconds
+    assert deadlines.request_judgement(Lateness(False, 0), by, last_second) == Lateness(False, 0)
+    assert timezone.localtime(by).date() == date(2026, 12, 14)
+    assert deadlines.request_judgement(Lateness(False, 0), by, by + timedelta(microseconds=1)) == Lateness(True, 1)
 
 
 @pytest.fixture

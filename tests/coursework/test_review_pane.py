@@ -175,7 +175,8 @@ def test_a_resubmission_date_in_the_past_is_refused_with_a_message_and_nothing_i
 
 def test_a_student_sees_when_a_requested_essay_resubmission_is_due(client, work, ta):
     item = work["essays"]
-    picked = timezone.localdate() + timedelta(days=5)
+    due = deadlines.due_for(item.student, rubrics.task_of(item))
+    picked = max(timezone.localdate(), timezone.localtime(due).date() if due else timezone.localdate()) + timedelta(days=5)
     client.post(f"/ta/essays/{item.pk}/", full_marks(item, request_resubmission="1", resubmit_by=picked.isoformat()))
     assert EssaySubmission.objects.get(pk=item.pk).resubmit_by == deadlines.end_of_day(picked)
     client.force_login(work["students"][0])
