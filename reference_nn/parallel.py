@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Callable
 
 # Below this many values a part is not worth a thread's hand-over (tens of microseconds).
@@ -38,8 +39,19 @@ BLAS_THREAD_TIMEOUT = 18
 SPLIT_IF_TIMEOUT_AT_MOST = 20
 
 _pool: ThreadPoolExecutor | None = None
-_pool_pid = -1
 _pool_threads = 0
+_pool_lock = threading.Lock()
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's pool has no threads behind it here, and its lock may
+    have been held by a thread that does not exist here."""
+    global _pool, _pool_threads, _pool_lock
+    _pool, _pool_threads, _pool_lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def cores() -> int:
@@ -76,13 +88,14 @@ def parts(n: int, workers: int | None = None) -> list[slice]:
 
 
 def _executor(threads: int) -> ThreadPoolExecutor:
-    """One pool per process: a pool inherited through fork() has no threads behind it."""
-    global _pool, _pool_pid, _pool_threads
-    if _pool is None or _pool_pid != os.getpid() or _pool_threads < threads:
-        if _pool is not None and _pool_pid == os.getpid():
-            _pool.shutdown(wait=False)  # a smaller one: its idle threads end
-        _pool, _pool_pid, _pool_threads = ThreadPoolExecutor(threads, thread_name_prefix="reference_nn"), os.getpid(), threads
-    return _pool
+    """The process's pool, with at least `threads` threads."""
+    global _pool, _pool_threads
+    with _pool_lock:
+        if _pool is None or _pool_threads < threads:
+            if _pool is not None:
+                _pool.shutdown(wait=False)  # a smaller one: its idle threads end
+            _pool, _pool_threads = ThreadPoolExecutor(threads, thread_name_prefix="reference_nn"), threads
+        return _pool
 
 
 def each(slices: list[slice], work: Callable[..., None], *args) -> None:
@@ -91,6 +104,11 @@ def each(slices: list[slice], work: Callable[..., None], *args) -> None:
         work(slices[0], *args)
         return
     pending = [_executor(len(slices) - 1).submit(work, part, *args) for part in slices[1:]]
-    work(slices[0], *args)
+    try:
+        work(slices[0], *args)
+    finally:
+        # Even when this thread's part raised (a KeyboardInterrupt, a task's time limit): no
+        # thread may go on writing the arrays after this returns.
+        wait(pending)
     for future in pending:
         future.result()

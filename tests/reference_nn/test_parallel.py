@@ -92,3 +92,35 @@ def test_importing_the_package_or_the_site_asks_openblas_for_short_waits_before_
 def test_it_does_not_pretend_once_numpy_is_loaded():
     """Too late for OpenBLAS to read it: leaving it unset keeps the step whole there."""
     assert _timeout_after("import numpy\nimport reference_nn") == "None"
+
+
+def test_each_returns_only_once_every_pooled_part_has_finished_even_when_its_own_part_raises():
+    finished = threading.Event()
+
+    def work(part):
+        if part.start == 0:
+            raise KeyboardInterrupt  # as a Ctrl-C or a task's time limit would, in the calling thread
+        threading.Event().wait(0.3)
+        finished.set()
+
+    with pytest.raises(KeyboardInterrupt):
+        parallel.each([slice(0, 1), slice(1, 2)], work)
+    assert finished.is_set()  # no thread still writing the arrays after each() returned
+
+
+def test_a_forked_child_builds_a_pool_of_its_own():
+    """Celery's prefork workers and gunicorn's fork after import: the parent's pool has no
+    threads in the child."""
+    parallel.each([slice(0, 1), slice(1, 2)], lambda part: None)  # the parent's pool exists
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run the split work, report, leave without pytest's clean-up
+        try:
+            seen = []
+            parallel.each([slice(0, 1), slice(1, 2)], lambda part: seen.append(part.start))
+            os.write(write, b"ok" if sorted(seen) == [0, 1] else b"bad")
+        finally:
+            os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    assert os.read(read, 10) == b"ok" and status == 0
