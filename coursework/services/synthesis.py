@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from .. import states
 from ..models import Answer, AnswerGrade, Assignment, QuestionSet, SynthesisResponse
 from . import late_days
-from .deadlines import Lateness, Request, TaskClosed, at_most, resubmitted_under, terms_for
+from .deadlines import Lateness, Request, TaskClosed, at_most, describe_moment, resubmitted_under, terms_for
 from .hints import checked_part, hint_for
 
 __all__ = ["NotEditable", "TaskClosed", "closed_to", "response_for", "answers_by_question", "save_answers", "hints", "hinted",
@@ -66,9 +67,8 @@ def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: boo
         due = terms_for(student, Assignment.objects.the(Assignment.SYNTHESIS))
         if due and due.lateness(timezone.now()).late:
             # Handed in, and the due date has passed: the answers the TA reads are the ones
-            # handed in, dated then. Changing them now is late work, handed in by submitting.
-            raise NotEditable("These answers were handed in by the due date, which has passed: they stay as handed "
-                              "in. To change them, submit again; the changed answers then count as late work.")
+            # handed in, dated then. Changing them now is a new hand-in, made by submitting.
+            raise NotEditable(_kept_as_handed_in(response, due, timezone.now()))
     for question_id, text in texts.items():
         if question_id in valid:
             Answer.objects.update_or_create(response=response, question_id=question_id, defaults={"text": text[:20000]})
@@ -91,6 +91,21 @@ def _save(student, question_set: QuestionSet, texts: dict[int, str], submit: boo
         response.late_days_used = late_days.cover(student, terms and terms.assignment, lateness.days)
     response.save()
     return response
+
+
+def _kept_as_handed_in(response: SynthesisResponse, terms, now) -> str:
+    """Why a save of changed answers is refused after the due date, and what submitting them
+    instead would count as: late work, or, in the window of a TA's request, the resubmission
+    asked for (judged by the request's date, not the task's)."""
+    told = "These answers were handed in and the due date has passed: they stay as handed in. To change them, submit again"
+    request = _request(response)
+    judged = request.judge(now) if request else None
+    if judged is None or now > request.due:
+        return told + "; the changed answers then count as late work."
+    lateness = at_most(terms.lateness(now), judged.days)
+    how = "on time" if not lateness.late else f"{lateness.days} day{pluralize(lateness.days)} late"
+    return (f"{told} by {describe_moment(request.due)}: the changed answers then count as the resubmission your TA "
+            f"asked for, {how}.")
 
 
 def _request(response: SynthesisResponse) -> Request | None:

@@ -390,6 +390,25 @@ def test_a_synthesis_resubmission_handed_in_again_in_the_window_is_judged_as_the
     assert late_days.remaining(student) == 3
 
 
+def test_a_save_refused_in_the_window_tells_the_student_a_new_hand_in_is_the_resubmission_not_late_work(bank):
+    student = make_student()
+    hand_in(student)  # on time
+    due_ago(bank, 2.5)
+    qs = QuestionSet.objects.get(page__slug=SETS[0])
+    item = request_resubmission(SynthesisResponse.objects.get(student=student, question_set=qs))
+    hand_in(student)
+    with pytest.raises(synthesis.NotEditable) as refused:  # an autosave of a typo fixed, in the window
+        synthesis.save_answers(student, qs, {q.pk: "Because weights scale inputs." for q in qs.questions.all()})
+    told = str(refused.value)
+    assert "late work" not in told and "resubmission your TA asked for, on time" in told
+    assert deadlines.describe_moment(item.resubmit_by) in told
+    again = hand_in(student)  # and what it said is what happens
+    assert (again.late, again.days_late) == (False, 0)
+    window_ended(again, 0.5)
+    with pytest.raises(synthesis.NotEditable, match="count as late work"):
+        synthesis.save_answers(student, qs, {q.pk: "Changed once more." for q in qs.questions.all()})
+
+
 def test_a_synthesis_resubmission_handed_in_again_after_the_window_is_late_by_the_days_past_it(bank):
     student = make_student()
     due_ago(bank, 0.5)
