@@ -191,6 +191,12 @@ class Wording:
     def unnamed(self) -> int:
         return len(self.members) - len(self.shown)
 
+    @property
+    def ids(self) -> str:
+        """Its passages, as the page posts them: a TA may leave one wording out of a group's grade
+        (grouping can join passages a deciding word the strata do not know sets apart)."""
+        return ",".join(f"{m.essay_id}:{i}" for m in self.members for i, t in zip(m.passages, m.texts) if t == self.text)
+
 
 @dataclass
 class Group:
@@ -203,6 +209,16 @@ class Group:
     @property
     def ids(self) -> str:
         return ",".join(m.ids for m in self.members)
+
+    @property
+    def wordings_unshown(self) -> int:
+        return len(self.wordings) - len(self.wordings_shown)
+
+    @property
+    def unshown_ids(self) -> str:
+        """The passages of the wordings a page does not list: graded with the group (the page
+        says so and links to the group alone, where every wording can be left out)."""
+        return ",".join(w.ids for w in self.wordings[len(self.wordings_shown):])
 
     @property
     def tally(self) -> list[tuple[float | None, int]]:

@@ -142,6 +142,10 @@ def page(client, prompt, **query):
     return response
 
 
+def grade_form(body: str, group) -> str:
+    return body.split(f'id="grade-{group.number}"', 1)[1].split("</form>", 1)[0]
+
+
 def first_group_ids(client, essays) -> dict[int, list[int]]:
     return passages.parse_ids(page(client, essays["prompt"]).context["groups"][0].ids)
 
@@ -187,6 +191,47 @@ def test_grading_a_group_gives_each_essay_set_the_criterion_grade_and_audits_eac
     # The page shows each member's points; the essays not in the group have none.
     assert {m.points for m in page(client, essays["prompt"], criterion=criterion.pk).context["groups"][0].members} == {2}
     assert not PassageGrade.objects.filter(submission__in=essays["sets"][4:]).exists()
+
+
+@pytest.mark.django_db
+def test_every_wording_is_ticked_and_a_wording_left_out_of_a_group_grade_is_not_graded(client, ta, essays):
+    # Grouping can join passages a deciding word the strata do not know sets apart: the TA,
+    # who reads every wording, leaves one out of the grade.
+    criterion = essays["criterion"]
+    response = page(client, essays["prompt"], criterion=criterion.pk)
+    group, body = response.context["groups"][0], response.content.decode()
+    for w in group.wordings:
+        assert f'name="passages" value="{w.ids}" form="grade-{group.number}" checked' in body
+    assert 'type="hidden" name="passages"' not in grade_form(body, group)  # every wording is listed
+    kept = [w for w in group.wordings if w.text != CLOSE]
+    response = client.post(reverse("ta_passage_groups", args=[essays["prompt"].pk]),
+                           {"criterion": criterion.pk, "points": "3", "passages": [w.ids for w in kept], "group": "1"},
+                           follow=True)
+    assert "3 essays graded." in response.content.decode()
+    graded = set(PassageGrade.objects.values_list("submission_id", flat=True))
+    assert graded == {s.pk for s, text in zip(essays["sets"], WRITTEN) if text in {w.text for w in kept}}
+    assert essays["sets"][WRITTEN.index(CLOSE)].pk not in graded
+
+
+@pytest.mark.django_db
+def test_wordings_a_page_does_not_list_are_graded_with_the_group_and_the_page_says_so(client, ta, essays, monkeypatch):
+    from coursework.views.staff import passages as view
+
+    monkeypatch.setattr(view, "WORDINGS_SHOWN", 2)
+    criterion = essays["criterion"]
+    response = page(client, essays["prompt"], criterion=criterion.pk)
+    group, body = response.context["groups"][0], response.content.decode()
+    assert body.count('type="checkbox" name="passages"') == 2
+    assert f'<input type="hidden" name="passages" value="{group.unshown_ids}">' in grade_form(body, group)
+    assert "the 2 not listed here are graded with the group" in body
+    listed = [w.ids for w in group.wordings_shown]
+    client.post(reverse("ta_passage_groups", args=[essays["prompt"].pk]),
+                {"criterion": criterion.pk, "points": "3", "passages": [*listed, group.unshown_ids], "group": "1"})
+    assert PassageGrade.objects.count() == 4
+    # Opened alone, the group lists every wording, each one the TA can leave out.
+    alone = page(client, essays["prompt"], criterion=criterion.pk, group=group.number).content.decode()
+    assert alone.count('type="checkbox" name="passages"') == 4
+    assert 'type="hidden" name="passages"' not in grade_form(alone, group)
 
 
 @pytest.mark.django_db

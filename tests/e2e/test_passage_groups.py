@@ -1,7 +1,7 @@
 """A TA grades a recurring essay passage once, in a real browser against the real stack: the
 near-duplicates of one passage come as one group (a variant differing in a negation is not in
-it), graded at once with a level of the essays' rubric; each essay set's review page then
-shows the grade, where the TA can change it."""
+it), graded at once with a level of the essays' rubric, one wording left out by the TA; each
+essay set's review page then shows the grade, where the TA can change it."""
 import json
 
 import pytest
@@ -68,10 +68,17 @@ def test_a_ta_grades_a_recurring_passage_once_and_each_essay_set_shows_the_grade
         # The first scored criterion of the suggested rubric: "Addresses the chosen prompts", 0 to 3.
         group.get_by_label("2 · One essay drifts").check()
         group.get_by_label("Comment for each student").fill("This paragraph restates the textbook; say what you think.")
+        # Every wording is ticked; the TA leaves the last one out (its checkbox sits outside the form).
+        picks = group.locator("input[type=checkbox][name=passages]")
+        expect(picks).to_have_count(len(RECURRING))
+        for i in range(len(RECURRING)):
+            expect(picks.nth(i)).to_be_checked()
+        left_out = group.locator("ol.group-texts > li").filter(has_text=RECURRING[-1])
+        left_out.get_by_label("Grade the essay with this wording").uncheck()
         with page.expect_navigation():
-            group.get_by_role("button", name=f"Grade these {len(RECURRING)} essays").click()
-        expect(page.locator(".messages")).to_contain_text(f"{len(RECURRING)} essays graded")
-        expect(group.locator(".group-tally")).to_contain_text(f"2 points ×{len(RECURRING)}")
+            group.get_by_role("button", name="Grade the essays with a ticked wording").click()
+        expect(page.locator(".messages")).to_contain_text(f"{len(RECURRING) - 1} essays graded")
+        expect(group.locator(".group-tally")).to_contain_text(f"2 points ×{len(RECURRING) - 1}, not graded ×1")
         screenshot(page, "passage-groups")
 
         # Each essay set's own review shows the grade in its form, with the passage it came from.
@@ -87,4 +94,4 @@ def test_a_ta_grades_a_recurring_passage_once_and_each_essay_set_shows_the_grade
 
     audited = stack.manage("shell", "-c", "from coursework.models import AuditEvent; print(AuditEvent.objects.filter("
                                           f"action='group_grade', actor__username={section.ta.username!r}).count())")
-    assert int(audited.strip().splitlines()[-1]) == len(RECURRING)
+    assert int(audited.strip().splitlines()[-1]) == len(RECURRING) - 1

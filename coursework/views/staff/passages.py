@@ -43,7 +43,7 @@ def passage_groups(request, pk):
             raise Http404()
         try:
             points = parse_points(request.POST.get("points", ""))
-            outcome = passages.grade(request.user, prompt, passages.parse_ids(request.POST.get("passages", "")),
+            outcome = passages.grade(request.user, prompt, passages.parse_ids(",".join(request.POST.getlist("passages"))),
                                      criterion, points, request.POST.get("comment", "").strip(),
                                      replace="replace" in request.POST)
         except (ValueError, passages.GradeRefused) as exc:
