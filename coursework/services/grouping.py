@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
@@ -47,17 +48,43 @@ class Member:
 
 
 @dataclass
+class Wording:
+    """One text in a group, with the answers that say it word for word: a TA may leave it out
+    of the group's grade (grouping can join answers a deciding word the strata do not know
+    sets apart)."""
+
+    text: str
+    answer_ids: list[int]
+
+    @property
+    def ids(self) -> str:
+        return ",".join(map(str, self.answer_ids))
+
+
+@dataclass
 class Group:
     number: int
     members: list[Member] = field(default_factory=list)
     shown: list[Member] = field(default_factory=list)  # the members a page lists
+    wordings_shown: list[Wording] = field(default_factory=list)  # the wordings a page lists, each with a tick box
+
+    @cached_property
+    def wordings(self) -> list[Wording]:
+        """Its texts, the most answers first."""
+        by_text: dict[str, list[int]] = {}
+        for m in self.members:
+            by_text.setdefault(m.text, []).append(m.answer_id)
+        return [Wording(text, ids) for text, ids in sorted(by_text.items(), key=lambda kv: -len(kv[1]))]
 
     @property
-    def distinct_texts(self) -> list[tuple[str, int]]:
-        counts: dict[str, int] = {}
-        for m in self.members:
-            counts[m.text] = counts.get(m.text, 0) + 1
-        return sorted(counts.items(), key=lambda kv: -kv[1])
+    def wordings_unshown(self) -> int:
+        return len(self.wordings) - len(self.wordings_shown)
+
+    @property
+    def unshown_ids(self) -> str:
+        """The answers of the wordings a page does not list: graded with the group (the page
+        says so and links to the group alone, where every wording can be left out)."""
+        return ",".join(w.ids for w in self.wordings[len(self.wordings_shown):])
 
     @property
     def ids(self) -> str:
@@ -189,6 +216,8 @@ def check_grade(criteria, criterion: RubricCriterion, points: float, comment: st
     errors = rubrics.check_marks([criterion], {criterion.pk: rubrics.Mark(points, comment)}, feedback_only=False)
     if errors:
         raise GradeRefused(" ".join(errors.values()))
+    if count == 0:
+        raise GradeRefused(f"No {what} were chosen: tick at least one wording.")
     if count > MAX_GRADED_AT_ONCE:
         raise GradeRefused(f"At most {MAX_GRADED_AT_ONCE:,} {what} can be graded at once.")
 

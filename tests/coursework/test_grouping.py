@@ -59,6 +59,52 @@ def test_grading_a_group_gives_every_member_the_points_and_audits_each(client, t
     assert page.context["form"].initial[f"criterion-{answers['criterion'].pk}"] == "2"
 
 
+def grade_form(body: str, group) -> str:
+    return body.split(f'id="grade-{group.number}"', 1)[1].split("</form>", 1)[0]
+
+
+def test_every_wording_is_ticked_and_a_wording_left_out_of_a_group_grade_is_not_graded(client, ta, answers):
+    # Grouping can join answers a deciding word the strata do not know sets apart: the TA, who
+    # reads every wording, leaves one out of the grade.
+    response = page_groups(client, answers["question"])
+    group, body = response.context["groups"][0], response.content.decode()
+    assert [w.text for w in group.wordings] == TEXTS[:3]
+    for w in group.wordings:
+        assert f'name="answers" value="{w.ids}" form="grade-{group.number}" checked' in body
+    assert 'type="hidden" name="answers"' not in grade_form(body, group)
+    alone = response.context["groups"][1]  # one wording: no tick box, the form names its answers
+    assert 'name="answers" value="{}"'.format(alone.ids) in grade_form(body, alone)
+    client.post(reverse("ta_answer_groups", args=[answers["question"].pk]),
+                {"criterion": answers["criterion"].pk, "points": "2", "answers": [w.ids for w in group.wordings[:2]]})
+    assert sorted(AnswerGrade.objects.values_list("answer_id", flat=True)) == sorted(
+        a.pk for a in answers["answers"][:2])
+
+
+def test_wordings_a_page_does_not_list_are_graded_with_the_group_and_the_page_says_so(client, ta, answers,
+                                                                                       monkeypatch):
+    from coursework.views.staff import grouping as view
+
+    monkeypatch.setattr(view, "WORDINGS_SHOWN", 1)
+    response = page_groups(client, answers["question"])
+    group, body = response.context["groups"][0], response.content.decode()
+    assert body.count('type="checkbox" name="answers"') == 1  # the second group has one wording: nothing to leave out
+    assert f'<input type="hidden" name="answers" value="{group.unshown_ids}">' in grade_form(body, group)
+    assert "and 2 more wordings, in the members below, graded with the group" in body
+    client.post(reverse("ta_answer_groups", args=[answers["question"].pk]),
+                {"criterion": answers["criterion"].pk, "points": "2",
+                 "answers": [group.wordings_shown[0].ids, group.unshown_ids]})
+    assert AnswerGrade.objects.count() == 3
+    opened = client.get(reverse("ta_answer_groups", args=[answers["question"].pk]), {"group": group.number})
+    assert opened.content.decode().count('type="checkbox" name="answers"') == 3
+
+
+def test_a_grade_with_every_wording_unticked_is_refused_with_a_message(client, ta, answers):
+    response = client.post(reverse("ta_answer_groups", args=[answers["question"].pk]),
+                           {"criterion": answers["criterion"].pk, "points": "2"}, follow=True)
+    assert "No answers were chosen: tick at least one wording." in response.content.decode()
+    assert not AnswerGrade.objects.exists()
+
+
 def test_a_response_is_reviewed_and_its_student_told_once_every_question_is_graded(client, ta, answers):
     response = answers["responses"][0]
     for criterion in rubrics.criteria_for(response):

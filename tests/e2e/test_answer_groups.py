@@ -29,15 +29,17 @@ def test_a_ta_grades_a_group_of_similar_answers_at_once_then_adjusts_one(own_sta
 
         group = page.locator("section.answer-group").first
         expect(group.locator("h2")).to_have_text(f"Group 1: {len(RIGHT)} answers")
-        members = group.locator("form.group-grade input[name=answers]").get_attribute("value")
-        grouped = sorted(int(pk) for pk in members.split(","))
+        # Four wordings, each with a ticked box: together they are the group's members.
+        picks = group.locator("input[type=checkbox][name=answers]")
+        expect(picks).to_have_count(len(RIGHT))
+        grouped = sorted(int(pk) for i in range(len(RIGHT)) for pk in picks.nth(i).get_attribute("value").split(","))
         assert grouped == sorted(right_ids), "the group is the right answer's near-duplicates, no wrong answer"
         expect(group).not_to_contain_text("Answerer")  # the synthesis task reviews anonymously
 
         group.get_by_label("2 · Complete and correct").check()
         group.get_by_label("Comment for each student").fill("Ten outputs, one per digit: right.")
         with page.expect_navigation():
-            group.get_by_role("button", name=f"Grade these {len(RIGHT)} answers").click()
+            group.get_by_role("button", name="Grade the answers with a ticked wording").click()
         expect(page.locator(".messages")).to_contain_text(f"{len(RIGHT)} answers graded")
 
         # A group of five or fewer shows its members open.
@@ -63,7 +65,7 @@ def test_a_ta_grades_a_group_of_similar_answers_at_once_then_adjusts_one(own_sta
         group = page.locator("section.answer-group").first
         group.get_by_label("2 · Complete and correct").check()
         with page.expect_navigation():
-            group.get_by_role("button", name=f"Grade these {len(RIGHT)} answers").click()
+            group.get_by_role("button", name="Grade the answers with a ticked wording").click()
         expect(page.locator(".messages")).to_contain_text(f"{len(RIGHT)} answers were already graded")
         expect(page.locator(f"#answer-{adjusted} .member-points")).to_have_text("1")
 

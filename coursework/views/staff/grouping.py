@@ -12,6 +12,7 @@ from .permissions import staff_only
 
 
 MEMBERS_SHOWN = 20
+WORDINGS_SHOWN = 5  # each with a tick box; one group alone lists them all
 
 
 @staff_only
@@ -39,7 +40,8 @@ def answer_groups(request, pk):
             raise Http404()
         try:
             points = parse_points(request.POST.get("points", ""))
-            ids = [pk for pk in request.POST.get("answers", "").split(",") if pk.strip().isdigit()]
+            # The ticked wordings' answers (and those of wordings the page did not list), or one member's.
+            ids = [pk for pk in ",".join(request.POST.getlist("answers")).split(",") if pk.strip().isdigit()]
             outcome = grouping.grade(request.user, question, ids, criterion, points,
                                      request.POST.get("comment", "").strip(), replace="replace" in request.POST)
         except (ValueError, grouping.GradeRefused) as exc:
@@ -58,6 +60,7 @@ def answer_groups(request, pk):
     shown = [alone] if alone else groups
     for g in shown:
         g.shown = g.members if alone else g.members[:MEMBERS_SHOWN]
+        g.wordings_shown = g.wordings if alone else g.wordings[:WORDINGS_SHOWN]
     return render(request, "staff/answer_groups.html", {
         "question": question, "criteria": criteria, "criterion": criterion, "groups": shown, "alone": alone,
         "group_count": len(groups), "anonymous": bool(task and task.anonymous_review), "answers": answers,
