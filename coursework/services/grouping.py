@@ -61,8 +61,25 @@ class Wording:
         return ",".join(map(str, self.answer_ids))
 
 
+class ListsWordings:
+    """A group whose page lists its first wordings (``wordings_shown``), each with a tick box."""
+
+    wordings: list
+    wordings_shown: list
+
+    @property
+    def wordings_unshown(self) -> int:
+        return len(self.wordings) - len(self.wordings_shown)
+
+    @property
+    def unshown_ids(self) -> str:
+        """The items of the wordings a page does not list: graded with the group (the page
+        says so and links to the group alone, where every wording can be left out)."""
+        return ",".join(w.ids for w in self.wordings[len(self.wordings_shown):])
+
+
 @dataclass
-class Group:
+class Group(ListsWordings):
     number: int
     members: list[Member] = field(default_factory=list)
     shown: list[Member] = field(default_factory=list)  # the members a page lists
@@ -75,16 +92,6 @@ class Group:
         for m in self.members:
             by_text.setdefault(m.text, []).append(m.answer_id)
         return [Wording(text, ids) for text, ids in sorted(by_text.items(), key=lambda kv: -len(kv[1]))]
-
-    @property
-    def wordings_unshown(self) -> int:
-        return len(self.wordings) - len(self.wordings_shown)
-
-    @property
-    def unshown_ids(self) -> str:
-        """The answers of the wordings a page does not list: graded with the group (the page
-        says so and links to the group alone, where every wording can be left out)."""
-        return ",".join(w.ids for w in self.wordings[len(self.wordings_shown):])
 
     @property
     def ids(self) -> str:

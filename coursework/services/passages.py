@@ -40,8 +40,8 @@ from . import rubrics
 from .answer_groups import THRESHOLD, group_texts
 from .audit import audit_many
 from .essays import SENTENCE_END, WORD
-from .grouping import (CACHE_SECONDS, GROUPED_STATUSES, GradeRefused, Outcome, check_grade, held_by_others,
-                       reviewed_points, tally)
+from .grouping import (CACHE_SECONDS, GROUPED_STATUSES, GradeRefused, ListsWordings, Outcome, check_grade,
+                       held_by_others, reviewed_points, tally)
 
 __all__ = ["GradeRefused", "Outcome", "split", "groups_for", "grade", "marks_for", "prompts"]
 
@@ -199,7 +199,7 @@ class Wording:
 
 
 @dataclass
-class Group:
+class Group(ListsWordings):
     number: int
     members: list[Member] = field(default_factory=list)
     wordings: list[Wording] = field(default_factory=list)
@@ -209,16 +209,6 @@ class Group:
     @property
     def ids(self) -> str:
         return ",".join(m.ids for m in self.members)
-
-    @property
-    def wordings_unshown(self) -> int:
-        return len(self.wordings) - len(self.wordings_shown)
-
-    @property
-    def unshown_ids(self) -> str:
-        """The passages of the wordings a page does not list: graded with the group (the page
-        says so and links to the group alone, where every wording can be left out)."""
-        return ",".join(w.ids for w in self.wordings[len(self.wordings_shown):])
 
     @property
     def tally(self) -> list[tuple[float | None, int]]:
