@@ -99,7 +99,13 @@ def resubmission_due(terms: Terms | None, start: datetime) -> datetime:
     the student can first see the request), or after their own due date if that is later, so a
     request made before the deadline never shortens the time the task gave."""
     due = terms.due if terms else None
-    return max(start, due or start) + timedelta(days=max(0, settings.RESUBMISSION_DAYS))
+    return end_of_minute(max(start, due or start) + timedelta(days=max(0, settings.RESUBMISSION_DAYS)))
+
+
+def end_of_minute(moment: datetime) -> datetime:
+    """The last moment of `moment`'s minute: pages show a due date to the minute ("by 11:59"),
+    so a hand-in at 11:59:50 must be in time even when the date was worked out as 11:59:13."""
+    return moment.replace(second=59, microsecond=999999)
 
 
 def end_of_day(day: date) -> datetime:

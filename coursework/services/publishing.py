@@ -58,7 +58,7 @@ def publish(actor, task: Assignment) -> int:
             terms = deadlines.terms_for(item.student, task)
             start = max(item.reviewed_at, terms.due) if terms and terms.due else item.reviewed_at
             if now > start:
-                item.resubmit_by += now - start
+                item.resubmit_by = deadlines.end_of_minute(item.resubmit_by + (now - start))
                 type(item).objects.filter(pk=item.pk).update(resubmit_by=item.resubmit_by)
         notifications.review_posted(item)
     audit(actor, "reviews_published", task, count=len(items), items=[i.pk for i in items])

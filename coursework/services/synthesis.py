@@ -97,15 +97,27 @@ def _kept_as_handed_in(response: SynthesisResponse, terms, now) -> str:
     """Why a save of changed answers is refused after the due date, and what submitting them
     instead would count as: late work, or, in the window of a TA's request, the resubmission
     asked for (judged by the request's date, not the task's)."""
-    told = "These answers were handed in and the due date has passed: they stay as handed in. To change them, submit again"
+    kept = "These answers were handed in and the due date has passed: they stay as handed in."
     request = _request(response)
+    if terms.is_closed(now) and not (request and request.accepts(now)):
+        return f"{kept} {terms.assignment.title} closed on {describe_moment(terms.closes_at)}: no new version is accepted."
     judged = request.judge(now) if request else None
     if judged is None or now > request.due:
-        return told + "; the changed answers then count as late work."
-    lateness = at_most(terms.lateness(now), judged.days)
-    how = "on time" if not lateness.late else f"{lateness.days} day{pluralize(lateness.days)} late"
-    return (f"{told} by {describe_moment(request.due)}: the changed answers then count as the resubmission your TA "
-            f"asked for, {how}.")
+        return f"{kept} To change them, submit again; the changed answers then count as late work."
+    # By the request's date a hand-in is never later than the request says (judged), but the
+    # ordinary lateness under it still grows with each day (say, after an extension).
+    now_late = at_most(terms.lateness(now), judged.days)
+    most = f"{judged.days} day{pluralize(judged.days)} late"
+    if not judged.late:
+        how = "on time"
+    elif not now_late.late:
+        how = f"on time if handed in now, and never more than {most}"
+    elif now_late.days < judged.days:
+        how = f"{now_late.days} day{pluralize(now_late.days)} late if handed in now, never more than {judged.days}"
+    else:
+        how = most
+    return (f"{kept} To change them, submit again by {describe_moment(request.due)}: the changed answers then count "
+            f"as the resubmission your TA asked for, {how}.")
 
 
 def _request(response: SynthesisResponse) -> Request | None:

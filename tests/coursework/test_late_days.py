@@ -183,7 +183,7 @@ def test_on_time_work_sent_back_after_the_deadline_and_resubmitted_in_the_window
     response = hand_in(student)  # on time: the task is due in a week
     due_ago(bank, 2.5)
     item = request_resubmission(response)
-    assert item.resubmit_by == pytest.approx(item.reviewed_at + timedelta(days=7), abs=timedelta(seconds=1))
+    assert item.resubmit_by == deadlines.end_of_minute(item.reviewed_at + timedelta(days=7))
     again = hand_in(student)
     assert (again.late, again.days_late, again.late_days_used) == (False, 0, 0)
     assert late_days.remaining(student) == 3
@@ -216,7 +216,7 @@ def test_a_request_made_before_the_due_date_is_due_a_window_after_the_due_date(b
     settings.RESUBMISSION_DAYS = 7
     response = hand_in(make_student())
     item = request_resubmission(response)
-    assert item.resubmit_by == bank.due_at + timedelta(days=7)
+    assert item.resubmit_by == deadlines.end_of_minute(bank.due_at + timedelta(days=7))
 
 
 def test_a_resubmission_date_in_the_past_is_refused_and_nothing_is_saved(bank):
@@ -238,7 +238,8 @@ def test_a_held_request_is_due_as_many_days_after_it_is_published_as_the_ta_gave
     SynthesisResponse.objects.filter(pk=item.pk).update(reviewed_at=item.reviewed_at - held_for)
     publishing.publish(make_ta(), bank)
     published = SynthesisResponse.objects.get(pk=item.pk)
-    assert published.resubmit_by - item.resubmit_by == pytest.approx(held_for, abs=timedelta(seconds=5))
+    assert published.resubmit_by - item.resubmit_by == pytest.approx(held_for, abs=timedelta(minutes=1))
+    assert published.resubmit_by == deadlines.end_of_minute(published.resubmit_by)  # in time all the minute shown
     told = Notification.objects.get(recipient=response.student, kind=Notification.RESUBMIT)
     assert date_format(timezone.localtime(published.resubmit_by), "D j M Y, H:i") in told.body
 
@@ -252,7 +253,8 @@ def test_a_request_held_before_the_due_date_gets_no_more_than_its_window_after_t
     item = request_resubmission(hand_in(make_student()))
     SynthesisResponse.objects.filter(pk=item.pk).update(reviewed_at=item.reviewed_at - timedelta(days=2))
     publishing.publish(make_ta(), bank)
-    assert SynthesisResponse.objects.get(pk=item.pk).resubmit_by == bank.due_at + timedelta(days=7)
+    assert SynthesisResponse.objects.get(pk=item.pk).resubmit_by == deadlines.end_of_minute(
+        bank.due_at + timedelta(days=7))
 
 
 def test_a_date_before_the_students_own_due_date_is_refused_and_nothing_is_saved(bank):
@@ -262,6 +264,15 @@ def test_a_date_before_the_students_own_due_date_is_refused_and_nothing_is_saved
     assert "before this student's own due date" in refused.value.errors["resubmit_by"]
     response.refresh_from_db()
     assert (response.status, response.resubmit_by) == ("submitted", None)
+
+
+def test_a_hand_in_in_the_minute_a_page_shows_as_the_due_date_is_in_the_window(bank):
+    # The default date is worked out to the microsecond, but pages show it to the minute.
+    item = request_resubmission(hand_in(make_student()))
+    shown = deadlines.describe_moment(item.resubmit_by)
+    late_in_that_minute = item.resubmit_by.replace(second=59, microsecond=500_000)
+    assert deadlines.describe_moment(late_in_that_minute) == shown
+    assert deadlines.request_judgement(Lateness(False, 0), item.resubmit_by, late_in_that_minute) == Lateness(False, 0)
 
 
 def test_a_hand_in_in_the_last_second_of_the_chosen_day_is_in_the_window():
@@ -407,6 +418,40 @@ def test_a_save_refused_in_the_window_tells_the_student_a_new_hand_in_is_the_res
     window_ended(again, 0.5)
     with pytest.raises(synthesis.NotEditable, match="count as late work"):
         synthesis.save_answers(student, qs, {q.pk: "Changed once more." for q in qs.questions.all()})
+
+
+def test_a_save_refused_after_the_lock_date_says_the_task_closed_not_submit_again(bank):
+    bank.late_policy = Assignment.CLOSE
+    bank.save()
+    student = make_student()
+    hand_in(student)  # on time
+    due_ago(bank, 2.5)
+    bank.lock_at = timezone.now() - timedelta(hours=1)
+    bank.save()
+    qs = QuestionSet.objects.get(page__slug=SETS[0])
+    changed = {q.pk: "Changed after the lock date." for q in qs.questions.all()}
+    for submit in (False, True):  # an autosave, and pressing submit: the same true message
+        with pytest.raises(synthesis.NotEditable) as refused:
+            synthesis.save_answers(student, qs, changed, submit=submit)
+        assert "closed on" in str(refused.value) and "submit again" not in str(refused.value)
+
+
+def test_a_save_refused_in_the_window_says_how_late_a_hand_in_would_be_now_and_at_most(bank):
+    student = make_student()
+    due_ago(bank, 2.5)
+    first = hand_in(student)  # 3 days late
+    due_ago(bank, 4.5)
+    request_resubmission(first)
+    resubmitted = hand_in(student)  # in the window: as late as the version it replaces
+    assert (resubmitted.late, resubmitted.days_late) == (True, 3)
+    # An extension to five hours ago: handed in now it would be 1 day late, and 3 at most in the window.
+    deadlines.grant_extension(make_ta("staff"), bank, timezone.now() - timedelta(hours=5), student=student)
+    qs = QuestionSet.objects.get(page__slug=SETS[0])
+    with pytest.raises(synthesis.NotEditable) as refused:
+        synthesis.save_answers(student, qs, {q.pk: "A typo fixed." for q in qs.questions.all()})
+    assert "1 day late if handed in now, never more than 3" in str(refused.value)
+    again = hand_in(student)
+    assert (again.late, again.days_late) == (True, 1)
 
 
 def test_a_synthesis_resubmission_handed_in_again_after_the_window_is_late_by_the_days_past_it(bank):
