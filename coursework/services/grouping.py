@@ -209,6 +209,7 @@ class Outcome:
     kept: int = 0  # already reviewed, or graded on this criterion, and not to be replaced
     held: int = 0  # another TA holds them
     gone: int = 0  # no longer handed in (sent back, or not this question's)
+    left_out: int = 0  # with another passage in a wording the TA left out of the grade (passages only)
 
 
 class GradeRefused(ValueError):

@@ -280,12 +280,18 @@ def parse_ids(raw: str) -> dict[int, list[int]]:
 
 
 def grade(ta, prompt: EssayPrompt, passages: dict[int, list[int]], criterion: RubricCriterion, points: float,
-          comment: str = "", replace: bool = False) -> Outcome:
+          comment: str = "", replace: bool = False, left_out: dict[int, list[int]] | None = None) -> Outcome:
     """Give `points` (and `comment`) on `criterion` to the essay set of each essay on `prompt`
-    with one of these passages (essay id -> passage indices, as the group showed them)."""
+    with one of these passages (essay id -> passage indices, as the group showed them), but
+    not to an essay with one of the `left_out` passages too (a wording the TA unticked: the
+    grade was judged not to fit it, so the set is graded on its own review page)."""
     criteria = rubrics.criteria_for(EssaySubmission())
     check_grade(criteria, criterion, points, comment, sum(len(v) for v in passages.values()), "passages")
     outcome = Outcome()
+    mixed = set(passages) & set(left_out or {})
+    if mixed:
+        outcome.left_out = len(mixed)
+        passages = {essay: indices for essay, indices in passages.items() if essay not in mixed}
     with transaction.atomic():
         essays = list(_latest().filter(pk__in=list(passages), prompt=prompt).order_by("pk"))
         sets = {s.pk: s for s in EssaySubmission.objects.select_for_update().filter(

@@ -70,8 +70,9 @@ def test_every_wording_is_ticked_and_a_wording_left_out_of_a_group_grade_is_not_
     group, body = response.context["groups"][0], response.content.decode()
     assert [w.text for w in group.wordings] == TEXTS[:3]
     for w in group.wordings:
-        assert f'name="answers" value="{w.ids}" form="grade-{group.number}" checked' in body
-    assert 'type="hidden" name="answers"' not in grade_form(body, group)
+        assert f'name="answers" value="{w.ids}" form="grade-{group.number}"' in body
+    assert body.count('type="checkbox" name="answers"') == body.count('" checked> Grade the answer') == 3
+    assert 'name="unlisted"' not in grade_form(body, group)
     alone = response.context["groups"][1]  # one wording: no tick box, the form names its answers
     assert 'name="answers" value="{}"'.format(alone.ids) in grade_form(body, alone)
     client.post(reverse("ta_answer_groups", args=[answers["question"].pk]),
@@ -88,12 +89,19 @@ def test_wordings_a_page_does_not_list_are_graded_with_the_group_and_the_page_sa
     response = page_groups(client, answers["question"])
     group, body = response.context["groups"][0], response.content.decode()
     assert body.count('type="checkbox" name="answers"') == 1  # the second group has one wording: nothing to leave out
-    assert f'<input type="hidden" name="answers" value="{group.unshown_ids}">' in grade_form(body, group)
-    assert "and 2 more wordings, in the members below, graded with the group" in body
+    assert f'<input type="hidden" name="unlisted" value="{group.unshown_ids}">' in grade_form(body, group)
+    assert "and 2 more wordings, in the group, graded with it" in body
     client.post(reverse("ta_answer_groups", args=[answers["question"].pk]),
                 {"criterion": answers["criterion"].pk, "points": "2",
-                 "answers": [group.wordings_shown[0].ids, group.unshown_ids]})
+                 "answers": group.wordings_shown[0].ids, "unlisted": group.unshown_ids})
     assert AnswerGrade.objects.count() == 3
+    # Every listed wording unticked: refused, not given to the unlisted ones alone.
+    AnswerGrade.objects.all().delete()
+    refused = client.post(reverse("ta_answer_groups", args=[answers["question"].pk]),
+                          {"criterion": answers["criterion"].pk, "points": "2", "unlisted": group.unshown_ids},
+                          follow=True)
+    assert "No answers were chosen: tick at least one wording." in refused.content.decode()
+    assert not AnswerGrade.objects.exists()
     opened = client.get(reverse("ta_answer_groups", args=[answers["question"].pk]), {"group": group.number})
     assert opened.content.decode().count('type="checkbox" name="answers"') == 3
 
@@ -102,6 +110,15 @@ def test_a_grade_with_every_wording_unticked_is_refused_with_a_message(client, t
     response = client.post(reverse("ta_answer_groups", args=[answers["question"].pk]),
                            {"criterion": answers["criterion"].pk, "points": "2"}, follow=True)
     assert "No answers were chosen: tick at least one wording." in response.content.decode()
+    assert not AnswerGrade.objects.exists()
+
+
+@pytest.mark.parametrize("junk", ["9" * 25, "\u00b2", "1" * 5000, "-3", " ", "1e3"])
+def test_ids_no_answer_could_have_grade_nothing_and_say_so(client, ta, answers, junk):
+    response = client.post(reverse("ta_answer_groups", args=[answers["question"].pk]),
+                           {"criterion": answers["criterion"].pk, "points": "2", "answers": junk}, follow=True)
+    assert response.status_code == 200
+    assert "No answers were chosen" in response.content.decode()
     assert not AnswerGrade.objects.exists()
 
 

@@ -201,8 +201,9 @@ def test_every_wording_is_ticked_and_a_wording_left_out_of_a_group_grade_is_not_
     response = page(client, essays["prompt"], criterion=criterion.pk)
     group, body = response.context["groups"][0], response.content.decode()
     for w in group.wordings:
-        assert f'name="passages" value="{w.ids}" form="grade-{group.number}" checked' in body
-    assert 'type="hidden" name="passages"' not in grade_form(body, group)  # every wording is listed
+        assert f'name="passages" value="{w.ids}" form="grade-{group.number}"' in body
+    assert body.count('type="checkbox" name="passages"') == body.count('" checked> Grade the essay') == 4
+    assert 'name="unlisted"' not in grade_form(body, group)  # every wording is listed
     kept = [w for w in group.wordings if w.text != CLOSE]
     response = client.post(reverse("ta_passage_groups", args=[essays["prompt"].pk]),
                            {"criterion": criterion.pk, "points": "3", "passages": [w.ids for w in kept], "group": "1"},
@@ -214,6 +215,29 @@ def test_every_wording_is_ticked_and_a_wording_left_out_of_a_group_grade_is_not_
 
 
 @pytest.mark.django_db
+def test_an_essay_with_a_passage_in_an_unticked_wording_too_is_left_out_and_the_ta_told(client, ta, essays):
+    # One student wrote the passage and, further on, its close paraphrase: a grade judged not
+    # to fit the paraphrase must not reach that set through the other passage.
+    both = essay_set(make_student("both"), [own_paragraph(random.Random(3)), PASSAGE.lower(), CLOSE], essays["prompt"])
+    criterion = essays["criterion"]
+    group = page(client, essays["prompt"], criterion=criterion.pk).context["groups"][0]
+    kept = [w for w in group.wordings if w.text != CLOSE]
+    response = client.post(reverse("ta_passage_groups", args=[essays["prompt"].pk]),
+                           {"criterion": criterion.pk, "points": "3", "passages": [w.ids for w in kept],
+                            "in_group": group.ids, "group": "1"}, follow=True)
+    body = response.content.decode()
+    assert "3 essays graded." in body
+    assert "1 essay also has a passage in a wording you left out, and was left out of this grade" in body
+    assert not PassageGrade.objects.filter(submission=both).exists()
+    # Adjusted on its own (one member's passages, no group), it is graded as the TA says.
+    essay = both.essays.get(prompt=essays["prompt"])
+    member = next(m for m in group.members if m.essay_id == essay.pk)
+    client.post(reverse("ta_passage_groups", args=[essays["prompt"].pk]),
+                {"criterion": criterion.pk, "points": "1", "passages": member.ids, "replace": "1", "group": "1"})
+    assert PassageGrade.objects.get(submission=both).points == 1
+
+
+@pytest.mark.django_db
 def test_wordings_a_page_does_not_list_are_graded_with_the_group_and_the_page_says_so(client, ta, essays, monkeypatch):
     from coursework.views.staff import passages as view
 
@@ -222,16 +246,24 @@ def test_wordings_a_page_does_not_list_are_graded_with_the_group_and_the_page_sa
     response = page(client, essays["prompt"], criterion=criterion.pk)
     group, body = response.context["groups"][0], response.content.decode()
     assert body.count('type="checkbox" name="passages"') == 2
-    assert f'<input type="hidden" name="passages" value="{group.unshown_ids}">' in grade_form(body, group)
+    assert f'<input type="hidden" name="unlisted" value="{group.unshown_ids}">' in grade_form(body, group)
     assert "the 2 not listed here are graded with the group" in body
     listed = [w.ids for w in group.wordings_shown]
     client.post(reverse("ta_passage_groups", args=[essays["prompt"].pk]),
-                {"criterion": criterion.pk, "points": "3", "passages": [*listed, group.unshown_ids], "group": "1"})
+                {"criterion": criterion.pk, "points": "3", "passages": listed, "unlisted": group.unshown_ids,
+                 "in_group": group.ids, "group": "1"})
     assert PassageGrade.objects.count() == 4
+    # Every listed wording unticked: refused, not given to the unlisted ones alone.
+    PassageGrade.objects.all().delete()
+    refused = client.post(reverse("ta_passage_groups", args=[essays["prompt"].pk]),
+                          {"criterion": criterion.pk, "points": "3", "unlisted": group.unshown_ids, "group": "1"},
+                          follow=True)
+    assert "No essays were chosen: tick at least one wording." in refused.content.decode()
+    assert not PassageGrade.objects.exists()
     # Opened alone, the group lists every wording, each one the TA can leave out.
     alone = page(client, essays["prompt"], criterion=criterion.pk, group=group.number).content.decode()
     assert alone.count('type="checkbox" name="passages"') == 4
-    assert 'type="hidden" name="passages"' not in grade_form(alone, group)
+    assert 'name="unlisted"' not in grade_form(alone, group)
 
 
 @pytest.mark.django_db

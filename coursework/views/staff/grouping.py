@@ -40,8 +40,12 @@ def answer_groups(request, pk):
             raise Http404()
         try:
             points = parse_points(request.POST.get("points", ""))
-            # The ticked wordings' answers (and those of wordings the page did not list), or one member's.
-            ids = [pk for pk in ",".join(request.POST.getlist("answers")).split(",") if pk.strip().isdigit()]
+            # The ticked wordings' answers (and those of wordings the page did not list), or one member's;
+            # every listed wording unticked is refused, not given to the unlisted ones alone.
+            ticked = _ids(",".join(request.POST.getlist("answers")))
+            if not ticked:
+                raise grouping.GradeRefused("No answers were chosen: tick at least one wording.")
+            ids = ticked + _ids(request.POST.get("unlisted", ""))
             outcome = grouping.grade(request.user, question, ids, criterion, points,
                                      request.POST.get("comment", "").strip(), replace="replace" in request.POST)
         except (ValueError, grouping.GradeRefused) as exc:
@@ -67,6 +71,12 @@ def answer_groups(request, pk):
     })
 
 
+def _ids(raw: str) -> list[int]:
+    """Answer ids as the page posts them, comma-separated; anything else is dropped (an id no
+    database column could hold would otherwise be an error page)."""
+    return [int(pk) for pk in (p.strip() for p in raw.split(",")) if pk.isascii() and pk.isdigit() and len(pk) < 12]
+
+
 def tell(request, outcome: grouping.Outcome, noun: str = "answer") -> None:
     """What a group grade did, in messages: graded, completed, and what was left alone."""
     def count(n: int, one: str, many: str) -> str:
@@ -83,6 +93,11 @@ def tell(request, outcome: grouping.Outcome, noun: str = "answer") -> None:
     if outcome.held:
         messages.warning(request, count(outcome.held, "is", "are") + " held by another TA reviewing them now, and "
                                   "were left alone.")
+    if outcome.left_out:
+        one = outcome.left_out == 1
+        messages.warning(request, count(outcome.left_out, "also has", "also have") + " a passage in a wording you left "
+                                  f"out, and {'was' if one else 'were'} left out of this grade: grade "
+                                  f"{'it on its own review page' if one else 'them on their own review pages'}.")
     if outcome.gone:
         messages.warning(request, count(outcome.gone, "was", "were") + " no longer handed in (sent back for "
                                   "resubmission) and were left alone.")

@@ -32,6 +32,19 @@ def _page_number(raw: str, pages: int) -> int:
     return min(max(int(raw), 1), max(pages, 1)) if raw.isdigit() and len(raw) < 6 else 1
 
 
+def _chosen(post) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """The passages to grade (the ticked wordings', those of wordings the page did not list) and
+    the group's others (unticked): an essay with one of those is left out. A grade with every
+    listed wording unticked is refused, not given to the unlisted ones alone."""
+    ticked = ",".join(post.getlist("passages"))
+    if not passages.parse_ids(ticked):
+        raise passages.GradeRefused("No essays were chosen: tick at least one wording.")
+    chosen = passages.parse_ids(ticked + "," + post.get("unlisted", ""))
+    left_out = {essay: [i for i in indices if i not in chosen.get(essay, ())]
+                for essay, indices in passages.parse_ids(post.get("in_group", "")).items()}
+    return chosen, {essay: indices for essay, indices in left_out.items() if indices}
+
+
 @staff_only
 def passage_groups(request, pk):
     prompt = get_object_or_404(EssayPrompt, pk=pk)
@@ -43,9 +56,10 @@ def passage_groups(request, pk):
             raise Http404()
         try:
             points = parse_points(request.POST.get("points", ""))
-            outcome = passages.grade(request.user, prompt, passages.parse_ids(",".join(request.POST.getlist("passages"))),
-                                     criterion, points, request.POST.get("comment", "").strip(),
-                                     replace="replace" in request.POST)
+            chosen, left_out = _chosen(request.POST)
+            outcome = passages.grade(request.user, prompt, chosen, criterion, points,
+                                     request.POST.get("comment", "").strip(), replace="replace" in request.POST,
+                                     left_out=left_out)
         except (ValueError, passages.GradeRefused) as exc:
             messages.error(request, str(exc) if isinstance(exc, passages.GradeRefused)
                            else "Choose a level, or type the points to give.")
